@@ -1,0 +1,107 @@
+import 'reflect-metadata';
+import type { FastifyInstance } from 'fastify';
+import { AuditLog } from './audit/audit-log';
+import { TokenVerifier } from './callers/token-verifier';
+import type { Config } from './config/config';
+import { DirectoryResolver } from './directory/directory.resolver';
+import { DirectoryService } from './directory/directory.service';
+import { buildGraphQLSchema } from './graphql/schema';
+import { Metrics } from './http/metrics';
+import { createHttpServer } from './http/server';
+import { type Clock, systemClock } from './infra/clock';
+import { Database } from './infra/db/database';
+import { createDataSource, detectMysqlFlavor } from './infra/db/data-source';
+import { migrate } from './infra/db/migrate';
+import { AuditEventRepository } from './infra/db/repositories/audit-event.repository';
+import { FactorRepository, RecoveryCodeRepository } from './infra/db/repositories/factor.repository';
+import { MembershipRepository } from './infra/db/repositories/membership.repository';
+import { OrganizationRepository } from './infra/db/repositories/organization.repository';
+import { UserRepository } from './infra/db/repositories/user.repository';
+import { createLogger, type Logger } from './infra/logger';
+import { MemoryStore } from './infra/store/memory-store';
+import { RedisStore } from './infra/store/redis-store';
+import type { Store } from './infra/store/store';
+import { OrganizationResolver } from './organizations/organization.resolver';
+import { OrganizationService } from './organizations/organization.service';
+import { TwoFactorStatusReader } from './users/two-factor-status.reader';
+import { UserResolver } from './users/user.resolver';
+
+/** What tests (and only tests) may swap: time, and where logs go. */
+export interface AppOverrides {
+  clock?: Clock;
+  logger?: Logger;
+  /** Prefix for every store key, so test runs do not see each other. */
+  storeKeyPrefix?: string;
+}
+
+export interface App {
+  fastify: FastifyInstance;
+  database: Database;
+  store: Store;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+/**
+ * The one composition root: adapters, then services, then resolvers, schema and
+ * server. Which database, store and SMS sender is decided here and nowhere else.
+ */
+export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const clock = overrides.clock ?? systemClock;
+
+  // Adapters
+  const flavor = config.database.kind === 'mysql' ? await detectMysqlFlavor(config.database.url) : undefined;
+  const dataSource = createDataSource(config.database, flavor);
+  await dataSource.initialize();
+  if (config.migrationsRun || config.database.kind === 'sqlite') await migrate(dataSource, logger);
+  const database = new Database(dataSource);
+  const store: Store =
+    config.store.kind === 'memory' ? new MemoryStore() : await RedisStore.connect(config.store, overrides.storeKeyPrefix);
+
+  // Repositories
+  const users = new UserRepository(database);
+  const organizations = new OrganizationRepository(database);
+  const memberships = new MembershipRepository();
+  const factors = new FactorRepository();
+  const recoveryCodes = new RecoveryCodeRepository();
+  const auditEvents = new AuditEventRepository();
+
+  // Services
+  const audit = new AuditLog(auditEvents);
+  const statuses = new TwoFactorStatusReader(database, users, factors, recoveryCodes, config.limits.failuresInRowToLock);
+  const organizationService = new OrganizationService(database, organizations, memberships, clock);
+  const directory = new DirectoryService(database, users, organizations, memberships, factors, auditEvents, audit, clock);
+
+  // GraphQL and HTTP
+  const schema = await buildGraphQLSchema([
+    new UserResolver(organizationService),
+    new OrganizationResolver(organizationService),
+    new DirectoryResolver(directory),
+  ]);
+  const { fastify } = await createHttpServer({
+    config,
+    logger,
+    schema,
+    validationRules: [],
+    tokens: new TokenVerifier(config.auth),
+    statuses,
+    metrics: new Metrics(),
+    readiness: [
+      { name: 'database', check: () => database.ping() },
+      { name: 'store', check: () => store.ping() },
+    ],
+  });
+
+  return {
+    fastify,
+    database,
+    store,
+    logger,
+    async close() {
+      await fastify.close();
+      await store.close();
+      await dataSource.destroy();
+    },
+  };
+}

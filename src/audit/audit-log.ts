@@ -1,0 +1,57 @@
+import type { EntityManager } from 'typeorm';
+import type { AuditEventRepository } from '../infra/db/repositories/audit-event.repository';
+
+export type AuditAction =
+  | 'TOTP_ENABLED'
+  | 'TOTP_REMOVED'
+  | 'SMS_ENABLED'
+  | 'SMS_REMOVED'
+  | 'SMS_SENT'
+  | 'TWO_FACTOR_ENABLED'
+  | 'TWO_FACTOR_DISABLED'
+  | 'RECOVERY_CODE_USED'
+  | 'RECOVERY_CODES_VIEWED'
+  | 'RECOVERY_CODES_REGENERATED'
+  | 'CODE_CHECK_FAILED'
+  | 'TWO_FACTOR_LOCKED'
+  | 'LOGIN_VERIFIED'
+  | 'LOGIN_FAILED'
+  | 'ORGANIZATION_REQUIRED_TWO_FACTOR'
+  | 'ORGANIZATION_STOPPED_REQUIRING_TWO_FACTOR'
+  | 'ORGANIZATION_UPSERTED'
+  | 'ORGANIZATION_DELETED'
+  | 'MEMBERSHIP_SET'
+  | 'MEMBERSHIP_REMOVED'
+  | 'USER_DELETED'
+  | 'TWO_FACTOR_RESET_BY_ADMIN';
+
+/** Who did it, from where: taken from the request by the resolvers. */
+export interface Actor {
+  actorId: string | null;
+  clientIp: string | null;
+}
+
+export interface AuditEntry {
+  action: AuditAction;
+  userId?: string | null;
+  organizationId?: string | null;
+  /** The reason an admin gave, or why an attempt failed. Never a code. */
+  reason?: string | null;
+}
+
+/** Writes audit events inside the caller's transaction, so an event exists exactly when its change does. */
+export class AuditLog {
+  constructor(private readonly events: AuditEventRepository) {}
+
+  async record(manager: EntityManager, actor: Actor, entry: AuditEntry, now: Date): Promise<void> {
+    await this.events.insert(manager, {
+      action: entry.action,
+      userId: entry.userId ?? null,
+      organizationId: entry.organizationId ?? null,
+      actorId: actor.actorId,
+      reason: entry.reason?.slice(0, 500) ?? null,
+      clientIp: actor.clientIp,
+      occurredAt: now,
+    });
+  }
+}

@@ -1,0 +1,215 @@
+import { z } from 'zod';
+import { loadOrCreateDevelopmentKeys } from './development-keys';
+
+/** The one typed configuration, read and validated once at start. */
+export interface Config {
+  production: boolean;
+  http: {
+    port: number;
+    host: string;
+    trustProxy: number;
+    corsOrigins: string[];
+    bodyLimitBytes: number;
+  };
+  database: { kind: 'mysql'; url: string } | { kind: 'sqlite'; file: string };
+  migrationsRun: boolean;
+  store:
+    | { kind: 'redis'; url: string }
+    | { kind: 'redis-cluster'; nodes: { host: string; port: number }[] }
+    | { kind: 'memory' };
+  sms: {
+    provider: 'sns' | 'log';
+    region: string;
+    endpoint?: string;
+    senderId?: string;
+    allowedCountries: string[] | null;
+    dailyBudget: number;
+  };
+  auth: {
+    jwtSecret?: string;
+    jwksUrl?: string;
+    issuer?: string;
+    audience?: string;
+    reauthMaxAgeSeconds: number;
+  };
+  assertion: { secret: string; audience: string; issuer: string };
+  encryption: { key: Buffer; retiredKeys: Buffer[] };
+  introspection: boolean;
+  limits: {
+    userFailuresPerWindow: number;
+    userFailureWindowSeconds: number;
+    failuresInRowToLock: number;
+    ipAttemptsPerMinute: number;
+  };
+  dataDir: string;
+  logLevel: string;
+  /** Settings that production accepts but would rather have; logged as warnings at start. */
+  warnings: string[];
+  /** True when keys came from ./data because none were configured (development only). */
+  usingDevelopmentKeys: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const blankToUndefined = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+const optionalString = z.preprocess(blankToUndefined, z.string().optional());
+const integer = (fallback: number, min: number, max: number) =>
+  z.preprocess(blankToUndefined, z.coerce.number().int().min(min).max(max).default(fallback));
+const booleanFlag = z.preprocess(blankToUndefined, z.enum(['true', 'false']).optional());
+
+const environmentSchema = z.object({
+  NODE_ENV: optionalString,
+  PORT: integer(4000, 0, 65535),
+  HOST: optionalString,
+  TRUST_PROXY: integer(0, 0, 10),
+  CORS_ORIGINS: optionalString,
+  BODY_LIMIT_BYTES: integer(100_000, 1_000, 10_000_000),
+  DATABASE_URL: z.preprocess(blankToUndefined, z.string().regex(/^mysql:\/\//, 'must be mysql://user:password@host:3306/db').optional()),
+  MIGRATIONS_RUN: booleanFlag,
+  REDIS_URL: z.preprocess(blankToUndefined, z.string().regex(/^rediss?:\/\//, 'must be redis://host:6379/0').optional()),
+  REDIS_CLUSTER_NODES: z.preprocess(blankToUndefined, z.string().regex(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/, 'must be host:port,host:port').optional()),
+  SMS_PROVIDER: z.preprocess(blankToUndefined, z.enum(['sns', 'log']).default('log')),
+  AWS_REGION: optionalString,
+  SNS_ENDPOINT: z.preprocess(blankToUndefined, z.url().optional()),
+  SMS_SENDER_ID: z.preprocess(blankToUndefined, z.string().regex(/^[A-Za-z0-9]{1,11}$/, 'must be 1 to 11 letters or digits').optional()),
+  SMS_ALLOWED_COUNTRIES: z.preprocess(blankToUndefined, z.string().regex(/^[A-Za-z]{2}(\s*,\s*[A-Za-z]{2})*$/, 'must be ISO 3166 codes, comma separated').optional()),
+  SMS_DAILY_BUDGET: integer(10_000, 0, 100_000_000),
+  AUTH_JWT_SECRET: z.preprocess(blankToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
+  AUTH_JWKS_URL: z.preprocess(blankToUndefined, z.url().optional()),
+  AUTH_ISSUER: optionalString,
+  AUTH_AUDIENCE: optionalString,
+  ASSERTION_JWT_SECRET: z.preprocess(blankToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
+  ASSERTION_AUDIENCE: z.preprocess(blankToUndefined, z.string().default('login')),
+  SERVICE_ISSUER: z.preprocess(blankToUndefined, z.string().default('twofactor')),
+  ENCRYPTION_KEY: optionalString,
+  ENCRYPTION_KEYS_RETIRED: optionalString,
+  REAUTH_MAX_AGE: integer(900, 1, 86_400 * 30),
+  INTROSPECTION: booleanFlag,
+  IP_ATTEMPTS_PER_MINUTE: integer(100, 1, 1_000_000),
+  DATA_DIR: z.preprocess(blankToUndefined, z.string().default('./data')),
+  LOG_LEVEL: z.preprocess(blankToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+});
+
+type Environment = Record<string, string | undefined>;
+
+/** Reads and validates the environment; throws a ConfigError naming every problem at once. */
+export function loadConfig(environment: Environment = process.env): Config {
+  const parsed = environmentSchema.safeParse(environment);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const env = parsed.data;
+  const production = env.NODE_ENV === 'production';
+  const problems: string[] = [];
+  const warnings: string[] = [];
+
+  const encryptionKey = env.ENCRYPTION_KEY === undefined ? undefined : decodeKey('ENCRYPTION_KEY', env.ENCRYPTION_KEY, problems);
+  const retiredKeys = (env.ENCRYPTION_KEYS_RETIRED ?? '')
+    .split(',')
+    .map((key) => key.trim())
+    .filter(Boolean)
+    .map((key, index) => decodeKey(`ENCRYPTION_KEYS_RETIRED[${index}]`, key, problems))
+    .filter((key): key is Buffer => key !== undefined);
+
+  if (env.AUTH_JWT_SECRET && env.AUTH_JWKS_URL) problems.push('AUTH_JWT_SECRET and AUTH_JWKS_URL: set one, not both');
+  if (env.ASSERTION_JWT_SECRET && env.ASSERTION_JWT_SECRET === env.AUTH_JWT_SECRET) {
+    problems.push('ASSERTION_JWT_SECRET: must differ from AUTH_JWT_SECRET');
+  }
+  if (env.REDIS_URL && env.REDIS_CLUSTER_NODES) problems.push('REDIS_URL and REDIS_CLUSTER_NODES: set one, not both');
+
+  if (production) {
+    if (!env.DATABASE_URL) problems.push('DATABASE_URL: required in production');
+    if (!env.REDIS_URL && !env.REDIS_CLUSTER_NODES) problems.push('REDIS_URL or REDIS_CLUSTER_NODES: required in production');
+    if (!env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL) problems.push('AUTH_JWT_SECRET or AUTH_JWKS_URL: required in production');
+    if (!env.ASSERTION_JWT_SECRET) problems.push('ASSERTION_JWT_SECRET: required in production');
+    if (env.ENCRYPTION_KEY === undefined) problems.push('ENCRYPTION_KEY: required in production (32 bytes, base64)');
+    if (env.SMS_PROVIDER !== 'sns') problems.push('SMS_PROVIDER: must be sns in production (log writes codes to the log)');
+    if (!env.AUTH_ISSUER) warnings.push('AUTH_ISSUER is not set: callers\' tokens are accepted from any issuer');
+    if (!env.AUTH_AUDIENCE) warnings.push('AUTH_AUDIENCE is not set: callers\' tokens are accepted for any audience');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const needsDevelopmentKeys =
+    (!env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL) || !env.ASSERTION_JWT_SECRET || !encryptionKey;
+  const developmentKeys = needsDevelopmentKeys ? loadOrCreateDevelopmentKeys(env.DATA_DIR) : undefined;
+
+  const store: Config['store'] = env.REDIS_CLUSTER_NODES
+    ? {
+        kind: 'redis-cluster',
+        nodes: env.REDIS_CLUSTER_NODES.split(',').map((node) => {
+          const [host, port] = node.split(':');
+          return { host, port: Number(port) };
+        }),
+      }
+    : env.REDIS_URL
+      ? { kind: 'redis', url: env.REDIS_URL }
+      : { kind: 'memory' };
+
+  return {
+    production,
+    http: {
+      port: env.PORT,
+      host: env.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
+      trustProxy: env.TRUST_PROXY,
+      corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((origin) => origin.trim()).filter(Boolean),
+      bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    },
+    database: env.DATABASE_URL
+      ? { kind: 'mysql', url: env.DATABASE_URL }
+      : { kind: 'sqlite', file: `${env.DATA_DIR}/twofactor.sqlite` },
+    migrationsRun: env.MIGRATIONS_RUN !== 'false',
+    store,
+    sms: {
+      provider: env.SMS_PROVIDER,
+      region: env.AWS_REGION ?? 'us-east-1',
+      endpoint: env.SNS_ENDPOINT,
+      senderId: env.SMS_SENDER_ID,
+      allowedCountries: env.SMS_ALLOWED_COUNTRIES
+        ? env.SMS_ALLOWED_COUNTRIES.split(',').map((code) => code.trim().toUpperCase())
+        : null,
+      dailyBudget: env.SMS_DAILY_BUDGET,
+    },
+    auth: {
+      jwtSecret: env.AUTH_JWT_SECRET ?? (env.AUTH_JWKS_URL ? undefined : developmentKeys?.authJwtSecret),
+      jwksUrl: env.AUTH_JWKS_URL,
+      issuer: env.AUTH_ISSUER,
+      audience: env.AUTH_AUDIENCE,
+      reauthMaxAgeSeconds: env.REAUTH_MAX_AGE,
+    },
+    assertion: {
+      secret: env.ASSERTION_JWT_SECRET ?? developmentKeys!.assertionJwtSecret,
+      audience: env.ASSERTION_AUDIENCE,
+      issuer: env.SERVICE_ISSUER,
+    },
+    encryption: {
+      key: encryptionKey ?? Buffer.from(developmentKeys!.encryptionKey, 'base64'),
+      retiredKeys,
+    },
+    introspection: env.INTROSPECTION ? env.INTROSPECTION === 'true' : !production,
+    limits: {
+      userFailuresPerWindow: 10,
+      userFailureWindowSeconds: 15 * 60,
+      failuresInRowToLock: 100,
+      ipAttemptsPerMinute: env.IP_ATTEMPTS_PER_MINUTE,
+    },
+    dataDir: env.DATA_DIR,
+    logLevel: env.LOG_LEVEL,
+    warnings,
+    usingDevelopmentKeys: needsDevelopmentKeys,
+  };
+}
+
+function decodeKey(name: string, value: string, problems: string[]): Buffer | undefined {
+  const key = /^[A-Za-z0-9+/]+={0,2}$/.test(value) ? Buffer.from(value, 'base64') : Buffer.alloc(0);
+  if (key.length !== 32) {
+    problems.push(`${name}: must be 32 bytes encoded as base64 (e.g. \`openssl rand -base64 32\`)`);
+    return undefined;
+  }
+  return key;
+}

@@ -1,0 +1,27 @@
+import type { GraphQLSchema } from 'graphql';
+import { buildSchema, type NonEmptyArray } from 'type-graphql';
+import { DirectoryResolver } from '../directory/directory.resolver';
+import { OrganizationResolver } from '../organizations/organization.resolver';
+import { UserResolver } from '../users/user.resolver';
+
+/** Every resolver of the API, in one list. */
+export const resolverClasses: NonEmptyArray<Function> = [UserResolver, OrganizationResolver, DirectoryResolver];
+
+/**
+ * Builds the schema. Resolver instances come from the composition root (their
+ * services are constructor arguments); without them the schema is only printed.
+ */
+export function buildGraphQLSchema(instances: object[] = []): Promise<GraphQLSchema> {
+  const byClass = new Map<Function, object>(instances.map((instance) => [instance.constructor, instance]));
+  return buildSchema({
+    resolvers: resolverClasses,
+    validate: false,
+    container: {
+      get: (someClass: Function) => {
+        const instance = byClass.get(someClass);
+        if (!instance) throw new Error(`no instance of ${someClass.name} was provided`);
+        return instance;
+      },
+    },
+  });
+}

@@ -1,0 +1,52 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { Kind, type OperationDefinitionNode } from 'graphql';
+import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+/** Process metrics and GraphQL operations by root field and outcome, with latency. */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly operations = new Histogram({
+    name: 'graphql_operation_duration_seconds',
+    help: 'GraphQL operations by root field and outcome (ok or the error code).',
+    labelNames: ['operation', 'outcome'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * Labels use the root field names (bounded by the schema), never the
+   * client-chosen operation name, so callers cannot grow the label set.
+   */
+  apolloPlugin(): ApolloServerPlugin {
+    const histogram = this.operations;
+    return {
+      async requestDidStart() {
+        const started = process.hrtime.bigint();
+        let operation = 'unknown';
+        return {
+          async didResolveOperation({ operation: definition }) {
+            if (definition) operation = rootFields(definition);
+          },
+          async willSendResponse({ response, errors }) {
+            const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+            const body = response.body.kind === 'single' ? response.body.singleResult : undefined;
+            const first = errors?.[0] ?? body?.errors?.[0];
+            const outcome = first ? String(first.extensions?.code ?? 'ERROR') : 'ok';
+            histogram.observe({ operation, outcome }, seconds);
+          },
+        };
+      },
+    };
+  }
+}
+
+function rootFields(definition: OperationDefinitionNode): string {
+  const names = definition.selectionSet.selections
+    .map((selection) => (selection.kind === Kind.FIELD ? selection.name.value : '...'))
+    .sort();
+  return [...new Set(names)].slice(0, 3).join(',') || 'unknown';
+}

@@ -1,0 +1,173 @@
+import { ApolloServer } from '@apollo/server';
+import {
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
+import cors from '@fastify/cors';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import { GraphQLError, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../config/config';
+import type { TokenVerifier } from '../callers/token-verifier';
+import { AppError } from '../errors';
+import { createContext, type Context } from '../graphql/context';
+import { createErrorFormatter } from '../graphql/format-error';
+import type { Logger } from '../infra/logger';
+import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
+import type { Metrics } from './metrics';
+
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<void>;
+}
+
+export interface HttpServerOptions {
+  config: Config;
+  logger: Logger;
+  schema: GraphQLSchema;
+  validationRules: ValidationRule[];
+  tokens: TokenVerifier;
+  statuses: TwoFactorStatusReader;
+  metrics: Metrics;
+  readiness: ReadinessCheck[];
+}
+
+/** Fastify with Apollo on /graphql and the plain endpoints beside it. */
+export async function createHttpServer(options: HttpServerOptions): Promise<{ fastify: FastifyInstance; apollo: ApolloServer<Context> }> {
+  const { config, logger } = options;
+  const fastify = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // Our own one line per request (onResponse below), with no headers in it.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.http.bodyLimitBytes,
+    // Trust X-Forwarded-For only as far as TRUST_PROXY hops; else the socket's address.
+    trustProxy: (_address: string, hop: number) => hop < config.http.trustProxy,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+
+  // Every answer: never cached; the request id echoed for support.
+  fastify.addHook('onSend', async (request, reply) => {
+    reply.header('cache-control', 'no-store');
+    reply.header('x-request-id', request.id);
+  });
+  fastify.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
+  if (config.http.corsOrigins.length > 0) {
+    await fastify.register(cors, { origin: config.http.corsOrigins, methods: ['GET', 'POST'], maxAge: 600 });
+  }
+
+  // Transport-level refusals get a GraphQL-shaped body with BAD_REQUEST.
+  fastify.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : undefined;
+    if (status) return badRequest(reply, status, transportMessage(error));
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.code(503).send({ errors: [{ message: 'Service unavailable', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
+  });
+  fastify.setNotFoundHandler((request, reply) => badRequest(reply, 404, `No route ${request.method} ${request.url.split('?')[0]}`));
+
+  fastify.get('/healthz', async () => ({ status: 'ok' }));
+  fastify.get('/readyz', async (_request, reply) => {
+    const results = await Promise.all(
+      options.readiness.map(async ({ name, check }) => {
+        try {
+          await withTimeout(check(), 2_000);
+          return { name, ok: true };
+        } catch {
+          return { name, ok: false };
+        }
+      }),
+    );
+    const failed = results.filter((result) => !result.ok).map((result) => result.name);
+    return reply.code(failed.length === 0 ? 200 : 503).send(failed.length === 0 ? { status: 'ready' } : { status: 'unavailable', failed });
+  });
+  fastify.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', options.metrics.registry.contentType);
+    return options.metrics.registry.metrics();
+  });
+
+  const apollo = new ApolloServer<Context>({
+    schema: options.schema,
+    introspection: config.introspection,
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+    hideSchemaDetailsFromClientErrors: config.production,
+    includeStacktraceInErrorResponses: false,
+    validationRules: options.validationRules,
+    formatError: createErrorFormatter(logger, config.production),
+    logger,
+    plugins: [
+      fastifyApolloDrainPlugin(fastify),
+      options.metrics.apolloPlugin(),
+      config.introspection ? ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }) : ApolloServerPluginLandingPageDisabled(),
+    ],
+  });
+  await apollo.start();
+
+  // A JSON array is a batch of operations: refused before Apollo sees it.
+  fastify.addHook('preValidation', async (request, reply) => {
+    if (request.url.startsWith('/graphql') && Array.isArray(request.body)) {
+      return badRequest(reply, 400, 'Batches of operations are not accepted: send one operation per request.');
+    }
+  });
+
+  await fastify.register(fastifyApollo(apollo), {
+    path: '/graphql',
+    method: ['GET', 'POST', 'OPTIONS'],
+    context: async (request) => {
+      const header = request.headers.authorization;
+      const caller = await options.tokens.verifyHeader(Array.isArray(header) ? header[0] : header).catch((error: unknown) => {
+        throw error instanceof AppError ? toGraphQLError(error, 401) : error;
+      });
+      return createContext(caller, request.ip, String(request.id), options.statuses);
+    },
+  });
+
+  return { fastify, apollo };
+}
+
+function toGraphQLError(error: AppError, status: number): GraphQLError {
+  return new GraphQLError(error.message, { extensions: { code: error.code, http: { status } } });
+}
+
+function badRequest(reply: FastifyReply, status: number, message: string) {
+  return reply.code(status).header('content-type', 'application/json; charset=utf-8').send({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+}
+
+function transportMessage(error: FastifyError): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'The request body is too large.';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'Send GraphQL requests as application/json.';
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'The request body is empty.';
+    default:
+      return error.code?.startsWith('FST_ERR_CTP') || error instanceof SyntaxError ? 'The request body is not valid JSON.' : 'Bad request.';
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('timed out')), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

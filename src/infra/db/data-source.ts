@@ -1,0 +1,57 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createConnection, type RowDataPacket } from 'mysql2/promise';
+import { DataSource } from 'typeorm';
+import type { Config } from '../../config/config';
+import { entities } from './entities';
+import { migrations } from './migrations';
+
+export type DatabaseSettings = Config['database'];
+export type MysqlFlavor = 'mysql' | 'mariadb';
+
+/**
+ * MySQL 8 and MariaDB speak the same protocol, but TypeORM compares schemas
+ * differently for each (a wrong guess reports false drift), so ask the server.
+ */
+export async function detectMysqlFlavor(url: string): Promise<MysqlFlavor> {
+  const connection = await createConnection({ uri: url, connectTimeout: 5_000 });
+  try {
+    const [rows] = await connection.query<RowDataPacket[]>('SELECT VERSION() AS version');
+    return String(rows[0].version).includes('MariaDB') ? 'mariadb' : 'mysql';
+  } finally {
+    await connection.end();
+  }
+}
+
+/** The one way a TypeORM DataSource is made: by the app, the tests and the CLI (ormconfig.ts). */
+export function createDataSource(settings: DatabaseSettings, flavor: MysqlFlavor = 'mysql'): DataSource {
+  if (settings.kind === 'mysql') {
+    return new DataSource({
+      type: flavor,
+      url: settings.url,
+      entities,
+      migrations,
+      migrationsTableName: 'migrations',
+      synchronize: false,
+      timezone: 'Z',
+      charset: 'utf8mb4_unicode_ci',
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      extra: {
+        connectionLimit: 20,
+        connectTimeout: 5_000,
+        // Fail fast rather than queue forever when the database is gone.
+        queueLimit: 200,
+        enableKeepAlive: true,
+      },
+    });
+  }
+  mkdirSync(dirname(settings.file), { recursive: true });
+  return new DataSource({
+    type: 'sqljs',
+    location: settings.file,
+    autoSave: true,
+    entities,
+    synchronize: false,
+  });
+}

@@ -1,0 +1,30 @@
+import { Column, Entity, Index } from 'typeorm';
+import { PrimaryIdColumn, TimestampColumn } from './columns';
+
+export type OrganizationRoleValue = 'OWNER' | 'MEMBER';
+
+/**
+ * A user's membership. `twoFactorEnabled` copies the user's state (kept in step in
+ * the same transaction) so filtered member pages are index range scans.
+ */
+@Entity('memberships')
+@Index('idx_memberships_user', ['userId'])
+@Index('idx_memberships_org_tfa_user', ['organizationId', 'twoFactorEnabled', 'userId'])
+@Index('idx_memberships_org_role_user', ['organizationId', 'role', 'userId'])
+@Index('idx_memberships_org_tfa_role_user', ['organizationId', 'twoFactorEnabled', 'role', 'userId'])
+export class MembershipRecord {
+  @PrimaryIdColumn({ name: 'organization_id' })
+  organizationId: string;
+
+  @PrimaryIdColumn({ name: 'user_id' })
+  userId: string;
+
+  @Column({ type: 'varchar', length: 8, charset: 'ascii', collation: 'ascii_bin' })
+  role: OrganizationRoleValue;
+
+  @Column({ name: 'two_factor_enabled', type: 'boolean', default: false })
+  twoFactorEnabled: boolean;
+
+  @TimestampColumn({ name: 'created_at' })
+  createdAt: Date;
+}

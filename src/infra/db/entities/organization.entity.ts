@@ -1,0 +1,43 @@
+import { Column, Entity } from 'typeorm';
+import { PrimaryIdColumn, TimestampColumn } from './columns';
+
+/**
+ * An organization, synced from upstream, with its two-factor policy. The member
+ * counts are maintained in the same transaction as every change to a membership
+ * or to a member's two-factor, so compliance is one row read at any size.
+ */
+@Entity('organizations')
+export class OrganizationRecord {
+  @PrimaryIdColumn()
+  id: string;
+
+  @Column({ type: 'varchar', length: 255, charset: 'utf8mb4', collation: 'utf8mb4_bin' })
+  name: string;
+
+  @Column({ name: 'requires_two_factor', type: 'boolean', default: false })
+  requiresTwoFactor: boolean;
+
+  @TimestampColumn({ name: 'two_factor_required_since', nullable: true })
+  twoFactorRequiredSince: Date | null;
+
+  @TimestampColumn({ name: 'grace_period_ends_at', nullable: true })
+  gracePeriodEndsAt: Date | null;
+
+  @Column({ name: 'owners_with_two_factor', type: 'int', default: 0 })
+  ownersWithTwoFactor: number;
+
+  @Column({ name: 'owners_without_two_factor', type: 'int', default: 0 })
+  ownersWithoutTwoFactor: number;
+
+  @Column({ name: 'members_with_two_factor', type: 'int', default: 0 })
+  membersWithTwoFactor: number;
+
+  @Column({ name: 'members_without_two_factor', type: 'int', default: 0 })
+  membersWithoutTwoFactor: number;
+
+  @TimestampColumn({ name: 'created_at' })
+  createdAt: Date;
+
+  @TimestampColumn({ name: 'updated_at' })
+  updatedAt: Date;
+}

@@ -1,0 +1,34 @@
+import { Column, Entity } from 'typeorm';
+import { CiphertextColumn, HashColumn, PrimaryIdColumn, TimestampColumn } from './columns';
+
+export type PendingSetupMethod = 'TOTP' | 'SMS';
+
+/**
+ * A factor being set up: nothing about the user's two-factor changes until it is
+ * confirmed. One per user and method; starting again replaces it.
+ */
+@Entity('pending_setups')
+export class PendingSetupRecord {
+  @PrimaryIdColumn({ name: 'user_id' })
+  userId: string;
+
+  @Column({ type: 'varchar', length: 8, charset: 'ascii', collation: 'ascii_bin', primary: true })
+  method: PendingSetupMethod;
+
+  /** The new TOTP secret, or the new phone number. */
+  @CiphertextColumn({ name: 'payload_ciphertext' })
+  payloadCiphertext: string;
+
+  /** The phone number's keyed hash (SMS only). */
+  @HashColumn({ name: 'lookup_hash', nullable: true })
+  lookupHash: string | null;
+
+  @Column({ name: 'display', type: 'varchar', length: 40, charset: 'utf8mb4', collation: 'utf8mb4_bin', nullable: true })
+  display: string | null;
+
+  @TimestampColumn({ name: 'expires_at' })
+  expiresAt: Date;
+
+  @TimestampColumn({ name: 'created_at' })
+  createdAt: Date;
+}

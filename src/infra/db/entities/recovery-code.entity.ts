@@ -1,0 +1,29 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { CiphertextColumn, HashColumn, IdColumn, TimestampColumn } from './columns';
+
+/** One recovery code: encrypted (so it can be viewed again) and found by keyed hash. */
+@Entity('recovery_codes')
+@Index('uq_recovery_codes_user_hash', ['userId', 'codeHash'], { unique: true })
+export class RecoveryCodeRecord {
+  @PrimaryGeneratedColumn({ type: 'int' })
+  id: number;
+
+  @IdColumn({ name: 'user_id' })
+  userId: string;
+
+  @HashColumn({ name: 'code_hash' })
+  codeHash: string;
+
+  @CiphertextColumn({ name: 'code_ciphertext' })
+  codeCiphertext: string;
+
+  /** Keeps the order in which the codes were shown. */
+  @Column({ type: 'smallint' })
+  position: number;
+
+  @TimestampColumn({ name: 'used_at', nullable: true })
+  usedAt: Date | null;
+
+  @TimestampColumn({ name: 'created_at' })
+  createdAt: Date;
+}

@@ -1,0 +1,25 @@
+import { Column, Entity, Index } from 'typeorm';
+import { CiphertextColumn, HashColumn, PrimaryIdColumn, TimestampColumn } from './columns';
+
+/** A confirmed phone number: encrypted, found by keyed hash, shown only masked. */
+@Entity('sms_factors')
+export class SmsFactorRecord {
+  @PrimaryIdColumn({ name: 'user_id' })
+  userId: string;
+
+  @CiphertextColumn({ name: 'phone_ciphertext' })
+  phoneCiphertext: string;
+
+  @Index('idx_sms_factors_phone_hash')
+  @HashColumn({ name: 'phone_hash' })
+  phoneHash: string;
+
+  @Column({ name: 'phone_masked', type: 'varchar', length: 40, charset: 'utf8mb4', collation: 'utf8mb4_bin' })
+  phoneMasked: string;
+
+  @TimestampColumn({ name: 'created_at' })
+  createdAt: Date;
+
+  @TimestampColumn({ name: 'last_used_at', nullable: true })
+  lastUsedAt: Date | null;
+}

@@ -1,0 +1,29 @@
+import { Column, Entity } from 'typeorm';
+import { PrimaryIdColumn, TimestampColumn } from './columns';
+
+/** A user's two-factor state. A user with no row has no two-factor. */
+@Entity('users')
+export class UserRecord {
+  @PrimaryIdColumn()
+  id: string;
+
+  @Column({ name: 'two_factor_enabled', type: 'boolean', default: false })
+  twoFactorEnabled: boolean;
+
+  @TimestampColumn({ name: 'enabled_at', nullable: true })
+  enabledAt: Date | null;
+
+  /** Failed code checks in a row, across time windows; a success ends the row. */
+  @Column({ name: 'failed_attempts_in_row', type: 'int', default: 0 })
+  failedAttemptsInRow: number;
+
+  /** The last TOTP time step accepted: no code of this step or earlier works again. */
+  @Column({ name: 'last_totp_step', type: 'int', nullable: true })
+  lastTotpStep: number | null;
+
+  @TimestampColumn({ name: 'recovery_codes_generated_at', nullable: true })
+  recoveryCodesGeneratedAt: Date | null;
+
+  @TimestampColumn({ name: 'created_at' })
+  createdAt: Date;
+}

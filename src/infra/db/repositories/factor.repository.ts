@@ -1,0 +1,104 @@
+import { In, IsNull, type EntityManager } from 'typeorm';
+import { PendingSetupRecord, RecoveryCodeRecord, SmsFactorRecord, TotpFactorRecord } from '../entities';
+import type { PendingSetupMethod } from '../entities/pending-setup.entity';
+
+/** Confirmed factors and pending setups. */
+export class FactorRepository {
+  findTotp(manager: EntityManager, userId: string): Promise<TotpFactorRecord | null> {
+    return manager.findOneBy(TotpFactorRecord, { userId });
+  }
+
+  findTotps(manager: EntityManager, userIds: string[]): Promise<TotpFactorRecord[]> {
+    return userIds.length === 0 ? Promise.resolve([]) : manager.findBy(TotpFactorRecord, { userId: In(userIds) });
+  }
+
+  async saveTotp(manager: EntityManager, factor: TotpFactorRecord): Promise<void> {
+    await manager.upsert(TotpFactorRecord, factor, ['userId']);
+  }
+
+  async deleteTotp(manager: EntityManager, userId: string): Promise<boolean> {
+    return ((await manager.delete(TotpFactorRecord, { userId })).affected ?? 0) > 0;
+  }
+
+  findSms(manager: EntityManager, userId: string): Promise<SmsFactorRecord | null> {
+    return manager.findOneBy(SmsFactorRecord, { userId });
+  }
+
+  findSmses(manager: EntityManager, userIds: string[]): Promise<SmsFactorRecord[]> {
+    return userIds.length === 0 ? Promise.resolve([]) : manager.findBy(SmsFactorRecord, { userId: In(userIds) });
+  }
+
+  async saveSms(manager: EntityManager, factor: SmsFactorRecord): Promise<void> {
+    await manager.upsert(SmsFactorRecord, factor, ['userId']);
+  }
+
+  async deleteSms(manager: EntityManager, userId: string): Promise<boolean> {
+    return ((await manager.delete(SmsFactorRecord, { userId })).affected ?? 0) > 0;
+  }
+
+  async touch(manager: EntityManager, method: 'TOTP' | 'SMS', userId: string, now: Date): Promise<void> {
+    await manager.update(method === 'TOTP' ? TotpFactorRecord : SmsFactorRecord, { userId }, { lastUsedAt: now });
+  }
+
+  findPending(manager: EntityManager, userId: string, method: PendingSetupMethod): Promise<PendingSetupRecord | null> {
+    return manager.findOneBy(PendingSetupRecord, { userId, method });
+  }
+
+  async savePending(manager: EntityManager, setup: PendingSetupRecord): Promise<void> {
+    await manager.upsert(PendingSetupRecord, setup, ['userId', 'method']);
+  }
+
+  /** Removes the pending setup; true only for the one caller that removed it. */
+  async deletePending(manager: EntityManager, userId: string, method: PendingSetupMethod): Promise<boolean> {
+    return ((await manager.delete(PendingSetupRecord, { userId, method })).affected ?? 0) > 0;
+  }
+
+  async deleteAllOf(manager: EntityManager, userId: string): Promise<void> {
+    await manager.delete(TotpFactorRecord, { userId });
+    await manager.delete(SmsFactorRecord, { userId });
+    await manager.delete(PendingSetupRecord, { userId });
+    await manager.delete(RecoveryCodeRecord, { userId });
+  }
+}
+
+export class RecoveryCodeRepository {
+  list(manager: EntityManager, userId: string): Promise<RecoveryCodeRecord[]> {
+    return manager.find(RecoveryCodeRecord, { where: { userId }, order: { position: 'ASC' } });
+  }
+
+  /** Unused codes per user, for many users in one query. */
+  async countUnused(manager: EntityManager, userIds: string[]): Promise<Map<string, number>> {
+    if (userIds.length === 0) return new Map();
+    const rows: { userId: string; remaining: string | number }[] = await manager
+      .createQueryBuilder(RecoveryCodeRecord, 'code')
+      .select('code.userId', 'userId')
+      .addSelect('COUNT(*)', 'remaining')
+      .where('code.userId IN (:...userIds)', { userIds })
+      .andWhere('code.usedAt IS NULL')
+      .groupBy('code.userId')
+      .getRawMany();
+    return new Map(rows.map((row) => [row.userId, Number(row.remaining)]));
+  }
+
+  async replaceAll(manager: EntityManager, userId: string, codes: Omit<RecoveryCodeRecord, 'id'>[]): Promise<void> {
+    await manager.delete(RecoveryCodeRecord, { userId });
+    if (codes.length > 0) await manager.insert(RecoveryCodeRecord, codes);
+  }
+
+  async deleteAll(manager: EntityManager, userId: string): Promise<void> {
+    await manager.delete(RecoveryCodeRecord, { userId });
+  }
+
+  /**
+   * Marks an unused code (found by any of its keyed hashes) as used. One
+   * conditional UPDATE: of two requests racing with the same code, one wins.
+   */
+  async use(manager: EntityManager, userId: string, hashes: string[], now: Date): Promise<boolean> {
+    const result = await manager.update(
+      RecoveryCodeRecord,
+      { userId, codeHash: In(hashes), usedAt: IsNull() },
+      { usedAt: now },
+    );
+    return (result.affected ?? 0) === 1;
+  }
+}

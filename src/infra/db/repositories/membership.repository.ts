@@ -1,0 +1,55 @@
+import type { EntityManager } from 'typeorm';
+import { MembershipRecord } from '../entities';
+import type { OrganizationRoleValue } from '../entities/membership.entity';
+
+export interface MemberPageQuery {
+  organizationId: string;
+  afterUserId?: string;
+  limit: number;
+  twoFactorEnabled?: boolean;
+  role?: OrganizationRoleValue;
+}
+
+export class MembershipRepository {
+  find(manager: EntityManager, organizationId: string, userId: string): Promise<MembershipRecord | null> {
+    return manager.findOneBy(MembershipRecord, { organizationId, userId });
+  }
+
+  findByUser(manager: EntityManager, userId: string): Promise<MembershipRecord[]> {
+    return manager.find(MembershipRecord, { where: { userId }, order: { organizationId: 'ASC' } });
+  }
+
+  async save(manager: EntityManager, membership: MembershipRecord): Promise<void> {
+    await manager.upsert(MembershipRecord, membership, ['organizationId', 'userId']);
+  }
+
+  async delete(manager: EntityManager, organizationId: string, userId: string): Promise<void> {
+    await manager.delete(MembershipRecord, { organizationId, userId });
+  }
+
+  async deleteByOrganization(manager: EntityManager, organizationId: string): Promise<void> {
+    await manager.delete(MembershipRecord, { organizationId });
+  }
+
+  async deleteByUser(manager: EntityManager, userId: string): Promise<void> {
+    await manager.delete(MembershipRecord, { userId });
+  }
+
+  /** Keeps the copy of the user's two-factor state on each membership in step. */
+  async setTwoFactorForUser(manager: EntityManager, userId: string, enabled: boolean): Promise<void> {
+    await manager.update(MembershipRecord, { userId }, { twoFactorEnabled: enabled });
+  }
+
+  /** One page, ordered by user id: an index range scan on (organization, [two-factor], [role], user). */
+  page(manager: EntityManager, query: MemberPageQuery): Promise<MembershipRecord[]> {
+    const builder = manager
+      .createQueryBuilder(MembershipRecord, 'membership')
+      .where('membership.organizationId = :organizationId', { organizationId: query.organizationId });
+    if (query.twoFactorEnabled !== undefined) {
+      builder.andWhere('membership.twoFactorEnabled = :twoFactorEnabled', { twoFactorEnabled: query.twoFactorEnabled });
+    }
+    if (query.role !== undefined) builder.andWhere('membership.role = :role', { role: query.role });
+    if (query.afterUserId !== undefined) builder.andWhere('membership.userId > :after', { after: query.afterUserId });
+    return builder.orderBy('membership.userId', 'ASC').limit(query.limit).getMany();
+  }
+}

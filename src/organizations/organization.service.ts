@@ -1,0 +1,141 @@
+import type { Caller } from '../callers/caller';
+import { hasScope } from '../callers/caller';
+import { AppError } from '../errors';
+import type { Clock } from '../infra/clock';
+import type { Database } from '../infra/db/database';
+import type { MembershipRepository } from '../infra/db/repositories/membership.repository';
+import type { OrganizationRepository } from '../infra/db/repositories/organization.repository';
+import { decodeCursor, encodeCursor, pageSize } from '../pagination';
+import { UserView } from '../users/user.types';
+import { OrganizationRole } from './organization-role';
+import {
+  type MemberConnection,
+  type MemberFilter,
+  Membership,
+  type OrganizationAccess,
+  OrganizationAccessReason,
+  type OrganizationCompliance,
+  OrganizationView,
+} from './organization.types';
+
+/** Reading organizations as the caller may see them, and the access answer. */
+export class OrganizationService {
+  constructor(
+    private readonly database: Database,
+    private readonly organizations: OrganizationRepository,
+    private readonly memberships: MembershipRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The organization for a member or a twofactor:read caller; null for anyone else or when it does not exist. */
+  async view(caller: Caller, id: string): Promise<OrganizationView | null> {
+    const [record, membership] = await this.database.run((manager) =>
+      Promise.all([this.organizations.find(manager, id), this.memberships.find(manager, id, caller.subject)]),
+    );
+    if (!record) return null;
+    if (hasScope(caller, 'twofactor:read')) return OrganizationView.of(record, 'reader', this.clock.now());
+    if (!membership) return null;
+    return OrganizationView.of(record, membership.role === 'OWNER' ? 'owner' : 'member', this.clock.now());
+  }
+
+  /** A user's memberships, each organization seen with the user's own role. */
+  async membershipsOf(userId: string, caller: Caller): Promise<Membership[]> {
+    return this.database.run(async (manager) => {
+      const memberships = await this.memberships.findByUser(manager, userId);
+      const records = await this.organizations.findMany(manager, memberships.map((m) => m.organizationId));
+      const byId = new Map(records.map((record) => [record.id, record]));
+      const now = this.clock.now();
+      return memberships.flatMap((membership) => {
+        const record = byId.get(membership.organizationId);
+        if (!record) return [];
+        const viewer = hasScope(caller, 'twofactor:read') ? 'reader' : membership.role === 'OWNER' ? 'owner' : 'member';
+        return [Object.assign(new Membership(), { organization: OrganizationView.of(record, viewer, now), role: membership.role as OrganizationRole })];
+      });
+    });
+  }
+
+  compliance(organization: OrganizationView): OrganizationCompliance {
+    this.requireOwnerOrReader(organization);
+    const record = organization.record;
+    const withTwoFactor = record.ownersWithTwoFactor + record.membersWithTwoFactor;
+    const withoutTwoFactor = record.ownersWithoutTwoFactor + record.membersWithoutTwoFactor;
+    return {
+      totalMembers: withTwoFactor + withoutTwoFactor,
+      membersWithTwoFactor: withTwoFactor,
+      membersWithoutTwoFactor: withoutTwoFactor,
+      ownersWithoutTwoFactor: record.ownersWithoutTwoFactor,
+      compliant: !record.requiresTwoFactor || withoutTwoFactor === 0,
+    };
+  }
+
+  /** A page of members ordered by user id: an index range scan; the total comes from the maintained counts. */
+  async members(
+    organization: OrganizationView,
+    first: number | null | undefined,
+    after: string | null | undefined,
+    filter: MemberFilter | null | undefined,
+  ): Promise<MemberConnection> {
+    this.requireOwnerOrReader(organization);
+    const limit = pageSize(first);
+    const list = `members:${organization.id}:${filter?.twoFactorEnabled ?? '*'}:${filter?.role ?? '*'}`;
+    const afterUserId = decodeCursor(after, list);
+    const rows = await this.database.run((manager) =>
+      this.memberships.page(manager, {
+        organizationId: organization.id,
+        afterUserId,
+        limit: limit + 1,
+        twoFactorEnabled: filter?.twoFactorEnabled ?? undefined,
+        role: filter?.role ?? undefined,
+      }),
+    );
+    const page = rows.slice(0, limit);
+    const edges = page.map((row) => ({
+      cursor: encodeCursor(list, row.userId),
+      node: {
+        user: organization.viewer === 'reader' ? UserView.full(row.userId) : UserView.summary(row.userId),
+        role: row.role as OrganizationRole,
+        twoFactorEnabled: row.twoFactorEnabled,
+      },
+    }));
+    return {
+      edges,
+      pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null },
+      totalCount: this.countMatching(organization, filter),
+    };
+  }
+
+  /** The hottest read: one primary-key lookup of the membership joined to its organization. */
+  async access(organizationId: string, userId: string): Promise<OrganizationAccess> {
+    const [membership, organization] = await this.database.run((manager) =>
+      Promise.all([this.memberships.find(manager, organizationId, userId), this.organizations.find(manager, organizationId)]),
+    );
+    if (!membership || !organization) return { allowed: false, reason: OrganizationAccessReason.NOT_A_MEMBER, graceEndsAt: null };
+    if (!organization.requiresTwoFactor || membership.twoFactorEnabled) {
+      return { allowed: true, reason: OrganizationAccessReason.OK, graceEndsAt: null };
+    }
+    const graceEndsAt = organization.gracePeriodEndsAt;
+    if (graceEndsAt && graceEndsAt > this.clock.now()) {
+      return { allowed: true, reason: OrganizationAccessReason.GRACE_PERIOD, graceEndsAt };
+    }
+    return { allowed: false, reason: OrganizationAccessReason.TWO_FACTOR_REQUIRED, graceEndsAt: null };
+  }
+
+  private countMatching(organization: OrganizationView, filter: MemberFilter | null | undefined): number {
+    const record = organization.record;
+    const counts = [
+      { role: OrganizationRole.OWNER, twoFactorEnabled: true, count: record.ownersWithTwoFactor },
+      { role: OrganizationRole.OWNER, twoFactorEnabled: false, count: record.ownersWithoutTwoFactor },
+      { role: OrganizationRole.MEMBER, twoFactorEnabled: true, count: record.membersWithTwoFactor },
+      { role: OrganizationRole.MEMBER, twoFactorEnabled: false, count: record.membersWithoutTwoFactor },
+    ];
+    return counts
+      .filter((c) => (filter?.role ?? c.role) === c.role && (filter?.twoFactorEnabled ?? c.twoFactorEnabled) === c.twoFactorEnabled)
+      .reduce((sum, c) => sum + c.count, 0);
+  }
+
+  private requireOwnerOrReader(organization: OrganizationView): void {
+    if (organization.viewer === 'member') {
+      throw new AppError('FORBIDDEN', "Only the organization's owners and twofactor:read callers see this.");
+    }
+  }
+}

@@ -1,0 +1,148 @@
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import type { OrganizationRecord } from '../infra/db/entities';
+import { UserView } from '../users/user.types';
+import { OrganizationRole } from './organization-role';
+
+export enum OrganizationAccessReason {
+  OK = 'OK',
+  NOT_A_MEMBER = 'NOT_A_MEMBER',
+  TWO_FACTOR_REQUIRED = 'TWO_FACTOR_REQUIRED',
+  GRACE_PERIOD = 'GRACE_PERIOD',
+}
+registerEnumType(OrganizationAccessReason, {
+  name: 'OrganizationAccessReason',
+  valuesConfig: {
+    OK: { description: "A member, and the organization's two-factor policy is met." },
+    NOT_A_MEMBER: { description: 'Not a member of the organization.' },
+    TWO_FACTOR_REQUIRED: { description: 'The organization requires two-factor authentication and the user has none.' },
+    GRACE_PERIOD: {
+      description: 'As TWO_FACTOR_REQUIRED, but the grace period still runs: access is allowed until graceEndsAt.',
+    },
+  },
+});
+
+/** How the caller relates to an organization: decides which fields it may read. */
+export type OrganizationViewer = 'member' | 'owner' | 'reader';
+
+@ObjectType('Organization')
+export class OrganizationView {
+  @Field(() => ID)
+  id: string;
+
+  @Field()
+  name: string;
+
+  @Field()
+  requiresTwoFactor: boolean;
+
+  @Field(() => Date, { nullable: true })
+  twoFactorRequiredSince: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'Null when no grace period was given, or it has ended.' })
+  gracePeriodEndsAt: Date | null;
+
+  record: OrganizationRecord;
+  viewer: OrganizationViewer;
+
+  static of(record: OrganizationRecord, viewer: OrganizationViewer, now: Date): OrganizationView {
+    return Object.assign(new OrganizationView(), {
+      id: record.id,
+      name: record.name,
+      requiresTwoFactor: record.requiresTwoFactor,
+      twoFactorRequiredSince: record.twoFactorRequiredSince,
+      gracePeriodEndsAt: record.gracePeriodEndsAt && record.gracePeriodEndsAt > now ? record.gracePeriodEndsAt : null,
+      record,
+      viewer,
+    });
+  }
+}
+
+@ObjectType()
+export class OrganizationCompliance {
+  @Field(() => Int)
+  totalMembers: number;
+
+  @Field(() => Int)
+  membersWithTwoFactor: number;
+
+  @Field(() => Int)
+  membersWithoutTwoFactor: number;
+
+  @Field(() => Int)
+  ownersWithoutTwoFactor: number;
+
+  @Field({ description: 'True when the organization does not require two-factor, or every member has it.' })
+  compliant: boolean;
+}
+
+@InputType()
+export class MemberFilter {
+  @Field({ nullable: true })
+  twoFactorEnabled?: boolean;
+
+  @Field(() => OrganizationRole, { nullable: true })
+  role?: OrganizationRole;
+}
+
+@ObjectType()
+export class PageInfo {
+  @Field()
+  hasNextPage: boolean;
+
+  @Field(() => String, { nullable: true })
+  endCursor: string | null;
+}
+
+@ObjectType()
+export class Member {
+  @Field(() => UserView)
+  user: UserView;
+
+  @Field(() => OrganizationRole)
+  role: OrganizationRole;
+
+  @Field()
+  twoFactorEnabled: boolean;
+}
+
+@ObjectType()
+export class MemberEdge {
+  @Field()
+  cursor: string;
+
+  @Field(() => Member)
+  node: Member;
+}
+
+@ObjectType()
+export class MemberConnection {
+  @Field(() => [MemberEdge])
+  edges: MemberEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo: PageInfo;
+
+  @Field(() => Int)
+  totalCount: number;
+}
+
+@ObjectType()
+export class OrganizationAccess {
+  @Field()
+  allowed: boolean;
+
+  @Field(() => OrganizationAccessReason)
+  reason: OrganizationAccessReason;
+
+  @Field(() => Date, { nullable: true })
+  graceEndsAt: Date | null;
+}
+
+@ObjectType()
+export class Membership {
+  @Field(() => OrganizationView)
+  organization: OrganizationView;
+
+  @Field(() => OrganizationRole)
+  role: OrganizationRole;
+}

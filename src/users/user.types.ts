@@ -1,0 +1,79 @@
+import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { OrganizationRole } from '../organizations/organization-role';
+
+export enum TwoFactorMethod {
+  TOTP = 'TOTP',
+  SMS = 'SMS',
+  RECOVERY_CODE = 'RECOVERY_CODE',
+}
+registerEnumType(TwoFactorMethod, { name: 'TwoFactorMethod' });
+
+@ObjectType()
+export class TotpAuthenticator {
+  @Field()
+  createdAt: Date;
+
+  @Field(() => Date, { nullable: true })
+  lastUsedAt: Date | null;
+}
+
+@ObjectType()
+export class SmsAuthenticator {
+  @Field({ description: 'E.g. +1 ••• ••• 1234: never the whole number.' })
+  phoneNumberMasked: string;
+
+  @Field()
+  createdAt: Date;
+
+  @Field(() => Date, { nullable: true })
+  lastUsedAt: Date | null;
+}
+
+@ObjectType()
+export class TwoFactorStatus {
+  @Field({ description: 'True while at least one second factor (TOTP or SMS) is set up and confirmed.' })
+  enabled: boolean;
+
+  @Field({
+    description:
+      'True after 100 failed attempts in a row: TOTP and SMS codes are refused until a recovery code is used or an admin resets two-factor.',
+  })
+  locked: boolean;
+
+  @Field(() => [TwoFactorMethod], { description: 'The confirmed second factors, TOTP before SMS (never RECOVERY_CODE).' })
+  methods: TwoFactorMethod[];
+
+  @Field(() => TotpAuthenticator, { nullable: true })
+  totp: TotpAuthenticator | null;
+
+  @Field(() => SmsAuthenticator, { nullable: true })
+  sms: SmsAuthenticator | null;
+
+  @Field(() => Int)
+  recoveryCodesRemaining: number;
+
+  @Field(() => Date, { nullable: true })
+  enabledAt: Date | null;
+}
+
+/**
+ * A user as the caller may see it. `full`: the user itself or twofactor:read.
+ * `summary`: an owner looking at a member: id, twoFactor { enabled methods }.
+ */
+@ObjectType('User')
+export class UserView {
+  @Field(() => ID)
+  id: string;
+
+  visibility: 'full' | 'summary';
+
+  static full(id: string): UserView {
+    return Object.assign(new UserView(), { id, visibility: 'full' as const });
+  }
+
+  static summary(id: string): UserView {
+    return Object.assign(new UserView(), { id, visibility: 'summary' as const });
+  }
+}
+
+export { OrganizationRole };

@@ -1,0 +1,96 @@
+import { SignJWT, generateKeyPair, exportJWK } from 'jose';
+import { createServer, type Server } from 'node:http';
+import { AUTH_SECRET, startTestApp, type TestApp, errorCode } from '../support/test-app';
+
+const ME = '{ me { id } }';
+const secret = new TextEncoder().encode(AUTH_SECRET);
+
+async function sign(claims: Record<string, unknown>, build: (jwt: SignJWT) => SignJWT = (jwt) => jwt): Promise<string> {
+  return build(new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setIssuedAt().setExpirationTime('5m')).sign(secret);
+}
+
+describe('callers\' identity', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { AUTH_ISSUER: 'https://id.example', AUTH_AUDIENCE: 'twofactor' } });
+  });
+  afterAll(() => t.close());
+
+  const good = (build: (jwt: SignJWT) => SignJWT = (jwt) => jwt) =>
+    sign({ scope: '' }, (jwt) => build(jwt.setIssuer('https://id.example').setAudience('twofactor')));
+
+  it('acts for the token\'s subject', async () => {
+    const result = await t.gql(ME, {}, await good());
+    expect(result.data.me.id).toBe('alice');
+  });
+
+  it('refuses a request without a token', async () => {
+    expect(errorCode(await t.gql(ME))).toBe('UNAUTHENTICATED');
+  });
+
+  it.each([
+    ['expired', () => good((jwt) => jwt.setExpirationTime(Math.floor(Date.now() / 1000) - 60))],
+    ['not yet valid', () => good((jwt) => jwt.setNotBefore(Math.floor(Date.now() / 1000) + 600))],
+    ['of another issuer', () => sign({}, (jwt) => jwt.setIssuer('https://evil.example').setAudience('twofactor'))],
+    ['for another audience', () => sign({}, (jwt) => jwt.setIssuer('https://id.example').setAudience('other'))],
+    ['wrongly signed', async () => (await good()).slice(0, -4) + 'AAAA'],
+    ['signed with another secret', () => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setIssuer('https://id.example').setAudience('twofactor').setExpirationTime('5m').sign(new TextEncoder().encode('x'.repeat(40)))],
+    ['alg none', async () => {
+      const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+      const payload = Buffer.from(JSON.stringify({ sub: 'alice', iss: 'https://id.example', aud: 'twofactor', exp: Math.floor(Date.now() / 1000) + 300 })).toString('base64url');
+      return `${header}.${payload}.`;
+    }],
+    ['without a subject', () => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://id.example').setAudience('twofactor').setExpirationTime('5m').sign(secret)],
+    ['with a subject that is no valid id', () => good((jwt) => jwt.setSubject('has space'))],
+    ['that is not a JWT', async () => 'garbage'],
+  ])('refuses a token %s with UNAUTHENTICATED, on every operation', async (_name, make) => {
+    const token = await make();
+    const result = await t.gql(ME, {}, token);
+    expect(errorCode(result)).toBe('UNAUTHENTICATED');
+    expect(result.status).toBe(401);
+    const open = await t.gql('mutation { verifyLoginChallenge(challengeId: "x", code: "123456") { userId } }', {}, token);
+    if (open.status !== 400) expect(errorCode(open)).toBe('UNAUTHENTICATED');
+  });
+
+  it('refuses the right token with the wrong rights as FORBIDDEN', async () => {
+    const result = await t.gql('{ users(ids: ["bob"]) { id } }', {}, await good());
+    expect(errorCode(result)).toBe('FORBIDDEN');
+  });
+});
+
+describe('callers\' identity with a JWKS (RS256, ES256)', () => {
+  let t: TestApp;
+  let jwks: Server;
+  const keys: Record<string, CryptoKey | any> = {};
+
+  beforeAll(async () => {
+    const rsa = await generateKeyPair('RS256');
+    const ec = await generateKeyPair('ES256');
+    keys.rsa = rsa.privateKey;
+    keys.ec = ec.privateKey;
+    const body = JSON.stringify({
+      keys: [
+        { ...(await exportJWK(rsa.publicKey)), kid: 'rsa', alg: 'RS256', use: 'sig' },
+        { ...(await exportJWK(ec.publicKey)), kid: 'ec', alg: 'ES256', use: 'sig' },
+      ],
+    });
+    jwks = createServer((_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end(body));
+    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+    const port = (jwks.address() as { port: number }).port;
+    t = await startTestApp({ env: { AUTH_JWT_SECRET: '', AUTH_JWKS_URL: `http://127.0.0.1:${port}/jwks.json` } });
+  });
+  afterAll(async () => {
+    await t.close();
+    jwks.close();
+  });
+
+  it.each([['RS256', 'rsa'], ['ES256', 'ec']])('accepts %s tokens from the key set', async (alg, kid) => {
+    const token = await new SignJWT({}).setProtectedHeader({ alg, kid }).setSubject('carol').setExpirationTime('5m').sign(keys[kid]);
+    expect((await t.gql(ME, {}, token)).data.me.id).toBe('carol');
+  });
+
+  it('refuses an HS256 token signed with the public key (algorithm confusion)', async () => {
+    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('carol').setExpirationTime('5m').sign(new TextEncoder().encode('x'.repeat(40)));
+    expect(errorCode(await t.gql(ME, {}, token))).toBe('UNAUTHENTICATED');
+  });
+});

@@ -1,0 +1,95 @@
+import { ConfigError, loadConfig } from '../../src/config/config';
+
+const key = Buffer.alloc(32, 1).toString('base64');
+const production = {
+  NODE_ENV: 'production',
+  DATABASE_URL: 'mysql://app:secret@db:3306/twofactor',
+  REDIS_URL: 'redis://cache:6379/0',
+  AUTH_JWT_SECRET: 'a'.repeat(40),
+  ASSERTION_JWT_SECRET: 'b'.repeat(40),
+  ENCRYPTION_KEY: key,
+  SMS_PROVIDER: 'sns',
+  AUTH_ISSUER: 'https://id.example',
+  AUTH_AUDIENCE: 'twofactor',
+};
+
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('configuration', () => {
+  it('starts in production with everything the contract lists', () => {
+    const config = loadConfig(production);
+    expect(config.production).toBe(true);
+    expect(config.http.host).toBe('0.0.0.0');
+    expect(config.introspection).toBe(false);
+    expect(config.store).toEqual({ kind: 'redis', url: 'redis://cache:6379/0' });
+    expect(config.warnings).toEqual([]);
+  });
+
+  it('refuses production without each required setting, naming every one', () => {
+    const problems = problemsOf({ NODE_ENV: 'production' });
+    for (const name of ['DATABASE_URL', 'REDIS_URL', 'AUTH_JWT_SECRET', 'ASSERTION_JWT_SECRET', 'ENCRYPTION_KEY', 'SMS_PROVIDER']) {
+      expect(problems.some((problem) => problem.includes(name))).toBe(true);
+    }
+  });
+
+  it('refuses an encryption key that is not 32 bytes of base64', () => {
+    expect(problemsOf({ ...production, ENCRYPTION_KEY: Buffer.alloc(16).toString('base64') })).toEqual([
+      expect.stringContaining('ENCRYPTION_KEY: must be 32 bytes'),
+    ]);
+    expect(problemsOf({ ...production, ENCRYPTION_KEY: 'not base64 at all!' })[0]).toContain('ENCRYPTION_KEY');
+  });
+
+  it('refuses an assertion secret equal to the callers\' secret', () => {
+    expect(problemsOf({ ...production, ASSERTION_JWT_SECRET: production.AUTH_JWT_SECRET })).toEqual([
+      expect.stringContaining('ASSERTION_JWT_SECRET: must differ'),
+    ]);
+  });
+
+  it('refuses the log SMS provider in production', () => {
+    expect(problemsOf({ ...production, SMS_PROVIDER: 'log' })[0]).toContain('SMS_PROVIDER');
+  });
+
+  it('accepts a Redis Cluster instead of REDIS_URL', () => {
+    const config = loadConfig({ ...production, REDIS_URL: undefined, REDIS_CLUSTER_NODES: 'r1:7000,r2:7001' });
+    expect(config.store).toEqual({ kind: 'redis-cluster', nodes: [{ host: 'r1', port: 7000 }, { host: 'r2', port: 7001 }] });
+  });
+
+  it('warns in production when issuer and audience are not checked', () => {
+    const config = loadConfig({ ...production, AUTH_ISSUER: undefined, AUTH_AUDIENCE: undefined });
+    expect(config.warnings).toHaveLength(2);
+  });
+
+  it('keeps the contract defaults', () => {
+    const config = loadConfig({ ...production, NODE_ENV: 'development' });
+    expect(config.http.port).toBe(4000);
+    expect(config.http.host).toBe('127.0.0.1');
+    expect(config.sms.dailyBudget).toBe(10_000);
+    expect(config.auth.reauthMaxAgeSeconds).toBe(900);
+    expect(config.assertion).toMatchObject({ audience: 'login', issuer: 'twofactor' });
+    expect(config.limits.ipAttemptsPerMinute).toBe(100);
+    expect(config.introspection).toBe(true);
+    expect(config.migrationsRun).toBe(true);
+  });
+
+  it('switches database and store separately', () => {
+    const dataDir = `/tmp/tf-config-test-${process.pid}`;
+    expect(loadConfig({ DATA_DIR: dataDir }).database.kind).toBe('sqlite');
+    expect(loadConfig({ DATA_DIR: dataDir }).store.kind).toBe('memory');
+    expect(loadConfig({ DATA_DIR: dataDir, DATABASE_URL: 'mysql://root@127.0.0.1/test' }).store.kind).toBe('memory');
+    expect(loadConfig({ DATA_DIR: dataDir, REDIS_URL: 'redis://127.0.0.1:6379' }).database.kind).toBe('sqlite');
+  });
+
+  it('rejects malformed numbers and URLs', () => {
+    expect(problemsOf({ ...production, PORT: 'eighty' })[0]).toContain('PORT');
+    expect(problemsOf({ ...production, DATABASE_URL: 'postgres://x' })[0]).toContain('DATABASE_URL');
+    expect(problemsOf({ ...production, SMS_ALLOWED_COUNTRIES: 'US,Germany' })[0]).toContain('SMS_ALLOWED_COUNTRIES');
+  });
+});
