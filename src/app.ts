@@ -3,7 +3,22 @@ import type { FastifyInstance } from 'fastify';
 import { AuditLog } from './audit/audit-log';
 import { TokenVerifier } from './callers/token-verifier';
 import type { Config } from './config/config';
+import { AttemptLimits } from './attempts/attempt-limits';
+import { CodeChecker } from './attempts/code-checker';
 import { DirectoryResolver } from './directory/directory.resolver';
+import { EnrollmentGuard } from './factors/enrollment-guard';
+import { RecoveryCodeIssuer } from './factors/recovery-codes/recovery-code-issuer';
+import { RecoveryCodeVerifier } from './factors/recovery-codes/recovery-code.verifier';
+import { RecoveryCodesResolver } from './factors/recovery-codes/recovery-codes.resolver';
+import { RecoveryCodesService } from './factors/recovery-codes/recovery-codes.service';
+import { TotpResolver } from './factors/totp/totp.resolver';
+import { TotpService } from './factors/totp/totp.service';
+import { TotpVerifier } from './factors/totp/totp.verifier';
+import { TwoFactorLifecycle } from './factors/two-factor-lifecycle';
+import { TwoFactorResolver } from './factors/two-factor.resolver';
+import { TwoFactorService } from './factors/two-factor.service';
+import { SecretBox } from './infra/crypto/cipher';
+import { StepUp } from './step-up/step-up';
 import { DirectoryService } from './directory/directory.service';
 import { buildGraphQLSchema } from './graphql/schema';
 import { Metrics } from './http/metrics';
@@ -67,17 +82,38 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const recoveryCodes = new RecoveryCodeRepository();
   const auditEvents = new AuditEventRepository();
 
+  const secrets = new SecretBox(config.encryption.key, config.encryption.retiredKeys);
+
   // Services
   const audit = new AuditLog(auditEvents);
   const statuses = new TwoFactorStatusReader(database, users, factors, recoveryCodes, config.limits.failuresInRowToLock);
   const organizationService = new OrganizationService(database, organizations, memberships, clock);
   const directory = new DirectoryService(database, users, organizations, memberships, factors, auditEvents, audit, clock);
 
+  // Second factors: each behind the CodeVerifier interface; this list is the
+  // order in which a step-up or login code is tried.
+  const totpVerifier = new TotpVerifier(factors, users, secrets, clock);
+  const recoveryCodeVerifier = new RecoveryCodeVerifier(recoveryCodes, secrets, clock);
+  const secondFactors = [totpVerifier, recoveryCodeVerifier];
+
+  const attemptLimits = new AttemptLimits(store, config.limits);
+  const checker = new CodeChecker(database, users, factors, attemptLimits, audit, clock, config.limits.failuresInRowToLock);
+  const stepUp = new StepUp(checker, secondFactors, database, users);
+  const issuer = new RecoveryCodeIssuer(recoveryCodes, users, secrets);
+  const lifecycle = new TwoFactorLifecycle(users, factors, recoveryCodes, issuer, memberships, organizations);
+  const enrollment = new EnrollmentGuard(clock, config.auth.reauthMaxAgeSeconds);
+  const totp = new TotpService(database, factors, totpVerifier, checker, stepUp, lifecycle, enrollment, statuses, secrets, audit, clock, config.totpIssuer);
+  const recoveryCodesService = new RecoveryCodesService(stepUp, issuer, users, audit);
+  const twoFactor = new TwoFactorService(database, factors, stepUp, lifecycle, statuses, audit);
+
   // GraphQL and HTTP
   const schema = await buildGraphQLSchema([
     new UserResolver(organizationService),
     new OrganizationResolver(organizationService),
     new DirectoryResolver(directory),
+    new TotpResolver(totp),
+    new RecoveryCodesResolver(recoveryCodesService),
+    new TwoFactorResolver(twoFactor),
   ]);
   const { fastify } = await createHttpServer({
     config,

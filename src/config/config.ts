@@ -35,6 +35,8 @@ export interface Config {
   assertion: { secret: string; audience: string; issuer: string };
   encryption: { key: Buffer; retiredKeys: Buffer[] };
   introspection: boolean;
+  /** The issuer shown in authenticator apps (otpauth URIs). */
+  totpIssuer: string;
   limits: {
     userFailuresPerWindow: number;
     userFailureWindowSeconds: number;
@@ -91,6 +93,7 @@ const environmentSchema = z.object({
   ENCRYPTION_KEYS_RETIRED: optionalString,
   REAUTH_MAX_AGE: integer(900, 1, 86_400 * 30),
   INTROSPECTION: booleanFlag,
+  TOTP_ISSUER: z.preprocess(blankToUndefined, z.string().max(64).regex(/^[^:]+$/, 'must not contain a colon').default('TwoFactor')),
   IP_ATTEMPTS_PER_MINUTE: integer(100, 1, 1_000_000),
   DATA_DIR: z.preprocess(blankToUndefined, z.string().default('./data')),
   LOG_LEVEL: z.preprocess(blankToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
@@ -192,6 +195,7 @@ export function loadConfig(environment: Environment = process.env): Config {
       retiredKeys,
     },
     introspection: env.INTROSPECTION ? env.INTROSPECTION === 'true' : !production,
+    totpIssuer: env.TOTP_ISSUER,
     limits: {
       userFailuresPerWindow: 10,
       userFailureWindowSeconds: 15 * 60,

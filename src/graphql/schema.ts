@@ -1,11 +1,21 @@
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema, type NonEmptyArray } from 'type-graphql';
 import { DirectoryResolver } from '../directory/directory.resolver';
+import { RecoveryCodesResolver } from '../factors/recovery-codes/recovery-codes.resolver';
+import { TotpResolver } from '../factors/totp/totp.resolver';
+import { TwoFactorResolver } from '../factors/two-factor.resolver';
 import { OrganizationResolver } from '../organizations/organization.resolver';
 import { UserResolver } from '../users/user.resolver';
 
 /** Every resolver of the API, in one list. */
-export const resolverClasses: NonEmptyArray<Function> = [UserResolver, OrganizationResolver, DirectoryResolver];
+export const resolverClasses: NonEmptyArray<Function> = [
+  UserResolver,
+  OrganizationResolver,
+  DirectoryResolver,
+  TotpResolver,
+  RecoveryCodesResolver,
+  TwoFactorResolver,
+];
 
 /**
  * Builds the schema. Resolver instances come from the composition root (their

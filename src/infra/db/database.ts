@@ -22,12 +22,24 @@ export class Database {
 
   async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     try {
-      if (this.isMysql) return await this.dataSource.transaction('READ COMMITTED', work);
+      if (this.isMysql) return await this.retryingDeadlocks(() => this.dataSource.transaction('READ COMMITTED', work));
       const run = this.queue.then(() => this.dataSource.transaction(work));
       this.queue = run.catch(() => undefined);
       return await run;
     } catch (error) {
       throw translateDatabaseError(error);
+    }
+  }
+
+  /** InnoDB may pick a transaction as a deadlock victim; it rolled back whole, so run it again. */
+  private async retryingDeadlocks<T>(run: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await run();
+      } catch (error) {
+        const code = (error as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (error as { code?: string }).code;
+        if (code !== 'ER_LOCK_DEADLOCK' || attempt >= 3) throw error;
+      }
     }
   }
 

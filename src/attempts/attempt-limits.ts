@@ -1,0 +1,42 @@
+import type { Config } from '../config/config';
+import { rateLimited } from '../errors';
+import type { Limiter, Store } from '../infra/store/store';
+
+/**
+ * The attempt counters that every code check passes through, shared by every
+ * instance through the store:
+ * - per user, failures in a fixed window (10 in 15 minutes by default): an
+ *   attempt is counted before its code is checked and given back if it succeeds,
+ *   so parallel guesses get no more than the limit;
+ * - per client IP, every attempt (100 a minute by default).
+ * A store that cannot answer refuses the attempt (SERVICE_UNAVAILABLE).
+ */
+export class AttemptLimits {
+  private readonly userFailures: Limiter;
+  private readonly ipAttempts: Limiter;
+
+  constructor(store: Store, limits: Config['limits']) {
+    this.userFailures = store.limiter({ name: 'user-failures', points: limits.userFailuresPerWindow, durationSeconds: limits.userFailureWindowSeconds });
+    this.ipAttempts = store.limiter({ name: 'ip-attempts', points: limits.ipAttemptsPerMinute, durationSeconds: 60 });
+  }
+
+  /** Counts the attempt; RATE_LIMITED (with retryAfterSeconds) when a limit is already reached. */
+  async admit(userId: string, clientIp: string | null): Promise<void> {
+    if (clientIp) {
+      const ip = await this.ipAttempts.consume(clientIp);
+      if (!ip.allowed) throw rateLimited(ip.retryAfterSeconds);
+    }
+    const user = await this.userFailures.consume(userId);
+    if (!user.allowed) throw rateLimited(user.retryAfterSeconds);
+  }
+
+  /** The attempt succeeded: it was no failure. */
+  async forgive(userId: string): Promise<void> {
+    await this.userFailures.refund(userId);
+  }
+
+  /** An admin's reset clears the user's window too. */
+  async reset(userId: string): Promise<void> {
+    await this.userFailures.reset(userId);
+  }
+}

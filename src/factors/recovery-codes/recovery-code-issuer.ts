@@ -1,0 +1,39 @@
+import type { EntityManager } from 'typeorm';
+import type { SecretBox } from '../../infra/crypto/cipher';
+import type { RecoveryCodeRepository } from '../../infra/db/repositories/factor.repository';
+import type { UserRepository } from '../../infra/db/repositories/user.repository';
+import { formatRecoveryCode, generateRecoveryCode, RECOVERY_CODE_COUNT } from './recovery-code-format';
+
+/** Issues a fresh set of recovery codes, voiding the old set, inside the caller's transaction. */
+export class RecoveryCodeIssuer {
+  constructor(
+    private readonly codes: RecoveryCodeRepository,
+    private readonly users: UserRepository,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  /** Returns the new codes, formatted; they are stored only encrypted and as keyed hashes. */
+  async issue(manager: EntityManager, userId: string, now: Date): Promise<string[]> {
+    const codes = Array.from({ length: RECOVERY_CODE_COUNT }, generateRecoveryCode);
+    await this.codes.replaceAll(
+      manager,
+      userId,
+      codes.map((code, position) => ({
+        userId,
+        codeHash: this.secrets.hash(code),
+        codeCiphertext: this.secrets.encrypt(code),
+        position,
+        usedAt: null,
+        createdAt: now,
+      })),
+    );
+    await this.users.update(manager, userId, { recoveryCodesGeneratedAt: now });
+    return codes.map(formatRecoveryCode);
+  }
+
+  /** The current set, decrypted, for viewing. */
+  async list(manager: EntityManager, userId: string): Promise<{ code: string; usedAt: Date | null }[]> {
+    const rows = await this.codes.list(manager, userId);
+    return rows.map((row) => ({ code: formatRecoveryCode(this.secrets.decrypt(row.codeCiphertext)), usedAt: row.usedAt }));
+  }
+}

@@ -1,0 +1,35 @@
+import { totpCode, totpStepAt } from '../../src/factors/totp/totp-algorithm';
+import type { TestApp } from './test-app';
+
+export interface EnrolledUser {
+  userId: string;
+  token: string;
+  secret: string;
+  recoveryCodes: string[];
+}
+
+/** The code an authenticator shows at the app's current (test) time, `offsetSteps` away. */
+export function currentTotp(t: TestApp, secret: string, offsetSteps = 0): string {
+  return totpCode(secret, totpStepAt(t.clock.now()) + offsetSteps);
+}
+
+/** Moves the app's clock to the next TOTP step, so a fresh code is not a replay. */
+export function nextStep(t: TestApp): void {
+  t.clock.advance(30_000);
+}
+
+/** Sets up and confirms TOTP through the API; returns the secret and the recovery codes. */
+export async function enrollTotp(t: TestApp, userId: string): Promise<EnrolledUser> {
+  const token = await t.token(userId, [], { authTime: t.clock.now() });
+  const start = await t.gql('mutation { startTotpSetup { secret } }', {}, token);
+  if (start.errors) throw new Error(JSON.stringify(start.errors));
+  const secret = start.data.startTotpSetup.secret;
+  const confirm = await t.gql(
+    'mutation($code: String!) { confirmTotpSetup(code: $code) { recoveryCodes status { enabled } } }',
+    { code: currentTotp(t, secret) },
+    token,
+  );
+  if (confirm.errors) throw new Error(JSON.stringify(confirm.errors));
+  nextStep(t);
+  return { userId, token, secret, recoveryCodes: confirm.data.confirmTotpSetup.recoveryCodes };
+}
