@@ -1,0 +1,60 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Clock } from '../../infra/clock';
+import type { SecretBox } from '../../infra/crypto/cipher';
+import type { Store } from '../../infra/store/store';
+
+export const SMS_CODE_TTL_MS = 10 * 60 * 1000;
+const MAX_CHECKS = 5;
+
+/**
+ * Live SMS codes, one per purpose (`setup:<user>`, `step-up:<user>`,
+ * `login:<challenge>`): kept only as a keyed hash bound to the purpose, valid 10
+ * minutes, at most 5 checks, spent by the first right one. A new code replaces
+ * the old. Both keys of a purpose share a hash tag (one Cluster slot).
+ */
+export class SmsCodeStore {
+  constructor(
+    private readonly store: Store,
+    private readonly secrets: SecretBox,
+    private readonly clock: Clock,
+  ) {}
+
+  async put(purposeKey: string, code: string): Promise<Date> {
+    const expiresAt = new Date(this.clock.now().getTime() + SMS_CODE_TTL_MS);
+    const keys = this.keys(purposeKey);
+    await this.store.delete(keys.checks);
+    await this.store.set(keys.code, JSON.stringify({ hash: this.hash(purposeKey, code), expiresAt: expiresAt.getTime() }), SMS_CODE_TTL_MS);
+    return expiresAt;
+  }
+
+  /** Checks the code for this purpose; true once, for the first right answer. */
+  async consume(purposeKey: string, code: string): Promise<boolean> {
+    const keys = this.keys(purposeKey);
+    // Counted before it is compared, so parallel guesses cannot exceed the checks allowed.
+    const checks = await this.store.increment(keys.checks, SMS_CODE_TTL_MS);
+    const stored = await this.store.get(keys.code);
+    if (!stored) return false;
+    const { hash, expiresAt } = JSON.parse(stored) as { hash: string; expiresAt: number };
+    const exhausted = checks >= MAX_CHECKS;
+    if (checks > MAX_CHECKS || expiresAt <= this.clock.now().getTime()) {
+      await this.store.delete(keys.code);
+      return false;
+    }
+    const right = timingSafeEqual(Buffer.from(hash), Buffer.from(this.hash(purposeKey, code)));
+    if (!right) {
+      if (exhausted) await this.store.delete(keys.code);
+      return false;
+    }
+    // Of two right answers racing, only the one that deletes the code wins.
+    return this.store.delete(keys.code);
+  }
+
+  private hash(purposeKey: string, code: string): string {
+    return this.secrets.hash(`sms-code\u0000${purposeKey}\u0000${code}`);
+  }
+
+  private keys(purposeKey: string) {
+    const tag = createHash('sha256').update(purposeKey).digest('base64url').slice(0, 22);
+    return { code: `sms-code:{${tag}}`, checks: `sms-checks:{${tag}}` };
+  }
+}

@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import { rateLimited } from '../../errors';
+import type { Limiter, LimiterResult, Store } from '../../infra/store/store';
+
+export const RESEND_INTERVAL_SECONDS = 30;
+
+export interface SendRequest {
+  userId: string;
+  e164: string;
+  purposeKey: string;
+  /** Whether the number is the user's confirmed one: counted apart from numbers being set up. */
+  confirmed: boolean;
+}
+
+/**
+ * Limits against SMS pumping, as the contract sets them: to one number for one
+ * purpose 1 per 30 s; per user and per number 5 an hour and 10 a day, counted
+ * apart for confirmed numbers and numbers being set up (so "setting up" a
+ * victim's number cannot use up the victim's login SMS); a daily budget for the
+ * whole service. A send that is refused or fails counts nowhere.
+ */
+export class SmsSendLimits {
+  private readonly resend: Limiter;
+  private readonly hourly: Limiter;
+  private readonly daily: Limiter;
+  private readonly budget: Limiter;
+
+  constructor(store: Store, dailyBudget: number) {
+    this.resend = store.limiter({ name: 'sms-resend', points: 1, durationSeconds: RESEND_INTERVAL_SECONDS });
+    this.hourly = store.limiter({ name: 'sms-hour', points: 5, durationSeconds: 3_600 });
+    this.daily = store.limiter({ name: 'sms-day', points: 10, durationSeconds: 86_400 });
+    this.budget = store.limiter({ name: 'sms-budget', points: dailyBudget, durationSeconds: 86_400 });
+  }
+
+  /** Counts the send everywhere, or counts nothing and throws RATE_LIMITED. Returns how to take it back. */
+  async take(request: SendRequest): Promise<() => Promise<void>> {
+    const number = createHash('sha256').update(request.e164).digest('base64url').slice(0, 22);
+    const kind = request.confirmed ? 'confirmed' : 'unconfirmed';
+    const counters: [Limiter, string][] = [
+      [this.resend, `${number}:${createHash('sha256').update(request.purposeKey).digest('base64url').slice(0, 22)}`],
+      [this.hourly, `${kind}:user:${request.userId}`],
+      [this.hourly, `${kind}:number:${number}`],
+      [this.daily, `${kind}:user:${request.userId}`],
+      [this.daily, `${kind}:number:${number}`],
+      [this.budget, 'service'],
+    ];
+    const taken: [Limiter, string][] = [];
+    const giveBack = async () => {
+      await Promise.all(taken.map(([limiter, key]) => limiter.refund(key).catch(() => undefined)));
+    };
+    for (const [limiter, key] of counters) {
+      let result: LimiterResult;
+      try {
+        result = await limiter.consume(key);
+      } catch (error) {
+        await giveBack();
+        throw error;
+      }
+      taken.push([limiter, key]);
+      if (!result.allowed) {
+        await giveBack();
+        throw rateLimited(result.retryAfterSeconds);
+      }
+    }
+    return giveBack;
+  }
+}

@@ -1,0 +1,143 @@
+import type { Actor, AuditLog } from '../../audit/audit-log';
+import type { CodeChecker } from '../../attempts/code-checker';
+import type { Caller } from '../../callers/caller';
+import { AppError } from '../../errors';
+import type { Clock } from '../../infra/clock';
+import type { SecretBox } from '../../infra/crypto/cipher';
+import type { Database } from '../../infra/db/database';
+import type { FactorRepository } from '../../infra/db/repositories/factor.repository';
+import type { StepUp } from '../../step-up/step-up';
+import type { TwoFactorStatusReader } from '../../users/two-factor-status.reader';
+import type { TwoFactorStatus } from '../../users/user.types';
+import type { EnrollmentGuard } from '../enrollment-guard';
+import type { TwoFactorLifecycle } from '../two-factor-lifecycle';
+import type { TwoFactorSetupResult } from '../two-factor.types';
+import { parsePhoneNumber } from './phone-number';
+import type { SentCode, SmsDispatcher } from './sms-dispatcher';
+import type { SmsVerifier } from './sms.verifier';
+import { smsPurposeKey } from './sms.verifier';
+
+const SETUP_TTL_MS = 10 * 60 * 1000;
+
+/** Setting up, confirming, using and removing an SMS-enabled phone number. */
+export class SmsService {
+  constructor(
+    private readonly database: Database,
+    private readonly factors: FactorRepository,
+    private readonly verifier: SmsVerifier,
+    private readonly dispatcher: SmsDispatcher,
+    private readonly checker: CodeChecker,
+    private readonly stepUp: StepUp,
+    private readonly lifecycle: TwoFactorLifecycle,
+    private readonly enrollment: EnrollmentGuard,
+    private readonly statuses: TwoFactorStatusReader,
+    private readonly secrets: SecretBox,
+    private readonly audit: AuditLog,
+    private readonly clock: Clock,
+    private readonly allowedCountries: string[] | null,
+  ) {}
+
+  /**
+   * Sends a code to the new number. With two-factor on, a step-up code is needed
+   * and the new number replaces the old one only once confirmed.
+   */
+  async startSetup(caller: Caller, actor: Actor, phoneNumber: string, code: string | null | undefined): Promise<SentCode> {
+    const userId = caller.subject;
+    const phone = parsePhoneNumber(phoneNumber, this.allowedCountries);
+    const pending = {
+      userId,
+      method: 'SMS' as const,
+      payloadCiphertext: this.secrets.encrypt(phone.e164),
+      lookupHash: this.secrets.hash(phone.e164),
+      display: phone.masked,
+      expiresAt: new Date(this.clock.now().getTime() + SETUP_TTL_MS),
+    };
+    if (await this.stepUp.isEnabled(userId)) {
+      await this.stepUp.require(actor, userId, code, (manager, _method, now) => this.factors.savePending(manager, { ...pending, createdAt: now }));
+    } else {
+      this.enrollment.assertRecentSignIn(caller);
+      await this.database.transaction((manager) => this.factors.savePending(manager, { ...pending, createdAt: this.clock.now() }));
+    }
+    // Sent after the setup committed; a failed send leaves a setup that can be started again.
+    const sent = await this.dispatcher.send({ userId, e164: phone.e164, masked: phone.masked, confirmed: false, purposeKey: smsPurposeKey({ kind: 'setup', userId }) });
+    await this.recordSent(actor, userId, 'setup');
+    return sent;
+  }
+
+  /** Confirms with the code sent to the new number (that code alone). */
+  async confirmSetup(caller: Caller, actor: Actor, code: string): Promise<TwoFactorSetupResult> {
+    const userId = caller.subject;
+    const pending = await this.database.run((manager) => this.factors.findPending(manager, userId, 'SMS'));
+    if (!pending || pending.expiresAt <= this.clock.now()) throw noPendingSetup();
+    if (!(await this.stepUp.isEnabled(userId))) this.enrollment.assertRecentSignIn(caller);
+    const { result: recoveryCodes } = await this.checker.check({
+      userId,
+      code,
+      verifiers: [this.verifier],
+      purpose: { kind: 'setup', userId },
+      actor,
+      failureAction: 'CODE_CHECK_FAILED',
+      onSuccess: async (manager, _method, now) => {
+        const current = await this.factors.findPending(manager, userId, 'SMS');
+        if (current?.payloadCiphertext !== pending.payloadCiphertext) throw noPendingSetup();
+        await this.factors.deletePending(manager, userId, 'SMS');
+        await this.factors.saveSms(manager, {
+          userId,
+          phoneCiphertext: pending.payloadCiphertext,
+          phoneHash: pending.lookupHash!,
+          phoneMasked: pending.display!,
+          createdAt: now,
+          lastUsedAt: now,
+        });
+        await this.audit.record(manager, actor, { action: 'SMS_ENABLED', userId }, now);
+        if (await this.lifecycle.isEnabled(manager, userId)) return null;
+        const codes = await this.lifecycle.enable(manager, userId, now);
+        await this.audit.record(manager, actor, { action: 'TWO_FACTOR_ENABLED', userId, reason: 'SMS' }, now);
+        return codes;
+      },
+    });
+    return { status: await this.statuses.readOne(userId), recoveryCodes };
+  }
+
+  /** A fresh step-up code to the user's confirmed number. */
+  async sendStepUpCode(caller: Caller, actor: Actor): Promise<SentCode> {
+    const userId = caller.subject;
+    return this.sendToConfirmedNumber(actor, userId, smsPurposeKey({ kind: 'step-up', userId }), 'step-up');
+  }
+
+  /** A code bound to one login challenge, to the challenge user's confirmed number. */
+  async sendLoginCode(actor: Actor, userId: string, challengeId: string): Promise<SentCode> {
+    return this.sendToConfirmedNumber(actor, userId, smsPurposeKey({ kind: 'login', userId, challengeId }), 'login');
+  }
+
+  async remove(actor: Actor, userId: string, code: string): Promise<TwoFactorStatus> {
+    await this.stepUp.requireEnabled(userId);
+    const [totp, sms] = await this.database.run((manager) => Promise.all([this.factors.findTotp(manager, userId), this.factors.findSms(manager, userId)]));
+    if (!sms) throw new AppError('NOT_ENROLLED', 'No phone number is set up.');
+    if (!totp) await this.database.run((manager) => this.lifecycle.assertMayTurnOff(manager, userId));
+    await this.stepUp.require(actor, userId, code, async (manager, _method, now) => {
+      if (!(await this.factors.findTotp(manager, userId))) await this.lifecycle.assertMayTurnOff(manager, userId);
+      if (!(await this.factors.deleteSms(manager, userId))) throw new AppError('NOT_ENROLLED', 'No phone number is set up.');
+      await this.audit.record(manager, actor, { action: 'SMS_REMOVED', userId }, now);
+      if (await this.lifecycle.disableIfNoFactorLeft(manager, userId)) {
+        await this.audit.record(manager, actor, { action: 'TWO_FACTOR_DISABLED', userId, reason: 'last factor removed' }, now);
+      }
+    });
+    return this.statuses.readOne(userId);
+  }
+
+  private async sendToConfirmedNumber(actor: Actor, userId: string, purposeKey: string, reason: string): Promise<SentCode> {
+    const factor = await this.database.run((manager) => this.factors.findSms(manager, userId));
+    if (!factor) throw new AppError('NOT_ENROLLED', 'No confirmed phone number to send a code to.');
+    const e164 = this.secrets.decrypt(factor.phoneCiphertext);
+    const sent = await this.dispatcher.send({ userId, e164, masked: factor.phoneMasked, confirmed: true, purposeKey });
+    await this.recordSent(actor, userId, reason);
+    return sent;
+  }
+
+  private async recordSent(actor: Actor, userId: string, reason: string): Promise<void> {
+    await this.database.transaction((manager) => this.audit.record(manager, actor, { action: 'SMS_SENT', userId, reason }, this.clock.now()));
+  }
+}
+
+const noPendingSetup = () => new AppError('NOT_FOUND', 'No phone number setup is pending: start it again.');

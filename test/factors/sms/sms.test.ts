@@ -1,0 +1,263 @@
+import { FakeSns } from '../../support/fake-sns';
+import { errorCode, startTestApp, type TestApp, uniqueId } from '../../support/test-app';
+
+const START = 'mutation($p: String!, $c: String) { startSmsSetup(phoneNumber: $p, code: $c) { phoneNumberMasked codeExpiresAt resendAvailableAt } }';
+const CONFIRM = 'mutation($c: String!) { confirmSmsSetup(code: $c) { recoveryCodes status { enabled methods sms { phoneNumberMasked } } } }';
+const SEND = 'mutation { sendSmsCode { phoneNumberMasked codeExpiresAt resendAvailableAt } }';
+const VIEW = 'mutation($c: String!) { viewRecoveryCodes(code: $c) { codes { code usedAt } } }';
+const REMOVE = 'mutation($c: String!) { removeSms(code: $c) { enabled methods sms { phoneNumberMasked } recoveryCodesRemaining } }';
+
+let phoneCounter = 0;
+/** A fresh valid US mobile-or-fixed number per call, so tests do not share number limits. */
+const newPhone = () => `+1415555${String(1000 + ((process.pid * 7 + phoneCounter++) % 9000)).padStart(4, '0')}`;
+
+describe('SMS as a second factor (real SNS client against a local SNS endpoint)', () => {
+  const sns = new FakeSns();
+  let t: TestApp;
+  beforeAll(async () => {
+    await sns.start();
+    t = await startTestApp({ env: { SMS_PROVIDER: 'sns', SNS_ENDPOINT: sns.url, SMS_SENDER_ID: 'Acme' } });
+  });
+  afterAll(async () => {
+    await t.close();
+    await sns.stop();
+  });
+  beforeEach(() => {
+    sns.mode = 'ok';
+  });
+
+  async function enrollSms(userId = uniqueId('sms-user'), phone = newPhone()) {
+    const token = await t.token(userId, [], { authTime: t.clock.now() });
+    const start = await t.gql(START, { p: phone }, token);
+    if (start.errors) throw new Error(JSON.stringify(start.errors));
+    const confirm = await t.gql(CONFIRM, { c: sns.lastCodeTo(phone) }, token);
+    if (confirm.errors) throw new Error(JSON.stringify(confirm.errors));
+    return { userId, token, phone, recoveryCodes: confirm.data.confirmSmsSetup.recoveryCodes as string[] };
+  }
+
+  it('sets up a number: publishes a transactional SMS with one 6-digit code, confirms, turns two-factor on with recovery codes', async () => {
+    const userId = uniqueId('sms-user');
+    const phone = newPhone();
+    const token = await t.token(userId, [], { authTime: t.clock.now() });
+    const start = await t.gql(START, { p: phone }, token);
+    expect(start.data.startSmsSetup.phoneNumberMasked).toBe(`+1 ••• ••• ${phone.slice(-4)}`);
+    expect(new Date(start.data.startSmsSetup.codeExpiresAt).getTime() - t.clock.now().getTime()).toBe(10 * 60 * 1000);
+    const sent = sns.published.at(-1)!;
+    expect(sent.phoneNumber).toBe(phone);
+    expect(sent.attributes).toEqual({ 'AWS.SNS.SMS.SMSType': 'Transactional', 'AWS.SNS.SMS.SenderID': 'Acme' });
+    expect(sent.code).toMatch(/^\d{6}$/);
+    const status = await t.gql('{ me { twoFactor { enabled } } }', {}, token);
+    expect(status.data.me.twoFactor.enabled).toBe(false);
+    const confirm = await t.gql(CONFIRM, { c: sent.code }, token);
+    expect(confirm.data.confirmSmsSetup.status).toEqual({ enabled: true, methods: ['SMS'], sms: { phoneNumberMasked: `+1 ••• ••• ${phone.slice(-4)}` } });
+    expect(confirm.data.confirmSmsSetup.recoveryCodes).toHaveLength(10);
+    const [row] = await t.sql('SELECT phone_ciphertext, phone_hash FROM sms_factors WHERE user_id = ?', [userId]);
+    expect(JSON.stringify(row)).not.toContain(phone.slice(1));
+  });
+
+  it('uses sendSmsCode codes for step-up, once each', async () => {
+    const user = await enrollSms();
+    const sent = await t.gql(SEND, {}, user.token);
+    expect(sent.errors).toBeUndefined();
+    const code = sns.lastCodeTo(user.phone);
+    expect((await t.gql(VIEW, { c: code }, user.token)).data.viewRecoveryCodes.codes).toHaveLength(10);
+    expect(errorCode(await t.gql(VIEW, { c: code }, user.token))).toBe('INVALID_CODE');
+  });
+
+  it('never lets a setup code serve as a step-up code, or the other way round', async () => {
+    const user = await enrollSms();
+    const other = newPhone();
+    await t.gql(SEND, {}, user.token);
+    const stepUpCode = sns.lastCodeTo(user.phone);
+    // Changing the number needs a step-up; the setup code then goes to the new number.
+    expect((await t.gql(START, { p: other, c: stepUpCode }, user.token)).errors).toBeUndefined();
+    const setupCode = sns.lastCodeTo(other);
+    expect(errorCode(await t.gql(VIEW, { c: setupCode }, user.token))).toBe('INVALID_CODE');
+    // The old number stays until the new one is confirmed.
+    expect((await t.gql('{ me { twoFactor { sms { phoneNumberMasked } } } }', {}, user.token)).data.me.twoFactor.sms.phoneNumberMasked).toContain(user.phone.slice(-4));
+    const confirm = await t.gql(CONFIRM, { c: setupCode }, user.token);
+    expect(confirm.data.confirmSmsSetup.status.sms.phoneNumberMasked).toContain(other.slice(-4));
+    expect(confirm.data.confirmSmsSetup.recoveryCodes).toBeNull();
+  });
+
+  it('requires a step-up code to change the number while two-factor is on', async () => {
+    const user = await enrollSms();
+    expect(errorCode(await t.gql(START, { p: newPhone() }, user.token))).toBe('BAD_USER_INPUT');
+    expect(errorCode(await t.gql(START, { p: newPhone(), c: '000000' }, user.token))).toBe('INVALID_CODE');
+  });
+
+  it.each([
+    ['not E.164', '4155552671'],
+    ['letters', '+1415555CALL'],
+    ['too short', '+1234'],
+    ['an impossible number', '+19995550100'],
+    ['a VOIP number', '+445611234567'],
+    ['empty', ''],
+    ['10 KB', '+1'.padEnd(10_000, '5')],
+  ])('refuses %s with BAD_USER_INPUT, sending nothing', async (_name, phone) => {
+    const before = sns.requests;
+    const token = await t.token(uniqueId('u'), [], { authTime: t.clock.now() });
+    expect(errorCode(await t.gql(START, { p: phone }, token))).toBe('BAD_USER_INPUT');
+    expect(sns.requests).toBe(before);
+  });
+
+  it('refuses sendSmsCode without a confirmed number with NOT_ENROLLED', async () => {
+    expect(errorCode(await t.gql(SEND, {}, await t.token(uniqueId('u'))))).toBe('NOT_ENROLLED');
+  });
+
+  it('confirming with no pending setup is NOT_FOUND', async () => {
+    expect(errorCode(await t.gql(CONFIRM, { c: '123456' }, await t.token(uniqueId('u'), [], { authTime: t.clock.now() })))).toBe('NOT_FOUND');
+  });
+
+  it('allows one send per number and purpose every 30 s, and says when', async () => {
+    const phone = newPhone();
+    const token = await t.token(uniqueId('u'), [], { authTime: t.clock.now() });
+    const first = await t.gql(START, { p: phone }, token);
+    expect(new Date(first.data.startSmsSetup.resendAvailableAt).getTime() - t.clock.now().getTime()).toBe(30_000);
+    const second = await t.gql(START, { p: phone }, token);
+    expect(errorCode(second)).toBe('RATE_LIMITED');
+    expect(second.errors![0].extensions!.retryAfterSeconds).toBeGreaterThan(0);
+    expect(second.errors![0].extensions!.retryAfterSeconds).toBeLessThanOrEqual(30);
+  });
+
+  it('allows 5 setup sends an hour per user; a victim\'s own sends are counted apart', async () => {
+    const victim = await enrollSms();
+    const attacker = await t.token(uniqueId('attacker'), [], { authTime: t.clock.now() });
+    // The attacker "sets up" the victim's number, then other numbers, until its hourly limit.
+    expect((await t.gql(START, { p: victim.phone }, attacker)).errors).toBeUndefined();
+    for (let i = 0; i < 4; i += 1) expect((await t.gql(START, { p: newPhone() }, attacker)).errors).toBeUndefined();
+    expect(errorCode(await t.gql(START, { p: newPhone() }, attacker))).toBe('RATE_LIMITED');
+    // The victim still gets its codes.
+    expect((await t.gql(SEND, {}, victim.token)).errors).toBeUndefined();
+  });
+
+  it('counts 5 unconfirmed sends an hour per number, whoever asks', async () => {
+    const phone = newPhone();
+    for (let i = 0; i < 5; i += 1) {
+      const token = await t.token(uniqueId('u'), [], { authTime: t.clock.now() });
+      // Different users: the 30 s rule is per number and purpose (each user's setup is its own purpose).
+      expect((await t.gql(START, { p: phone }, token)).errors).toBeUndefined();
+    }
+    const token = await t.token(uniqueId('u'), [], { authTime: t.clock.now() });
+    expect(errorCode(await t.gql(START, { p: phone }, token))).toBe('RATE_LIMITED');
+  });
+
+  it.each(['error', 'throttle'] as const)('a publish that fails (%s) is SMS_DELIVERY_FAILED, costs no quota and leaves no live code', async (mode) => {
+    const phone = newPhone();
+    const token = await t.token(uniqueId('u'), [], { authTime: t.clock.now() });
+    sns.mode = mode;
+    expect(errorCode(await t.gql(START, { p: phone }, token))).toBe('SMS_DELIVERY_FAILED');
+    expect(errorCode(await t.gql(CONFIRM, { c: '123456' }, token))).toBe('INVALID_CODE');
+    sns.mode = 'ok';
+    // Not held back by the 30 s rule: the failed send counted nowhere.
+    expect((await t.gql(START, { p: phone }, token)).errors).toBeUndefined();
+    expect((await t.gql(CONFIRM, { c: sns.lastCodeTo(phone) }, token)).data.confirmSmsSetup.status.enabled).toBe(true);
+  });
+
+  it('an SNS endpoint that hangs gives SMS_DELIVERY_FAILED in bounded time', async () => {
+    const token = await t.token(uniqueId('u'), [], { authTime: t.clock.now() });
+    sns.mode = 'hang';
+    const started = Date.now();
+    expect(errorCode(await t.gql(START, { p: newPhone() }, token))).toBe('SMS_DELIVERY_FAILED');
+    expect(Date.now() - started).toBeLessThan(20_000);
+  }, 30_000);
+
+  it('a code expires after 10 minutes (injected clock)', async () => {
+    const phone = newPhone();
+    const token = await t.token(uniqueId('u'), [], { authTime: t.clock.now() });
+    await t.gql(START, { p: phone }, token);
+    t.clock.advance(10 * 60 * 1000 + 1000);
+    // The pending setup expired with it.
+    expect(errorCode(await t.gql(CONFIRM, { c: sns.lastCodeTo(phone) }, token))).toBe('NOT_FOUND');
+  });
+
+  it('a step-up code expires after 10 minutes', async () => {
+    const user = await enrollSms();
+    await t.gql(SEND, {}, user.token);
+    t.clock.advance(10 * 60 * 1000 + 1000);
+    expect(errorCode(await t.gql(VIEW, { c: sns.lastCodeTo(user.phone) }, user.token))).toBe('INVALID_CODE');
+  });
+
+  it('allows at most 5 checks per code', async () => {
+    const phone = newPhone();
+    const token = await t.token(uniqueId('u'), [], { authTime: t.clock.now() });
+    await t.gql(START, { p: phone }, token);
+    const right = sns.lastCodeTo(phone);
+    const wrong = right === '000000' ? '111111' : '000000';
+    for (let i = 0; i < 5; i += 1) expect(errorCode(await t.gql(CONFIRM, { c: wrong }, token))).toBe('INVALID_CODE');
+    expect(errorCode(await t.gql(CONFIRM, { c: right }, token))).toBe('INVALID_CODE');
+  });
+
+  it('gives exactly one success to 20 parallel uses of one code', async () => {
+    const user = await enrollSms();
+    await t.gql(SEND, {}, user.token);
+    const code = sns.lastCodeTo(user.phone);
+    const results = await Promise.all(Array.from({ length: 20 }, () => t.gql(VIEW, { c: code }, user.token)));
+    expect(results.filter((result) => !result.errors)).toHaveLength(1);
+  });
+
+  it('removes the number with a step-up; the last factor gone turns two-factor off', async () => {
+    const user = await enrollSms();
+    const result = await t.gql(REMOVE, { c: user.recoveryCodes[0] }, user.token);
+    expect(result.data.removeSms).toEqual({ enabled: false, methods: [], sms: null, recoveryCodesRemaining: 0 });
+    const events = await t.sql('SELECT action FROM audit_events WHERE user_id = ? ORDER BY id', [user.userId]);
+    expect(events.map((e) => e.action)).toEqual(expect.arrayContaining(['SMS_SENT', 'SMS_ENABLED', 'TWO_FACTOR_ENABLED', 'SMS_REMOVED', 'TWO_FACTOR_DISABLED']));
+  });
+
+  it('never logs a code or a whole number with the SNS provider', async () => {
+    const user = await enrollSms();
+    await t.gql(SEND, {}, user.token);
+    const logs = t.logs.join('\n');
+    for (const sms of sns.published) {
+      expect(logs).not.toContain(sms.code);
+      expect(logs).not.toContain(sms.phoneNumber.slice(1));
+    }
+    expect(logs).toContain('SMS published');
+  });
+});
+
+describe('SMS limits for the whole service and countries', () => {
+  const sns = new FakeSns();
+  let t: TestApp;
+  beforeAll(async () => {
+    await sns.start();
+    t = await startTestApp({ env: { SMS_PROVIDER: 'sns', SNS_ENDPOINT: sns.url, SMS_DAILY_BUDGET: '2', SMS_ALLOWED_COUNTRIES: 'US,CA' } });
+  });
+  afterAll(async () => {
+    await t.close();
+    await sns.stop();
+  });
+
+  it('refuses destinations outside SMS_ALLOWED_COUNTRIES before any send', async () => {
+    const token = await t.token(uniqueId('u'), [], { authTime: t.clock.now() });
+    expect(errorCode(await t.gql(START, { p: '+491701234567' }, token))).toBe('BAD_USER_INPUT');
+    expect(sns.requests).toBe(0);
+  });
+
+  it('stops sending past SMS_DAILY_BUDGET', async () => {
+    for (let i = 0; i < 2; i += 1) {
+      const token = await t.token(uniqueId('u'), [], { authTime: t.clock.now() });
+      expect((await t.gql(START, { p: newPhone() }, token)).errors).toBeUndefined();
+    }
+    const token = await t.token(uniqueId('u'), [], { authTime: t.clock.now() });
+    expect(errorCode(await t.gql(START, { p: newPhone() }, token))).toBe('RATE_LIMITED');
+  });
+});
+
+describe('the log SMS provider (the embedded default\'s)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('writes the message, with the code, to the log and nothing else of the number than its mask', async () => {
+    const phone = '+14155550123';
+    const token = await t.token(uniqueId('u'), [], { authTime: t.clock.now() });
+    expect((await t.gql(START, { p: phone }, token)).errors).toBeUndefined();
+    const line = t.logs.find((entry) => entry.includes('log provider'))!;
+    expect(line).toMatch(/verification code: \d{6}/);
+    expect(line).toContain('+1 ••• ••• 0123');
+    expect(t.logs.join('\n')).not.toContain('4155550123');
+  });
+});
