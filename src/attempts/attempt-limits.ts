@@ -22,12 +22,16 @@ export class AttemptLimits {
 
   /** Counts the attempt; RATE_LIMITED (with retryAfterSeconds) when a limit is already reached. */
   async admit(userId: string, clientIp: string | null): Promise<void> {
-    if (clientIp) {
-      const ip = await this.ipAttempts.consume(clientIp);
-      if (!ip.allowed) throw rateLimited(ip.retryAfterSeconds);
-    }
+    await this.admitIp(clientIp);
     const user = await this.userFailures.consume(userId);
     if (!user.allowed) throw rateLimited(user.retryAfterSeconds);
+  }
+
+  /** Counts an attempt that names no user (e.g. an unknown login challenge) against its IP. */
+  async admitIp(clientIp: string | null): Promise<void> {
+    if (!clientIp) return;
+    const ip = await this.ipAttempts.consume(clientIp);
+    if (!ip.allowed) throw rateLimited(ip.retryAfterSeconds);
   }
 
   /** The attempt succeeded: it was no failure. */

@@ -21,7 +21,7 @@ const PASSED_THROUGH = new Set([
  */
 export function createErrorFormatter(logger: Logger, production: boolean) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = translateDatabaseError(unwrapResolverError(error));
+    const original = translateDatabaseError(findAppError(error) ?? unwrapResolverError(error));
     if (original instanceof AppError) {
       return {
         message: original.message,
@@ -48,4 +48,14 @@ export function createErrorFormatter(logger: Logger, production: boolean) {
       extensions: { code: 'INTERNAL_SERVER_ERROR' },
     };
   };
+}
+
+/** An AppError anywhere in the chain (validation rules wrap theirs in Apollo's ValidationError). */
+function findAppError(error: unknown): AppError | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current; depth += 1) {
+    if (current instanceof AppError) return current;
+    current = (current as { originalError?: unknown }).originalError;
+  }
+  return undefined;
 }

@@ -73,6 +73,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ENCRYPTION_KEY,
     PORT: '0',
     LOG_LEVEL: 'info',
+    // Every test request comes from 127.0.0.1; tests of the per-IP limit set their own.
+    IP_ATTEMPTS_PER_MINUTE: '1000000',
     DATA_DIR: `/tmp/tf-test-data-${process.pid}`,
     ...options.env,
   });

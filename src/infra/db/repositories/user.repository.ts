@@ -28,9 +28,13 @@ export class UserRepository {
 
   /** The user's row, locked for the rest of the transaction (created first if missing). */
   async lock(manager: EntityManager, id: string, now: Date): Promise<UserRecord> {
+    const query = () => this.database.lockForUpdate(manager.createQueryBuilder(UserRecord, 'user').where('user.id = :id', { id }));
+    // Lock first, insert only when missing: INSERT IGNORE on an existing row takes a
+    // shared lock, and two of those upgrading to exclusive would deadlock.
+    const existing = await query().getOne();
+    if (existing) return existing;
     await this.ensure(manager, id, now);
-    const query = manager.createQueryBuilder(UserRecord, 'user').where('user.id = :id', { id });
-    return (await this.database.lockForUpdate(query).getOneOrFail());
+    return query().getOneOrFail();
   }
 
   async update(manager: EntityManager, id: string, changes: Partial<UserRecord>): Promise<void> {

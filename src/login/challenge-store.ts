@@ -1,0 +1,58 @@
+import type { Clock } from '../infra/clock';
+import { randomId } from '../infra/crypto/random';
+import type { Store } from '../infra/store/store';
+
+export const CHALLENGE_TTL_MS = 5 * 60 * 1000;
+export const CHALLENGE_MAX_ATTEMPTS = 5;
+
+export interface Challenge {
+  id: string;
+  userId: string;
+  expiresAt: Date;
+}
+
+/**
+ * Pending login challenges: an unguessable id (144 random bits) bound to one
+ * user, living 5 minutes, allowing 5 attempts, spent by the first success.
+ * Both keys of a challenge share its id as hash tag (one Cluster slot).
+ */
+export class ChallengeStore {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+  ) {}
+
+  async open(userId: string): Promise<Challenge> {
+    const challenge = { id: randomId(), userId, expiresAt: new Date(this.clock.now().getTime() + CHALLENGE_TTL_MS) };
+    await this.store.set(this.key(challenge.id), JSON.stringify({ userId, expiresAt: challenge.expiresAt.getTime() }), CHALLENGE_TTL_MS);
+    return challenge;
+  }
+
+  /** The live challenge, or null when unknown, expired or spent. */
+  async find(id: string): Promise<Challenge | null> {
+    if (!/^[A-Za-z0-9_-]{24}$/.test(id)) return null;
+    const stored = await this.store.get(this.key(id));
+    if (!stored) return null;
+    const { userId, expiresAt } = JSON.parse(stored) as { userId: string; expiresAt: number };
+    if (expiresAt <= this.clock.now().getTime()) return null;
+    return { id, userId, expiresAt: new Date(expiresAt) };
+  }
+
+  /**
+   * Counts an attempt; false once the challenge has had its 5. The challenge
+   * itself stays until it expires, so an admitted attempt still in flight can
+   * spend it if its code was right.
+   */
+  async countAttempt(id: string): Promise<boolean> {
+    return (await this.store.increment(`challenge-attempts:{${id}}`, CHALLENGE_TTL_MS)) <= CHALLENGE_MAX_ATTEMPTS;
+  }
+
+  /** Spends the challenge; true only for the one caller that did. */
+  spend(id: string): Promise<boolean> {
+    return this.store.delete(this.key(id));
+  }
+
+  private key(id: string): string {
+    return `challenge:{${id}}`;
+  }
+}
