@@ -12,6 +12,7 @@ import type { Config } from '../config/config';
 import type { TokenVerifier } from '../callers/token-verifier';
 import { AppError } from '../errors';
 import { createContext, type Context } from '../graphql/context';
+import { costLimitPlugin, DOCUMENT_LIMITS } from '../graphql/document-limits';
 import { createErrorFormatter } from '../graphql/format-error';
 import type { Logger } from '../infra/logger';
 import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
@@ -103,11 +104,13 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{ fa
     hideSchemaDetailsFromClientErrors: config.production,
     includeStacktraceInErrorResponses: false,
     validationRules: options.validationRules,
+    parseOptions: { maxTokens: DOCUMENT_LIMITS.maxTokens },
     formatError: createErrorFormatter(logger, config.production),
     logger,
     plugins: [
       fastifyApolloDrainPlugin(fastify),
       options.metrics.apolloPlugin(),
+      costLimitPlugin(DOCUMENT_LIMITS.maxCost),
       config.introspection ? ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }) : ApolloServerPluginLandingPageDisabled(),
     ],
   });

@@ -1,0 +1,104 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import {
+  GraphQLError,
+  Kind,
+  type ASTVisitor,
+  type FragmentDefinitionNode,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
+import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
+
+/** What one document may ask for; past any of these it is refused before anything runs. */
+export const DOCUMENT_LIMITS = {
+  maxDepth: 10,
+  maxAliases: 15,
+  maxRootFields: 10,
+  maxCost: 5_000,
+  /** Parser tokens: bounds the work of parsing a huge document. */
+  maxTokens: 5_000,
+};
+
+const refuse = (message: string) =>
+  new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
+
+/** Selection depth, through fragments (fragment cycles are refused by graphql's own rules). */
+export const maxDepthRule = (maxDepth: number): ValidationRule => (context: ValidationContext): ASTVisitor => {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of context.getDocument().definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  const depthOf = (selectionSet: SelectionSetNode, seen: Set<string>): number => {
+    let deepest = 0;
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) {
+        deepest = Math.max(deepest, selection.selectionSet ? 1 + depthOf(selection.selectionSet, seen) : 1);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        deepest = Math.max(deepest, depthOf(selection.selectionSet, seen));
+      } else {
+        const fragment = fragments.get(selection.name.value);
+        if (!fragment || seen.has(fragment.name.value)) continue;
+        deepest = Math.max(deepest, depthOf(fragment.selectionSet, new Set([...seen, fragment.name.value])));
+      }
+      if (deepest > maxDepth) return deepest;
+    }
+    return deepest;
+  };
+  return {
+    OperationDefinition(node) {
+      const depth = depthOf(node.selectionSet, new Set());
+      if (depth > maxDepth) context.reportError(refuse(`The query is ${depth} levels deep; at most ${maxDepth} are allowed.`));
+    },
+  };
+};
+
+/** Aliases in the whole document, and fields at the root of each operation. */
+export const aliasAndRootFieldRule = (maxAliases: number, maxRootFields: number): ValidationRule => (context) => {
+  let aliases = 0;
+  return {
+    Field(node) {
+      if (node.alias && ++aliases === maxAliases + 1) context.reportError(refuse(`At most ${maxAliases} aliases are allowed in a document.`));
+    },
+    OperationDefinition(node) {
+      if (node.selectionSet.selections.length > maxRootFields) {
+        context.reportError(refuse(`At most ${maxRootFields} root fields are allowed in an operation.`));
+      }
+    },
+  };
+};
+
+/**
+ * Cost: one per field; a page multiplies what it holds by `first` (its default
+ * included), a `users(ids)` list by the number of ids.
+ */
+const listAwareEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
+  const multiplier = typeof args.first === 'number' ? args.first : Array.isArray(args.ids) ? args.ids.length : 1;
+  return 1 + Math.max(1, multiplier) * childComplexity;
+};
+
+/** Needs the variables, so it runs once the operation is resolved, still before execution. */
+export function costLimitPlugin(maxCost: number): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ request, document, schema }) {
+          let cost: number;
+          try {
+            cost = getComplexity({
+              schema,
+              query: document,
+              variables: request.variables ?? {},
+              operationName: request.operationName ?? undefined,
+              estimators: [listAwareEstimator],
+            });
+          } catch {
+            // Variables that do not coerce: execution refuses them as BAD_USER_INPUT before running anything.
+            return;
+          }
+          if (cost > maxCost) throw refuse(`The query costs ${cost}; at most ${maxCost} is allowed.`);
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import { errorCode, startTestApp, type TestApp } from '../support/test-app';
+
+describe('GraphQL document limits', () => {
+  let t: TestApp;
+  let reader: string;
+  beforeAll(async () => {
+    t = await startTestApp();
+    reader = await t.token('svc', ['twofactor:read']);
+  });
+  afterAll(() => t.close());
+
+  it('refuses a query deeper than 10 levels before running it', async () => {
+    const deep = '{ me { memberships { organization { members { edges { node { user { memberships { organization { members { edges { node { user { id } } } } } } } } } } } } } }';
+    const result = await t.gql(deep, {}, reader);
+    expect(result.status).toBe(400);
+    expect(errorCode(result)).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(result.errors![0].message).toMatch(/levels deep/);
+  });
+
+  it('counts depth through fragments', async () => {
+    const query = 'query { me { ...a } } fragment a on User { memberships { organization { members { edges { node { user { memberships { organization { members { edges { node { user { id } } } } } } } } } } } } }';
+    expect(errorCode(await t.gql(query, {}, reader))).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
+  it('refuses more than 15 aliases', async () => {
+    const query = `{ me { ${Array.from({ length: 16 }, (_, i) => `a${i}: id`).join(' ')} } }`;
+    const result = await t.gql(query, {}, reader);
+    expect(errorCode(result)).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(result.errors![0].message).toMatch(/aliases/);
+  });
+
+  it('refuses more than 10 root fields', async () => {
+    const query = `{ ${Array.from({ length: 11 }, () => 'me { id }').join(' ')} }`;
+    expect(errorCode(await t.gql(query, {}, reader))).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
+  it('refuses a query whose cost (lists multiplied by first or ids) is too high', async () => {
+    const ids = Array.from({ length: 100 }, (_, i) => `u${i}`);
+    const query = 'query($ids: [ID!]!) { users(ids: $ids) { memberships { organization { members(first: 100) { edges { node { user { id } } } } } } } }';
+    const result = await t.gql(query, { ids }, reader);
+    expect(errorCode(result)).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(result.errors![0].message).toMatch(/costs/);
+  });
+
+  it('lets an owner-sized page through', async () => {
+    const query = '{ organization(id: "none") { compliance { totalMembers } members(first: 100, filter: { twoFactorEnabled: false }) { totalCount edges { cursor node { role twoFactorEnabled user { id twoFactor { enabled methods } } } } pageInfo { hasNextPage endCursor } } } }';
+    const result = await t.gql(query, {}, reader);
+    expect(result.errors).toBeUndefined();
+  });
+
+  it('refuses a document of too many tokens while parsing', async () => {
+    const query = `{ me { ${'id '.repeat(6_000)} } }`;
+    const result = await t.gql(query, {}, reader);
+    expect(result.status).toBe(400);
+    expect(errorCode(result)).toBe('GRAPHQL_PARSE_FAILED');
+  });
+});
