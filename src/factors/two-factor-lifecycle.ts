@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
+import type { Actor, AuditLog } from '../audit/audit-log';
 import { AppError } from '../errors';
-import type { FactorRepository, RecoveryCodeRepository } from '../infra/db/repositories/factor.repository';
+import type { FactorMethod, FactorRepository, RecoveryCodeRepository } from '../infra/db/repositories/factor.repository';
 import type { MembershipRepository } from '../infra/db/repositories/membership.repository';
 import type { OrganizationRepository } from '../infra/db/repositories/organization.repository';
 import type { UserRepository } from '../infra/db/repositories/user.repository';
@@ -25,7 +26,20 @@ export class TwoFactorLifecycle {
     private readonly issuer: RecoveryCodeIssuer,
     private readonly memberships: MembershipRepository,
     private readonly organizations: OrganizationRepository,
+    private readonly audit: AuditLog,
   ) {}
+
+  /**
+   * A factor was just confirmed: audited, and two-factor turned on if it was
+   * off. Returns the fresh recovery codes when it turned on, else null.
+   */
+  async completeEnrollment(manager: EntityManager, actor: Actor, userId: string, method: FactorMethod, now: Date): Promise<string[] | null> {
+    await this.audit.record(manager, actor, { action: method === 'TOTP' ? 'TOTP_ENABLED' : 'SMS_ENABLED', userId }, now);
+    if (await this.isEnabled(manager, userId)) return null;
+    const codes = await this.enable(manager, userId, now);
+    await this.audit.record(manager, actor, { action: 'TWO_FACTOR_ENABLED', userId, reason: method }, now);
+    return codes;
+  }
 
   async isEnabled(manager: EntityManager, userId: string): Promise<boolean> {
     return (await this.users.find(manager, userId))?.twoFactorEnabled ?? false;

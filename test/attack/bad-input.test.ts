@@ -100,7 +100,7 @@ describe('malformed input to every operation', () => {
   });
   afterAll(async () => {
     redis.disconnect();
-    await t.close();
+    await t?.close();
   });
 
   const snapshot = async () => {

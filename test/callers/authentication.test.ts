@@ -14,7 +14,7 @@ describe('callers\' identity', () => {
   beforeAll(async () => {
     t = await startTestApp({ env: { AUTH_ISSUER: 'https://id.example', AUTH_AUDIENCE: 'twofactor' } });
   });
-  afterAll(() => t.close());
+  afterAll(() => t?.close());
 
   const good = (build: (jwt: SignJWT) => SignJWT = (jwt) => jwt) =>
     sign({ scope: '' }, (jwt) => build(jwt.setIssuer('https://id.example').setAudience('twofactor')));
@@ -80,7 +80,7 @@ describe('callers\' identity with a JWKS (RS256, ES256)', () => {
     t = await startTestApp({ env: { AUTH_JWT_SECRET: '', AUTH_JWKS_URL: `http://127.0.0.1:${port}/jwks.json` } });
   });
   afterAll(async () => {
-    await t.close();
+    await t?.close();
     jwks.close();
   });
 

@@ -15,7 +15,7 @@ describe('directory sync', () => {
     directory = await t.token('directory-sync', ['twofactor:directory']);
     reader = await t.token('compliance-service', ['twofactor:read']);
   });
-  afterAll(() => t.close());
+  afterAll(() => t?.close());
 
   it('needs the twofactor:directory scope', async () => {
     const result = await t.gql(UPSERT, { id: 'acme', name: 'Acme' }, await t.token('alice'));

@@ -7,7 +7,7 @@ describe('GraphQL document limits', () => {
     t = await startTestApp();
     reader = await t.token('svc', ['twofactor:read']);
   });
-  afterAll(() => t.close());
+  afterAll(() => t?.close());
 
   it('refuses a query deeper than 10 levels before running it', async () => {
     const deep = '{ me { memberships { organization { members { edges { node { user { memberships { organization { members { edges { node { user { id } } } } } } } } } } } } } }';

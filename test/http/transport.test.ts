@@ -5,7 +5,7 @@ describe('HTTP transport', () => {
   beforeAll(async () => {
     t = await startTestApp({ env: { CORS_ORIGINS: 'https://app.example' } });
   });
-  afterAll(() => t.close());
+  afterAll(() => t?.close());
 
   const post = (body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
     fetch(`${t.url}/graphql`, { method: 'POST', headers, body });
@@ -95,7 +95,7 @@ describe('HTTP transport in production', () => {
   beforeAll(async () => {
     t = await startTestApp({ env: { NODE_ENV: 'production', SMS_PROVIDER: 'sns' } });
   });
-  afterAll(() => t.close());
+  afterAll(() => t?.close());
 
   it('turns introspection and the Sandbox page off', async () => {
     const result = await t.gql('{ __schema { types { name } } }', {}, await t.token('u1'));

@@ -2,7 +2,8 @@ import { jwtVerify } from 'jose';
 import { FakeSns } from '../support/fake-sns';
 import { PrivateRedis, freePort } from '../support/private-redis';
 import { ASSERTION_SECRET, errorCode, startTestApp, type TestApp, uniqueId } from '../support/test-app';
-import { currentTotp, enrollTotp, nextStep } from '../support/two-factor';
+import { eventually } from '../support/eventually';
+import { currentTotp, enrollSms, enrollTotp, nextStep } from '../support/two-factor';
 
 const START = 'mutation($u: ID!) { startLoginChallenge(userId: $u) { id userId methods phoneNumberMasked expiresAt } }';
 const SEND = 'mutation($id: ID!) { sendLoginSmsCode(challengeId: $id) { phoneNumberMasked codeExpiresAt } }';
@@ -20,7 +21,7 @@ describe('logging in with a second factor', () => {
     loginService = await t.token('login-service', ['twofactor:login']);
   });
   afterAll(async () => {
-    await t.close();
+    await t?.close();
     await sns.stop();
   });
 
@@ -72,11 +73,8 @@ describe('logging in with a second factor', () => {
   });
 
   it('logs in with the challenge\'s SMS code, which serves no other purpose', async () => {
-    const userId = uniqueId('u');
     const phone = '+14155550188';
-    const token = await t.token(userId, [], { authTime: t.clock.now() });
-    await t.gql('mutation($p: String!) { startSmsSetup(phoneNumber: $p) { phoneNumberMasked } }', { p: phone }, token);
-    await t.gql('mutation($c: String!) { confirmSmsSetup(code: $c) { status { enabled } } }', { c: sns.lastCodeTo(phone) }, token);
+    const { userId, token } = await enrollSms(t, sns, uniqueId('u'), phone);
     const challenge = await open(userId);
     expect(challenge.methods).toEqual(['SMS', 'RECOVERY_CODE']);
     expect(challenge.phoneNumberMasked).toBe('+1 ••• ••• 0188');
@@ -90,11 +88,8 @@ describe('logging in with a second factor', () => {
   });
 
   it('a login SMS code does not answer another challenge', async () => {
-    const userId = uniqueId('u');
     const phone = '+14155550177';
-    const token = await t.token(userId, [], { authTime: t.clock.now() });
-    await t.gql('mutation($p: String!) { startSmsSetup(phoneNumber: $p) { phoneNumberMasked } }', { p: phone }, token);
-    await t.gql('mutation($c: String!) { confirmSmsSetup(code: $c) { status { enabled } } }', { c: sns.lastCodeTo(phone) }, token);
+    const { userId } = await enrollSms(t, sns, uniqueId('u'), phone);
     const first = await open(userId);
     const second = await open(userId);
     await t.gql(SEND, { id: first.id });
@@ -219,7 +214,7 @@ describe('login attempts per client IP', () => {
   beforeAll(async () => {
     t = await startTestApp({ env: { IP_ATTEMPTS_PER_MINUTE: '5', TRUST_PROXY: '1' } });
   });
-  afterAll(() => t.close());
+  afterAll(() => t?.close());
 
   it('allows 5 a minute per IP, taking the IP from X-Forwarded-For only as far as TRUST_PROXY says', async () => {
     const verify = (ip: string) => t.gql(VERIFY, { id: 'A'.repeat(24), c: '123456' }, undefined, { 'x-forwarded-for': ip });
@@ -244,7 +239,7 @@ describe('login when Redis goes away', () => {
     t = await startTestApp({ env: { REDIS_URL: redis.url } });
   });
   afterAll(async () => {
-    await t.close();
+    await t?.close();
     await redis.stop();
   });
 
@@ -257,14 +252,8 @@ describe('login when Redis goes away', () => {
     expect(errorCode(await t.gql(VIEW, { c: user.recoveryCodes[0] }, user.token))).toBe('SERVICE_UNAVAILABLE');
     expect(errorCode(await t.gql(START, { u: user.userId }, loginService))).toBe('SERVICE_UNAVAILABLE');
     await redis.start();
-    const deadline = Date.now() + 15_000;
-    let reopened;
-    do {
-      reopened = await t.gql(START, { u: user.userId }, loginService);
-      if (!reopened.errors) break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    } while (Date.now() < deadline);
-    expect(reopened.errors).toBeUndefined();
-    expect((await t.gql(VERIFY, { id: reopened.data.startLoginChallenge.id, c: currentTotp(t, user.secret) })).data.verifyLoginChallenge.method).toBe('TOTP');
+    let reopened: { data: any; errors?: unknown } | undefined;
+    await eventually(async () => !(reopened = await t.gql(START, { u: user.userId }, loginService)).errors);
+    expect((await t.gql(VERIFY, { id: reopened!.data.startLoginChallenge.id, c: currentTotp(t, user.secret) })).data.verifyLoginChallenge.method).toBe('TOTP');
   });
 });

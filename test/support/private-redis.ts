@@ -14,6 +14,10 @@ export class PrivateRedis {
     this.process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
       stdio: 'ignore',
     });
+    // Never outlive the test process, even when a test fails before its cleanup.
+    const child = this.process;
+    process.once('exit', () => child.kill('SIGKILL'));
+    child.unref();
     for (let attempt = 0; attempt < 100; attempt += 1) {
       const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
       try {

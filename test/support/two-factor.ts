@@ -1,4 +1,5 @@
 import { totpCode, totpStepAt } from '../../src/factors/totp/totp-algorithm';
+import type { FakeSns } from './fake-sns';
 import type { TestApp } from './test-app';
 
 export interface EnrolledUser {
@@ -32,4 +33,14 @@ export async function enrollTotp(t: TestApp, userId: string): Promise<EnrolledUs
   if (confirm.errors) throw new Error(JSON.stringify(confirm.errors));
   nextStep(t);
   return { userId, token, secret, recoveryCodes: confirm.data.confirmTotpSetup.recoveryCodes };
+}
+
+/** Sets up and confirms an SMS number through the API, reading the code from the fake SNS. */
+export async function enrollSms(t: TestApp, sns: FakeSns, userId: string, phone: string) {
+  const token = await t.token(userId, [], { authTime: t.clock.now() });
+  const start = await t.gql('mutation($p: String!) { startSmsSetup(phoneNumber: $p) { phoneNumberMasked } }', { p: phone }, token);
+  if (start.errors) throw new Error(JSON.stringify(start.errors));
+  const confirm = await t.gql('mutation($c: String!) { confirmSmsSetup(code: $c) { recoveryCodes } }', { c: sns.lastCodeTo(phone) }, token);
+  if (confirm.errors) throw new Error(JSON.stringify(confirm.errors));
+  return { userId, token, phone, recoveryCodes: confirm.data.confirmSmsSetup.recoveryCodes as string[] };
 }

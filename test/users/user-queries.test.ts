@@ -8,7 +8,7 @@ describe('user queries', () => {
   beforeAll(async () => {
     t = await startTestApp();
   });
-  afterAll(() => t.close());
+  afterAll(() => t?.close());
 
   it('me: a user never seen before has no two-factor', async () => {
     const result = await t.gql(`{ me { id ${STATUS} memberships { role } } }`, {}, await t.token('newcomer'));

@@ -1,7 +1,6 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import { requireCaller } from '../../callers/caller';
 import type { Context } from '../../graphql/context';
-import { TwoFactorStatus } from '../../users/user.types';
 import { TwoFactorSetupResult } from '../two-factor.types';
 import type { SmsService } from './sms.service';
 import { SmsCodeSent, SmsSetup } from './sms.types';
@@ -30,10 +29,5 @@ export class SmsResolver {
   @Mutation(() => SmsCodeSent, { description: "Sends a fresh SMS code to the user's confirmed number, for the step-up `code` arguments below." })
   sendSmsCode(@Ctx() { caller, actor }: Context): Promise<SmsCodeSent> {
     return this.sms.sendStepUpCode(requireCaller(caller), actor);
-  }
-
-  @Mutation(() => TwoFactorStatus)
-  removeSms(@Arg('code') code: string, @Ctx() { caller, actor }: Context): Promise<TwoFactorStatus> {
-    return this.sms.remove(actor, requireCaller(caller).subject, code);
   }
 }

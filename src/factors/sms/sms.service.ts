@@ -8,7 +8,6 @@ import type { Database } from '../../infra/db/database';
 import type { FactorRepository } from '../../infra/db/repositories/factor.repository';
 import type { StepUp } from '../../step-up/step-up';
 import type { TwoFactorStatusReader } from '../../users/two-factor-status.reader';
-import type { TwoFactorStatus } from '../../users/user.types';
 import type { EnrollmentGuard } from '../enrollment-guard';
 import type { TwoFactorLifecycle } from '../two-factor-lifecycle';
 import type { TwoFactorSetupResult } from '../two-factor.types';
@@ -19,7 +18,7 @@ import { smsPurposeKey } from './sms.verifier';
 
 const SETUP_TTL_MS = 10 * 60 * 1000;
 
-/** Setting up, confirming, using and removing an SMS-enabled phone number. */
+/** Setting up, confirming and sending codes to an SMS-enabled phone number (removing it: TwoFactorService). */
 export class SmsService {
   constructor(
     private readonly database: Database,
@@ -89,11 +88,7 @@ export class SmsService {
           createdAt: now,
           lastUsedAt: now,
         });
-        await this.audit.record(manager, actor, { action: 'SMS_ENABLED', userId }, now);
-        if (await this.lifecycle.isEnabled(manager, userId)) return null;
-        const codes = await this.lifecycle.enable(manager, userId, now);
-        await this.audit.record(manager, actor, { action: 'TWO_FACTOR_ENABLED', userId, reason: 'SMS' }, now);
-        return codes;
+        return this.lifecycle.completeEnrollment(manager, actor, userId, 'SMS', now);
       },
     });
     return { status: await this.statuses.readOne(userId), recoveryCodes };
@@ -108,22 +103,6 @@ export class SmsService {
   /** A code bound to one login challenge, to the challenge user's confirmed number. */
   async sendLoginCode(actor: Actor, userId: string, challengeId: string): Promise<SentCode> {
     return this.sendToConfirmedNumber(actor, userId, smsPurposeKey({ kind: 'login', userId, challengeId }), 'login');
-  }
-
-  async remove(actor: Actor, userId: string, code: string): Promise<TwoFactorStatus> {
-    await this.stepUp.requireEnabled(userId);
-    const [totp, sms] = await this.database.run((manager) => Promise.all([this.factors.findTotp(manager, userId), this.factors.findSms(manager, userId)]));
-    if (!sms) throw new AppError('NOT_ENROLLED', 'No phone number is set up.');
-    if (!totp) await this.database.run((manager) => this.lifecycle.assertMayTurnOff(manager, userId));
-    await this.stepUp.require(actor, userId, code, async (manager, _method, now) => {
-      if (!(await this.factors.findTotp(manager, userId))) await this.lifecycle.assertMayTurnOff(manager, userId);
-      if (!(await this.factors.deleteSms(manager, userId))) throw new AppError('NOT_ENROLLED', 'No phone number is set up.');
-      await this.audit.record(manager, actor, { action: 'SMS_REMOVED', userId }, now);
-      if (await this.lifecycle.disableIfNoFactorLeft(manager, userId)) {
-        await this.audit.record(manager, actor, { action: 'TWO_FACTOR_DISABLED', userId, reason: 'last factor removed' }, now);
-      }
-    });
-    return this.statuses.readOne(userId);
   }
 
   private async sendToConfirmedNumber(actor: Actor, userId: string, purposeKey: string, reason: string): Promise<SentCode> {

@@ -1,7 +1,8 @@
 import { Field, ObjectType } from 'type-graphql';
 
+/** Where a code went and when: the two contract types share these fields (never exposed itself). */
 @ObjectType()
-export class SmsSetup {
+abstract class SentCodeFields {
   @Field()
   phoneNumberMasked: string;
 
@@ -13,13 +14,7 @@ export class SmsSetup {
 }
 
 @ObjectType()
-export class SmsCodeSent {
-  @Field()
-  phoneNumberMasked: string;
+export class SmsSetup extends SentCodeFields {}
 
-  @Field()
-  codeExpiresAt: Date;
-
-  @Field()
-  resendAvailableAt: Date;
-}
+@ObjectType()
+export class SmsCodeSent extends SentCodeFields {}

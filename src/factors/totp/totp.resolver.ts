@@ -1,7 +1,6 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import { requireCaller } from '../../callers/caller';
 import type { Context } from '../../graphql/context';
-import { TwoFactorStatus } from '../../users/user.types';
 import { TwoFactorSetupResult } from '../two-factor.types';
 import type { TotpService } from './totp.service';
 import { TotpSetup } from './totp.types';
@@ -20,10 +19,5 @@ export class TotpResolver {
   @Mutation(() => TwoFactorSetupResult, { description: 'Confirms TOTP setup with a current code from the new authenticator (that code alone).' })
   confirmTotpSetup(@Arg('code') code: string, @Ctx() { caller, actor }: Context): Promise<TwoFactorSetupResult> {
     return this.totp.confirmSetup(requireCaller(caller), actor, code);
-  }
-
-  @Mutation(() => TwoFactorStatus)
-  removeTotp(@Arg('code') code: string, @Ctx() { caller, actor }: Context): Promise<TwoFactorStatus> {
-    return this.totp.remove(actor, requireCaller(caller).subject, code);
   }
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import QRCode from 'qrcode';
-import type { Actor, AuditLog } from '../../audit/audit-log';
+import type { Actor } from '../../audit/audit-log';
 import type { CodeChecker } from '../../attempts/code-checker';
 import type { Caller } from '../../callers/caller';
 import { AppError } from '../../errors';
@@ -11,7 +11,7 @@ import type { Database } from '../../infra/db/database';
 import type { FactorRepository } from '../../infra/db/repositories/factor.repository';
 import type { StepUp } from '../../step-up/step-up';
 import type { TwoFactorStatusReader } from '../../users/two-factor-status.reader';
-import { TwoFactorMethod, type TwoFactorStatus } from '../../users/user.types';
+import { TwoFactorMethod } from '../../users/user.types';
 import type { EnrollmentGuard } from '../enrollment-guard';
 import { type CodeVerifier, isSixDigits } from '../factor';
 import type { TwoFactorLifecycle } from '../two-factor-lifecycle';
@@ -22,7 +22,7 @@ import type { TotpVerifier } from './totp.verifier';
 
 const SETUP_TTL_MS = 10 * 60 * 1000;
 
-/** Setting up, confirming and removing a TOTP authenticator. */
+/** Setting up and confirming a TOTP authenticator (removing it: TwoFactorService). */
 export class TotpService {
   constructor(
     private readonly database: Database,
@@ -34,7 +34,6 @@ export class TotpService {
     private readonly enrollment: EnrollmentGuard,
     private readonly statuses: TwoFactorStatusReader,
     private readonly secrets: SecretBox,
-    private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly issuer: string,
   ) {}
@@ -83,31 +82,10 @@ export class TotpService {
         if (current?.payloadCiphertext !== pending.payloadCiphertext) throw noPendingSetup();
         await this.factors.deletePending(manager, userId, 'TOTP');
         await this.factors.saveTotp(manager, { userId, secretCiphertext: pending.payloadCiphertext, createdAt: now, lastUsedAt: now });
-        await this.audit.record(manager, actor, { action: 'TOTP_ENABLED', userId }, now);
-        if (await this.lifecycle.isEnabled(manager, userId)) return null;
-        const codes = await this.lifecycle.enable(manager, userId, now);
-        await this.audit.record(manager, actor, { action: 'TWO_FACTOR_ENABLED', userId, reason: 'TOTP' }, now);
-        return codes;
+        return this.lifecycle.completeEnrollment(manager, actor, userId, 'TOTP', now);
       },
     });
     return { status: await this.statuses.readOne(userId), recoveryCodes };
-  }
-
-  async remove(actor: Actor, userId: string, code: string): Promise<TwoFactorStatus> {
-    await this.stepUp.requireEnabled(userId);
-    const [totp, sms] = await this.database.run((manager) => Promise.all([this.factors.findTotp(manager, userId), this.factors.findSms(manager, userId)]));
-    if (!totp) throw new AppError('NOT_ENROLLED', 'No TOTP authenticator is set up.');
-    // Checked before the code is spent, and again under locks below.
-    if (!sms) await this.database.run((manager) => this.lifecycle.assertMayTurnOff(manager, userId));
-    await this.stepUp.require(actor, userId, code, async (manager, _method, now) => {
-      if (!(await this.factors.findSms(manager, userId))) await this.lifecycle.assertMayTurnOff(manager, userId);
-      if (!(await this.factors.deleteTotp(manager, userId))) throw new AppError('NOT_ENROLLED', 'No TOTP authenticator is set up.');
-      await this.audit.record(manager, actor, { action: 'TOTP_REMOVED', userId }, now);
-      if (await this.lifecycle.disableIfNoFactorLeft(manager, userId)) {
-        await this.audit.record(manager, actor, { action: 'TWO_FACTOR_DISABLED', userId, reason: 'last factor removed' }, now);
-      }
-    });
-    return this.statuses.readOne(userId);
   }
 }
 

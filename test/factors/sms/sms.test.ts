@@ -1,4 +1,5 @@
 import { FakeSns } from '../../support/fake-sns';
+import { enrollSms as enrollWithSns } from '../../support/two-factor';
 import { errorCode, startTestApp, type TestApp, uniqueId } from '../../support/test-app';
 
 const START = 'mutation($p: String!, $c: String) { startSmsSetup(phoneNumber: $p, code: $c) { phoneNumberMasked codeExpiresAt resendAvailableAt } }';
@@ -19,21 +20,14 @@ describe('SMS as a second factor (real SNS client against a local SNS endpoint)'
     t = await startTestApp({ env: { SMS_PROVIDER: 'sns', SNS_ENDPOINT: sns.url, SMS_SENDER_ID: 'Acme' } });
   });
   afterAll(async () => {
-    await t.close();
+    await t?.close();
     await sns.stop();
   });
   beforeEach(() => {
     sns.mode = 'ok';
   });
 
-  async function enrollSms(userId = uniqueId('sms-user'), phone = newPhone()) {
-    const token = await t.token(userId, [], { authTime: t.clock.now() });
-    const start = await t.gql(START, { p: phone }, token);
-    if (start.errors) throw new Error(JSON.stringify(start.errors));
-    const confirm = await t.gql(CONFIRM, { c: sns.lastCodeTo(phone) }, token);
-    if (confirm.errors) throw new Error(JSON.stringify(confirm.errors));
-    return { userId, token, phone, recoveryCodes: confirm.data.confirmSmsSetup.recoveryCodes as string[] };
-  }
+  const enrollSms = (userId = uniqueId('sms-user'), phone = newPhone()) => enrollWithSns(t, sns, userId, phone);
 
   it('sets up a number: publishes a transactional SMS with one 6-digit code, confirms, turns two-factor on with recovery codes', async () => {
     const userId = uniqueId('sms-user');
@@ -224,7 +218,7 @@ describe('SMS limits for the whole service and countries', () => {
     t = await startTestApp({ env: { SMS_PROVIDER: 'sns', SNS_ENDPOINT: sns.url, SMS_DAILY_BUDGET: '2', SMS_ALLOWED_COUNTRIES: 'US,CA' } });
   });
   afterAll(async () => {
-    await t.close();
+    await t?.close();
     await sns.stop();
   });
 
@@ -249,7 +243,7 @@ describe('the log SMS provider (the embedded default\'s)', () => {
   beforeAll(async () => {
     t = await startTestApp();
   });
-  afterAll(() => t.close());
+  afterAll(() => t?.close());
 
   it('writes the message, with the code, to the log and nothing else of the number than its mask', async () => {
     const phone = '+14155550123';

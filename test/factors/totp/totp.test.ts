@@ -14,7 +14,7 @@ describe('TOTP authenticator apps and recovery codes', () => {
   beforeAll(async () => {
     t = await startTestApp();
   });
-  afterAll(() => t.close());
+  afterAll(() => t?.close());
 
   const freshToken = (userId: string) => t.token(userId, [], { authTime: t.clock.now() });
 

@@ -1,14 +1,6 @@
+import { eventually } from '../../support/eventually';
 import { PrivateRedis, freePort } from '../../support/private-redis';
 import { startTestApp, type TestApp } from '../../support/test-app';
-
-async function eventually(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('condition not met in time');
-}
 
 describe('when Redis goes away', () => {
   const redis = new PrivateRedis(freePort(17000));
@@ -18,7 +10,7 @@ describe('when Redis goes away', () => {
     t = await startTestApp({ env: { REDIS_URL: redis.url } });
   });
   afterAll(async () => {
-    await t.close();
+    await t?.close();
     await redis.stop();
   });
 

@@ -2,6 +2,8 @@ import { In, IsNull, type EntityManager } from 'typeorm';
 import { PendingSetupRecord, RecoveryCodeRecord, SmsFactorRecord, TotpFactorRecord } from '../entities';
 import type { PendingSetupMethod } from '../entities/pending-setup.entity';
 
+export type FactorMethod = 'TOTP' | 'SMS';
+
 /** Confirmed factors and pending setups. */
 export class FactorRepository {
   findTotp(manager: EntityManager, userId: string): Promise<TotpFactorRecord | null> {
@@ -36,7 +38,15 @@ export class FactorRepository {
     return ((await manager.delete(SmsFactorRecord, { userId })).affected ?? 0) > 0;
   }
 
-  async touch(manager: EntityManager, method: 'TOTP' | 'SMS', userId: string, now: Date): Promise<void> {
+  async has(manager: EntityManager, userId: string, method: FactorMethod): Promise<boolean> {
+    return (await manager.countBy(method === 'TOTP' ? TotpFactorRecord : SmsFactorRecord, { userId })) > 0;
+  }
+
+  delete(manager: EntityManager, userId: string, method: FactorMethod): Promise<boolean> {
+    return method === 'TOTP' ? this.deleteTotp(manager, userId) : this.deleteSms(manager, userId);
+  }
+
+  async touch(manager: EntityManager, method: FactorMethod, userId: string, now: Date): Promise<void> {
     await manager.update(method === 'TOTP' ? TotpFactorRecord : SmsFactorRecord, { userId }, { lastUsedAt: now });
   }
 
