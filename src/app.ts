@@ -1,6 +1,10 @@
 import 'reflect-metadata';
 import type { FastifyInstance } from 'fastify';
 import { AuditLog } from './audit/audit-log';
+import { AuditQueryService } from './audit/audit-query.service';
+import { AuditResolver } from './audit/audit.resolver';
+import { AdminResolver } from './admin/admin.resolver';
+import { AdminService } from './admin/admin.service';
 import { TokenVerifier } from './callers/token-verifier';
 import type { Config } from './config/config';
 import { AttemptLimits } from './attempts/attempt-limits';
@@ -11,7 +15,22 @@ import { RecoveryCodeIssuer } from './factors/recovery-codes/recovery-code-issue
 import { RecoveryCodeVerifier } from './factors/recovery-codes/recovery-code.verifier';
 import { RecoveryCodesResolver } from './factors/recovery-codes/recovery-codes.resolver';
 import { RecoveryCodesService } from './factors/recovery-codes/recovery-codes.service';
+import { SmsCodeStore } from './factors/sms/sms-code-store';
+import { SmsDispatcher } from './factors/sms/sms-dispatcher';
+import { SmsSendLimits } from './factors/sms/sms-send-limits';
+import { SmsResolver } from './factors/sms/sms.resolver';
+import { SmsService } from './factors/sms/sms.service';
+import { SmsVerifier } from './factors/sms/sms.verifier';
+import { LogSmsSender } from './infra/sms-sender/log-sms-sender';
+import type { SmsSender } from './infra/sms-sender/sms-sender';
+import { SnsSmsSender } from './infra/sms-sender/sns-sms-sender';
 import { TotpResolver } from './factors/totp/totp.resolver';
+import { singleCodeCheckRule } from './graphql/code-field-limit';
+import { aliasAndRootFieldRule, DOCUMENT_LIMITS, maxDepthRule } from './graphql/document-limits';
+import { AssertionSigner } from './login/assertion-signer';
+import { ChallengeStore } from './login/challenge-store';
+import { LoginResolver } from './login/login.resolver';
+import { LoginService } from './login/login.service';
 import { TotpService } from './factors/totp/totp.service';
 import { TotpVerifier } from './factors/totp/totp.verifier';
 import { TwoFactorLifecycle } from './factors/two-factor-lifecycle';
@@ -38,6 +57,7 @@ import { RedisStore } from './infra/store/redis-store';
 import type { Store } from './infra/store/store';
 import { OrganizationResolver } from './organizations/organization.resolver';
 import { OrganizationService } from './organizations/organization.service';
+import { OrganizationPolicyService } from './organizations/organization-policy.service';
 import { TwoFactorStatusReader } from './users/two-factor-status.reader';
 import { UserResolver } from './users/user.resolver';
 
@@ -94,32 +114,60 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // order in which a step-up or login code is tried.
   const totpVerifier = new TotpVerifier(factors, users, secrets, clock);
   const recoveryCodeVerifier = new RecoveryCodeVerifier(recoveryCodes, secrets, clock);
-  const secondFactors = [totpVerifier, recoveryCodeVerifier];
+  const smsCodes = new SmsCodeStore(store, secrets, clock);
+  const smsVerifier = new SmsVerifier(smsCodes, factors);
+  const secondFactors = [totpVerifier, smsVerifier, recoveryCodeVerifier];
 
   const attemptLimits = new AttemptLimits(store, config.limits);
   const checker = new CodeChecker(database, users, factors, attemptLimits, audit, clock, config.limits.failuresInRowToLock);
   const stepUp = new StepUp(checker, secondFactors, database, users);
   const issuer = new RecoveryCodeIssuer(recoveryCodes, users, secrets);
-  const lifecycle = new TwoFactorLifecycle(users, factors, recoveryCodes, issuer, memberships, organizations);
+  const lifecycle = new TwoFactorLifecycle(users, factors, recoveryCodes, issuer, memberships, organizations, audit);
   const enrollment = new EnrollmentGuard(clock, config.auth.reauthMaxAgeSeconds);
-  const totp = new TotpService(database, factors, totpVerifier, checker, stepUp, lifecycle, enrollment, statuses, secrets, audit, clock, config.totpIssuer);
+  const totp = new TotpService(database, factors, totpVerifier, checker, stepUp, lifecycle, enrollment, statuses, secrets, clock, config.totpIssuer);
   const recoveryCodesService = new RecoveryCodesService(stepUp, issuer, users, audit);
+  const smsSender: SmsSender = config.sms.provider === 'sns' ? new SnsSmsSender(config.sms, logger) : new LogSmsSender(logger);
+  const smsDispatcher = new SmsDispatcher(new SmsSendLimits(store, config.sms.dailyBudget), smsCodes, smsSender, clock, config.totpIssuer);
+  const sms = new SmsService(database, factors, smsVerifier, smsDispatcher, checker, stepUp, lifecycle, enrollment, statuses, secrets, audit, clock, config.sms.allowedCountries);
+  const login = new LoginService(
+    new ChallengeStore(store, clock),
+    checker,
+    attemptLimits,
+    secondFactors,
+    sms,
+    statuses,
+    new AssertionSigner(config.assertion),
+    database,
+    audit,
+    clock,
+  );
   const twoFactor = new TwoFactorService(database, factors, stepUp, lifecycle, statuses, audit);
+  const organizationPolicy = new OrganizationPolicyService(database, organizations, memberships, audit, clock);
+  const auditQuery = new AuditQueryService(database, auditEvents, memberships);
+  const admin = new AdminService(database, users, factors, lifecycle, attemptLimits, statuses, audit, clock);
 
   // GraphQL and HTTP
   const schema = await buildGraphQLSchema([
     new UserResolver(organizationService),
-    new OrganizationResolver(organizationService),
+    new OrganizationResolver(organizationService, organizationPolicy),
     new DirectoryResolver(directory),
     new TotpResolver(totp),
+    new SmsResolver(sms),
+    new LoginResolver(login),
     new RecoveryCodesResolver(recoveryCodesService),
     new TwoFactorResolver(twoFactor),
+    new AuditResolver(auditQuery),
+    new AdminResolver(admin),
   ]);
   const { fastify } = await createHttpServer({
     config,
     logger,
     schema,
-    validationRules: [],
+    validationRules: [
+      singleCodeCheckRule,
+      maxDepthRule(DOCUMENT_LIMITS.maxDepth),
+      aliasAndRootFieldRule(DOCUMENT_LIMITS.maxAliases, DOCUMENT_LIMITS.maxRootFields),
+    ],
     tokens: new TokenVerifier(config.auth),
     statuses,
     metrics: new Metrics(),

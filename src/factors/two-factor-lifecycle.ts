@@ -64,11 +64,13 @@ export class TwoFactorLifecycle {
 
   /**
    * The organization rule: while any organization of the user requires
-   * two-factor, the last factor stays. Locks those organizations first.
+   * two-factor, the last factor stays. Inside the change's transaction the
+   * organizations are locked before they are read (`lock: true`); a pre-check
+   * before a code is spent only reads them.
    */
-  async assertMayTurnOff(manager: EntityManager, userId: string): Promise<void> {
-    const memberships = await this.memberships.findByUser(manager, userId);
-    const organizations = await this.organizations.lockMany(manager, memberships.map((m) => m.organizationId));
+  async assertMayTurnOff(manager: EntityManager, userId: string, options: { lock: boolean } = { lock: true }): Promise<void> {
+    const ids = (await this.memberships.findByUser(manager, userId)).map((m) => m.organizationId);
+    const organizations = options.lock ? await this.organizations.lockMany(manager, ids) : await this.organizations.findMany(manager, ids);
     const requiring = organizations.filter((organization) => organization.requiresTwoFactor).map((organization) => organization.id);
     if (requiring.length > 0) {
       throw new AppError(

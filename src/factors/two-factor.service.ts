@@ -27,7 +27,7 @@ export class TwoFactorService {
     );
     if (!present) throw notEnrolled(method);
     // Checked before the code is spent, and again under locks below.
-    if (!otherPresent) await this.database.run((manager) => this.lifecycle.assertMayTurnOff(manager, userId));
+    if (!otherPresent) await this.database.run((manager) => this.lifecycle.assertMayTurnOff(manager, userId, { lock: false }));
     await this.stepUp.require(actor, userId, code, async (manager, _method, now) => {
       if (!(await this.factors.has(manager, userId, other))) await this.lifecycle.assertMayTurnOff(manager, userId);
       if (!(await this.factors.delete(manager, userId, method))) throw notEnrolled(method);
@@ -43,7 +43,7 @@ export class TwoFactorService {
   async disable(actor: Actor, userId: string, code: string): Promise<TwoFactorStatus> {
     await this.stepUp.requireEnabled(userId);
     // Checked before the code is spent, and again under locks below.
-    await this.database.run((manager) => this.lifecycle.assertMayTurnOff(manager, userId));
+    await this.database.run((manager) => this.lifecycle.assertMayTurnOff(manager, userId, { lock: false }));
     await this.stepUp.require(actor, userId, code, async (manager, _method, now) => {
       await this.lifecycle.assertMayTurnOff(manager, userId);
       await this.factors.deleteAllOf(manager, userId);

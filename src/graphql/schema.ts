@@ -1,9 +1,13 @@
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema, type NonEmptyArray } from 'type-graphql';
+import { AdminResolver } from '../admin/admin.resolver';
+import { AuditResolver } from '../audit/audit.resolver';
 import { DirectoryResolver } from '../directory/directory.resolver';
 import { RecoveryCodesResolver } from '../factors/recovery-codes/recovery-codes.resolver';
+import { SmsResolver } from '../factors/sms/sms.resolver';
 import { TotpResolver } from '../factors/totp/totp.resolver';
 import { TwoFactorResolver } from '../factors/two-factor.resolver';
+import { LoginResolver } from '../login/login.resolver';
 import { OrganizationResolver } from '../organizations/organization.resolver';
 import { UserResolver } from '../users/user.resolver';
 
@@ -13,8 +17,12 @@ export const resolverClasses: NonEmptyArray<Function> = [
   OrganizationResolver,
   DirectoryResolver,
   TotpResolver,
+  SmsResolver,
+  LoginResolver,
   RecoveryCodesResolver,
   TwoFactorResolver,
+  AuditResolver,
+  AdminResolver,
 ];
 
 /**

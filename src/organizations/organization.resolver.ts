@@ -1,7 +1,8 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { requireCaller, requireScope } from '../callers/caller';
 import type { Context } from '../graphql/context';
 import { parseId } from '../ids';
+import type { OrganizationPolicyService } from './organization-policy.service';
 import type { OrganizationService } from './organization.service';
 import {
   MemberConnection,
@@ -13,7 +14,10 @@ import {
 
 @Resolver(() => OrganizationView)
 export class OrganizationResolver {
-  constructor(private readonly organizations: OrganizationService) {}
+  constructor(
+    private readonly organizations: OrganizationService,
+    private readonly policy: OrganizationPolicyService,
+  ) {}
 
   @Query(() => OrganizationView, { nullable: true, description: 'Members of the organization, and twofactor:read; null when it does not exist.' })
   organization(@Arg('id', () => ID) id: string, @Ctx() { caller }: Context): Promise<OrganizationView | null> {
@@ -28,6 +32,20 @@ export class OrganizationResolver {
   ): Promise<OrganizationAccess> {
     requireScope(caller, 'twofactor:read');
     return this.organizations.access(parseId(organizationId, 'organizationId'), parseId(userId, 'userId'));
+  }
+
+  @Mutation(() => OrganizationView, { description: 'Refused with OWNERS_WITHOUT_TWO_FACTOR while any owner lacks two-factor.' })
+  requireTwoFactor(
+    @Arg('organizationId', () => ID) organizationId: string,
+    @Arg('gracePeriodDays', () => Int, { nullable: true, defaultValue: 0 }) gracePeriodDays: number | null,
+    @Ctx() { caller, actor }: Context,
+  ): Promise<OrganizationView> {
+    return this.policy.requireTwoFactor(requireCaller(caller), actor, parseId(organizationId, 'organizationId'), gracePeriodDays);
+  }
+
+  @Mutation(() => OrganizationView)
+  stopRequiringTwoFactor(@Arg('organizationId', () => ID) organizationId: string, @Ctx() { caller, actor }: Context): Promise<OrganizationView> {
+    return this.policy.stopRequiringTwoFactor(requireCaller(caller), actor, parseId(organizationId, 'organizationId'));
   }
 
   @FieldResolver(() => OrganizationCompliance, {

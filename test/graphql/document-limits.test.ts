@@ -48,6 +48,11 @@ describe('GraphQL document limits', () => {
     expect(result.errors).toBeUndefined();
   });
 
+  it('lets the largest audit page through', async () => {
+    const query = '{ auditEvents(first: 100) { edges { cursor node { id action userId organizationId actorId reason clientIp occurredAt } } pageInfo { hasNextPage endCursor } } }';
+    expect((await t.gql(query, {}, reader)).errors).toBeUndefined();
+  });
+
   it('refuses a document of too many tokens while parsing', async () => {
     const query = `{ me { ${'id '.repeat(6_000)} } }`;
     const result = await t.gql(query, {}, reader);

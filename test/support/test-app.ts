@@ -20,6 +20,8 @@ export interface TestAppOptions {
   clock?: ManualClock;
   /** Runs without Redis (the in-process store). */
   memoryStore?: boolean;
+  /** Store key prefix; defaults to a random one per app. Instances given the same prefix share the store's state. */
+  storeKeyPrefix?: string;
   configure?: (config: Config) => void;
 }
 
@@ -46,7 +48,7 @@ export interface GqlResult<T> {
 
 /** A fresh database on the shared MariaDB; dropped by `close()`. */
 export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `tf_t_${randomBytes(6).toString('hex')}`;
+  const name = `tf_t_${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}`;
   const admin = await createConnection({ uri: `${MYSQL_ROOT_URL}/test` });
   await admin.query(`CREATE DATABASE \`${name}\``);
   await admin.end();
@@ -89,7 +91,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       },
     }),
   );
-  const app = await createApp(config, { clock, logger, storeKeyPrefix: `tf:t:${randomBytes(4).toString('hex')}:` });
+  const app = await createApp(config, { clock, logger, storeKeyPrefix: options.storeKeyPrefix ?? `tf:t:${randomBytes(4).toString('hex')}:` });
   await app.fastify.listen({ port: 0, host: '127.0.0.1' });
   const address = app.fastify.server.address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;

@@ -1,3 +1,5 @@
+import type { EntityManager } from 'typeorm';
+import type { FactorRepository } from '../../infra/db/repositories/factor.repository';
 import { TwoFactorMethod } from '../../users/user.types';
 import { type CodePurpose, type CodeVerifier, isSixDigits } from '../factor';
 import type { SmsCodeStore } from './sms-code-store';
@@ -14,17 +16,25 @@ export function smsPurposeKey(purpose: CodePurpose): string {
   }
 }
 
-/** The code last sent by SMS for exactly this purpose. */
+/**
+ * The code last sent by SMS for exactly this purpose. A step-up or login code
+ * counts only while the number it went to is still the user's confirmed factor:
+ * a code sent before the number was removed or reset is dead.
+ */
 export class SmsVerifier implements CodeVerifier {
   readonly method = TwoFactorMethod.SMS;
 
-  constructor(private readonly codes: SmsCodeStore) {}
+  constructor(
+    private readonly codes: SmsCodeStore,
+    private readonly factors: FactorRepository,
+  ) {}
 
   accepts(code: string): boolean {
     return isSixDigits(code);
   }
 
-  async verify(_manager: unknown, _userId: string, code: string, purpose: CodePurpose): Promise<boolean> {
+  async verify(manager: EntityManager, userId: string, code: string, purpose: CodePurpose): Promise<boolean> {
+    if (purpose.kind !== 'setup' && !(await this.factors.has(manager, userId, 'SMS'))) return false;
     return this.codes.consume(smsPurposeKey(purpose), code);
   }
 }

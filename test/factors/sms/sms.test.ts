@@ -1,5 +1,5 @@
 import { FakeSns } from '../../support/fake-sns';
-import { enrollSms as enrollWithSns } from '../../support/two-factor';
+import { currentTotp, enrollSms as enrollWithSns, enrollTotp, nextStep } from '../../support/two-factor';
 import { errorCode, startTestApp, type TestApp, uniqueId } from '../../support/test-app';
 
 const START = 'mutation($p: String!, $c: String) { startSmsSetup(phoneNumber: $p, code: $c) { phoneNumberMasked codeExpiresAt resendAvailableAt } }';
@@ -196,6 +196,18 @@ describe('SMS as a second factor (real SNS client against a local SNS endpoint)'
     expect(result.data.removeSms).toEqual({ enabled: false, methods: [], sms: null, recoveryCodesRemaining: 0 });
     const events = await t.sql('SELECT action FROM audit_events WHERE user_id = ? ORDER BY id', [user.userId]);
     expect(events.map((e) => e.action)).toEqual(expect.arrayContaining(['SMS_SENT', 'SMS_ENABLED', 'TWO_FACTOR_ENABLED', 'SMS_REMOVED', 'TWO_FACTOR_DISABLED']));
+  });
+
+  it('a step-up code sent before the number was removed is dead', async () => {
+    const user = await enrollTotp(t, uniqueId('u'));
+    const phone = newPhone();
+    expect((await t.gql(START, { p: phone, c: currentTotp(t, user.secret) }, user.token)).errors).toBeUndefined();
+    expect((await t.gql(CONFIRM, { c: sns.lastCodeTo(phone) }, user.token)).errors).toBeUndefined();
+    nextStep(t);
+    await t.gql(SEND, {}, user.token);
+    const stale = sns.lastCodeTo(phone);
+    expect((await t.gql(REMOVE, { c: currentTotp(t, user.secret) }, user.token)).data.removeSms.methods).toEqual(['TOTP']);
+    expect(errorCode(await t.gql(VIEW, { c: stale }, user.token))).toBe('INVALID_CODE');
   });
 
   it('never logs a code or a whole number with the SNS provider', async () => {

@@ -40,6 +40,20 @@ export class MembershipRepository {
     await manager.update(MembershipRecord, { userId }, { twoFactorEnabled: enabled });
   }
 
+  /** The ids of the organization's owners without two-factor, in id order (an index range scan). */
+  async ownersWithoutTwoFactor(manager: EntityManager, organizationId: string, limit: number): Promise<string[]> {
+    const rows = await manager
+      .createQueryBuilder(MembershipRecord, 'membership')
+      .select('membership.userId', 'userId')
+      .where('membership.organizationId = :organizationId', { organizationId })
+      .andWhere('membership.role = :role', { role: 'OWNER' })
+      .andWhere('membership.twoFactorEnabled = :enabled', { enabled: false })
+      .orderBy('membership.userId', 'ASC')
+      .limit(limit)
+      .getRawMany<{ userId: string }>();
+    return rows.map((row) => row.userId);
+  }
+
   /** One page, ordered by user id: an index range scan on (organization, [two-factor], [role], user). */
   page(manager: EntityManager, query: MemberPageQuery): Promise<MembershipRecord[]> {
     const builder = manager
