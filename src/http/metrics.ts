@@ -34,7 +34,8 @@ export class Metrics {
           async willSendResponse({ response, errors }) {
             const seconds = Number(process.hrtime.bigint() - started) / 1e9;
             const body = response.body.kind === 'single' ? response.body.singleResult : undefined;
-            const first = errors?.[0] ?? body?.errors?.[0];
+            // The formatted errors carry the contract's codes.
+            const first = body?.errors?.[0] ?? errors?.[0];
             const outcome = first ? String(first.extensions?.code ?? 'ERROR') : 'ok';
             histogram.observe({ operation, outcome }, seconds);
           },
