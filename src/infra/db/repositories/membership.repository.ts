@@ -64,6 +64,16 @@ export class MembershipRepository {
     }
     if (query.role !== undefined) builder.andWhere('membership.role = :role', { role: query.role });
     if (query.afterUserId !== undefined) builder.andWhere('membership.userId > :after', { after: query.afterUserId });
-    return builder.orderBy('membership.userId', 'ASC').limit(query.limit).getMany();
+    // The index whose order is the page's: otherwise MySQL may walk the primary key
+    // in user order and filter row by row, which grows with the organization.
+    const index =
+      query.twoFactorEnabled !== undefined && query.role !== undefined
+        ? 'idx_memberships_org_tfa_role_user'
+        : query.twoFactorEnabled !== undefined
+          ? 'idx_memberships_org_tfa_user'
+          : query.role !== undefined
+            ? 'idx_memberships_org_role_user'
+            : 'PRIMARY';
+    return builder.useIndex(index).orderBy('membership.userId', 'ASC').limit(query.limit).getMany();
   }
 }
