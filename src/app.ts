@@ -106,7 +106,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
 
   // Services
   const audit = new AuditLog(auditEvents);
-  const statuses = new TwoFactorStatusReader(database, users, factors, recoveryCodes, config.limits.failuresInRowToLock);
+  const statuses = new TwoFactorStatusReader(database, users, config.limits.failuresInRowToLock);
   const organizationService = new OrganizationService(database, organizations, memberships, clock);
   const directory = new DirectoryService(database, users, organizations, memberships, factors, auditEvents, audit, clock);
 

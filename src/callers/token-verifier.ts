@@ -2,6 +2,7 @@ import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } 
 import { AppError } from '../errors';
 import { parseId } from '../ids';
 import type { Caller } from './caller';
+import { VerifiedTokenCache } from './verified-token-cache';
 
 export interface TokenVerifierOptions {
   jwtSecret?: string;
@@ -18,6 +19,7 @@ export interface TokenVerifierOptions {
 export class TokenVerifier {
   private readonly key: Uint8Array | JWTVerifyGetKey;
   private readonly algorithms: string[];
+  private readonly verified = new VerifiedTokenCache();
 
   constructor(private readonly options: TokenVerifierOptions) {
     if (options.jwksUrl) {
@@ -36,6 +38,8 @@ export class TokenVerifier {
     if (header === undefined || header === '') return null;
     const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/.exec(header.trim());
     if (!match) throw unauthenticated();
+    const cached = this.verified.get(match[1]);
+    if (cached) return cached;
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(match[1], this.key as Uint8Array, {
@@ -51,7 +55,9 @@ export class TokenVerifier {
     const subject = parseId(payload.sub, 'sub', () => unauthenticated());
     const scope = typeof payload.scope === 'string' ? payload.scope : '';
     const authTime = typeof payload.auth_time === 'number' ? new Date(payload.auth_time * 1000) : undefined;
-    return { subject, scopes: new Set(scope.split(' ').filter(Boolean)), authTime };
+    const caller = { subject, scopes: new Set(scope.split(' ').filter(Boolean)), authTime };
+    this.verified.set(match[1], caller, typeof payload.exp === 'number' ? payload.exp * 1000 : undefined);
+    return caller;
   }
 }
 

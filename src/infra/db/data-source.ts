@@ -43,6 +43,8 @@ export function createDataSource(settings: DatabaseSettings, flavor: MysqlFlavor
         // Fail fast rather than queue forever when the database is gone.
         queueLimit: 200,
         enableKeepAlive: true,
+        // mysql2 otherwise captures a stack trace for every query: measurable on the hot reads.
+        trace: false,
       },
     });
   }

@@ -10,10 +10,6 @@ export class FactorRepository {
     return manager.findOneBy(TotpFactorRecord, { userId });
   }
 
-  findTotps(manager: EntityManager, userIds: string[]): Promise<TotpFactorRecord[]> {
-    return userIds.length === 0 ? Promise.resolve([]) : manager.findBy(TotpFactorRecord, { userId: In(userIds) });
-  }
-
   async saveTotp(manager: EntityManager, factor: TotpFactorRecord): Promise<void> {
     await manager.upsert(TotpFactorRecord, factor, ['userId']);
   }
@@ -24,10 +20,6 @@ export class FactorRepository {
 
   findSms(manager: EntityManager, userId: string): Promise<SmsFactorRecord | null> {
     return manager.findOneBy(SmsFactorRecord, { userId });
-  }
-
-  findSmses(manager: EntityManager, userIds: string[]): Promise<SmsFactorRecord[]> {
-    return userIds.length === 0 ? Promise.resolve([]) : manager.findBy(SmsFactorRecord, { userId: In(userIds) });
   }
 
   async saveSms(manager: EntityManager, factor: SmsFactorRecord): Promise<void> {
@@ -74,20 +66,6 @@ export class FactorRepository {
 export class RecoveryCodeRepository {
   list(manager: EntityManager, userId: string): Promise<RecoveryCodeRecord[]> {
     return manager.find(RecoveryCodeRecord, { where: { userId }, order: { position: 'ASC' } });
-  }
-
-  /** Unused codes per user, for many users in one query. */
-  async countUnused(manager: EntityManager, userIds: string[]): Promise<Map<string, number>> {
-    if (userIds.length === 0) return new Map();
-    const rows: { userId: string; remaining: string | number }[] = await manager
-      .createQueryBuilder(RecoveryCodeRecord, 'code')
-      .select('code.userId', 'userId')
-      .addSelect('COUNT(*)', 'remaining')
-      .where('code.userId IN (:...userIds)', { userIds })
-      .andWhere('code.usedAt IS NULL')
-      .groupBy('code.userId')
-      .getRawMany();
-    return new Map(rows.map((row) => [row.userId, Number(row.remaining)]));
   }
 
   async replaceAll(manager: EntityManager, userId: string, codes: Omit<RecoveryCodeRecord, 'id'>[]): Promise<void> {

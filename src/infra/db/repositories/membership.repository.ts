@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import { MembershipRecord } from '../entities';
+import { MembershipRecord, OrganizationRecord } from '../entities';
+import { rawBoolean, rawDate } from '../raw-values';
 import type { OrganizationRoleValue } from '../entities/membership.entity';
 
 export interface MemberPageQuery {
@@ -10,6 +11,13 @@ export interface MemberPageQuery {
   role?: OrganizationRoleValue;
 }
 
+/** What decides a member's access, read in one query. */
+export interface AccessFacts {
+  twoFactorEnabled: boolean;
+  requiresTwoFactor: boolean;
+  gracePeriodEndsAt: Date | null;
+}
+
 export class MembershipRepository {
   find(manager: EntityManager, organizationId: string, userId: string): Promise<MembershipRecord | null> {
     return manager.findOneBy(MembershipRecord, { organizationId, userId });
@@ -17,6 +25,21 @@ export class MembershipRepository {
 
   findByUser(manager: EntityManager, userId: string): Promise<MembershipRecord[]> {
     return manager.find(MembershipRecord, { where: { userId }, order: { organizationId: 'ASC' } });
+  }
+
+  /** The membership joined to its organization by primary keys; null when not a member. */
+  async accessFacts(manager: EntityManager, organizationId: string, userId: string): Promise<AccessFacts | null> {
+    const row = await manager
+      .createQueryBuilder(MembershipRecord, 'membership')
+      .innerJoin(OrganizationRecord, 'organization', 'organization.id = membership.organizationId')
+      .select('membership.twoFactorEnabled', 'twoFactorEnabled')
+      .addSelect('organization.requiresTwoFactor', 'requiresTwoFactor')
+      .addSelect('organization.gracePeriodEndsAt', 'gracePeriodEndsAt')
+      .where('membership.organizationId = :organizationId', { organizationId })
+      .andWhere('membership.userId = :userId', { userId })
+      .getRawOne<{ twoFactorEnabled: unknown; requiresTwoFactor: unknown; gracePeriodEndsAt: unknown }>();
+    if (!row) return null;
+    return { twoFactorEnabled: rawBoolean(row.twoFactorEnabled), requiresTwoFactor: rawBoolean(row.requiresTwoFactor), gracePeriodEndsAt: rawDate(row.gracePeriodEndsAt) };
   }
 
   async save(manager: EntityManager, membership: MembershipRecord): Promise<void> {

@@ -1,6 +1,18 @@
 import { In, type EntityManager } from 'typeorm';
 import { UserRecord } from '../entities';
 import type { Database } from '../database';
+import { rawBoolean, rawDate, rawNumber } from '../raw-values';
+
+/** A user's two-factor status as stored: the user's row, its factors and the unused codes. */
+export interface StatusRow {
+  id: string;
+  twoFactorEnabled: boolean;
+  enabledAt: Date | null;
+  failedAttemptsInRow: number;
+  totp: { createdAt: Date; lastUsedAt: Date | null } | null;
+  sms: { phoneMasked: string; createdAt: Date; lastUsedAt: Date | null } | null;
+  unusedRecoveryCodes: number;
+}
 
 /** Users' two-factor rows: one small query per method. */
 export class UserRepository {
@@ -9,6 +21,31 @@ export class UserRepository {
   findMany(manager: EntityManager, ids: string[]): Promise<UserRecord[]> {
     if (ids.length === 0) return Promise.resolve([]);
     return manager.findBy(UserRecord, { id: In(ids) });
+  }
+
+  /** Everything a status shows, for many users, in one query (users without a row are absent). */
+  async statusRows(manager: EntityManager, ids: string[]): Promise<StatusRow[]> {
+    if (ids.length === 0) return [];
+    const rows: Record<string, unknown>[] = await manager.query(
+      `SELECT u.id, u.two_factor_enabled, u.enabled_at, u.failed_attempts_in_row,
+              t.user_id AS totp_user, t.created_at AS totp_created_at, t.last_used_at AS totp_last_used_at,
+              s.user_id AS sms_user, s.phone_masked, s.created_at AS sms_created_at, s.last_used_at AS sms_last_used_at,
+              (SELECT COUNT(*) FROM recovery_codes r WHERE r.user_id = u.id AND r.used_at IS NULL) AS unused_recovery_codes
+         FROM users u
+         LEFT JOIN totp_factors t ON t.user_id = u.id
+         LEFT JOIN sms_factors s ON s.user_id = u.id
+        WHERE u.id IN (${ids.map(() => '?').join(', ')})`,
+      ids,
+    );
+    return rows.map((row) => ({
+      id: String(row.id),
+      twoFactorEnabled: rawBoolean(row.two_factor_enabled),
+      enabledAt: rawDate(row.enabled_at),
+      failedAttemptsInRow: rawNumber(row.failed_attempts_in_row),
+      totp: row.totp_user === null ? null : { createdAt: rawDate(row.totp_created_at)!, lastUsedAt: rawDate(row.totp_last_used_at) },
+      sms: row.sms_user === null ? null : { phoneMasked: String(row.phone_masked), createdAt: rawDate(row.sms_created_at)!, lastUsedAt: rawDate(row.sms_last_used_at) },
+      unusedRecoveryCodes: rawNumber(row.unused_recovery_codes),
+    }));
   }
 
   find(manager: EntityManager, id: string): Promise<UserRecord | null> {
