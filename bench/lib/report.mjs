@@ -1,0 +1,119 @@
+// The results: targets checked, a markdown report, bench/results/<date>.json and .md,
+// and the latest table copied into bench/README.md between its markers.
+import { readFileSync, writeFileSync } from 'node:fs';
+
+export const README_START = '<!-- bench:latest:start -->';
+export const README_END = '<!-- bench:latest:end -->';
+
+const fmt = (value, digits = 0) =>
+  value === null || value === undefined || Number.isNaN(value)
+    ? '—'
+    : Number(value).toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const ms = (value) => (value === null || value === undefined ? '—' : value < 10 ? fmt(value, 2) : fmt(value, 1));
+
+/** One row per measurement of a scenario, in the order of the table. */
+export function tableRows(results) {
+  const rows = [];
+  for (const row of results.rows) {
+    const m = row.measurement && { ...row.measurement, latencyMs: row.measurement.correctedLatencyMs ?? row.measurement.latencyMs };
+    rows.push(
+      `| ${row.title} | ${row.skipped ? row.skipped : fmt(m?.requestsPerSecond)} | ${row.skipped ? '' : ms(m?.latencyMs.p50)} | ${
+        row.skipped ? '' : ms(m?.latencyMs.p99)
+      } | ${row.skipped ? '' : fmt(m?.errors)} | ${row.ratio === null || row.ratio === undefined ? '—' : fmt(row.ratio, 2)} | ${row.target ?? ''} | ${row.verdict ?? ''} |`,
+    );
+  }
+  return rows;
+}
+
+export function markdown(results) {
+  const { machine, settings } = results;
+  const lines = [];
+  lines.push(`### Run of ${results.date}`);
+  lines.push('');
+  lines.push(
+    `Machine: ${machine.cores} cores (${machine.cpuModel}), ${fmt(machine.memoryGiB, 1)} GiB, ${machine.os}; Node ${machine.node}, ` +
+      `MariaDB ${machine.mariadb}, Redis ${machine.redis}; load average before the run ${machine.loadAverageBefore.join(' / ')}.`,
+  );
+  lines.push(
+    `Versions: ${Object.entries(machine.packages)
+      .map(([name, version]) => `${name} ${version}`)
+      .join(', ')}.`,
+  );
+  const build = results.serviceBuild;
+  lines.push(
+    `Service: commit ${build.commit}${build.uncommittedChangesInSrc ? ` with ${build.uncommittedChangesInSrc} files of src/ changed since` : ''}, ` +
+      `\`node dist/src/main.js\` with NODE_ENV=production (its own process), started and migrated in ${fmt(results.serviceStartMs)} ms.`,
+  );
+  lines.push(
+    `Settings: ${settings.connections} connections, ${settings.duration} s per measurement after ${settings.warmup} s of warm-up, ` +
+      `time-per-query passes with 1 connection for ${settings.latencyDuration} s; load generator (autocannon) on the same machine. ` +
+      `Bench run took ${fmt(results.elapsedSeconds)} s (seeding ${fmt(results.seeding.totalSeconds, 1)} s for ${fmt(results.seeding.memberships)} memberships).`,
+  );
+  lines.push('');
+  lines.push('| scenario | req/s | p50 ms | p99 ms | errors | ratio to bare Apollo | target | result |');
+  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |');
+  lines.push(...tableRows(results));
+  lines.push('');
+  lines.push(
+    'Rows marked "paced" are open-loop passes at a fixed rate: their p50/p99 count from the moment each request was due ' +
+      '(the JSON also has them from the moment it was written). Ratios use the mean of the bare Apollo runs just before and after.',
+  );
+  lines.push('');
+  lines.push('Baselines in run order (drift shows here; each ratio above uses the Apollo runs just before and after it):');
+  lines.push('');
+  lines.push('| # | baseline | req/s | p50 ms | p99 ms | errors |');
+  lines.push('| ---: | --- | ---: | ---: | ---: | ---: |');
+  for (const b of results.baselines) {
+    const m = b.measurement;
+    lines.push(`| ${b.order} | ${b.title} | ${fmt(m.requestsPerSecond)} | ${ms(m.latencyMs.p50)} | ${ms(m.latencyMs.p99)} | ${fmt(m.errors)} |`);
+  }
+  lines.push('');
+  lines.push('Organization query by size (`compliance` + first page of members without two-factor):');
+  lines.push('');
+  lines.push('| members | 1 connection: p50 ms | p99 ms | 16 connections: req/s | p50 ms | p99 ms |');
+  lines.push('| ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const size of results.organizationGrowth) {
+    lines.push(
+      `| ${fmt(size.members)} | ${ms(size.single?.latencyMs.p50)} | ${ms(size.single?.latencyMs.p99)} | ${fmt(size.loaded?.requestsPerSecond)} | ${ms(
+        size.loaded?.latencyMs.p50,
+      )} | ${ms(size.loaded?.latencyMs.p99)} |`,
+    );
+  }
+  lines.push('');
+  lines.push(
+    `Peak memory (VmHWM): service ${fmt(results.memory.serviceMb, 1)} MB; bare Apollo ${fmt(results.memory.apolloMb, 1)} MB; bare Mercurius ${fmt(
+      results.memory.mercuriusMb,
+      1,
+    )} MB.`,
+  );
+  if (results.notes.length > 0) {
+    lines.push('');
+    for (const note of results.notes) lines.push(`- ${note}`);
+  }
+  lines.push('');
+  return lines.join('\n');
+}
+
+export function writeResults(resultsDir, stamp, results) {
+  const jsonFile = `${resultsDir}/${stamp}.json`;
+  const mdFile = `${resultsDir}/${stamp}.md`;
+  writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
+  const text = markdown(results);
+  writeFileSync(mdFile, text);
+  return { jsonFile, mdFile, text };
+}
+
+/** Replaces the latest-results section of bench/README.md (or appends one). */
+export function updateReadme(readmeFile, text, resultFile) {
+  let readme = '';
+  try {
+    readme = readFileSync(readmeFile, 'utf8');
+  } catch {
+    readme = '# Benchmarks\n';
+  }
+  const block = `${README_START}\n_Written by \`npm run bench\` (${resultFile})._\n\n${text}\n${README_END}`;
+  const start = readme.indexOf(README_START);
+  const end = readme.indexOf(README_END);
+  const next = start >= 0 && end > start ? readme.slice(0, start) + block + readme.slice(end + README_END.length) : `${readme.trimEnd()}\n\n## Latest results\n\n${block}\n`;
+  writeFileSync(readmeFile, next);
+}
