@@ -11,6 +11,7 @@ import { AttemptLimits } from './attempts/attempt-limits';
 import { CodeChecker } from './attempts/code-checker';
 import { DirectoryResolver } from './directory/directory.resolver';
 import { EnrollmentGuard } from './factors/enrollment-guard';
+import { FactorSetup } from './factors/factor-setup';
 import { RecoveryCodeIssuer } from './factors/recovery-codes/recovery-code-issuer';
 import { RecoveryCodeVerifier } from './factors/recovery-codes/recovery-code.verifier';
 import { RecoveryCodesResolver } from './factors/recovery-codes/recovery-codes.resolver';
@@ -124,11 +125,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const issuer = new RecoveryCodeIssuer(recoveryCodes, users, secrets);
   const lifecycle = new TwoFactorLifecycle(users, factors, recoveryCodes, issuer, memberships, organizations, audit);
   const enrollment = new EnrollmentGuard(clock, config.auth.reauthMaxAgeSeconds);
-  const totp = new TotpService(database, factors, totpVerifier, checker, stepUp, lifecycle, enrollment, statuses, secrets, clock, config.totpIssuer);
+  const setup = new FactorSetup(database, factors, checker, stepUp, lifecycle, enrollment, statuses, secrets, clock);
+  const totp = new TotpService(setup, factors, totpVerifier, config.totpIssuer);
   const recoveryCodesService = new RecoveryCodesService(stepUp, issuer, users, audit);
   const smsSender: SmsSender = config.sms.provider === 'sns' ? new SnsSmsSender(config.sms, logger) : new LogSmsSender(logger);
   const smsDispatcher = new SmsDispatcher(new SmsSendLimits(store, config.sms.dailyBudget), smsCodes, smsSender, clock, config.totpIssuer);
-  const sms = new SmsService(database, factors, smsVerifier, smsDispatcher, checker, stepUp, lifecycle, enrollment, statuses, secrets, audit, clock, config.sms.allowedCountries);
+  const sms = new SmsService(setup, database, factors, smsVerifier, smsDispatcher, secrets, audit, clock, config.sms.allowedCountries);
   const login = new LoginService(
     new ChallengeStore(store, clock),
     checker,

@@ -1,35 +1,25 @@
 import type { Actor, AuditLog } from '../../audit/audit-log';
-import type { CodeChecker } from '../../attempts/code-checker';
 import type { Caller } from '../../callers/caller';
 import { AppError } from '../../errors';
 import type { Clock } from '../../infra/clock';
 import type { SecretBox } from '../../infra/crypto/cipher';
 import type { Database } from '../../infra/db/database';
 import type { FactorRepository } from '../../infra/db/repositories/factor.repository';
-import type { StepUp } from '../../step-up/step-up';
-import type { TwoFactorStatusReader } from '../../users/two-factor-status.reader';
-import type { EnrollmentGuard } from '../enrollment-guard';
-import type { TwoFactorLifecycle } from '../two-factor-lifecycle';
+import type { FactorSetup } from '../factor-setup';
 import type { TwoFactorSetupResult } from '../two-factor.types';
 import { parsePhoneNumber } from './phone-number';
 import type { SentCode, SmsDispatcher } from './sms-dispatcher';
 import type { SmsVerifier } from './sms.verifier';
 import { smsPurposeKey } from './sms.verifier';
 
-const SETUP_TTL_MS = 10 * 60 * 1000;
-
 /** Setting up, confirming and sending codes to an SMS-enabled phone number (removing it: TwoFactorService). */
 export class SmsService {
   constructor(
+    private readonly setup: FactorSetup,
     private readonly database: Database,
     private readonly factors: FactorRepository,
     private readonly verifier: SmsVerifier,
     private readonly dispatcher: SmsDispatcher,
-    private readonly checker: CodeChecker,
-    private readonly stepUp: StepUp,
-    private readonly lifecycle: TwoFactorLifecycle,
-    private readonly enrollment: EnrollmentGuard,
-    private readonly statuses: TwoFactorStatusReader,
     private readonly secrets: SecretBox,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
@@ -43,20 +33,7 @@ export class SmsService {
   async startSetup(caller: Caller, actor: Actor, phoneNumber: string, code: string | null | undefined): Promise<SentCode> {
     const userId = caller.subject;
     const phone = parsePhoneNumber(phoneNumber, this.allowedCountries);
-    const pending = {
-      userId,
-      method: 'SMS' as const,
-      payloadCiphertext: this.secrets.encrypt(phone.e164),
-      lookupHash: this.secrets.hash(phone.e164),
-      display: phone.masked,
-      expiresAt: new Date(this.clock.now().getTime() + SETUP_TTL_MS),
-    };
-    if (await this.stepUp.isEnabled(userId)) {
-      await this.stepUp.require(actor, userId, code, (manager, _method, now) => this.factors.savePending(manager, { ...pending, createdAt: now }));
-    } else {
-      this.enrollment.assertRecentSignIn(caller);
-      await this.database.transaction((manager) => this.factors.savePending(manager, { ...pending, createdAt: this.clock.now() }));
-    }
+    await this.setup.start(caller, actor, code, { method: 'SMS', secret: phone.e164, lookupHash: this.secrets.hash(phone.e164), display: phone.masked });
     // Sent after the setup committed; a failed send leaves a setup that can be started again.
     const sent = await this.dispatcher.send({ userId, e164: phone.e164, masked: phone.masked, confirmed: false, purposeKey: smsPurposeKey({ kind: 'setup', userId }) });
     await this.recordSent(actor, userId, 'setup');
@@ -64,34 +41,23 @@ export class SmsService {
   }
 
   /** Confirms with the code sent to the new number (that code alone). */
-  async confirmSetup(caller: Caller, actor: Actor, code: string): Promise<TwoFactorSetupResult> {
-    const userId = caller.subject;
-    const pending = await this.database.run((manager) => this.factors.findPending(manager, userId, 'SMS'));
-    if (!pending || pending.expiresAt <= this.clock.now()) throw noPendingSetup();
-    if (!(await this.stepUp.isEnabled(userId))) this.enrollment.assertRecentSignIn(caller);
-    const { result: recoveryCodes } = await this.checker.check({
-      userId,
-      code,
-      verifiers: [this.verifier],
-      purpose: { kind: 'setup', userId },
+  confirmSetup(caller: Caller, actor: Actor, code: string): Promise<TwoFactorSetupResult> {
+    return this.setup.confirm(
+      caller,
       actor,
-      failureAction: 'CODE_CHECK_FAILED',
-      onSuccess: async (manager, _method, now) => {
-        const current = await this.factors.findPending(manager, userId, 'SMS');
-        if (current?.payloadCiphertext !== pending.payloadCiphertext) throw noPendingSetup();
-        await this.factors.deletePending(manager, userId, 'SMS');
-        await this.factors.saveSms(manager, {
-          userId,
+      code,
+      'SMS',
+      () => this.verifier,
+      (manager, pending, now) =>
+        this.factors.saveSms(manager, {
+          userId: pending.userId,
           phoneCiphertext: pending.payloadCiphertext,
           phoneHash: pending.lookupHash!,
           phoneMasked: pending.display!,
           createdAt: now,
           lastUsedAt: now,
-        });
-        return this.lifecycle.completeEnrollment(manager, actor, userId, 'SMS', now);
-      },
-    });
-    return { status: await this.statuses.readOne(userId), recoveryCodes };
+        }),
+    );
   }
 
   /** A fresh step-up code to the user's confirmed number. */
@@ -119,4 +85,3 @@ export class SmsService {
   }
 }
 
-const noPendingSetup = () => new AppError('NOT_FOUND', 'No phone number setup is pending: start it again.');
