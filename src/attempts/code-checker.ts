@@ -85,7 +85,9 @@ export class CodeChecker {
       throw error;
     }
     if (outcome) {
-      await this.limits.forgive(request.userId);
+      // Committed: the answer stands even if the store fails now (the attempt then
+      // stays counted, erring on the safe side).
+      await this.limits.forgive(request.userId).catch(() => undefined);
       return outcome;
     }
     await this.recordFailure(request, code);

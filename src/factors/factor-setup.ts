@@ -83,7 +83,7 @@ export class FactorSetup {
     const pending = await this.database.run((manager) => this.factors.findPending(manager, userId, method));
     if (!pending || pending.expiresAt <= this.clock.now()) throw noPendingSetup(method);
     if (!(await this.stepUp.isEnabled(userId))) this.enrollment.assertRecentSignIn(caller);
-    const { result: recoveryCodes } = await this.checker.check({
+    const { result } = await this.checker.check({
       userId,
       code,
       verifiers: [verifierFor(this.secrets.decrypt(pending.payloadCiphertext))],
@@ -96,10 +96,12 @@ export class FactorSetup {
         if (current?.payloadCiphertext !== pending.payloadCiphertext) throw noPendingSetup(method);
         await this.factors.deletePending(manager, userId, method);
         await bind(manager, pending, now);
-        return this.lifecycle.completeEnrollment(manager, actor, userId, method, now);
+        const recoveryCodes = await this.lifecycle.completeEnrollment(manager, actor, userId, method, now);
+        // Read before the commit: once it commits, the answer must not depend on anything else working.
+        return { status: await this.statuses.readIn(manager, userId), recoveryCodes };
       },
     });
-    return { status: await this.statuses.readOne(userId), recoveryCodes };
+    return result;
   }
 }
 

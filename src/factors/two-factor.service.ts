@@ -28,15 +28,15 @@ export class TwoFactorService {
     if (!present) throw notEnrolled(method);
     // Checked before the code is spent, and again under locks below.
     if (!otherPresent) await this.database.run((manager) => this.lifecycle.assertMayTurnOff(manager, userId, { lock: false }));
-    await this.stepUp.require(actor, userId, code, async (manager, _method, now) => {
+    return this.stepUp.require(actor, userId, code, async (manager, _method, now) => {
       if (!(await this.factors.has(manager, userId, other))) await this.lifecycle.assertMayTurnOff(manager, userId);
       if (!(await this.factors.delete(manager, userId, method))) throw notEnrolled(method);
       await this.audit.record(manager, actor, { action: method === 'TOTP' ? 'TOTP_REMOVED' : 'SMS_REMOVED', userId }, now);
       if (await this.lifecycle.disableIfNoFactorLeft(manager, userId)) {
         await this.audit.record(manager, actor, { action: 'TWO_FACTOR_DISABLED', userId, reason: 'last factor removed' }, now);
       }
+      return this.statuses.readIn(manager, userId);
     });
-    return this.statuses.readOne(userId);
   }
 
   /** Every factor, pending setup and recovery code goes. */
@@ -44,13 +44,13 @@ export class TwoFactorService {
     await this.stepUp.requireEnabled(userId);
     // Checked before the code is spent, and again under locks below.
     await this.database.run((manager) => this.lifecycle.assertMayTurnOff(manager, userId, { lock: false }));
-    await this.stepUp.require(actor, userId, code, async (manager, _method, now) => {
+    return this.stepUp.require(actor, userId, code, async (manager, _method, now) => {
       await this.lifecycle.assertMayTurnOff(manager, userId);
       await this.factors.deleteAllOf(manager, userId);
       await this.lifecycle.disableIfNoFactorLeft(manager, userId);
       await this.audit.record(manager, actor, { action: 'TWO_FACTOR_DISABLED', userId }, now);
+      return this.statuses.readIn(manager, userId);
     });
-    return this.statuses.readOne(userId);
   }
 }
 

@@ -50,10 +50,16 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{ fa
     forceCloseConnections: 'idle',
   });
 
-  // Every answer: never cached; the request id echoed for support.
+  // Every answer: never cached; the request id echoed for support. While shutting
+  // down, answers close their keep-alive connection, so the drain ends once they are sent.
+  let draining = false;
+  fastify.addHook('preClose', async () => {
+    draining = true;
+  });
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('cache-control', 'no-store');
     reply.header('x-request-id', request.id);
+    if (draining) reply.header('connection', 'close');
   });
   fastify.addHook('onResponse', async (request, reply) => {
     // Refusals at info; the rest at debug (one line a request costs the hot reads ~15%).

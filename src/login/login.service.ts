@@ -60,7 +60,7 @@ export class LoginService {
       throw challengeNotFound();
     }
     const userActor = { ...actor, actorId: challenge.userId };
-    const { method, result: assertion } = await this.checker.check({
+    const { method, result } = await this.checker.check({
       userId: challenge.userId,
       code,
       verifiers: this.verifiers,
@@ -74,11 +74,12 @@ export class LoginService {
         // Spent inside the transaction: if another request spent it first, this one rolls back.
         if (!(await this.challenges.spend(challenge.id))) throw challengeNotFound();
         await this.audit.record(manager, userActor, { action: 'LOGIN_VERIFIED', userId: challenge.userId, reason: answeredWith }, now);
-        return this.signer.sign(challenge.userId, challenge.id, answeredWith, now);
+        const status = await this.statuses.readIn(manager, challenge.userId);
+        const assertion = await this.signer.sign(challenge.userId, challenge.id, answeredWith, now);
+        return { assertion, recoveryCodesRemaining: status.recoveryCodesRemaining };
       },
     });
-    const status = await this.statuses.readOne(challenge.userId);
-    return { userId: challenge.userId, method, assertion, recoveryCodesRemaining: status.recoveryCodesRemaining };
+    return { userId: challenge.userId, method, ...result };
   }
 }
 

@@ -1,3 +1,4 @@
+import type { EntityManager } from 'typeorm';
 import type { Database } from '../infra/db/database';
 import type { UserRepository } from '../infra/db/repositories/user.repository';
 import { TwoFactorMethod, type TwoFactorStatus } from './user.types';
@@ -20,8 +21,17 @@ export class TwoFactorStatusReader {
     private readonly lockAfterFailures: number,
   ) {}
 
-  async read(userIds: readonly string[]): Promise<TwoFactorStatus[]> {
-    const rows = await this.database.run((manager) => this.users.statusRows(manager, [...new Set(userIds)]));
+  read(userIds: readonly string[]): Promise<TwoFactorStatus[]> {
+    return this.database.run((manager) => this.readWith(manager, userIds));
+  }
+
+  /** Inside a change's transaction: the status as that change leaves it, ready before the commit. */
+  async readIn(manager: EntityManager, userId: string): Promise<TwoFactorStatus> {
+    return (await this.readWith(manager, [userId]))[0];
+  }
+
+  private async readWith(manager: EntityManager, userIds: readonly string[]): Promise<TwoFactorStatus[]> {
+    const rows = await this.users.statusRows(manager, [...new Set(userIds)]);
     const byId = new Map(rows.map((row) => [row.id, row]));
     return userIds.map((id) => {
       const row = byId.get(id);
