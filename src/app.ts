@@ -186,6 +186,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     logger,
     async close() {
       await fastify.close();
+      smsSender.close();
       await store.close();
       await dataSource.destroy();
     },

@@ -8,6 +8,8 @@ import type { SmsSender } from './sms-sender';
 export class LogSmsSender implements SmsSender {
   constructor(private readonly logger: Logger) {}
 
+  close(): void {}
+
   async send(_phoneNumberE164: string, message: string, maskedNumber: string): Promise<void> {
     this.logger.info({ to: maskedNumber, sms: message }, 'SMS (log provider, not sent)');
   }

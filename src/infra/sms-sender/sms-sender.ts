@@ -2,6 +2,8 @@
 export interface SmsSender {
   /** Resolves once the provider accepted the message; throws SmsDeliveryError otherwise. */
   send(phoneNumberE164: string, message: string, maskedNumber: string): Promise<void>;
+  /** Releases connections (at shutdown). */
+  close(): void;
 }
 
 export class SmsDeliveryError extends Error {

@@ -28,6 +28,10 @@ export class SnsSmsSender implements SmsSender {
     });
   }
 
+  close(): void {
+    this.client.destroy();
+  }
+
   async send(phoneNumberE164: string, message: string, maskedNumber: string): Promise<void> {
     const attributes: NonNullable<ConstructorParameters<typeof PublishCommand>[0]['MessageAttributes']> = {
       'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' },
