@@ -1,6 +1,6 @@
 import { createConnection } from 'mysql2/promise';
 import { totpCode, totpStepAt } from '../../src/factors/totp/totp-algorithm';
-import { describeOutcomes, eventually, improperAnswers, type Outcome, readyz, requestsInFlight, sleep, succeeded, timedGql } from '../support/faults';
+import { codeCheckingWorker, describeOutcomes, eventually, improperAnswers, type Outcome, readyz, requestsInFlight, sleep, succeeded, timedGql } from '../support/faults';
 import { PrivateMariaDb } from '../support/private-mariadb';
 import { freePort } from '../support/private-redis';
 import { startTestApp, type TestApp, uniqueId } from '../support/test-app';
@@ -8,8 +8,6 @@ import { type EnrolledUser, enrollTotp } from '../support/two-factor';
 
 const START = 'mutation($u: ID!) { startLoginChallenge(userId: $u) { id } }';
 const VERIFY = 'mutation($id: ID!, $c: String!) { verifyLoginChallenge(challengeId: $id, code: $c) { userId method } }';
-const VIEW = 'mutation($c: String!) { viewRecoveryCodes(code: $c) { generatedAt } }';
-const ME = '{ me { id twoFactor { enabled methods recoveryCodesRemaining } } }';
 const START_TOTP = 'mutation { startTotpSetup { secret } }';
 const CONFIRM_TOTP = 'mutation($c: String!) { confirmTotpSetup(code: $c) { recoveryCodes status { enabled } } }';
 
@@ -64,28 +62,8 @@ describe('MariaDB goes away with requests in flight', () => {
     let running = true;
     const ticker = setInterval(() => app.clock.advance(30_000), 1_000);
 
-    const loginWorker = async (user: EnrolledUser, index: number) => {
-      let challengeId: string | undefined;
-      let lastStep = -1;
-      for (let i = 0; running && i < 5_000; i += 1) {
-        const opened = await timedGql(app.url, 'startLoginChallenge', START, { u: user.userId }, { token: loginService });
-        outcomes.push(opened);
-        if (succeeded(opened)) challengeId = opened.data.startLoginChallenge.id;
-        const step = totpStepAt(app.clock.now());
-        if (step > lastStep && challengeId) {
-          const code = totpCode(user.secret, step);
-          const outcome =
-            (i + index) % 2 === 0
-              ? await timedGql(app.url, 'verifyLoginChallenge', VERIFY, { id: challengeId, c: code }, { codeCheck: true })
-              : await timedGql(app.url, 'viewRecoveryCodes', VIEW, { c: code }, { token: user.token, codeCheck: true });
-          outcomes.push(outcome);
-          if (succeeded(outcome) || outcome.code === 'INVALID_CODE') lastStep = step;
-        } else {
-          outcomes.push(await timedGql(app.url, 'me', ME, {}, { token: user.token }));
-        }
-        await sleep(5);
-      }
-    };
+    const loginWorker = (user: EnrolledUser, index: number) =>
+      codeCheckingWorker(app.url, user, index, app.clock, loginService, outcomes, () => running);
 
     // Confirmations: a shared queue; one refused for want of the database goes to the back.
     const queue = [...pending];

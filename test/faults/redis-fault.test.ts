@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createConnection } from 'mysql2/promise';
 import { totpCode, totpStepAt } from '../../src/factors/totp/totp-algorithm';
-import { describeOutcomes, eventually, improperAnswers, type Outcome, readyz, requestsInFlight, sleep, succeeded, timedGql } from '../support/faults';
+import { codeCheckingWorker, describeOutcomes, eventually, improperAnswers, type Outcome, readyz, requestsInFlight, sleep, succeeded, timedGql } from '../support/faults';
 import { PrivateRedis, freePort } from '../support/private-redis';
 import { startTestApp, type TestApp, uniqueId } from '../support/test-app';
 import { currentTotp, type EnrolledUser, enrollTotp } from '../support/two-factor';
@@ -9,7 +9,6 @@ import { currentTotp, type EnrolledUser, enrollTotp } from '../support/two-facto
 const START = 'mutation($u: ID!) { startLoginChallenge(userId: $u) { id } }';
 const VERIFY = 'mutation($id: ID!, $c: String!) { verifyLoginChallenge(challengeId: $id, code: $c) { userId method } }';
 const VIEW = 'mutation($c: String!) { viewRecoveryCodes(code: $c) { generatedAt } }';
-const ME = '{ me { id twoFactor { enabled } } }';
 const REGENERATE = 'mutation($c: String!) { regenerateRecoveryCodes(code: $c) { codes { code } } }';
 
 /**
@@ -58,30 +57,8 @@ describe('Redis goes away with requests in flight', () => {
     // The authenticator clock moves on its own, so each user has a fresh right code every 250 ms.
     const ticker = setInterval(() => app.clock.advance(30_000), 250);
 
-    // Each worker owns one user: opens a challenge and answers it, or steps up, always with a right
-    // code of a step the user has not used; with no fresh step yet, it reads `me` instead.
-    const worker = async (user: EnrolledUser, index: number) => {
-      let challengeId: string | undefined;
-      let lastStep = -1;
-      for (let i = 0; running && i < 5_000; i += 1) {
-        const opened = await timedGql(app.url, 'startLoginChallenge', START, { u: user.userId }, { token: loginService });
-        outcomes.push(opened);
-        if (succeeded(opened)) challengeId = opened.data.startLoginChallenge.id;
-        const step = totpStepAt(app.clock.now());
-        if (step > lastStep && challengeId) {
-          const code = totpCode(user.secret, step);
-          const outcome =
-            (i + index) % 2 === 0
-              ? await timedGql(app.url, 'verifyLoginChallenge', VERIFY, { id: challengeId, c: code }, { codeCheck: true })
-              : await timedGql(app.url, 'viewRecoveryCodes', VIEW, { c: code }, { token: user.token, codeCheck: true });
-          outcomes.push(outcome);
-          if (succeeded(outcome) || outcome.code === 'INVALID_CODE') lastStep = step;
-        } else {
-          outcomes.push(await timedGql(app.url, 'me', ME, {}, { token: user.token }));
-        }
-        await sleep(5);
-      }
-    };
+    const worker = (user: EnrolledUser, index: number) =>
+      codeCheckingWorker(app.url, user, index, app.clock, loginService, outcomes, () => running);
     const workers = users.map((user, index) => worker(user, index));
 
     let killAt = 0;

@@ -1,3 +1,4 @@
+import { totpCode, totpStepAt } from '../../src/factors/totp/totp-algorithm';
 /**
  * Helpers for the fault and multi-instance tests: requests that are timed and
  * never throw (a reset or a hang is recorded as such), and the contract's codes.
@@ -113,5 +114,47 @@ export async function readyz(url: string): Promise<{ status: number; body: any }
     return { status: response.status, body: await response.json() };
   } catch (error) {
     return { status: 0, body: String(error) };
+  }
+}
+
+const WORKER_START = 'mutation($u: ID!) { startLoginChallenge(userId: $u) { id } }';
+const WORKER_VERIFY = 'mutation($id: ID!, $c: String!) { verifyLoginChallenge(challengeId: $id, code: $c) { userId method } }';
+const WORKER_VIEW = 'mutation($c: String!) { viewRecoveryCodes(code: $c) { generatedAt } }';
+const WORKER_ME = '{ me { id twoFactor { enabled } } }';
+
+/**
+ * Load that checks codes while a fault happens: one user per worker opens a
+ * challenge and answers it, or steps up, always with a right code of a step it
+ * has not used yet (the test's clock must move on); with no fresh step it reads
+ * `me`. Every answer goes to `outcomes`; it stops when `running()` turns false.
+ */
+export async function codeCheckingWorker(
+  url: string,
+  user: { userId: string; token: string; secret: string },
+  index: number,
+  clock: { now(): Date },
+  loginServiceToken: string,
+  outcomes: Outcome[],
+  running: () => boolean,
+): Promise<void> {
+  let challengeId: string | undefined;
+  let lastStep = -1;
+  for (let i = 0; running() && i < 5_000; i += 1) {
+    const opened = await timedGql(url, 'startLoginChallenge', WORKER_START, { u: user.userId }, { token: loginServiceToken });
+    outcomes.push(opened);
+    if (succeeded(opened)) challengeId = opened.data.startLoginChallenge.id;
+    const step = totpStepAt(clock.now());
+    if (step > lastStep && challengeId) {
+      const code = totpCode(user.secret, step);
+      const outcome =
+        (i + index) % 2 === 0
+          ? await timedGql(url, 'verifyLoginChallenge', WORKER_VERIFY, { id: challengeId, c: code }, { codeCheck: true })
+          : await timedGql(url, 'viewRecoveryCodes', WORKER_VIEW, { c: code }, { token: user.token, codeCheck: true });
+      outcomes.push(outcome);
+      if (succeeded(outcome) || outcome.code === 'INVALID_CODE') lastStep = step;
+    } else {
+      outcomes.push(await timedGql(url, 'me', WORKER_ME, {}, { token: user.token }));
+    }
+    await sleep(5);
   }
 }
