@@ -179,6 +179,8 @@ async function main() {
   const snsPort = await freePort(); // nothing listens there
   const service = startNode('service', join(SERVICE_ROOT, 'dist/src/main.js'), {
     cwd: SERVICE_ROOT,
+    // e.g. BENCH_SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the service under the load.
+    nodeArgs: (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean),
     port: servicePort,
     logFile: join(workDir, 'service.log'),
     env: {

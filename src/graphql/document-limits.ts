@@ -1,7 +1,9 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import {
+  type DocumentNode,
   GraphQLError,
   Kind,
+  visit,
   type ASTVisitor,
   type FragmentDefinitionNode,
   type SelectionSetNode,
@@ -77,12 +79,38 @@ const listAwareEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
   return 1 + Math.max(1, multiplier) * childComplexity;
 };
 
+/**
+ * Whether a document can cost more than its size: only `first` and `ids`
+ * multiply. Others are bounded by the depth, alias, root-field and token
+ * limits already, so the hot reads skip the cost walk. Apollo reuses the parsed
+ * document of a repeated query, so this is decided once per query text.
+ */
+const multiplies = new WeakMap<DocumentNode, boolean>();
+function hasMultipliers(document: DocumentNode): boolean {
+  let found = multiplies.get(document);
+  if (found === undefined) {
+    found = false;
+    visit(document, {
+      Argument(node) {
+        if (node.name.value === 'first' || node.name.value === 'ids') found = true;
+      },
+      Field(node) {
+        // Fields whose `first` has a default multiply even when it is not written.
+        if (node.name.value === 'members' || node.name.value === 'auditEvents') found = true;
+      },
+    });
+    multiplies.set(document, found);
+  }
+  return found;
+}
+
 /** Needs the variables, so it runs once the operation is resolved, still before execution. */
 export function costLimitPlugin(maxCost: number): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ request, document, schema }) {
+          if (!hasMultipliers(document)) return;
           let cost: number;
           try {
             cost = getComplexity({
