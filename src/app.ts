@@ -27,7 +27,7 @@ import type { SmsSender } from './infra/sms-sender/sms-sender';
 import { SnsSmsSender } from './infra/sms-sender/sns-sms-sender';
 import { TotpResolver } from './factors/totp/totp.resolver';
 import { singleCodeCheckRule } from './graphql/code-field-limit';
-import { aliasAndRootFieldRule, DOCUMENT_LIMITS, maxDepthRule } from './graphql/document-limits';
+import { aliasAndRootFieldRule, DOCUMENT_LIMITS, shapeRule } from './graphql/document-limits';
 import { AssertionSigner } from './login/assertion-signer';
 import { ChallengeStore } from './login/challenge-store';
 import { LoginResolver } from './login/login.resolver';
@@ -167,7 +167,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     schema,
     validationRules: [
       singleCodeCheckRule,
-      maxDepthRule(DOCUMENT_LIMITS.maxDepth),
+      shapeRule(DOCUMENT_LIMITS.maxDepth, DOCUMENT_LIMITS.maxExpandedFields),
       aliasAndRootFieldRule(DOCUMENT_LIMITS.maxAliases, DOCUMENT_LIMITS.maxRootFields),
     ],
     tokens: new TokenVerifier(config.auth),

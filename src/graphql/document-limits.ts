@@ -18,6 +18,8 @@ export const DOCUMENT_LIMITS = {
   maxAliases: 15,
   maxRootFields: 10,
   maxCost: 5_000,
+  /** Fields after expanding fragments: bounds the cost walk too. */
+  maxExpandedFields: 2_000,
   /** Parser tokens: bounds the work of parsing a huge document. */
   maxTokens: 5_000,
 };
@@ -25,32 +27,53 @@ export const DOCUMENT_LIMITS = {
 const refuse = (message: string) =>
   new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
 
-/** Selection depth, through fragments (fragment cycles are refused by graphql's own rules). */
-export const maxDepthRule = (maxDepth: number): ValidationRule => (context: ValidationContext): ASTVisitor => {
+/**
+ * Selection depth, and the number of fields once fragments are expanded, per
+ * operation. Each fragment is measured once (memoized), so a document that
+ * spreads fragments into each other exponentially costs linear time to refuse;
+ * the expanded size also bounds what the cost walk may have to expand later.
+ * Fragment cycles are refused by graphql's own rules (and skipped here).
+ */
+export const shapeRule = (maxDepth: number, maxExpandedFields: number): ValidationRule => (context: ValidationContext): ASTVisitor => {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of context.getDocument().definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   }
-  const depthOf = (selectionSet: SelectionSetNode, seen: Set<string>): number => {
-    let deepest = 0;
+  const measured = new Map<string, { depth: number; fields: number }>();
+  const inProgress = new Set<string>();
+  const measure = (selectionSet: SelectionSetNode): { depth: number; fields: number } => {
+    let depth = 0;
+    let fields = 0;
     for (const selection of selectionSet.selections) {
+      let inner: { depth: number; fields: number } = { depth: 0, fields: 0 };
       if (selection.kind === Kind.FIELD) {
-        deepest = Math.max(deepest, selection.selectionSet ? 1 + depthOf(selection.selectionSet, seen) : 1);
+        const below = selection.selectionSet ? measure(selection.selectionSet) : { depth: 0, fields: 0 };
+        inner = { depth: below.depth + 1, fields: below.fields + 1 };
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        deepest = Math.max(deepest, depthOf(selection.selectionSet, seen));
+        inner = measure(selection.selectionSet);
       } else {
-        const fragment = fragments.get(selection.name.value);
-        if (!fragment || seen.has(fragment.name.value)) continue;
-        deepest = Math.max(deepest, depthOf(fragment.selectionSet, new Set([...seen, fragment.name.value])));
+        const name = selection.name.value;
+        const fragment = fragments.get(name);
+        if (!fragment || inProgress.has(name)) continue;
+        if (!measured.has(name)) {
+          inProgress.add(name);
+          measured.set(name, measure(fragment.selectionSet));
+          inProgress.delete(name);
+        }
+        inner = measured.get(name)!;
       }
-      if (deepest > maxDepth) return deepest;
+      depth = Math.max(depth, inner.depth);
+      fields += inner.fields;
     }
-    return deepest;
+    return { depth, fields };
   };
   return {
     OperationDefinition(node) {
-      const depth = depthOf(node.selectionSet, new Set());
+      const { depth, fields } = measure(node.selectionSet);
       if (depth > maxDepth) context.reportError(refuse(`The query is ${depth} levels deep; at most ${maxDepth} are allowed.`));
+      if (fields > maxExpandedFields) {
+        context.reportError(refuse(`The query selects ${fields} fields once fragments are expanded; at most ${maxExpandedFields} are allowed.`));
+      }
     },
   };
 };

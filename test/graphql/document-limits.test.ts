@@ -22,6 +22,14 @@ describe('GraphQL document limits', () => {
     expect(errorCode(await t.gql(query, {}, reader))).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 
+  it('refuses fragments that spread each other exponentially, quickly and without a token', async () => {
+    const fragments = Array.from({ length: 40 }, (_, i) => (i === 39 ? 'fragment f39 on Query { __typename }' : `fragment f${i} on Query { ...f${i + 1} ...f${i + 1} }`));
+    // 2^40 expansions if walked naively: the test's own timeout is the hang guard.
+    const result = await t.gql(`query { ...f0 } ${fragments.join(' ')}`);
+    expect(errorCode(result)).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(result.errors![0].message).toMatch(/fields once fragments are expanded/);
+  });
+
   it('refuses more than 15 aliases', async () => {
     const query = `{ me { ${Array.from({ length: 16 }, (_, i) => `a${i}: id`).join(' ')} } }`;
     const result = await t.gql(query, {}, reader);
