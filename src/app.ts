@@ -130,7 +130,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const recoveryCodesService = new RecoveryCodesService(stepUp, issuer, users, audit);
   const smsSender: SmsSender = config.sms.provider === 'sns' ? new SnsSmsSender(config.sms, logger) : new LogSmsSender(logger);
   const smsDispatcher = new SmsDispatcher(new SmsSendLimits(store, config.sms.dailyBudget), smsCodes, smsSender, clock, config.totpIssuer);
-  const sms = new SmsService(setup, database, factors, smsVerifier, smsDispatcher, secrets, audit, clock, config.sms.allowedCountries);
+  const sms = new SmsService(setup, database, factors, smsCodes, smsDispatcher, secrets, audit, clock, config.sms.allowedCountries);
   const login = new LoginService(
     new ChallengeStore(store, clock),
     checker,

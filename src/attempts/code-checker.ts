@@ -78,7 +78,7 @@ export class CodeChecker {
           return { method: verifier.method, result: await request.onSuccess(manager, verifier.method, now) };
         }
         return null;
-      });
+      }, { retryDeadlocks: false });
     } catch (error) {
       // The check did not complete (or the code was right and its effect was refused): no failure.
       await this.limits.forgive(request.userId).catch(() => undefined);

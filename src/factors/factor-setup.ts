@@ -76,7 +76,7 @@ export class FactorSetup {
     actor: Actor,
     code: string,
     method: FactorMethod,
-    verifierFor: (secret: string) => CodeVerifier,
+    verifierFor: (secret: string, pending: PendingSetupRecord) => CodeVerifier,
     bind: (manager: EntityManager, pending: PendingSetupRecord, now: Date) => Promise<void>,
   ): Promise<TwoFactorSetupResult> {
     const userId = caller.subject;
@@ -86,7 +86,7 @@ export class FactorSetup {
     const { result } = await this.checker.check({
       userId,
       code,
-      verifiers: [verifierFor(this.secrets.decrypt(pending.payloadCiphertext))],
+      verifiers: [verifierFor(this.secrets.decrypt(pending.payloadCiphertext), pending)],
       purpose: { kind: 'setup', userId },
       actor,
       failureAction: 'CODE_CHECK_FAILED',

@@ -44,7 +44,12 @@ export class ChallengeStore {
    * spend it if its code was right.
    */
   async countAttempt(id: string): Promise<boolean> {
-    return (await this.store.increment(`challenge-attempts:{${id}}`, CHALLENGE_TTL_MS)) <= CHALLENGE_MAX_ATTEMPTS;
+    return (await this.store.increment(this.attemptsKey(id), CHALLENGE_TTL_MS)) <= CHALLENGE_MAX_ATTEMPTS;
+  }
+
+  /** Whether the challenge has had its 5 attempts (then nothing can answer it, so nothing is sent for it). */
+  async isExhausted(id: string): Promise<boolean> {
+    return Number((await this.store.get(this.attemptsKey(id))) ?? 0) >= CHALLENGE_MAX_ATTEMPTS;
   }
 
   /** Spends the challenge; true only for the one caller that did. */
@@ -54,5 +59,9 @@ export class ChallengeStore {
 
   private key(id: string): string {
     return `challenge:{${id}}`;
+  }
+
+  private attemptsKey(id: string): string {
+    return `challenge-attempts:{${id}}`;
   }
 }

@@ -44,7 +44,7 @@ export class LoginService {
 
   async sendSmsCode(actor: Actor, challengeId: string): Promise<SentCode> {
     const challenge = await this.challenges.find(challengeId);
-    if (!challenge) throw challengeNotFound();
+    if (!challenge || (await this.challenges.isExhausted(challenge.id))) throw challengeNotFound();
     return this.sms.sendLoginCode({ ...actor, actorId: challenge.userId }, challenge.userId, challenge.id);
   }
 

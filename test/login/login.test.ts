@@ -136,6 +136,15 @@ describe('logging in with a second factor', () => {
     expect(errorCode(await verify(challenge.id, user.recoveryCodes[0]))).toBe('CHALLENGE_NOT_FOUND');
   });
 
+  it('sends no SMS for an exhausted challenge', async () => {
+    const { userId } = await enrollSms(t, sns, uniqueId('u'), '+14155550166');
+    const challenge = await open(userId);
+    for (let i = 0; i < 5; i += 1) await verify(challenge.id, '000000');
+    const before = sns.requests;
+    expect(errorCode(await t.gql(SEND, { id: challenge.id }))).toBe('CHALLENGE_NOT_FOUND');
+    expect(sns.requests).toBe(before);
+  });
+
   it('unknown challenge ids are CHALLENGE_NOT_FOUND', async () => {
     for (const id of ['x', 'A'.repeat(24), '', 'a b', '🙂'.repeat(10)]) expect(errorCode(await verify(id, '123456'))).toBe('CHALLENGE_NOT_FOUND');
   });

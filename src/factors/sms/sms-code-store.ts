@@ -19,23 +19,29 @@ export class SmsCodeStore {
     private readonly clock: Clock,
   ) {}
 
-  async put(purposeKey: string, code: string): Promise<Date> {
+  /** `destination`: the keyed hash of the number it went to; the code answers only for that number. */
+  async put(purposeKey: string, code: string, destination: string): Promise<Date> {
     const expiresAt = new Date(this.clock.now().getTime() + SMS_CODE_TTL_MS);
     const keys = this.keys(purposeKey);
     await this.store.delete(keys.checks);
-    await this.store.set(keys.code, JSON.stringify({ hash: this.hash(purposeKey, code), expiresAt: expiresAt.getTime() }), SMS_CODE_TTL_MS);
+    await this.store.set(keys.code, JSON.stringify({ hash: this.hash(purposeKey, code), to: destination, expiresAt: expiresAt.getTime() }), SMS_CODE_TTL_MS);
     return expiresAt;
   }
 
-  /** Checks the code for this purpose; true once, for the first right answer. */
-  async consume(purposeKey: string, code: string): Promise<boolean> {
+  /**
+   * Checks the code for this purpose, sent to `destination` (the number that
+   * must have received it: the pending one, or the confirmed one); true once,
+   * for the first right answer.
+   */
+  async consume(purposeKey: string, code: string, destination: string): Promise<boolean> {
     const keys = this.keys(purposeKey);
     // Counted before it is compared, so parallel guesses cannot exceed the checks allowed.
     const checks = await this.store.increment(keys.checks, SMS_CODE_TTL_MS);
     const stored = await this.store.get(keys.code);
     if (!stored) return false;
-    const { hash, expiresAt } = JSON.parse(stored) as { hash: string; expiresAt: number };
+    const { hash, to, expiresAt } = JSON.parse(stored) as { hash: string; to: string; expiresAt: number };
     const exhausted = checks >= MAX_CHECKS;
+    if (to !== destination) return false;
     if (checks > MAX_CHECKS || expiresAt <= this.clock.now().getTime()) {
       await this.store.delete(keys.code);
       return false;

@@ -25,7 +25,8 @@ export class SmsDispatcher {
     private readonly brand: string,
   ) {}
 
-  async send(request: SendRequest & { masked: string }): Promise<SentCode> {
+  /** `destination`: the number's stored keyed hash, which the code is bound to. */
+  async send(request: SendRequest & { masked: string; destination: string }): Promise<SentCode> {
     const giveBack = await this.limits.take(request);
     const code = randomDigits(6);
     try {
@@ -35,7 +36,7 @@ export class SmsDispatcher {
       if (error instanceof SmsDeliveryError) throw new AppError('SMS_DELIVERY_FAILED', 'The SMS could not be sent; try again shortly.');
       throw error;
     }
-    const codeExpiresAt = await this.codes.put(request.purposeKey, code);
+    const codeExpiresAt = await this.codes.put(request.purposeKey, code, request.destination);
     const now = this.clock.now().getTime();
     return { phoneNumberMasked: request.masked, codeExpiresAt, resendAvailableAt: new Date(now + RESEND_INTERVAL_SECONDS * 1000) };
   }

@@ -9,8 +9,10 @@ import type { FactorSetup } from '../factor-setup';
 import type { TwoFactorSetupResult } from '../two-factor.types';
 import { parsePhoneNumber } from './phone-number';
 import type { SentCode, SmsDispatcher } from './sms-dispatcher';
-import type { SmsVerifier } from './sms.verifier';
+import type { SmsCodeStore } from './sms-code-store';
 import { smsPurposeKey } from './sms.verifier';
+import { TwoFactorMethod } from '../../users/user.types';
+import { isSixDigits } from '../factor';
 
 /** Setting up, confirming and sending codes to an SMS-enabled phone number (removing it: TwoFactorService). */
 export class SmsService {
@@ -18,7 +20,7 @@ export class SmsService {
     private readonly setup: FactorSetup,
     private readonly database: Database,
     private readonly factors: FactorRepository,
-    private readonly verifier: SmsVerifier,
+    private readonly codes: SmsCodeStore,
     private readonly dispatcher: SmsDispatcher,
     private readonly secrets: SecretBox,
     private readonly audit: AuditLog,
@@ -33,9 +35,18 @@ export class SmsService {
   async startSetup(caller: Caller, actor: Actor, phoneNumber: string, code: string | null | undefined): Promise<SentCode> {
     const userId = caller.subject;
     const phone = parsePhoneNumber(phoneNumber, this.allowedCountries);
-    await this.setup.start(caller, actor, code, { method: 'SMS', secret: phone.e164, lookupHash: this.secrets.hash(phone.e164), display: phone.masked });
+    const lookupHash = this.secrets.hash(phone.e164);
+    await this.setup.start(caller, actor, code, { method: 'SMS', secret: phone.e164, lookupHash, display: phone.masked });
     // Sent after the setup committed; a failed send leaves a setup that can be started again.
-    const sent = await this.dispatcher.send({ userId, e164: phone.e164, masked: phone.masked, confirmed: false, purposeKey: smsPurposeKey({ kind: 'setup', userId }) });
+    // The code is bound to this number: a code sent to an earlier pending number never confirms this one.
+    const sent = await this.dispatcher.send({
+      userId,
+      e164: phone.e164,
+      masked: phone.masked,
+      destination: lookupHash,
+      confirmed: false,
+      purposeKey: smsPurposeKey({ kind: 'setup', userId }),
+    });
     await this.recordSent(actor, userId, 'setup');
     return sent;
   }
@@ -47,7 +58,11 @@ export class SmsService {
       actor,
       code,
       'SMS',
-      () => this.verifier,
+      (_phone, pending) => ({
+        method: TwoFactorMethod.SMS,
+        accepts: isSixDigits,
+        verify: (_manager, userId, given) => this.codes.consume(smsPurposeKey({ kind: 'setup', userId }), given, pending.lookupHash!),
+      }),
       (manager, pending, now) =>
         this.factors.saveSms(manager, {
           userId: pending.userId,
@@ -74,8 +89,9 @@ export class SmsService {
   private async sendToConfirmedNumber(actor: Actor, userId: string, purposeKey: string, reason: string): Promise<SentCode> {
     const factor = await this.database.run((manager) => this.factors.findSms(manager, userId));
     if (!factor) throw new AppError('NOT_ENROLLED', 'No confirmed phone number to send a code to.');
-    const e164 = this.secrets.decrypt(factor.phoneCiphertext);
-    const sent = await this.dispatcher.send({ userId, e164, masked: factor.phoneMasked, confirmed: true, purposeKey });
+    // SMS_ALLOWED_COUNTRIES may have narrowed since the number was confirmed.
+    const phone = parsePhoneNumber(this.secrets.decrypt(factor.phoneCiphertext), this.allowedCountries);
+    const sent = await this.dispatcher.send({ userId, e164: phone.e164, masked: factor.phoneMasked, destination: factor.phoneHash, confirmed: true, purposeKey });
     await this.recordSent(actor, userId, reason);
     return sent;
   }

@@ -17,9 +17,10 @@ export function smsPurposeKey(purpose: CodePurpose): string {
 }
 
 /**
- * The code last sent by SMS for exactly this purpose. A step-up or login code
- * counts only while the number it went to is still the user's confirmed factor:
- * a code sent before the number was removed or reset is dead.
+ * The step-up or login code last sent by SMS for exactly this purpose. It counts
+ * only while the number it went to is still the user's confirmed number: a code
+ * sent before the number was removed, replaced or reset is dead. (A setup's code
+ * is checked against the pending number instead: SmsService.confirmSetup.)
  */
 export class SmsVerifier implements CodeVerifier {
   readonly method = TwoFactorMethod.SMS;
@@ -34,7 +35,8 @@ export class SmsVerifier implements CodeVerifier {
   }
 
   async verify(manager: EntityManager, userId: string, code: string, purpose: CodePurpose): Promise<boolean> {
-    if (purpose.kind !== 'setup' && !(await this.factors.has(manager, userId, 'SMS'))) return false;
-    return this.codes.consume(smsPurposeKey(purpose), code);
+    if (purpose.kind === 'setup') return false;
+    const factor = await this.factors.findSms(manager, userId);
+    return factor !== null && this.codes.consume(smsPurposeKey(purpose), code, factor.phoneHash);
   }
 }

@@ -20,9 +20,16 @@ export class Database {
     return this.dataSource.manager;
   }
 
-  async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  /**
+   * `retryDeadlocks: false` for work that also changes the store (an SMS code
+   * consumed, a challenge spent): running it again would not find those again.
+   */
+  async transaction<T>(work: (manager: EntityManager) => Promise<T>, options: { retryDeadlocks?: boolean } = {}): Promise<T> {
     try {
-      if (this.isMysql) return await this.retryingDeadlocks(() => this.dataSource.transaction('READ COMMITTED', work));
+      if (this.isMysql) {
+        const run = () => this.dataSource.transaction('READ COMMITTED', work);
+        return await (options.retryDeadlocks === false ? run() : this.retryingDeadlocks(run));
+      }
       const run = this.queue.then(() => this.dataSource.transaction(work));
       this.queue = run.catch(() => undefined);
       return await run;
@@ -77,6 +84,9 @@ const CONNECTION_ERRORS = new Set([
   'POOL_CLOSED',
   'ENOTFOUND',
   'EHOSTUNREACH',
+  // Transient: the transaction rolled back whole; the caller may try again.
+  'ER_LOCK_DEADLOCK',
+  'ER_LOCK_WAIT_TIMEOUT',
 ]);
 
 export function translateDatabaseError(error: unknown): unknown {

@@ -1,6 +1,7 @@
 import { FakeSns } from '../../support/fake-sns';
 import { currentTotp, enrollSms as enrollWithSns, enrollTotp, nextStep } from '../../support/two-factor';
-import { errorCode, startTestApp, type TestApp, uniqueId } from '../../support/test-app';
+import { SecretBox } from '../../../src/infra/crypto/cipher';
+import { ENCRYPTION_KEY, errorCode, startTestApp, type TestApp, uniqueId } from '../../support/test-app';
 
 const START = 'mutation($p: String!, $c: String) { startSmsSetup(phoneNumber: $p, code: $c) { phoneNumberMasked codeExpiresAt resendAvailableAt } }';
 const CONFIRM = 'mutation($c: String!) { confirmSmsSetup(code: $c) { recoveryCodes status { enabled methods sms { phoneNumberMasked } } } }';
@@ -210,6 +211,30 @@ describe('SMS as a second factor (real SNS client against a local SNS endpoint)'
     expect(errorCode(await t.gql(VIEW, { c: stale }, user.token))).toBe('INVALID_CODE');
   });
 
+  it('a setup code sent to one number never confirms another pending number', async () => {
+    const token = await t.token(uniqueId('u'), [], { authTime: t.clock.now() });
+    const mine = newPhone();
+    const victims = newPhone();
+    expect((await t.gql(START, { p: mine }, token)).errors).toBeUndefined();
+    const myCode = sns.lastCodeTo(mine);
+    // The send to the second number fails, but that number is now the pending one.
+    sns.mode = 'error';
+    expect(errorCode(await t.gql(START, { p: victims }, token))).toBe('SMS_DELIVERY_FAILED');
+    sns.mode = 'ok';
+    expect(errorCode(await t.gql(CONFIRM, { c: myCode }, token))).toBe('INVALID_CODE');
+    expect((await t.gql('{ me { twoFactor { enabled } } }', {}, token)).data.me.twoFactor.enabled).toBe(false);
+  });
+
+  it('a step-up code sent to a number that was since replaced is dead', async () => {
+    const user = await enrollSms();
+    await t.gql(SEND, {}, user.token);
+    const toOldNumber = sns.lastCodeTo(user.phone);
+    const replacement = newPhone();
+    expect((await t.gql(START, { p: replacement, c: user.recoveryCodes[0] }, user.token)).errors).toBeUndefined();
+    expect((await t.gql(CONFIRM, { c: sns.lastCodeTo(replacement) }, user.token)).errors).toBeUndefined();
+    expect(errorCode(await t.gql(VIEW, { c: toOldNumber }, user.token))).toBe('INVALID_CODE');
+  });
+
   it('never logs a code or a whole number with the SNS provider', async () => {
     const user = await enrollSms();
     await t.gql(SEND, {}, user.token);
@@ -238,6 +263,20 @@ describe('SMS limits for the whole service and countries', () => {
     const token = await t.token(uniqueId('u'), [], { authTime: t.clock.now() });
     expect(errorCode(await t.gql(START, { p: '+491701234567' }, token))).toBe('BAD_USER_INPUT');
     expect(sns.requests).toBe(0);
+  });
+
+  it('refuses to send to a confirmed number whose country is no longer allowed', async () => {
+    // Confirmed before SMS_ALLOWED_COUNTRIES was narrowed: written as the service stores it.
+    const userId = uniqueId('u');
+    const box = new SecretBox(Buffer.from(ENCRYPTION_KEY, 'base64'));
+    const now = new Date();
+    await t.sql('INSERT INTO users (id, two_factor_enabled, enabled_at, failed_attempts_in_row, created_at) VALUES (?, 1, ?, 0, ?)', [userId, now, now]);
+    await t.sql('INSERT INTO sms_factors (user_id, phone_ciphertext, phone_hash, phone_masked, created_at) VALUES (?, ?, ?, ?, ?)', [
+      userId, box.encrypt('+491701234567'), box.hash('+491701234567'), '+49 ••• ••• 4567', now,
+    ]);
+    const before = sns.requests;
+    expect(errorCode(await t.gql(SEND, {}, await t.token(userId)))).toBe('BAD_USER_INPUT');
+    expect(sns.requests).toBe(before);
   });
 
   it('stops sending past SMS_DAILY_BUDGET', async () => {
