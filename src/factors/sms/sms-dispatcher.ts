@@ -25,6 +25,11 @@ export class SmsDispatcher {
     private readonly brand: string,
   ) {}
 
+  /** RATE_LIMITED already if a send would be refused, counting nothing. */
+  checkLimits(request: SendRequest): Promise<void> {
+    return this.limits.check(request);
+  }
+
   /** `destination`: the number's stored keyed hash, which the code is bound to. */
   async send(request: SendRequest & { masked: string; destination: string }): Promise<SentCode> {
     const giveBack = await this.limits.take(request);

@@ -3,6 +3,8 @@ import { rateLimited } from '../../errors';
 import type { Limiter, LimiterResult, Store } from '../../infra/store/store';
 
 export const RESEND_INTERVAL_SECONDS = 30;
+const PER_HOUR = 5;
+const PER_DAY = 10;
 
 export interface SendRequest {
   userId: string;
@@ -25,25 +27,30 @@ export class SmsSendLimits {
   private readonly daily: Limiter;
   private readonly budget: Limiter;
 
-  constructor(store: Store, dailyBudget: number) {
+  constructor(
+    store: Store,
+    private readonly dailyBudget: number,
+  ) {
     this.resend = store.limiter({ name: 'sms-resend', points: 1, durationSeconds: RESEND_INTERVAL_SECONDS });
-    this.hourly = store.limiter({ name: 'sms-hour', points: 5, durationSeconds: 3_600 });
-    this.daily = store.limiter({ name: 'sms-day', points: 10, durationSeconds: 86_400 });
+    this.hourly = store.limiter({ name: 'sms-hour', points: PER_HOUR, durationSeconds: 3_600 });
+    this.daily = store.limiter({ name: 'sms-day', points: PER_DAY, durationSeconds: 86_400 });
     this.budget = store.limiter({ name: 'sms-budget', points: dailyBudget, durationSeconds: 86_400 });
+  }
+
+  /**
+   * RATE_LIMITED now if a send would be refused, counting nothing: lets a setup
+   * refuse before it spends the caller's step-up code. `take` still decides.
+   */
+  async check(request: SendRequest): Promise<void> {
+    for (const [limiter, key, points] of this.counters(request)) {
+      const state = await limiter.peek(key);
+      if (state.consumed >= points) throw rateLimited(state.retryAfterSeconds);
+    }
   }
 
   /** Counts the send everywhere, or counts nothing and throws RATE_LIMITED. Returns how to take it back. */
   async take(request: SendRequest): Promise<() => Promise<void>> {
-    const number = createHash('sha256').update(request.e164).digest('base64url').slice(0, 22);
-    const kind = request.confirmed ? 'confirmed' : 'unconfirmed';
-    const counters: [Limiter, string][] = [
-      [this.resend, `${number}:${createHash('sha256').update(request.purposeKey).digest('base64url').slice(0, 22)}`],
-      [this.hourly, `${kind}:user:${request.userId}`],
-      [this.hourly, `${kind}:number:${number}`],
-      [this.daily, `${kind}:user:${request.userId}`],
-      [this.daily, `${kind}:number:${number}`],
-      [this.budget, 'service'],
-    ];
+    const counters = this.counters(request);
     const taken: [Limiter, string][] = [];
     const giveBack = async () => {
       await Promise.all(taken.map(([limiter, key]) => limiter.refund(key).catch(() => undefined)));
@@ -63,5 +70,18 @@ export class SmsSendLimits {
       }
     }
     return giveBack;
+  }
+
+  private counters(request: SendRequest): [Limiter, string, number][] {
+    const number = createHash('sha256').update(request.e164).digest('base64url').slice(0, 22);
+    const kind = request.confirmed ? 'confirmed' : 'unconfirmed';
+    return [
+      [this.resend, `${number}:${createHash('sha256').update(request.purposeKey).digest('base64url').slice(0, 22)}`, 1],
+      [this.hourly, `${kind}:user:${request.userId}`, PER_HOUR],
+      [this.hourly, `${kind}:number:${number}`, PER_HOUR],
+      [this.daily, `${kind}:user:${request.userId}`, PER_DAY],
+      [this.daily, `${kind}:number:${number}`, PER_DAY],
+      [this.budget, 'service', this.dailyBudget],
+    ];
   }
 }

@@ -36,6 +36,9 @@ export class SmsService {
     const userId = caller.subject;
     const phone = parsePhoneNumber(phoneNumber, this.allowedCountries);
     const lookupHash = this.secrets.hash(phone.e164);
+    const purposeKey = smsPurposeKey({ kind: 'setup', userId });
+    // Refused before the step-up code is spent on a send that could not happen.
+    await this.dispatcher.checkLimits({ userId, e164: phone.e164, confirmed: false, purposeKey });
     await this.setup.start(caller, actor, code, { method: 'SMS', secret: phone.e164, lookupHash, display: phone.masked });
     // Sent after the setup committed; a failed send leaves a setup that can be started again.
     // The code is bound to this number: a code sent to an earlier pending number never confirms this one.
@@ -45,7 +48,7 @@ export class SmsService {
       masked: phone.masked,
       destination: lookupHash,
       confirmed: false,
-      purposeKey: smsPurposeKey({ kind: 'setup', userId }),
+      purposeKey,
     });
     await this.recordSent(actor, userId, 'setup');
     return sent;

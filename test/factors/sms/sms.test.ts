@@ -75,6 +75,15 @@ describe('SMS as a second factor (real SNS client against a local SNS endpoint)'
     expect(confirm.data.confirmSmsSetup.recoveryCodes).toBeNull();
   });
 
+  it('refuses a rate-limited number change before spending the step-up code', async () => {
+    const user = await enrollSms();
+    const other = newPhone();
+    expect((await t.gql(START, { p: other, c: user.recoveryCodes[0] }, user.token)).errors).toBeUndefined();
+    // Within 30 s of the last send to that number: refused, and the recovery code is still unused.
+    expect(errorCode(await t.gql(START, { p: other, c: user.recoveryCodes[1] }, user.token))).toBe('RATE_LIMITED');
+    expect((await t.gql(VIEW, { c: user.recoveryCodes[1] }, user.token)).errors).toBeUndefined();
+  });
+
   it('requires a step-up code to change the number while two-factor is on', async () => {
     const user = await enrollSms();
     expect(errorCode(await t.gql(START, { p: newPhone() }, user.token))).toBe('BAD_USER_INPUT');
