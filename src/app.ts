@@ -139,9 +139,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     sms,
     statuses,
     new AssertionSigner(config.assertion),
-    database,
     audit,
-    clock,
   );
   const twoFactor = new TwoFactorService(database, factors, stepUp, lifecycle, statuses, audit);
   const organizationPolicy = new OrganizationPolicyService(database, organizations, memberships, audit, clock);

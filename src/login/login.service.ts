@@ -5,8 +5,6 @@ import { AppError } from '../errors';
 import type { CodeVerifier } from '../factors/factor';
 import type { SentCode } from '../factors/sms/sms-dispatcher';
 import type { SmsService } from '../factors/sms/sms.service';
-import type { Clock } from '../infra/clock';
-import type { Database } from '../infra/db/database';
 import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
 import { TwoFactorMethod } from '../users/user.types';
 import type { AssertionSigner } from './assertion-signer';
@@ -27,9 +25,7 @@ export class LoginService {
     private readonly sms: SmsService,
     private readonly statuses: TwoFactorStatusReader,
     private readonly signer: AssertionSigner,
-    private readonly database: Database,
     private readonly audit: AuditLog,
-    private readonly clock: Clock,
   ) {}
 
   /** A user without two-factor gets a challenge too (methods: []): nothing verifies it. */

@@ -35,5 +35,3 @@ export function randomDigits(digits: number): string {
 export function randomId(): string {
   return randomBytes(18).toString('base64url');
 }
-
-export const isBase32 = (value: string) => /^[A-Z2-7]+$/.test(value);
