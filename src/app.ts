@@ -1,64 +1,57 @@
 import 'reflect-metadata';
 import type { FastifyInstance } from 'fastify';
+import { AdminResolver } from './admin/admin.resolver';
+import { AdminService } from './admin/admin.service';
+import { AnswerChecker } from './attempts/answer-checker';
+import { AttemptLimits } from './attempts/attempt-limits';
+import { StepUp } from './attempts/step-up';
 import { AuditLog } from './audit/audit-log';
 import { AuditQueryService } from './audit/audit-query.service';
 import { AuditResolver } from './audit/audit.resolver';
-import { AdminResolver } from './admin/admin.resolver';
-import { AdminService } from './admin/admin.service';
 import { TokenVerifier } from './callers/token-verifier';
 import type { Config } from './config/config';
-import { AttemptLimits } from './attempts/attempt-limits';
-import { CodeChecker } from './attempts/code-checker';
 import { DirectoryResolver } from './directory/directory.resolver';
+import { DirectoryService } from './directory/directory.service';
 import { EnrollmentGuard } from './factors/enrollment-guard';
 import { FactorSetup } from './factors/factor-setup';
+import { FACTOR_MODULES } from './factors/modules';
 import { RecoveryCodeIssuer } from './factors/recovery-codes/recovery-code-issuer';
-import { RecoveryCodeVerifier } from './factors/recovery-codes/recovery-code.verifier';
-import { RecoveryCodesResolver } from './factors/recovery-codes/recovery-codes.resolver';
-import { RecoveryCodesService } from './factors/recovery-codes/recovery-codes.service';
-import { SmsCodeStore } from './factors/sms/sms-code-store';
-import { SmsDispatcher } from './factors/sms/sms-dispatcher';
-import { SmsSendLimits } from './factors/sms/sms-send-limits';
-import { SmsResolver } from './factors/sms/sms.resolver';
-import { SmsService } from './factors/sms/sms.service';
-import { SmsVerifier } from './factors/sms/sms.verifier';
+import { RecoveryCodeRepository } from './factors/recovery-codes/recovery-code.repository';
+import { FactorRegistry } from './factors/registry';
+import { TwoFactorLifecycle } from './factors/two-factor-lifecycle';
+import { TwoFactorResolver } from './factors/two-factor.resolver';
+import { TwoFactorService } from './factors/two-factor.service';
+import { aliasAndRootFieldRule, DOCUMENT_LIMITS, shapeRule } from './graphql/document-limits';
+import { buildGraphQLSchema } from './graphql/schema';
+import { singleAnswerRule } from './graphql/single-answer-rule';
+import { Metrics } from './http/metrics';
+import { createHttpServer } from './http/server';
+import { type Clock, systemClock } from './infra/clock';
+import { SecretBox } from './infra/crypto/cipher';
+import { createDataSource, detectMysqlFlavor } from './infra/db/data-source';
+import { Database } from './infra/db/database';
+import { migrate } from './infra/db/migrate';
+import { AuditEventRepository } from './infra/db/repositories/audit-event.repository';
+import { MembershipRepository } from './infra/db/repositories/membership.repository';
+import { OrganizationRepository } from './infra/db/repositories/organization.repository';
+import { PendingSetupRepository } from './infra/db/repositories/pending-setup.repository';
+import { UserRepository } from './infra/db/repositories/user.repository';
+import { createLogger, type Logger } from './infra/logger';
 import { LogSmsSender } from './infra/sms-sender/log-sms-sender';
 import type { SmsSender } from './infra/sms-sender/sms-sender';
 import { SnsSmsSender } from './infra/sms-sender/sns-sms-sender';
-import { TotpResolver } from './factors/totp/totp.resolver';
-import { singleCodeCheckRule } from './graphql/code-field-limit';
-import { aliasAndRootFieldRule, DOCUMENT_LIMITS, shapeRule } from './graphql/document-limits';
+import { MemoryStore } from './infra/store/memory-store';
+import { RedisStore } from './infra/store/redis-store';
+import type { Store } from './infra/store/store';
 import { AssertionSigner } from './login/assertion-signer';
 import { ChallengeStore } from './login/challenge-store';
 import { LoginResolver } from './login/login.resolver';
 import { LoginService } from './login/login.service';
-import { TotpService } from './factors/totp/totp.service';
-import { TotpVerifier } from './factors/totp/totp.verifier';
-import { TwoFactorLifecycle } from './factors/two-factor-lifecycle';
-import { TwoFactorResolver } from './factors/two-factor.resolver';
-import { TwoFactorService } from './factors/two-factor.service';
-import { SecretBox } from './infra/crypto/cipher';
-import { StepUp } from './step-up/step-up';
-import { DirectoryService } from './directory/directory.service';
-import { buildGraphQLSchema } from './graphql/schema';
-import { Metrics } from './http/metrics';
-import { createHttpServer } from './http/server';
-import { type Clock, systemClock } from './infra/clock';
-import { Database } from './infra/db/database';
-import { createDataSource, detectMysqlFlavor } from './infra/db/data-source';
-import { migrate } from './infra/db/migrate';
-import { AuditEventRepository } from './infra/db/repositories/audit-event.repository';
-import { FactorRepository, RecoveryCodeRepository } from './infra/db/repositories/factor.repository';
-import { MembershipRepository } from './infra/db/repositories/membership.repository';
-import { OrganizationRepository } from './infra/db/repositories/organization.repository';
-import { UserRepository } from './infra/db/repositories/user.repository';
-import { createLogger, type Logger } from './infra/logger';
-import { MemoryStore } from './infra/store/memory-store';
-import { RedisStore } from './infra/store/redis-store';
-import type { Store } from './infra/store/store';
+import { OrganizationMembers } from './organizations/organization-members';
+import { OrganizationPolicyService } from './organizations/organization-policy.service';
 import { OrganizationResolver } from './organizations/organization.resolver';
 import { OrganizationService } from './organizations/organization.service';
-import { OrganizationPolicyService } from './organizations/organization-policy.service';
+import { UserMembershipsResolver } from './organizations/user-memberships.resolver';
 import { TwoFactorStatusReader } from './users/two-factor-status.reader';
 import { UserResolver } from './users/user.resolver';
 
@@ -99,72 +92,98 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const users = new UserRepository(database);
   const organizations = new OrganizationRepository(database);
   const memberships = new MembershipRepository();
-  const factors = new FactorRepository();
+  const pendingSetups = new PendingSetupRepository();
   const recoveryCodes = new RecoveryCodeRepository();
   const auditEvents = new AuditEventRepository();
 
   const secrets = new SecretBox(config.encryption.key, config.encryption.retiredKeys);
-
-  // Services
-  const audit = new AuditLog(auditEvents);
-  const statuses = new TwoFactorStatusReader(database, users, config.limits.failuresInRowToLock);
-  const organizationService = new OrganizationService(database, organizations, memberships, clock);
-  const directory = new DirectoryService(database, users, organizations, memberships, factors, auditEvents, audit, clock);
-
-  // Second factors: each behind the CodeVerifier interface; this list is the
-  // order in which a step-up or login code is tried.
-  const totpVerifier = new TotpVerifier(factors, users, secrets, clock);
-  const recoveryCodeVerifier = new RecoveryCodeVerifier(recoveryCodes, secrets, clock);
-  const smsCodes = new SmsCodeStore(store, secrets, clock);
-  const smsVerifier = new SmsVerifier(smsCodes, factors);
-  const secondFactors = [totpVerifier, smsVerifier, recoveryCodeVerifier];
-
-  const attemptLimits = new AttemptLimits(store, config.limits);
-  const checker = new CodeChecker(database, users, factors, attemptLimits, audit, clock, config.limits.failuresInRowToLock);
-  const stepUp = new StepUp(checker, secondFactors, database, users);
-  const issuer = new RecoveryCodeIssuer(recoveryCodes, users, secrets);
-  const lifecycle = new TwoFactorLifecycle(users, factors, recoveryCodes, issuer, memberships, organizations, audit);
-  const enrollment = new EnrollmentGuard(clock, config.auth.reauthMaxAgeSeconds);
-  const setup = new FactorSetup(database, factors, checker, stepUp, lifecycle, enrollment, statuses, secrets, clock);
-  const totp = new TotpService(setup, factors, totpVerifier, config.totpIssuer);
-  const recoveryCodesService = new RecoveryCodesService(stepUp, issuer, users, audit);
   const smsSender: SmsSender = config.sms.provider === 'sns' ? new SnsSmsSender(config.sms, logger) : new LogSmsSender(logger);
-  const smsDispatcher = new SmsDispatcher(new SmsSendLimits(store, config.sms.dailyBudget), smsCodes, smsSender, clock, config.totpIssuer);
-  const sms = new SmsService(setup, database, factors, smsCodes, smsDispatcher, secrets, audit, clock, config.sms.allowedCountries);
-  const login = new LoginService(
-    new ChallengeStore(store, clock),
-    checker,
-    attemptLimits,
-    secondFactors,
-    sms,
-    statuses,
-    new AssertionSigner(config.assertion),
+
+  // Services shared by every factor; the registry is filled below, before any request.
+  const registry = new FactorRegistry();
+  const audit = new AuditLog(auditEvents);
+  const statuses = new TwoFactorStatusReader(database, users);
+  const organizationService = new OrganizationService(database, organizations, memberships, clock);
+  const attemptLimits = new AttemptLimits(store, config.limits);
+  const checker = new AnswerChecker({ database, users, limits: attemptLimits, audit, clock, logger });
+  const stepUp = new StepUp(checker, registry, database, users);
+  const issuer = new RecoveryCodeIssuer(recoveryCodes, users, secrets);
+  const lifecycle = new TwoFactorLifecycle({
+    users,
+    registry,
+    pendingSetups,
+    recoveryCodes,
+    issuer,
+    organizations: new OrganizationMembers(memberships, organizations),
     audit,
+  });
+  const setup = new FactorSetup({
+    database,
+    pendingSetups,
+    checker,
+    stepUp,
+    lifecycle,
+    enrollment: new EnrollmentGuard(clock, config.auth.reauthMaxAgeSeconds),
+    statuses,
+    secrets,
+    clock,
+  });
+  const twoFactor = new TwoFactorService({ database, registry, stepUp, lifecycle, statuses, audit });
+  const challenges = new ChallengeStore(store, clock);
+
+  // Second factors (factors/modules.ts)
+  const factorModules = FACTOR_MODULES.map((module) =>
+    module.create({
+      config,
+      clock,
+      database,
+      store,
+      secrets,
+      smsSender,
+      users,
+      audit,
+      recoveryCodes,
+      issuer,
+      setup,
+      stepUp,
+      twoFactor,
+      challenges,
+    }),
   );
-  const twoFactor = new TwoFactorService(database, factors, stepUp, lifecycle, statuses, audit);
+  registry.register(factorModules.map((module) => module.factor));
+
+  const login = new LoginService({
+    challenges,
+    checker,
+    limits: attemptLimits,
+    registry,
+    statuses,
+    signer: new AssertionSigner(config.assertion),
+    audit,
+  });
+  const directory = new DirectoryService({ database, users, organizations, memberships, lifecycle, auditEvents, audit, clock });
   const organizationPolicy = new OrganizationPolicyService(database, organizations, memberships, audit, clock);
   const auditQuery = new AuditQueryService(database, auditEvents, memberships);
-  const admin = new AdminService(database, users, factors, lifecycle, attemptLimits, statuses, audit, clock);
+  const admin = new AdminService({ database, users, lifecycle, attemptLimits, statuses, audit, clock, logger });
 
   // GraphQL and HTTP
   const schema = await buildGraphQLSchema([
-    new UserResolver(organizationService),
+    new UserResolver(),
+    new UserMembershipsResolver(organizationService),
     new OrganizationResolver(organizationService, organizationPolicy),
     new DirectoryResolver(directory),
-    new TotpResolver(totp),
-    new SmsResolver(sms),
     new LoginResolver(login),
-    new RecoveryCodesResolver(recoveryCodesService),
     new TwoFactorResolver(twoFactor),
     new AuditResolver(auditQuery),
     new AdminResolver(admin),
+    ...factorModules.flatMap((module) => module.resolvers),
   ]);
   const { fastify } = await createHttpServer({
     config,
     logger,
     schema,
     validationRules: [
-      singleCodeCheckRule,
+      singleAnswerRule,
       shapeRule(DOCUMENT_LIMITS.maxDepth, DOCUMENT_LIMITS.maxExpandedFields),
       aliasAndRootFieldRule(DOCUMENT_LIMITS.maxAliases, DOCUMENT_LIMITS.maxRootFields),
     ],

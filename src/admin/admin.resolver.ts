@@ -1,7 +1,6 @@
-import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
-import { requireScope } from '../callers/caller';
+import { Arg, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
 import type { Context } from '../graphql/context';
-import { parseId } from '../ids';
+import { IdArg } from '../graphql/id-arg';
 import { TwoFactorStatus } from '../users/user.types';
 import type { AdminService } from './admin.service';
 
@@ -10,9 +9,9 @@ import type { AdminService } from './admin.service';
 export class AdminResolver {
   constructor(private readonly admin: AdminService) {}
 
+  @Authorized('twofactor:admin')
   @Mutation(() => TwoFactorStatus, { description: 'Removes every second factor and recovery code of the user; audited with the reason.' })
-  resetTwoFactor(@Arg('userId', () => ID) userId: string, @Arg('reason') reason: string, @Ctx() { caller, actor }: Context): Promise<TwoFactorStatus> {
-    requireScope(caller, 'twofactor:admin');
-    return this.admin.resetTwoFactor(actor, parseId(userId, 'userId'), reason);
+  resetTwoFactor(@IdArg('userId') userId: string, @Arg('reason') reason: string, @Ctx() { actor }: Context): Promise<TwoFactorStatus> {
+    return this.admin.resetTwoFactor(actor, userId, reason);
   }
 }

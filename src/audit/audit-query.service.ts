@@ -1,3 +1,4 @@
+import { toPage } from '../graphql/connection';
 import { type Caller, hasScope } from '../callers/caller';
 import { AppError, badInput } from '../errors';
 import type { Database } from '../infra/db/database';
@@ -42,11 +43,10 @@ export class AuditQueryService {
     }
 
     const rows = await this.database.run((manager) => this.events.page(manager, { userId, organizationId, beforeId, limit: limit + 1 }));
-    const edges = rows.slice(0, limit).map((row) => {
+    return toPage(rows, limit, (row) => {
       const node = AuditEvent.of(row);
       return { cursor: encodeCursor(list, node.id), node };
     });
-    return { edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null } };
   }
 
   private async owns(caller: Caller, organizationId: string | undefined): Promise<boolean> {

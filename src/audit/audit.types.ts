@@ -1,6 +1,6 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import type { AuditEventRecord } from '../infra/db/entities';
-import { PageInfo } from '../organizations/organization.types';
+import { Connection } from '../graphql/connection';
 
 @ObjectType()
 export class AuditEvent {
@@ -46,19 +46,4 @@ export class AuditEvent {
 }
 
 @ObjectType()
-export class AuditEventEdge {
-  @Field()
-  cursor: string;
-
-  @Field(() => AuditEvent)
-  node: AuditEvent;
-}
-
-@ObjectType()
-export class AuditEventConnection {
-  @Field(() => [AuditEventEdge])
-  edges: AuditEventEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo: PageInfo;
-}
+export class AuditEventConnection extends Connection('AuditEvent', AuditEvent) {}

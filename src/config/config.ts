@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LIMITS } from '../limits';
 import { loadOrCreateDevelopmentKeys } from './development-keys';
 
 /** The one typed configuration, read and validated once at start. */
@@ -40,7 +41,6 @@ export interface Config {
   limits: {
     userFailuresPerWindow: number;
     userFailureWindowSeconds: number;
-    failuresInRowToLock: number;
     ipAttemptsPerMinute: number;
   };
   dataDir: string;
@@ -71,7 +71,7 @@ const environmentSchema = z.object({
   HOST: optionalString,
   TRUST_PROXY: integer(0, 0, 10),
   CORS_ORIGINS: optionalString,
-  BODY_LIMIT_BYTES: integer(100_000, 1_000, 10_000_000),
+  BODY_LIMIT_BYTES: integer(LIMITS.bodyLimitBytes, 1_000, 10_000_000),
   DATABASE_URL: z.preprocess(blankToUndefined, z.string().regex(/^mysql:\/\//, 'must be mysql://user:password@host:3306/db').optional()),
   MIGRATIONS_RUN: booleanFlag,
   REDIS_URL: z.preprocess(blankToUndefined, z.string().regex(/^rediss?:\/\//, 'must be redis://host:6379/0').optional()),
@@ -81,7 +81,7 @@ const environmentSchema = z.object({
   SNS_ENDPOINT: z.preprocess(blankToUndefined, z.url().optional()),
   SMS_SENDER_ID: z.preprocess(blankToUndefined, z.string().regex(/^[A-Za-z0-9]{1,11}$/, 'must be 1 to 11 letters or digits').optional()),
   SMS_ALLOWED_COUNTRIES: z.preprocess(blankToUndefined, z.string().regex(/^[A-Za-z]{2}(\s*,\s*[A-Za-z]{2})*$/, 'must be ISO 3166 codes, comma separated').optional()),
-  SMS_DAILY_BUDGET: integer(10_000, 0, 100_000_000),
+  SMS_DAILY_BUDGET: integer(LIMITS.smsDailyBudget, 0, 100_000_000),
   AUTH_JWT_SECRET: z.preprocess(blankToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
   AUTH_JWKS_URL: z.preprocess(blankToUndefined, z.url().optional()),
   AUTH_ISSUER: optionalString,
@@ -91,10 +91,10 @@ const environmentSchema = z.object({
   SERVICE_ISSUER: z.preprocess(blankToUndefined, z.string().default('twofactor')),
   ENCRYPTION_KEY: optionalString,
   ENCRYPTION_KEYS_RETIRED: optionalString,
-  REAUTH_MAX_AGE: integer(900, 1, 86_400 * 30),
+  REAUTH_MAX_AGE: integer(LIMITS.reauthMaxAgeSeconds, 1, 86_400 * 30),
   INTROSPECTION: booleanFlag,
   TOTP_ISSUER: z.preprocess(blankToUndefined, z.string().max(64).regex(/^[^:]+$/, 'must not contain a colon').default('TwoFactor')),
-  IP_ATTEMPTS_PER_MINUTE: integer(100, 1, 1_000_000),
+  IP_ATTEMPTS_PER_MINUTE: integer(LIMITS.ipAttemptsPerMinute, 1, 1_000_000),
   DATA_DIR: z.preprocess(blankToUndefined, z.string().default('./data')),
   LOG_LEVEL: z.preprocess(blankToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
 });
@@ -197,9 +197,8 @@ export function loadConfig(environment: Environment = process.env): Config {
     introspection: env.INTROSPECTION ? env.INTROSPECTION === 'true' : !production,
     totpIssuer: env.TOTP_ISSUER,
     limits: {
-      userFailuresPerWindow: 10,
-      userFailureWindowSeconds: 15 * 60,
-      failuresInRowToLock: 100,
+      userFailuresPerWindow: LIMITS.userFailuresPerWindow,
+      userFailureWindowSeconds: LIMITS.userFailureWindowSeconds,
       ipAttemptsPerMinute: env.IP_ATTEMPTS_PER_MINUTE,
     },
     dataDir: env.DATA_DIR,

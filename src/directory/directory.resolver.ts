@@ -1,54 +1,49 @@
-import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
-import { requireScope } from '../callers/caller';
+import { Arg, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
 import { badInput } from '../errors';
 import type { Context } from '../graphql/context';
-import { parseId } from '../ids';
+import { IdArg } from '../graphql/id-arg';
 import { isOrganizationRole, OrganizationRole } from '../organizations/organization-role';
 import { Membership, OrganizationView } from '../organizations/organization.types';
 import type { DirectoryService } from './directory.service';
 
 /** Directory sync (twofactor:directory): the source of truth for organizations lives upstream. */
+@Authorized('twofactor:directory')
 @Resolver()
 export class DirectoryResolver {
   constructor(private readonly directory: DirectoryService) {}
 
   @Mutation(() => OrganizationView)
-  upsertOrganization(@Arg('id', () => ID) id: string, @Arg('name') name: string, @Ctx() { caller, actor }: Context): Promise<OrganizationView> {
-    requireScope(caller, 'twofactor:directory');
-    return this.directory.upsertOrganization(actor, parseId(id, 'id'), name);
+  upsertOrganization(@IdArg('id') id: string, @Arg('name') name: string, @Ctx() { actor }: Context): Promise<OrganizationView> {
+    return this.directory.upsertOrganization(actor, id, name);
   }
 
   @Mutation(() => Membership)
   setMembership(
-    @Arg('organizationId', () => ID) organizationId: string,
-    @Arg('userId', () => ID) userId: string,
+    @IdArg('organizationId') organizationId: string,
+    @IdArg('userId') userId: string,
     @Arg('role', () => OrganizationRole) role: OrganizationRole,
-    @Ctx() { caller, actor }: Context,
+    @Ctx() { actor }: Context,
   ): Promise<Membership> {
-    requireScope(caller, 'twofactor:directory');
     if (!isOrganizationRole(role)) throw badInput('role must be OWNER or MEMBER.', 'role');
-    return this.directory.setMembership(actor, parseId(organizationId, 'organizationId'), parseId(userId, 'userId'), role);
+    return this.directory.setMembership(actor, organizationId, userId, role);
   }
 
   @Mutation(() => Boolean)
   removeMembership(
-    @Arg('organizationId', () => ID) organizationId: string,
-    @Arg('userId', () => ID) userId: string,
-    @Ctx() { caller, actor }: Context,
+    @IdArg('organizationId') organizationId: string,
+    @IdArg('userId') userId: string,
+    @Ctx() { actor }: Context,
   ): Promise<boolean> {
-    requireScope(caller, 'twofactor:directory');
-    return this.directory.removeMembership(actor, parseId(organizationId, 'organizationId'), parseId(userId, 'userId'));
+    return this.directory.removeMembership(actor, organizationId, userId);
   }
 
   @Mutation(() => Boolean, { description: 'Removes the organization and its memberships; its audit events stay.' })
-  deleteOrganization(@Arg('id', () => ID) id: string, @Ctx() { caller, actor }: Context): Promise<boolean> {
-    requireScope(caller, 'twofactor:directory');
-    return this.directory.deleteOrganization(actor, parseId(id, 'id'));
+  deleteOrganization(@IdArg('id') id: string, @Ctx() { actor }: Context): Promise<boolean> {
+    return this.directory.deleteOrganization(actor, id);
   }
 
   @Mutation(() => Boolean, { description: 'Erases the user: factors, codes, memberships; audit events keep only the id.' })
-  deleteUser(@Arg('userId', () => ID) userId: string, @Ctx() { caller, actor }: Context): Promise<boolean> {
-    requireScope(caller, 'twofactor:directory');
-    return this.directory.deleteUser(actor, parseId(userId, 'userId'));
+  deleteUser(@IdArg('userId') userId: string, @Ctx() { actor }: Context): Promise<boolean> {
+    return this.directory.deleteUser(actor, userId);
   }
 }

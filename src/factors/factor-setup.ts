@@ -1,24 +1,24 @@
 import type { EntityManager } from 'typeorm';
+import type { AnswerChecker } from '../attempts/answer-checker';
+import type { StepUp } from '../attempts/step-up';
 import type { Actor } from '../audit/audit-log';
-import type { CodeChecker } from '../attempts/code-checker';
 import type { Caller } from '../callers/caller';
 import { AppError } from '../errors';
 import type { Clock } from '../infra/clock';
 import type { SecretBox } from '../infra/crypto/cipher';
 import type { Database } from '../infra/db/database';
 import type { PendingSetupRecord } from '../infra/db/entities';
-import type { FactorMethod, FactorRepository } from '../infra/db/repositories/factor.repository';
-import type { StepUp } from '../step-up/step-up';
+import type { PendingSetupRepository } from '../infra/db/repositories/pending-setup.repository';
+import { LIMITS } from '../limits';
 import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
 import type { EnrollmentGuard } from './enrollment-guard';
-import type { CodeVerifier } from './factor';
+import type { Answer, Enrollment, SecondFactor } from './factor';
+import type { EnrolledMethod } from './method';
 import type { TwoFactorLifecycle } from './two-factor-lifecycle';
 import type { TwoFactorSetupResult } from './two-factor.types';
 
-const SETUP_TTL_MS = 10 * 60 * 1000;
-
 export interface NewFactor {
-  method: FactorMethod;
+  method: EnrolledMethod;
   /** The TOTP secret or the phone number: stored encrypted while pending. */
   secret: string;
   /** The phone number's keyed hash and mask (SMS only). */
@@ -26,84 +26,96 @@ export interface NewFactor {
   display?: string;
 }
 
+/** How a factor being enrolled checks its first answer and binds itself. */
+export interface PendingConfirmation {
+  factor: SecondFactor & { enrollment: Enrollment };
+  /** Checks the answer against the pending secret, which is not the user's factor yet. */
+  verify(manager: EntityManager, userId: string, answer: Answer, secret: string, pending: PendingSetupRecord): Promise<boolean>;
+  /** Stores the confirmed factor, in the confirmation's transaction. */
+  bind(manager: EntityManager, pending: PendingSetupRecord, now: Date): Promise<void>;
+}
+
+export interface FactorSetupDependencies {
+  database: Database;
+  pendingSetups: PendingSetupRepository;
+  checker: AnswerChecker;
+  stepUp: StepUp;
+  lifecycle: TwoFactorLifecycle;
+  enrollment: EnrollmentGuard;
+  statuses: TwoFactorStatusReader;
+  secrets: SecretBox;
+  clock: Clock;
+}
+
 /**
  * Enrolling a factor, the same for every kind: start (a pending setup that
  * changes nothing; with two-factor on, behind a step-up, else behind a recent
- * sign-in), then confirm with the new factor's own code, which in one
+ * sign-in), then confirm with the new factor's own answer, which in one
  * transaction binds the factor and, for the first one, turns two-factor on.
  */
 export class FactorSetup {
-  constructor(
-    private readonly database: Database,
-    private readonly factors: FactorRepository,
-    private readonly checker: CodeChecker,
-    private readonly stepUp: StepUp,
-    private readonly lifecycle: TwoFactorLifecycle,
-    private readonly enrollment: EnrollmentGuard,
-    private readonly statuses: TwoFactorStatusReader,
-    private readonly secrets: SecretBox,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly deps: FactorSetupDependencies) {}
 
   /** Saves the pending setup (replacing an earlier one); returns when it expires. */
-  async start(caller: Caller, actor: Actor, code: string | null | undefined, factor: NewFactor): Promise<Date> {
+  async start(caller: Caller, actor: Actor, stepUp: Answer, factor: NewFactor): Promise<Date> {
+    const { database, pendingSetups, secrets, clock } = this.deps;
     const userId = caller.subject;
-    const expiresAt = new Date(this.clock.now().getTime() + SETUP_TTL_MS);
+    const expiresAt = new Date(clock.now().getTime() + LIMITS.pendingSetupTtlSeconds * 1000);
     const pending = (createdAt: Date): PendingSetupRecord => ({
       userId,
       method: factor.method,
-      payloadCiphertext: this.secrets.encrypt(factor.secret),
+      payloadCiphertext: secrets.encrypt(factor.secret),
       lookupHash: factor.lookupHash ?? null,
       display: factor.display ?? null,
       expiresAt,
       createdAt,
     });
-    if (await this.stepUp.isEnabled(userId)) {
-      await this.stepUp.require(actor, userId, code, (manager, _method, now) => this.factors.savePending(manager, pending(now)));
+    if (await this.deps.stepUp.isEnabled(userId)) {
+      await this.deps.stepUp.require(actor, userId, stepUp, (manager, _method, now) => pendingSetups.save(manager, pending(now)));
     } else {
-      this.enrollment.assertRecentSignIn(caller);
-      await this.database.transaction((manager) => this.factors.savePending(manager, pending(this.clock.now())));
+      this.deps.enrollment.assertRecentSignIn(caller);
+      await database.transaction((manager) => pendingSetups.save(manager, pending(clock.now())));
     }
     return expiresAt;
   }
 
-  /**
-   * Confirms the pending setup with `code`, checked by the verifier made for
-   * its secret; `bind` stores the confirmed factor in the same transaction.
-   */
-  async confirm(
-    caller: Caller,
-    actor: Actor,
-    code: string,
-    method: FactorMethod,
-    verifierFor: (secret: string, pending: PendingSetupRecord) => CodeVerifier,
-    bind: (manager: EntityManager, pending: PendingSetupRecord, now: Date) => Promise<void>,
-  ): Promise<TwoFactorSetupResult> {
+  /** Confirms the pending setup with `answer`; `confirmation.bind` stores the factor in the same transaction. */
+  async confirm(caller: Caller, actor: Actor, answer: Answer, confirmation: PendingConfirmation): Promise<TwoFactorSetupResult> {
+    const { database, pendingSetups, secrets, clock, lifecycle, statuses } = this.deps;
     const userId = caller.subject;
-    const pending = await this.database.run((manager) => this.factors.findPending(manager, userId, method));
-    if (!pending || pending.expiresAt <= this.clock.now()) throw noPendingSetup(method);
-    if (!(await this.stepUp.isEnabled(userId))) this.enrollment.assertRecentSignIn(caller);
-    const { result } = await this.checker.check({
+    const { enrollment } = confirmation.factor;
+    const pending = await database.run((manager) => pendingSetups.find(manager, userId, enrollment.method));
+    if (!pending || pending.expiresAt <= clock.now()) throw noPendingSetup(enrollment);
+    if (!(await this.deps.stepUp.isEnabled(userId))) this.deps.enrollment.assertRecentSignIn(caller);
+    const secret = secrets.decrypt(pending.payloadCiphertext);
+    const pendingFactor: SecondFactor = {
+      method: confirmation.factor.method,
+      refusedWhenLocked: true,
+      accepts: (given) => confirmation.factor.accepts(given),
+      verify: (manager, id, given) => confirmation.verify(manager, id, given, secret, pending),
+      recordUse: async () => undefined,
+    };
+    const { result } = await this.deps.checker.check({
       userId,
-      code,
-      verifiers: [verifierFor(this.secrets.decrypt(pending.payloadCiphertext), pending)],
+      answer,
+      factors: [pendingFactor],
       purpose: { kind: 'setup', userId },
       actor,
       failureAction: 'CODE_CHECK_FAILED',
       onSuccess: async (manager, _method, now) => {
-        // Started again meanwhile: this code belongs to a setup that is gone.
-        const current = await this.factors.findPending(manager, userId, method);
-        if (current?.payloadCiphertext !== pending.payloadCiphertext) throw noPendingSetup(method);
-        await this.factors.deletePending(manager, userId, method);
-        await bind(manager, pending, now);
-        const recoveryCodes = await this.lifecycle.completeEnrollment(manager, actor, userId, method, now);
+        // Started again meanwhile: this answer belongs to a setup that is gone.
+        const current = await pendingSetups.find(manager, userId, enrollment.method);
+        if (current?.payloadCiphertext !== pending.payloadCiphertext) throw noPendingSetup(enrollment);
+        await pendingSetups.delete(manager, userId, enrollment.method);
+        await confirmation.bind(manager, pending, now);
+        const recoveryCodes = await lifecycle.completeEnrollment(manager, actor, userId, enrollment, now);
         // Read before the commit: once it commits, the answer must not depend on anything else working.
-        return { status: await this.statuses.readIn(manager, userId), recoveryCodes };
+        return { status: await statuses.readIn(manager, userId), recoveryCodes };
       },
     });
     return result;
   }
 }
 
-const noPendingSetup = (method: FactorMethod) =>
-  new AppError('NOT_FOUND', `No ${method === 'TOTP' ? 'TOTP' : 'phone number'} setup is pending: start it again.`);
+const noPendingSetup = (enrollment: Enrollment) =>
+  new AppError('NOT_FOUND', `No ${enrollment.noun} setup is pending: start it again.`);

@@ -1,28 +1,59 @@
 import type { EntityManager } from 'typeorm';
-import type { TwoFactorMethod } from '../users/user.types';
+import type { Actor, AuditAction } from '../audit/audit-log';
+import type { EnrolledMethod, TwoFactorMethod } from './method';
 
 /**
- * What a code is for. A code is only ever checked for one purpose: an SMS code
- * sent for a login never completes a step-up, and the other way round.
+ * What an answer is for. An answer is only ever checked for one purpose: an SMS
+ * code sent for a login never completes a step-up, and the other way round.
  */
-export type CodePurpose =
+export type AnswerPurpose =
   | { kind: 'setup'; userId: string }
   | { kind: 'step-up'; userId: string }
   | { kind: 'login'; userId: string; challengeId: string };
 
 /**
- * One second factor's code check, behind the shared interface every factor
- * implements (see factors/registry.ts for the list). A verifier checks a code
- * and spends it in the same step (a TOTP step, an SMS code, a recovery code):
- * true means it was right and can never be used again.
+ * What the user gave, as the API names it: a `code` (TOTP, SMS, recovery) or a
+ * `webAuthn` response. Each factor reads the part it understands.
  */
-export interface CodeVerifier {
+export interface Answer {
+  readonly code?: string;
+  readonly webAuthn?: unknown;
+}
+
+/**
+ * One second factor, as the shared answer-checking path sees it
+ * (docs/adr/0001-one-answer-checking-path.md). The registry
+ * (factors/registry.ts) lists them in the order an answer is tried.
+ */
+export interface SecondFactor {
   readonly method: TwoFactorMethod;
-  /** Whether the code has this factor's shape (no I/O). */
-  accepts(code: string): boolean;
-  /** Checks and spends the code, inside the caller's transaction where the factor lives in the database. */
-  verify(manager: EntityManager, userId: string, code: string, purpose: CodePurpose): Promise<boolean>;
+  /** Refused while two-factor is locked (100 failures in a row); a factor that is not unlocks it. */
+  readonly refusedWhenLocked: boolean;
+  /** Whether the answer has this factor's shape (no I/O). */
+  accepts(answer: Answer): boolean;
+  /** Checks and spends the answer inside the caller's transaction: true means right, and never usable again. */
+  verify(manager: EntityManager, userId: string, answer: Answer, purpose: AnswerPurpose): Promise<boolean>;
+  /** What a success with this factor records besides spending the answer (last use, an audit event). */
+  recordUse(manager: EntityManager, actor: Actor, userId: string, now: Date): Promise<void>;
+  /** Present for a factor the user sets up and removes. */
+  readonly enrollment?: Enrollment;
+}
+
+/** The part of a factor that the user sets up and removes. */
+export interface Enrollment {
+  readonly method: EnrolledMethod;
+  /** How messages name it: "TOTP authenticator", "phone number". */
+  readonly noun: string;
+  readonly enabledAction: AuditAction;
+  readonly removedAction: AuditAction;
+  /** How many of this factor the user has confirmed (a phone number: 0 or 1). */
+  count(manager: EntityManager, userId: string): Promise<number>;
+  /** Removes all of this factor of the user; true when there was any. */
+  removeAll(manager: EntityManager, userId: string): Promise<boolean>;
 }
 
 /** TOTP and SMS codes: exactly 6 ASCII digits (surrounding white space is trimmed before). */
 export const isSixDigits = (code: string) => /^[0-9]{6}$/.test(code);
+
+/** The answer the API's `code` argument gives (a missing code is no answer). */
+export const codeAnswer = (code: string | null | undefined): Answer => (code === null || code === undefined ? {} : { code });

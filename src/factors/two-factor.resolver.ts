@@ -1,25 +1,19 @@
-import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
-import { requireCaller } from '../callers/caller';
+import { Arg, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
+import type { Caller } from '../callers/caller';
+import { ChecksAnswer, SignedIn } from '../graphql/auth';
 import type { Context } from '../graphql/context';
 import { TwoFactorStatus } from '../users/user.types';
+import { codeAnswer } from './factor';
 import type { TwoFactorService } from './two-factor.service';
 
 @Resolver()
 export class TwoFactorResolver {
   constructor(private readonly twoFactor: TwoFactorService) {}
 
+  @Authorized()
+  @ChecksAnswer()
   @Mutation(() => TwoFactorStatus)
-  removeTotp(@Arg('code') code: string, @Ctx() { caller, actor }: Context): Promise<TwoFactorStatus> {
-    return this.twoFactor.removeFactor(actor, requireCaller(caller).subject, code, 'TOTP');
-  }
-
-  @Mutation(() => TwoFactorStatus)
-  removeSms(@Arg('code') code: string, @Ctx() { caller, actor }: Context): Promise<TwoFactorStatus> {
-    return this.twoFactor.removeFactor(actor, requireCaller(caller).subject, code, 'SMS');
-  }
-
-  @Mutation(() => TwoFactorStatus)
-  disableTwoFactor(@Arg('code') code: string, @Ctx() { caller, actor }: Context): Promise<TwoFactorStatus> {
-    return this.twoFactor.disable(actor, requireCaller(caller).subject, code);
+  disableTwoFactor(@Arg('code') code: string, @SignedIn() caller: Caller, @Ctx() { actor }: Context): Promise<TwoFactorStatus> {
+    return this.twoFactor.disable(actor, caller.subject, codeAnswer(code));
   }
 }

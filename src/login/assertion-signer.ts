@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
 import type { Config } from '../config/config';
-import { TwoFactorMethod } from '../users/user.types';
+import { TwoFactorMethod } from '../factors/method';
 
 export const ASSERTION_TTL_SECONDS = 5 * 60;
 

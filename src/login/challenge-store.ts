@@ -1,3 +1,4 @@
+import { AppError } from '../errors';
 import type { Clock } from '../infra/clock';
 import { randomId } from '../infra/crypto/random';
 import type { Store } from '../infra/store/store';
@@ -65,3 +66,6 @@ export class ChallengeStore {
     return `challenge-attempts:{${id}}`;
   }
 }
+
+export const challengeNotFound = () =>
+  new AppError('CHALLENGE_NOT_FOUND', 'The login challenge is unknown, expired, spent or exhausted: start the login again.');

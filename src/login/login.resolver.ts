@@ -1,8 +1,8 @@
-import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
-import { requireScope } from '../callers/caller';
-import { SmsCodeSent } from '../factors/sms/sms.types';
+import { Arg, Authorized, Ctx, ID, Mutation, Resolver } from 'type-graphql';
+import { ChecksAnswer } from '../graphql/auth';
 import type { Context } from '../graphql/context';
-import { parseId } from '../ids';
+import { IdArg } from '../graphql/id-arg';
+import { codeAnswer } from '../factors/factor';
 import type { LoginService } from './login.service';
 import { LoginChallenge, LoginVerification } from './login.types';
 
@@ -10,17 +10,13 @@ import { LoginChallenge, LoginVerification } from './login.types';
 export class LoginResolver {
   constructor(private readonly login: LoginService) {}
 
+  @Authorized('twofactor:login')
   @Mutation(() => LoginChallenge, { description: 'twofactor:login. Called by the login service after the password step.' })
-  startLoginChallenge(@Arg('userId', () => ID) userId: string, @Ctx() { caller }: Context): Promise<LoginChallenge> {
-    requireScope(caller, 'twofactor:login');
-    return this.login.start(parseId(userId, 'userId'));
+  startLoginChallenge(@IdArg('userId') userId: string): Promise<LoginChallenge> {
+    return this.login.start(userId);
   }
 
-  @Mutation(() => SmsCodeSent, { description: 'No token needed: the challenge id is the credential.' })
-  sendLoginSmsCode(@Arg('challengeId', () => ID) challengeId: string, @Ctx() { actor }: Context): Promise<SmsCodeSent> {
-    return this.login.sendSmsCode(actor, challengeId);
-  }
-
+  @ChecksAnswer()
   @Mutation(() => LoginVerification, {
     description: 'No token needed: the challenge id is the credential. `code`: TOTP, SMS or recovery code.',
   })
@@ -29,6 +25,6 @@ export class LoginResolver {
     @Arg('code') code: string,
     @Ctx() { actor }: Context,
   ): Promise<LoginVerification> {
-    return this.login.verify(actor, challengeId, code);
+    return this.login.verify(actor, challengeId, codeAnswer(code));
   }
 }

@@ -1,5 +1,5 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
-import { TwoFactorMethod } from '../users/user.types';
+import { TwoFactorMethod } from '../factors/method';
 
 @ObjectType()
 export class LoginChallenge {

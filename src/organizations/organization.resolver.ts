@@ -1,7 +1,8 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { requireCaller, requireScope } from '../callers/caller';
+import { Arg, Authorized, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { Caller } from '../callers/caller';
+import { SignedIn } from '../graphql/auth';
 import type { Context } from '../graphql/context';
-import { parseId } from '../ids';
+import { IdArg } from '../graphql/id-arg';
 import type { OrganizationPolicyService } from './organization-policy.service';
 import type { OrganizationService } from './organization.service';
 import {
@@ -19,33 +20,33 @@ export class OrganizationResolver {
     private readonly policy: OrganizationPolicyService,
   ) {}
 
+  @Authorized()
   @Query(() => OrganizationView, { nullable: true, description: 'Members of the organization, and twofactor:read; null when it does not exist.' })
-  organization(@Arg('id', () => ID) id: string, @Ctx() { caller }: Context): Promise<OrganizationView | null> {
-    return this.organizations.view(requireCaller(caller), parseId(id, 'id'));
+  organization(@IdArg('id') id: string, @SignedIn() caller: Caller): Promise<OrganizationView | null> {
+    return this.organizations.view(caller, id);
   }
 
+  @Authorized('twofactor:read')
   @Query(() => OrganizationAccess, { description: 'twofactor:read. Whether the user may use the organization now, under its two-factor policy.' })
-  organizationAccess(
-    @Arg('organizationId', () => ID) organizationId: string,
-    @Arg('userId', () => ID) userId: string,
-    @Ctx() { caller }: Context,
-  ): Promise<OrganizationAccess> {
-    requireScope(caller, 'twofactor:read');
-    return this.organizations.access(parseId(organizationId, 'organizationId'), parseId(userId, 'userId'));
+  organizationAccess(@IdArg('organizationId') organizationId: string, @IdArg('userId') userId: string): Promise<OrganizationAccess> {
+    return this.organizations.access(organizationId, userId);
   }
 
+  @Authorized()
   @Mutation(() => OrganizationView, { description: 'Refused with OWNERS_WITHOUT_TWO_FACTOR while any owner lacks two-factor.' })
   requireTwoFactor(
-    @Arg('organizationId', () => ID) organizationId: string,
+    @IdArg('organizationId') organizationId: string,
     @Arg('gracePeriodDays', () => Int, { nullable: true, defaultValue: 0 }) gracePeriodDays: number | null,
-    @Ctx() { caller, actor }: Context,
+    @SignedIn() caller: Caller,
+    @Ctx() { actor }: Context,
   ): Promise<OrganizationView> {
-    return this.policy.requireTwoFactor(requireCaller(caller), actor, parseId(organizationId, 'organizationId'), gracePeriodDays);
+    return this.policy.requireTwoFactor(caller, actor, organizationId, gracePeriodDays);
   }
 
+  @Authorized()
   @Mutation(() => OrganizationView)
-  stopRequiringTwoFactor(@Arg('organizationId', () => ID) organizationId: string, @Ctx() { caller, actor }: Context): Promise<OrganizationView> {
-    return this.policy.stopRequiringTwoFactor(requireCaller(caller), actor, parseId(organizationId, 'organizationId'));
+  stopRequiringTwoFactor(@IdArg('organizationId') organizationId: string, @SignedIn() caller: Caller, @Ctx() { actor }: Context): Promise<OrganizationView> {
+    return this.policy.stopRequiringTwoFactor(caller, actor, organizationId);
   }
 
   @FieldResolver(() => OrganizationCompliance, {

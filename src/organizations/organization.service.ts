@@ -1,3 +1,4 @@
+import { toPage } from '../graphql/connection';
 import type { Caller } from '../callers/caller';
 import { hasScope } from '../callers/caller';
 import { AppError } from '../errors';
@@ -89,8 +90,7 @@ export class OrganizationService {
         role: filter?.role ?? undefined,
       }),
     );
-    const page = rows.slice(0, limit);
-    const edges = page.map((row) => ({
+    const page = toPage(rows, limit, (row) => ({
       cursor: encodeCursor(list, row.userId),
       node: {
         user: organization.viewer === 'reader' ? UserView.full(row.userId) : UserView.summary(row.userId),
@@ -98,11 +98,7 @@ export class OrganizationService {
         twoFactorEnabled: row.twoFactorEnabled,
       },
     }));
-    return {
-      edges,
-      pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null },
-      totalCount: this.countMatching(organization, filter),
-    };
+    return { ...page, totalCount: this.countMatching(organization, filter) };
   }
 
   /**

@@ -1,5 +1,6 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import type { OrganizationRecord } from '../infra/db/entities';
+import { Connection } from '../graphql/connection';
 import { UserView } from '../users/user.types';
 import { OrganizationRole } from './organization-role';
 
@@ -85,15 +86,6 @@ export class MemberFilter {
 }
 
 @ObjectType()
-export class PageInfo {
-  @Field()
-  hasNextPage: boolean;
-
-  @Field(() => String, { nullable: true })
-  endCursor: string | null;
-}
-
-@ObjectType()
 export class Member {
   @Field(() => UserView)
   user: UserView;
@@ -106,22 +98,7 @@ export class Member {
 }
 
 @ObjectType()
-export class MemberEdge {
-  @Field()
-  cursor: string;
-
-  @Field(() => Member)
-  node: Member;
-}
-
-@ObjectType()
-export class MemberConnection {
-  @Field(() => [MemberEdge])
-  edges: MemberEdge[];
-
-  @Field(() => PageInfo)
-  pageInfo: PageInfo;
-
+export class MemberConnection extends Connection('Member', Member) {
   @Field(() => Int)
   totalCount: number;
 }

@@ -1,7 +1,9 @@
 import type { EntityManager } from 'typeorm';
 import type { Database } from '../infra/db/database';
 import type { UserRepository } from '../infra/db/repositories/user.repository';
-import { TwoFactorMethod, type TwoFactorStatus } from './user.types';
+import { LIMITS } from '../limits';
+import { TwoFactorMethod } from '../factors/method';
+import type { TwoFactorStatus } from './user.types';
 
 const disabled = (): TwoFactorStatus => ({
   enabled: false,
@@ -18,7 +20,6 @@ export class TwoFactorStatusReader {
   constructor(
     private readonly database: Database,
     private readonly users: UserRepository,
-    private readonly lockAfterFailures: number,
   ) {}
 
   read(userIds: readonly string[]): Promise<TwoFactorStatus[]> {
@@ -39,7 +40,7 @@ export class TwoFactorStatusReader {
       const methods = [...(row.totp ? [TwoFactorMethod.TOTP] : []), ...(row.sms ? [TwoFactorMethod.SMS] : [])];
       return {
         enabled: row.twoFactorEnabled,
-        locked: row.failedAttemptsInRow >= this.lockAfterFailures,
+        locked: row.failedAttemptsInRow >= LIMITS.failuresInRowToLock,
         methods,
         totp: row.totp,
         sms: row.sms ? { phoneNumberMasked: row.sms.phoneMasked, createdAt: row.sms.createdAt, lastUsedAt: row.sms.lastUsedAt } : null,

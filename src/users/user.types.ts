@@ -1,12 +1,16 @@
-import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { OrganizationRole } from '../organizations/organization-role';
+import { Field, ID, Int, type MiddlewareFn, ObjectType, UseMiddleware } from 'type-graphql';
+import { AppError } from '../errors';
+import { TwoFactorMethod } from '../factors/method';
 
-export enum TwoFactorMethod {
-  TOTP = 'TOTP',
-  SMS = 'SMS',
-  RECOVERY_CODE = 'RECOVERY_CODE',
-}
-registerEnumType(TwoFactorMethod, { name: 'TwoFactorMethod' });
+/** On a status that an owner sees of a member: the member's id. Only `enabled` and `methods` may then be read. */
+export const MEMBER_SUMMARY_OF = Symbol('member summary of');
+
+/** Fields only the user itself and twofactor:read callers see. */
+const selfOrReaderOnly: MiddlewareFn = ({ root, info }, next) => {
+  const memberId = (root as { [MEMBER_SUMMARY_OF]?: string })[MEMBER_SUMMARY_OF];
+  if (memberId !== undefined) throw new AppError('FORBIDDEN', `Only ${memberId} and twofactor:read callers see ${info.fieldName}.`);
+  return next();
+};
 
 @ObjectType()
 export class TotpAuthenticator {
@@ -34,6 +38,7 @@ export class TwoFactorStatus {
   @Field({ description: 'True while at least one second factor (TOTP or SMS) is set up and confirmed.' })
   enabled: boolean;
 
+  @UseMiddleware(selfOrReaderOnly)
   @Field({
     description:
       'True after 100 failed attempts in a row: TOTP and SMS codes are refused until a recovery code is used or an admin resets two-factor.',
@@ -49,6 +54,7 @@ export class TwoFactorStatus {
   @Field(() => SmsAuthenticator, { nullable: true })
   sms: SmsAuthenticator | null;
 
+  @UseMiddleware(selfOrReaderOnly)
   @Field(() => Int)
   recoveryCodesRemaining: number;
 
@@ -76,4 +82,3 @@ export class UserView {
   }
 }
 
-export { OrganizationRole };

@@ -1,7 +1,6 @@
 import { randomBase32 } from '../../infra/crypto/random';
 
 /** Ten codes at a time, each 25 base32 characters (125 bits) shown as five groups of five. */
-export const RECOVERY_CODE_COUNT = 10;
 const LENGTH = 25;
 
 export function generateRecoveryCode(): string {

@@ -1,8 +1,9 @@
 import type { EntityManager } from 'typeorm';
 import type { SecretBox } from '../../infra/crypto/cipher';
-import type { RecoveryCodeRepository } from '../../infra/db/repositories/factor.repository';
+import type { RecoveryCodeRepository } from './recovery-code.repository';
 import type { UserRepository } from '../../infra/db/repositories/user.repository';
-import { formatRecoveryCode, generateRecoveryCode, RECOVERY_CODE_COUNT } from './recovery-code-format';
+import { LIMITS } from '../../limits';
+import { formatRecoveryCode, generateRecoveryCode } from './recovery-code-format';
 
 /** Issues a fresh set of recovery codes, voiding the old set, inside the caller's transaction. */
 export class RecoveryCodeIssuer {
@@ -14,7 +15,7 @@ export class RecoveryCodeIssuer {
 
   /** Returns the new codes, formatted; they are stored only encrypted and as keyed hashes. */
   async issue(manager: EntityManager, userId: string, now: Date): Promise<string[]> {
-    const codes = Array.from({ length: RECOVERY_CODE_COUNT }, generateRecoveryCode);
+    const codes = Array.from({ length: LIMITS.recoveryCodeCount }, generateRecoveryCode);
     await this.codes.replaceAll(
       manager,
       userId,

@@ -1,6 +1,8 @@
-import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
-import { requireCaller } from '../../callers/caller';
+import { Arg, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
+import type { Caller } from '../../callers/caller';
+import { ChecksAnswer, SignedIn } from '../../graphql/auth';
 import type { Context } from '../../graphql/context';
+import { codeAnswer } from '../factor';
 import type { RecoveryCodesService } from './recovery-codes.service';
 import { RecoveryCodeList } from './recovery-codes.types';
 
@@ -8,15 +10,19 @@ import { RecoveryCodeList } from './recovery-codes.types';
 export class RecoveryCodesResolver {
   constructor(private readonly recoveryCodes: RecoveryCodesService) {}
 
+  @Authorized()
+  @ChecksAnswer()
   @Mutation(() => RecoveryCodeList, {
     description: 'Step-up: `code` is a current TOTP or SMS code, or an unused recovery code (which is then used up).',
   })
-  viewRecoveryCodes(@Arg('code') code: string, @Ctx() { caller, actor }: Context): Promise<RecoveryCodeList> {
-    return this.recoveryCodes.view(actor, requireCaller(caller).subject, code);
+  viewRecoveryCodes(@Arg('code') code: string, @SignedIn() caller: Caller, @Ctx() { actor }: Context): Promise<RecoveryCodeList> {
+    return this.recoveryCodes.view(actor, caller.subject, codeAnswer(code));
   }
 
+  @Authorized()
+  @ChecksAnswer()
   @Mutation(() => RecoveryCodeList)
-  regenerateRecoveryCodes(@Arg('code') code: string, @Ctx() { caller, actor }: Context): Promise<RecoveryCodeList> {
-    return this.recoveryCodes.regenerate(actor, requireCaller(caller).subject, code);
+  regenerateRecoveryCodes(@Arg('code') code: string, @SignedIn() caller: Caller, @Ctx() { actor }: Context): Promise<RecoveryCodeList> {
+    return this.recoveryCodes.regenerate(actor, caller.subject, codeAnswer(code));
   }
 }

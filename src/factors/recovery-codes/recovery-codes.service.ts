@@ -1,10 +1,11 @@
 import type { Actor, AuditLog } from '../../audit/audit-log';
 import type { UserRepository } from '../../infra/db/repositories/user.repository';
-import type { StepUp } from '../../step-up/step-up';
+import type { StepUp } from '../../attempts/step-up';
+import type { Answer } from '../factor';
 import type { RecoveryCodeIssuer } from './recovery-code-issuer';
 import type { RecoveryCodeList } from './recovery-codes.types';
 
-/** Viewing and regenerating recovery codes, each behind a step-up code. */
+/** Viewing and regenerating recovery codes, each behind a step-up answer. */
 export class RecoveryCodesService {
   constructor(
     private readonly stepUp: StepUp,
@@ -13,8 +14,8 @@ export class RecoveryCodesService {
     private readonly audit: AuditLog,
   ) {}
 
-  view(actor: Actor, userId: string, code: string): Promise<RecoveryCodeList> {
-    return this.stepUp.require(actor, userId, code, async (manager, _method, now) => {
+  view(actor: Actor, userId: string, stepUp: Answer): Promise<RecoveryCodeList> {
+    return this.stepUp.require(actor, userId, stepUp, async (manager, _method, now) => {
       const [codes, user] = await Promise.all([this.issuer.list(manager, userId), this.users.find(manager, userId)]);
       await this.audit.record(manager, actor, { action: 'RECOVERY_CODES_VIEWED', userId }, now);
       return { codes, generatedAt: user?.recoveryCodesGeneratedAt ?? now };
@@ -22,8 +23,8 @@ export class RecoveryCodesService {
   }
 
   /** A new set of ten; the old set stops working in the same transaction. */
-  regenerate(actor: Actor, userId: string, code: string): Promise<RecoveryCodeList> {
-    return this.stepUp.require(actor, userId, code, async (manager, _method, now) => {
+  regenerate(actor: Actor, userId: string, stepUp: Answer): Promise<RecoveryCodeList> {
+    return this.stepUp.require(actor, userId, stepUp, async (manager, _method, now) => {
       const codes = await this.issuer.issue(manager, userId, now);
       await this.audit.record(manager, actor, { action: 'RECOVERY_CODES_REGENERATED', userId }, now);
       return { codes: codes.map((value) => ({ code: value, usedAt: null })), generatedAt: now };

@@ -1,14 +1,24 @@
-import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
-import { requireCaller } from '../../callers/caller';
+import { Arg, Authorized, Ctx, ID, Mutation, Resolver } from 'type-graphql';
+import type { Caller } from '../../callers/caller';
+import { ChecksAnswer, SignedIn } from '../../graphql/auth';
 import type { Context } from '../../graphql/context';
+import { codeAnswer } from '../factor';
+import { TwoFactorMethod } from '../method';
+import type { TwoFactorService } from '../two-factor.service';
 import { TwoFactorSetupResult } from '../two-factor.types';
+import { TwoFactorStatus } from '../../users/user.types';
 import type { SmsService } from './sms.service';
 import { SmsCodeSent, SmsSetup } from './sms.types';
 
 @Resolver()
 export class SmsResolver {
-  constructor(private readonly sms: SmsService) {}
+  constructor(
+    private readonly sms: SmsService,
+    private readonly twoFactor: TwoFactorService,
+  ) {}
 
+  @Authorized()
+  @ChecksAnswer()
   @Mutation(() => SmsSetup, {
     description:
       'Sends a code by SMS to the number (E.164). `code` (as below) is required when\ntwo-factor is already on; a new number replaces the old one only once confirmed.',
@@ -16,18 +26,34 @@ export class SmsResolver {
   startSmsSetup(
     @Arg('phoneNumber') phoneNumber: string,
     @Arg('code', () => String, { nullable: true }) code: string | null,
-    @Ctx() { caller, actor }: Context,
+    @SignedIn() caller: Caller,
+    @Ctx() { actor }: Context,
   ): Promise<SmsSetup> {
-    return this.sms.startSetup(requireCaller(caller), actor, phoneNumber, code);
+    return this.sms.startSetup(caller, actor, phoneNumber, codeAnswer(code));
   }
 
+  @Authorized()
+  @ChecksAnswer()
   @Mutation(() => TwoFactorSetupResult, { description: 'Confirms with the code sent to the new number (that code alone).' })
-  confirmSmsSetup(@Arg('code') code: string, @Ctx() { caller, actor }: Context): Promise<TwoFactorSetupResult> {
-    return this.sms.confirmSetup(requireCaller(caller), actor, code);
+  confirmSmsSetup(@Arg('code') code: string, @SignedIn() caller: Caller, @Ctx() { actor }: Context): Promise<TwoFactorSetupResult> {
+    return this.sms.confirmSetup(caller, actor, code);
   }
 
+  @Authorized()
   @Mutation(() => SmsCodeSent, { description: "Sends a fresh SMS code to the user's confirmed number, for the step-up `code` arguments below." })
-  sendSmsCode(@Ctx() { caller, actor }: Context): Promise<SmsCodeSent> {
-    return this.sms.sendStepUpCode(requireCaller(caller), actor);
+  sendSmsCode(@SignedIn() caller: Caller, @Ctx() { actor }: Context): Promise<SmsCodeSent> {
+    return this.sms.sendStepUpCode(caller, actor);
+  }
+
+  @Mutation(() => SmsCodeSent, { description: 'No token needed: the challenge id is the credential.' })
+  sendLoginSmsCode(@Arg('challengeId', () => ID) challengeId: string, @Ctx() { actor }: Context): Promise<SmsCodeSent> {
+    return this.sms.sendLoginCode(actor, challengeId);
+  }
+
+  @Authorized()
+  @ChecksAnswer()
+  @Mutation(() => TwoFactorStatus)
+  removeSms(@Arg('code') code: string, @SignedIn() caller: Caller, @Ctx() { actor }: Context): Promise<TwoFactorStatus> {
+    return this.twoFactor.removeFactor(actor, caller.subject, codeAnswer(code), TwoFactorMethod.SMS);
   }
 }

@@ -4,45 +4,50 @@ import { AppError } from '../../errors';
 import type { Clock } from '../../infra/clock';
 import type { SecretBox } from '../../infra/crypto/cipher';
 import type { Database } from '../../infra/db/database';
-import type { FactorRepository } from '../../infra/db/repositories/factor.repository';
 import type { FactorSetup } from '../factor-setup';
 import type { TwoFactorSetupResult } from '../two-factor.types';
 import { parsePhoneNumber } from './phone-number';
 import type { SentCode, SmsDispatcher } from './sms-dispatcher';
 import type { SmsCodeStore } from './sms-code-store';
-import { smsPurposeKey } from './sms.verifier';
-import { TwoFactorMethod } from '../../users/user.types';
-import { isSixDigits } from '../factor';
+import { type ChallengeStore, challengeNotFound } from '../../login/challenge-store';
+import type { Answer } from '../factor';
+import { TwoFactorMethod } from '../method';
+import type { SmsFactorRepository } from './sms-factor.repository';
+import { type SmsFactor, smsPurposeKey } from './sms.factor';
 
 /** Setting up, confirming and sending codes to an SMS-enabled phone number (removing it: TwoFactorService). */
+export interface SmsServiceDependencies {
+  setup: FactorSetup;
+  database: Database;
+  numbers: SmsFactorRepository;
+  factor: SmsFactor;
+  codes: SmsCodeStore;
+  dispatcher: SmsDispatcher;
+  secrets: SecretBox;
+  audit: AuditLog;
+  clock: Clock;
+  allowedCountries: string[] | null;
+  challenges: ChallengeStore;
+}
+
 export class SmsService {
-  constructor(
-    private readonly setup: FactorSetup,
-    private readonly database: Database,
-    private readonly factors: FactorRepository,
-    private readonly codes: SmsCodeStore,
-    private readonly dispatcher: SmsDispatcher,
-    private readonly secrets: SecretBox,
-    private readonly audit: AuditLog,
-    private readonly clock: Clock,
-    private readonly allowedCountries: string[] | null,
-  ) {}
+  constructor(private readonly deps: SmsServiceDependencies) {}
 
   /**
    * Sends a code to the new number. With two-factor on, a step-up code is needed
    * and the new number replaces the old one only once confirmed.
    */
-  async startSetup(caller: Caller, actor: Actor, phoneNumber: string, code: string | null | undefined): Promise<SentCode> {
+  async startSetup(caller: Caller, actor: Actor, phoneNumber: string, stepUp: Answer): Promise<SentCode> {
     const userId = caller.subject;
-    const phone = parsePhoneNumber(phoneNumber, this.allowedCountries);
-    const lookupHash = this.secrets.hash(phone.e164);
+    const phone = parsePhoneNumber(phoneNumber, this.deps.allowedCountries);
+    const lookupHash = this.deps.secrets.hash(phone.e164);
     const purposeKey = smsPurposeKey({ kind: 'setup', userId });
     // Refused before the step-up code is spent on a send that could not happen.
-    await this.dispatcher.checkLimits({ userId, e164: phone.e164, confirmed: false, purposeKey });
-    await this.setup.start(caller, actor, code, { method: 'SMS', secret: phone.e164, lookupHash, display: phone.masked });
+    await this.deps.dispatcher.checkLimits({ userId, e164: phone.e164, confirmed: false, purposeKey });
+    await this.deps.setup.start(caller, actor, stepUp, { method: TwoFactorMethod.SMS, secret: phone.e164, lookupHash, display: phone.masked });
     // Sent after the setup committed; a failed send leaves a setup that can be started again.
     // The code is bound to this number: a code sent to an earlier pending number never confirms this one.
-    const sent = await this.dispatcher.send({
+    const sent = await this.deps.dispatcher.send({
       userId,
       e164: phone.e164,
       masked: phone.masked,
@@ -56,18 +61,12 @@ export class SmsService {
 
   /** Confirms with the code sent to the new number (that code alone). */
   confirmSetup(caller: Caller, actor: Actor, code: string): Promise<TwoFactorSetupResult> {
-    return this.setup.confirm(
-      caller,
-      actor,
-      code,
-      'SMS',
-      (_phone, pending) => ({
-        method: TwoFactorMethod.SMS,
-        accepts: isSixDigits,
-        verify: (_manager, userId, given) => this.codes.consume(smsPurposeKey({ kind: 'setup', userId }), given, pending.lookupHash!),
-      }),
-      (manager, pending, now) =>
-        this.factors.saveSms(manager, {
+    return this.deps.setup.confirm(caller, actor, { code }, {
+      factor: this.deps.factor,
+      verify: (_manager, userId, answer, _phone, pending) =>
+        this.deps.codes.consume(smsPurposeKey({ kind: 'setup', userId }), answer.code ?? '', pending.lookupHash!),
+      bind: (manager, pending, now) =>
+        this.deps.numbers.save(manager, {
           userId: pending.userId,
           phoneCiphertext: pending.payloadCiphertext,
           phoneHash: pending.lookupHash!,
@@ -75,7 +74,7 @@ export class SmsService {
           createdAt: now,
           lastUsedAt: now,
         }),
-    );
+    });
   }
 
   /** A fresh step-up code to the user's confirmed number. */
@@ -84,23 +83,27 @@ export class SmsService {
     return this.sendToConfirmedNumber(actor, userId, smsPurposeKey({ kind: 'step-up', userId }), 'step-up');
   }
 
-  /** A code bound to one login challenge, to the challenge user's confirmed number. */
-  async sendLoginCode(actor: Actor, userId: string, challengeId: string): Promise<SentCode> {
-    return this.sendToConfirmedNumber(actor, userId, smsPurposeKey({ kind: 'login', userId, challengeId }), 'login');
+  /** No token: the challenge id is the credential. A code bound to that challenge, to its user's confirmed number. */
+  async sendLoginCode(actor: Actor, challengeId: string): Promise<SentCode> {
+    const challenge = await this.deps.challenges.find(challengeId);
+    // Nothing can answer an exhausted challenge, so nothing is sent for it.
+    if (!challenge || (await this.deps.challenges.isExhausted(challenge.id))) throw challengeNotFound();
+    const { userId } = challenge;
+    return this.sendToConfirmedNumber({ ...actor, actorId: userId }, userId, smsPurposeKey({ kind: 'login', userId, challengeId: challenge.id }), 'login');
   }
 
   private async sendToConfirmedNumber(actor: Actor, userId: string, purposeKey: string, reason: string): Promise<SentCode> {
-    const factor = await this.database.run((manager) => this.factors.findSms(manager, userId));
+    const factor = await this.deps.database.run((manager) => this.deps.numbers.find(manager, userId));
     if (!factor) throw new AppError('NOT_ENROLLED', 'No confirmed phone number to send a code to.');
     // SMS_ALLOWED_COUNTRIES may have narrowed since the number was confirmed.
-    const phone = parsePhoneNumber(this.secrets.decrypt(factor.phoneCiphertext), this.allowedCountries);
-    const sent = await this.dispatcher.send({ userId, e164: phone.e164, masked: factor.phoneMasked, destination: factor.phoneHash, confirmed: true, purposeKey });
+    const phone = parsePhoneNumber(this.deps.secrets.decrypt(factor.phoneCiphertext), this.deps.allowedCountries);
+    const sent = await this.deps.dispatcher.send({ userId, e164: phone.e164, masked: factor.phoneMasked, destination: factor.phoneHash, confirmed: true, purposeKey });
     await this.recordSent(actor, userId, reason);
     return sent;
   }
 
   private async recordSent(actor: Actor, userId: string, reason: string): Promise<void> {
-    await this.database.transaction((manager) => this.audit.record(manager, actor, { action: 'SMS_SENT', userId, reason }, this.clock.now()));
+    await this.deps.database.transaction((manager) => this.deps.audit.record(manager, actor, { action: 'SMS_SENT', userId, reason }, this.deps.clock.now()));
   }
 }
 

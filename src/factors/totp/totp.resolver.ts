@@ -1,23 +1,46 @@
-import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
-import { requireCaller } from '../../callers/caller';
+import { Arg, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
+import type { Caller } from '../../callers/caller';
+import { ChecksAnswer, SignedIn } from '../../graphql/auth';
 import type { Context } from '../../graphql/context';
+import { codeAnswer } from '../factor';
+import { TwoFactorMethod } from '../method';
+import type { TwoFactorService } from '../two-factor.service';
 import { TwoFactorSetupResult } from '../two-factor.types';
+import { TwoFactorStatus } from '../../users/user.types';
 import type { TotpService } from './totp.service';
 import { TotpSetup } from './totp.types';
 
 @Resolver()
 export class TotpResolver {
-  constructor(private readonly totp: TotpService) {}
+  constructor(
+    private readonly totp: TotpService,
+    private readonly twoFactor: TwoFactorService,
+  ) {}
 
+  @Authorized()
+  @ChecksAnswer()
   @Mutation(() => TotpSetup, {
     description: 'Starts (or restarts) TOTP setup; nothing changes until it is confirmed.\n`code` (as below) is required when two-factor is already on.',
   })
-  startTotpSetup(@Arg('code', () => String, { nullable: true }) code: string | null, @Ctx() { caller, actor }: Context): Promise<TotpSetup> {
-    return this.totp.startSetup(requireCaller(caller), actor, code);
+  startTotpSetup(
+    @Arg('code', () => String, { nullable: true }) code: string | null,
+    @SignedIn() caller: Caller,
+    @Ctx() { actor }: Context,
+  ): Promise<TotpSetup> {
+    return this.totp.startSetup(caller, actor, codeAnswer(code));
   }
 
+  @Authorized()
+  @ChecksAnswer()
   @Mutation(() => TwoFactorSetupResult, { description: 'Confirms TOTP setup with a current code from the new authenticator (that code alone).' })
-  confirmTotpSetup(@Arg('code') code: string, @Ctx() { caller, actor }: Context): Promise<TwoFactorSetupResult> {
-    return this.totp.confirmSetup(requireCaller(caller), actor, code);
+  confirmTotpSetup(@Arg('code') code: string, @SignedIn() caller: Caller, @Ctx() { actor }: Context): Promise<TwoFactorSetupResult> {
+    return this.totp.confirmSetup(caller, actor, code);
+  }
+
+  @Authorized()
+  @ChecksAnswer()
+  @Mutation(() => TwoFactorStatus)
+  removeTotp(@Arg('code') code: string, @SignedIn() caller: Caller, @Ctx() { actor }: Context): Promise<TwoFactorStatus> {
+    return this.twoFactor.removeFactor(actor, caller.subject, codeAnswer(code), TwoFactorMethod.TOTP);
   }
 }

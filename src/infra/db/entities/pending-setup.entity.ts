@@ -1,7 +1,6 @@
 import { Column, Entity } from 'typeorm';
+import type { EnrolledMethod } from '../../../factors/method';
 import { CiphertextColumn, HashColumn, PrimaryIdColumn, TimestampColumn } from './columns';
-
-export type PendingSetupMethod = 'TOTP' | 'SMS';
 
 /**
  * A factor being set up: nothing about the user's two-factor changes until it is
@@ -13,7 +12,7 @@ export class PendingSetupRecord {
   userId: string;
 
   @Column({ type: 'varchar', length: 8, charset: 'ascii', collation: 'ascii_bin', primary: true })
-  method: PendingSetupMethod;
+  method: EnrolledMethod;
 
   /** The new TOTP secret, or the new phone number. */
   @CiphertextColumn({ name: 'payload_ciphertext' })

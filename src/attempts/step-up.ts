@@ -1,21 +1,22 @@
 import type { EntityManager } from 'typeorm';
 import type { Actor } from '../audit/audit-log';
-import type { CodeChecker } from '../attempts/code-checker';
 import { AppError, badInput } from '../errors';
-import type { CodeVerifier } from '../factors/factor';
+import type { Answer } from '../factors/factor';
+import type { TwoFactorMethod } from '../factors/method';
+import type { FactorRegistry } from '../factors/registry';
 import type { Database } from '../infra/db/database';
 import type { UserRepository } from '../infra/db/repositories/user.repository';
-import type { TwoFactorMethod } from '../users/user.types';
+import type { AnswerChecker } from './answer-checker';
 
 /**
- * Step-up: the `code` argument of the operations that change or reveal a user's
- * two-factor. A current TOTP code, the SMS code `sendSmsCode` sent, or an unused
- * recovery code (then used up); checked through the one code path.
+ * Step-up: the answer that the operations changing or revealing a user's
+ * two-factor require. Any registered factor of the user may give it (a recovery
+ * code is then used up); checked through the one answer path.
  */
 export class StepUp {
   constructor(
-    private readonly checker: CodeChecker,
-    private readonly verifiers: CodeVerifier[],
+    private readonly checker: AnswerChecker,
+    private readonly registry: FactorRegistry,
     private readonly database: Database,
     private readonly users: UserRepository,
   ) {}
@@ -23,15 +24,17 @@ export class StepUp {
   async require<T>(
     actor: Actor,
     userId: string,
-    code: string | null | undefined,
+    answer: Answer,
     onSuccess: (manager: EntityManager, method: TwoFactorMethod, now: Date) => Promise<T>,
   ): Promise<T> {
-    if (code === null || code === undefined) throw badInput('code is required: a current TOTP or SMS code, or a recovery code.', 'code');
+    if (answer.code === undefined && answer.webAuthn === undefined) {
+      throw badInput('code is required: a current TOTP or SMS code, or a recovery code.', 'code');
+    }
     await this.requireEnabled(userId);
     const { result } = await this.checker.check({
       userId,
-      code,
-      verifiers: this.verifiers,
+      answer,
+      factors: this.registry.all(),
       purpose: { kind: 'step-up', userId },
       actor,
       failureAction: 'CODE_CHECK_FAILED',

@@ -1,0 +1,122 @@
+import type { EntityManager } from 'typeorm';
+import type { Actor, AuditAction, AuditLog } from '../audit/audit-log';
+import { AppError } from '../errors';
+import type { Answer, AnswerPurpose, SecondFactor } from '../factors/factor';
+import type { TwoFactorMethod } from '../factors/method';
+import type { Clock } from '../infra/clock';
+import type { Database } from '../infra/db/database';
+import type { UserRepository } from '../infra/db/repositories/user.repository';
+import type { Logger } from '../infra/logger';
+import { LIMITS } from '../limits';
+import type { AttemptLimits } from './attempt-limits';
+
+export interface AnswerCheck<T> {
+  userId: string;
+  /** As the caller sent it. */
+  answer: Answer;
+  /** The factors that may answer, in the order they are tried. */
+  factors: readonly SecondFactor[];
+  purpose: AnswerPurpose;
+  actor: Actor;
+  failureAction: Extract<AuditAction, 'CODE_CHECK_FAILED' | 'LOGIN_FAILED'>;
+  /** Counted with the attempt, before the answer is checked (e.g. a login challenge's tries). */
+  countAttempt?: () => Promise<void>;
+  /** Everything a success changes, in the same transaction as spending the answer. */
+  onSuccess: (manager: EntityManager, method: TwoFactorMethod, now: Date) => Promise<T>;
+}
+
+export interface AnswerCheckerDependencies {
+  database: Database;
+  users: UserRepository;
+  limits: AttemptLimits;
+  audit: AuditLog;
+  clock: Clock;
+  logger: Logger;
+}
+
+/**
+ * The one path every answer takes: login, step-up, confirmations
+ * (docs/adr/0001-one-answer-checking-path.md). Precedence of refusals:
+ * TWO_FACTOR_LOCKED, RATE_LIMITED, then what `countAttempt` throws, then
+ * INVALID_CODE.
+ */
+export class AnswerChecker {
+  constructor(private readonly deps: AnswerCheckerDependencies) {}
+
+  async check<T>(request: AnswerCheck<T>): Promise<{ method: TwoFactorMethod; result: T }> {
+    const { database, users, limits, clock } = this.deps;
+    const answer = bounded(request.answer);
+
+    const user = await database.run((manager) => users.find(manager, request.userId));
+    if (user && isLocked(user.failedAttemptsInRow) && !request.factors.some((f) => !f.refusedWhenLocked && f.accepts(answer))) {
+      throw locked();
+    }
+
+    await limits.admit(request.userId, request.actor.clientIp);
+    await request.countAttempt?.();
+
+    let outcome: { method: TwoFactorMethod; result: T } | null;
+    try {
+      outcome = await database.transaction(
+        async (manager) => {
+          const now = clock.now();
+          const current = await users.lock(manager, request.userId, now);
+          const lockedNow = isLocked(current.failedAttemptsInRow);
+          for (const factor of request.factors) {
+            if (!factor.accepts(answer) || (lockedNow && factor.refusedWhenLocked)) continue;
+            if (!(await factor.verify(manager, request.userId, answer, request.purpose))) continue;
+            if (current.failedAttemptsInRow > 0) await users.update(manager, request.userId, { failedAttemptsInRow: 0 });
+            await factor.recordUse(manager, request.actor, request.userId, now);
+            return { method: factor.method, result: await request.onSuccess(manager, factor.method, now) };
+          }
+          return null;
+        },
+        { retryDeadlocks: false },
+      );
+    } catch (error) {
+      // The check did not complete (or the answer was right and its effect was refused): no failure.
+      await this.forgive(request.userId);
+      throw error;
+    }
+    if (outcome) {
+      // Committed: the answer stands even if the store fails now (docs/adr/0004-store-fails-closed.md).
+      await this.forgive(request.userId);
+      return outcome;
+    }
+    await this.recordFailure(request, answer);
+    throw new AppError('INVALID_CODE', 'The code is not valid.');
+  }
+
+  private async forgive(userId: string): Promise<void> {
+    await this.deps.limits.forgive(userId).catch((error: unknown) => {
+      this.deps.logger.warn({ err: error }, 'could not give back an attempt: the store failed; it stays counted');
+    });
+  }
+
+  private async recordFailure(request: AnswerCheck<unknown>, answer: Answer): Promise<void> {
+    const { database, users, audit, clock } = this.deps;
+    const shaped = request.factors.some((factor) => factor.accepts(answer));
+    await database.transaction(async (manager) => {
+      const now = clock.now();
+      await users.lock(manager, request.userId, now);
+      await users.addFailure(manager, request.userId);
+      const reason = shaped ? `wrong, used or expired code (${request.purpose.kind})` : `malformed code (${request.purpose.kind})`;
+      await audit.record(manager, request.actor, { action: request.failureAction, userId: request.userId, reason }, now);
+      const user = await users.find(manager, request.userId);
+      if (user?.failedAttemptsInRow === LIMITS.failuresInRowToLock) {
+        await audit.record(manager, request.actor, { action: 'TWO_FACTOR_LOCKED', userId: request.userId }, now);
+      }
+    });
+  }
+}
+
+/** A code longer than any factor's is no code at all; surrounding white space is not part of it. */
+function bounded(answer: Answer): Answer {
+  if (answer.code === undefined) return answer;
+  return { ...answer, code: answer.code.length > LIMITS.maxCodeLength ? '' : answer.code.trim() };
+}
+
+export const isLocked = (failedAttemptsInRow: number) => failedAttemptsInRow >= LIMITS.failuresInRowToLock;
+
+const locked = () =>
+  new AppError('TWO_FACTOR_LOCKED', 'Two-factor is locked after too many failed attempts: use a recovery code, or ask an admin to reset it.');

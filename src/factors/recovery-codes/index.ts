@@ -1,0 +1,15 @@
+import type { FactorModule } from '../factor-module';
+import { RecoveryCodeFactor } from './recovery-code.factor';
+import { RecoveryCodeRecord } from './recovery-code.entity';
+import { RecoveryCodesResolver } from './recovery-codes.resolver';
+import { RecoveryCodesService } from './recovery-codes.service';
+
+/** Ten single-use codes, issued when two-factor turns on; they answer when nothing else can. */
+export const recoveryCodesModule: FactorModule = {
+  entities: [RecoveryCodeRecord],
+  resolvers: [RecoveryCodesResolver],
+  create({ recoveryCodes, secrets, audit, clock, stepUp, issuer, users }) {
+    const factor = new RecoveryCodeFactor(recoveryCodes, secrets, audit, clock);
+    return { factor, resolvers: [new RecoveryCodesResolver(new RecoveryCodesService(stepUp, issuer, users, audit))] };
+  },
+};

@@ -1,0 +1,57 @@
+import type { EntityManager } from 'typeorm';
+import { type Answer, type AnswerPurpose, type Enrollment, isSixDigits, type SecondFactor } from '../factor';
+import { TwoFactorMethod } from '../method';
+import type { SmsCodeStore } from './sms-code-store';
+import type { SmsFactorRepository } from './sms-factor.repository';
+
+/** Which live code answers a purpose: the step-up code, the login challenge's, or a setup's. */
+export function smsPurposeKey(purpose: AnswerPurpose): string {
+  switch (purpose.kind) {
+    case 'setup':
+      return `setup:${purpose.userId}`;
+    case 'step-up':
+      return `step-up:${purpose.userId}`;
+    case 'login':
+      return `login:${purpose.challengeId}`;
+  }
+}
+
+/**
+ * The step-up or login code last sent by SMS for exactly this purpose. It counts
+ * only while the number it went to is still the user's confirmed number: a code
+ * sent before the number was removed, replaced or reset is dead. (A setup's code
+ * is checked against the pending number instead: SmsService.confirmSetup.)
+ */
+export class SmsFactor implements SecondFactor {
+  readonly method = TwoFactorMethod.SMS;
+  readonly refusedWhenLocked = true;
+  readonly enrollment: Enrollment;
+
+  constructor(
+    private readonly codes: SmsCodeStore,
+    private readonly numbers: SmsFactorRepository,
+  ) {
+    this.enrollment = {
+      method: TwoFactorMethod.SMS,
+      noun: 'phone number',
+      enabledAction: 'SMS_ENABLED',
+      removedAction: 'SMS_REMOVED',
+      count: (manager, userId) => numbers.count(manager, userId),
+      removeAll: (manager, userId) => numbers.delete(manager, userId),
+    };
+  }
+
+  accepts({ code }: Answer): boolean {
+    return code !== undefined && isSixDigits(code);
+  }
+
+  async verify(manager: EntityManager, userId: string, { code }: Answer, purpose: AnswerPurpose): Promise<boolean> {
+    if (purpose.kind === 'setup' || code === undefined) return false;
+    const factor = await this.numbers.find(manager, userId);
+    return factor !== null && this.codes.consume(smsPurposeKey(purpose), code, factor.phoneHash);
+  }
+
+  async recordUse(manager: EntityManager, _actor: unknown, userId: string, now: Date): Promise<void> {
+    await this.numbers.touch(manager, userId, now);
+  }
+}

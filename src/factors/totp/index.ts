@@ -1,0 +1,18 @@
+import type { FactorModule } from '../factor-module';
+import { TotpFactor } from './totp.factor';
+import { TotpFactorRecord } from './totp-factor.entity';
+import { TotpFactorRepository } from './totp-factor.repository';
+import { TotpResolver } from './totp.resolver';
+import { TotpService } from './totp.service';
+
+/** An authenticator app (RFC 6238). */
+export const totpModule: FactorModule = {
+  entities: [TotpFactorRecord],
+  resolvers: [TotpResolver],
+  create({ users, secrets, clock, setup, twoFactor, config }) {
+    const authenticators = new TotpFactorRepository();
+    const factor = new TotpFactor(authenticators, users, secrets, clock);
+    const service = new TotpService(setup, authenticators, factor, config.totpIssuer);
+    return { factor, resolvers: [new TotpResolver(service, twoFactor)] };
+  },
+};
