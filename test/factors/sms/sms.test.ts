@@ -96,12 +96,37 @@ describe('SMS as a second factor (real SNS client against a local SNS endpoint)'
     ['too short', '+1234'],
     ['an impossible number', '+19995550100'],
     ['a VOIP number', '+445611234567'],
+    ['a US premium-rate number', '+19005550123'],
+    ['a UK premium-rate number', '+449098790000'],
+    ['a toll-free number', '+18005550199'],
+    ['a pager number', '+447640123456'],
+    ['a landline', '+442071838750'],
     ['empty', ''],
     ['10 KB', '+1'.padEnd(10_000, '5')],
   ])('refuses %s with BAD_USER_INPUT, sending nothing', async (_name, phone) => {
     const before = sns.requests;
     const token = await t.token(uniqueId('u'), [], { authTime: t.clock.now() });
     expect(errorCode(await t.gql(START, { p: phone }, token))).toBe('BAD_USER_INPUT');
+    expect(sns.requests).toBe(before);
+  });
+
+  it('names the kind of number it refuses', async () => {
+    const token = await t.token(uniqueId('u'), [], { authTime: t.clock.now() });
+    const refused = await t.gql(START, { p: '+19005550123' }, token);
+    expect(refused.errors![0]).toMatchObject({ message: expect.stringContaining('premium-rate number'), extensions: { code: 'BAD_USER_INPUT' } });
+  });
+
+  it('sends no step-up code to a confirmed number that is not mobile (confirmed before the rule)', async () => {
+    const userId = uniqueId('u');
+    const box = new SecretBox(Buffer.from(ENCRYPTION_KEY, 'base64'));
+    const now = new Date();
+    const landline = '+442071838750';
+    await t.sql('INSERT INTO users (id, two_factor_enabled, enabled_at, failed_attempts_in_row, created_at) VALUES (?, 1, ?, 0, ?)', [userId, now, now]);
+    await t.sql('INSERT INTO sms_factors (user_id, phone_ciphertext, phone_hash, phone_masked, created_at) VALUES (?, ?, ?, ?, ?)', [
+      userId, box.encrypt(landline), box.hash(landline), '+44 ••• ••• 8750', now,
+    ]);
+    const before = sns.requests;
+    expect(errorCode(await t.gql(SEND, {}, await t.token(userId)))).toBe('BAD_USER_INPUT');
     expect(sns.requests).toBe(before);
   });
 
