@@ -1,6 +1,5 @@
 import type { AttemptLimits } from '../attempts/attempt-limits';
 import type { Actor, AuditLog } from '../audit/audit-log';
-import { badInput } from '../errors';
 import type { TwoFactorLifecycle } from '../factors/two-factor-lifecycle';
 import type { Clock } from '../infra/clock';
 import type { Database } from '../infra/db/database';
@@ -8,9 +7,9 @@ import type { FactorRepository } from '../infra/db/repositories/factor.repositor
 import type { UserRepository } from '../infra/db/repositories/user.repository';
 import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
 import type { TwoFactorStatus } from '../users/user.types';
+import { parsePlainText } from '../plain-text';
 
 const MAX_REASON_LENGTH = 500;
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Support (twofactor:admin): what a user cannot do alone. */
 export class AdminService {
@@ -32,7 +31,8 @@ export class AdminService {
    * how a member of an organization that requires two-factor gets back in.
    */
   async resetTwoFactor(actor: Actor, userId: string, reason: string): Promise<TwoFactorStatus> {
-    const text = parseReason(reason);
+    // UTF-16 units: never more than the audit log keeps, so the reason is stored whole.
+    const text = parsePlainText(reason, 'reason', MAX_REASON_LENGTH);
     const status = await this.database.transaction(async (manager) => {
       const now = this.clock.now();
       await this.users.lock(manager, userId, now);
@@ -47,13 +47,4 @@ export class AdminService {
     await this.attemptLimits.reset(userId).catch(() => undefined);
     return status;
   }
-}
-
-function parseReason(reason: string): string {
-  const text = typeof reason === 'string' ? reason.trim() : '';
-  // UTF-16 units: never more than the audit log keeps, so the reason is stored whole.
-  if (text.length === 0 || text.length > MAX_REASON_LENGTH || CONTROL_CHARACTERS.test(text)) {
-    throw badInput(`reason must be 1 to ${MAX_REASON_LENGTH} characters without control characters.`, 'reason');
-  }
-  return text;
 }
