@@ -168,7 +168,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       shapeRule(DOCUMENT_LIMITS.maxDepth, DOCUMENT_LIMITS.maxExpandedFields),
       aliasAndRootFieldRule(DOCUMENT_LIMITS.maxAliases, DOCUMENT_LIMITS.maxRootFields),
     ],
-    tokens: new TokenVerifier(config.auth),
+    tokens: new TokenVerifier(config.auth, clock),
     statuses,
     metrics: new Metrics(),
     readiness: [

@@ -133,8 +133,9 @@ export function loadConfig(environment: Environment = process.env): Config {
     if (!env.ASSERTION_JWT_SECRET) problems.push('ASSERTION_JWT_SECRET: required in production');
     if (env.ENCRYPTION_KEY === undefined) problems.push('ENCRYPTION_KEY: required in production (32 bytes, base64)');
     if (env.SMS_PROVIDER !== 'sns') problems.push('SMS_PROVIDER: must be sns in production (log writes codes to the log)');
-    if (!env.AUTH_ISSUER) warnings.push('AUTH_ISSUER is not set: callers\' tokens are accepted from any issuer');
-    if (!env.AUTH_AUDIENCE) warnings.push('AUTH_AUDIENCE is not set: callers\' tokens are accepted for any audience');
+    // Unchecked, a token any service of the identity provider got would be good here too.
+    if (!env.AUTH_ISSUER) problems.push('AUTH_ISSUER: required in production (the issuer callers\' tokens must name)');
+    if (!env.AUTH_AUDIENCE) problems.push('AUTH_AUDIENCE: required in production (the audience callers\' tokens must name)');
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
