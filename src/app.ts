@@ -129,7 +129,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const totp = new TotpService(setup, factors, totpVerifier, config.totpIssuer);
   const recoveryCodesService = new RecoveryCodesService(stepUp, issuer, users, audit);
   const smsSender: SmsSender = config.sms.provider === 'sns' ? new SnsSmsSender(config.sms, logger) : new LogSmsSender(logger);
-  const smsDispatcher = new SmsDispatcher(new SmsSendLimits(store, config.sms.dailyBudget), smsCodes, smsSender, clock, config.totpIssuer);
+  const smsLimits = new SmsSendLimits(store, { daily: config.sms.dailyBudget, setupDaily: config.sms.setupDailyBudget });
+  const smsDispatcher = new SmsDispatcher(smsLimits, smsCodes, smsSender, clock, config.totpIssuer);
   const sms = new SmsService(setup, database, factors, smsCodes, smsDispatcher, secrets, audit, clock, config.sms.allowedCountries);
   const login = new LoginService(
     new ChallengeStore(store, clock),
@@ -147,6 +148,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const admin = new AdminService(database, users, factors, lifecycle, attemptLimits, statuses, audit, clock);
 
   // GraphQL and HTTP
+  const metrics = new Metrics();
+  metrics.watchSmsBudgets({ total: config.sms.dailyBudget, setup: config.sms.setupDailyBudget }, async () => {
+    const used = await smsLimits.used();
+    return { total: used.daily, setup: used.setupDaily };
+  });
   const schema = await buildGraphQLSchema([
     new UserResolver(organizationService),
     new OrganizationResolver(organizationService, organizationPolicy),
@@ -170,7 +176,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     ],
     tokens: new TokenVerifier(config.auth, clock),
     statuses,
-    metrics: new Metrics(),
+    metrics,
     readiness: [
       { name: 'database', check: () => database.ping() },
       { name: 'store', check: () => store.ping() },
