@@ -171,8 +171,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     schema,
     validationRules: [
       singleCodeCheckRule,
-      shapeRule(DOCUMENT_LIMITS.maxDepth, DOCUMENT_LIMITS.maxExpandedFields),
-      aliasAndRootFieldRule(DOCUMENT_LIMITS.maxAliases, DOCUMENT_LIMITS.maxRootFields),
+      // Sandbox's schema query (introspection only) is exempt while introspection is on.
+      shapeRule(DOCUMENT_LIMITS.maxDepth, DOCUMENT_LIMITS.maxExpandedFields, config.introspection),
+      aliasAndRootFieldRule(DOCUMENT_LIMITS.maxAliases, DOCUMENT_LIMITS.maxRootFields, config.introspection),
     ],
     tokens: new TokenVerifier(config.auth, clock),
     statuses,

@@ -126,7 +126,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{ fa
       // Every answer is no-store: no cache hints to compute per field.
       ApolloServerPluginCacheControlDisabled(),
       options.metrics.apolloPlugin(),
-      costLimitPlugin(DOCUMENT_LIMITS.maxCost),
+      costLimitPlugin(DOCUMENT_LIMITS.maxCost, config.introspection),
       config.introspection ? ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }) : ApolloServerPluginLandingPageDisabled(),
     ],
   });
