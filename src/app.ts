@@ -38,6 +38,7 @@ import { TwoFactorLifecycle } from './factors/two-factor-lifecycle';
 import { TwoFactorResolver } from './factors/two-factor.resolver';
 import { TwoFactorService } from './factors/two-factor.service';
 import { SecretBox } from './infra/crypto/cipher';
+import { StoreKeyHash } from './infra/crypto/store-key-hash';
 import { StepUp } from './step-up/step-up';
 import { DirectoryService } from './directory/directory.service';
 import { buildGraphQLSchema } from './graphql/schema';
@@ -106,6 +107,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const secrets = new SecretBox(config.encryption.key, config.encryption.retiredKeys);
 
   // Services
+  // Store keys that derive from numbers, users or challenge ids are keyed hashes (same key, same names on every instance).
+  const storeKeys = new StoreKeyHash(config.encryption.key);
   const audit = new AuditLog(auditEvents);
   const statuses = new TwoFactorStatusReader(database, users, config.limits.failuresInRowToLock);
   const organizationService = new OrganizationService(database, organizations, memberships, clock);
@@ -115,11 +118,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // order in which a step-up or login code is tried.
   const totpVerifier = new TotpVerifier(factors, users, secrets, clock);
   const recoveryCodeVerifier = new RecoveryCodeVerifier(recoveryCodes, secrets, clock);
-  const smsCodes = new SmsCodeStore(store, secrets, clock);
+  const smsCodes = new SmsCodeStore(store, secrets, storeKeys, clock);
   const smsVerifier = new SmsVerifier(smsCodes, factors);
   const secondFactors = [totpVerifier, smsVerifier, recoveryCodeVerifier];
 
-  const attemptLimits = new AttemptLimits(store, config.limits);
+  const attemptLimits = new AttemptLimits(store, config.limits, storeKeys);
   const checker = new CodeChecker(database, users, factors, attemptLimits, audit, clock, config.limits.failuresInRowToLock);
   const stepUp = new StepUp(checker, secondFactors, database, users);
   const issuer = new RecoveryCodeIssuer(recoveryCodes, users, secrets);
@@ -129,11 +132,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const totp = new TotpService(setup, factors, totpVerifier, config.totpIssuer);
   const recoveryCodesService = new RecoveryCodesService(stepUp, issuer, users, audit);
   const smsSender: SmsSender = config.sms.provider === 'sns' ? new SnsSmsSender(config.sms, logger) : new LogSmsSender(logger);
-  const smsLimits = new SmsSendLimits(store, { daily: config.sms.dailyBudget, setupDaily: config.sms.setupDailyBudget });
+  const smsLimits = new SmsSendLimits(store, { daily: config.sms.dailyBudget, setupDaily: config.sms.setupDailyBudget }, storeKeys);
   const smsDispatcher = new SmsDispatcher(smsLimits, smsCodes, smsSender, clock, config.totpIssuer);
   const sms = new SmsService(setup, database, factors, smsCodes, smsDispatcher, secrets, audit, clock, config.sms.allowedCountries);
   const login = new LoginService(
-    new ChallengeStore(store, clock),
+    new ChallengeStore(store, storeKeys, clock),
     checker,
     attemptLimits,
     secondFactors,

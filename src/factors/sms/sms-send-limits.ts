@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { rateLimited } from '../../errors';
+import type { StoreKeyHash } from '../../infra/crypto/store-key-hash';
 import type { Limiter, LimiterResult, Store } from '../../infra/store/store';
 
 export const RESEND_INTERVAL_SECONDS = 30;
@@ -29,7 +29,8 @@ export interface SmsBudgets {
  * victim's number cannot use up the victim's login SMS); a daily budget for the
  * whole service, of which setups may use only their own smaller part (so
  * throwaway setups cannot starve login and step-up codes). A send that is
- * refused or fails counts nowhere.
+ * refused or fails counts nowhere. Keys name numbers, users and purposes by
+ * keyed hash only, each on its own: no key ties a number to a user.
  */
 export class SmsSendLimits {
   private readonly resend: Limiter;
@@ -41,6 +42,7 @@ export class SmsSendLimits {
   constructor(
     store: Store,
     private readonly budgets: SmsBudgets,
+    private readonly keyHash: StoreKeyHash,
   ) {
     this.resend = store.limiter({ name: 'sms-resend', points: 1, durationSeconds: RESEND_INTERVAL_SECONDS });
     this.hourly = store.limiter({ name: 'sms-hour', points: PER_HOUR, durationSeconds: 3_600 });
@@ -92,16 +94,17 @@ export class SmsSendLimits {
   }
 
   private counters(request: SendRequest): [Limiter, string, number][] {
-    const number = createHash('sha256').update(request.e164).digest('base64url').slice(0, 22);
+    const number = this.keyHash.of('sms-number', request.e164);
+    const user = this.keyHash.of('sms-user', request.userId);
     const kind = request.confirmed ? 'confirmed' : 'unconfirmed';
     const budgets: [Limiter, string, number][] = [[this.budget, SERVICE, this.budgets.daily]];
     // A setup needs room in both; a login or step-up code only in the total, of which setups take at most their part.
     if (!request.confirmed) budgets.push([this.setupBudget, SERVICE, this.budgets.setupDaily]);
     return [
-      [this.resend, `${number}:${createHash('sha256').update(request.purposeKey).digest('base64url').slice(0, 22)}`, 1],
-      [this.hourly, `${kind}:user:${request.userId}`, PER_HOUR],
+      [this.resend, this.keyHash.of('sms-resend', request.e164, request.purposeKey), 1],
+      [this.hourly, `${kind}:user:${user}`, PER_HOUR],
       [this.hourly, `${kind}:number:${number}`, PER_HOUR],
-      [this.daily, `${kind}:user:${request.userId}`, PER_DAY],
+      [this.daily, `${kind}:user:${user}`, PER_DAY],
       [this.daily, `${kind}:number:${number}`, PER_DAY],
       ...budgets,
     ];
