@@ -28,6 +28,7 @@ import { Metrics } from './http/metrics';
 import { createHttpServer } from './http/server';
 import { type Clock, systemClock } from './infra/clock';
 import { SecretBox } from './infra/crypto/cipher';
+import { StoreKeyHash } from './infra/crypto/store-key-hash';
 import { createDataSource, detectMysqlFlavor } from './infra/db/data-source';
 import { Database } from './infra/db/database';
 import { migrate } from './infra/db/migrate';
@@ -97,6 +98,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const auditEvents = new AuditEventRepository();
 
   const secrets = new SecretBox(config.encryption.key, config.encryption.retiredKeys);
+  // Store keys that derive from numbers, users or challenge ids are keyed hashes (same key, same names on every instance).
+  const storeKeys = new StoreKeyHash(config.encryption.key);
+  const metrics = new Metrics();
   const smsSender: SmsSender = config.sms.provider === 'sns' ? new SnsSmsSender(config.sms, logger) : new LogSmsSender(logger);
 
   // Services shared by every factor; the registry is filled below, before any request.
@@ -104,7 +108,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const audit = new AuditLog(auditEvents);
   const statuses = new TwoFactorStatusReader(database, users);
   const organizationService = new OrganizationService(database, organizations, memberships, clock);
-  const attemptLimits = new AttemptLimits(store, config.limits);
+  const attemptLimits = new AttemptLimits(store, config.limits, storeKeys);
   const checker = new AnswerChecker({ database, users, limits: attemptLimits, audit, clock, logger });
   const stepUp = new StepUp(checker, registry, database, users);
   const issuer = new RecoveryCodeIssuer(recoveryCodes, users, secrets);
@@ -129,7 +133,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     clock,
   });
   const twoFactor = new TwoFactorService({ database, registry, stepUp, lifecycle, statuses, audit });
-  const challenges = new ChallengeStore(store, clock);
+  const challenges = new ChallengeStore(store, storeKeys, clock);
 
   // Second factors (factors/modules.ts)
   const factorModules = FACTOR_MODULES.map((module) =>
@@ -138,8 +142,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       clock,
       database,
       store,
+      storeKeys,
       secrets,
       smsSender,
+      metrics,
       users,
       audit,
       recoveryCodes,
@@ -184,12 +190,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     schema,
     validationRules: [
       singleAnswerRule,
-      shapeRule(DOCUMENT_LIMITS.maxDepth, DOCUMENT_LIMITS.maxExpandedFields),
-      aliasAndRootFieldRule(DOCUMENT_LIMITS.maxAliases, DOCUMENT_LIMITS.maxRootFields),
+      // Sandbox's schema query (introspection only) is exempt while introspection is on.
+      shapeRule(DOCUMENT_LIMITS.maxDepth, DOCUMENT_LIMITS.maxExpandedFields, config.introspection),
+      aliasAndRootFieldRule(DOCUMENT_LIMITS.maxAliases, DOCUMENT_LIMITS.maxRootFields, config.introspection),
     ],
-    tokens: new TokenVerifier(config.auth),
+    tokens: new TokenVerifier(config.auth, clock),
     statuses,
-    metrics: new Metrics(),
+    metrics,
     readiness: [
       { name: 'database', check: () => database.ping() },
       { name: 'store', check: () => store.ping() },

@@ -1,16 +1,15 @@
 import type { AttemptLimits } from '../attempts/attempt-limits';
 import type { Logger } from '../infra/logger';
 import type { Actor, AuditLog } from '../audit/audit-log';
-import { badInput } from '../errors';
-import { LIMITS } from '../limits';
 import type { TwoFactorLifecycle } from '../factors/two-factor-lifecycle';
 import type { Clock } from '../infra/clock';
 import type { Database } from '../infra/db/database';
 import type { UserRepository } from '../infra/db/repositories/user.repository';
 import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
 import type { TwoFactorStatus } from '../users/user.types';
+import { LIMITS } from '../limits';
+import { parsePlainText } from '../plain-text';
 
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
 export interface AdminServiceDependencies {
   database: Database;
@@ -34,7 +33,8 @@ export class AdminService {
    * how a member of an organization that requires two-factor gets back in.
    */
   async resetTwoFactor(actor: Actor, userId: string, reason: string): Promise<TwoFactorStatus> {
-    const text = parseReason(reason);
+    // UTF-16 units: never more than the audit log keeps, so the reason is stored whole.
+    const text = parsePlainText(reason, 'reason', LIMITS.maxReasonLength);
     const status = await this.deps.database.transaction(async (manager) => {
       const now = this.deps.clock.now();
       await this.deps.users.lock(manager, userId, now);
@@ -51,13 +51,4 @@ export class AdminService {
     });
     return status;
   }
-}
-
-function parseReason(reason: string): string {
-  const text = typeof reason === 'string' ? reason.trim() : '';
-  // UTF-16 units: never more than the audit log keeps, so the reason is stored whole.
-  if (text.length === 0 || text.length > LIMITS.maxReasonLength || CONTROL_CHARACTERS.test(text)) {
-    throw badInput(`reason must be 1 to ${LIMITS.maxReasonLength} characters without control characters.`, 'reason');
-  }
-  return text;
 }

@@ -1,5 +1,6 @@
 import type { Config } from '../config/config';
 import { rateLimited } from '../errors';
+import type { StoreKeyHash } from '../infra/crypto/store-key-hash';
 import type { Limiter, Store } from '../infra/store/store';
 
 /**
@@ -9,13 +10,18 @@ import type { Limiter, Store } from '../infra/store/store';
  *   attempt is counted before its code is checked and given back if it succeeds,
  *   so parallel guesses get no more than the limit;
  * - per client IP, every attempt (100 a minute by default).
- * A store that cannot answer refuses the attempt (SERVICE_UNAVAILABLE).
+ * A store that cannot answer refuses the attempt (SERVICE_UNAVAILABLE). Keys
+ * name users and IPs by keyed hash only.
  */
 export class AttemptLimits {
   private readonly userFailures: Limiter;
   private readonly ipAttempts: Limiter;
 
-  constructor(store: Store, limits: Config['limits']) {
+  constructor(
+    store: Store,
+    limits: Config['limits'],
+    private readonly keyHash: StoreKeyHash,
+  ) {
     this.userFailures = store.limiter({ name: 'user-failures', points: limits.userFailuresPerWindow, durationSeconds: limits.userFailureWindowSeconds });
     this.ipAttempts = store.limiter({ name: 'ip-attempts', points: limits.ipAttemptsPerMinute, durationSeconds: 60 });
   }
@@ -23,24 +29,28 @@ export class AttemptLimits {
   /** Counts the attempt; RATE_LIMITED (with retryAfterSeconds) when a limit is already reached. */
   async admit(userId: string, clientIp: string | null): Promise<void> {
     await this.admitIp(clientIp);
-    const user = await this.userFailures.consume(userId);
+    const user = await this.userFailures.consume(this.user(userId));
     if (!user.allowed) throw rateLimited(user.retryAfterSeconds);
   }
 
   /** Counts an attempt that names no user (e.g. an unknown login challenge) against its IP. */
   async admitIp(clientIp: string | null): Promise<void> {
     if (!clientIp) return;
-    const ip = await this.ipAttempts.consume(clientIp);
+    const ip = await this.ipAttempts.consume(this.keyHash.of('ip-attempts', clientIp));
     if (!ip.allowed) throw rateLimited(ip.retryAfterSeconds);
   }
 
   /** The attempt succeeded: it was no failure. */
   async forgive(userId: string): Promise<void> {
-    await this.userFailures.refund(userId);
+    await this.userFailures.refund(this.user(userId));
   }
 
   /** An admin's reset clears the user's window too. */
   async reset(userId: string): Promise<void> {
-    await this.userFailures.reset(userId);
+    await this.userFailures.reset(this.user(userId));
+  }
+
+  private user(userId: string): string {
+    return this.keyHash.of('user-failures', userId);
   }
 }

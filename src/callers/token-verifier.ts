@@ -1,6 +1,7 @@
 import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { AppError } from '../errors';
 import { parseId } from '../ids';
+import { type Clock, systemClock } from '../infra/clock';
 import type { Caller } from './caller';
 import { VerifiedTokenCache } from './verified-token-cache';
 
@@ -11,17 +12,24 @@ export interface TokenVerifierOptions {
   audience?: string;
 }
 
+/** How far ahead of our clock a token's iat, nbf or auth_time may be (the issuer's clock may run ahead). */
+const MAX_CLOCK_SKEW_SECONDS = 60;
+
 /**
  * Verifies callers' bearer tokens: HS256 with a shared secret, or RS256/ES256
  * against a JWKS. Algorithms are pinned, so `alg: none` and algorithm confusion
- * fail like any bad signature.
+ * fail like any bad signature. A token must expire (`exp`), and may not claim a
+ * time to come: a far-future `auth_time` would pass the re-sign-in window forever.
  */
 export class TokenVerifier {
   private readonly key: Uint8Array | JWTVerifyGetKey;
   private readonly algorithms: string[];
   private readonly verified = new VerifiedTokenCache();
 
-  constructor(private readonly options: TokenVerifierOptions) {
+  constructor(
+    private readonly options: TokenVerifierOptions,
+    private readonly clock: Clock = systemClock,
+  ) {
     if (options.jwksUrl) {
       this.key = createRemoteJWKSet(new URL(options.jwksUrl), { timeoutDuration: 3_000, cooldownDuration: 30_000 });
       this.algorithms = ['RS256', 'ES256'];
@@ -46,18 +54,32 @@ export class TokenVerifier {
         algorithms: this.algorithms,
         issuer: this.options.issuer,
         audience: this.options.audience,
-        requiredClaims: ['sub'],
+        requiredClaims: ['sub', 'exp'],
         clockTolerance: 5,
       }));
     } catch {
       throw unauthenticated();
     }
+    if (this.claimsTimeToCome(payload)) throw unauthenticated();
     const subject = parseId(payload.sub, 'sub', () => unauthenticated());
     const scope = typeof payload.scope === 'string' ? payload.scope : '';
     const authTime = typeof payload.auth_time === 'number' ? new Date(payload.auth_time * 1000) : undefined;
     const caller = { subject, scopes: new Set(scope.split(' ').filter(Boolean)), authTime };
-    this.verified.set(match[1], caller, typeof payload.exp === 'number' ? payload.exp * 1000 : undefined);
+    this.verified.set(match[1], caller, payload.exp! * 1000);
     return caller;
+  }
+
+  /**
+   * True when iat, nbf or auth_time lies beyond now plus the skew. Tokens are
+   * signed on the wall clock while auth_time is compared with the service's clock
+   * (which tests move): in time to come only when ahead of both; in production
+   * they are one clock.
+   */
+  private claimsTimeToCome(payload: JWTPayload): boolean {
+    const now = Math.max(Date.now(), this.clock.now().getTime()) / 1000;
+    return [payload.iat, payload.nbf, payload.auth_time].some(
+      (claim) => typeof claim === 'number' && claim > now + MAX_CLOCK_SKEW_SECONDS,
+    );
   }
 }
 

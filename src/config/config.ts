@@ -25,6 +25,8 @@ export interface Config {
     senderId?: string;
     allowedCountries: string[] | null;
     dailyBudget: number;
+    /** Of dailyBudget, what sends to numbers not yet confirmed may use: setups never starve logins. */
+    setupDailyBudget: number;
   };
   auth: {
     jwtSecret?: string;
@@ -82,6 +84,7 @@ const environmentSchema = z.object({
   SMS_SENDER_ID: z.preprocess(blankToUndefined, z.string().regex(/^[A-Za-z0-9]{1,11}$/, 'must be 1 to 11 letters or digits').optional()),
   SMS_ALLOWED_COUNTRIES: z.preprocess(blankToUndefined, z.string().regex(/^[A-Za-z]{2}(\s*,\s*[A-Za-z]{2})*$/, 'must be ISO 3166 codes, comma separated').optional()),
   SMS_DAILY_BUDGET: integer(LIMITS.smsDailyBudget, 0, 100_000_000),
+  SMS_SETUP_DAILY_BUDGET: z.preprocess(blankToUndefined, z.coerce.number().int().min(0).max(100_000_000).optional()),
   AUTH_JWT_SECRET: z.preprocess(blankToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
   AUTH_JWKS_URL: z.preprocess(blankToUndefined, z.url().optional()),
   AUTH_ISSUER: optionalString,
@@ -125,6 +128,11 @@ export function loadConfig(environment: Environment = process.env): Config {
     problems.push('ASSERTION_JWT_SECRET: must differ from AUTH_JWT_SECRET');
   }
   if (env.REDIS_URL && env.REDIS_CLUSTER_NODES) problems.push('REDIS_URL and REDIS_CLUSTER_NODES: set one, not both');
+  // A fifth by default; never all of it, so login and step-up codes keep room.
+  const setupDailyBudget = env.SMS_SETUP_DAILY_BUDGET ?? Math.floor(env.SMS_DAILY_BUDGET / 5);
+  if (setupDailyBudget > 0 && setupDailyBudget >= env.SMS_DAILY_BUDGET) {
+    problems.push('SMS_SETUP_DAILY_BUDGET: must be less than SMS_DAILY_BUDGET (setups must leave room for login and step-up codes)');
+  }
 
   if (production) {
     if (!env.DATABASE_URL) problems.push('DATABASE_URL: required in production');
@@ -133,8 +141,9 @@ export function loadConfig(environment: Environment = process.env): Config {
     if (!env.ASSERTION_JWT_SECRET) problems.push('ASSERTION_JWT_SECRET: required in production');
     if (env.ENCRYPTION_KEY === undefined) problems.push('ENCRYPTION_KEY: required in production (32 bytes, base64)');
     if (env.SMS_PROVIDER !== 'sns') problems.push('SMS_PROVIDER: must be sns in production (log writes codes to the log)');
-    if (!env.AUTH_ISSUER) warnings.push('AUTH_ISSUER is not set: callers\' tokens are accepted from any issuer');
-    if (!env.AUTH_AUDIENCE) warnings.push('AUTH_AUDIENCE is not set: callers\' tokens are accepted for any audience');
+    // Unchecked, a token any service of the identity provider got would be good here too.
+    if (!env.AUTH_ISSUER) problems.push('AUTH_ISSUER: required in production (the issuer callers\' tokens must name)');
+    if (!env.AUTH_AUDIENCE) problems.push('AUTH_AUDIENCE: required in production (the audience callers\' tokens must name)');
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -177,6 +186,7 @@ export function loadConfig(environment: Environment = process.env): Config {
         ? env.SMS_ALLOWED_COUNTRIES.split(',').map((code) => code.trim().toUpperCase())
         : null,
       dailyBudget: env.SMS_DAILY_BUDGET,
+      setupDailyBudget,
     },
     auth: {
       jwtSecret: env.AUTH_JWT_SECRET ?? (env.AUTH_JWKS_URL ? undefined : developmentKeys?.authJwtSecret),

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { Actor, AuditLog } from '../audit/audit-log';
-import { AppError, badInput } from '../errors';
+import { AppError } from '../errors';
 import type { Clock } from '../infra/clock';
 import type { Database } from '../infra/db/database';
 import type { MembershipRepository } from '../infra/db/repositories/membership.repository';
@@ -11,6 +11,10 @@ import type { AuditEventRepository } from '../infra/db/repositories/audit-event.
 import type { OrganizationRole } from '../organizations/organization-role';
 import { Membership, OrganizationView } from '../organizations/organization.types';
 import type { OrganizationRecord } from '../infra/db/entities';
+import { parsePlainText } from '../plain-text';
+
+/** The organizations.name column's length. */
+const MAX_NAME_LENGTH = 255;
 
 export interface DirectoryServiceDependencies {
   database: Database;
@@ -34,10 +38,7 @@ export class DirectoryService {
   constructor(private readonly deps: DirectoryServiceDependencies) {}
 
   async upsertOrganization(actor: Actor, id: string, name: string): Promise<OrganizationView> {
-    const trimmed = name.trim();
-    if (trimmed.length === 0 || trimmed.length > 255 || /[\u0000-\u001f\u007f]/.test(trimmed)) {
-      throw badInput('name must be 1 to 255 characters without control characters.', 'name');
-    }
+    const trimmed = parsePlainText(name, 'name', MAX_NAME_LENGTH);
     const record = await this.deps.database.transaction(async (manager) => {
       const now = this.deps.clock.now();
       const existing = await this.deps.organizations.lock(manager, id);

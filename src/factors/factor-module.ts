@@ -2,7 +2,9 @@ import type { StepUp } from '../attempts/step-up';
 import type { AuditLog } from '../audit/audit-log';
 import type { Config } from '../config/config';
 import type { Clock } from '../infra/clock';
+import type { Metrics } from '../http/metrics';
 import type { SecretBox } from '../infra/crypto/cipher';
+import type { StoreKeyHash } from '../infra/crypto/store-key-hash';
 import type { Database } from '../infra/db/database';
 import type { UserRepository } from '../infra/db/repositories/user.repository';
 import type { SmsSender } from '../infra/sms-sender/sms-sender';
@@ -21,6 +23,8 @@ export interface FactorModuleDependencies {
   database: Database;
   store: Store;
   secrets: SecretBox;
+  storeKeys: StoreKeyHash;
+  metrics: Metrics;
   smsSender: SmsSender;
   users: UserRepository;
   audit: AuditLog;

@@ -24,6 +24,43 @@ export const DOCUMENT_LIMITS = {
   maxTokens: 5_000,
 };
 
+const INTROSPECTION_FIELDS = new Set(['__schema', '__type', '__typename']);
+const introspectionOnly = new WeakMap<DocumentNode, boolean>();
+
+/**
+ * Whether every operation of the document selects only `__schema`, `__type` and
+ * `__typename` at its root (through fragments too): how Sandbox, code generators
+ * and IDEs load the schema, with graphql-js's 15-level introspection query. When
+ * introspection is on, such documents are held to the token, body and expansion
+ * limits only (graphql-js's own MaxIntrospectionDepthRule bounds their nested
+ * lists); a document mixing them with our fields keeps every limit.
+ */
+export function selectsOnlyIntrospection(document: DocumentNode): boolean {
+  let only = introspectionOnly.get(document);
+  if (only !== undefined) return only;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  // A fragment is looked into once: a second visit is either a cycle (refused by
+  // graphql's own rules) or one already found introspection-only.
+  const seen = new Set<string>();
+  const check = (selectionSet: SelectionSetNode): boolean =>
+    selectionSet.selections.every((selection) => {
+      if (selection.kind === Kind.FIELD) return INTROSPECTION_FIELDS.has(selection.name.value);
+      if (selection.kind === Kind.INLINE_FRAGMENT) return check(selection.selectionSet);
+      const fragment = fragments.get(selection.name.value);
+      if (!fragment) return false;
+      if (seen.has(fragment.name.value)) return true;
+      seen.add(fragment.name.value);
+      return check(fragment.selectionSet);
+    });
+  const operations = document.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION);
+  only = operations.length > 0 && operations.every((operation) => check(operation.selectionSet));
+  introspectionOnly.set(document, only);
+  return only;
+}
+
 const refuse = (message: string) =>
   new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
 
@@ -34,7 +71,11 @@ const refuse = (message: string) =>
  * the expanded size also bounds what the cost walk may have to expand later.
  * Fragment cycles are refused by graphql's own rules (and skipped here).
  */
-export const shapeRule = (maxDepth: number, maxExpandedFields: number): ValidationRule => (context: ValidationContext): ASTVisitor => {
+export const shapeRule = (maxDepth: number, maxExpandedFields: number, exemptIntrospection = false): ValidationRule => (
+  context: ValidationContext,
+): ASTVisitor => {
+  // The expansion cap holds for introspection too: the full query expands to ~230 fields.
+  const depthExempt = exemptIntrospection && selectsOnlyIntrospection(context.getDocument());
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of context.getDocument().definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
@@ -70,7 +111,7 @@ export const shapeRule = (maxDepth: number, maxExpandedFields: number): Validati
   return {
     OperationDefinition(node) {
       const { depth, fields } = measure(node.selectionSet);
-      if (depth > maxDepth) context.reportError(refuse(`The query is ${depth} levels deep; at most ${maxDepth} are allowed.`));
+      if (depth > maxDepth && !depthExempt) context.reportError(refuse(`The query is ${depth} levels deep; at most ${maxDepth} are allowed.`));
       if (fields > maxExpandedFields) {
         context.reportError(refuse(`The query selects ${fields} fields once fragments are expanded; at most ${maxExpandedFields} are allowed.`));
       }
@@ -79,7 +120,8 @@ export const shapeRule = (maxDepth: number, maxExpandedFields: number): Validati
 };
 
 /** Aliases in the whole document, and fields at the root of each operation. */
-export const aliasAndRootFieldRule = (maxAliases: number, maxRootFields: number): ValidationRule => (context) => {
+export const aliasAndRootFieldRule = (maxAliases: number, maxRootFields: number, exemptIntrospection = false): ValidationRule => (context) => {
+  if (exemptIntrospection && selectsOnlyIntrospection(context.getDocument())) return {};
   let aliases = 0;
   return {
     Field(node) {
@@ -128,12 +170,12 @@ function hasMultipliers(document: DocumentNode): boolean {
 }
 
 /** Needs the variables, so it runs once the operation is resolved, still before execution. */
-export function costLimitPlugin(maxCost: number): ApolloServerPlugin {
+export function costLimitPlugin(maxCost: number, exemptIntrospection = false): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ request, document, schema }) {
-          if (!hasMultipliers(document)) return;
+          if (!hasMultipliers(document) || (exemptIntrospection && selectsOnlyIntrospection(document))) return;
           let cost: number;
           try {
             cost = getComplexity({

@@ -1,4 +1,4 @@
-import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerValidationErrorCode, unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { AppError } from '../errors';
 import { translateDatabaseError } from '../infra/db/database';
@@ -13,6 +13,8 @@ const PASSED_THROUGH = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',
 ]);
+
+const INTROSPECTION_OFF = 'Introspection is off on this server (__schema and __type); it is turned on with INTROSPECTION=true.';
 
 /**
  * The one place errors become what callers see: AppErrors keep their code and
@@ -34,7 +36,9 @@ export function createErrorFormatter(logger: Logger, production: boolean) {
     if (typeof code === 'string' && PASSED_THROUGH.has(code)) {
       // Arguments that fail GraphQL coercion are the caller's mistake.
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
-      return { ...formatted, extensions: { ...extensions, code } };
+      // Apollo's own text names its constructor option; operators set INTROSPECTION.
+      const message = extensions.validationErrorCode === ApolloServerValidationErrorCode.INTROSPECTION_DISABLED ? INTROSPECTION_OFF : formatted.message;
+      return { ...formatted, message, extensions: { ...extensions, code } };
     }
     if (original instanceof GraphQLError && typeof original.extensions?.code === 'string' && original.extensions.code !== 'INTERNAL_SERVER_ERROR') {
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};

@@ -1,6 +1,8 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { Kind, type OperationDefinitionNode } from 'graphql';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+type Budgets = { total: number; setup: number };
 
 /** Process metrics and GraphQL operations by root field and outcome, with latency. */
 export class Metrics {
@@ -15,6 +17,26 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * The SMS budgets, `budget` = total or setup: their limits, and what today used
+   * (read from the store at each scrape; absent while the store cannot answer).
+   */
+  watchSmsBudgets(limits: Budgets, readUsed: () => Promise<Budgets>): void {
+    const limit = new Gauge({ name: 'sms_daily_budget_limit', help: 'SMS a day: for the whole service (total) and, within it, for numbers not yet confirmed (setup).', labelNames: ['budget'] as const, registers: [this.registry] });
+    for (const budget of ['total', 'setup'] as const) limit.set({ budget }, limits[budget]);
+    new Gauge({
+      name: 'sms_daily_budget_used',
+      help: 'SMS sent today against each daily budget, across all instances.',
+      labelNames: ['budget'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        const used = await readUsed().catch(() => null);
+        if (used) for (const budget of ['total', 'setup'] as const) this.set({ budget }, used[budget]);
+      },
+    });
   }
 
   /**

@@ -14,6 +14,7 @@ import { costLimitPlugin, DOCUMENT_LIMITS } from '../graphql/document-limits';
 import { createErrorFormatter } from '../graphql/format-error';
 import type { Logger } from '../infra/logger';
 import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
+import { answerClientError, badRequestBody, hostProblem } from './malformed-requests';
 import type { Metrics } from './metrics';
 
 export interface ReadinessCheck {
@@ -48,6 +49,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{ fa
     },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // A missing Host is refused below, GraphQL-shaped, rather than by Node's bare 400.
+    http: { requireHostHeader: false },
+    clientErrorHandler: answerClientError(logger),
   });
 
   // Every answer: never cached; the request id echoed for support. While shutting
@@ -67,6 +71,11 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{ fa
       { method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
       'request',
     );
+  });
+  // A Host no URL can hold is the client's mistake, refused before any route runs.
+  fastify.addHook('onRequest', async (request, reply) => {
+    const problem = hostProblem(request);
+    if (problem) return badRequest(reply, 400, problem);
   });
   if (config.http.corsOrigins.length > 0) {
     await fastify.register(cors, { origin: config.http.corsOrigins, methods: ['GET', 'POST'], maxAge: 600 });
@@ -117,7 +126,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{ fa
       // Every answer is no-store: no cache hints to compute per field.
       ApolloServerPluginCacheControlDisabled(),
       options.metrics.apolloPlugin(),
-      costLimitPlugin(DOCUMENT_LIMITS.maxCost),
+      costLimitPlugin(DOCUMENT_LIMITS.maxCost, config.introspection),
       config.introspection ? ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }) : ApolloServerPluginLandingPageDisabled(),
     ],
   });
@@ -150,7 +159,7 @@ function toGraphQLError(error: AppError, status: number): GraphQLError {
 }
 
 function badRequest(reply: FastifyReply, status: number, message: string) {
-  return reply.code(status).header('content-type', 'application/json; charset=utf-8').send({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+  return reply.code(status).header('content-type', 'application/json; charset=utf-8').send(badRequestBody(message));
 }
 
 function transportMessage(error: FastifyError): string {

@@ -1,6 +1,7 @@
 import { AppError } from '../errors';
 import type { Clock } from '../infra/clock';
 import { randomId } from '../infra/crypto/random';
+import type { StoreKeyHash } from '../infra/crypto/store-key-hash';
 import type { Store } from '../infra/store/store';
 
 export const CHALLENGE_TTL_MS = 5 * 60 * 1000;
@@ -15,11 +16,13 @@ export interface Challenge {
 /**
  * Pending login challenges: an unguessable id (144 random bits) bound to one
  * user, living 5 minutes, allowing 5 attempts, spent by the first success.
- * Both keys of a challenge share its id as hash tag (one Cluster slot).
+ * The id is a credential, so keys hold only its keyed hash, which both keys of
+ * a challenge share as hash tag (one Cluster slot).
  */
 export class ChallengeStore {
   constructor(
     private readonly store: Store,
+    private readonly keyHash: StoreKeyHash,
     private readonly clock: Clock,
   ) {}
 
@@ -59,11 +62,11 @@ export class ChallengeStore {
   }
 
   private key(id: string): string {
-    return `challenge:{${id}}`;
+    return `challenge:{${this.keyHash.of('challenge', id)}}`;
   }
 
   private attemptsKey(id: string): string {
-    return `challenge-attempts:{${id}}`;
+    return `challenge-attempts:{${this.keyHash.of('challenge', id)}}`;
   }
 }
 

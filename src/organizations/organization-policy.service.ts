@@ -51,14 +51,10 @@ export class OrganizationPolicyService {
           { userIds: ownersWithout },
         );
       }
-      if (organization.requiresTwoFactor) return organization;
       const now = this.clock.now();
-      const changes: Partial<OrganizationRecord> = {
-        requiresTwoFactor: true,
-        twoFactorRequiredSince: now,
-        gracePeriodEndsAt: days > 0 ? new Date(now.getTime() + days * DAY_MS) : null,
-        updatedAt: now,
-      };
+      const gracePeriodEndsAt = days > 0 ? new Date(now.getTime() + days * DAY_MS) : null;
+      if (organization.requiresTwoFactor) return this.setGracePeriod(manager, actor, organization, gracePeriodEndsAt, days, now);
+      const changes: Partial<OrganizationRecord> = { requiresTwoFactor: true, twoFactorRequiredSince: now, gracePeriodEndsAt, updatedAt: now };
       await this.organizations.update(manager, organizationId, changes);
       await this.audit.record(
         manager,
@@ -91,15 +87,36 @@ export class OrganizationPolicyService {
   }
 
   /**
-   * The organization, when the caller owns it: NOT_FOUND when it does not exist,
-   * FORBIDDEN for anyone but its owners. Checked first without locks (so strangers
-   * never hold the row), then again under the organization's lock.
+   * Already required: the grace period starts anew from now (0 days ends it now).
+   * Nothing to change (0 days, none running) records nothing.
+   */
+  private async setGracePeriod(
+    manager: EntityManager,
+    actor: Actor,
+    organization: OrganizationRecord,
+    gracePeriodEndsAt: Date | null,
+    days: number,
+    now: Date,
+  ): Promise<OrganizationRecord> {
+    const running = organization.gracePeriodEndsAt !== null && organization.gracePeriodEndsAt > now;
+    if (gracePeriodEndsAt === null && !running) return organization;
+    const changes: Partial<OrganizationRecord> = { gracePeriodEndsAt, updatedAt: now };
+    await this.organizations.update(manager, organization.id, changes);
+    const reason = days > 0 ? `grace period of ${days} days` : 'grace period ended';
+    await this.audit.record(manager, actor, { action: 'ORGANIZATION_GRACE_PERIOD_CHANGED', organizationId: organization.id, reason }, now);
+    return Object.assign(organization, changes);
+  }
+
+  /**
+   * The organization, when the caller owns it; FORBIDDEN alike when it does not
+   * exist and for anyone but its owners, so nobody learns which ids exist.
+   * Checked first without locks (so strangers never hold the row), then again
+   * under the organization's lock.
    */
   private async requireOwner(manager: EntityManager, caller: Caller, organizationId: string, lock: boolean): Promise<OrganizationRecord> {
     const organization = lock ? await this.organizations.lock(manager, organizationId) : await this.organizations.find(manager, organizationId);
-    if (!organization) throw new AppError('NOT_FOUND', `No organization ${organizationId}.`);
     const membership = await this.memberships.find(manager, organizationId, caller.subject);
-    if (membership?.role !== 'OWNER') {
+    if (!organization || membership?.role !== 'OWNER') {
       throw new AppError('FORBIDDEN', "Only the organization's owners change its two-factor policy.");
     }
     return organization;

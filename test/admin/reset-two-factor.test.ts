@@ -46,6 +46,8 @@ describe('resetTwoFactor', () => {
     ['a reason with a NUL', 'lost\u0000phone'],
     ['a reason with DEL', 'lost\u007fphone'],
     ['a reason with a C1 control', 'lost\u0085phone'],
+    ['a reason with a bidi override', 'lost phone \u202eticket'],
+    ['a reason with a zero-width joiner', 'lost\u200dphone'],
   ])('refuses %s with BAD_USER_INPUT, changing nothing', async (_name, reason) => {
     const user = await enrollTotp(t, uniqueId('user'));
     expect(errorCode(await t.gql(RESET, { u: user.userId, r: reason }, admin))).toBe('BAD_USER_INPUT');

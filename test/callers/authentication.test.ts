@@ -4,6 +4,8 @@ import { AUTH_SECRET, startTestApp, type TestApp, errorCode } from '../support/t
 
 const ME = '{ me { id } }';
 const secret = new TextEncoder().encode(AUTH_SECRET);
+/** A NumericDate `seconds` from now (wall clock). */
+const inSeconds = (seconds: number) => Math.floor(Date.now() / 1000) + seconds;
 
 async function sign(claims: Record<string, unknown>, build: (jwt: SignJWT) => SignJWT = (jwt) => jwt): Promise<string> {
   return build(new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setIssuedAt().setExpirationTime('5m')).sign(secret);
@@ -43,6 +45,12 @@ describe('callers\' identity', () => {
     ['without a subject', () => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://id.example').setAudience('twofactor').setExpirationTime('5m').sign(secret)],
     ['with a subject that is no valid id', () => good((jwt) => jwt.setSubject('has space'))],
     ['that is not a JWT', async () => 'garbage'],
+    ['without exp (it would never expire)', () => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setIssuer('https://id.example').setAudience('twofactor').setIssuedAt().sign(secret)],
+    ['issued a year ahead', () => good((jwt) => jwt.setIssuedAt(inSeconds(365 * 24 * 3600)))],
+    ['issued more than 60 s ahead', () => good((jwt) => jwt.setIssuedAt(inSeconds(90)))],
+    ['valid only from more than 60 s ahead', () => good((jwt) => jwt.setNotBefore(inSeconds(90)))],
+    ['signed in ten years ahead (auth_time)', () => sign({ auth_time: inSeconds(10 * 365 * 24 * 3600) }, (jwt) => jwt.setIssuer('https://id.example').setAudience('twofactor'))],
+    ['signed in more than 60 s ahead (auth_time)', () => sign({ auth_time: inSeconds(90) }, (jwt) => jwt.setIssuer('https://id.example').setAudience('twofactor'))],
   ])('refuses a token %s with UNAUTHENTICATED, on every operation', async (_name, make) => {
     const token = await make();
     const result = await t.gql(ME, {}, token);
@@ -50,6 +58,20 @@ describe('callers\' identity', () => {
     expect(result.status).toBe(401);
     const open = await t.gql('mutation { verifyLoginChallenge(challengeId: "x", code: "123456") { userId } }', {}, token);
     if (open.status !== 400) expect(errorCode(open)).toBe('UNAUTHENTICATED');
+  });
+
+  it('allows up to 60 s of clock skew on iat and auth_time', async () => {
+    const token = await sign({ scope: '', auth_time: inSeconds(50) }, (jwt) => jwt.setIssuer('https://id.example').setAudience('twofactor').setIssuedAt(inSeconds(50)));
+    expect((await t.gql(ME, {}, token)).data.me.id).toBe('alice');
+  });
+
+  it("judges auth_time by the service's clock (a test moves it)", async () => {
+    t.clock.advance(24 * 3600 * 1000);
+    const authTime = Math.floor(t.clock.now().getTime() / 1000);
+    const signedIn = await sign({ auth_time: authTime }, (jwt) => jwt.setIssuer('https://id.example').setAudience('twofactor'));
+    expect((await t.gql(ME, {}, signedIn)).data.me.id).toBe('alice');
+    const ahead = await sign({ auth_time: authTime + 90 }, (jwt) => jwt.setIssuer('https://id.example').setAudience('twofactor'));
+    expect(errorCode(await t.gql(ME, {}, ahead))).toBe('UNAUTHENTICATED');
   });
 
   it('refuses the right token with the wrong rights as FORBIDDEN', async () => {

@@ -35,7 +35,7 @@ describe('configuration', () => {
 
   it('refuses production without each required setting, naming every one', () => {
     const problems = problemsOf({ NODE_ENV: 'production' });
-    for (const name of ['DATABASE_URL', 'REDIS_URL', 'AUTH_JWT_SECRET', 'ASSERTION_JWT_SECRET', 'ENCRYPTION_KEY', 'SMS_PROVIDER']) {
+    for (const name of ['DATABASE_URL', 'REDIS_URL', 'AUTH_JWT_SECRET', 'AUTH_ISSUER', 'AUTH_AUDIENCE', 'ASSERTION_JWT_SECRET', 'ENCRYPTION_KEY', 'SMS_PROVIDER']) {
       expect(problems.some((problem) => problem.includes(name))).toBe(true);
     }
   });
@@ -62,9 +62,14 @@ describe('configuration', () => {
     expect(config.store).toEqual({ kind: 'redis-cluster', nodes: [{ host: 'r1', port: 7000 }, { host: 'r2', port: 7001 }] });
   });
 
-  it('warns in production when issuer and audience are not checked', () => {
-    const config = loadConfig({ ...production, AUTH_ISSUER: undefined, AUTH_AUDIENCE: undefined });
-    expect(config.warnings).toHaveLength(2);
+  it('refuses production when issuer or audience would not be checked', () => {
+    expect(problemsOf({ ...production, AUTH_ISSUER: undefined })).toEqual([expect.stringContaining('AUTH_ISSUER: required in production')]);
+    expect(problemsOf({ ...production, AUTH_AUDIENCE: ' ' })).toEqual([expect.stringContaining('AUTH_AUDIENCE: required in production')]);
+  });
+
+  it('checks issuer and audience outside production when set', () => {
+    const config = loadConfig({ ...production, NODE_ENV: 'development' });
+    expect(config.auth).toMatchObject({ issuer: 'https://id.example', audience: 'twofactor' });
   });
 
   it('keeps the contract defaults', () => {

@@ -79,6 +79,9 @@ describe('directory sync', () => {
     ['a non-ASCII id', { id: 'ácme', name: 'x' }],
     ['an empty name', { id: 'acme', name: '   ' }],
     ['a name with control characters', { id: 'acme', name: 'a\u0000b' }],
+    ['a name with a right-to-left override', { id: 'acme', name: 'Acme\u202egnp.exe' }],
+    ['a name with a zero-width space', { id: 'acme', name: 'Ac\u200bme' }],
+    ['a name with a C1 control', { id: 'acme', name: 'Acme\u0085' }],
   ])('refuses %s with BAD_USER_INPUT', async (_name, variables) => {
     expect(errorCode(await t.gql(UPSERT, variables, directory))).toBe('BAD_USER_INPUT');
   });

@@ -93,7 +93,7 @@ describe('HTTP transport', () => {
 describe('HTTP transport in production', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ env: { NODE_ENV: 'production', SMS_PROVIDER: 'sns' } });
+    t = await startTestApp({ env: { NODE_ENV: 'production', SMS_PROVIDER: 'sns', AUTH_ISSUER: 'https://id.example', AUTH_AUDIENCE: 'twofactor' } });
   });
   afterAll(() => t?.close());
 

@@ -35,10 +35,16 @@ describe('organization two-factor policy', () => {
       expect(errorCode(await t.gql(STOP, { o: org }))).toBe('UNAUTHENTICATED');
     });
 
-    it('is NOT_FOUND for an organization that does not exist', async () => {
-      const token = await t.token(owner);
-      expect(errorCode(await t.gql(REQUIRE, { o: uniqueId('missing') }, token))).toBe('NOT_FOUND');
-      expect(errorCode(await t.gql(STOP, { o: uniqueId('missing') }, token))).toBe('NOT_FOUND');
+    it('is FORBIDDEN alike for an organization that does not exist and for one the caller does not own', async () => {
+      // Nobody learns which organization ids exist: the same error, word for word.
+      const stranger = await t.token(uniqueId('stranger'));
+      for (const mutation of [REQUIRE, STOP]) {
+        const missing = await t.gql(mutation, { o: uniqueId('missing') }, await t.token(owner));
+        const notOwned = await t.gql(mutation, { o: org }, stranger);
+        expect(errorCode(missing)).toBe('FORBIDDEN');
+        expect(missing.errors).toEqual(notOwned.errors);
+        expect(missing.data).toBeNull();
+      }
     });
 
     it.each([
@@ -116,15 +122,54 @@ describe('organization two-factor policy', () => {
   });
 
   describe('requiring and no longer requiring', () => {
-    it('changes nothing on an organization that already requires it', async () => {
+    it('on an organization that already requires it, sets the grace period anew (0 ends it now), audited', async () => {
+      const org = uniqueId('org');
+      const owner = await enrollTotp(t, uniqueId('owner'));
+      const member = uniqueId('member');
+      await syncOrganization(t, org, { [owner.userId]: 'OWNER', [member]: 'MEMBER' });
+      const since = t.clock.now().toISOString();
+      expect((await t.gql(REQUIRE, { o: org, d: 0 }, owner.token)).data.requireTwoFactor.gracePeriodEndsAt).toBeNull();
+      expect((await t.gql(ACCESS, { o: org, u: member }, reader)).data.organizationAccess.reason).toBe('TWO_FACTOR_REQUIRED');
+
+      t.clock.advance(60_000);
+      const endsAt = new Date(t.clock.now().getTime() + 30 * DAY).toISOString();
+      const extended = await t.gql(REQUIRE, { o: org, d: 30 }, owner.token);
+      expect(extended.errors).toBeUndefined();
+      expect(extended.data.requireTwoFactor).toEqual({ id: org, requiresTwoFactor: true, twoFactorRequiredSince: since, gracePeriodEndsAt: endsAt });
+      expect((await t.gql(ACCESS, { o: org, u: member }, reader)).data.organizationAccess).toEqual({ allowed: true, reason: 'GRACE_PERIOD', graceEndsAt: endsAt });
+
+      t.clock.advance(DAY);
+      const shorter = new Date(t.clock.now().getTime() + 2 * DAY).toISOString();
+      expect((await t.gql(REQUIRE, { o: org, d: 2 }, owner.token)).data.requireTwoFactor.gracePeriodEndsAt).toBe(shorter);
+
+      const ended = await t.gql(REQUIRE, { o: org, d: 0 }, owner.token);
+      expect(ended.data.requireTwoFactor).toEqual({ id: org, requiresTwoFactor: true, twoFactorRequiredSince: since, gracePeriodEndsAt: null });
+      expect((await t.gql(ACCESS, { o: org, u: member }, reader)).data.organizationAccess).toEqual({ allowed: false, reason: 'TWO_FACTOR_REQUIRED', graceEndsAt: null });
+      // Nothing left to end: no change, no event.
+      expect((await t.gql(REQUIRE, { o: org, d: 0 }, owner.token)).errors).toBeUndefined();
+
+      const events = await t.sql('SELECT action, actor_id, reason FROM audit_events WHERE organization_id = ? AND action LIKE ? ORDER BY id', [org, 'ORGANIZATION_%']);
+      expect(events.filter((event) => event.action !== 'ORGANIZATION_UPSERTED')).toEqual([
+        { action: 'ORGANIZATION_REQUIRED_TWO_FACTOR', actor_id: owner.userId, reason: null },
+        { action: 'ORGANIZATION_GRACE_PERIOD_CHANGED', actor_id: owner.userId, reason: 'grace period of 30 days' },
+        { action: 'ORGANIZATION_GRACE_PERIOD_CHANGED', actor_id: owner.userId, reason: 'grace period of 2 days' },
+        { action: 'ORGANIZATION_GRACE_PERIOD_CHANGED', actor_id: owner.userId, reason: 'grace period ended' },
+      ]);
+    });
+
+    it('holds the owners\' precondition every time, also when it is already required', async () => {
       const org = uniqueId('org');
       const owner = await enrollTotp(t, uniqueId('owner'));
       await syncOrganization(t, org, { [owner.userId]: 'OWNER' });
-      const first = (await t.gql(REQUIRE, { o: org, d: 0 }, owner.token)).data.requireTwoFactor;
-      t.clock.advance(60_000);
-      const second = await t.gql(REQUIRE, { o: org, d: 30 }, owner.token);
-      expect(second.errors).toBeUndefined();
-      expect(second.data.requireTwoFactor).toEqual(first);
+      expect((await t.gql(REQUIRE, { o: org, d: 14 }, owner.token)).errors).toBeUndefined();
+      const graceEndsAt = (await t.gql(ORGANIZATION, { id: org }, reader)).data.organization.gracePeriodEndsAt;
+      const late = uniqueId('late-owner');
+      await syncOrganization(t, org, { [late]: 'OWNER' });
+      const refused = await t.gql(REQUIRE, { o: org, d: 0 }, owner.token);
+      expect(errorCode(refused)).toBe('OWNERS_WITHOUT_TWO_FACTOR');
+      expect(refused.errors![0].extensions!.userIds).toEqual([late]);
+      // The refusal changed nothing: the grace period still runs.
+      expect((await t.gql(ORGANIZATION, { id: org }, reader)).data.organization).toMatchObject({ requiresTwoFactor: true, gracePeriodEndsAt: graceEndsAt });
       expect((await auditActions(org)).map((event) => event.action)).toEqual(['ORGANIZATION_REQUIRED_TWO_FACTOR']);
     });
 

@@ -113,7 +113,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       const body = await response.json();
       return { status: response.status, data: body.data, errors: body.errors, body };
     },
-    token: (subject, scopes = [], tokenOptions = {}) => signDevelopmentToken(AUTH_SECRET, subject, scopes, tokenOptions),
+    // Signed as the app's callers' tokens are: for its issuer and audience when it checks them.
+    token: (subject, scopes = [], tokenOptions = {}) =>
+      signDevelopmentToken(AUTH_SECRET, subject, scopes, { issuer: config.auth.issuer, audience: config.auth.audience, ...tokenOptions }),
     async sql(statement, params = []) {
       const [rows] = await sqlConnection.query(statement, params);
       return rows as any[];

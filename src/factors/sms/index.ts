@@ -12,11 +12,16 @@ import { SmsService } from './sms.service';
 export const smsModule: FactorModule = {
   entities: [SmsFactorRecord],
   resolvers: [SmsResolver],
-  create({ config, store, secrets, clock, smsSender, database, audit, setup, twoFactor, challenges }) {
+  create({ config, store, storeKeys, secrets, clock, smsSender, metrics, database, audit, setup, twoFactor, challenges }) {
     const numbers = new SmsFactorRepository();
-    const codes = new SmsCodeStore(store, secrets, clock);
+    const codes = new SmsCodeStore(store, secrets, storeKeys, clock);
     const factor = new SmsFactor(codes, numbers);
-    const dispatcher = new SmsDispatcher(new SmsSendLimits(store, config.sms.dailyBudget), codes, smsSender, clock, config.totpIssuer);
+    const limits = new SmsSendLimits(store, { daily: config.sms.dailyBudget, setupDaily: config.sms.setupDailyBudget }, storeKeys);
+    metrics.watchSmsBudgets({ total: config.sms.dailyBudget, setup: config.sms.setupDailyBudget }, async () => {
+      const used = await limits.used();
+      return { total: used.daily, setup: used.setupDaily };
+    });
+    const dispatcher = new SmsDispatcher(limits, codes, smsSender, clock, config.totpIssuer);
     const service = new SmsService({
       setup,
       database,

@@ -1,4 +1,4 @@
-import { parsePhoneNumberWithError } from 'libphonenumber-js/max';
+import { type NumberType, parsePhoneNumberWithError, type PhoneNumberType } from 'libphonenumber-js/max';
 import { badInput } from '../../errors';
 
 export interface PhoneNumber {
@@ -11,8 +11,31 @@ export interface PhoneNumber {
 }
 
 /**
- * A phone number a code can be sent to: valid E.164, not of the kind
- * libphonenumber types as VOIP, and in SMS_ALLOWED_COUNTRIES when that is set.
+ * The kinds that receive SMS. Everything else is refused: premium-rate and
+ * shared-cost numbers pay whoever runs them for each message (SMS pumping), and
+ * toll-free, pager, personal, UAN, VOIP, voicemail and fixed-line numbers either
+ * cannot receive a text or are what pumping rings use.
+ */
+const SMS_CAPABLE: NumberType[] = ['MOBILE', 'FIXED_LINE_OR_MOBILE'];
+
+const KIND_NAMES: Record<PhoneNumberType, string> = {
+  MOBILE: 'mobile',
+  FIXED_LINE_OR_MOBILE: 'mobile',
+  FIXED_LINE: 'fixed-line',
+  PREMIUM_RATE: 'premium-rate',
+  TOLL_FREE: 'toll-free',
+  SHARED_COST: 'shared-cost',
+  VOIP: 'VOIP',
+  PERSONAL_NUMBER: 'personal',
+  PAGER: 'pager',
+  UAN: 'UAN',
+  VOICEMAIL: 'voicemail',
+};
+
+/**
+ * A phone number a code can be sent to: valid E.164, of a kind that
+ * libphonenumber types as mobile (or possibly mobile), and in
+ * SMS_ALLOWED_COUNTRIES when that is set.
  */
 export function parsePhoneNumber(input: string, allowedCountries: string[] | null): PhoneNumber {
   const trimmed = input.trim();
@@ -26,7 +49,11 @@ export function parsePhoneNumber(input: string, allowedCountries: string[] | nul
     throw badInput('phoneNumber is not a valid phone number.', 'phoneNumber');
   }
   if (!parsed.isValid() || !parsed.country) throw badInput('phoneNumber is not a valid phone number.', 'phoneNumber');
-  if (parsed.getType() === 'VOIP') throw badInput('phoneNumber is a VOIP number: use a mobile number.', 'phoneNumber');
+  const type = parsed.getType();
+  if (!SMS_CAPABLE.includes(type)) {
+    const kind = type ? `a ${KIND_NAMES[type]} number` : 'a number of unknown kind';
+    throw badInput(`phoneNumber is ${kind}: SMS codes go to mobile numbers only.`, 'phoneNumber');
+  }
   if (allowedCountries && !allowedCountries.includes(parsed.country)) {
     throw badInput(`SMS cannot be sent to numbers in ${parsed.country}.`, 'phoneNumber');
   }

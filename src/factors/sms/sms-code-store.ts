@@ -1,6 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../infra/clock';
 import type { SecretBox } from '../../infra/crypto/cipher';
+import type { StoreKeyHash } from '../../infra/crypto/store-key-hash';
 import type { Store } from '../../infra/store/store';
 
 export const SMS_CODE_TTL_MS = 10 * 60 * 1000;
@@ -10,21 +11,25 @@ const MAX_CHECKS = 5;
  * Live SMS codes, one per purpose (`setup:<user>`, `step-up:<user>`,
  * `login:<challenge>`): kept only as a keyed hash bound to the purpose, valid 10
  * minutes, at most 5 checks, spent by the first right one. A new code replaces
- * the old. Both keys of a purpose share a hash tag (one Cluster slot).
+ * the old. Keys name the purpose by keyed hash (a login's names its challenge,
+ * a credential), which both keys of a purpose share as hash tag (one Cluster
+ * slot); the number a code went to is kept only as a keyed hash bound to the
+ * purpose, so codes to one number cannot be linked across users.
  */
 export class SmsCodeStore {
   constructor(
     private readonly store: Store,
     private readonly secrets: SecretBox,
+    private readonly keyHash: StoreKeyHash,
     private readonly clock: Clock,
   ) {}
 
   /** `destination`: the keyed hash of the number it went to; the code answers only for that number. */
   async put(purposeKey: string, code: string, destination: string): Promise<Date> {
     const expiresAt = new Date(this.clock.now().getTime() + SMS_CODE_TTL_MS);
-    const keys = this.keys(purposeKey);
+    const keys = this.storeKeys(purposeKey);
     await this.store.delete(keys.checks);
-    await this.store.set(keys.code, JSON.stringify({ hash: this.hash(purposeKey, code), to: destination, expiresAt: expiresAt.getTime() }), SMS_CODE_TTL_MS);
+    await this.store.set(keys.code, JSON.stringify({ hash: this.hash(purposeKey, code), to: this.destination(purposeKey, destination), expiresAt: expiresAt.getTime() }), SMS_CODE_TTL_MS);
     return expiresAt;
   }
 
@@ -34,14 +39,14 @@ export class SmsCodeStore {
    * for the first right answer.
    */
   async consume(purposeKey: string, code: string, destination: string): Promise<boolean> {
-    const keys = this.keys(purposeKey);
+    const keys = this.storeKeys(purposeKey);
     // Counted before it is compared, so parallel guesses cannot exceed the checks allowed.
     const checks = await this.store.increment(keys.checks, SMS_CODE_TTL_MS);
     const stored = await this.store.get(keys.code);
     if (!stored) return false;
     const { hash, to, expiresAt } = JSON.parse(stored) as { hash: string; to: string; expiresAt: number };
     const exhausted = checks >= MAX_CHECKS;
-    if (to !== destination) return false;
+    if (to !== this.destination(purposeKey, destination)) return false;
     if (checks > MAX_CHECKS || expiresAt <= this.clock.now().getTime()) {
       await this.store.delete(keys.code);
       return false;
@@ -59,8 +64,12 @@ export class SmsCodeStore {
     return this.secrets.hash(`sms-code\u0000${purposeKey}\u0000${code}`);
   }
 
-  private keys(purposeKey: string) {
-    const tag = createHash('sha256').update(purposeKey).digest('base64url').slice(0, 22);
+  private destination(purposeKey: string, destination: string): string {
+    return this.keyHash.of('sms-destination', purposeKey, destination);
+  }
+
+  private storeKeys(purposeKey: string) {
+    const tag = this.keyHash.of('sms-code', purposeKey);
     return { code: `sms-code:{${tag}}`, checks: `sms-checks:{${tag}}` };
   }
 }

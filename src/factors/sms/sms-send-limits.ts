@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
 import { rateLimited } from '../../errors';
+import type { StoreKeyHash } from '../../infra/crypto/store-key-hash';
 import type { Limiter, LimiterResult, Store } from '../../infra/store/store';
 
 export const RESEND_INTERVAL_SECONDS = 30;
+const SERVICE = 'service';
 const PER_HOUR = 5;
 const PER_DAY = 10;
 
@@ -14,27 +15,47 @@ export interface SendRequest {
   confirmed: boolean;
 }
 
+export interface SmsBudgets {
+  /** Messages a day for the whole service. */
+  daily: number;
+  /** Of those, what sends to numbers not yet confirmed may use. */
+  setupDaily: number;
+}
+
 /**
  * Limits against SMS pumping, as the contract sets them: to one number for one
  * purpose 1 per 30 s; per user and per number 5 an hour and 10 a day, counted
  * apart for confirmed numbers and numbers being set up (so "setting up" a
  * victim's number cannot use up the victim's login SMS); a daily budget for the
- * whole service. A send that is refused or fails counts nowhere.
+ * whole service, of which setups may use only their own smaller part (so
+ * throwaway setups cannot starve login and step-up codes). A send that is
+ * refused or fails counts nowhere. Keys name numbers, users and purposes by
+ * keyed hash only, each on its own: no key ties a number to a user.
  */
 export class SmsSendLimits {
   private readonly resend: Limiter;
   private readonly hourly: Limiter;
   private readonly daily: Limiter;
   private readonly budget: Limiter;
+  private readonly setupBudget: Limiter;
 
   constructor(
     store: Store,
-    private readonly dailyBudget: number,
+    private readonly budgets: SmsBudgets,
+    private readonly keyHash: StoreKeyHash,
   ) {
     this.resend = store.limiter({ name: 'sms-resend', points: 1, durationSeconds: RESEND_INTERVAL_SECONDS });
     this.hourly = store.limiter({ name: 'sms-hour', points: PER_HOUR, durationSeconds: 3_600 });
     this.daily = store.limiter({ name: 'sms-day', points: PER_DAY, durationSeconds: 86_400 });
-    this.budget = store.limiter({ name: 'sms-budget', points: dailyBudget, durationSeconds: 86_400 });
+    this.budget = store.limiter({ name: 'sms-budget', points: budgets.daily, durationSeconds: 86_400 });
+    this.setupBudget = store.limiter({ name: 'sms-setup-budget', points: budgets.setupDaily, durationSeconds: 86_400 });
+  }
+
+  /** What today's budgets have used, for /metrics (shared by every instance). */
+  async used(): Promise<{ daily: number; setupDaily: number }> {
+    const [daily, setupDaily] = await Promise.all([this.budget.peek(SERVICE), this.setupBudget.peek(SERVICE)]);
+    // A refused send counts for a moment before it is given back.
+    return { daily: Math.min(daily.consumed, this.budgets.daily), setupDaily: Math.min(setupDaily.consumed, this.budgets.setupDaily) };
   }
 
   /**
@@ -73,15 +94,19 @@ export class SmsSendLimits {
   }
 
   private counters(request: SendRequest): [Limiter, string, number][] {
-    const number = createHash('sha256').update(request.e164).digest('base64url').slice(0, 22);
+    const number = this.keyHash.of('sms-number', request.e164);
+    const user = this.keyHash.of('sms-user', request.userId);
     const kind = request.confirmed ? 'confirmed' : 'unconfirmed';
+    const budgets: [Limiter, string, number][] = [[this.budget, SERVICE, this.budgets.daily]];
+    // A setup needs room in both; a login or step-up code only in the total, of which setups take at most their part.
+    if (!request.confirmed) budgets.push([this.setupBudget, SERVICE, this.budgets.setupDaily]);
     return [
-      [this.resend, `${number}:${createHash('sha256').update(request.purposeKey).digest('base64url').slice(0, 22)}`, 1],
-      [this.hourly, `${kind}:user:${request.userId}`, PER_HOUR],
+      [this.resend, this.keyHash.of('sms-resend', request.e164, request.purposeKey), 1],
+      [this.hourly, `${kind}:user:${user}`, PER_HOUR],
       [this.hourly, `${kind}:number:${number}`, PER_HOUR],
-      [this.daily, `${kind}:user:${request.userId}`, PER_DAY],
+      [this.daily, `${kind}:user:${user}`, PER_DAY],
       [this.daily, `${kind}:number:${number}`, PER_DAY],
-      [this.budget, 'service', this.dailyBudget],
+      ...budgets,
     ];
   }
 }

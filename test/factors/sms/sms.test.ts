@@ -96,12 +96,37 @@ describe('SMS as a second factor (real SNS client against a local SNS endpoint)'
     ['too short', '+1234'],
     ['an impossible number', '+19995550100'],
     ['a VOIP number', '+445611234567'],
+    ['a US premium-rate number', '+19005550123'],
+    ['a UK premium-rate number', '+449098790000'],
+    ['a toll-free number', '+18005550199'],
+    ['a pager number', '+447640123456'],
+    ['a landline', '+442071838750'],
     ['empty', ''],
     ['10 KB', '+1'.padEnd(10_000, '5')],
   ])('refuses %s with BAD_USER_INPUT, sending nothing', async (_name, phone) => {
     const before = sns.requests;
     const token = await t.token(uniqueId('u'), [], { authTime: t.clock.now() });
     expect(errorCode(await t.gql(START, { p: phone }, token))).toBe('BAD_USER_INPUT');
+    expect(sns.requests).toBe(before);
+  });
+
+  it('names the kind of number it refuses', async () => {
+    const token = await t.token(uniqueId('u'), [], { authTime: t.clock.now() });
+    const refused = await t.gql(START, { p: '+19005550123' }, token);
+    expect(refused.errors![0]).toMatchObject({ message: expect.stringContaining('premium-rate number'), extensions: { code: 'BAD_USER_INPUT' } });
+  });
+
+  it('sends no step-up code to a confirmed number that is not mobile (confirmed before the rule)', async () => {
+    const userId = uniqueId('u');
+    const box = new SecretBox(Buffer.from(ENCRYPTION_KEY, 'base64'));
+    const now = new Date();
+    const landline = '+442071838750';
+    await t.sql('INSERT INTO users (id, two_factor_enabled, enabled_at, failed_attempts_in_row, created_at) VALUES (?, 1, ?, 0, ?)', [userId, now, now]);
+    await t.sql('INSERT INTO sms_factors (user_id, phone_ciphertext, phone_hash, phone_masked, created_at) VALUES (?, ?, ?, ?, ?)', [
+      userId, box.encrypt(landline), box.hash(landline), '+44 ••• ••• 8750', now,
+    ]);
+    const before = sns.requests;
+    expect(errorCode(await t.gql(SEND, {}, await t.token(userId)))).toBe('BAD_USER_INPUT');
     expect(sns.requests).toBe(before);
   });
 
@@ -261,7 +286,9 @@ describe('SMS limits for the whole service and countries', () => {
   let t: TestApp;
   beforeAll(async () => {
     await sns.start();
-    t = await startTestApp({ env: { SMS_PROVIDER: 'sns', SNS_ENDPOINT: sns.url, SMS_DAILY_BUDGET: '2', SMS_ALLOWED_COUNTRIES: 'US,CA' } });
+    t = await startTestApp({
+      env: { SMS_PROVIDER: 'sns', SNS_ENDPOINT: sns.url, SMS_DAILY_BUDGET: '3', SMS_SETUP_DAILY_BUDGET: '2', SMS_ALLOWED_COUNTRIES: 'US,CA' },
+    });
   });
   afterAll(async () => {
     await t?.close();
@@ -288,13 +315,62 @@ describe('SMS limits for the whole service and countries', () => {
     expect(sns.requests).toBe(before);
   });
 
-  it('stops sending past SMS_DAILY_BUDGET', async () => {
-    for (let i = 0; i < 2; i += 1) {
-      const token = await t.token(uniqueId('u'), [], { authTime: t.clock.now() });
-      expect((await t.gql(START, { p: newPhone() }, token)).errors).toBeUndefined();
+  it('stops setup sends past SMS_SETUP_DAILY_BUDGET, and every send past SMS_DAILY_BUDGET', async () => {
+    // Setups: 2 of 2, of the 3 in all.
+    const user = await enrollWithSns(t, sns, uniqueId('u'), newPhone());
+    const other = await t.token(uniqueId('u'), [], { authTime: t.clock.now() });
+    expect((await t.gql(START, { p: newPhone() }, other)).errors).toBeUndefined();
+    const third = await t.gql(START, { p: newPhone() }, await t.token(uniqueId('u'), [], { authTime: t.clock.now() }));
+    expect(errorCode(third)).toBe('RATE_LIMITED');
+    expect(third.errors![0].extensions!.retryAfterSeconds).toBeGreaterThan(0);
+    // The refused setup took nothing from the total: a step-up code still goes, the third of 3.
+    expect((await t.gql(SEND, {}, user.token)).errors).toBeUndefined();
+    // Now the total is used up: a login code is refused too.
+    const challenge = await t.gql('mutation($u: ID!) { startLoginChallenge(userId: $u) { id } }', { u: user.userId }, await t.token('login-service', ['twofactor:login']));
+    const login = await t.gql('mutation($id: ID!) { sendLoginSmsCode(challengeId: $id) { phoneNumberMasked } }', { id: challenge.data.startLoginChallenge.id });
+    expect(errorCode(login)).toBe('RATE_LIMITED');
+  });
+});
+
+describe('setups cannot starve login and step-up codes (SMS_SETUP_DAILY_BUDGET)', () => {
+  const sns = new FakeSns();
+  let t: TestApp;
+  beforeAll(async () => {
+    await sns.start();
+    // 5 a day in all: setups get a fifth, 1.
+    t = await startTestApp({ env: { SMS_PROVIDER: 'sns', SNS_ENDPOINT: sns.url, SMS_DAILY_BUDGET: '5' } });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await sns.stop();
+  });
+
+  const budgets = async () => {
+    const text = await (await fetch(`${t.url}/metrics`)).text();
+    const value = (name: string, budget: string) => Number(new RegExp(`^${name}\\{budget="${budget}"\\} (\\d+)$`, 'm').exec(text)?.[1]);
+    return {
+      total: { used: value('sms_daily_budget_used', 'total'), limit: value('sms_daily_budget_limit', 'total') },
+      setup: { used: value('sms_daily_budget_used', 'setup'), limit: value('sms_daily_budget_limit', 'setup') },
+    };
+  };
+
+  it('throwaway setups use up only the setup budget; the user still gets login and step-up codes; /metrics shows both', async () => {
+    expect(await budgets()).toEqual({ total: { used: 0, limit: 5 }, setup: { used: 0, limit: 1 } });
+    const victim = await enrollWithSns(t, sns, uniqueId('victim'), newPhone());
+    // Attackers "set up" throwaway numbers, each from a fresh account.
+    for (let i = 0; i < 4; i += 1) {
+      const attacker = await t.token(uniqueId('attacker'), [], { authTime: t.clock.now() });
+      expect([i, errorCode(await t.gql(START, { p: newPhone() }, attacker))]).toEqual([i, 'RATE_LIMITED']);
     }
-    const token = await t.token(uniqueId('u'), [], { authTime: t.clock.now() });
-    expect(errorCode(await t.gql(START, { p: newPhone() }, token))).toBe('RATE_LIMITED');
+    expect(await budgets()).toEqual({ total: { used: 1, limit: 5 }, setup: { used: 1, limit: 1 } });
+    expect((await t.gql(SEND, {}, victim.token)).errors).toBeUndefined();
+    const loginService = await t.token('login-service', ['twofactor:login']);
+    for (let i = 0; i < 3; i += 1) {
+      const challenge = await t.gql('mutation($u: ID!) { startLoginChallenge(userId: $u) { id } }', { u: victim.userId }, loginService);
+      const sent = await t.gql('mutation($id: ID!) { sendLoginSmsCode(challengeId: $id) { phoneNumberMasked } }', { id: challenge.data.startLoginChallenge.id });
+      expect([i, sent.errors]).toEqual([i, undefined]);
+    }
+    expect(await budgets()).toEqual({ total: { used: 5, limit: 5 }, setup: { used: 1, limit: 1 } });
   });
 });
 

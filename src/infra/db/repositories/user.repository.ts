@@ -52,25 +52,30 @@ export class UserRepository {
     return manager.findOneBy(UserRecord, { id });
   }
 
-  /** Inserts the user's row unless it exists; concurrent callers both succeed. */
-  async ensure(manager: EntityManager, id: string, now: Date): Promise<void> {
+  /**
+   * Inserts the user's row unless it exists, holding an exclusive lock on it
+   * either way: on a row another transaction just inserted, INSERT IGNORE waits
+   * for a shared lock, and two such waiters upgrading to exclusive deadlock;
+   * ON DUPLICATE KEY UPDATE waits for the exclusive lock itself, so they queue.
+   */
+  private async insertLocked(manager: EntityManager, id: string, now: Date): Promise<void> {
     await manager
       .createQueryBuilder()
       .insert()
       .into(UserRecord)
       .values({ id, twoFactorEnabled: false, failedAttemptsInRow: 0, createdAt: now })
-      .orIgnore()
+      .orUpdate(['id'], ['id'])
       .execute();
   }
 
   /** The user's row, locked for the rest of the transaction (created first if missing). */
   async lock(manager: EntityManager, id: string, now: Date): Promise<UserRecord> {
     const query = () => this.database.lockForUpdate(manager.createQueryBuilder(UserRecord, 'user').where('user.id = :id', { id }));
-    // Lock first, insert only when missing: INSERT IGNORE on an existing row takes a
-    // shared lock, and two of those upgrading to exclusive would deadlock.
+    // An existing row (nearly always): one locking read.
     const existing = await query().getOne();
     if (existing) return existing;
-    await this.ensure(manager, id, now);
+    // Missing (a new user's first change; parallel requests race here): created already locked.
+    await this.insertLocked(manager, id, now);
     return query().getOneOrFail();
   }
 

@@ -1,0 +1,36 @@
+import { errorCode, startTestApp, type TestApp, uniqueId } from '../../support/test-app';
+import { currentTotp } from '../../support/two-factor';
+
+const CONFIRM = 'mutation($c: String!) { confirmTotpSetup(code: $c) { recoveryCodes status { enabled } } }';
+
+/**
+ * A double click on "confirm" for a brand-new user: the user's row does not
+ * exist yet, so every request creates it while the others wait to lock it.
+ * Creating it with a shared lock and then locking it for update deadlocked
+ * (SERVICE_UNAVAILABLE, sometimes for all of them).
+ */
+describe('confirming a new user\'s first TOTP from many requests at once', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t?.close());
+
+  it('8 parallel confirmations with the right code, 20 rounds: one success each, the rest INVALID_CODE', async () => {
+    const outcomes: string[][] = [];
+    for (let round = 0; round < 20; round += 1) {
+      const userId = uniqueId('double-click');
+      const token = await t.token(userId, [], { authTime: t.clock.now() });
+      const { secret } = (await t.gql('mutation { startTotpSetup { secret } }', {}, token)).data.startTotpSetup;
+      // Nothing has created the user's row yet: the confirmations race to do it.
+      expect(await t.sql('SELECT id FROM users WHERE id = ?', [userId])).toEqual([]);
+      const code = currentTotp(t, secret);
+      const results = await Promise.all(Array.from({ length: 8 }, () => t.gql(CONFIRM, { c: code }, token)));
+      outcomes.push(results.map((result) => (result.errors ? errorCode(result)! : 'OK')).sort());
+      const [user] = await t.sql('SELECT two_factor_enabled AS enabled FROM users WHERE id = ?', [userId]);
+      expect(user.enabled).toBe(1);
+    }
+    const expected = ['INVALID_CODE', 'INVALID_CODE', 'INVALID_CODE', 'INVALID_CODE', 'INVALID_CODE', 'INVALID_CODE', 'INVALID_CODE', 'OK'];
+    expect(outcomes).toEqual(Array.from({ length: 20 }, () => expected));
+  });
+});
