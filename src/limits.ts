@@ -40,6 +40,13 @@ export const LIMITS = {
   /** Default of SMS_DAILY_BUDGET: messages a day for the whole service. */
   smsDailyBudget: 10_000,
 
+  // WebAuthn (security keys and passkeys).
+  /** Registration and authentication challenges live this long. */
+  webAuthnCeremonySeconds: 5 * 60,
+  webAuthnCredentialsPerUser: 10,
+  /** The largest WebAuthn response accepted (a real one is under 2 KiB). */
+  webAuthnJsonMaxBytes: 16 * 1024,
+
   // Organizations and lists.
   maxGracePeriodDays: 90,
   /** `first` of a list: 1 to this. */

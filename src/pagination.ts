@@ -1,4 +1,5 @@
 import { badInput } from './errors';
+import { LIMITS } from './limits';
 
 /**
  * Opaque keyset cursors. Each names the list and filter it came from, so a
@@ -22,9 +23,11 @@ export function decodeCursor(cursor: string | null | undefined, list: string): s
   throw badInput('after is not a cursor of this list and filter.', 'after');
 }
 
-/** `first`: 1 to 100. */
-export function pageSize(first: number | null | undefined, fallback = 50): number {
+/** `first`: 1 to LIMITS.maxPageSize. */
+export function pageSize(first: number | null | undefined, fallback: number = LIMITS.defaultPageSize): number {
   const size = first ?? fallback;
-  if (!Number.isInteger(size) || size < 1 || size > 100) throw badInput('first must be from 1 to 100.', 'first');
+  if (!Number.isInteger(size) || size < 1 || size > LIMITS.maxPageSize) {
+    throw badInput(`first must be from 1 to ${LIMITS.maxPageSize}.`, 'first');
+  }
   return size;
 }

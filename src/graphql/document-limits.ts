@@ -11,17 +11,16 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
+import { LIMITS } from '../limits';
 
 /** What one document may ask for; past any of these it is refused before anything runs. */
 export const DOCUMENT_LIMITS = {
-  maxDepth: 10,
-  maxAliases: 15,
-  maxRootFields: 10,
-  maxCost: 5_000,
-  /** Fields after expanding fragments: bounds the cost walk too. */
-  maxExpandedFields: 2_000,
-  /** Parser tokens: bounds the work of parsing a huge document. */
-  maxTokens: 5_000,
+  maxDepth: LIMITS.maxDepth,
+  maxAliases: LIMITS.maxAliases,
+  maxRootFields: LIMITS.maxRootFields,
+  maxCost: LIMITS.maxCost,
+  maxExpandedFields: LIMITS.maxExpandedFields,
+  maxTokens: LIMITS.maxTokens,
 };
 
 const INTROSPECTION_FIELDS = new Set(['__schema', '__type', '__typename']);

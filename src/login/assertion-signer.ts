@@ -1,8 +1,8 @@
 import { SignJWT } from 'jose';
 import type { Config } from '../config/config';
 import { TwoFactorMethod } from '../factors/method';
+import { LIMITS } from '../limits';
 
-export const ASSERTION_TTL_SECONDS = 5 * 60;
 
 const AMR: Record<TwoFactorMethod, string> = {
   [TwoFactorMethod.TOTP]: 'otp',
@@ -27,7 +27,7 @@ export class AssertionSigner {
       .setSubject(userId)
       .setJti(challengeId)
       .setIssuedAt(issuedAt)
-      .setExpirationTime(issuedAt + ASSERTION_TTL_SECONDS)
+      .setExpirationTime(issuedAt + LIMITS.assertionTtlSeconds)
       .sign(this.key);
   }
 }

@@ -3,9 +3,9 @@ import type { Clock } from '../infra/clock';
 import { randomId } from '../infra/crypto/random';
 import type { StoreKeyHash } from '../infra/crypto/store-key-hash';
 import type { Store } from '../infra/store/store';
+import { LIMITS } from '../limits';
 
-export const CHALLENGE_TTL_MS = 5 * 60 * 1000;
-export const CHALLENGE_MAX_ATTEMPTS = 5;
+const CHALLENGE_TTL_MS = LIMITS.challengeTtlSeconds * 1000;
 
 export interface Challenge {
   id: string;
@@ -48,12 +48,12 @@ export class ChallengeStore {
    * spend it if its code was right.
    */
   async countAttempt(id: string): Promise<boolean> {
-    return (await this.store.increment(this.attemptsKey(id), CHALLENGE_TTL_MS)) <= CHALLENGE_MAX_ATTEMPTS;
+    return (await this.store.increment(this.attemptsKey(id), CHALLENGE_TTL_MS)) <= LIMITS.challengeMaxAttempts;
   }
 
   /** Whether the challenge has had its 5 attempts (then nothing can answer it, so nothing is sent for it). */
   async isExhausted(id: string): Promise<boolean> {
-    return Number((await this.store.get(this.attemptsKey(id))) ?? 0) >= CHALLENGE_MAX_ATTEMPTS;
+    return Number((await this.store.get(this.attemptsKey(id))) ?? 0) >= LIMITS.challengeMaxAttempts;
   }
 
   /** Spends the challenge; true only for the one caller that did. */

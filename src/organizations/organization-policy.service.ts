@@ -8,11 +8,10 @@ import type { OrganizationRecord } from '../infra/db/entities';
 import type { MembershipRepository } from '../infra/db/repositories/membership.repository';
 import type { OrganizationRepository } from '../infra/db/repositories/organization.repository';
 import { OrganizationView } from './organization.types';
+import { LIMITS } from '../limits';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const MAX_GRACE_PERIOD_DAYS = 90;
 /** How many owner ids OWNERS_WITHOUT_TWO_FACTOR names at most. */
-const MAX_OWNER_IDS = 100;
 
 /**
  * An organization's two-factor policy, changed by its owners.
@@ -36,14 +35,14 @@ export class OrganizationPolicyService {
 
   async requireTwoFactor(caller: Caller, actor: Actor, organizationId: string, gracePeriodDays: number | null | undefined): Promise<OrganizationView> {
     const days = gracePeriodDays ?? 0;
-    if (!Number.isInteger(days) || days < 0 || days > MAX_GRACE_PERIOD_DAYS) {
-      throw badInput(`gracePeriodDays must be from 0 to ${MAX_GRACE_PERIOD_DAYS}.`, 'gracePeriodDays');
+    if (!Number.isInteger(days) || days < 0 || days > LIMITS.maxGracePeriodDays) {
+      throw badInput(`gracePeriodDays must be from 0 to ${LIMITS.maxGracePeriodDays}.`, 'gracePeriodDays');
     }
     await this.database.run((manager) => this.requireOwner(manager, caller, organizationId, false));
     const record = await this.database.transaction(async (manager) => {
       const organization = await this.requireOwner(manager, caller, organizationId, true);
       // Read only now, under the organization's lock: counters and memberships are as the last change left them.
-      const ownersWithout = await this.memberships.ownersWithoutTwoFactor(manager, organizationId, MAX_OWNER_IDS);
+      const ownersWithout = await this.memberships.ownersWithoutTwoFactor(manager, organizationId, LIMITS.maxIdsPerQuery);
       if (ownersWithout.length > 0 || organization.ownersWithoutTwoFactor > 0) {
         throw new AppError(
           'OWNERS_WITHOUT_TWO_FACTOR',

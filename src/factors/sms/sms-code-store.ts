@@ -3,9 +3,8 @@ import type { Clock } from '../../infra/clock';
 import type { SecretBox } from '../../infra/crypto/cipher';
 import type { StoreKeyHash } from '../../infra/crypto/store-key-hash';
 import type { Store } from '../../infra/store/store';
+import { LIMITS } from '../../limits';
 
-export const SMS_CODE_TTL_MS = 10 * 60 * 1000;
-const MAX_CHECKS = 5;
 
 /**
  * Live SMS codes, one per purpose (`setup:<user>`, `step-up:<user>`,
@@ -25,12 +24,12 @@ export class SmsCodeStore {
   ) {}
 
   /** `destination`: the keyed hash of the number it went to; the code answers only for that number. */
-  async put(purposeKey: string, code: string, destination: string): Promise<Date> {
-    const expiresAt = new Date(this.clock.now().getTime() + SMS_CODE_TTL_MS);
+  async put(purposeKey: string, code: string, destination: string, expiresAt: Date): Promise<void> {
     const keys = this.storeKeys(purposeKey);
+    const ttlMs = Math.max(1, expiresAt.getTime() - this.clock.now().getTime());
     await this.store.delete(keys.checks);
-    await this.store.set(keys.code, JSON.stringify({ hash: this.hash(purposeKey, code), to: this.destination(purposeKey, destination), expiresAt: expiresAt.getTime() }), SMS_CODE_TTL_MS);
-    return expiresAt;
+    const value = { hash: this.hash(purposeKey, code), to: this.destination(purposeKey, destination), expiresAt: expiresAt.getTime() };
+    await this.store.set(keys.code, JSON.stringify(value), ttlMs);
   }
 
   /**
@@ -41,13 +40,13 @@ export class SmsCodeStore {
   async consume(purposeKey: string, code: string, destination: string): Promise<boolean> {
     const keys = this.storeKeys(purposeKey);
     // Counted before it is compared, so parallel guesses cannot exceed the checks allowed.
-    const checks = await this.store.increment(keys.checks, SMS_CODE_TTL_MS);
+    const checks = await this.store.increment(keys.checks, LIMITS.smsCodeTtlSeconds * 1000);
     const stored = await this.store.get(keys.code);
     if (!stored) return false;
     const { hash, to, expiresAt } = JSON.parse(stored) as { hash: string; to: string; expiresAt: number };
-    const exhausted = checks >= MAX_CHECKS;
+    const exhausted = checks >= LIMITS.smsCodeMaxChecks;
     if (to !== this.destination(purposeKey, destination)) return false;
-    if (checks > MAX_CHECKS || expiresAt <= this.clock.now().getTime()) {
+    if (checks > LIMITS.smsCodeMaxChecks || expiresAt <= this.clock.now().getTime()) {
       await this.store.delete(keys.code);
       return false;
     }

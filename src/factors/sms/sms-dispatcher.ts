@@ -3,7 +3,8 @@ import type { Clock } from '../../infra/clock';
 import { randomDigits } from '../../infra/crypto/random';
 import { SmsDeliveryError, type SmsSender } from '../../infra/sms-sender/sms-sender';
 import type { SmsCodeStore } from './sms-code-store';
-import { RESEND_INTERVAL_SECONDS, type SendRequest, type SmsSendLimits } from './sms-send-limits';
+import { describeSeconds, LIMITS } from '../../limits';
+import type { SendRequest, SmsSendLimits } from './sms-send-limits';
 
 export interface SentCode {
   phoneNumberMasked: string;
@@ -34,21 +35,23 @@ export class SmsDispatcher {
   async send(request: SendRequest & { masked: string; destination: string }): Promise<SentCode> {
     const giveBack = await this.limits.take(request);
     const code = randomDigits(6);
+    const now = this.clock.now().getTime();
+    const codeExpiresAt = new Date(Math.min(now + LIMITS.smsCodeTtlSeconds * 1000, request.notAfter?.getTime() ?? Infinity));
     try {
-      await this.sender.send(request.e164, this.message(code), request.masked);
+      await this.sender.send(request.e164, this.message(code, codeExpiresAt.getTime() - now), request.masked);
     } catch (error) {
       await giveBack();
       if (error instanceof SmsDeliveryError) throw new AppError('SMS_DELIVERY_FAILED', 'The SMS could not be sent; try again shortly.');
       throw error;
     }
-    const codeExpiresAt = await this.codes.put(request.purposeKey, code, request.destination);
-    const now = this.clock.now().getTime();
-    return { phoneNumberMasked: request.masked, codeExpiresAt, resendAvailableAt: new Date(now + RESEND_INTERVAL_SECONDS * 1000) };
+    await this.codes.put(request.purposeKey, code, request.destination, codeExpiresAt);
+    return { phoneNumberMasked: request.masked, codeExpiresAt, resendAvailableAt: new Date(now + LIMITS.smsResendIntervalSeconds * 1000) };
   }
 
-  /** The code is the only 6-digit number in the message (digits are kept out of the brand). */
-  private message(code: string): string {
+  /** The code is the only 6-digit number in the message (digits are kept out of the brand; the lifetime is in words). */
+  private message(code: string, lifetimeMs: number): string {
     const brand = this.brand.replace(/[0-9]/g, '').trim() || 'Your';
-    return `${brand} verification code: ${code}. It expires in 10 minutes. Do not share it.`;
+    const minutes = Math.max(1, Math.floor(lifetimeMs / 60_000));
+    return `${brand} verification code: ${code}. It expires in ${describeSeconds(minutes * 60)}. Do not share it.`;
   }
 }

@@ -1,11 +1,9 @@
 import { rateLimited } from '../../errors';
 import type { StoreKeyHash } from '../../infra/crypto/store-key-hash';
 import type { Limiter, LimiterResult, Store } from '../../infra/store/store';
+import { LIMITS } from '../../limits';
 
-export const RESEND_INTERVAL_SECONDS = 30;
 const SERVICE = 'service';
-const PER_HOUR = 5;
-const PER_DAY = 10;
 
 export interface SendRequest {
   userId: string;
@@ -13,6 +11,8 @@ export interface SendRequest {
   purposeKey: string;
   /** Whether the number is the user's confirmed one: counted apart from numbers being set up. */
   confirmed: boolean;
+  /** The code dies no later than this (a login code with its challenge). */
+  notAfter?: Date;
 }
 
 export interface SmsBudgets {
@@ -44,9 +44,9 @@ export class SmsSendLimits {
     private readonly budgets: SmsBudgets,
     private readonly keyHash: StoreKeyHash,
   ) {
-    this.resend = store.limiter({ name: 'sms-resend', points: 1, durationSeconds: RESEND_INTERVAL_SECONDS });
-    this.hourly = store.limiter({ name: 'sms-hour', points: PER_HOUR, durationSeconds: 3_600 });
-    this.daily = store.limiter({ name: 'sms-day', points: PER_DAY, durationSeconds: 86_400 });
+    this.resend = store.limiter({ name: 'sms-resend', points: 1, durationSeconds: LIMITS.smsResendIntervalSeconds });
+    this.hourly = store.limiter({ name: 'sms-hour', points: LIMITS.smsPerUserAndNumberPerHour, durationSeconds: 3_600 });
+    this.daily = store.limiter({ name: 'sms-day', points: LIMITS.smsPerUserAndNumberPerDay, durationSeconds: 86_400 });
     this.budget = store.limiter({ name: 'sms-budget', points: budgets.daily, durationSeconds: 86_400 });
     this.setupBudget = store.limiter({ name: 'sms-setup-budget', points: budgets.setupDaily, durationSeconds: 86_400 });
   }
@@ -102,10 +102,10 @@ export class SmsSendLimits {
     if (!request.confirmed) budgets.push([this.setupBudget, SERVICE, this.budgets.setupDaily]);
     return [
       [this.resend, this.keyHash.of('sms-resend', request.e164, request.purposeKey), 1],
-      [this.hourly, `${kind}:user:${user}`, PER_HOUR],
-      [this.hourly, `${kind}:number:${number}`, PER_HOUR],
-      [this.daily, `${kind}:user:${user}`, PER_DAY],
-      [this.daily, `${kind}:number:${number}`, PER_DAY],
+      [this.hourly, `${kind}:user:${user}`, LIMITS.smsPerUserAndNumberPerHour],
+      [this.hourly, `${kind}:number:${number}`, LIMITS.smsPerUserAndNumberPerHour],
+      [this.daily, `${kind}:user:${user}`, LIMITS.smsPerUserAndNumberPerDay],
+      [this.daily, `${kind}:number:${number}`, LIMITS.smsPerUserAndNumberPerDay],
       ...budgets,
     ];
   }

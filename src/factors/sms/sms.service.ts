@@ -89,15 +89,17 @@ export class SmsService {
     // Nothing can answer an exhausted challenge, so nothing is sent for it.
     if (!challenge || (await this.deps.challenges.isExhausted(challenge.id))) throw challengeNotFound();
     const { userId } = challenge;
-    return this.sendToConfirmedNumber({ ...actor, actorId: userId }, userId, smsPurposeKey({ kind: 'login', userId, challengeId: challenge.id }), 'login');
+    const purposeKey = smsPurposeKey({ kind: 'login', userId, challengeId: challenge.id });
+    // The code dies with its challenge, and the message says so.
+    return this.sendToConfirmedNumber({ ...actor, actorId: userId }, userId, purposeKey, 'login', challenge.expiresAt);
   }
 
-  private async sendToConfirmedNumber(actor: Actor, userId: string, purposeKey: string, reason: string): Promise<SentCode> {
+  private async sendToConfirmedNumber(actor: Actor, userId: string, purposeKey: string, reason: string, notAfter?: Date): Promise<SentCode> {
     const factor = await this.deps.database.run((manager) => this.deps.numbers.find(manager, userId));
     if (!factor) throw new AppError('NOT_ENROLLED', 'No confirmed phone number to send a code to.');
     // SMS_ALLOWED_COUNTRIES may have narrowed since the number was confirmed.
     const phone = parsePhoneNumber(this.deps.secrets.decrypt(factor.phoneCiphertext), this.deps.allowedCountries);
-    const sent = await this.deps.dispatcher.send({ userId, e164: phone.e164, masked: factor.phoneMasked, destination: factor.phoneHash, confirmed: true, purposeKey });
+    const sent = await this.deps.dispatcher.send({ userId, e164: phone.e164, masked: factor.phoneMasked, destination: factor.phoneHash, confirmed: true, purposeKey, notAfter });
     await this.recordSent(actor, userId, reason);
     return sent;
   }

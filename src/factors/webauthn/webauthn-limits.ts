@@ -1,6 +1,6 @@
 /**
- * Every size, count and time bound of the WebAuthn layer, in one place (to be
- * moved into the project's single limits file with the factor registry).
+ * The size and shape bounds of WebAuthn JSON; its security numbers (lifetime,
+ * credentials per user, JSON size) come from src/limits.ts.
  *
  * The JSON bounds are far above what a browser sends (a whole registration
  * response with attestation `none` is well under 2 KiB; an authentication
@@ -8,15 +8,16 @@
  * they exist so that a hostile client meets a BAD_USER_INPUT before any base64,
  * CBOR or signature code runs.
  */
+import { LIMITS } from '../../limits';
 
 /** Registration and authentication options live this long (the contract: 5 minutes). */
-export const WEBAUTHN_CEREMONY_TIMEOUT_MS = 5 * 60 * 1000;
+export const WEBAUTHN_CEREMONY_TIMEOUT_MS = LIMITS.webAuthnCeremonySeconds * 1000;
 
 /** Random bytes in a challenge (256 bits; the contract asks for at least 128). */
 export const WEBAUTHN_CHALLENGE_BYTES = 32;
 
 /** At most this many credentials per user (the contract). Enforced by the factor, not here. */
-export const WEBAUTHN_MAX_CREDENTIALS_PER_USER = 10;
+export const WEBAUTHN_MAX_CREDENTIALS_PER_USER = LIMITS.webAuthnCredentialsPerUser;
 
 /** A user handle (`user.id`) is 1 to 64 bytes (WebAuthn §5.4.3). */
 export const WEBAUTHN_USER_HANDLE_MAX_BYTES = 64;
@@ -31,7 +32,7 @@ export const WEBAUTHN_CREDENTIAL_ID_MAX_BYTES = 1023;
 export const WEBAUTHN_CREDENTIAL_ID_MAX_CHARS = Math.ceil((WEBAUTHN_CREDENTIAL_ID_MAX_BYTES * 4) / 3);
 
 /** The whole response, serialized as JSON (UTF-8 bytes). */
-export const WEBAUTHN_JSON_MAX_BYTES = 16 * 1024;
+export const WEBAUTHN_JSON_MAX_BYTES = LIMITS.webAuthnJsonMaxBytes;
 /** Nesting of objects and arrays (a response is 2 deep; extension outputs may add 2 or 3). */
 export const WEBAUTHN_JSON_MAX_DEPTH = 8;
 /** Values (objects, arrays, strings, numbers…) in the whole response. */
