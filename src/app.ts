@@ -48,6 +48,7 @@ import { AssertionSigner } from './login/assertion-signer';
 import { ChallengeStore } from './login/challenge-store';
 import { LoginResolver } from './login/login.resolver';
 import { LoginService } from './login/login.service';
+import { MemberResolver } from './organizations/member.resolver';
 import { OrganizationMembers } from './organizations/organization-members';
 import { OrganizationPolicyService } from './organizations/organization-policy.service';
 import { OrganizationResolver } from './organizations/organization.resolver';
@@ -154,6 +155,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       stepUp,
       twoFactor,
       challenges,
+      lifecycle,
+      logger,
     }),
   );
   registry.register(factorModules.map((module) => module.factor));
@@ -177,6 +180,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     new UserResolver(),
     new UserMembershipsResolver(organizationService),
     new OrganizationResolver(organizationService, organizationPolicy),
+    new MemberResolver(),
     new DirectoryResolver(directory),
     new LoginResolver(login),
     new TwoFactorResolver(twoFactor),

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { Actor, AuditAction, AuditLog } from '../audit/audit-log';
-import { AppError } from '../errors';
+import { AppError, badInput } from '../errors';
 import type { Answer, AnswerPurpose, SecondFactor } from '../factors/factor';
 import type { TwoFactorMethod } from '../factors/method';
 import type { Clock } from '../infra/clock';
@@ -22,7 +22,7 @@ export interface AnswerCheck<T> {
   /** Counted with the attempt, before the answer is checked (e.g. a login challenge's tries). */
   countAttempt?: () => Promise<void>;
   /** Everything a success changes, in the same transaction as spending the answer. */
-  onSuccess: (manager: EntityManager, method: TwoFactorMethod, now: Date) => Promise<T>;
+  onSuccess: (manager: EntityManager, method: TwoFactorMethod, now: Date, amr: readonly string[]) => Promise<T>;
 }
 
 export interface AnswerCheckerDependencies {
@@ -46,6 +46,10 @@ export class AnswerChecker {
   async check<T>(request: AnswerCheck<T>): Promise<{ method: TwoFactorMethod; result: T }> {
     const { database, users, limits, clock } = this.deps;
     const answer = bounded(request.answer);
+    if ((answer.code === undefined) === (answer.webAuthn === undefined)) {
+      throw badInput('Give exactly one answer: a code, or a WebAuthn response (webAuthn).', 'code');
+    }
+    for (const factor of request.factors) factor.validate?.(answer);
 
     const user = await database.run((manager) => users.find(manager, request.userId));
     if (user && isLocked(user.failedAttemptsInRow) && !request.factors.some((f) => !f.refusedWhenLocked && f.accepts(answer))) {
@@ -64,10 +68,11 @@ export class AnswerChecker {
           const lockedNow = isLocked(current.failedAttemptsInRow);
           for (const factor of request.factors) {
             if (!factor.accepts(answer) || (lockedNow && factor.refusedWhenLocked)) continue;
-            if (!(await factor.verify(manager, request.userId, answer, request.purpose))) continue;
+            const accepted = await factor.verify(manager, request.userId, answer, request.purpose);
+            if (!accepted) continue;
             if (current.failedAttemptsInRow > 0) await users.update(manager, request.userId, { failedAttemptsInRow: 0 });
             await factor.recordUse(manager, request.actor, request.userId, now);
-            return { method: factor.method, result: await request.onSuccess(manager, factor.method, now) };
+            return { method: factor.method, result: await request.onSuccess(manager, factor.method, now, accepted.amr) };
           }
           return null;
         },

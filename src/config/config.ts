@@ -40,6 +40,8 @@ export interface Config {
   introspection: boolean;
   /** The issuer shown in authenticator apps (otpauth URIs). */
   totpIssuer: string;
+  /** Security keys and passkeys: null when neither WEBAUTHN_RP_ID nor WEBAUTHN_ORIGINS is set (outside development). */
+  webAuthn: { rpId: string; rpName: string; origins: string[] } | null;
   limits: {
     userFailuresPerWindow: number;
     userFailureWindowSeconds: number;
@@ -96,6 +98,11 @@ const environmentSchema = z.object({
   ENCRYPTION_KEYS_RETIRED: optionalString,
   REAUTH_MAX_AGE: integer(LIMITS.reauthMaxAgeSeconds, 1, 86_400 * 30),
   INTROSPECTION: booleanFlag,
+  WEBAUTHN_RP_ID: z.preprocess(blankToUndefined, z.string().regex(/^[a-z0-9.-]{1,253}$/i, 'must be a domain, e.g. example.com').optional()),
+  WEBAUTHN_ORIGINS: optionalString,
+  WEBAUTHN_RP_NAME: optionalString,
+  /** The reference web client's port (npm run web): a development WebAuthn origin. */
+  WEB_PORT: integer(5173, 1, 65535),
   TOTP_ISSUER: z.preprocess(blankToUndefined, z.string().max(64).regex(/^[^:]+$/, 'must not contain a colon').default('TwoFactor')),
   IP_ATTEMPTS_PER_MINUTE: integer(LIMITS.ipAttemptsPerMinute, 1, 1_000_000),
   DATA_DIR: z.preprocess(blankToUndefined, z.string().default('./data')),
@@ -134,6 +141,7 @@ export function loadConfig(environment: Environment = process.env): Config {
     problems.push('SMS_SETUP_DAILY_BUDGET: must be less than SMS_DAILY_BUDGET (setups must leave room for login and step-up codes)');
   }
 
+  const webAuthn = webAuthnSettings(env, production, problems);
   if (production) {
     if (!env.DATABASE_URL) problems.push('DATABASE_URL: required in production');
     if (!env.REDIS_URL && !env.REDIS_CLUSTER_NODES) problems.push('REDIS_URL or REDIS_CLUSTER_NODES: required in production');
@@ -206,6 +214,7 @@ export function loadConfig(environment: Environment = process.env): Config {
     },
     introspection: env.INTROSPECTION ? env.INTROSPECTION === 'true' : !production,
     totpIssuer: env.TOTP_ISSUER,
+    webAuthn,
     limits: {
       userFailuresPerWindow: LIMITS.userFailuresPerWindow,
       userFailureWindowSeconds: LIMITS.userFailureWindowSeconds,
@@ -225,4 +234,37 @@ function decodeKey(name: string, value: string, problems: string[]): Buffer | un
     return undefined;
   }
   return key;
+}
+
+/**
+ * The relying party: both WEBAUTHN_RP_ID and WEBAUTHN_ORIGINS, or neither
+ * (WebAuthn is then off). Outside production, neither means localhost: the
+ * service's own port and the reference web client's.
+ */
+function webAuthnSettings(env: z.infer<typeof environmentSchema>, production: boolean, problems: string[]): Config['webAuthn'] {
+  const rpName = env.WEBAUTHN_RP_NAME ?? env.TOTP_ISSUER;
+  const origins = (env.WEBAUTHN_ORIGINS ?? '').split(',').map((origin) => origin.trim()).filter(Boolean);
+  if (!env.WEBAUTHN_RP_ID && origins.length === 0) {
+    if (production) return null;
+    const ports = [...new Set([env.PORT, env.WEB_PORT])];
+    return { rpId: 'localhost', rpName, origins: ports.map((port) => `http://localhost:${port}`) };
+  }
+  if (!env.WEBAUTHN_RP_ID || origins.length === 0) {
+    problems.push('WEBAUTHN_RP_ID and WEBAUTHN_ORIGINS: set both, or neither (WebAuthn off)');
+    return null;
+  }
+  for (const origin of origins) {
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      url = undefined;
+    }
+    const host = url?.hostname ?? '';
+    const secure = url?.protocol === 'https:' || (url?.protocol === 'http:' && host === 'localhost');
+    if (!url || url.origin !== origin || !secure || (host !== env.WEBAUTHN_RP_ID && !host.endsWith(`.${env.WEBAUTHN_RP_ID}`))) {
+      problems.push(`WEBAUTHN_ORIGINS: ${JSON.stringify(origin)} must be an exact https origin on ${env.WEBAUTHN_RP_ID} or a subdomain of it`);
+    }
+  }
+  return { rpId: env.WEBAUTHN_RP_ID.toLowerCase(), rpName, origins };
 }

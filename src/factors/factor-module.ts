@@ -15,6 +15,8 @@ import type { FactorSetup } from './factor-setup';
 import type { RecoveryCodeIssuer } from './recovery-codes/recovery-code-issuer';
 import type { RecoveryCodeRepository } from './recovery-codes/recovery-code.repository';
 import type { TwoFactorService } from './two-factor.service';
+import type { TwoFactorLifecycle } from './two-factor-lifecycle';
+import type { Logger } from '../infra/logger';
 
 /** What the composition root offers every factor; each takes only what it needs. */
 export interface FactorModuleDependencies {
@@ -34,6 +36,8 @@ export interface FactorModuleDependencies {
   stepUp: StepUp;
   twoFactor: TwoFactorService;
   challenges: ChallengeStore;
+  lifecycle: TwoFactorLifecycle;
+  logger: Logger;
 }
 
 /**

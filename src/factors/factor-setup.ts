@@ -24,11 +24,15 @@ export interface NewFactor {
   /** The phone number's keyed hash and mask (SMS only). */
   lookupHash?: string;
   display?: string;
+  /** When the pending setup lapses, if not after LIMITS.pendingSetupTtlSeconds. */
+  ttlSeconds?: number;
 }
 
 /** How a factor being enrolled checks its first answer and binds itself. */
 export interface PendingConfirmation {
   factor: SecondFactor & { enrollment: Enrollment };
+  /** The shape of a confirming answer, when it differs from the factor's own answers. */
+  accepts?(answer: Answer): boolean;
   /** Checks the answer against the pending secret, which is not the user's factor yet. */
   verify(manager: EntityManager, userId: string, answer: Answer, secret: string, pending: PendingSetupRecord): Promise<boolean>;
   /** Stores the confirmed factor, in the confirmation's transaction. */
@@ -60,7 +64,7 @@ export class FactorSetup {
   async start(caller: Caller, actor: Actor, stepUp: Answer, factor: NewFactor): Promise<Date> {
     const { database, pendingSetups, secrets, clock } = this.deps;
     const userId = caller.subject;
-    const expiresAt = new Date(clock.now().getTime() + LIMITS.pendingSetupTtlSeconds * 1000);
+    const expiresAt = new Date(clock.now().getTime() + (factor.ttlSeconds ?? LIMITS.pendingSetupTtlSeconds) * 1000);
     const pending = (createdAt: Date): PendingSetupRecord => ({
       userId,
       method: factor.method,
@@ -91,8 +95,8 @@ export class FactorSetup {
     const pendingFactor: SecondFactor = {
       method: confirmation.factor.method,
       refusedWhenLocked: true,
-      accepts: (given) => confirmation.factor.accepts(given),
-      verify: (manager, id, given) => confirmation.verify(manager, id, given, secret, pending),
+      accepts: (given) => (confirmation.accepts ?? confirmation.factor.accepts.bind(confirmation.factor))(given),
+      verify: async (manager, id, given) => ((await confirmation.verify(manager, id, given, secret, pending)) ? { amr: [] } : null),
       recordUse: async () => undefined,
     };
     const { result } = await this.deps.checker.check({

@@ -20,6 +20,11 @@ export interface Answer {
   readonly webAuthn?: unknown;
 }
 
+/** A right answer, spent: how it was given, for the login assertion's `amr` (RFC 8176). */
+export interface Accepted {
+  readonly amr: readonly string[];
+}
+
 /**
  * One second factor, as the shared answer-checking path sees it
  * (docs/adr/0001-one-answer-checking-path.md). The registry
@@ -31,8 +36,10 @@ export interface SecondFactor {
   readonly refusedWhenLocked: boolean;
   /** Whether the answer has this factor's shape (no I/O). */
   accepts(answer: Answer): boolean;
-  /** Checks and spends the answer inside the caller's transaction: true means right, and never usable again. */
-  verify(manager: EntityManager, userId: string, answer: Answer, purpose: AnswerPurpose): Promise<boolean>;
+  /** Refuses (BAD_USER_INPUT) an answer of this factor's kind that is malformed, before any attempt is counted. */
+  validate?(answer: Answer): void;
+  /** Checks and spends the answer inside the caller's transaction: right, and never usable again; or null. */
+  verify(manager: EntityManager, userId: string, answer: Answer, purpose: AnswerPurpose): Promise<Accepted | null>;
   /** What a success with this factor records besides spending the answer (last use, an audit event). */
   recordUse(manager: EntityManager, actor: Actor, userId: string, now: Date): Promise<void>;
   /** Present for a factor the user sets up and removes. */
@@ -50,10 +57,15 @@ export interface Enrollment {
   count(manager: EntityManager, userId: string): Promise<number>;
   /** Removes all of this factor of the user; true when there was any. */
   removeAll(manager: EntityManager, userId: string): Promise<boolean>;
+  /** Removes one of several (a security key by its id); true when it was there. */
+  removeOne?(manager: EntityManager, userId: string, id: string): Promise<boolean>;
+  /**
+   * Told, inside the change's transaction, that the user's factors of this kind
+   * changed (added or removed). `enforce`: the organizations' rules apply (not to
+   * an admin's reset); a refusal throws and rolls the change back.
+   */
+  afterChange?(manager: EntityManager, userId: string, options: { enforce: boolean }): Promise<void>;
 }
 
 /** TOTP and SMS codes: exactly 6 ASCII digits (surrounding white space is trimmed before). */
 export const isSixDigits = (code: string) => /^[0-9]{6}$/.test(code);
-
-/** The answer the API's `code` argument gives (a missing code is no answer). */
-export const codeAnswer = (code: string | null | undefined): Answer => (code === null || code === undefined ? {} : { code });

@@ -6,6 +6,7 @@
 export enum TwoFactorMethod {
   TOTP = 'TOTP',
   SMS = 'SMS',
+  WEBAUTHN = 'WEBAUTHN',
   RECOVERY_CODE = 'RECOVERY_CODE',
 }
 

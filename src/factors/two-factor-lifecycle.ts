@@ -35,6 +35,7 @@ export class TwoFactorLifecycle {
   async completeEnrollment(manager: EntityManager, actor: Actor, userId: string, enrollment: Enrollment, now: Date): Promise<string[] | null> {
     const { audit, users, issuer, organizations } = this.deps;
     await audit.record(manager, actor, { action: enrollment.enabledAction, userId }, now);
+    await enrollment.afterChange?.(manager, userId, { enforce: true });
     if ((await users.find(manager, userId))?.twoFactorEnabled) return null;
     await users.update(manager, userId, { twoFactorEnabled: true, enabledAt: now });
     await organizations.setMemberTwoFactor(manager, userId, true);
@@ -60,9 +61,31 @@ export class TwoFactorLifecycle {
 
   /** Every factor, pending setup and recovery code of the user goes (the flags: disableIfNoFactorLeft). */
   async removeEverything(manager: EntityManager, userId: string): Promise<void> {
-    for (const enrollment of this.deps.registry.enrollments()) await enrollment.removeAll(manager, userId);
+    for (const enrollment of this.deps.registry.enrollments()) {
+      if (await enrollment.removeAll(manager, userId)) await enrollment.afterChange?.(manager, userId, { enforce: false });
+    }
     await this.deps.pendingSetups.deleteAllOf(manager, userId);
     await this.deps.recoveryCodes.deleteAll(manager, userId);
+  }
+
+  /**
+   * The user's phishing resistance (a security key or passkey) changed: the
+   * organizations' copies follow; with `enforce`, losing it is refused while an
+   * organization of the user requires it.
+   */
+  async setPhishingResistant(manager: EntityManager, userId: string, value: boolean, { enforce }: { enforce: boolean }): Promise<void> {
+    const { organizations } = this.deps;
+    if (!value && enforce) {
+      const requiring = await organizations.requiringPhishingResistant(manager, userId, { lock: true });
+      if (requiring.length > 0) {
+        throw new AppError(
+          'TWO_FACTOR_REQUIRED_BY_ORGANIZATION',
+          'An organization you belong to requires a security key or passkey: keep at least one.',
+          { organizationIds: requiring },
+        );
+      }
+    }
+    await organizations.setMemberPhishingResistant(manager, userId, value);
   }
 
   /**

@@ -1,9 +1,9 @@
-import { Arg, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
+import { Args, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
 import type { Caller } from '../callers/caller';
+import { AnswerArgs, answerOf } from '../graphql/answer-args';
 import { ChecksAnswer, SignedIn } from '../graphql/auth';
 import type { Context } from '../graphql/context';
 import { TwoFactorStatus } from '../users/user.types';
-import { codeAnswer } from './factor';
 import type { TwoFactorService } from './two-factor.service';
 
 @Resolver()
@@ -13,7 +13,7 @@ export class TwoFactorResolver {
   @Authorized()
   @ChecksAnswer()
   @Mutation(() => TwoFactorStatus)
-  disableTwoFactor(@Arg('code') code: string, @SignedIn() caller: Caller, @Ctx() { actor }: Context): Promise<TwoFactorStatus> {
-    return this.twoFactor.disable(actor, caller.subject, codeAnswer(code));
+  disableTwoFactor(@Args() answer: AnswerArgs, @SignedIn() caller: Caller, @Ctx() { actor }: Context): Promise<TwoFactorStatus> {
+    return this.twoFactor.disable(actor, caller.subject, answerOf(answer));
   }
 }

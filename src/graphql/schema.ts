@@ -8,6 +8,7 @@ import { TwoFactorResolver } from '../factors/two-factor.resolver';
 import '../factors/two-factor.types';
 import { LoginResolver } from '../login/login.resolver';
 import { OrganizationResolver } from '../organizations/organization.resolver';
+import { MemberResolver } from '../organizations/member.resolver';
 import { UserMembershipsResolver } from '../organizations/user-memberships.resolver';
 import { UserResolver } from '../users/user.resolver';
 import { authChecker } from './auth';
@@ -17,6 +18,7 @@ export const resolverClasses: NonEmptyArray<Function> = [
   UserResolver,
   UserMembershipsResolver,
   OrganizationResolver,
+  MemberResolver,
   DirectoryResolver,
   LoginResolver,
   TwoFactorResolver,

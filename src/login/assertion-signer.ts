@@ -1,14 +1,6 @@
 import { SignJWT } from 'jose';
 import type { Config } from '../config/config';
-import { TwoFactorMethod } from '../factors/method';
 import { LIMITS } from '../limits';
-
-
-const AMR: Record<TwoFactorMethod, string> = {
-  [TwoFactorMethod.TOTP]: 'otp',
-  [TwoFactorMethod.SMS]: 'sms',
-  [TwoFactorMethod.RECOVERY_CODE]: 'recovery',
-};
 
 /** The signed statement the login service receives: this user passed the second factor of this challenge. */
 export class AssertionSigner {
@@ -18,9 +10,10 @@ export class AssertionSigner {
     this.key = new TextEncoder().encode(options.secret);
   }
 
-  sign(userId: string, challengeId: string, method: TwoFactorMethod, now: Date): Promise<string> {
+  /** `amr`: how the second factor was given (RFC 8176), as the factor that accepted it says. */
+  sign(userId: string, challengeId: string, amr: readonly string[], now: Date): Promise<string> {
     const issuedAt = Math.floor(now.getTime() / 1000);
-    return new SignJWT({ amr: [AMR[method]] })
+    return new SignJWT({ amr: [...amr] })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuer(this.options.issuer)
       .setAudience(this.options.audience)

@@ -1,8 +1,8 @@
-import { Arg, Authorized, Ctx, ID, Mutation, Resolver } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, ID, Mutation, Resolver } from 'type-graphql';
+import { AnswerArgs, answerOf } from '../graphql/answer-args';
 import { ChecksAnswer } from '../graphql/auth';
 import type { Context } from '../graphql/context';
 import { IdArg } from '../graphql/id-arg';
-import { codeAnswer } from '../factors/factor';
 import type { LoginService } from './login.service';
 import { LoginChallenge, LoginVerification } from './login.types';
 
@@ -18,13 +18,13 @@ export class LoginResolver {
 
   @ChecksAnswer()
   @Mutation(() => LoginVerification, {
-    description: 'No token needed: the challenge id is the credential. `code`: TOTP, SMS or recovery code.',
+    description: 'No token needed: the challenge id is the credential. `code` (TOTP, SMS or recovery code) or `webAuthn` (to LoginChallenge.webAuthnOptions).',
   })
   verifyLoginChallenge(
     @Arg('challengeId', () => ID) challengeId: string,
-    @Arg('code') code: string,
+    @Args() answer: AnswerArgs,
     @Ctx() { actor }: Context,
   ): Promise<LoginVerification> {
-    return this.login.verify(actor, challengeId, codeAnswer(code));
+    return this.login.verify(actor, challengeId, answerOf(answer));
   }
 }

@@ -60,12 +60,12 @@ export class LoginService {
       countAttempt: async () => {
         if (!(await challenges.countAttempt(challenge.id))) throw challengeNotFound();
       },
-      onSuccess: async (manager, answeredWith, now) => {
+      onSuccess: async (manager, answeredWith, now, amr) => {
         // Spent inside the transaction: if another request spent it first, this one rolls back.
         if (!(await challenges.spend(challenge.id))) throw challengeNotFound();
         await audit.record(manager, userActor, { action: 'LOGIN_VERIFIED', userId: challenge.userId, reason: answeredWith }, now);
         const status = await statuses.readIn(manager, challenge.userId);
-        const assertion = await signer.sign(challenge.userId, challenge.id, answeredWith, now);
+        const assertion = await signer.sign(challenge.userId, challenge.id, amr, now);
         return { assertion, recoveryCodesRemaining: status.recoveryCodesRemaining };
       },
     });

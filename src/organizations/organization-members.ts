@@ -29,6 +29,14 @@ export class OrganizationMembers {
     await this.memberships.setTwoFactorForUser(manager, userId, enabled);
   }
 
+  /** PLACEHOLDER until the phishing-resistant policy lands: keeps the members' copies. */
+  async setMemberPhishingResistant(_manager: EntityManager, _userId: string, _value: boolean): Promise<void> {}
+
+  /** PLACEHOLDER until the phishing-resistant policy lands. */
+  async requiringPhishingResistant(_manager: EntityManager, _userId: string, _options: { lock: boolean }): Promise<string[]> {
+    return [];
+  }
+
   /** The ids of the user's organizations that require two-factor; `lock`: locked before they are read. */
   async requiringTwoFactor(manager: EntityManager, userId: string, options: { lock: boolean }): Promise<string[]> {
     const ids = (await this.memberships.findByUser(manager, userId)).map((m) => m.organizationId);

@@ -36,9 +36,14 @@ export class TwoFactorStatusReader {
     const byId = new Map(rows.map((row) => [row.id, row]));
     return userIds.map((id) => {
       const row = byId.get(id);
-      if (!row) return disabled();
-      const methods = [...(row.totp ? [TwoFactorMethod.TOTP] : []), ...(row.sms ? [TwoFactorMethod.SMS] : [])];
+      if (!row) return { ...disabled(), userId: id };
+      const methods = [
+        ...(row.totp ? [TwoFactorMethod.TOTP] : []),
+        ...(row.sms ? [TwoFactorMethod.SMS] : []),
+        ...(row.webAuthnCredentials > 0 ? [TwoFactorMethod.WEBAUTHN] : []),
+      ];
       return {
+        userId: id,
         enabled: row.twoFactorEnabled,
         locked: row.failedAttemptsInRow >= LIMITS.failuresInRowToLock,
         methods,

@@ -5,10 +5,15 @@ import { TwoFactorMethod } from '../factors/method';
 /** On a status that an owner sees of a member: the member's id. Only `enabled` and `methods` may then be read. */
 export const MEMBER_SUMMARY_OF = Symbol('member summary of');
 
+/** Refuses a field of a status that an owner sees of a member (only the user itself and twofactor:read see it). */
+export function assertSelfOrReader(status: TwoFactorStatus, field: string): void {
+  const memberId = (status as { [MEMBER_SUMMARY_OF]?: string })[MEMBER_SUMMARY_OF];
+  if (memberId !== undefined) throw new AppError('FORBIDDEN', `Only ${memberId} and twofactor:read callers see ${field}.`);
+}
+
 /** Fields only the user itself and twofactor:read callers see. */
 const selfOrReaderOnly: MiddlewareFn = ({ root, info }, next) => {
-  const memberId = (root as { [MEMBER_SUMMARY_OF]?: string })[MEMBER_SUMMARY_OF];
-  if (memberId !== undefined) throw new AppError('FORBIDDEN', `Only ${memberId} and twofactor:read callers see ${info.fieldName}.`);
+  assertSelfOrReader(root as TwoFactorStatus, info.fieldName);
   return next();
 };
 
@@ -35,7 +40,10 @@ export class SmsAuthenticator {
 
 @ObjectType()
 export class TwoFactorStatus {
-  @Field({ description: 'True while at least one second factor (TOTP or SMS) is set up and confirmed.' })
+  /** Whose status this is (not a field): for the fields that factors add to this type. */
+  userId?: string;
+
+  @Field({ description: 'True while at least one second factor (TOTP, SMS, security key) is set up and confirmed.' })
   enabled: boolean;
 
   @UseMiddleware(selfOrReaderOnly)
@@ -45,7 +53,7 @@ export class TwoFactorStatus {
   })
   locked: boolean;
 
-  @Field(() => [TwoFactorMethod], { description: 'The confirmed second factors, TOTP before SMS (never RECOVERY_CODE).' })
+  @Field(() => [TwoFactorMethod], { description: 'The confirmed second factors: TOTP, SMS, WEBAUTHN in this order (never RECOVERY_CODE).' })
   methods: TwoFactorMethod[];
 
   @Field(() => TotpAuthenticator, { nullable: true })

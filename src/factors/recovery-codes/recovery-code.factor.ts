@@ -2,10 +2,12 @@ import type { EntityManager } from 'typeorm';
 import type { Actor, AuditLog } from '../../audit/audit-log';
 import type { Clock } from '../../infra/clock';
 import type { SecretBox } from '../../infra/crypto/cipher';
-import type { Answer, SecondFactor } from '../factor';
+import type { Accepted, Answer, SecondFactor } from '../factor';
 import { TwoFactorMethod } from '../method';
 import { normalizeRecoveryCode } from './recovery-code-format';
 import type { RecoveryCodeRepository } from './recovery-code.repository';
+
+const ACCEPTED: Accepted = { amr: ['recovery'] };
 
 /**
  * An unused recovery code, found by keyed hash and marked used in one
@@ -26,10 +28,10 @@ export class RecoveryCodeFactor implements SecondFactor {
     return code !== undefined && normalizeRecoveryCode(code) !== null;
   }
 
-  async verify(manager: EntityManager, userId: string, { code }: Answer): Promise<boolean> {
+  async verify(manager: EntityManager, userId: string, { code }: Answer): Promise<Accepted | null> {
     const normalized = code === undefined ? null : normalizeRecoveryCode(code);
-    if (!normalized) return false;
-    return this.codes.use(manager, userId, this.secrets.lookupHashes(normalized), this.clock.now());
+    if (!normalized) return null;
+    return (await this.codes.use(manager, userId, this.secrets.lookupHashes(normalized), this.clock.now())) ? ACCEPTED : null;
   }
 
   async recordUse(manager: EntityManager, actor: Actor, userId: string, now: Date): Promise<void> {

@@ -1,8 +1,8 @@
-import { Arg, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
+import { Args, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
 import type { Caller } from '../../callers/caller';
+import { AnswerArgs, answerOf } from '../../graphql/answer-args';
 import { ChecksAnswer, SignedIn } from '../../graphql/auth';
 import type { Context } from '../../graphql/context';
-import { codeAnswer } from '../factor';
 import type { RecoveryCodesService } from './recovery-codes.service';
 import { RecoveryCodeList } from './recovery-codes.types';
 
@@ -15,14 +15,14 @@ export class RecoveryCodesResolver {
   @Mutation(() => RecoveryCodeList, {
     description: 'Step-up: `code` is a current TOTP or SMS code, or an unused recovery code (which is then used up).',
   })
-  viewRecoveryCodes(@Arg('code') code: string, @SignedIn() caller: Caller, @Ctx() { actor }: Context): Promise<RecoveryCodeList> {
-    return this.recoveryCodes.view(actor, caller.subject, codeAnswer(code));
+  viewRecoveryCodes(@Args() answer: AnswerArgs, @SignedIn() caller: Caller, @Ctx() { actor }: Context): Promise<RecoveryCodeList> {
+    return this.recoveryCodes.view(actor, caller.subject, answerOf(answer));
   }
 
   @Authorized()
   @ChecksAnswer()
   @Mutation(() => RecoveryCodeList)
-  regenerateRecoveryCodes(@Arg('code') code: string, @SignedIn() caller: Caller, @Ctx() { actor }: Context): Promise<RecoveryCodeList> {
-    return this.recoveryCodes.regenerate(actor, caller.subject, codeAnswer(code));
+  regenerateRecoveryCodes(@Args() answer: AnswerArgs, @SignedIn() caller: Caller, @Ctx() { actor }: Context): Promise<RecoveryCodeList> {
+    return this.recoveryCodes.regenerate(actor, caller.subject, answerOf(answer));
   }
 }

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { type Answer, type AnswerPurpose, type Enrollment, isSixDigits, type SecondFactor } from '../factor';
+import { type Accepted, type Answer, type AnswerPurpose, type Enrollment, isSixDigits, type SecondFactor } from '../factor';
 import { TwoFactorMethod } from '../method';
 import type { SmsCodeStore } from './sms-code-store';
 import type { SmsFactorRepository } from './sms-factor.repository';
@@ -22,6 +22,8 @@ export function smsPurposeKey(purpose: AnswerPurpose): string {
  * sent before the number was removed, replaced or reset is dead. (A setup's code
  * is checked against the pending number instead: SmsService.confirmSetup.)
  */
+const ACCEPTED: Accepted = { amr: ['sms'] };
+
 export class SmsFactor implements SecondFactor {
   readonly method = TwoFactorMethod.SMS;
   readonly refusedWhenLocked = true;
@@ -45,10 +47,10 @@ export class SmsFactor implements SecondFactor {
     return code !== undefined && isSixDigits(code);
   }
 
-  async verify(manager: EntityManager, userId: string, { code }: Answer, purpose: AnswerPurpose): Promise<boolean> {
-    if (purpose.kind === 'setup' || code === undefined) return false;
+  async verify(manager: EntityManager, userId: string, { code }: Answer, purpose: AnswerPurpose): Promise<Accepted | null> {
+    if (purpose.kind === 'setup' || code === undefined) return null;
     const factor = await this.numbers.find(manager, userId);
-    return factor !== null && this.codes.consume(smsPurposeKey(purpose), code, factor.phoneHash);
+    return factor !== null && (await this.codes.consume(smsPurposeKey(purpose), code, factor.phoneHash)) ? ACCEPTED : null;
   }
 
   async recordUse(manager: EntityManager, _actor: unknown, userId: string, now: Date): Promise<void> {

@@ -1,8 +1,8 @@
-import { Arg, Authorized, Ctx, ID, Mutation, Resolver } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, ID, Mutation, Resolver } from 'type-graphql';
 import type { Caller } from '../../callers/caller';
+import { AnswerArgs, answerOf } from '../../graphql/answer-args';
 import { ChecksAnswer, SignedIn } from '../../graphql/auth';
 import type { Context } from '../../graphql/context';
-import { codeAnswer } from '../factor';
 import { TwoFactorMethod } from '../method';
 import type { TwoFactorService } from '../two-factor.service';
 import { TwoFactorSetupResult } from '../two-factor.types';
@@ -25,11 +25,11 @@ export class SmsResolver {
   })
   startSmsSetup(
     @Arg('phoneNumber') phoneNumber: string,
-    @Arg('code', () => String, { nullable: true }) code: string | null,
+    @Args() answer: AnswerArgs,
     @SignedIn() caller: Caller,
     @Ctx() { actor }: Context,
   ): Promise<SmsSetup> {
-    return this.sms.startSetup(caller, actor, phoneNumber, codeAnswer(code));
+    return this.sms.startSetup(caller, actor, phoneNumber, answerOf(answer));
   }
 
   @Authorized()
@@ -53,7 +53,7 @@ export class SmsResolver {
   @Authorized()
   @ChecksAnswer()
   @Mutation(() => TwoFactorStatus)
-  removeSms(@Arg('code') code: string, @SignedIn() caller: Caller, @Ctx() { actor }: Context): Promise<TwoFactorStatus> {
-    return this.twoFactor.removeFactor(actor, caller.subject, codeAnswer(code), TwoFactorMethod.SMS);
+  removeSms(@Args() answer: AnswerArgs, @SignedIn() caller: Caller, @Ctx() { actor }: Context): Promise<TwoFactorStatus> {
+    return this.twoFactor.removeFactor(actor, caller.subject, answerOf(answer), TwoFactorMethod.SMS);
   }
 }

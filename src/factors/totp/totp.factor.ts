@@ -2,7 +2,7 @@ import type { EntityManager } from 'typeorm';
 import type { Clock } from '../../infra/clock';
 import type { SecretBox } from '../../infra/crypto/cipher';
 import type { UserRepository } from '../../infra/db/repositories/user.repository';
-import { type Answer, type Enrollment, isSixDigits, type SecondFactor } from '../factor';
+import { type Accepted, type Answer, type Enrollment, isSixDigits, type SecondFactor } from '../factor';
 import { TwoFactorMethod } from '../method';
 import { matchTotpStep } from './totp-algorithm';
 import type { TotpFactorRepository } from './totp-factor.repository';
@@ -12,6 +12,8 @@ import type { TotpFactorRepository } from './totp-factor.repository';
  * step for the user: no code of that step or an earlier one works again, in any
  * operation, on any instance (one conditional UPDATE decides races).
  */
+const ACCEPTED: Accepted = { amr: ['otp'] };
+
 export class TotpFactor implements SecondFactor {
   readonly method = TwoFactorMethod.TOTP;
   readonly refusedWhenLocked = true;
@@ -37,10 +39,10 @@ export class TotpFactor implements SecondFactor {
     return code !== undefined && isSixDigits(code);
   }
 
-  async verify(manager: EntityManager, userId: string, answer: Answer): Promise<boolean> {
+  async verify(manager: EntityManager, userId: string, answer: Answer): Promise<Accepted | null> {
     const factor = await this.authenticators.find(manager, userId);
-    if (!factor || answer.code === undefined) return false;
-    return this.verifySecret(manager, userId, this.secrets.decrypt(factor.secretCiphertext), answer.code);
+    if (!factor || answer.code === undefined) return null;
+    return (await this.verifySecret(manager, userId, this.secrets.decrypt(factor.secretCiphertext), answer.code)) ? ACCEPTED : null;
   }
 
   async recordUse(manager: EntityManager, _actor: unknown, userId: string, now: Date): Promise<void> {

@@ -1,8 +1,8 @@
-import { Arg, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
 import type { Caller } from '../../callers/caller';
+import { AnswerArgs, answerOf } from '../../graphql/answer-args';
 import { ChecksAnswer, SignedIn } from '../../graphql/auth';
 import type { Context } from '../../graphql/context';
-import { codeAnswer } from '../factor';
 import { TwoFactorMethod } from '../method';
 import type { TwoFactorService } from '../two-factor.service';
 import { TwoFactorSetupResult } from '../two-factor.types';
@@ -22,12 +22,8 @@ export class TotpResolver {
   @Mutation(() => TotpSetup, {
     description: 'Starts (or restarts) TOTP setup; nothing changes until it is confirmed.\n`code` (as below) is required when two-factor is already on.',
   })
-  startTotpSetup(
-    @Arg('code', () => String, { nullable: true }) code: string | null,
-    @SignedIn() caller: Caller,
-    @Ctx() { actor }: Context,
-  ): Promise<TotpSetup> {
-    return this.totp.startSetup(caller, actor, codeAnswer(code));
+  startTotpSetup(@Args() answer: AnswerArgs, @SignedIn() caller: Caller, @Ctx() { actor }: Context): Promise<TotpSetup> {
+    return this.totp.startSetup(caller, actor, answerOf(answer));
   }
 
   @Authorized()
@@ -40,7 +36,7 @@ export class TotpResolver {
   @Authorized()
   @ChecksAnswer()
   @Mutation(() => TwoFactorStatus)
-  removeTotp(@Arg('code') code: string, @SignedIn() caller: Caller, @Ctx() { actor }: Context): Promise<TwoFactorStatus> {
-    return this.twoFactor.removeFactor(actor, caller.subject, codeAnswer(code), TwoFactorMethod.TOTP);
+  removeTotp(@Args() answer: AnswerArgs, @SignedIn() caller: Caller, @Ctx() { actor }: Context): Promise<TwoFactorStatus> {
+    return this.twoFactor.removeFactor(actor, caller.subject, answerOf(answer), TwoFactorMethod.TOTP);
   }
 }

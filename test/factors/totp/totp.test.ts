@@ -231,7 +231,7 @@ describe('TOTP authenticator apps and recovery codes', () => {
 
     it('disableTwoFactor with a step-up; a missing code is BAD_USER_INPUT', async () => {
       const user = await enrollTotp(t, uniqueId('u'));
-      expect(errorCode(await t.gql('mutation { disableTwoFactor { enabled } }', {}, user.token))).toBe('GRAPHQL_VALIDATION_FAILED');
+      expect(errorCode(await t.gql('mutation { disableTwoFactor { enabled } }', {}, user.token))).toBe('BAD_USER_INPUT');
       const result = await t.gql(DISABLE, { c: user.recoveryCodes[9] }, user.token);
       expect(result.data.disableTwoFactor).toEqual({ enabled: false, methods: [], recoveryCodesRemaining: 0, enabledAt: null });
       const actions = (await t.sql('SELECT action FROM audit_events WHERE user_id = ? ORDER BY id', [user.userId])).map((row) => row.action);

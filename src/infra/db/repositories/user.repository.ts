@@ -12,6 +12,7 @@ export interface StatusRow {
   totp: { createdAt: Date; lastUsedAt: Date | null } | null;
   sms: { phoneMasked: string; createdAt: Date; lastUsedAt: Date | null } | null;
   unusedRecoveryCodes: number;
+  webAuthnCredentials: number;
 }
 
 /** Users' two-factor rows: one small query per method. */
@@ -30,7 +31,8 @@ export class UserRepository {
       `SELECT u.id, u.two_factor_enabled, u.enabled_at, u.failed_attempts_in_row,
               t.user_id AS totp_user, t.created_at AS totp_created_at, t.last_used_at AS totp_last_used_at,
               s.user_id AS sms_user, s.phone_masked, s.created_at AS sms_created_at, s.last_used_at AS sms_last_used_at,
-              (SELECT COUNT(*) FROM recovery_codes r WHERE r.user_id = u.id AND r.used_at IS NULL) AS unused_recovery_codes
+              (SELECT COUNT(*) FROM recovery_codes r WHERE r.user_id = u.id AND r.used_at IS NULL) AS unused_recovery_codes,
+              (SELECT COUNT(*) FROM webauthn_credentials w WHERE w.user_id = u.id) AS webauthn_credentials
          FROM users u
          LEFT JOIN totp_factors t ON t.user_id = u.id
          LEFT JOIN sms_factors s ON s.user_id = u.id
@@ -45,6 +47,7 @@ export class UserRepository {
       totp: row.totp_user === null ? null : { createdAt: rawDate(row.totp_created_at)!, lastUsedAt: rawDate(row.totp_last_used_at) },
       sms: row.sms_user === null ? null : { phoneMasked: String(row.phone_masked), createdAt: rawDate(row.sms_created_at)!, lastUsedAt: rawDate(row.sms_last_used_at) },
       unusedRecoveryCodes: rawNumber(row.unused_recovery_codes),
+      webAuthnCredentials: rawNumber(row.webauthn_credentials),
     }));
   }
 

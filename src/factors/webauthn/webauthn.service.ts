@@ -1,0 +1,166 @@
+import type { StepUp } from '../../attempts/step-up';
+import type { Actor, AuditLog } from '../../audit/audit-log';
+import type { Caller } from '../../callers/caller';
+import { AppError, badInput } from '../../errors';
+import type { Clock } from '../../infra/clock';
+import type { StoreKeyHash } from '../../infra/crypto/store-key-hash';
+import type { Database } from '../../infra/db/database';
+import type { Challenge } from '../../login/challenge-store';
+import { LIMITS } from '../../limits';
+import { parsePlainText } from '../../plain-text';
+import type { TwoFactorStatus } from '../../users/user.types';
+import type { Answer } from '../factor';
+import type { FactorSetup } from '../factor-setup';
+import { TwoFactorMethod } from '../method';
+import type { TwoFactorService } from '../two-factor.service';
+import type { TwoFactorSetupResult } from '../two-factor.types';
+import type { WebAuthnChallengeStore } from './webauthn-challenge-store';
+import type { WebAuthnCredentialRecord } from './webauthn-credential.entity';
+import type { WebAuthnCredentialRepository } from './webauthn-credential.repository';
+import { parseWebAuthnJson } from './webauthn-json';
+import type { RegistrationVerification, WebAuthnRelyingParty } from './webauthn-relying-party';
+import type { WebAuthnFactor } from './webauthn.factor';
+import { WebAuthnChallenge, WebAuthnCredential, WebAuthnRegistration } from './webauthn.types';
+
+export interface WebAuthnServiceDependencies {
+  database: Database;
+  credentials: WebAuthnCredentialRepository;
+  challenges: WebAuthnChallengeStore;
+  relyingParty: () => WebAuthnRelyingParty;
+  factor: WebAuthnFactor;
+  setup: FactorSetup;
+  stepUp: StepUp;
+  twoFactor: TwoFactorService;
+  keyHash: StoreKeyHash;
+  audit: AuditLog;
+  clock: Clock;
+}
+
+type Registered = Extract<RegistrationVerification, { ok: true }>;
+
+/** Registering, naming, using and removing security keys and passkeys. */
+export class WebAuthnService {
+  constructor(private readonly deps: WebAuthnServiceDependencies) {}
+
+  /** Options for navigator.credentials.create(); nothing changes until confirmed. */
+  async startRegistration(caller: Caller, actor: Actor, stepUp: Answer): Promise<WebAuthnRegistration> {
+    const relyingParty = this.deps.relyingParty();
+    const userId = caller.subject;
+    const existing = await this.credentialsOf(userId);
+    if (existing.length >= LIMITS.webAuthnCredentialsPerUser) throw tooMany();
+    const options = await relyingParty.registrationOptions({
+      userHandle: this.userHandle(userId),
+      userName: userId,
+      excludeCredentials: existing.map((credential) => ({ id: credential.id, transports: splitTransports(credential.transports) })),
+    });
+    const expiresAt = await this.deps.setup.start(caller, actor, stepUp, {
+      method: TwoFactorMethod.WEBAUTHN,
+      secret: options.challenge,
+      ttlSeconds: LIMITS.webAuthnCeremonySeconds,
+    });
+    return Object.assign(new WebAuthnRegistration(), { options, expiresAt });
+  }
+
+  /** The authenticator's RegistrationResponseJSON; the first factor turns two-factor on. */
+  async confirmRegistration(caller: Caller, actor: Actor, response: unknown, name: string | null | undefined): Promise<TwoFactorSetupResult> {
+    const relyingParty = this.deps.relyingParty();
+    const parsed = parseWebAuthnJson(response, 'registration');
+    if (!parsed.ok) throw badInput(`response is not a WebAuthn registration response: ${parsed.reason}`, 'response');
+    const given = name === null || name === undefined ? null : parsePlainText(name, 'name', 64);
+    const { credentials } = this.deps;
+    let registered: Registered | undefined;
+    return this.deps.setup.confirm(caller, actor, { webAuthn: parsed.value }, {
+      factor: this.deps.factor,
+      accepts: (answer) => answer.webAuthn !== undefined,
+      verify: async (manager, _userId, answer, challenge) => {
+        const result = await relyingParty.verifyRegistration(answer.webAuthn, challenge);
+        // A credential id that any user has already is no new credential.
+        if (!result.ok || (await credentials.exists(manager, result.credentialId))) return false;
+        registered = result;
+        return true;
+      },
+      bind: async (manager, pending, now) => {
+        const count = await credentials.count(manager, pending.userId);
+        if (count >= LIMITS.webAuthnCredentialsPerUser) throw tooMany();
+        await credentials.insert(manager, {
+          id: registered!.credentialId,
+          userId: pending.userId,
+          publicKey: Buffer.from(registered!.publicKey).toString('base64url'),
+          signCount: registered!.counter,
+          transports: registered!.transports.join(','),
+          backupEligible: registered!.backupEligible,
+          backedUp: registered!.backedUp,
+          name: given ?? `Security key ${count + 1}`,
+          createdAt: now,
+          lastUsedAt: null,
+        });
+      },
+    });
+  }
+
+  /** Options for a step-up answer (`webAuthn` of the step-up mutations). */
+  async startStepUp(caller: Caller): Promise<WebAuthnChallenge> {
+    const relyingParty = this.deps.relyingParty();
+    const userId = caller.subject;
+    const existing = await this.credentialsOf(userId);
+    if (existing.length === 0) throw new AppError('NOT_ENROLLED', 'No security key or passkey is set up.');
+    const expiresAt = new Date(this.deps.clock.now().getTime() + LIMITS.webAuthnCeremonySeconds * 1000);
+    const options = await relyingParty.authenticationOptions({ allowCredentials: descriptors(existing) });
+    await this.deps.challenges.put({ kind: 'step-up', userId }, options.challenge, expiresAt);
+    return Object.assign(new WebAuthnChallenge(), { options, expiresAt });
+  }
+
+  /** Options bound to one login challenge, when its user has credentials and WebAuthn is on; else null. */
+  async loginOptions(challenge: Challenge): Promise<unknown> {
+    let relyingParty: WebAuthnRelyingParty;
+    try {
+      relyingParty = this.deps.relyingParty();
+    } catch {
+      return null;
+    }
+    const existing = await this.credentialsOf(challenge.userId);
+    if (existing.length === 0) return null;
+    const options = await relyingParty.authenticationOptions({ allowCredentials: descriptors(existing) });
+    const purpose = { kind: 'login' as const, userId: challenge.userId, challengeId: challenge.id };
+    await this.deps.challenges.put(purpose, options.challenge, challenge.expiresAt);
+    return options;
+  }
+
+  async rename(actor: Actor, userId: string, id: string, name: string): Promise<WebAuthnCredential> {
+    const text = parsePlainText(name, 'name', 64);
+    const { database, credentials, audit, clock } = this.deps;
+    const renamed = await database.transaction(async (manager) => {
+      if (!(await credentials.rename(manager, userId, id, text))) return null;
+      await audit.record(manager, actor, { action: 'WEBAUTHN_CREDENTIAL_RENAMED', userId }, clock.now());
+      return credentials.find(manager, userId, id);
+    });
+    if (!renamed) throw notFound();
+    return WebAuthnCredential.of(renamed);
+  }
+
+  /** Behind a step-up; the last credential follows the same rules as the last factor, and the phishing-resistant policy. */
+  async remove(actor: Actor, userId: string, id: string, stepUp: Answer): Promise<TwoFactorStatus> {
+    const found = await this.deps.database.run((manager) => this.deps.credentials.find(manager, userId, id));
+    if (!found) throw notFound();
+    return this.deps.twoFactor.removeFactor(actor, userId, stepUp, TwoFactorMethod.WEBAUTHN, id);
+  }
+
+  list(userIds: readonly string[]): Promise<WebAuthnCredentialRecord[]> {
+    return this.deps.database.run((manager) => this.deps.credentials.listMany(manager, userIds));
+  }
+
+  private credentialsOf(userId: string): Promise<WebAuthnCredentialRecord[]> {
+    return this.deps.database.run((manager) => this.deps.credentials.list(manager, userId));
+  }
+
+  /** An opaque, stable handle per user (the authenticator keeps it; it never names the user). */
+  private userHandle(userId: string): Uint8Array {
+    return Buffer.from(this.deps.keyHash.of('webauthn-user-handle', userId), 'utf8');
+  }
+}
+
+const splitTransports = (transports: string) => (transports ? transports.split(',') : []);
+const descriptors = (credentials: WebAuthnCredentialRecord[]) =>
+  credentials.map((credential) => ({ id: credential.id, transports: splitTransports(credential.transports) }));
+const tooMany = () => badInput(`A user may have at most ${LIMITS.webAuthnCredentialsPerUser} security keys and passkeys.`, 'webAuthn');
+const notFound = () => new AppError('NOT_FOUND', 'No security key or passkey of yours has this id.');

@@ -1,0 +1,56 @@
+import { GraphQLJSON } from 'graphql-scalars';
+import { Field, ID, ObjectType } from 'type-graphql';
+import type { WebAuthnCredentialRecord } from './webauthn-credential.entity';
+
+/** The JSON shapes of WebAuthn Level 3 (options for the browser, its responses). */
+export const JSONScalar = GraphQLJSON;
+
+@ObjectType()
+export class WebAuthnCredential {
+  @Field(() => ID, { description: 'The credential id, base64url.' })
+  id: string;
+
+  @Field({ description: 'Given by the user (1 to 64 characters of plain text); by default "Security key N".' })
+  name: string;
+
+  @Field()
+  createdAt: Date;
+
+  @Field(() => Date, { nullable: true })
+  lastUsedAt: Date | null;
+
+  @Field({ description: 'True for a passkey that may be synced between devices (backup eligible).' })
+  synced: boolean;
+
+  @Field(() => [String], { description: 'The transports the authenticator reported (usb, nfc, ble, internal, hybrid).' })
+  transports: string[];
+
+  static of(record: WebAuthnCredentialRecord): WebAuthnCredential {
+    return Object.assign(new WebAuthnCredential(), {
+      id: record.id,
+      name: record.name,
+      createdAt: record.createdAt,
+      lastUsedAt: record.lastUsedAt,
+      synced: record.backupEligible,
+      transports: record.transports ? record.transports.split(',') : [],
+    });
+  }
+}
+
+@ObjectType()
+export class WebAuthnRegistration {
+  @Field(() => JSONScalar, { description: 'PublicKeyCredentialCreationOptionsJSON for navigator.credentials.create().' })
+  options: unknown;
+
+  @Field({ description: 'The registration must be confirmed before this, or started again.' })
+  expiresAt: Date;
+}
+
+@ObjectType()
+export class WebAuthnChallenge {
+  @Field(() => JSONScalar, { description: 'PublicKeyCredentialRequestOptionsJSON for navigator.credentials.get().' })
+  options: unknown;
+
+  @Field()
+  expiresAt: Date;
+}
