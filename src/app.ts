@@ -147,7 +147,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   );
   const twoFactor = new TwoFactorService(database, factors, stepUp, lifecycle, statuses, audit);
   const organizationPolicy = new OrganizationPolicyService(database, organizations, memberships, audit, clock);
-  const auditQuery = new AuditQueryService(database, auditEvents, memberships);
+  const auditQuery = new AuditQueryService(database, auditEvents, memberships, organizations);
   const admin = new AdminService(database, users, factors, lifecycle, attemptLimits, statuses, audit, clock);
 
   // GraphQL and HTTP

@@ -3,6 +3,7 @@ import { AppError, badInput } from '../errors';
 import type { Database } from '../infra/db/database';
 import type { AuditEventRepository } from '../infra/db/repositories/audit-event.repository';
 import type { MembershipRepository } from '../infra/db/repositories/membership.repository';
+import type { OrganizationRepository } from '../infra/db/repositories/organization.repository';
 import { decodeCursor, encodeCursor, pageSize } from '../pagination';
 import { AuditEvent, type AuditEventConnection } from './audit.types';
 
@@ -16,13 +17,17 @@ const EVENT_ID = /^[1-9][0-9]{0,19}$/;
 
 /**
  * Audit events as the caller may see them, newest first (a keyset on the id):
- * a user those about itself, an owner those of its organization, twofactor:read all.
+ * a user those about itself, an owner those of its organization (since it was
+ * created: not those of a deleted organization of the same id), twofactor:read
+ * all. The client IP is shown to twofactor:read, and to a user on the events
+ * that record its own action (its own address); to anyone else it is null.
  */
 export class AuditQueryService {
   constructor(
     private readonly database: Database,
     private readonly events: AuditEventRepository,
     private readonly memberships: MembershipRepository,
+    private readonly organizations: OrganizationRepository,
   ) {}
 
   async list(caller: Caller, filter: AuditEventFilter, first: number | null | undefined, after: string | null | undefined): Promise<AuditEventConnection> {
@@ -37,21 +42,29 @@ export class AuditQueryService {
     const beforeId = decodeCursor(after, list);
     if (beforeId !== undefined && !EVENT_ID.test(beforeId)) throw badInput('after is not a cursor of this list and filter.', 'after');
 
-    if (!reader && userId !== caller.subject && !(await this.owns(caller, organizationId))) {
-      throw new AppError('FORBIDDEN', 'A user sees the events about itself, an owner those of its organization, twofactor:read all.');
-    }
+    // Seen as the organization's owner: only its own events, from its creation on.
+    const fromId = reader || userId === caller.subject ? undefined : await this.ownedSince(caller, organizationId);
 
-    const rows = await this.database.run((manager) => this.events.page(manager, { userId, organizationId, beforeId, limit: limit + 1 }));
+    const rows = await this.database.run((manager) => this.events.page(manager, { userId, organizationId, beforeId, fromId, limit: limit + 1 }));
     const edges = rows.slice(0, limit).map((row) => {
       const node = AuditEvent.of(row);
+      if (!reader && !(row.actorId === caller.subject && row.userId === caller.subject)) node.clientIp = null;
       return { cursor: encodeCursor(list, node.id), node };
     });
     return { edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null } };
   }
 
-  private async owns(caller: Caller, organizationId: string | undefined): Promise<boolean> {
-    if (organizationId === undefined) return false;
-    const membership = await this.database.run((manager) => this.memberships.find(manager, organizationId, caller.subject));
-    return membership?.role === 'OWNER';
+  /** The first event id an owner of the organization sees (undefined: all); FORBIDDEN for anyone else. */
+  private async ownedSince(caller: Caller, organizationId: string | undefined): Promise<string | undefined> {
+    const [membership, organization] =
+      organizationId === undefined
+        ? [null, null]
+        : await this.database.run((manager) =>
+            Promise.all([this.memberships.find(manager, organizationId, caller.subject), this.organizations.find(manager, organizationId)]),
+          );
+    if (membership?.role !== 'OWNER' || !organization) {
+      throw new AppError('FORBIDDEN', 'A user sees the events about itself, an owner those of its organization, twofactor:read all.');
+    }
+    return organization.auditEventsFrom === null ? undefined : String(organization.auditEventsFrom);
   }
 }

@@ -40,10 +40,13 @@ export class DirectoryService {
     const record = await this.database.transaction(async (manager) => {
       const now = this.clock.now();
       const existing = await this.organizations.lock(manager, id);
-      if (existing) await this.organizations.update(manager, id, { name: trimmed, updatedAt: now });
-      else await this.organizations.insert(manager, id, trimmed, now);
-      if (!existing || existing.name !== trimmed) {
-        await this.audit.record(manager, actor, { action: 'ORGANIZATION_UPSERTED', organizationId: id }, now);
+      if (!existing) {
+        // Its creation's event first: its owners see the events from that one on (not a deleted namesake's).
+        const created = await this.audit.record(manager, actor, { action: 'ORGANIZATION_UPSERTED', organizationId: id }, now);
+        await this.organizations.insert(manager, id, trimmed, now, created);
+      } else {
+        await this.organizations.update(manager, id, { name: trimmed, updatedAt: now });
+        if (existing.name !== trimmed) await this.audit.record(manager, actor, { action: 'ORGANIZATION_UPSERTED', organizationId: id }, now);
       }
       return (await this.organizations.find(manager, id))!;
     });
