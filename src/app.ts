@@ -73,6 +73,8 @@ export interface AppOverrides {
 
 export interface App {
   fastify: FastifyInstance;
+  /** /metrics alone, when METRICS_PORT is set; it listens when `fastify` does. */
+  metricsServer?: FastifyInstance;
   database: Database;
   store: Store;
   logger: Logger;
@@ -168,7 +170,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     new AuditResolver(auditQuery),
     new AdminResolver(admin),
   ]);
-  const { fastify } = await createHttpServer({
+  const { fastify, metricsServer } = await createHttpServer({
     config,
     logger,
     schema,
@@ -189,6 +191,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
 
   return {
     fastify,
+    metricsServer,
     database,
     store,
     logger,

@@ -15,6 +15,7 @@ import { createErrorFormatter } from '../graphql/format-error';
 import type { Logger } from '../infra/logger';
 import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
 import { answerClientError, badRequestBody, hostProblem } from './malformed-requests';
+import { metricsServer, serveMetrics } from './metrics-endpoint';
 import type { Metrics } from './metrics';
 
 export interface ReadinessCheck {
@@ -34,7 +35,9 @@ export interface HttpServerOptions {
 }
 
 /** Fastify with Apollo on /graphql and the plain endpoints beside it. */
-export async function createHttpServer(options: HttpServerOptions): Promise<{ fastify: FastifyInstance; apollo: ApolloServer<Context> }> {
+export async function createHttpServer(
+  options: HttpServerOptions,
+): Promise<{ fastify: FastifyInstance; apollo: ApolloServer<Context>; metricsServer?: FastifyInstance }> {
   const { config, logger } = options;
   const fastify = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -105,10 +108,15 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{ fa
     const failed = results.filter((result) => !result.ok).map((result) => result.name);
     return reply.code(failed.length === 0 ? 200 : 503).send(failed.length === 0 ? { status: 'ready' } : { status: 'unavailable', failed });
   });
-  fastify.get('/metrics', async (_request, reply) => {
-    reply.header('content-type', options.metrics.registry.contentType);
-    return options.metrics.registry.metrics();
-  });
+  // With METRICS_PORT, /metrics is served there only.
+  const metrics = config.http.metricsPort === undefined ? undefined : metricsServer(fastify, options.metrics, config.http.metricsPort, config.http.host);
+  if (!metrics) serveMetrics(fastify, options.metrics);
+  // Whoever opens the bare address: in development, where to go; in production, whose it is.
+  fastify.get('/', async () =>
+    config.production
+      ? { service: 'twofactor' }
+      : { service: 'twofactor', graphql: '/graphql', hint: 'POST GraphQL to /graphql; open /graphql in a browser for Apollo Sandbox.' },
+  );
 
   const apollo = new ApolloServer<Context>({
     schema: options.schema,
@@ -151,7 +159,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{ fa
     },
   });
 
-  return { fastify, apollo };
+  return { fastify, apollo, metricsServer: metrics };
 }
 
 function toGraphQLError(error: AppError, status: number): GraphQLError {
