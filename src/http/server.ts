@@ -5,6 +5,7 @@ import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastif
 import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { GraphQLError, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/config';
 import type { TokenVerifier } from '../callers/token-verifier';
@@ -118,6 +119,11 @@ export async function createHttpServer(
       : { service: 'twofactor', graphql: '/graphql', hint: 'POST GraphQL to /graphql; open /graphql in a browser for Apollo Sandbox.' },
   );
 
+  // The request id for log lines written far from the request (the error formatter).
+  // Set here, after the body is read: body parsing runs outside any scope set earlier.
+  const requestIds = new AsyncLocalStorage<string>();
+  fastify.addHook('preHandler', (request, _reply, done) => requestIds.run(String(request.id), done));
+
   const apollo = new ApolloServer<Context>({
     schema: options.schema,
     introspection: config.introspection,
@@ -127,7 +133,7 @@ export async function createHttpServer(
     includeStacktraceInErrorResponses: false,
     validationRules: options.validationRules,
     parseOptions: { maxTokens: DOCUMENT_LIMITS.maxTokens },
-    formatError: createErrorFormatter(logger, config.production),
+    formatError: createErrorFormatter(logger, config.production, () => requestIds.getStore()),
     logger,
     plugins: [
       fastifyApolloDrainPlugin(fastify),
