@@ -63,12 +63,14 @@ import { OrganizationPolicyService } from './organizations/organization-policy.s
 import { TwoFactorStatusReader } from './users/two-factor-status.reader';
 import { UserResolver } from './users/user.resolver';
 
-/** What tests (and only tests) may swap: time, and where logs go. */
+/** What the process entry (main.ts) and tests pass beside the config: time, where logs go, the Sandbox's token. */
 export interface AppOverrides {
   clock?: Clock;
   logger?: Logger;
   /** Prefix for every store key, so test runs do not see each other. */
   storeKeyPrefix?: string;
+  /** The development token main.ts minted: put in the Sandbox page's headers (never in production). */
+  sandboxToken?: string;
 }
 
 export interface App {
@@ -180,6 +182,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       shapeRule(DOCUMENT_LIMITS.maxDepth, DOCUMENT_LIMITS.maxExpandedFields, config.introspection),
       aliasAndRootFieldRule(DOCUMENT_LIMITS.maxAliases, DOCUMENT_LIMITS.maxRootFields, config.introspection),
     ],
+    sandboxToken: config.production ? undefined : overrides.sandboxToken,
     tokens: new TokenVerifier(config.auth, clock),
     statuses,
     metrics,

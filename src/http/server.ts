@@ -29,6 +29,8 @@ export interface HttpServerOptions {
   logger: Logger;
   schema: GraphQLSchema;
   validationRules: ValidationRule[];
+  /** Development only: the Sandbox page opens with it in its Authorization header. */
+  sandboxToken?: string;
   tokens: TokenVerifier;
   statuses: TwoFactorStatusReader;
   metrics: Metrics;
@@ -141,7 +143,7 @@ export async function createHttpServer(
       ApolloServerPluginCacheControlDisabled(),
       options.metrics.apolloPlugin(),
       costLimitPlugin(DOCUMENT_LIMITS.maxCost, config.introspection),
-      config.introspection ? ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }) : ApolloServerPluginLandingPageDisabled(),
+      config.introspection ? sandboxPage(options.sandboxToken) : ApolloServerPluginLandingPageDisabled(),
     ],
   });
   await apollo.start();
@@ -166,6 +168,26 @@ export async function createHttpServer(
   });
 
   return { fastify, apollo, metricsServer: metrics };
+}
+
+const SANDBOX_EXAMPLE = `# The Headers tab holds a development token for dev-user (see the start banner
+# for more tokens). Then try: mutation { startTotpSetup { secret otpauthUri expiresAt } }
+query Me {
+  me {
+    id
+    twoFactor { enabled methods }
+  }
+}
+`;
+
+/** Sandbox, ready to use: an example operation, and in development the token to run it with. */
+function sandboxPage(token: string | undefined) {
+  return ApolloServerPluginLandingPageLocalDefault({
+    embed: true,
+    footer: false,
+    document: SANDBOX_EXAMPLE,
+    ...(token ? { headers: { Authorization: `Bearer ${token}` } } : {}),
+  });
 }
 
 function toGraphQLError(error: AppError, status: number): GraphQLError {
