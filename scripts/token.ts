@@ -1,22 +1,55 @@
+import type { Scope } from '../src/callers/caller';
 import { signDevelopmentToken } from '../src/callers/token-signer';
 import { loadConfig } from '../src/config/config';
+import { loadDotEnv } from '../src/config/dotenv';
 
-/**
- * `npm run token -- <userId> [scope ...]`: a caller token signed with the
- * configured AUTH_JWT_SECRET, or the development key under ./data.
- */
+// Every scope the service knows (the compiler checks this against Scope).
+const SCOPES = Object.keys({
+  'twofactor:read': true,
+  'twofactor:login': true,
+  'twofactor:directory': true,
+  'twofactor:admin': true,
+} satisfies Record<Scope, true>);
+
+const USAGE = `usage: npm run -s token -- <userId> [scope ...]
+
+Prints a caller token (and nothing else, so TOKEN=$(npm run -s token -- alice) works),
+signed with AUTH_JWT_SECRET or the development key under DATA_DIR (./data).
+The token is valid 12 hours and its auth_time is now: a fresh sign-in, so
+enrolling a first factor is not refused with REAUTHENTICATION_REQUIRED.
+
+scopes: ${SCOPES.join(' ')}
+
+  npm run -s token -- alice                          a signed-in user
+  npm run -s token -- login-service twofactor:login  the login service
+  npm run -s token -- ops twofactor:read twofactor:admin
+`;
+
+/** `npm run -s token -- <userId> [scope ...]`: the token alone on stdout; everything else on stderr. */
 async function main(): Promise<void> {
-  const [userId, ...scopes] = process.argv.slice(2);
-  if (!userId) {
-    console.error('usage: npm run token -- <userId> [twofactor:read|twofactor:login|twofactor:directory|twofactor:admin ...]');
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const [userId, ...scopes] = args;
+  if (!userId || userId.startsWith('-') || !/^[\x21-\x7e]{1,128}$/.test(userId)) {
+    process.stderr.write(userId ? `not a user id: ${JSON.stringify(userId)} (1 to 128 printable ASCII characters, no spaces)\n\n${USAGE}` : USAGE);
     process.exit(2);
   }
+  const unknown = scopes.filter((scope) => !SCOPES.includes(scope));
+  if (unknown.length > 0) {
+    process.stderr.write(`unknown scope${unknown.length > 1 ? 's' : ''}: ${unknown.join(' ')}\nvalid scopes: ${SCOPES.join(' ')}\n`);
+    process.exit(2);
+  }
+  loadDotEnv();
   const config = loadConfig();
   if (!config.auth.jwtSecret) {
-    console.error('npm run token signs with AUTH_JWT_SECRET (HS256); with AUTH_JWKS_URL, tokens come from your identity provider.');
+    process.stderr.write('npm run token signs with AUTH_JWT_SECRET (HS256); with AUTH_JWKS_URL, tokens come from your identity provider.\n');
     process.exit(2);
   }
-  console.log(await signDevelopmentToken(config.auth.jwtSecret, userId, scopes, { issuer: config.auth.issuer, audience: config.auth.audience }));
+  const token = await signDevelopmentToken(config.auth.jwtSecret, userId, scopes, { issuer: config.auth.issuer, audience: config.auth.audience });
+  process.stdout.write(`${token}\n`);
 }
 
 main().catch((error) => {

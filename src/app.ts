@@ -57,16 +57,20 @@ import { UserMembershipsResolver } from './organizations/user-memberships.resolv
 import { TwoFactorStatusReader } from './users/two-factor-status.reader';
 import { UserResolver } from './users/user.resolver';
 
-/** What tests (and only tests) may swap: time, and where logs go. */
+/** What the process entry (main.ts) and tests pass beside the config: time, where logs go, the Sandbox's token. */
 export interface AppOverrides {
   clock?: Clock;
   logger?: Logger;
   /** Prefix for every store key, so test runs do not see each other. */
   storeKeyPrefix?: string;
+  /** The development token main.ts minted: put in the Sandbox page's headers (never in production). */
+  sandboxToken?: string;
 }
 
 export interface App {
   fastify: FastifyInstance;
+  /** /metrics alone, when METRICS_PORT is set; it listens when `fastify` does. */
+  metricsServer?: FastifyInstance;
   database: Database;
   store: Store;
   logger: Logger;
@@ -172,7 +176,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
   const directory = new DirectoryService({ database, users, organizations, memberships, lifecycle, auditEvents, audit, clock });
   const organizationPolicy = new OrganizationPolicyService(database, organizations, memberships, audit, clock);
-  const auditQuery = new AuditQueryService(database, auditEvents, memberships);
+  const auditQuery = new AuditQueryService(database, auditEvents, memberships, organizations);
   const admin = new AdminService({ database, users, lifecycle, attemptLimits, statuses, audit, clock, logger });
 
   // GraphQL and HTTP
@@ -188,7 +192,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     new AdminResolver(admin),
     ...factorModules.flatMap((module) => module.resolvers),
   ]);
-  const { fastify } = await createHttpServer({
+  const { fastify, metricsServer } = await createHttpServer({
     config,
     logger,
     schema,
@@ -198,6 +202,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       shapeRule(DOCUMENT_LIMITS.maxDepth, DOCUMENT_LIMITS.maxExpandedFields, config.introspection),
       aliasAndRootFieldRule(DOCUMENT_LIMITS.maxAliases, DOCUMENT_LIMITS.maxRootFields, config.introspection),
     ],
+    sandboxToken: config.production ? undefined : overrides.sandboxToken,
     tokens: new TokenVerifier(config.auth, clock),
     statuses,
     metrics,
@@ -209,6 +214,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
 
   return {
     fastify,
+    metricsServer,
     database,
     store,
     logger,

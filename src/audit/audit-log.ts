@@ -48,8 +48,9 @@ export interface AuditEntry {
 export class AuditLog {
   constructor(private readonly events: AuditEventRepository) {}
 
-  async record(manager: EntityManager, actor: Actor, entry: AuditEntry, now: Date): Promise<void> {
-    await this.events.insert(manager, {
+  /** Returns the event's id. */
+  async record(manager: EntityManager, actor: Actor, entry: AuditEntry, now: Date): Promise<string> {
+    return this.events.insert(manager, {
       action: entry.action,
       userId: entry.userId ?? null,
       organizationId: entry.organizationId ?? null,

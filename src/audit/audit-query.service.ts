@@ -4,6 +4,7 @@ import { AppError, badInput } from '../errors';
 import type { Database } from '../infra/db/database';
 import type { AuditEventRepository } from '../infra/db/repositories/audit-event.repository';
 import type { MembershipRepository } from '../infra/db/repositories/membership.repository';
+import type { OrganizationRepository } from '../infra/db/repositories/organization.repository';
 import { decodeCursor, encodeCursor, pageSize } from '../pagination';
 import { AuditEvent, type AuditEventConnection } from './audit.types';
 
@@ -17,13 +18,17 @@ const EVENT_ID = /^[1-9][0-9]{0,19}$/;
 
 /**
  * Audit events as the caller may see them, newest first (a keyset on the id):
- * a user those about itself, an owner those of its organization, twofactor:read all.
+ * a user those about itself, an owner those of its organization (since it was
+ * created: not those of a deleted organization of the same id), twofactor:read
+ * all. The client IP is shown to twofactor:read, and to a user on the events
+ * that record its own action (its own address); to anyone else it is null.
  */
 export class AuditQueryService {
   constructor(
     private readonly database: Database,
     private readonly events: AuditEventRepository,
     private readonly memberships: MembershipRepository,
+    private readonly organizations: OrganizationRepository,
   ) {}
 
   async list(caller: Caller, filter: AuditEventFilter, first: number | null | undefined, after: string | null | undefined): Promise<AuditEventConnection> {
@@ -38,20 +43,28 @@ export class AuditQueryService {
     const beforeId = decodeCursor(after, list);
     if (beforeId !== undefined && !EVENT_ID.test(beforeId)) throw badInput('after is not a cursor of this list and filter.', 'after');
 
-    if (!reader && userId !== caller.subject && !(await this.owns(caller, organizationId))) {
-      throw new AppError('FORBIDDEN', 'A user sees the events about itself, an owner those of its organization, twofactor:read all.');
-    }
+    // Seen as the organization's owner: only its own events, from its creation on.
+    const fromId = reader || userId === caller.subject ? undefined : await this.ownedSince(caller, organizationId);
 
-    const rows = await this.database.run((manager) => this.events.page(manager, { userId, organizationId, beforeId, limit: limit + 1 }));
+    const rows = await this.database.run((manager) => this.events.page(manager, { userId, organizationId, beforeId, fromId, limit: limit + 1 }));
     return toPage(rows, limit, (row) => {
       const node = AuditEvent.of(row);
+      if (!reader && !(row.actorId === caller.subject && row.userId === caller.subject)) node.clientIp = null;
       return { cursor: encodeCursor(list, node.id), node };
     });
   }
 
-  private async owns(caller: Caller, organizationId: string | undefined): Promise<boolean> {
-    if (organizationId === undefined) return false;
-    const membership = await this.database.run((manager) => this.memberships.find(manager, organizationId, caller.subject));
-    return membership?.role === 'OWNER';
+  /** The first event id an owner of the organization sees (undefined: all); FORBIDDEN for anyone else. */
+  private async ownedSince(caller: Caller, organizationId: string | undefined): Promise<string | undefined> {
+    const [membership, organization] =
+      organizationId === undefined
+        ? [null, null]
+        : await this.database.run((manager) =>
+            Promise.all([this.memberships.find(manager, organizationId, caller.subject), this.organizations.find(manager, organizationId)]),
+          );
+    if (membership?.role !== 'OWNER' || !organization) {
+      throw new AppError('FORBIDDEN', 'A user sees the events about itself, an owner those of its organization, twofactor:read all.');
+    }
+    return organization.auditEventsFrom === null ? undefined : String(organization.auditEventsFrom);
   }
 }

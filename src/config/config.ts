@@ -11,6 +11,8 @@ export interface Config {
     trustProxy: number;
     corsOrigins: string[];
     bodyLimitBytes: number;
+    /** When set, /metrics is served on this port (same HOST) instead of the API's. */
+    metricsPort?: number;
   };
   database: { kind: 'mysql'; url: string } | { kind: 'sqlite'; file: string };
   migrationsRun: boolean;
@@ -72,6 +74,7 @@ const booleanFlag = z.preprocess(blankToUndefined, z.enum(['true', 'false']).opt
 const environmentSchema = z.object({
   NODE_ENV: optionalString,
   PORT: integer(4000, 0, 65535),
+  METRICS_PORT: z.preprocess(blankToUndefined, z.coerce.number().int().min(0).max(65535).optional()),
   HOST: optionalString,
   TRUST_PROXY: integer(0, 0, 10),
   CORS_ORIGINS: optionalString,
@@ -135,6 +138,9 @@ export function loadConfig(environment: Environment = process.env): Config {
     problems.push('ASSERTION_JWT_SECRET: must differ from AUTH_JWT_SECRET');
   }
   if (env.REDIS_URL && env.REDIS_CLUSTER_NODES) problems.push('REDIS_URL and REDIS_CLUSTER_NODES: set one, not both');
+  if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
+    problems.push('METRICS_PORT: must differ from PORT (leave it unset to serve /metrics on PORT)');
+  }
   // A fifth by default; never all of it, so login and step-up codes keep room.
   const setupDailyBudget = env.SMS_SETUP_DAILY_BUDGET ?? Math.floor(env.SMS_DAILY_BUDGET / 5);
   if (setupDailyBudget > 0 && setupDailyBudget >= env.SMS_DAILY_BUDGET) {
@@ -179,6 +185,7 @@ export function loadConfig(environment: Environment = process.env): Config {
       trustProxy: env.TRUST_PROXY,
       corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((origin) => origin.trim()).filter(Boolean),
       bodyLimitBytes: env.BODY_LIMIT_BYTES,
+      metricsPort: env.METRICS_PORT,
     },
     database: env.DATABASE_URL
       ? { kind: 'mysql', url: env.DATABASE_URL }

@@ -42,10 +42,13 @@ export class DirectoryService {
     const record = await this.deps.database.transaction(async (manager) => {
       const now = this.deps.clock.now();
       const existing = await this.deps.organizations.lock(manager, id);
-      if (existing) await this.deps.organizations.update(manager, id, { name: trimmed, updatedAt: now });
-      else await this.deps.organizations.insert(manager, id, trimmed, now);
-      if (!existing || existing.name !== trimmed) {
-        await this.deps.audit.record(manager, actor, { action: 'ORGANIZATION_UPSERTED', organizationId: id }, now);
+      if (!existing) {
+        // Its creation's event first: its owners see the events from that one on (not a deleted namesake's).
+        const created = await this.deps.audit.record(manager, actor, { action: 'ORGANIZATION_UPSERTED', organizationId: id }, now);
+        await this.deps.organizations.insert(manager, id, trimmed, now, created);
+      } else {
+        await this.deps.organizations.update(manager, id, { name: trimmed, updatedAt: now });
+        if (existing.name !== trimmed) await this.deps.audit.record(manager, actor, { action: 'ORGANIZATION_UPSERTED', organizationId: id }, now);
       }
       return (await this.deps.organizations.find(manager, id))!;
     });

@@ -21,7 +21,7 @@ const INTROSPECTION_OFF = 'Introspection is off on this server (__schema and __t
  * extensions; Apollo's own request errors pass through; everything else is
  * logged and masked (no stack, no driver message).
  */
-export function createErrorFormatter(logger: Logger, production: boolean) {
+export function createErrorFormatter(logger: Logger, production: boolean, requestId: () => string | undefined = () => undefined) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = translateDatabaseError(findAppError(error) ?? unwrapResolverError(error));
     if (original instanceof AppError) {
@@ -44,7 +44,8 @@ export function createErrorFormatter(logger: Logger, production: boolean) {
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
     }
-    logger.error({ err: original, path: formatted.path }, 'unexpected error');
+    // reqId as on Fastify's request log lines, so support finds the request.
+    logger.error({ err: original, path: formatted.path, reqId: requestId() }, 'unexpected error');
     return {
       message: production ? 'Internal server error' : `Internal server error: ${(original as Error)?.message ?? 'unknown'}`,
       locations: formatted.locations,

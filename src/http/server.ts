@@ -5,6 +5,7 @@ import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastif
 import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { GraphQLError, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/config';
 import type { TokenVerifier } from '../callers/token-verifier';
@@ -15,6 +16,7 @@ import { createErrorFormatter } from '../graphql/format-error';
 import type { Logger } from '../infra/logger';
 import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
 import { answerClientError, badRequestBody, hostProblem } from './malformed-requests';
+import { metricsServer, serveMetrics } from './metrics-endpoint';
 import type { Metrics } from './metrics';
 
 export interface ReadinessCheck {
@@ -27,6 +29,8 @@ export interface HttpServerOptions {
   logger: Logger;
   schema: GraphQLSchema;
   validationRules: ValidationRule[];
+  /** Development only: the Sandbox page opens with it in its Authorization header. */
+  sandboxToken?: string;
   tokens: TokenVerifier;
   statuses: TwoFactorStatusReader;
   metrics: Metrics;
@@ -34,7 +38,9 @@ export interface HttpServerOptions {
 }
 
 /** Fastify with Apollo on /graphql and the plain endpoints beside it. */
-export async function createHttpServer(options: HttpServerOptions): Promise<{ fastify: FastifyInstance; apollo: ApolloServer<Context> }> {
+export async function createHttpServer(
+  options: HttpServerOptions,
+): Promise<{ fastify: FastifyInstance; apollo: ApolloServer<Context>; metricsServer?: FastifyInstance }> {
   const { config, logger } = options;
   const fastify = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -105,10 +111,20 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{ fa
     const failed = results.filter((result) => !result.ok).map((result) => result.name);
     return reply.code(failed.length === 0 ? 200 : 503).send(failed.length === 0 ? { status: 'ready' } : { status: 'unavailable', failed });
   });
-  fastify.get('/metrics', async (_request, reply) => {
-    reply.header('content-type', options.metrics.registry.contentType);
-    return options.metrics.registry.metrics();
-  });
+  // With METRICS_PORT, /metrics is served there only.
+  const metrics = config.http.metricsPort === undefined ? undefined : metricsServer(fastify, options.metrics, config.http.metricsPort, config.http.host);
+  if (!metrics) serveMetrics(fastify, options.metrics);
+  // Whoever opens the bare address: in development, where to go; in production, whose it is.
+  fastify.get('/', async () =>
+    config.production
+      ? { service: 'twofactor' }
+      : { service: 'twofactor', graphql: '/graphql', hint: 'POST GraphQL to /graphql; open /graphql in a browser for Apollo Sandbox.' },
+  );
+
+  // The request id for log lines written far from the request (the error formatter).
+  // Set here, after the body is read: body parsing runs outside any scope set earlier.
+  const requestIds = new AsyncLocalStorage<string>();
+  fastify.addHook('preHandler', (request, _reply, done) => requestIds.run(String(request.id), done));
 
   const apollo = new ApolloServer<Context>({
     schema: options.schema,
@@ -119,7 +135,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{ fa
     includeStacktraceInErrorResponses: false,
     validationRules: options.validationRules,
     parseOptions: { maxTokens: DOCUMENT_LIMITS.maxTokens },
-    formatError: createErrorFormatter(logger, config.production),
+    formatError: createErrorFormatter(logger, config.production, () => requestIds.getStore()),
     logger,
     plugins: [
       fastifyApolloDrainPlugin(fastify),
@@ -127,7 +143,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{ fa
       ApolloServerPluginCacheControlDisabled(),
       options.metrics.apolloPlugin(),
       costLimitPlugin(DOCUMENT_LIMITS.maxCost, config.introspection),
-      config.introspection ? ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }) : ApolloServerPluginLandingPageDisabled(),
+      config.introspection ? sandboxPage(options.sandboxToken) : ApolloServerPluginLandingPageDisabled(),
     ],
   });
   await apollo.start();
@@ -151,7 +167,27 @@ export async function createHttpServer(options: HttpServerOptions): Promise<{ fa
     },
   });
 
-  return { fastify, apollo };
+  return { fastify, apollo, metricsServer: metrics };
+}
+
+const SANDBOX_EXAMPLE = `# The Headers tab holds a development token for dev-user (see the start banner
+# for more tokens). Then try: mutation { startTotpSetup { secret otpauthUri expiresAt } }
+query Me {
+  me {
+    id
+    twoFactor { enabled methods }
+  }
+}
+`;
+
+/** Sandbox, ready to use: an example operation, and in development the token to run it with. */
+function sandboxPage(token: string | undefined) {
+  return ApolloServerPluginLandingPageLocalDefault({
+    embed: true,
+    footer: false,
+    document: SANDBOX_EXAMPLE,
+    ...(token ? { headers: { Authorization: `Bearer ${token}` } } : {}),
+  });
 }
 
 function toGraphQLError(error: AppError, status: number): GraphQLError {

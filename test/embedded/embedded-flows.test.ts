@@ -65,4 +65,22 @@ describe('the embedded default runs the same rules', () => {
     const access = await gql('{ organizationAccess(organizationId: "emb-org", userId: "plain-user") { allowed reason } }', {}, directory);
     expect(access.data.organizationAccess).toEqual({ allowed: true, reason: 'OK' });
   });
+
+  it("shows a re-created organization's owners only its own audit events", async () => {
+    const directory = await signDevelopmentToken(config.auth.jwtSecret!, 'sync', ['twofactor:directory']);
+    const sync = async (owner: string) => {
+      await gql('mutation { upsertOrganization(id: "emb-again", name: "Again") { id } }', {}, directory);
+      await gql('mutation($u: ID!) { setMembership(organizationId: "emb-again", userId: $u, role: OWNER) { role } }', { u: owner }, directory);
+    };
+    const events = async (owner: string) =>
+      (await gql('{ auditEvents(organizationId: "emb-again") { edges { node { action userId } } } }', {}, await signDevelopmentToken(config.auth.jwtSecret!, owner))).data
+        .auditEvents.edges.map((edge: any) => edge.node);
+    await sync('first-owner');
+    await gql('mutation { deleteOrganization(id: "emb-again") }', {}, directory);
+    await sync('second-owner');
+    expect(await events('second-owner')).toEqual([
+      { action: 'MEMBERSHIP_SET', userId: 'second-owner' },
+      { action: 'ORGANIZATION_UPSERTED', userId: null },
+    ]);
+  });
 });

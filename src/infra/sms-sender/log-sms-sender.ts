@@ -11,6 +11,7 @@ export class LogSmsSender implements SmsSender {
   close(): void {}
 
   async send(_phoneNumberE164: string, message: string, maskedNumber: string): Promise<void> {
-    this.logger.info({ to: maskedNumber, sms: message }, 'SMS (log provider, not sent)');
+    // The text in the message itself, so it stands out among the request lines.
+    this.logger.info({ to: maskedNumber, sms: message }, `SMS (log provider, not sent) to ${maskedNumber}: ${message}`);
   }
 }

@@ -1,5 +1,7 @@
 import { createDataSource, detectMysqlFlavor } from '../../../src/infra/db/data-source';
 import { migrate } from '../../../src/infra/db/migrate';
+import { Initial1795812884372 } from '../../../src/infra/db/migrations/1795812884372-Initial';
+import { OrganizationAuditEventsFrom1796184652754 } from '../../../src/infra/db/migrations/1796184652754-OrganizationAuditEventsFrom';
 import { createLogger } from '../../../src/infra/logger';
 import { createTestDatabase } from '../../support/test-app';
 
@@ -12,6 +14,33 @@ describe('migrations', () => {
       await migrate(dataSource, createLogger('silent'));
       const pending = await dataSource.driver.createSchemaBuilder().log();
       expect(pending.upQueries.map((query) => query.query)).toEqual([]);
+    } finally {
+      await dataSource.destroy();
+      await database.drop();
+    }
+  });
+
+  it("start a re-created organization's owners' audit events after its namesake's deletion", async () => {
+    const database = await createTestDatabase();
+    const dataSource = createDataSource({ kind: 'mysql', url: database.url }, await detectMysqlFlavor(database.url));
+    try {
+      await dataSource.initialize();
+      const runner = dataSource.createQueryRunner();
+      await new Initial1795812884372().up(runner);
+      const event = (organizationId: string, action: string) =>
+        runner.query("INSERT INTO audit_events (action, organization_id, occurred_at) VALUES (?, ?, '2026-01-01')", [action, organizationId]);
+      for (const [organizationId, actions] of Object.entries({
+        recreated: ['ORGANIZATION_UPSERTED', 'ORGANIZATION_DELETED', 'ORGANIZATION_UPSERTED', 'ORGANIZATION_DELETED', 'ORGANIZATION_UPSERTED'],
+        original: ['ORGANIZATION_UPSERTED', 'MEMBERSHIP_SET'],
+      })) {
+        for (const action of actions) await event(organizationId, action);
+        await runner.query("INSERT INTO organizations (id, name, created_at, updated_at) VALUES (?, ?, '2026-01-01', '2026-01-01')", [organizationId, organizationId]);
+      }
+      await new OrganizationAuditEventsFrom1796184652754().up(runner);
+      await runner.release();
+      const rows = await dataSource.query('SELECT id, audit_events_from FROM organizations ORDER BY id');
+      // Events 1 to 5 are the re-created one's; 4 is its last deletion.
+      expect(rows).toEqual([{ id: 'original', audit_events_from: null }, { id: 'recreated', audit_events_from: '5' }]);
     } finally {
       await dataSource.destroy();
       await database.drop();

@@ -35,6 +35,15 @@ export class OrganizationRecord {
   @Column({ name: 'members_without_two_factor', type: 'int', default: 0 })
   membersWithoutTwoFactor: number;
 
+  /**
+   * Its owners see audit events from this id on: the event that created it. An
+   * id re-created after a deletion so never shows the deleted organization's
+   * events to the new one's owners (ids grow; time from several instances need
+   * not). Null for organizations never deleted before this column existed.
+   */
+  @Column({ name: 'audit_events_from', type: 'bigint', nullable: true })
+  auditEventsFrom: string | null;
+
   @TimestampColumn({ name: 'created_at' })
   createdAt: Date;
 

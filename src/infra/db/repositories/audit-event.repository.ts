@@ -5,12 +5,16 @@ export interface AuditPageQuery {
   userId?: string;
   organizationId?: string;
   beforeId?: string;
+  /** Only events with this id or a later one. */
+  fromId?: string;
   limit: number;
 }
 
 export class AuditEventRepository {
-  async insert(manager: EntityManager, event: Omit<AuditEventRecord, 'id'>): Promise<void> {
-    await manager.insert(AuditEventRecord, event);
+  /** Returns the new event's id. */
+  async insert(manager: EntityManager, event: Omit<AuditEventRecord, 'id'>): Promise<string> {
+    const result = await manager.insert(AuditEventRecord, event);
+    return String(result.identifiers[0].id);
   }
 
   /** Newest first; keyset on the id. */
@@ -21,6 +25,7 @@ export class AuditEventRepository {
       builder.andWhere('event.organizationId = :organizationId', { organizationId: query.organizationId });
     }
     if (query.beforeId !== undefined) builder.andWhere('event.id < :beforeId', { beforeId: query.beforeId });
+    if (query.fromId !== undefined) builder.andWhere('event.id >= :fromId', { fromId: query.fromId });
     return builder.orderBy('event.id', 'DESC').limit(query.limit).getMany();
   }
 

@@ -46,10 +46,11 @@ export class OrganizationRepository {
     return this.database.lockForUpdate(query).getMany();
   }
 
-  async insert(manager: EntityManager, id: string, name: string, now: Date): Promise<void> {
+  async insert(manager: EntityManager, id: string, name: string, now: Date, auditEventsFrom: string): Promise<void> {
     await manager.insert(OrganizationRecord, {
       id,
       name,
+      auditEventsFrom,
       requiresTwoFactor: false,
       ownersWithTwoFactor: 0,
       ownersWithoutTwoFactor: 0,

@@ -1,0 +1,64 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jwtVerify } from 'jose';
+
+const TOKEN_SCRIPT = join(__dirname, '..', '..', 'dist', 'scripts', 'token.js');
+
+/** `npm run -s token -- ...` runs this: dist/scripts/token.js, from the project folder. */
+function token(args: string[], env: Record<string, string> = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tf-token-'));
+  const result = spawnSync(process.execPath, [TOKEN_SCRIPT, ...args], {
+    cwd: dataDir,
+    env: { PATH: process.env.PATH, DATA_DIR: dataDir, ...env },
+    encoding: 'utf8',
+  });
+  return { ...result, dataDir };
+}
+
+describe('npm run -s token', () => {
+  it('prints the token alone, signed with the development key, signed in now', async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const { status, stdout, stderr, dataDir } = token(['alice', 'twofactor:read']);
+    expect(status).toBe(0);
+    expect(stderr).toBe('');
+    expect(stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    const keys = JSON.parse(readFileSync(join(dataDir, 'development-keys.json'), 'utf8'));
+    const { payload } = await jwtVerify(stdout.trim(), new TextEncoder().encode(keys.authJwtSecret), { algorithms: ['HS256'] });
+    expect(payload).toMatchObject({ sub: 'alice', scope: 'twofactor:read' });
+    expect(payload.auth_time).toBeGreaterThanOrEqual(before);
+  });
+
+  it.each([['--help'], ['-h']])('prints usage for %s instead of minting a token', (flag) => {
+    const { status, stdout } = token([flag]);
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/^usage: npm run -s token -- <userId> \[scope \.\.\.\]/);
+    expect(stdout).toContain('twofactor:directory');
+  });
+
+  it('refuses an unknown scope, listing the valid ones, with nothing on stdout', () => {
+    const { status, stdout, stderr } = token(['alice', 'twofactor:reed']);
+    expect(status).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('unknown scope: twofactor:reed');
+    expect(stderr).toContain('twofactor:read twofactor:login twofactor:directory twofactor:admin');
+  });
+
+  it('refuses no user id, or one that looks like an option', () => {
+    for (const args of [[], ['--user'], ['a b']]) {
+      const { status, stdout } = token(args);
+      expect(status).toBe(2);
+      expect(stdout).toBe('');
+    }
+  });
+
+  it('signs with AUTH_JWT_SECRET from .env when the environment has none', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tf-token-env-'));
+    const secret = 'a-secret-from-dot-env-0123456789abcdef';
+    writeFileSync(join(dataDir, '.env'), `AUTH_JWT_SECRET=${secret}\n`);
+    const result = spawnSync(process.execPath, [TOKEN_SCRIPT, 'bob'], { cwd: dataDir, env: { PATH: process.env.PATH, DATA_DIR: dataDir }, encoding: 'utf8' });
+    expect(result.status).toBe(0);
+    await expect(jwtVerify(result.stdout.trim(), new TextEncoder().encode(secret), { algorithms: ['HS256'] })).resolves.toBeDefined();
+  });
+});
