@@ -5,10 +5,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config/config';
 import { DOCUMENT_LIMITS } from '../../src/graphql/document-limits';
 import { buildGraphQLSchema } from '../../src/graphql/schema';
-import { CHALLENGE_MAX_ATTEMPTS, CHALLENGE_TTL_MS } from '../../src/login/challenge-store';
-import { ASSERTION_TTL_SECONDS } from '../../src/login/assertion-signer';
-import { SMS_CODE_TTL_MS } from '../../src/factors/sms/sms-code-store';
-import { RESEND_INTERVAL_SECONDS } from '../../src/factors/sms/sms-send-limits';
+import { LIMITS } from '../../src/limits';
 
 /**
  * The documents a reviewer checks claims against stay true: SECURITY.md names
@@ -94,15 +91,15 @@ describe('docs/api.md', () => {
       `| fields once fragments are expanded | ${DOCUMENT_LIMITS.maxExpandedFields} |`,
       `| cost | ${DOCUMENT_LIMITS.maxCost}:`,
       `${config.limits.userFailuresPerWindow} in a ${config.limits.userFailureWindowSeconds / 60}-minute window`,
-      `| failures in a row per user | ${config.limits.failuresInRowToLock} `,
+      `| failures in a row per user | ${LIMITS.failuresInRowToLock} `,
       `\`IP_ATTEMPTS_PER_MINUTE\`, ${config.limits.ipAttemptsPerMinute} a minute`,
       `\`REAUTH_MAX_AGE\`, ${config.auth.reauthMaxAgeSeconds} s`,
-      `6 digits, ${SMS_CODE_TTL_MS / 60_000} minutes, 5 checks`,
-      `1 every ${RESEND_INTERVAL_SECONDS} seconds`,
+      `6 digits, ${LIMITS.smsCodeTtlSeconds / 60} minutes, ${LIMITS.smsCodeMaxChecks} checks`,
+      `1 every ${LIMITS.smsResendIntervalSeconds} seconds`,
       `\`SMS_DAILY_BUDGET\`, ${config.sms.dailyBudget} a day`,
       `(a fifth, ${config.sms.setupDailyBudget})`,
-      `| login challenge | ${CHALLENGE_TTL_MS / 60_000} minutes, ${CHALLENGE_MAX_ATTEMPTS} attempts`,
-      `| login assertion | valid ${ASSERTION_TTL_SECONDS / 60} minutes`,
+      `| login challenge | ${LIMITS.challengeTtlSeconds / 60} minutes, ${LIMITS.challengeMaxAttempts} attempts`,
+      `| login assertion | valid ${LIMITS.assertionTtlSeconds / 60} minutes`,
     ];
     expect(expected.filter((phrase) => !limits.includes(phrase))).toEqual([]);
   });
