@@ -17,7 +17,15 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LOGIN_USERS, LoginWorkload, probeLogin, seedTotpUsers } from './lib/login.mjs';
 import { measure, measurePaced } from './lib/load.mjs';
-import { freePort, killAllNow, sampleMemory, startNode, stopAll, waitForGraphql, waitForHttp } from './lib/processes.mjs';
+import {
+  freePort,
+  killAllNow,
+  sampleMemory,
+  startNode,
+  stopAll,
+  waitForGraphql,
+  waitForHttp,
+} from './lib/processes.mjs';
 import { updateReadme, writeResults } from './lib/report.mjs';
 import { accessRequests, checkOnce, meRequests, organizationRequests, typenameRequests } from './lib/scenarios.mjs';
 import {
@@ -28,7 +36,6 @@ import {
   explainMembersPage,
   listBenchDatabases,
   ORGANIZATION_SIZES,
-  organizationId,
   seedOrganizations,
   serverUrl,
   waitForQuietDatabase,
@@ -56,15 +63,23 @@ const settings = {
   redisUrl: process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379',
   redisDb: number('BENCH_REDIS_DB', 5),
 };
-for (const [name, url] of [['BENCH_MYSQL_URL', settings.mysqlRootUrl], ['BENCH_REDIS_URL', settings.redisUrl]]) {
+for (const [name, url] of [
+  ['BENCH_MYSQL_URL', settings.mysqlRootUrl],
+  ['BENCH_REDIS_URL', settings.redisUrl],
+]) {
   const host = new URL(url).hostname;
-  if (!['127.0.0.1', 'localhost', '[::1]'].includes(host)) throw new Error(`${name} must point at this machine (127.0.0.1), not ${host}`);
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(host))
+    throw new Error(`${name} must point at this machine (127.0.0.1), not ${host}`);
 }
 
-const log = (message) => process.stdout.write(`[bench ${((performance.now() - began) / 1000).toFixed(0).padStart(3)} s] ${message}\n`);
+const log = (message) =>
+  process.stdout.write(`[bench ${((performance.now() - began) / 1000).toFixed(0).padStart(3)} s] ${message}\n`);
 
 const now = new Date();
-const stamp = now.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
+const stamp = now
+  .toISOString()
+  .replace(/[:]/g, '-')
+  .replace(/\.\d+Z$/, 'Z');
 const database = `tf_bench_${now.toISOString().replace(/\D/g, '').slice(0, 14)}_${process.pid}`;
 const databaseUrl = serverUrl(settings.mysqlRootUrl, database);
 const redisUrl = `${settings.redisUrl.replace(/\/\d*$/, '')}/${settings.redisDb}`;
@@ -116,9 +131,15 @@ process.on('exit', killAllNow);
 
 /** Which build was measured: its folder, commit, and how many files differed from the commit. */
 function serviceBuild() {
-  const git = (...args) => execFileSync('git', ['-C', SERVICE_ROOT, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  const git = (...args) =>
+    execFileSync('git', ['-C', SERVICE_ROOT, ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   try {
-    const changed = git('status', '--porcelain', '--untracked-files=no', '--', 'src').split('\n').filter(Boolean).length;
+    const changed = git('status', '--porcelain', '--untracked-files=no', '--', 'src')
+      .split('\n')
+      .filter(Boolean).length;
     return { root: SERVICE_ROOT, commit: git('rev-parse', '--short', 'HEAD'), uncommittedChangesInSrc: changed };
   } catch {
     return { root: SERVICE_ROOT, commit: 'unknown (not a git checkout)', uncommittedChangesInSrc: null };
@@ -148,15 +169,26 @@ async function machineInfo(redis) {
     redis: redisVersion,
     loadAverageBefore: os.loadavg().map((value) => Number(value.toFixed(2))),
     packages: Object.fromEntries(
-      ['@apollo/server', '@as-integrations/fastify', 'fastify', 'graphql', 'type-graphql', 'typeorm', 'mysql2', 'ioredis', 'mercurius', 'graphql-jit', 'autocannon'].map(
-        (name) => [name, packageVersion(name)],
-      ),
+      [
+        '@apollo/server',
+        '@as-integrations/fastify',
+        'fastify',
+        'graphql',
+        'type-graphql',
+        'typeorm',
+        'mysql2',
+        'ioredis',
+        'mercurius',
+        'graphql-jit',
+        'autocannon',
+      ].map((name) => [name, packageVersion(name)]),
     ),
   };
 }
 
 async function main() {
-  if (!existsSync(join(SERVICE_ROOT, 'dist/src/main.js'))) throw new Error(`${SERVICE_ROOT}/dist/src/main.js is missing: run \`npm run build\` (npm run bench does)`);
+  if (!existsSync(join(SERVICE_ROOT, 'dist/src/main.js')))
+    throw new Error(`${SERVICE_ROOT}/dist/src/main.js is missing: run \`npm run build\` (npm run bench does)`);
   const { Redis } = require('ioredis');
   const { signDevelopmentToken } = require(join(SERVICE_ROOT, 'dist/src/callers/token-signer.js'));
 
@@ -165,12 +197,15 @@ async function main() {
   const keys = await redis.dbsize();
   if (keys > 0) {
     redis.disconnect();
-    throw new Error(`Redis database ${settings.redisDb} holds ${keys} keys: the bench flushes its database at the end, so it wants an empty one (set BENCH_REDIS_DB)`);
+    throw new Error(
+      `Redis database ${settings.redisDb} holds ${keys} keys: the bench flushes its database at the end, so it wants an empty one (set BENCH_REDIS_DB)`,
+    );
   }
   redisForCleanup = redis;
   const machine = await machineInfo(redis);
   const leftovers = await listBenchDatabases(settings.mysqlRootUrl);
-  if (leftovers.length > 0) log(`note: databases left by earlier interrupted runs: ${leftovers.join(', ')} (drop them by hand)`);
+  if (leftovers.length > 0)
+    log(`note: databases left by earlier interrupted runs: ${leftovers.join(', ')} (drop them by hand)`);
 
   log(`creating ${database}; Redis db ${settings.redisDb}; logs in ${workDir}`);
   await createDatabase(settings.mysqlRootUrl, database);
@@ -228,10 +263,13 @@ async function main() {
   const plans = {};
   for (const size of ORGANIZATION_SIZES) {
     const plan = await explainMembersPage(databaseUrl, size.label);
-    plans[size.label] = plan.map((step) => `${step.type} on ${step.key}${step.extra ? ` (${step.extra})` : ''}`).join('; ');
+    plans[size.label] = plan
+      .map((step) => `${step.type} on ${step.key}${step.extra ? ` (${step.extra})` : ''}`)
+      .join('; ');
   }
 
-  const sign = (subject, scopes) => signDevelopmentToken(secrets.auth, subject, scopes, { issuer: AUTH_ISSUER, audience: AUTH_AUDIENCE });
+  const sign = (subject, scopes) =>
+    signDevelopmentToken(secrets.auth, subject, scopes, { issuer: AUTH_ISSUER, audience: AUTH_AUDIENCE });
   const readToken = await sign('bench-internal-service', ['twofactor:read']);
   const loginToken = await sign('bench-login-service', ['twofactor:login']);
 
@@ -247,18 +285,26 @@ async function main() {
   const baseline = { apollo: typenameRequests(), mercurius: typenameRequests() };
   const access = accessRequests(readToken);
   const me = await meRequests((subject) => sign(subject, []));
-  const organization = Object.fromEntries(ORGANIZATION_SIZES.map((size) => [size.label, organizationRequests(readToken, size.label)]));
+  const organization = Object.fromEntries(
+    ORGANIZATION_SIZES.map((size) => [size.label, organizationRequests(readToken, size.label)]),
+  );
 
-  await check('organizationAccess', service.url, access, (json) => (json?.data?.organizationAccess?.reason ? null : 'no reason in the answer'));
-  await check('me', service.url, me, (json) => (Array.isArray(json?.data?.me?.twoFactor?.methods) ? null : 'no methods in the answer'));
+  await check('organizationAccess', service.url, access, (json) =>
+    json?.data?.organizationAccess?.reason ? null : 'no reason in the answer',
+  );
+  await check('me', service.url, me, (json) =>
+    Array.isArray(json?.data?.me?.twoFactor?.methods) ? null : 'no methods in the answer',
+  );
   for (const size of ORGANIZATION_SIZES) {
     const counters = countersFor(size.members);
     await check(`organization ${size.label}`, service.url, organization[size.label], (json) => {
       const org = json?.data?.organization;
       if (!org) return 'no organization in the answer';
-      if (org.compliance.totalMembers !== size.members) return `totalMembers ${org.compliance.totalMembers}, seeded ${size.members}`;
+      if (org.compliance.totalMembers !== size.members)
+        return `totalMembers ${org.compliance.totalMembers}, seeded ${size.members}`;
       const without = counters.ownersWithout + counters.membersWithout;
-      if (org.members.totalCount !== without) return `members totalCount ${org.members.totalCount}, seeded ${without} without two-factor`;
+      if (org.members.totalCount !== without)
+        return `members totalCount ${org.members.totalCount}, seeded ${without} without two-factor`;
       if (org.members.edges.length !== 50) return `${org.members.edges.length} edges, wanted 50`;
       return null;
     });
@@ -272,7 +318,13 @@ async function main() {
     loginSkip = 'skipped: not implemented';
     notes.push(`login scenario skipped: ${probe.detail}.`);
   } else {
-    const users = await seedTotpUsers({ databaseUrl, encryptionKeyBase64: secrets.encryptionKey, count: LOGIN_USERS, connect, serviceRoot: SERVICE_ROOT });
+    const users = await seedTotpUsers({
+      databaseUrl,
+      encryptionKeyBase64: secrets.encryptionKey,
+      count: LOGIN_USERS,
+      connect,
+      serviceRoot: SERVICE_ROOT,
+    });
     login = new LoginWorkload(users, loginToken);
   }
 
@@ -281,43 +333,77 @@ async function main() {
   let order = 0;
   const run = async (key, title, target, options) => {
     order += 1;
-    log(`${String(order).padStart(2)}. ${title}${options.rate && !title.includes('req/s') ? ` at ${options.rate} req/s` : ''}`);
-    const common = { connections: settings.connections, duration: settings.duration, warmup: settings.warmup, ...options };
+    log(
+      `${String(order).padStart(2)}. ${title}${options.rate && !title.includes('req/s') ? ` at ${options.rate} req/s` : ''}`,
+    );
+    const common = {
+      connections: settings.connections,
+      duration: settings.duration,
+      warmup: settings.warmup,
+      ...options,
+    };
     // A steady rate is paced by our own open-loop client; as fast as it goes, autocannon.
     const measurement = options.rate ? await measurePaced(common) : await measure(common);
     for (const server of [service, apollo, mercurius]) {
-      if (server.exited) throw new Error(`${server.name} exited during "${title}" (${JSON.stringify(server.exit)}); its log ends:\n${server.tail(30)}`);
+      if (server.exited)
+        throw new Error(
+          `${server.name} exited during "${title}" (${JSON.stringify(server.exit)}); its log ends:\n${server.tail(30)}`,
+        );
     }
     const entry = { order, key, title, url: target, measurement };
     measurements.push(entry);
     log(
       `    ${measurement.requestsPerSecond} req/s, p50 ${measurement.latencyMs.p50} ms, p99 ${measurement.latencyMs.p99} ms, errors ${measurement.errors}` +
-        (measurement.correctedLatencyMs ? ` (from due time: p50 ${measurement.correctedLatencyMs.p50} ms, p99 ${measurement.correctedLatencyMs.p99} ms)` : ''),
+        (measurement.correctedLatencyMs
+          ? ` (from due time: p50 ${measurement.correctedLatencyMs.p50} ms, p99 ${measurement.correctedLatencyMs.p99} ms)`
+          : ''),
     );
-    if (measurement.errors > 0 && measurement.errorDetail.firstErrorBody) log(`    first error: ${measurement.errorDetail.firstErrorBody}`);
+    if (measurement.errors > 0 && measurement.errorDetail.firstErrorBody)
+      log(`    first error: ${measurement.errorDetail.firstErrorBody}`);
     return measurement;
   };
-  const apolloRun = (n) => run('apollo', `bare Apollo Server 5 on Fastify 5, { __typename } (#${n})`, 'apollo', { url: apollo.url, requests: baseline.apollo });
+  const apolloRun = (n) =>
+    run('apollo', `bare Apollo Server 5 on Fastify 5, { __typename } (#${n})`, 'apollo', {
+      url: apollo.url,
+      requests: baseline.apollo,
+    });
   const mercuriusRun = (n) =>
-    run('mercurius', `bare Mercurius 16 with JIT, { __typename } (#${n})`, 'mercurius', { url: mercurius.url, requests: baseline.mercurius });
+    run('mercurius', `bare Mercurius 16 with JIT, { __typename } (#${n})`, 'mercurius', {
+      url: mercurius.url,
+      requests: baseline.mercurius,
+    });
 
   await apolloRun(1);
   await mercuriusRun(1);
-  const accessPeak = await run('access', 'organizationAccess (twofactor:read)', 'service', { url: service.url, requests: access });
+  const accessPeak = await run('access', 'organizationAccess (twofactor:read)', 'service', {
+    url: service.url,
+    requests: access,
+  });
   const mePeak = await run('me', 'me { twoFactor { enabled methods } }', 'service', { url: service.url, requests: me });
   await apolloRun(2);
   let startPeak;
   let verifyPeak;
   if (login) {
-    startPeak = await run('login-start', 'login step 1: startLoginChallenge', 'service', { url: service.url, requests: login.startRequests() });
-    verifyPeak = await run('login-verify', 'login step 2: verifyLoginChallenge (TOTP)', 'service', { url: service.url, requests: login.verifyRequests() });
+    startPeak = await run('login-start', 'login step 1: startLoginChallenge', 'service', {
+      url: service.url,
+      requests: login.startRequests(),
+    });
+    verifyPeak = await run('login-verify', 'login step 2: verifyLoginChallenge (TOTP)', 'service', {
+      url: service.url,
+      requests: login.verifyRequests(),
+    });
   }
   const organizationLoaded = {};
   for (const size of ORGANIZATION_SIZES) {
-    organizationLoaded[size.label] = await run(`organization-${size.label}`, `organization of ${size.label} members`, 'service', {
-      url: service.url,
-      requests: organization[size.label],
-    });
+    organizationLoaded[size.label] = await run(
+      `organization-${size.label}`,
+      `organization of ${size.label} members`,
+      'service',
+      {
+        url: service.url,
+        requests: organization[size.label],
+      },
+    );
   }
   await apolloRun(3);
   const half = (m) => Math.max(1, Math.round(m.requestsPerSecond / 2));
@@ -327,7 +413,12 @@ async function main() {
     rate: half(accessPeak),
     warmup: 1,
   });
-  await run('me-half', 'me at half its peak rate', 'service', { url: service.url, requests: me, rate: half(mePeak), warmup: 1 });
+  await run('me-half', 'me at half its peak rate', 'service', {
+    url: service.url,
+    requests: me,
+    rate: half(mePeak),
+    warmup: 1,
+  });
   if (login) {
     await run('login-start-half', 'login step 1 at half its peak rate', 'service', {
       url: service.url,
@@ -351,13 +442,18 @@ async function main() {
   });
   const organizationSingle = {};
   for (const size of ORGANIZATION_SIZES) {
-    organizationSingle[size.label] = await run(`organization-${size.label}-single`, `organization of ${size.label} members, 1 connection`, 'service', {
-      url: service.url,
-      requests: organization[size.label],
-      connections: 1,
-      duration: settings.latencyDuration,
-      warmup: 1,
-    });
+    organizationSingle[size.label] = await run(
+      `organization-${size.label}-single`,
+      `organization of ${size.label} members, 1 connection`,
+      'service',
+      {
+        url: service.url,
+        requests: organization[size.label],
+        connections: 1,
+        duration: settings.latencyDuration,
+        warmup: 1,
+      },
+    );
   }
   await mercuriusRun(2);
   await apolloRun(4);
@@ -369,8 +465,12 @@ async function main() {
     mercuriusMb: mercurius.peakRssKb / 1024,
   };
   const serviceLog = await summarizeLog(join(workDir, 'service.log'));
-  if (serviceLog.errorLines > 0) notes.push(`the service logged ${serviceLog.errorLines} error lines; first: ${serviceLog.firstError}`);
-  if (login) notes.push(`login: ${login.challenges.length} challenges collected, ${login.exhausted} verifications found none left, ${login.skippedForReplay} skipped to avoid TOTP replay.`);
+  if (serviceLog.errorLines > 0)
+    notes.push(`the service logged ${serviceLog.errorLines} error lines; first: ${serviceLog.firstError}`);
+  if (login)
+    notes.push(
+      `login: ${login.challenges.length} challenges collected, ${login.exhausted} verifications found none left, ${login.skippedForReplay} skipped to avoid TOTP replay.`,
+    );
 
   // Ratios: against the mean of the bare Apollo runs just before and just after.
   const apolloRuns = measurements.filter((entry) => entry.key === 'apollo');
@@ -390,23 +490,62 @@ async function main() {
     if (!entry) return;
     const ratio = entry.measurement.paced || entry.key.endsWith('-single') ? null : ratioFor(entry);
     const ok = judge(entry.measurement, ratio);
-    rows.push({ key, title, measurement: entry.measurement, ratio, target, verdict: verdict(ok, entry.measurement), met: ok && clean(entry.measurement) });
+    rows.push({
+      key,
+      title,
+      measurement: entry.measurement,
+      ratio,
+      target,
+      verdict: verdict(ok, entry.measurement),
+      met: ok && clean(entry.measurement),
+    });
   };
   addRow('mercurius', 'bare Mercurius 16 with JIT (#1)', 'reference', () => true);
   rows.at(-1).verdict = '';
   addRow('access', 'organizationAccess, peak', 'ratio ≥ 0.70', (_m, r) => r >= 0.7);
-  addRow('access-half', `organizationAccess at half peak, paced (${half(accessPeak)} req/s)`, 'p99 < 10 ms', (m) => m.correctedLatencyMs.p99 < 10);
+  addRow(
+    'access-half',
+    `organizationAccess at half peak, paced (${half(accessPeak)} req/s)`,
+    'p99 < 10 ms',
+    (m) => m.correctedLatencyMs.p99 < 10,
+  );
   addRow('me', 'me { twoFactor }, peak', 'ratio ≥ 0.60', (_m, r) => r >= 0.6);
-  addRow('me-half', `me at half peak, paced (${half(mePeak)} req/s)`, 'p99 < 10 ms', (m) => m.correctedLatencyMs.p99 < 10);
+  addRow(
+    'me-half',
+    `me at half peak, paced (${half(mePeak)} req/s)`,
+    'p99 < 10 ms',
+    (m) => m.correctedLatencyMs.p99 < 10,
+  );
   if (login) {
     addRow('login-start', 'login step 1 startLoginChallenge, peak', 'ratio ≥ 0.40', (_m, r) => r >= 0.4);
-    addRow('login-start-half', `login step 1 at half peak, paced (${half(startPeak)} req/s)`, 'p99 < 25 ms', (m) => m.correctedLatencyMs.p99 < 25);
+    addRow(
+      'login-start-half',
+      `login step 1 at half peak, paced (${half(startPeak)} req/s)`,
+      'p99 < 25 ms',
+      (m) => m.correctedLatencyMs.p99 < 25,
+    );
     addRow('login-verify', 'login step 2 verifyLoginChallenge, peak', 'ratio ≥ 0.40', (_m, r) => r >= 0.4);
-    addRow('login-verify-half', `login step 2 at half peak, paced (${half(verifyPeak)} req/s)`, 'p99 < 25 ms', (m) => m.correctedLatencyMs.p99 < 25);
+    addRow(
+      'login-verify-half',
+      `login step 2 at half peak, paced (${half(verifyPeak)} req/s)`,
+      'p99 < 25 ms',
+      (m) => m.correctedLatencyMs.p99 < 25,
+    );
   } else {
-    rows.push({ key: 'login', title: 'login: startLoginChallenge + verifyLoginChallenge', skipped: loginSkip, target: 'ratio ≥ 0.40 per step; p99 < 25 ms at half peak', verdict: 'not measured' });
+    rows.push({
+      key: 'login',
+      title: 'login: startLoginChallenge + verifyLoginChallenge',
+      skipped: loginSkip,
+      target: 'ratio ≥ 0.40 per step; p99 < 25 ms at half peak',
+      verdict: 'not measured',
+    });
   }
-  addRow('apollo-paced', `bare Apollo on Fastify, paced at ${half(accessPeak)} req/s`, "the floor of the paced rows on this machine", () => true);
+  addRow(
+    'apollo-paced',
+    `bare Apollo on Fastify, paced at ${half(accessPeak)} req/s`,
+    'the floor of the paced rows on this machine',
+    () => true,
+  );
   rows.at(-1).verdict = '';
   for (const size of ORGANIZATION_SIZES) {
     addRow(`organization-${size.label}`, `organization ${size.label} members, 16 connections`, '', () => true);
@@ -415,12 +554,20 @@ async function main() {
   }
   const single10k = organizationSingle['10k'];
   const single1m = organizationSingle['1m'];
-  addRow('organization-10k-single', 'organization 10k members, 1 connection (time per query)', 'reference for growth', () => true);
+  addRow(
+    'organization-10k-single',
+    'organization 10k members, 1 connection (time per query)',
+    'reference for growth',
+    () => true,
+  );
   rows.at(-1).verdict = '';
   addRow('organization-100k-single', 'organization 100k members, 1 connection', '', () => true);
   rows.at(-1).verdict = '';
-  addRow('organization-1m-single', 'organization 1M members, 1 connection', `p99 < 20 ms; p50 < 2 × 10k's (${(2 * single10k.latencyMs.p50).toFixed(2)} ms)`, (m) =>
-    m.latencyMs.p99 < 20 && m.latencyMs.p50 < 2 * single10k.latencyMs.p50,
+  addRow(
+    'organization-1m-single',
+    'organization 1M members, 1 connection',
+    `p99 < 20 ms; p50 < 2 × 10k's (${(2 * single10k.latencyMs.p50).toFixed(2)} ms)`,
+    (m) => m.latencyMs.p99 < 20 && m.latencyMs.p50 < 2 * single10k.latencyMs.p50,
   );
   rows.push({
     key: 'rss',
@@ -435,7 +582,12 @@ async function main() {
     date: now.toISOString(),
     elapsedSeconds: Math.round((performance.now() - began) / 1000),
     machine: { ...machine, loadAverageAfter: os.loadavg().map((value) => Number(value.toFixed(2))) },
-    settings: { duration: settings.duration, warmup: settings.warmup, connections: settings.connections, latencyDuration: settings.latencyDuration },
+    settings: {
+      duration: settings.duration,
+      warmup: settings.warmup,
+      connections: settings.connections,
+      latencyDuration: settings.latencyDuration,
+    },
     serviceEnvironment: {
       NODE_ENV: 'production',
       DATABASE_URL: `mysql://root@127.0.0.1:3306/${database} (dropped after the run)`,
@@ -452,19 +604,23 @@ async function main() {
     serviceBuild: serviceBuild(),
     seeding,
     plainMembersQueryPlans: {
-      query: 'EXPLAIN SELECT ... FROM memberships WHERE organization_id = ? AND two_factor_enabled = 0 ORDER BY user_id LIMIT 51 (no index hint)',
+      query:
+        'EXPLAIN SELECT ... FROM memberships WHERE organization_id = ? AND two_factor_enabled = 0 ORDER BY user_id LIMIT 51 (no index hint)',
       plans,
     },
     checks,
     rows,
-    baselines: measurements.filter((entry) => entry.key === 'apollo' || entry.key === 'mercurius').map(({ order: o, title, measurement }) => ({ order: o, title, measurement })),
+    baselines: measurements
+      .filter((entry) => entry.key === 'apollo' || entry.key === 'mercurius')
+      .map(({ order: o, title, measurement }) => ({ order: o, title, measurement })),
     organizationGrowth: ORGANIZATION_SIZES.map((size) => ({
       label: size.label,
       members: size.members,
       loaded: organizationLoaded[size.label],
       single: organizationSingle[size.label],
     })),
-    growth1mOver10k: single1m && single10k ? Number((single1m.latencyMs.p50 / single10k.latencyMs.p50).toFixed(2)) : null,
+    growth1mOver10k:
+      single1m && single10k ? Number((single1m.latencyMs.p50 / single10k.latencyMs.p50).toFixed(2)) : null,
     memory,
     serviceLog,
     measurements,
@@ -501,12 +657,15 @@ async function summarizeLog(file) {
 main()
   .then(async () => {
     await cleanup();
-    log(`done in ${((performance.now() - began) / 1000).toFixed(0)} s; ${database} dropped, Redis db ${settings.redisDb} flushed`);
+    log(
+      `done in ${((performance.now() - began) / 1000).toFixed(0)} s; ${database} dropped, Redis db ${settings.redisDb} flushed`,
+    );
     process.exit(0);
   })
   .catch(async (error) => {
     process.stderr.write(`bench failed: ${error.stack ?? error}\n`);
-    if (process.env.BENCH_KEEP_LOGS === undefined) process.stderr.write(`(set BENCH_KEEP_LOGS=1 to keep the servers' logs)\n`);
+    if (process.env.BENCH_KEEP_LOGS === undefined)
+      process.stderr.write(`(set BENCH_KEEP_LOGS=1 to keep the servers' logs)\n`);
     await cleanup();
     process.exit(1);
   });

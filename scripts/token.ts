@@ -34,21 +34,32 @@ async function main(): Promise<void> {
   }
   const [userId, ...scopes] = args;
   if (!userId || userId.startsWith('-') || !/^[\x21-\x7e]{1,128}$/.test(userId)) {
-    process.stderr.write(userId ? `not a user id: ${JSON.stringify(userId)} (1 to 128 printable ASCII characters, no spaces)\n\n${USAGE}` : USAGE);
+    process.stderr.write(
+      userId
+        ? `not a user id: ${JSON.stringify(userId)} (1 to 128 printable ASCII characters, no spaces)\n\n${USAGE}`
+        : USAGE,
+    );
     process.exit(2);
   }
   const unknown = scopes.filter((scope) => !SCOPES.includes(scope));
   if (unknown.length > 0) {
-    process.stderr.write(`unknown scope${unknown.length > 1 ? 's' : ''}: ${unknown.join(' ')}\nvalid scopes: ${SCOPES.join(' ')}\n`);
+    process.stderr.write(
+      `unknown scope${unknown.length > 1 ? 's' : ''}: ${unknown.join(' ')}\nvalid scopes: ${SCOPES.join(' ')}\n`,
+    );
     process.exit(2);
   }
   loadDotEnv();
   const config = loadConfig();
   if (!config.auth.jwtSecret) {
-    process.stderr.write('npm run token signs with AUTH_JWT_SECRET (HS256); with AUTH_JWKS_URL, tokens come from your identity provider.\n');
+    process.stderr.write(
+      'npm run token signs with AUTH_JWT_SECRET (HS256); with AUTH_JWKS_URL, tokens come from your identity provider.\n',
+    );
     process.exit(2);
   }
-  const token = await signDevelopmentToken(config.auth.jwtSecret, userId, scopes, { issuer: config.auth.issuer, audience: config.auth.audience });
+  const token = await signDevelopmentToken(config.auth.jwtSecret, userId, scopes, {
+    issuer: config.auth.issuer,
+    audience: config.auth.audience,
+  });
   process.stdout.write(`${token}\n`);
 }
 

@@ -92,7 +92,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   if (config.migrationsRun || config.database.kind === 'sqlite') await migrate(dataSource, logger);
   const database = new Database(dataSource);
   const store: Store =
-    config.store.kind === 'memory' ? new MemoryStore() : await RedisStore.connect(config.store, overrides.storeKeyPrefix);
+    config.store.kind === 'memory'
+      ? new MemoryStore()
+      : await RedisStore.connect(config.store, overrides.storeKeyPrefix);
 
   // Repositories
   const users = new UserRepository(database);
@@ -106,7 +108,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // Store keys that derive from numbers, users or challenge ids are keyed hashes (same key, same names on every instance).
   const storeKeys = new StoreKeyHash(config.encryption.key);
   const metrics = new Metrics();
-  const smsSender: SmsSender = config.sms.provider === 'sns' ? new SnsSmsSender(config.sms, logger) : new LogSmsSender(logger);
+  const smsSender: SmsSender =
+    config.sms.provider === 'sns' ? new SnsSmsSender(config.sms, logger) : new LogSmsSender(logger);
 
   // Services shared by every factor; the registry is filled below, before any request.
   const registry = new FactorRegistry();
@@ -174,7 +177,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     signer: new AssertionSigner(config.assertion),
     audit,
   });
-  const directory = new DirectoryService({ database, users, organizations, memberships, lifecycle, auditEvents, audit, clock });
+  const directory = new DirectoryService({
+    database,
+    users,
+    organizations,
+    memberships,
+    lifecycle,
+    auditEvents,
+    audit,
+    clock,
+  });
   const organizationPolicy = new OrganizationPolicyService(database, organizations, memberships, audit, clock);
   const auditQuery = new AuditQueryService(database, auditEvents, memberships, organizations);
   const admin = new AdminService({ database, users, lifecycle, attemptLimits, statuses, audit, clock, logger });

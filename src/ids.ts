@@ -5,5 +5,7 @@ const ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
 
 export function parseId(value: unknown, field: string, onInvalid?: () => AppError): string {
   if (typeof value === 'string' && ID_PATTERN.test(value)) return value;
-  throw onInvalid ? onInvalid() : badInput(`${field} must be 1 to 128 printable ASCII characters without spaces.`, field);
+  throw onInvalid
+    ? onInvalid()
+    : badInput(`${field} must be 1 to 128 printable ASCII characters without spaces.`, field);
 }

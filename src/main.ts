@@ -25,7 +25,10 @@ async function main(): Promise<void> {
   // Development: one token for the banner and the Sandbox page's headers.
   const developmentToken =
     !config.production && config.auth.jwtSecret && config.usingDevelopmentKeys
-      ? await signDevelopmentToken(config.auth.jwtSecret, 'dev-user', [], { issuer: config.auth.issuer, audience: config.auth.audience })
+      ? await signDevelopmentToken(config.auth.jwtSecret, 'dev-user', [], {
+          issuer: config.auth.issuer,
+          audience: config.auth.audience,
+        })
       : undefined;
   const app = await createApp(config, { logger, sandboxToken: developmentToken });
   await app.fastify.listen({ port: config.http.port, host: config.http.host });
@@ -34,9 +37,19 @@ async function main(): Promise<void> {
   const host = `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}`;
   const base = `${host}:${port}`;
   const metricsAddress = app.metricsServer?.server.address();
-  const metrics = typeof metricsAddress === 'object' && metricsAddress ? `${host}:${metricsAddress.port}/metrics` : `${base}/metrics`;
+  const metrics =
+    typeof metricsAddress === 'object' && metricsAddress ? `${host}:${metricsAddress.port}/metrics` : `${base}/metrics`;
   // The one "listening" line (Fastify's own are dropped by the logger).
-  logger.info({ url: `${base}/graphql`, metrics, database: config.database.kind, store: config.store.kind, sms: config.sms.provider }, 'listening');
+  logger.info(
+    {
+      url: `${base}/graphql`,
+      metrics,
+      database: config.database.kind,
+      store: config.store.kind,
+      sms: config.sms.provider,
+    },
+    'listening',
+  );
 
   if (developmentToken) {
     process.stdout.write(

@@ -18,7 +18,10 @@ export function parsePlainText(value: unknown, field: string, maxLength: number)
   // Checked before trimming: trim() drops a BOM, and a refusal should not depend on where the character is.
   const text = typeof value === 'string' && !NOT_PLAIN.test(value) ? value.trim() : '';
   if (text.length === 0 || text.length > maxLength) {
-    throw badInput(`${field} must be 1 to ${maxLength} characters of plain text, without control, bidi or invisible characters.`, field);
+    throw badInput(
+      `${field} must be 1 to ${maxLength} characters of plain text, without control, bidi or invisible characters.`,
+      field,
+    );
   }
   return text;
 }

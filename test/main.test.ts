@@ -19,7 +19,8 @@ function start(cwd: string, env: Record<string, string>): Promise<{ child: Child
     const timer = setTimeout(() => reject(new Error(`did not start:\n${stdout}${stderr}`)), 20_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
-      if (/Development token: \S+\n[\s\S]*\n\n$/.test(stdout)) {
+      // The banner is written directly, the log line through pino's stream: wait for both, in either order.
+      if (/Development token: \S+\n[\s\S]*\n\n/.test(stdout) && /"msg":"listening"/.test(stdout)) {
         clearTimeout(timer);
         resolve({ child, stdout: () => stdout });
       }
@@ -46,7 +47,10 @@ describe('the process entry in development', () => {
     const started = await start(cwd, { SMS_PROVIDER: 'log' });
     child = started.child;
     stdout = started.stdout();
-    lines = stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+    lines = stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line));
   });
   afterAll(async () => {
     if (child) expect(await stop(child)).toBe(0);
@@ -54,7 +58,9 @@ describe('the process entry in development', () => {
 
   it('logs JSON when its output is not a terminal, and one "listening" line', () => {
     const listening = lines.filter((line) => /listening/i.test(line.msg));
-    expect(listening).toEqual([expect.objectContaining({ msg: 'listening', url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/) })]);
+    expect(listening).toEqual([
+      expect.objectContaining({ msg: 'listening', url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/) }),
+    ]);
   });
 
   it('reads .env for what the environment does not set', () => {

@@ -21,11 +21,23 @@ describe('plain text (names and reasons callers give)', () => {
   });
 
   it.each([
-    ['a right-to-left override (the issue\'s example)', 'Acme\u202egnp.exe'],
-    ...['\u202a', '\u202b', '\u202c', '\u202d', '\u202e'].map((c) => [`the bidi embedding/override U+${c.charCodeAt(0).toString(16)}`, `a${c}b`]),
-    ...['\u2066', '\u2067', '\u2068', '\u2069'].map((c) => [`the bidi isolate U+${c.charCodeAt(0).toString(16)}`, `a${c}b`]),
-    ...['\u200e', '\u200f', '\u061c'].map((c) => [`the bidi mark U+${c.charCodeAt(0).toString(16).padStart(4, '0')}`, `a${c}b`]),
-    ...['\u200b', '\u200c', '\u200d', '\u2060', '\ufeff'].map((c) => [`the zero-width U+${c.charCodeAt(0).toString(16)}`, `a${c}b`]),
+    ["a right-to-left override (the issue's example)", 'Acme\u202egnp.exe'],
+    ...['\u202a', '\u202b', '\u202c', '\u202d', '\u202e'].map((c) => [
+      `the bidi embedding/override U+${c.charCodeAt(0).toString(16)}`,
+      `a${c}b`,
+    ]),
+    ...['\u2066', '\u2067', '\u2068', '\u2069'].map((c) => [
+      `the bidi isolate U+${c.charCodeAt(0).toString(16)}`,
+      `a${c}b`,
+    ]),
+    ...['\u200e', '\u200f', '\u061c'].map((c) => [
+      `the bidi mark U+${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+      `a${c}b`,
+    ]),
+    ...['\u200b', '\u200c', '\u200d', '\u2060', '\ufeff'].map((c) => [
+      `the zero-width U+${c.charCodeAt(0).toString(16)}`,
+      `a${c}b`,
+    ]),
     ['a leading byte order mark (which trim() would hide)', '\ufeffAcme'],
     ['a tag character (invisible text)', 'Acme\u{e0041}'],
     ['NUL', 'a\u0000b'],

@@ -42,7 +42,15 @@ const round = (value, digits = 2) => (value === null || value === undefined ? nu
  * Runs autocannon for `duration` seconds (after `warmup` seconds not counted).
  * `rate`: overall requests per second (a rate-limited pass); none: as fast as it goes.
  */
-export async function measure({ url, requests, connections = 16, duration = 8, warmup = 2, rate, verifyBody = graphqlOk }) {
+export async function measure({
+  url,
+  requests,
+  connections = 16,
+  duration = 8,
+  warmup = 2,
+  rate,
+  verifyBody = graphqlOk,
+}) {
   const common = { url, connections, requests, verifyBody, timeout: 5 };
   if (warmup > 0) {
     await autocannon({ ...common, duration: warmup, ...(rate ? { overallRate: rate } : {}) });
@@ -106,13 +114,23 @@ export async function measure({ url, requests, connections = 16, duration = 8, w
  * `correctedLatencyMs`: from the moment the request was due, so waiting for a
  * free connection (the server being behind) and a late load generator count too.
  */
-export async function measurePaced({ url, requests, rate, connections = 16, duration = 8, warmup = 1, verifyBody = graphqlOk }) {
+export async function measurePaced({
+  url,
+  requests,
+  rate,
+  connections = 16,
+  duration = 8,
+  warmup = 1,
+  verifyBody = graphqlOk,
+}) {
   const target = new URL(url);
   const [request] = requests;
   const context = {};
   const host = `${target.hostname}:${target.port}`;
   const build = () => {
-    const made = request.setupRequest ? request.setupRequest({ ...request, headers: { ...request.headers } }, context) : request;
+    const made = request.setupRequest
+      ? request.setupRequest({ ...request, headers: { ...request.headers } }, context)
+      : request;
     const body = Buffer.from(made.body ?? '');
     let head = `POST ${made.path ?? '/graphql'} HTTP/1.1\r\nHost: ${host}\r\nConnection: keep-alive\r\nContent-Length: ${body.length}\r\n`;
     for (const [name, value] of Object.entries(made.headers ?? {})) head += `${name}: ${value}\r\n`;
@@ -124,7 +142,16 @@ export async function measurePaced({ url, requests, rate, connections = 16, dura
       const total = Math.max(1, Math.floor(seconds * rate));
       const latencies = new Float64Array(total);
       const corrected = new Float64Array(total);
-      const stats = { responses: 0, errors: 0, socketErrors: 0, timeouts: 0, non2xx: 0, graphqlErrorsWith2xx: 0, statusCodes: {}, firstErrorBody: null };
+      const stats = {
+        responses: 0,
+        errors: 0,
+        socketErrors: 0,
+        timeouts: 0,
+        non2xx: 0,
+        graphqlErrorsWith2xx: 0,
+        statusCodes: {},
+        firstErrorBody: null,
+      };
       const started = performance.now();
       const queue = [];
       let queueHead = 0;
@@ -139,7 +166,12 @@ export async function measurePaced({ url, requests, rate, connections = 16, dura
           done = true;
           clearInterval(watchdog);
           for (const client of clients) client.socket.destroy();
-          resolve({ stats, latencies: latencies.subarray(0, stats.responses), corrected: corrected.subarray(0, stats.responses), seconds: (performance.now() - started) / 1000 });
+          resolve({
+            stats,
+            latencies: latencies.subarray(0, stats.responses),
+            corrected: corrected.subarray(0, stats.responses),
+            seconds: (performance.now() - started) / 1000,
+          });
         }
       };
       const fail = (kind, body) => {

@@ -31,7 +31,10 @@ export async function seedTotpUsers({ databaseUrl, encryptionKeyBase64, count, c
   const { SecretBox } = require(`${serviceRoot}/dist/src/infra/crypto/cipher.js`);
   const { base32Encode } = require(`${serviceRoot}/dist/src/infra/crypto/random.js`);
   const box = new SecretBox(Buffer.from(encryptionKeyBase64, 'base64'));
-  const users = Array.from({ length: count }, (_, index) => ({ userId: `blogin-u${String(index).padStart(7, '0')}`, secret: randomBytes(20) }));
+  const users = Array.from({ length: count }, (_, index) => ({
+    userId: `blogin-u${String(index).padStart(7, '0')}`,
+    secret: randomBytes(20),
+  }));
   const connection = await connect(databaseUrl);
   try {
     const now = new Date();
@@ -41,9 +44,10 @@ export async function seedTotpUsers({ databaseUrl, encryptionKeyBase64, count, c
         'INSERT INTO users (id, two_factor_enabled, enabled_at, failed_attempts_in_row, last_totp_step, created_at) VALUES ?',
         [batch.map((user) => [user.userId, 1, now, 0, null, now])],
       );
-      await connection.query('INSERT INTO totp_factors (user_id, secret_ciphertext, created_at, last_used_at) VALUES ?', [
-        batch.map((user) => [user.userId, box.encrypt(base32Encode(user.secret)), now, null]),
-      ]);
+      await connection.query(
+        'INSERT INTO totp_factors (user_id, secret_ciphertext, created_at, last_used_at) VALUES ?',
+        [batch.map((user) => [user.userId, box.encrypt(base32Encode(user.secret)), now, null])],
+      );
     }
   } finally {
     await connection.end();
@@ -67,10 +71,15 @@ export async function probeLogin(serviceUrl, loginToken) {
   };
   const validationFailed = (result) =>
     (result.errors ?? []).some((error) => error.extensions?.code === 'GRAPHQL_VALIDATION_FAILED');
-  const start = await post({ query: START, variables: { userId: 'bench-login-probe' } }, { authorization: `Bearer ${loginToken}` });
-  if (validationFailed(start)) return { implemented: false, detail: 'startLoginChallenge is not in the schema (GRAPHQL_VALIDATION_FAILED)' };
+  const start = await post(
+    { query: START, variables: { userId: 'bench-login-probe' } },
+    { authorization: `Bearer ${loginToken}` },
+  );
+  if (validationFailed(start))
+    return { implemented: false, detail: 'startLoginChallenge is not in the schema (GRAPHQL_VALIDATION_FAILED)' };
   const verify = await post({ query: VERIFY, variables: { challengeId: 'bench-login-probe', code: '000000' } });
-  if (validationFailed(verify)) return { implemented: false, detail: 'verifyLoginChallenge is not in the schema (GRAPHQL_VALIDATION_FAILED)' };
+  if (validationFailed(verify))
+    return { implemented: false, detail: 'verifyLoginChallenge is not in the schema (GRAPHQL_VALIDATION_FAILED)' };
   return { implemented: true, detail: 'both mutations answer' };
 }
 
@@ -138,7 +147,10 @@ export class LoginWorkload {
             return { body: JSON.stringify({ query: VERIFY, variables: { challengeId: challenge.id, code } }), headers };
           }
           this.exhausted += 1;
-          return { body: JSON.stringify({ query: VERIFY, variables: { challengeId: 'bench-pool-exhausted', code: '000000' } }), headers };
+          return {
+            body: JSON.stringify({ query: VERIFY, variables: { challengeId: 'bench-pool-exhausted', code: '000000' } }),
+            headers,
+          };
         },
       }),
     ];
@@ -147,6 +159,6 @@ export class LoginWorkload {
   /** Loopback-range addresses in X-Forwarded-For: a header only; no traffic goes anywhere. */
   clientIp() {
     const n = this.nextIp++ % 16_000_000;
-    return `127.${(n >> 16) & 255}.${(n >> 8) & 255}.${(n & 255) || 1}`;
+    return `127.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255 || 1}`;
   }
 }

@@ -81,7 +81,11 @@ export class ServerProcess {
 /** Starts `node [nodeArgs] <script>` with exactly `env` (no inherited variables), its output to `logFile`. */
 export function startNode(name, script, { env, logFile, port, cwd, nodeArgs = [] }) {
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [...nodeArgs, script], { cwd, env: { ...env, PORT: String(port) }, stdio: ['ignore', fd, fd] });
+  const child = spawn(process.execPath, [...nodeArgs, script], {
+    cwd,
+    env: { ...env, PORT: String(port) },
+    stdio: ['ignore', fd, fd],
+  });
   closeSync(fd);
   const server = new ServerProcess(name, child, logFile, port);
   started.add(server);
@@ -93,7 +97,9 @@ export async function waitForHttp(server, path, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (server.exited) {
-      throw new Error(`${server.name} exited (${JSON.stringify(server.exit)}) before answering ${path}:\n${server.tail()}`);
+      throw new Error(
+        `${server.name} exited (${JSON.stringify(server.exit)}) before answering ${path}:\n${server.tail()}`,
+      );
     }
     try {
       const response = await fetch(`${server.url}${path}`, { signal: AbortSignal.timeout(2_000) });

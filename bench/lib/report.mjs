@@ -15,7 +15,10 @@ const ms = (value) => (value === null || value === undefined ? '—' : value < 1
 export function tableRows(results) {
   const rows = [];
   for (const row of results.rows) {
-    const m = row.measurement && { ...row.measurement, latencyMs: row.measurement.correctedLatencyMs ?? row.measurement.latencyMs };
+    const m = row.measurement && {
+      ...row.measurement,
+      latencyMs: row.measurement.correctedLatencyMs ?? row.measurement.latencyMs,
+    };
     rows.push(
       `| ${row.title} | ${row.skipped ? row.skipped : fmt(m?.requestsPerSecond)} | ${row.skipped ? '' : ms(m?.latencyMs.p50)} | ${
         row.skipped ? '' : ms(m?.latencyMs.p99)
@@ -59,13 +62,17 @@ export function markdown(results) {
       '(the JSON also has them from the moment it was written). Ratios use the mean of the bare Apollo runs just before and after.',
   );
   lines.push('');
-  lines.push('Baselines in run order (drift shows here; each ratio above uses the Apollo runs just before and after it):');
+  lines.push(
+    'Baselines in run order (drift shows here; each ratio above uses the Apollo runs just before and after it):',
+  );
   lines.push('');
   lines.push('| # | baseline | req/s | p50 ms | p99 ms | errors |');
   lines.push('| ---: | --- | ---: | ---: | ---: | ---: |');
   for (const b of results.baselines) {
     const m = b.measurement;
-    lines.push(`| ${b.order} | ${b.title} | ${fmt(m.requestsPerSecond)} | ${ms(m.latencyMs.p50)} | ${ms(m.latencyMs.p99)} | ${fmt(m.errors)} |`);
+    lines.push(
+      `| ${b.order} | ${b.title} | ${fmt(m.requestsPerSecond)} | ${ms(m.latencyMs.p50)} | ${ms(m.latencyMs.p99)} | ${fmt(m.errors)} |`,
+    );
   }
   lines.push('');
   lines.push('Organization query by size (`compliance` + first page of members without two-factor):');
@@ -105,7 +112,7 @@ export function writeResults(resultsDir, stamp, results) {
 
 /** Replaces the latest-results section of bench/README.md (or appends one). */
 export function updateReadme(readmeFile, text, resultFile) {
-  let readme = '';
+  let readme;
   try {
     readme = readFileSync(readmeFile, 'utf8');
   } catch {
@@ -114,6 +121,9 @@ export function updateReadme(readmeFile, text, resultFile) {
   const block = `${README_START}\n_Written by \`npm run bench\` (${resultFile})._\n\n${text}\n${README_END}`;
   const start = readme.indexOf(README_START);
   const end = readme.indexOf(README_END);
-  const next = start >= 0 && end > start ? readme.slice(0, start) + block + readme.slice(end + README_END.length) : `${readme.trimEnd()}\n\n## Latest results\n\n${block}\n`;
+  const next =
+    start >= 0 && end > start
+      ? readme.slice(0, start) + block + readme.slice(end + README_END.length)
+      : `${readme.trimEnd()}\n\n## Latest results\n\n${block}\n`;
   writeFileSync(readmeFile, next);
 }

@@ -49,7 +49,10 @@ export function accessRequests(readToken) {
     const pick = member ? size : other;
     const seq = 1 + Math.floor(random() * Math.min(pick.members, size.members));
     bodies.push({
-      body: JSON.stringify({ query: ACCESS_QUERY, variables: { organizationId: organizationId(size.label), userId: userId(pick.label, seq) } }),
+      body: JSON.stringify({
+        query: ACCESS_QUERY,
+        variables: { organizationId: organizationId(size.label), userId: userId(pick.label, seq) },
+      }),
     });
   }
   return [graphqlRequest({ headers: { authorization: `Bearer ${readToken}` }, next: rotating(bodies) })];
@@ -61,7 +64,10 @@ export async function meRequests(signUserToken) {
   const items = [];
   for (let i = 0; i < POOL; i += 1) {
     const seq = 1 + Math.floor(random() * 10_000);
-    items.push({ body: JSON.stringify({ query: ME_QUERY }), headers: { authorization: `Bearer ${await signUserToken(userId('10k', seq))}` } });
+    items.push({
+      body: JSON.stringify({ query: ME_QUERY }),
+      headers: { authorization: `Bearer ${await signUserToken(userId('10k', seq))}` },
+    });
   }
   return [graphqlRequest({ next: rotating(items) })];
 }
@@ -82,7 +88,9 @@ export function typenameRequests() {
 /** One request before the load: that the answer is what the scenario means to measure. */
 export async function checkOnce(url, requests) {
   const [request] = requests;
-  const made = request.setupRequest ? request.setupRequest({ ...request, headers: { ...request.headers } }, {}) : request;
+  const made = request.setupRequest
+    ? request.setupRequest({ ...request, headers: { ...request.headers } }, {})
+    : request;
   const response = await fetch(`${url}${made.path}`, {
     method: 'POST',
     headers: made.headers,

@@ -104,16 +104,35 @@ export async function seedOrganizations(databaseUrl, { log = () => {} } = {}) {
       const counters = countersFor(size.members);
       const policy =
         size.policy === 'required'
-          ? { requires: 1, since: new Date(now.getTime() - 30 * dayMs), graceEnds: new Date(now.getTime() - 16 * dayMs) }
+          ? {
+              requires: 1,
+              since: new Date(now.getTime() - 30 * dayMs),
+              graceEnds: new Date(now.getTime() - 16 * dayMs),
+            }
           : size.policy === 'grace'
-            ? { requires: 1, since: new Date(now.getTime() - 2 * dayMs), graceEnds: new Date(now.getTime() + 12 * dayMs) }
+            ? {
+                requires: 1,
+                since: new Date(now.getTime() - 2 * dayMs),
+                graceEnds: new Date(now.getTime() + 12 * dayMs),
+              }
             : { requires: 0, since: null, graceEnds: null };
       await connection.query(
         `INSERT INTO organizations (id, name, requires_two_factor, two_factor_required_since, grace_period_ends_at,
            owners_with_two_factor, owners_without_two_factor, members_with_two_factor, members_without_two_factor, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [org, `Bench organization of ${size.label} members`, policy.requires, policy.since, policy.graceEnds,
-          counters.ownersWith, counters.ownersWithout, counters.membersWith, counters.membersWithout, now, now],
+        [
+          org,
+          `Bench organization of ${size.label} members`,
+          policy.requires,
+          policy.since,
+          policy.graceEnds,
+          counters.ownersWith,
+          counters.ownersWithout,
+          counters.membersWith,
+          counters.membersWithout,
+          now,
+          now,
+        ],
       );
       const prefix = `b${size.label}-u`;
       await time(`${size.members.toLocaleString('en-US')} users and memberships of ${org}`, async () => {
@@ -148,7 +167,10 @@ export async function seedOrganizations(databaseUrl, { log = () => {} } = {}) {
          FROM seq_1_to_10000 u JOIN seq_1_to_10 p WHERE (u.seq % 5 < 3)`,
         [prefix, now],
       );
-      await connection.query('UPDATE users SET recovery_codes_generated_at = ? WHERE id LIKE ? AND two_factor_enabled = 1', [now, `${prefix}%`]);
+      await connection.query(
+        'UPDATE users SET recovery_codes_generated_at = ? WHERE id LIKE ? AND two_factor_enabled = 1',
+        [now, `${prefix}%`],
+      );
     });
     await time('ANALYZE TABLE', async () => {
       await connection.query('ANALYZE TABLE users, memberships, organizations, totp_factors, recovery_codes');
@@ -179,7 +201,10 @@ export async function explainMembersPage(databaseUrl, label) {
  * After a bulk load InnoDB keeps flushing dirty pages for a while, which would
  * slow the first scenarios: wait (at most `timeoutMs`) until few remain.
  */
-export async function waitForQuietDatabase(rootUrl, { maxDirtyPages = 2_000, timeoutMs = 45_000, log = () => {} } = {}) {
+export async function waitForQuietDatabase(
+  rootUrl,
+  { maxDirtyPages = 2_000, timeoutMs = 45_000, log = () => {} } = {},
+) {
   const connection = await connect(rootUrl);
   const started = performance.now();
   try {

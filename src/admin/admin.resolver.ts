@@ -10,8 +10,14 @@ export class AdminResolver {
   constructor(private readonly admin: AdminService) {}
 
   @Authorized('twofactor:admin')
-  @Mutation(() => TwoFactorStatus, { description: 'Removes every second factor and recovery code of the user; audited with the reason.' })
-  resetTwoFactor(@IdArg('userId') userId: string, @Arg('reason') reason: string, @Ctx() { actor }: Context): Promise<TwoFactorStatus> {
+  @Mutation(() => TwoFactorStatus, {
+    description: 'Removes every second factor and recovery code of the user; audited with the reason.',
+  })
+  resetTwoFactor(
+    @IdArg('userId') userId: string,
+    @Arg('reason') reason: string,
+    @Ctx() { actor }: Context,
+  ): Promise<TwoFactorStatus> {
     return this.admin.resetTwoFactor(actor, userId, reason);
   }
 }

@@ -1,15 +1,14 @@
 import type { AttemptLimits } from '../attempts/attempt-limits';
-import type { Logger } from '../infra/logger';
 import type { Actor, AuditLog } from '../audit/audit-log';
 import type { TwoFactorLifecycle } from '../factors/two-factor-lifecycle';
 import type { Clock } from '../infra/clock';
 import type { Database } from '../infra/db/database';
 import type { UserRepository } from '../infra/db/repositories/user.repository';
-import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
-import type { TwoFactorStatus } from '../users/user.types';
+import type { Logger } from '../infra/logger';
 import { LIMITS } from '../limits';
 import { parsePlainText } from '../plain-text';
-
+import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
+import type { TwoFactorStatus } from '../users/user.types';
 
 export interface AdminServiceDependencies {
   database: Database;

@@ -52,7 +52,11 @@ export class AnswerChecker {
     for (const factor of request.factors) factor.validate?.(answer);
 
     const user = await database.run((manager) => users.find(manager, request.userId));
-    if (user && isLocked(user.failedAttemptsInRow) && !request.factors.some((f) => !f.refusedWhenLocked && f.accepts(answer))) {
+    if (
+      user &&
+      isLocked(user.failedAttemptsInRow) &&
+      !request.factors.some((f) => !f.refusedWhenLocked && f.accepts(answer))
+    ) {
       throw locked();
     }
 
@@ -70,9 +74,13 @@ export class AnswerChecker {
             if (!factor.accepts(answer) || (lockedNow && factor.refusedWhenLocked)) continue;
             const accepted = await factor.verify(manager, request.userId, answer, request.purpose);
             if (!accepted) continue;
-            if (current.failedAttemptsInRow > 0) await users.update(manager, request.userId, { failedAttemptsInRow: 0 });
+            if (current.failedAttemptsInRow > 0)
+              await users.update(manager, request.userId, { failedAttemptsInRow: 0 });
             await factor.recordUse(manager, request.actor, request.userId, now);
-            return { method: factor.method, result: await request.onSuccess(manager, factor.method, now, accepted.amr) };
+            return {
+              method: factor.method,
+              result: await request.onSuccess(manager, factor.method, now, accepted.amr),
+            };
           }
           return null;
         },
@@ -105,8 +113,15 @@ export class AnswerChecker {
       const now = clock.now();
       await users.lock(manager, request.userId, now);
       await users.addFailure(manager, request.userId);
-      const reason = shaped ? `wrong, used or expired code (${request.purpose.kind})` : `malformed code (${request.purpose.kind})`;
-      await audit.record(manager, request.actor, { action: request.failureAction, userId: request.userId, reason }, now);
+      const reason = shaped
+        ? `wrong, used or expired code (${request.purpose.kind})`
+        : `malformed code (${request.purpose.kind})`;
+      await audit.record(
+        manager,
+        request.actor,
+        { action: request.failureAction, userId: request.userId, reason },
+        now,
+      );
       const user = await users.find(manager, request.userId);
       if (user?.failedAttemptsInRow === LIMITS.failuresInRowToLock) {
         await audit.record(manager, request.actor, { action: 'TWO_FACTOR_LOCKED', userId: request.userId }, now);
@@ -124,4 +139,7 @@ function bounded(answer: Answer): Answer {
 export const isLocked = (failedAttemptsInRow: number) => failedAttemptsInRow >= LIMITS.failuresInRowToLock;
 
 const locked = () =>
-  new AppError('TWO_FACTOR_LOCKED', 'Two-factor is locked after too many failed attempts: use a recovery code, or ask an admin to reset it.');
+  new AppError(
+    'TWO_FACTOR_LOCKED',
+    'Two-factor is locked after too many failed attempts: use a recovery code, or ask an admin to reset it.',
+  );

@@ -22,7 +22,11 @@ export class AttemptLimits {
     limits: Config['limits'],
     private readonly keyHash: StoreKeyHash,
   ) {
-    this.userFailures = store.limiter({ name: 'user-failures', points: limits.userFailuresPerWindow, durationSeconds: limits.userFailureWindowSeconds });
+    this.userFailures = store.limiter({
+      name: 'user-failures',
+      points: limits.userFailuresPerWindow,
+      durationSeconds: limits.userFailureWindowSeconds,
+    });
     this.ipAttempts = store.limiter({ name: 'ip-attempts', points: limits.ipAttemptsPerMinute, durationSeconds: 60 });
   }
 

@@ -28,7 +28,10 @@ export class StepUp {
     onSuccess: (manager: EntityManager, method: TwoFactorMethod, now: Date) => Promise<T>,
   ): Promise<T> {
     if (answer.code === undefined && answer.webAuthn === undefined) {
-      throw badInput('code or webAuthn is required: a current TOTP or SMS code, a recovery code, or a security key.', 'code');
+      throw badInput(
+        'code or webAuthn is required: a current TOTP or SMS code, a recovery code, or a security key.',
+        'code',
+      );
     }
     await this.requireEnabled(userId);
     const { result } = await this.checker.check({

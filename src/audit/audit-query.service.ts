@@ -1,6 +1,6 @@
-import { toPage } from '../graphql/connection';
 import { type Caller, hasScope } from '../callers/caller';
 import { AppError, badInput } from '../errors';
+import { toPage } from '../graphql/connection';
 import type { Database } from '../infra/db/database';
 import type { AuditEventRepository } from '../infra/db/repositories/audit-event.repository';
 import type { MembershipRepository } from '../infra/db/repositories/membership.repository';
@@ -31,7 +31,12 @@ export class AuditQueryService {
     private readonly organizations: OrganizationRepository,
   ) {}
 
-  async list(caller: Caller, filter: AuditEventFilter, first: number | null | undefined, after: string | null | undefined): Promise<AuditEventConnection> {
+  async list(
+    caller: Caller,
+    filter: AuditEventFilter,
+    first: number | null | undefined,
+    after: string | null | undefined,
+  ): Promise<AuditEventConnection> {
     const reader = hasScope(caller, 'twofactor:read');
     let userId = filter.userId ?? undefined;
     const organizationId = filter.organizationId ?? undefined;
@@ -41,12 +46,15 @@ export class AuditQueryService {
     const limit = pageSize(first);
     const list = `audit:${JSON.stringify([userId ?? null, organizationId ?? null])}`;
     const beforeId = decodeCursor(after, list);
-    if (beforeId !== undefined && !EVENT_ID.test(beforeId)) throw badInput('after is not a cursor of this list and filter.', 'after');
+    if (beforeId !== undefined && !EVENT_ID.test(beforeId))
+      throw badInput('after is not a cursor of this list and filter.', 'after');
 
     // Seen as the organization's owner: only its own events, from its creation on.
     const fromId = reader || userId === caller.subject ? undefined : await this.ownedSince(caller, organizationId);
 
-    const rows = await this.database.run((manager) => this.events.page(manager, { userId, organizationId, beforeId, fromId, limit: limit + 1 }));
+    const rows = await this.database.run((manager) =>
+      this.events.page(manager, { userId, organizationId, beforeId, fromId, limit: limit + 1 }),
+    );
     return toPage(rows, limit, (row) => {
       const node = AuditEvent.of(row);
       if (!reader && !(row.actorId === caller.subject && row.userId === caller.subject)) node.clientIp = null;
@@ -60,10 +68,16 @@ export class AuditQueryService {
       organizationId === undefined
         ? [null, null]
         : await this.database.run((manager) =>
-            Promise.all([this.memberships.find(manager, organizationId, caller.subject), this.organizations.find(manager, organizationId)]),
+            Promise.all([
+              this.memberships.find(manager, organizationId, caller.subject),
+              this.organizations.find(manager, organizationId),
+            ]),
           );
     if (membership?.role !== 'OWNER' || !organization) {
-      throw new AppError('FORBIDDEN', 'A user sees the events about itself, an owner those of its organization, twofactor:read all.');
+      throw new AppError(
+        'FORBIDDEN',
+        'A user sees the events about itself, an owner those of its organization, twofactor:read all.',
+      );
     }
     return organization.auditEventsFrom === null ? undefined : String(organization.auditEventsFrom);
   }

@@ -11,7 +11,8 @@ export class AuditResolver {
 
   @Authorized()
   @Query(() => AuditEventConnection, {
-    description: 'Newest first. A user sees events about itself, an owner those of its organization, twofactor:read all.',
+    description:
+      'Newest first. A user sees events about itself, an owner those of its organization, twofactor:read all.',
   })
   auditEvents(
     @IdArg('userId', { nullable: true }) userId: string | null,

@@ -1,6 +1,6 @@
 import { Field, ID, ObjectType } from 'type-graphql';
-import type { AuditEventRecord } from '../infra/db/entities';
 import { Connection } from '../graphql/connection';
+import type { AuditEventRecord } from '../infra/db/entities';
 
 @ObjectType()
 export class AuditEvent {
@@ -22,7 +22,10 @@ export class AuditEvent {
   @Field(() => String, { nullable: true, description: 'The user id or service subject that caused it.' })
   actorId: string | null;
 
-  @Field(() => String, { nullable: true, description: 'The reason an admin gave, or why an attempt failed (never the code).' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'The reason an admin gave, or why an attempt failed (never the code).',
+  })
   reason: string | null;
 
   @Field(() => String, { nullable: true })

@@ -64,8 +64,7 @@ export class ConfigError extends Error {
   }
 }
 
-const blankToUndefined = (value: unknown) =>
-  typeof value === 'string' && value.trim() === '' ? undefined : value;
+const blankToUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 const optionalString = z.preprocess(blankToUndefined, z.string().optional());
 const integer = (fallback: number, min: number, max: number) =>
   z.preprocess(blankToUndefined, z.coerce.number().int().min(min).max(max).default(fallback));
@@ -79,15 +78,45 @@ const environmentSchema = z.object({
   TRUST_PROXY: integer(0, 0, 10),
   CORS_ORIGINS: optionalString,
   BODY_LIMIT_BYTES: integer(LIMITS.bodyLimitBytes, 1_000, 10_000_000),
-  DATABASE_URL: z.preprocess(blankToUndefined, z.string().regex(/^mysql:\/\//, 'must be mysql://user:password@host:3306/db').optional()),
+  DATABASE_URL: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^mysql:\/\//, 'must be mysql://user:password@host:3306/db')
+      .optional(),
+  ),
   MIGRATIONS_RUN: booleanFlag,
-  REDIS_URL: z.preprocess(blankToUndefined, z.string().regex(/^rediss?:\/\//, 'must be redis://host:6379/0').optional()),
-  REDIS_CLUSTER_NODES: z.preprocess(blankToUndefined, z.string().regex(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/, 'must be host:port,host:port').optional()),
+  REDIS_URL: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^rediss?:\/\//, 'must be redis://host:6379/0')
+      .optional(),
+  ),
+  REDIS_CLUSTER_NODES: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/, 'must be host:port,host:port')
+      .optional(),
+  ),
   SMS_PROVIDER: z.preprocess(blankToUndefined, z.enum(['sns', 'log']).default('log')),
   AWS_REGION: optionalString,
   SNS_ENDPOINT: z.preprocess(blankToUndefined, z.url().optional()),
-  SMS_SENDER_ID: z.preprocess(blankToUndefined, z.string().regex(/^[A-Za-z0-9]{1,11}$/, 'must be 1 to 11 letters or digits').optional()),
-  SMS_ALLOWED_COUNTRIES: z.preprocess(blankToUndefined, z.string().regex(/^[A-Za-z]{2}(\s*,\s*[A-Za-z]{2})*$/, 'must be ISO 3166 codes, comma separated').optional()),
+  SMS_SENDER_ID: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9]{1,11}$/, 'must be 1 to 11 letters or digits')
+      .optional(),
+  ),
+  SMS_ALLOWED_COUNTRIES: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z]{2}(\s*,\s*[A-Za-z]{2})*$/, 'must be ISO 3166 codes, comma separated')
+      .optional(),
+  ),
   SMS_DAILY_BUDGET: integer(LIMITS.smsDailyBudget, 0, 100_000_000),
   SMS_SETUP_DAILY_BUDGET: z.preprocess(blankToUndefined, z.coerce.number().int().min(0).max(100_000_000).optional()),
   AUTH_JWT_SECRET: z.preprocess(blankToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
@@ -101,15 +130,31 @@ const environmentSchema = z.object({
   ENCRYPTION_KEYS_RETIRED: optionalString,
   REAUTH_MAX_AGE: integer(LIMITS.reauthMaxAgeSeconds, 1, 86_400 * 30),
   INTROSPECTION: booleanFlag,
-  WEBAUTHN_RP_ID: z.preprocess(blankToUndefined, z.string().regex(/^[a-z0-9.-]{1,253}$/i, 'must be a domain, e.g. example.com').optional()),
+  WEBAUTHN_RP_ID: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^[a-z0-9.-]{1,253}$/i, 'must be a domain, e.g. example.com')
+      .optional(),
+  ),
   WEBAUTHN_ORIGINS: optionalString,
   WEBAUTHN_RP_NAME: optionalString,
   /** The reference web client's port (npm run web): a development WebAuthn origin. */
   WEB_PORT: integer(5173, 1, 65535),
-  TOTP_ISSUER: z.preprocess(blankToUndefined, z.string().max(64).regex(/^[^:]+$/, 'must not contain a colon').default('TwoFactor')),
+  TOTP_ISSUER: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .max(64)
+      .regex(/^[^:]+$/, 'must not contain a colon')
+      .default('TwoFactor'),
+  ),
   IP_ATTEMPTS_PER_MINUTE: integer(LIMITS.ipAttemptsPerMinute, 1, 1_000_000),
   DATA_DIR: z.preprocess(blankToUndefined, z.string().default('./data')),
-  LOG_LEVEL: z.preprocess(blankToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  LOG_LEVEL: z.preprocess(
+    blankToUndefined,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ),
 });
 
 type Environment = Record<string, string | undefined>;
@@ -125,7 +170,8 @@ export function loadConfig(environment: Environment = process.env): Config {
   const problems: string[] = [];
   const warnings: string[] = [];
 
-  const encryptionKey = env.ENCRYPTION_KEY === undefined ? undefined : decodeKey('ENCRYPTION_KEY', env.ENCRYPTION_KEY, problems);
+  const encryptionKey =
+    env.ENCRYPTION_KEY === undefined ? undefined : decodeKey('ENCRYPTION_KEY', env.ENCRYPTION_KEY, problems);
   const retiredKeys = (env.ENCRYPTION_KEYS_RETIRED ?? '')
     .split(',')
     .map((key) => key.trim())
@@ -144,20 +190,26 @@ export function loadConfig(environment: Environment = process.env): Config {
   // A fifth by default; never all of it, so login and step-up codes keep room.
   const setupDailyBudget = env.SMS_SETUP_DAILY_BUDGET ?? Math.floor(env.SMS_DAILY_BUDGET / 5);
   if (setupDailyBudget > 0 && setupDailyBudget >= env.SMS_DAILY_BUDGET) {
-    problems.push('SMS_SETUP_DAILY_BUDGET: must be less than SMS_DAILY_BUDGET (setups must leave room for login and step-up codes)');
+    problems.push(
+      'SMS_SETUP_DAILY_BUDGET: must be less than SMS_DAILY_BUDGET (setups must leave room for login and step-up codes)',
+    );
   }
 
   const webAuthn = webAuthnSettings(env, production, problems);
   if (production) {
     if (!env.DATABASE_URL) problems.push('DATABASE_URL: required in production');
-    if (!env.REDIS_URL && !env.REDIS_CLUSTER_NODES) problems.push('REDIS_URL or REDIS_CLUSTER_NODES: required in production');
-    if (!env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL) problems.push('AUTH_JWT_SECRET or AUTH_JWKS_URL: required in production');
+    if (!env.REDIS_URL && !env.REDIS_CLUSTER_NODES)
+      problems.push('REDIS_URL or REDIS_CLUSTER_NODES: required in production');
+    if (!env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL)
+      problems.push('AUTH_JWT_SECRET or AUTH_JWKS_URL: required in production');
     if (!env.ASSERTION_JWT_SECRET) problems.push('ASSERTION_JWT_SECRET: required in production');
     if (env.ENCRYPTION_KEY === undefined) problems.push('ENCRYPTION_KEY: required in production (32 bytes, base64)');
-    if (env.SMS_PROVIDER !== 'sns') problems.push('SMS_PROVIDER: must be sns in production (log writes codes to the log)');
+    if (env.SMS_PROVIDER !== 'sns')
+      problems.push('SMS_PROVIDER: must be sns in production (log writes codes to the log)');
     // Unchecked, a token any service of the identity provider got would be good here too.
-    if (!env.AUTH_ISSUER) problems.push('AUTH_ISSUER: required in production (the issuer callers\' tokens must name)');
-    if (!env.AUTH_AUDIENCE) problems.push('AUTH_AUDIENCE: required in production (the audience callers\' tokens must name)');
+    if (!env.AUTH_ISSUER) problems.push("AUTH_ISSUER: required in production (the issuer callers' tokens must name)");
+    if (!env.AUTH_AUDIENCE)
+      problems.push("AUTH_AUDIENCE: required in production (the audience callers' tokens must name)");
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -183,7 +235,10 @@ export function loadConfig(environment: Environment = process.env): Config {
       port: env.PORT,
       host: env.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
       trustProxy: env.TRUST_PROXY,
-      corsOrigins: (env.CORS_ORIGINS ?? '').split(',').map((origin) => origin.trim()).filter(Boolean),
+      corsOrigins: (env.CORS_ORIGINS ?? '')
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
       bodyLimitBytes: env.BODY_LIMIT_BYTES,
       metricsPort: env.METRICS_PORT,
     },
@@ -248,9 +303,16 @@ function decodeKey(name: string, value: string, problems: string[]): Buffer | un
  * (WebAuthn is then off). Outside production, neither means localhost: the
  * service's own port and the reference web client's.
  */
-function webAuthnSettings(env: z.infer<typeof environmentSchema>, production: boolean, problems: string[]): Config['webAuthn'] {
+function webAuthnSettings(
+  env: z.infer<typeof environmentSchema>,
+  production: boolean,
+  problems: string[],
+): Config['webAuthn'] {
   const rpName = env.WEBAUTHN_RP_NAME ?? env.TOTP_ISSUER;
-  const origins = (env.WEBAUTHN_ORIGINS ?? '').split(',').map((origin) => origin.trim()).filter(Boolean);
+  const origins = (env.WEBAUTHN_ORIGINS ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
   if (!env.WEBAUTHN_RP_ID && origins.length === 0) {
     if (production) return null;
     const ports = [...new Set([env.PORT, env.WEB_PORT])];
@@ -269,8 +331,15 @@ function webAuthnSettings(env: z.infer<typeof environmentSchema>, production: bo
     }
     const host = url?.hostname ?? '';
     const secure = url?.protocol === 'https:' || (url?.protocol === 'http:' && host === 'localhost');
-    if (!url || url.origin !== origin || !secure || (host !== env.WEBAUTHN_RP_ID && !host.endsWith(`.${env.WEBAUTHN_RP_ID}`))) {
-      problems.push(`WEBAUTHN_ORIGINS: ${JSON.stringify(origin)} must be an exact https origin on ${env.WEBAUTHN_RP_ID} or a subdomain of it`);
+    if (
+      !url ||
+      url.origin !== origin ||
+      !secure ||
+      (host !== env.WEBAUTHN_RP_ID && !host.endsWith(`.${env.WEBAUTHN_RP_ID}`))
+    ) {
+      problems.push(
+        `WEBAUTHN_ORIGINS: ${JSON.stringify(origin)} must be an exact https origin on ${env.WEBAUTHN_RP_ID} or a subdomain of it`,
+      );
     }
   }
   return { rpId: env.WEBAUTHN_RP_ID.toLowerCase(), rpName, origins };

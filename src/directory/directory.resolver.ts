@@ -13,7 +13,11 @@ export class DirectoryResolver {
   constructor(private readonly directory: DirectoryService) {}
 
   @Mutation(() => OrganizationView)
-  upsertOrganization(@IdArg('id') id: string, @Arg('name') name: string, @Ctx() { actor }: Context): Promise<OrganizationView> {
+  upsertOrganization(
+    @IdArg('id') id: string,
+    @Arg('name') name: string,
+    @Ctx() { actor }: Context,
+  ): Promise<OrganizationView> {
     return this.directory.upsertOrganization(actor, id, name);
   }
 
@@ -42,7 +46,9 @@ export class DirectoryResolver {
     return this.directory.deleteOrganization(actor, id);
   }
 
-  @Mutation(() => Boolean, { description: 'Erases the user: factors, codes, memberships; audit events keep only the id.' })
+  @Mutation(() => Boolean, {
+    description: 'Erases the user: factors, codes, memberships; audit events keep only the id.',
+  })
   deleteUser(@IdArg('userId') userId: string, @Ctx() { actor }: Context): Promise<boolean> {
     return this.directory.deleteUser(actor, userId);
   }

@@ -1,16 +1,16 @@
 import type { EntityManager } from 'typeorm';
 import type { Actor, AuditLog } from '../audit/audit-log';
 import { AppError } from '../errors';
+import type { TwoFactorLifecycle } from '../factors/two-factor-lifecycle';
 import type { Clock } from '../infra/clock';
 import type { Database } from '../infra/db/database';
+import type { OrganizationRecord } from '../infra/db/entities';
+import type { AuditEventRepository } from '../infra/db/repositories/audit-event.repository';
 import type { MembershipRepository } from '../infra/db/repositories/membership.repository';
 import type { OrganizationRepository } from '../infra/db/repositories/organization.repository';
 import type { UserRepository } from '../infra/db/repositories/user.repository';
-import type { TwoFactorLifecycle } from '../factors/two-factor-lifecycle';
-import type { AuditEventRepository } from '../infra/db/repositories/audit-event.repository';
 import type { OrganizationRole } from '../organizations/organization-role';
 import { Membership, OrganizationView } from '../organizations/organization.types';
-import type { OrganizationRecord } from '../infra/db/entities';
 import { parsePlainText } from '../plain-text';
 
 /** The organizations.name column's length. */
@@ -44,18 +44,29 @@ export class DirectoryService {
       const existing = await this.deps.organizations.lock(manager, id);
       if (!existing) {
         // Its creation's event first: its owners see the events from that one on (not a deleted namesake's).
-        const created = await this.deps.audit.record(manager, actor, { action: 'ORGANIZATION_UPSERTED', organizationId: id }, now);
+        const created = await this.deps.audit.record(
+          manager,
+          actor,
+          { action: 'ORGANIZATION_UPSERTED', organizationId: id },
+          now,
+        );
         await this.deps.organizations.insert(manager, id, trimmed, now, created);
       } else {
         await this.deps.organizations.update(manager, id, { name: trimmed, updatedAt: now });
-        if (existing.name !== trimmed) await this.deps.audit.record(manager, actor, { action: 'ORGANIZATION_UPSERTED', organizationId: id }, now);
+        if (existing.name !== trimmed)
+          await this.deps.audit.record(manager, actor, { action: 'ORGANIZATION_UPSERTED', organizationId: id }, now);
       }
       return (await this.deps.organizations.find(manager, id))!;
     });
     return OrganizationView.of(record, 'member', this.deps.clock.now());
   }
 
-  async setMembership(actor: Actor, organizationId: string, userId: string, role: OrganizationRole): Promise<Membership> {
+  async setMembership(
+    actor: Actor,
+    organizationId: string,
+    userId: string,
+    role: OrganizationRole,
+  ): Promise<Membership> {
     const organization = await this.deps.database.transaction(async (manager) => {
       const now = this.deps.clock.now();
       const user = await this.deps.users.lock(manager, userId, now);
@@ -63,12 +74,31 @@ export class DirectoryService {
       const existing = await this.deps.memberships.find(manager, organizationId, userId);
       if (existing?.role === role) return organization;
       const twoFactorEnabled = user.twoFactorEnabled;
-      await this.deps.memberships.save(manager, { organizationId, userId, role, twoFactorEnabled, createdAt: existing?.createdAt ?? now });
-      await this.deps.organizations.moveMember(manager, organizationId, existing && { role: existing.role, twoFactorEnabled: existing.twoFactorEnabled }, { role, twoFactorEnabled });
-      await this.deps.audit.record(manager, actor, { action: 'MEMBERSHIP_SET', organizationId, userId, reason: role }, now);
+      await this.deps.memberships.save(manager, {
+        organizationId,
+        userId,
+        role,
+        twoFactorEnabled,
+        createdAt: existing?.createdAt ?? now,
+      });
+      await this.deps.organizations.moveMember(
+        manager,
+        organizationId,
+        existing && { role: existing.role, twoFactorEnabled: existing.twoFactorEnabled },
+        { role, twoFactorEnabled },
+      );
+      await this.deps.audit.record(
+        manager,
+        actor,
+        { action: 'MEMBERSHIP_SET', organizationId, userId, reason: role },
+        now,
+      );
       return (await this.deps.organizations.find(manager, organizationId))!;
     });
-    return Object.assign(new Membership(), { organization: OrganizationView.of(organization, 'member', this.deps.clock.now()), role });
+    return Object.assign(new Membership(), {
+      organization: OrganizationView.of(organization, 'member', this.deps.clock.now()),
+      role,
+    });
   }
 
   async removeMembership(actor: Actor, organizationId: string, userId: string): Promise<boolean> {
@@ -103,7 +133,10 @@ export class DirectoryService {
       const existed = (await this.deps.users.find(manager, userId)) !== null;
       await this.deps.users.lock(manager, userId, now);
       const memberships = await this.deps.memberships.findByUser(manager, userId);
-      await this.deps.organizations.lockMany(manager, memberships.map((m) => m.organizationId));
+      await this.deps.organizations.lockMany(
+        manager,
+        memberships.map((m) => m.organizationId),
+      );
       for (const membership of memberships) {
         await this.deps.organizations.moveMember(manager, membership.organizationId, membership, null);
       }
@@ -111,7 +144,12 @@ export class DirectoryService {
       await this.deps.lifecycle.removeEverything(manager, userId);
       await this.deps.users.delete(manager, userId);
       await this.deps.auditEvents.anonymizeUser(manager, userId);
-      await this.deps.audit.record(manager, { actorId: actor.actorId, clientIp: null }, { action: 'USER_DELETED', userId }, now);
+      await this.deps.audit.record(
+        manager,
+        { actorId: actor.actorId, clientIp: null },
+        { action: 'USER_DELETED', userId },
+        now,
+      );
       return existed || memberships.length > 0;
     });
   }

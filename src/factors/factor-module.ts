@@ -1,12 +1,13 @@
 import type { StepUp } from '../attempts/step-up';
 import type { AuditLog } from '../audit/audit-log';
 import type { Config } from '../config/config';
-import type { Clock } from '../infra/clock';
 import type { Metrics } from '../http/metrics';
+import type { Clock } from '../infra/clock';
 import type { SecretBox } from '../infra/crypto/cipher';
 import type { StoreKeyHash } from '../infra/crypto/store-key-hash';
 import type { Database } from '../infra/db/database';
 import type { UserRepository } from '../infra/db/repositories/user.repository';
+import type { Logger } from '../infra/logger';
 import type { SmsSender } from '../infra/sms-sender/sms-sender';
 import type { Store } from '../infra/store/store';
 import type { ChallengeStore } from '../login/challenge-store';
@@ -14,9 +15,8 @@ import type { SecondFactor } from './factor';
 import type { FactorSetup } from './factor-setup';
 import type { RecoveryCodeIssuer } from './recovery-codes/recovery-code-issuer';
 import type { RecoveryCodeRepository } from './recovery-codes/recovery-code.repository';
-import type { TwoFactorService } from './two-factor.service';
 import type { TwoFactorLifecycle } from './two-factor-lifecycle';
-import type { Logger } from '../infra/logger';
+import type { TwoFactorService } from './two-factor.service';
 
 /** What the composition root offers every factor; each takes only what it needs. */
 export interface FactorModuleDependencies {

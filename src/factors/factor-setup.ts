@@ -34,7 +34,13 @@ export interface PendingConfirmation {
   /** The shape of a confirming answer, when it differs from the factor's own answers. */
   accepts?(answer: Answer): boolean;
   /** Checks the answer against the pending secret, which is not the user's factor yet. */
-  verify(manager: EntityManager, userId: string, answer: Answer, secret: string, pending: PendingSetupRecord): Promise<boolean>;
+  verify(
+    manager: EntityManager,
+    userId: string,
+    answer: Answer,
+    secret: string,
+    pending: PendingSetupRecord,
+  ): Promise<boolean>;
   /** Stores the confirmed factor, in the confirmation's transaction. */
   bind(manager: EntityManager, pending: PendingSetupRecord, now: Date): Promise<void>;
 }
@@ -75,7 +81,9 @@ export class FactorSetup {
       createdAt,
     });
     if (await this.deps.stepUp.isEnabled(userId)) {
-      await this.deps.stepUp.require(actor, userId, stepUp, (manager, _method, now) => pendingSetups.save(manager, pending(now)));
+      await this.deps.stepUp.require(actor, userId, stepUp, (manager, _method, now) =>
+        pendingSetups.save(manager, pending(now)),
+      );
     } else {
       this.deps.enrollment.assertRecentSignIn(caller);
       await database.transaction((manager) => pendingSetups.save(manager, pending(clock.now())));
@@ -84,7 +92,12 @@ export class FactorSetup {
   }
 
   /** Confirms the pending setup with `answer`; `confirmation.bind` stores the factor in the same transaction. */
-  async confirm(caller: Caller, actor: Actor, answer: Answer, confirmation: PendingConfirmation): Promise<TwoFactorSetupResult> {
+  async confirm(
+    caller: Caller,
+    actor: Actor,
+    answer: Answer,
+    confirmation: PendingConfirmation,
+  ): Promise<TwoFactorSetupResult> {
     const { database, pendingSetups, secrets, clock, lifecycle, statuses } = this.deps;
     const userId = caller.subject;
     const { enrollment } = confirmation.factor;
@@ -96,7 +109,8 @@ export class FactorSetup {
       method: confirmation.factor.method,
       refusedWhenLocked: true,
       accepts: (given) => (confirmation.accepts ?? confirmation.factor.accepts.bind(confirmation.factor))(given),
-      verify: async (manager, id, given) => ((await confirmation.verify(manager, id, given, secret, pending)) ? { amr: [] } : null),
+      verify: async (manager, id, given) =>
+        (await confirmation.verify(manager, id, given, secret, pending)) ? { amr: [] } : null,
       recordUse: async () => undefined,
     };
     const { result } = await this.deps.checker.check({

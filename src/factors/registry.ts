@@ -1,5 +1,5 @@
-import type { EnrolledMethod, TwoFactorMethod } from './method';
 import type { Enrollment, SecondFactor } from './factor';
+import type { EnrolledMethod, TwoFactorMethod } from './method';
 
 /**
  * The second factors the service knows, in the order an answer is tried. Filled
@@ -13,7 +13,8 @@ export class FactorRegistry {
   register(factors: readonly SecondFactor[]): void {
     if (this.factors.length > 0) throw new Error('the factor registry is filled once');
     const methods = factors.map((factor) => factor.method);
-    if (new Set(methods).size !== methods.length) throw new Error(`a method is registered twice: ${methods.join(', ')}`);
+    if (new Set(methods).size !== methods.length)
+      throw new Error(`a method is registered twice: ${methods.join(', ')}`);
     this.factors = factors;
   }
 

@@ -32,7 +32,13 @@ export class TwoFactorLifecycle {
    * A factor was just confirmed: audited, and two-factor turned on if it was
    * off. Returns the fresh recovery codes when it turned on, else null.
    */
-  async completeEnrollment(manager: EntityManager, actor: Actor, userId: string, enrollment: Enrollment, now: Date): Promise<string[] | null> {
+  async completeEnrollment(
+    manager: EntityManager,
+    actor: Actor,
+    userId: string,
+    enrollment: Enrollment,
+    now: Date,
+  ): Promise<string[] | null> {
     const { audit, users, issuer, organizations } = this.deps;
     await audit.record(manager, actor, { action: enrollment.enabledAction, userId }, now);
     await enrollment.afterChange?.(manager, userId, { enforce: true });
@@ -46,7 +52,9 @@ export class TwoFactorLifecycle {
 
   /** How many confirmed factors of every kind the user has. */
   async countFactors(manager: EntityManager, userId: string): Promise<number> {
-    const counts = await Promise.all(this.deps.registry.enrollments().map((enrollment) => enrollment.count(manager, userId)));
+    const counts = await Promise.all(
+      this.deps.registry.enrollments().map((enrollment) => enrollment.count(manager, userId)),
+    );
     return counts.reduce((sum, count) => sum + count, 0);
   }
 
@@ -54,7 +62,11 @@ export class TwoFactorLifecycle {
   async disableIfNoFactorLeft(manager: EntityManager, userId: string): Promise<boolean> {
     if ((await this.countFactors(manager, userId)) > 0) return false;
     await this.deps.recoveryCodes.deleteAll(manager, userId);
-    await this.deps.users.update(manager, userId, { twoFactorEnabled: false, enabledAt: null, recoveryCodesGeneratedAt: null });
+    await this.deps.users.update(manager, userId, {
+      twoFactorEnabled: false,
+      enabledAt: null,
+      recoveryCodesGeneratedAt: null,
+    });
     await this.deps.organizations.setMemberTwoFactor(manager, userId, false);
     return true;
   }
@@ -62,7 +74,8 @@ export class TwoFactorLifecycle {
   /** Every factor, pending setup and recovery code of the user goes (the flags: disableIfNoFactorLeft). */
   async removeEverything(manager: EntityManager, userId: string): Promise<void> {
     for (const enrollment of this.deps.registry.enrollments()) {
-      if (await enrollment.removeAll(manager, userId)) await enrollment.afterChange?.(manager, userId, { enforce: false });
+      if (await enrollment.removeAll(manager, userId))
+        await enrollment.afterChange?.(manager, userId, { enforce: false });
     }
     await this.deps.pendingSetups.deleteAllOf(manager, userId);
     await this.deps.recoveryCodes.deleteAll(manager, userId);
@@ -73,7 +86,12 @@ export class TwoFactorLifecycle {
    * organizations' copies follow; with `enforce`, losing it is refused while an
    * organization of the user requires it.
    */
-  async setPhishingResistant(manager: EntityManager, userId: string, value: boolean, { enforce }: { enforce: boolean }): Promise<void> {
+  async setPhishingResistant(
+    manager: EntityManager,
+    userId: string,
+    value: boolean,
+    { enforce }: { enforce: boolean },
+  ): Promise<void> {
     const { organizations } = this.deps;
     if (!value && enforce) {
       const requiring = await organizations.requiringPhishingResistant(manager, userId, { lock: true });
@@ -95,7 +113,11 @@ export class TwoFactorLifecycle {
    * before an answer is spent only reads them
    * (docs/adr/0003-check-then-check-again-under-lock.md).
    */
-  async assertMayTurnOff(manager: EntityManager, userId: string, options: { lock: boolean } = { lock: true }): Promise<void> {
+  async assertMayTurnOff(
+    manager: EntityManager,
+    userId: string,
+    options: { lock: boolean } = { lock: true },
+  ): Promise<void> {
     const requiring = await this.deps.organizations.requiringTwoFactor(manager, userId, options);
     if (requiring.length > 0) {
       throw new AppError(

@@ -13,7 +13,11 @@ export class TwoFactorResolver {
   @Authorized()
   @ChecksAnswer()
   @Mutation(() => TwoFactorStatus)
-  disableTwoFactor(@Args() answer: AnswerArgs, @SignedIn() caller: Caller, @Ctx() { actor }: Context): Promise<TwoFactorStatus> {
+  disableTwoFactor(
+    @Args() answer: AnswerArgs,
+    @SignedIn() caller: Caller,
+    @Ctx() { actor }: Context,
+  ): Promise<TwoFactorStatus> {
     return this.twoFactor.disable(actor, caller.subject, answerOf(answer));
   }
 }

@@ -28,26 +28,43 @@ export class TwoFactorService {
    * security key) behind a step-up; the last factor gone turns two-factor off,
    * unless an organization requires it.
    */
-  async removeFactor(actor: Actor, userId: string, stepUp: Answer, method: EnrolledMethod, one?: string): Promise<TwoFactorStatus> {
+  async removeFactor(
+    actor: Actor,
+    userId: string,
+    stepUp: Answer,
+    method: EnrolledMethod,
+    one?: string,
+  ): Promise<TwoFactorStatus> {
     const { database, lifecycle, statuses, audit } = this.deps;
     const enrollment = this.deps.registry.enrollment(method);
     const remove = (manager: EntityManager) =>
-      one === undefined || !enrollment.removeOne ? enrollment.removeAll(manager, userId) : enrollment.removeOne(manager, userId, one);
+      one === undefined || !enrollment.removeOne
+        ? enrollment.removeAll(manager, userId)
+        : enrollment.removeOne(manager, userId, one);
     await this.deps.stepUp.requireEnabled(userId);
     const [present, total] = await database.run((manager) =>
       Promise.all([enrollment.count(manager, userId), lifecycle.countFactors(manager, userId)]),
     );
     if (present === 0) throw notEnrolled(enrollment);
     // Checked before the answer is spent, and again under locks below.
-    if (total === (one === undefined ? present : 1)) await database.run((manager) => lifecycle.assertMayTurnOff(manager, userId, { lock: false }));
+    if (total === (one === undefined ? present : 1))
+      await database.run((manager) => lifecycle.assertMayTurnOff(manager, userId, { lock: false }));
     return this.deps.stepUp.require(actor, userId, stepUp, async (manager, _method, now) => {
-      const [mine, all] = await Promise.all([enrollment.count(manager, userId), lifecycle.countFactors(manager, userId)]);
+      const [mine, all] = await Promise.all([
+        enrollment.count(manager, userId),
+        lifecycle.countFactors(manager, userId),
+      ]);
       if (all === (one === undefined ? mine : 1)) await lifecycle.assertMayTurnOff(manager, userId);
       if (!(await remove(manager))) throw notEnrolled(enrollment);
       await enrollment.afterChange?.(manager, userId, { enforce: true });
       await audit.record(manager, actor, { action: enrollment.removedAction, userId }, now);
       if (await lifecycle.disableIfNoFactorLeft(manager, userId)) {
-        await audit.record(manager, actor, { action: 'TWO_FACTOR_DISABLED', userId, reason: 'last factor removed' }, now);
+        await audit.record(
+          manager,
+          actor,
+          { action: 'TWO_FACTOR_DISABLED', userId, reason: 'last factor removed' },
+          now,
+        );
       }
       return statuses.readIn(manager, userId);
     });

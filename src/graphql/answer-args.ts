@@ -5,12 +5,16 @@ import type { Answer } from '../factors/factor';
 /** The answer arguments of every step-up operation: exactly one of them when an answer is required. */
 @ArgsType()
 export class AnswerArgs {
-  @Field(() => String, { nullable: true, description: 'A current TOTP code, an SMS code sent for this, or an unused recovery code.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'A current TOTP code, an SMS code sent for this, or an unused recovery code.',
+  })
   code?: string | null;
 
   @Field(() => GraphQLJSON, {
     nullable: true,
-    description: 'A WebAuthn AuthenticationResponseJSON answering the options of startWebAuthnStepUp (or of the login challenge).',
+    description:
+      'A WebAuthn AuthenticationResponseJSON answering the options of startWebAuthnStepUp (or of the login challenge).',
   })
   webAuthn?: unknown;
 }

@@ -44,7 +44,11 @@ export function Connection<Node extends object>(name: string, node: ClassType<No
  * One page from rows fetched with a limit one larger than the page: the extra
  * row, if any, only says that there is a next page.
  */
-export function toPage<Row, Node>(rows: Row[], limit: number, toEdge: (row: Row) => { cursor: string; node: Node }): Page<Node> {
+export function toPage<Row, Node>(
+  rows: Row[],
+  limit: number,
+  toEdge: (row: Row) => { cursor: string; node: Node },
+): Page<Node> {
   const edges = rows.slice(0, limit).map(toEdge);
   return { edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null } };
 }

@@ -18,7 +18,12 @@ export interface Context {
   batch<V>(name: string, load: (keys: readonly string[]) => Promise<V[]>): DataLoader<string, V>;
 }
 
-export function createContext(caller: Caller | null, clientIp: string, requestId: string, statuses: TwoFactorStatusReader): Context {
+export function createContext(
+  caller: Caller | null,
+  clientIp: string,
+  requestId: string,
+  statuses: TwoFactorStatusReader,
+): Context {
   const batches = new Map<string, DataLoader<string, unknown>>();
   return {
     caller,

@@ -70,69 +70,77 @@ const refuse = (message: string) =>
  * the expanded size also bounds what the cost walk may have to expand later.
  * Fragment cycles are refused by graphql's own rules (and skipped here).
  */
-export const shapeRule = (maxDepth: number, maxExpandedFields: number, exemptIntrospection = false): ValidationRule => (
-  context: ValidationContext,
-): ASTVisitor => {
-  // The expansion cap holds for introspection too: the full query expands to ~230 fields.
-  const depthExempt = exemptIntrospection && selectsOnlyIntrospection(context.getDocument());
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of context.getDocument().definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  }
-  const measured = new Map<string, { depth: number; fields: number }>();
-  const inProgress = new Set<string>();
-  const measure = (selectionSet: SelectionSetNode): { depth: number; fields: number } => {
-    let depth = 0;
-    let fields = 0;
-    for (const selection of selectionSet.selections) {
-      let inner: { depth: number; fields: number } = { depth: 0, fields: 0 };
-      if (selection.kind === Kind.FIELD) {
-        const below = selection.selectionSet ? measure(selection.selectionSet) : { depth: 0, fields: 0 };
-        inner = { depth: below.depth + 1, fields: below.fields + 1 };
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        inner = measure(selection.selectionSet);
-      } else {
-        const name = selection.name.value;
-        const fragment = fragments.get(name);
-        if (!fragment || inProgress.has(name)) continue;
-        if (!measured.has(name)) {
-          inProgress.add(name);
-          measured.set(name, measure(fragment.selectionSet));
-          inProgress.delete(name);
-        }
-        inner = measured.get(name)!;
-      }
-      depth = Math.max(depth, inner.depth);
-      fields += inner.fields;
+export const shapeRule =
+  (maxDepth: number, maxExpandedFields: number, exemptIntrospection = false): ValidationRule =>
+  (context: ValidationContext): ASTVisitor => {
+    // The expansion cap holds for introspection too: the full query expands to ~230 fields.
+    const depthExempt = exemptIntrospection && selectsOnlyIntrospection(context.getDocument());
+    const fragments = new Map<string, FragmentDefinitionNode>();
+    for (const definition of context.getDocument().definitions) {
+      if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
     }
-    return { depth, fields };
-  };
-  return {
-    OperationDefinition(node) {
-      const { depth, fields } = measure(node.selectionSet);
-      if (depth > maxDepth && !depthExempt) context.reportError(refuse(`The query is ${depth} levels deep; at most ${maxDepth} are allowed.`));
-      if (fields > maxExpandedFields) {
-        context.reportError(refuse(`The query selects ${fields} fields once fragments are expanded; at most ${maxExpandedFields} are allowed.`));
+    const measured = new Map<string, { depth: number; fields: number }>();
+    const inProgress = new Set<string>();
+    const measure = (selectionSet: SelectionSetNode): { depth: number; fields: number } => {
+      let depth = 0;
+      let fields = 0;
+      for (const selection of selectionSet.selections) {
+        let inner: { depth: number; fields: number };
+        if (selection.kind === Kind.FIELD) {
+          const below = selection.selectionSet ? measure(selection.selectionSet) : { depth: 0, fields: 0 };
+          inner = { depth: below.depth + 1, fields: below.fields + 1 };
+        } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+          inner = measure(selection.selectionSet);
+        } else {
+          const name = selection.name.value;
+          const fragment = fragments.get(name);
+          if (!fragment || inProgress.has(name)) continue;
+          if (!measured.has(name)) {
+            inProgress.add(name);
+            measured.set(name, measure(fragment.selectionSet));
+            inProgress.delete(name);
+          }
+          inner = measured.get(name)!;
+        }
+        depth = Math.max(depth, inner.depth);
+        fields += inner.fields;
       }
-    },
+      return { depth, fields };
+    };
+    return {
+      OperationDefinition(node) {
+        const { depth, fields } = measure(node.selectionSet);
+        if (depth > maxDepth && !depthExempt)
+          context.reportError(refuse(`The query is ${depth} levels deep; at most ${maxDepth} are allowed.`));
+        if (fields > maxExpandedFields) {
+          context.reportError(
+            refuse(
+              `The query selects ${fields} fields once fragments are expanded; at most ${maxExpandedFields} are allowed.`,
+            ),
+          );
+        }
+      },
+    };
   };
-};
 
 /** Aliases in the whole document, and fields at the root of each operation. */
-export const aliasAndRootFieldRule = (maxAliases: number, maxRootFields: number, exemptIntrospection = false): ValidationRule => (context) => {
-  if (exemptIntrospection && selectsOnlyIntrospection(context.getDocument())) return {};
-  let aliases = 0;
-  return {
-    Field(node) {
-      if (node.alias && ++aliases === maxAliases + 1) context.reportError(refuse(`At most ${maxAliases} aliases are allowed in a document.`));
-    },
-    OperationDefinition(node) {
-      if (node.selectionSet.selections.length > maxRootFields) {
-        context.reportError(refuse(`At most ${maxRootFields} root fields are allowed in an operation.`));
-      }
-    },
+export const aliasAndRootFieldRule =
+  (maxAliases: number, maxRootFields: number, exemptIntrospection = false): ValidationRule =>
+  (context) => {
+    if (exemptIntrospection && selectsOnlyIntrospection(context.getDocument())) return {};
+    let aliases = 0;
+    return {
+      Field(node) {
+        if (node.alias && ++aliases === maxAliases + 1)
+          context.reportError(refuse(`At most ${maxAliases} aliases are allowed in a document.`));
+      },
+      OperationDefinition(node) {
+        if (node.selectionSet.selections.length > maxRootFields) {
+          context.reportError(refuse(`At most ${maxRootFields} root fields are allowed in an operation.`));
+        }
+      },
+    };
   };
-};
 
 /**
  * Cost: one per field; a page multiplies what it holds by `first` (its default

@@ -14,14 +14,19 @@ const PASSED_THROUGH = new Set([
   'OPERATION_RESOLUTION_FAILURE',
 ]);
 
-const INTROSPECTION_OFF = 'Introspection is off on this server (__schema and __type); it is turned on with INTROSPECTION=true.';
+const INTROSPECTION_OFF =
+  'Introspection is off on this server (__schema and __type); it is turned on with INTROSPECTION=true.';
 
 /**
  * The one place errors become what callers see: AppErrors keep their code and
  * extensions; Apollo's own request errors pass through; everything else is
  * logged and masked (no stack, no driver message).
  */
-export function createErrorFormatter(logger: Logger, production: boolean, requestId: () => string | undefined = () => undefined) {
+export function createErrorFormatter(
+  logger: Logger,
+  production: boolean,
+  requestId: () => string | undefined = () => undefined,
+) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = translateDatabaseError(findAppError(error) ?? unwrapResolverError(error));
     if (original instanceof AppError) {
@@ -37,17 +42,26 @@ export function createErrorFormatter(logger: Logger, production: boolean, reques
       // Arguments that fail GraphQL coercion are the caller's mistake.
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
       // Apollo's own text names its constructor option; operators set INTROSPECTION.
-      const message = extensions.validationErrorCode === ApolloServerValidationErrorCode.INTROSPECTION_DISABLED ? INTROSPECTION_OFF : formatted.message;
+      const message =
+        extensions.validationErrorCode === ApolloServerValidationErrorCode.INTROSPECTION_DISABLED
+          ? INTROSPECTION_OFF
+          : formatted.message;
       return { ...formatted, message, extensions: { ...extensions, code } };
     }
-    if (original instanceof GraphQLError && typeof original.extensions?.code === 'string' && original.extensions.code !== 'INTERNAL_SERVER_ERROR') {
+    if (
+      original instanceof GraphQLError &&
+      typeof original.extensions?.code === 'string' &&
+      original.extensions.code !== 'INTERNAL_SERVER_ERROR'
+    ) {
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
     }
     // reqId as on Fastify's request log lines, so support finds the request.
     logger.error({ err: original, path: formatted.path, reqId: requestId() }, 'unexpected error');
     return {
-      message: production ? 'Internal server error' : `Internal server error: ${(original as Error)?.message ?? 'unknown'}`,
+      message: production
+        ? 'Internal server error'
+        : `Internal server error: ${(original as Error)?.message ?? 'unknown'}`,
       locations: formatted.locations,
       path: formatted.path,
       extensions: { code: 'INTERNAL_SERVER_ERROR' },

@@ -7,8 +7,8 @@ import { FACTOR_MODULES } from '../factors/modules';
 import { TwoFactorResolver } from '../factors/two-factor.resolver';
 import '../factors/two-factor.types';
 import { LoginResolver } from '../login/login.resolver';
-import { OrganizationResolver } from '../organizations/organization.resolver';
 import { MemberResolver } from '../organizations/member.resolver';
+import { OrganizationResolver } from '../organizations/organization.resolver';
 import { UserMembershipsResolver } from '../organizations/user-memberships.resolver';
 import { UserResolver } from '../users/user.resolver';
 import { authChecker } from './auth';
@@ -35,7 +35,9 @@ export const resolverClasses: NonEmptyArray<Function> = [
 export function buildGraphQLSchema(instances: object[] = []): Promise<GraphQLSchema> {
   const byClass = new Map<Function, object>(instances.map((instance) => [instance.constructor, instance]));
   if (instances.length > 0) {
-    const missing = resolverClasses.filter((resolverClass) => !byClass.has(resolverClass)).map((resolverClass) => resolverClass.name);
+    const missing = resolverClasses
+      .filter((resolverClass) => !byClass.has(resolverClass))
+      .map((resolverClass) => resolverClass.name);
     if (missing.length > 0) throw new Error(`no instance of ${missing.join(', ')} was provided`);
   }
   return buildSchema({

@@ -15,7 +15,9 @@ export const singleAnswerRule: ValidationRule = (context) => {
       count += 1;
       if (count === 2) {
         const message = 'A request may check at most one code: send one code-checking field per document.';
-        context.reportError(new GraphQLError(message, { nodes: [node], originalError: new AppError('BAD_USER_INPUT', message) }));
+        context.reportError(
+          new GraphQLError(message, { nodes: [node], originalError: new AppError('BAD_USER_INPUT', message) }),
+        );
       }
     },
   };

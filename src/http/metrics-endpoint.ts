@@ -15,7 +15,10 @@ export function serveMetrics(fastify: FastifyInstance, metrics: Metrics): void {
  * gets ready (a port in use fails the start) and closes with it.
  */
 export function metricsServer(api: FastifyInstance, metrics: Metrics, port: number, host: string): FastifyInstance {
-  const server = Fastify({ loggerInstance: api.log as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
+  const server = Fastify({
+    loggerInstance: api.log as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
   serveMetrics(server, metrics);
   api.addHook('onReady', async () => {
     await server.listen({ port, host });

@@ -24,7 +24,12 @@ export class Metrics {
    * (read from the store at each scrape; absent while the store cannot answer).
    */
   watchSmsBudgets(limits: Budgets, readUsed: () => Promise<Budgets>): void {
-    const limit = new Gauge({ name: 'sms_daily_budget_limit', help: 'SMS a day: for the whole service (total) and, within it, for numbers not yet confirmed (setup).', labelNames: ['budget'] as const, registers: [this.registry] });
+    const limit = new Gauge({
+      name: 'sms_daily_budget_limit',
+      help: 'SMS a day: for the whole service (total) and, within it, for numbers not yet confirmed (setup).',
+      labelNames: ['budget'] as const,
+      registers: [this.registry],
+    });
     for (const budget of ['total', 'setup'] as const) limit.set({ budget }, limits[budget]);
     new Gauge({
       name: 'sms_daily_budget_used',

@@ -1,14 +1,23 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import cors from '@fastify/cors';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+} from 'fastify';
 import { GraphQLError, type GraphQLSchema, type ValidationRule } from 'graphql';
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomUUID } from 'node:crypto';
-import type { Config } from '../config/config';
 import type { TokenVerifier } from '../callers/token-verifier';
+import type { Config } from '../config/config';
 import { AppError } from '../errors';
 import { createContext, type Context } from '../graphql/context';
 import { costLimitPlugin, DOCUMENT_LIMITS } from '../graphql/document-limits';
@@ -16,8 +25,8 @@ import { createErrorFormatter } from '../graphql/format-error';
 import type { Logger } from '../infra/logger';
 import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
 import { answerClientError, badRequestBody, hostProblem } from './malformed-requests';
-import { metricsServer, serveMetrics } from './metrics-endpoint';
 import type { Metrics } from './metrics';
+import { metricsServer, serveMetrics } from './metrics-endpoint';
 
 export interface ReadinessCheck {
   name: string;
@@ -74,7 +83,12 @@ export async function createHttpServer(
   fastify.addHook('onResponse', async (request, reply) => {
     // Refusals at info; the rest at debug (one line a request costs the hot reads ~15%).
     request.log[reply.statusCode >= 400 ? 'info' : 'debug'](
-      { method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      {
+        method: request.method,
+        url: request.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
       'request',
     );
   });
@@ -92,9 +106,13 @@ export async function createHttpServer(
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : undefined;
     if (status) return badRequest(reply, status, transportMessage(error));
     request.log.error({ err: error }, 'unhandled error');
-    return reply.code(503).send({ errors: [{ message: 'Service unavailable', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
+    return reply
+      .code(503)
+      .send({ errors: [{ message: 'Service unavailable', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
   });
-  fastify.setNotFoundHandler((request, reply) => badRequest(reply, 404, `No route ${request.method} ${request.url.split('?')[0]}`));
+  fastify.setNotFoundHandler((request, reply) =>
+    badRequest(reply, 404, `No route ${request.method} ${request.url.split('?')[0]}`),
+  );
 
   fastify.get('/healthz', async () => ({ status: 'ok' }));
   fastify.get('/readyz', async (_request, reply) => {
@@ -109,16 +127,25 @@ export async function createHttpServer(
       }),
     );
     const failed = results.filter((result) => !result.ok).map((result) => result.name);
-    return reply.code(failed.length === 0 ? 200 : 503).send(failed.length === 0 ? { status: 'ready' } : { status: 'unavailable', failed });
+    return reply
+      .code(failed.length === 0 ? 200 : 503)
+      .send(failed.length === 0 ? { status: 'ready' } : { status: 'unavailable', failed });
   });
   // With METRICS_PORT, /metrics is served there only.
-  const metrics = config.http.metricsPort === undefined ? undefined : metricsServer(fastify, options.metrics, config.http.metricsPort, config.http.host);
+  const metrics =
+    config.http.metricsPort === undefined
+      ? undefined
+      : metricsServer(fastify, options.metrics, config.http.metricsPort, config.http.host);
   if (!metrics) serveMetrics(fastify, options.metrics);
   // Whoever opens the bare address: in development, where to go; in production, whose it is.
   fastify.get('/', async () =>
     config.production
       ? { service: 'twofactor' }
-      : { service: 'twofactor', graphql: '/graphql', hint: 'POST GraphQL to /graphql; open /graphql in a browser for Apollo Sandbox.' },
+      : {
+          service: 'twofactor',
+          graphql: '/graphql',
+          hint: 'POST GraphQL to /graphql; open /graphql in a browser for Apollo Sandbox.',
+        },
   );
 
   // The request id for log lines written far from the request (the error formatter).
@@ -160,9 +187,11 @@ export async function createHttpServer(
     method: ['GET', 'POST', 'OPTIONS'],
     context: async (request) => {
       const header = request.headers.authorization;
-      const caller = await options.tokens.verifyHeader(Array.isArray(header) ? header[0] : header).catch((error: unknown) => {
-        throw error instanceof AppError ? toGraphQLError(error, 401) : error;
-      });
+      const caller = await options.tokens
+        .verifyHeader(Array.isArray(header) ? header[0] : header)
+        .catch((error: unknown) => {
+          throw error instanceof AppError ? toGraphQLError(error, 401) : error;
+        });
       return createContext(caller, request.ip, String(request.id), options.statuses);
     },
   });
@@ -207,7 +236,9 @@ function transportMessage(error: FastifyError): string {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return 'The request body is empty.';
     default:
-      return error.code?.startsWith('FST_ERR_CTP') || error instanceof SyntaxError ? 'The request body is not valid JSON.' : 'Bad request.';
+      return error.code?.startsWith('FST_ERR_CTP') || error instanceof SyntaxError
+        ? 'The request body is not valid JSON.'
+        : 'Bad request.';
   }
 }
 

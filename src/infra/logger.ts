@@ -42,6 +42,7 @@ export function createLogger(level: string, options: { pretty?: boolean } = {}):
 /** pino-pretty is a devDependency, absent from production images: loaded only when asked for. */
 function prettyStream(): DestinationStream | undefined {
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional at run time: absent where it is not wanted
     const pretty = require('pino-pretty') as typeof import('pino-pretty');
     // Synchronous, so log lines and the start banner appear in the order written.
     return pretty({ colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,service', sync: true });

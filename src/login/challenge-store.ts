@@ -28,7 +28,11 @@ export class ChallengeStore {
 
   async open(userId: string): Promise<Challenge> {
     const challenge = { id: randomId(), userId, expiresAt: new Date(this.clock.now().getTime() + CHALLENGE_TTL_MS) };
-    await this.store.set(this.key(challenge.id), JSON.stringify({ userId, expiresAt: challenge.expiresAt.getTime() }), CHALLENGE_TTL_MS);
+    await this.store.set(
+      this.key(challenge.id),
+      JSON.stringify({ userId, expiresAt: challenge.expiresAt.getTime() }),
+      CHALLENGE_TTL_MS,
+    );
     return challenge;
   }
 
@@ -71,4 +75,7 @@ export class ChallengeStore {
 }
 
 export const challengeNotFound = () =>
-  new AppError('CHALLENGE_NOT_FOUND', 'The login challenge is unknown, expired, spent or exhausted: start the login again.');
+  new AppError(
+    'CHALLENGE_NOT_FOUND',
+    'The login challenge is unknown, expired, spent or exhausted: start the login again.',
+  );

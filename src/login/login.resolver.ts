@@ -11,14 +11,17 @@ export class LoginResolver {
   constructor(private readonly login: LoginService) {}
 
   @Authorized('twofactor:login')
-  @Mutation(() => LoginChallenge, { description: 'twofactor:login. Called by the login service after the password step.' })
+  @Mutation(() => LoginChallenge, {
+    description: 'twofactor:login. Called by the login service after the password step.',
+  })
   startLoginChallenge(@IdArg('userId') userId: string): Promise<LoginChallenge> {
     return this.login.start(userId);
   }
 
   @ChecksAnswer()
   @Mutation(() => LoginVerification, {
-    description: 'No token needed: the challenge id is the credential. `code` (TOTP, SMS or recovery code) or `webAuthn` (to LoginChallenge.webAuthnOptions).',
+    description:
+      'No token needed: the challenge id is the credential. `code` (TOTP, SMS or recovery code) or `webAuthn` (to LoginChallenge.webAuthnOptions).',
   })
   verifyLoginChallenge(
     @Arg('challengeId', () => ID) challengeId: string,

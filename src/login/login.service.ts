@@ -34,7 +34,13 @@ export class LoginService {
     const methods = status.enabled
       ? [...status.methods, ...(status.recoveryCodesRemaining > 0 ? [TwoFactorMethod.RECOVERY_CODE] : [])]
       : [];
-    return { id: challenge.id, userId, methods, phoneNumberMasked: status.sms?.phoneNumberMasked ?? null, expiresAt: challenge.expiresAt };
+    return {
+      id: challenge.id,
+      userId,
+      methods,
+      phoneNumberMasked: status.sms?.phoneNumberMasked ?? null,
+      expiresAt: challenge.expiresAt,
+    };
   }
 
   /**
@@ -63,7 +69,12 @@ export class LoginService {
       onSuccess: async (manager, answeredWith, now, amr) => {
         // Spent inside the transaction: if another request spent it first, this one rolls back.
         if (!(await challenges.spend(challenge.id))) throw challengeNotFound();
-        await audit.record(manager, userActor, { action: 'LOGIN_VERIFIED', userId: challenge.userId, reason: answeredWith }, now);
+        await audit.record(
+          manager,
+          userActor,
+          { action: 'LOGIN_VERIFIED', userId: challenge.userId, reason: answeredWith },
+          now,
+        );
         const status = await statuses.readIn(manager, challenge.userId);
         const assertion = await signer.sign(challenge.userId, challenge.id, amr, now);
         return { assertion, recoveryCodesRemaining: status.recoveryCodesRemaining };

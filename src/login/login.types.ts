@@ -10,7 +10,8 @@ export class LoginChallenge {
   userId: string;
 
   @Field(() => [TwoFactorMethod], {
-    description: 'The methods this user can answer with (RECOVERY_CODE while codes remain);\nempty when the user has no two-factor.',
+    description:
+      'The methods this user can answer with (RECOVERY_CODE while codes remain);\nempty when the user has no two-factor.',
   })
   methods: TwoFactorMethod[];
 

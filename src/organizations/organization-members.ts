@@ -16,7 +16,10 @@ export class OrganizationMembers {
 
   async setMemberTwoFactor(manager: EntityManager, userId: string, enabled: boolean): Promise<void> {
     const memberships = await this.memberships.findByUser(manager, userId);
-    await this.organizations.lockMany(manager, memberships.map((m) => m.organizationId));
+    await this.organizations.lockMany(
+      manager,
+      memberships.map((m) => m.organizationId),
+    );
     for (const membership of memberships) {
       if (membership.twoFactorEnabled === enabled) continue;
       await this.organizations.moveMember(
@@ -33,14 +36,22 @@ export class OrganizationMembers {
   async setMemberPhishingResistant(_manager: EntityManager, _userId: string, _value: boolean): Promise<void> {}
 
   /** PLACEHOLDER until the phishing-resistant policy lands. */
-  async requiringPhishingResistant(_manager: EntityManager, _userId: string, _options: { lock: boolean }): Promise<string[]> {
+  async requiringPhishingResistant(
+    _manager: EntityManager,
+    _userId: string,
+    _options: { lock: boolean },
+  ): Promise<string[]> {
     return [];
   }
 
   /** The ids of the user's organizations that require two-factor; `lock`: locked before they are read. */
   async requiringTwoFactor(manager: EntityManager, userId: string, options: { lock: boolean }): Promise<string[]> {
     const ids = (await this.memberships.findByUser(manager, userId)).map((m) => m.organizationId);
-    const organizations = options.lock ? await this.organizations.lockMany(manager, ids) : await this.organizations.findMany(manager, ids);
-    return organizations.filter((organization) => organization.requiresTwoFactor).map((organization) => organization.id);
+    const organizations = options.lock
+      ? await this.organizations.lockMany(manager, ids)
+      : await this.organizations.findMany(manager, ids);
+    return organizations
+      .filter((organization) => organization.requiresTwoFactor)
+      .map((organization) => organization.id);
   }
 }

@@ -7,8 +7,8 @@ import type { Database } from '../infra/db/database';
 import type { OrganizationRecord } from '../infra/db/entities';
 import type { MembershipRepository } from '../infra/db/repositories/membership.repository';
 import type { OrganizationRepository } from '../infra/db/repositories/organization.repository';
-import { OrganizationView } from './organization.types';
 import { LIMITS } from '../limits';
+import { OrganizationView } from './organization.types';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** How many owner ids OWNERS_WITHOUT_TWO_FACTOR names at most. */
@@ -33,7 +33,12 @@ export class OrganizationPolicyService {
     private readonly clock: Clock,
   ) {}
 
-  async requireTwoFactor(caller: Caller, actor: Actor, organizationId: string, gracePeriodDays: number | null | undefined): Promise<OrganizationView> {
+  async requireTwoFactor(
+    caller: Caller,
+    actor: Actor,
+    organizationId: string,
+    gracePeriodDays: number | null | undefined,
+  ): Promise<OrganizationView> {
     const days = gracePeriodDays ?? 0;
     if (!Number.isInteger(days) || days < 0 || days > LIMITS.maxGracePeriodDays) {
       throw badInput(`gracePeriodDays must be from 0 to ${LIMITS.maxGracePeriodDays}.`, 'gracePeriodDays');
@@ -42,7 +47,11 @@ export class OrganizationPolicyService {
     const record = await this.database.transaction(async (manager) => {
       const organization = await this.requireOwner(manager, caller, organizationId, true);
       // Read only now, under the organization's lock: counters and memberships are as the last change left them.
-      const ownersWithout = await this.memberships.ownersWithoutTwoFactor(manager, organizationId, LIMITS.maxIdsPerQuery);
+      const ownersWithout = await this.memberships.ownersWithoutTwoFactor(
+        manager,
+        organizationId,
+        LIMITS.maxIdsPerQuery,
+      );
       if (ownersWithout.length > 0 || organization.ownersWithoutTwoFactor > 0) {
         throw new AppError(
           'OWNERS_WITHOUT_TWO_FACTOR',
@@ -52,13 +61,23 @@ export class OrganizationPolicyService {
       }
       const now = this.clock.now();
       const gracePeriodEndsAt = days > 0 ? new Date(now.getTime() + days * DAY_MS) : null;
-      if (organization.requiresTwoFactor) return this.setGracePeriod(manager, actor, organization, gracePeriodEndsAt, days, now);
-      const changes: Partial<OrganizationRecord> = { requiresTwoFactor: true, twoFactorRequiredSince: now, gracePeriodEndsAt, updatedAt: now };
+      if (organization.requiresTwoFactor)
+        return this.setGracePeriod(manager, actor, organization, gracePeriodEndsAt, days, now);
+      const changes: Partial<OrganizationRecord> = {
+        requiresTwoFactor: true,
+        twoFactorRequiredSince: now,
+        gracePeriodEndsAt,
+        updatedAt: now,
+      };
       await this.organizations.update(manager, organizationId, changes);
       await this.audit.record(
         manager,
         actor,
-        { action: 'ORGANIZATION_REQUIRED_TWO_FACTOR', organizationId, reason: days > 0 ? `grace period of ${days} days` : null },
+        {
+          action: 'ORGANIZATION_REQUIRED_TWO_FACTOR',
+          organizationId,
+          reason: days > 0 ? `grace period of ${days} days` : null,
+        },
         now,
       );
       return Object.assign(organization, changes);
@@ -79,7 +98,12 @@ export class OrganizationPolicyService {
         updatedAt: now,
       };
       await this.organizations.update(manager, organizationId, changes);
-      await this.audit.record(manager, actor, { action: 'ORGANIZATION_STOPPED_REQUIRING_TWO_FACTOR', organizationId }, now);
+      await this.audit.record(
+        manager,
+        actor,
+        { action: 'ORGANIZATION_STOPPED_REQUIRING_TWO_FACTOR', organizationId },
+        now,
+      );
       return Object.assign(organization, changes);
     });
     return this.viewFor(caller, record);
@@ -102,7 +126,12 @@ export class OrganizationPolicyService {
     const changes: Partial<OrganizationRecord> = { gracePeriodEndsAt, updatedAt: now };
     await this.organizations.update(manager, organization.id, changes);
     const reason = days > 0 ? `grace period of ${days} days` : 'grace period ended';
-    await this.audit.record(manager, actor, { action: 'ORGANIZATION_GRACE_PERIOD_CHANGED', organizationId: organization.id, reason }, now);
+    await this.audit.record(
+      manager,
+      actor,
+      { action: 'ORGANIZATION_GRACE_PERIOD_CHANGED', organizationId: organization.id, reason },
+      now,
+    );
     return Object.assign(organization, changes);
   }
 
@@ -112,8 +141,15 @@ export class OrganizationPolicyService {
    * Checked first without locks (so strangers never hold the row), then again
    * under the organization's lock.
    */
-  private async requireOwner(manager: EntityManager, caller: Caller, organizationId: string, lock: boolean): Promise<OrganizationRecord> {
-    const organization = lock ? await this.organizations.lock(manager, organizationId) : await this.organizations.find(manager, organizationId);
+  private async requireOwner(
+    manager: EntityManager,
+    caller: Caller,
+    organizationId: string,
+    lock: boolean,
+  ): Promise<OrganizationRecord> {
+    const organization = lock
+      ? await this.organizations.lock(manager, organizationId)
+      : await this.organizations.find(manager, organizationId);
     const membership = await this.memberships.find(manager, organizationId, caller.subject);
     if (!organization || membership?.role !== 'OWNER') {
       throw new AppError('FORBIDDEN', "Only the organization's owners change its two-factor policy.");

@@ -21,19 +21,29 @@ export class OrganizationResolver {
   ) {}
 
   @Authorized()
-  @Query(() => OrganizationView, { nullable: true, description: 'Members of the organization, and twofactor:read; null when it does not exist.' })
+  @Query(() => OrganizationView, {
+    nullable: true,
+    description: 'Members of the organization, and twofactor:read; null when it does not exist.',
+  })
   organization(@IdArg('id') id: string, @SignedIn() caller: Caller): Promise<OrganizationView | null> {
     return this.organizations.view(caller, id);
   }
 
   @Authorized('twofactor:read')
-  @Query(() => OrganizationAccess, { description: 'twofactor:read. Whether the user may use the organization now, under its two-factor policy.' })
-  organizationAccess(@IdArg('organizationId') organizationId: string, @IdArg('userId') userId: string): Promise<OrganizationAccess> {
+  @Query(() => OrganizationAccess, {
+    description: 'twofactor:read. Whether the user may use the organization now, under its two-factor policy.',
+  })
+  organizationAccess(
+    @IdArg('organizationId') organizationId: string,
+    @IdArg('userId') userId: string,
+  ): Promise<OrganizationAccess> {
     return this.organizations.access(organizationId, userId);
   }
 
   @Authorized()
-  @Mutation(() => OrganizationView, { description: 'Refused with OWNERS_WITHOUT_TWO_FACTOR while any owner lacks two-factor.' })
+  @Mutation(() => OrganizationView, {
+    description: 'Refused with OWNERS_WITHOUT_TWO_FACTOR while any owner lacks two-factor.',
+  })
   requireTwoFactor(
     @IdArg('organizationId') organizationId: string,
     @Arg('gracePeriodDays', () => Int, { nullable: true, defaultValue: 0 }) gracePeriodDays: number | null,
@@ -45,19 +55,27 @@ export class OrganizationResolver {
 
   @Authorized()
   @Mutation(() => OrganizationView)
-  stopRequiringTwoFactor(@IdArg('organizationId') organizationId: string, @SignedIn() caller: Caller, @Ctx() { actor }: Context): Promise<OrganizationView> {
+  stopRequiringTwoFactor(
+    @IdArg('organizationId') organizationId: string,
+    @SignedIn() caller: Caller,
+    @Ctx() { actor }: Context,
+  ): Promise<OrganizationView> {
     return this.policy.stopRequiringTwoFactor(caller, actor, organizationId);
   }
 
   @FieldResolver(() => OrganizationCompliance, {
     nullable: true,
-    description: 'Owners of the organization, and callers with the twofactor:read scope; for anyone else null with a FORBIDDEN error.',
+    description:
+      'Owners of the organization, and callers with the twofactor:read scope; for anyone else null with a FORBIDDEN error.',
   })
   compliance(@Root() organization: OrganizationView): OrganizationCompliance {
     return this.organizations.compliance(organization);
   }
 
-  @FieldResolver(() => MemberConnection, { nullable: true, description: 'As compliance. Ordered by user id (byte order). totalCount counts after the filter.' })
+  @FieldResolver(() => MemberConnection, {
+    nullable: true,
+    description: 'As compliance. Ordered by user id (byte order). totalCount counts after the filter.',
+  })
   members(
     @Root() organization: OrganizationView,
     @Arg('first', () => Int, { nullable: true, defaultValue: 50 }) first: number,

@@ -1,7 +1,7 @@
-import { toPage } from '../graphql/connection';
 import type { Caller } from '../callers/caller';
 import { hasScope } from '../callers/caller';
 import { AppError } from '../errors';
+import { toPage } from '../graphql/connection';
 import type { Clock } from '../infra/clock';
 import type { Database } from '../infra/db/database';
 import type { MembershipRepository } from '../infra/db/repositories/membership.repository';
@@ -32,7 +32,10 @@ export class OrganizationService {
   async view(caller: Caller, id: string): Promise<OrganizationView | null> {
     const reader = hasScope(caller, 'twofactor:read');
     const [record, membership] = await this.database.run((manager) =>
-      Promise.all([this.organizations.find(manager, id), reader ? null : this.memberships.find(manager, id, caller.subject)]),
+      Promise.all([
+        this.organizations.find(manager, id),
+        reader ? null : this.memberships.find(manager, id, caller.subject),
+      ]),
     );
     if (!record) return null;
     if (reader) return OrganizationView.of(record, 'reader', this.clock.now());
@@ -44,14 +47,22 @@ export class OrganizationService {
   async membershipsOf(userId: string, caller: Caller): Promise<Membership[]> {
     return this.database.run(async (manager) => {
       const memberships = await this.memberships.findByUser(manager, userId);
-      const records = await this.organizations.findMany(manager, memberships.map((m) => m.organizationId));
+      const records = await this.organizations.findMany(
+        manager,
+        memberships.map((m) => m.organizationId),
+      );
       const byId = new Map(records.map((record) => [record.id, record]));
       const now = this.clock.now();
       return memberships.flatMap((membership) => {
         const record = byId.get(membership.organizationId);
         if (!record) return [];
         const viewer = hasScope(caller, 'twofactor:read') ? 'reader' : membership.role === 'OWNER' ? 'owner' : 'member';
-        return [Object.assign(new Membership(), { organization: OrganizationView.of(record, viewer, now), role: membership.role as OrganizationRole })];
+        return [
+          Object.assign(new Membership(), {
+            organization: OrganizationView.of(record, viewer, now),
+            role: membership.role as OrganizationRole,
+          }),
+        ];
       });
     });
   }
@@ -128,7 +139,11 @@ export class OrganizationService {
       { role: OrganizationRole.MEMBER, twoFactorEnabled: false, count: record.membersWithoutTwoFactor },
     ];
     return counts
-      .filter((c) => (filter?.role ?? c.role) === c.role && (filter?.twoFactorEnabled ?? c.twoFactorEnabled) === c.twoFactorEnabled)
+      .filter(
+        (c) =>
+          (filter?.role ?? c.role) === c.role &&
+          (filter?.twoFactorEnabled ?? c.twoFactorEnabled) === c.twoFactorEnabled,
+      )
       .reduce((sum, c) => sum + c.count, 0);
   }
 

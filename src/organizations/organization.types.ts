@@ -1,6 +1,6 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import type { OrganizationRecord } from '../infra/db/entities';
 import { Connection } from '../graphql/connection';
+import type { OrganizationRecord } from '../infra/db/entities';
 import { UserView } from '../users/user.types';
 import { OrganizationRole } from './organization-role';
 

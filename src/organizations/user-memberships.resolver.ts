@@ -15,7 +15,8 @@ export class UserMembershipsResolver {
   @Authorized()
   @FieldResolver(() => [Membership])
   memberships(@Root() user: UserView, @SignedIn() caller: Caller): Promise<Membership[]> {
-    if (!mayReadUser(caller, user)) throw new AppError('FORBIDDEN', `Only ${user.id} and twofactor:read callers see its memberships.`);
+    if (!mayReadUser(caller, user))
+      throw new AppError('FORBIDDEN', `Only ${user.id} and twofactor:read callers see its memberships.`);
     return this.organizations.membershipsOf(user.id, caller);
   }
 }

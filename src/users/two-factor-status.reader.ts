@@ -1,8 +1,8 @@
 import type { EntityManager } from 'typeorm';
+import { TwoFactorMethod } from '../factors/method';
 import type { Database } from '../infra/db/database';
 import type { UserRepository } from '../infra/db/repositories/user.repository';
 import { LIMITS } from '../limits';
-import { TwoFactorMethod } from '../factors/method';
 import type { TwoFactorStatus } from './user.types';
 
 const disabled = (): TwoFactorStatus => ({
@@ -48,7 +48,9 @@ export class TwoFactorStatusReader {
         locked: row.failedAttemptsInRow >= LIMITS.failuresInRowToLock,
         methods,
         totp: row.totp,
-        sms: row.sms ? { phoneNumberMasked: row.sms.phoneMasked, createdAt: row.sms.createdAt, lastUsedAt: row.sms.lastUsedAt } : null,
+        sms: row.sms
+          ? { phoneNumberMasked: row.sms.phoneMasked, createdAt: row.sms.createdAt, lastUsedAt: row.sms.lastUsedAt }
+          : null,
         recoveryCodesRemaining: row.twoFactorEnabled ? row.unusedRecoveryCodes : 0,
         enabledAt: row.twoFactorEnabled ? row.enabledAt : null,
       };

@@ -17,7 +17,9 @@ export class UserResolver {
   }
 
   @Authorized()
-  @Query(() => UserView, { description: 'The user itself, or twofactor:read. An id never seen before is a user without two-factor.' })
+  @Query(() => UserView, {
+    description: 'The user itself, or twofactor:read. An id never seen before is a user without two-factor.',
+  })
   user(@IdArg('id') userId: string, @SignedIn() caller: Caller): UserView {
     if (caller.subject !== userId && !caller.scopes.has('twofactor:read')) {
       throw new AppError('FORBIDDEN', 'This needs the twofactor:read scope.');
@@ -37,7 +39,14 @@ export class UserResolver {
     const status = await loaders.twoFactorStatus.load(user.id);
     // An owner sees whether a member has two-factor and with which methods, nothing else.
     if (user.visibility === 'full') return status;
-    return { enabled: status.enabled, methods: status.methods, totp: null, sms: null, enabledAt: null, [MEMBER_SUMMARY_OF]: user.id } as unknown as TwoFactorStatus;
+    return {
+      enabled: status.enabled,
+      methods: status.methods,
+      totp: null,
+      sms: null,
+      enabledAt: null,
+      [MEMBER_SUMMARY_OF]: user.id,
+    } as unknown as TwoFactorStatus;
   }
 }
 

@@ -8,7 +8,8 @@ export const MEMBER_SUMMARY_OF = Symbol('member summary of');
 /** Refuses a field of a status that an owner sees of a member (only the user itself and twofactor:read see it). */
 export function assertSelfOrReader(status: TwoFactorStatus, field: string): void {
   const memberId = (status as { [MEMBER_SUMMARY_OF]?: string })[MEMBER_SUMMARY_OF];
-  if (memberId !== undefined) throw new AppError('FORBIDDEN', `Only ${memberId} and twofactor:read callers see ${field}.`);
+  if (memberId !== undefined)
+    throw new AppError('FORBIDDEN', `Only ${memberId} and twofactor:read callers see ${field}.`);
 }
 
 /** Fields only the user itself and twofactor:read callers see. */
@@ -53,7 +54,9 @@ export class TwoFactorStatus {
   })
   locked: boolean;
 
-  @Field(() => [TwoFactorMethod], { description: 'The confirmed second factors: TOTP, SMS, WEBAUTHN in this order (never RECOVERY_CODE).' })
+  @Field(() => [TwoFactorMethod], {
+    description: 'The confirmed second factors: TOTP, SMS, WEBAUTHN in this order (never RECOVERY_CODE).',
+  })
   methods: TwoFactorMethod[];
 
   @Field(() => TotpAuthenticator, { nullable: true })
@@ -89,4 +92,3 @@ export class UserView {
     return Object.assign(new UserView(), { id, visibility: 'summary' as const });
   }
 }
-

@@ -11,22 +11,97 @@ import { enrollTotp, type EnrolledUser } from '../support/two-factor';
  */
 
 const CONTRACT_CODES = new Set([
-  'UNAUTHENTICATED', 'FORBIDDEN', 'BAD_REQUEST', 'BAD_USER_INPUT', 'NOT_FOUND', 'INVALID_CODE', 'RATE_LIMITED',
-  'TWO_FACTOR_LOCKED', 'CHALLENGE_NOT_FOUND', 'NOT_ENROLLED', 'REAUTHENTICATION_REQUIRED',
-  'TWO_FACTOR_REQUIRED_BY_ORGANIZATION', 'OWNERS_WITHOUT_TWO_FACTOR', 'SMS_DELIVERY_FAILED', 'SERVICE_UNAVAILABLE',
-  'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'BAD_REQUEST',
+  'BAD_USER_INPUT',
+  'NOT_FOUND',
+  'INVALID_CODE',
+  'RATE_LIMITED',
+  'TWO_FACTOR_LOCKED',
+  'CHALLENGE_NOT_FOUND',
+  'NOT_ENROLLED',
+  'REAUTHENTICATION_REQUIRED',
+  'TWO_FACTOR_REQUIRED_BY_ORGANIZATION',
+  'OWNERS_WITHOUT_TWO_FACTOR',
+  'SMS_DELIVERY_FAILED',
+  'SERVICE_UNAVAILABLE',
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
 ]);
 
 const BIG = 'x'.repeat(60_000);
-const TEXT_ATTACKS = ['', ' ', '\u0000', 'a\u0007b', '\u202e\u202d', '😀'.repeat(20), "' OR '1'='1' --", '1; DROP TABLE users; --', '{"$gt": ""}', '<script>alert(1)</script>', '../../etc/passwd', '%00%0d%0a', '١٢٣٤٥٦', '12345６', BIG];
+const TEXT_ATTACKS = [
+  '',
+  ' ',
+  '\u0000',
+  'a\u0007b',
+  '\u202e\u202d',
+  '😀'.repeat(20),
+  "' OR '1'='1' --",
+  '1; DROP TABLE users; --',
+  '{"$gt": ""}',
+  '<script>alert(1)</script>',
+  '../../etc/passwd',
+  '%00%0d%0a',
+  '١٢٣٤٥٦',
+  '12345６',
+  BIG,
+];
 const WRONG_TYPES = [123456, 1.5, true, {}, [], { $gt: '' }];
-const BAD_IDS = ['', ' ', 'a b', 'x'.repeat(129), 'ü', '\u0000', 'a\nb', '😀', "' OR 1=1 --", '{"$gt": ""}', BIG, 1.5, true, {}, [], null];
-const BAD_CODES = [...TEXT_ATTACKS, '12345', '1234567', '+12345', '12345a', ' 12 34 56 ', 'ABCDE-FGHIJ-KLMNO-PQRST-UVWX1', ...WRONG_TYPES, null];
+const BAD_IDS = [
+  '',
+  ' ',
+  'a b',
+  'x'.repeat(129),
+  'ü',
+  '\u0000',
+  'a\nb',
+  '😀',
+  "' OR 1=1 --",
+  '{"$gt": ""}',
+  BIG,
+  1.5,
+  true,
+  {},
+  [],
+  null,
+];
+const BAD_CODES = [
+  ...TEXT_ATTACKS,
+  '12345',
+  '1234567',
+  '+12345',
+  '12345a',
+  ' 12 34 56 ',
+  'ABCDE-FGHIJ-KLMNO-PQRST-UVWX1',
+  ...WRONG_TYPES,
+  null,
+];
 const NOT_INTS = [2 ** 31, -(2 ** 31) - 1, 1e100, 1.5, '10', true, {}, []];
 const BAD_FIRSTS = [-1, 0, 101, ...NOT_INTS];
 const BAD_DAYS = [-1, 91, 1000, ...NOT_INTS];
-const BAD_PHONES = [...TEXT_ATTACKS, '4155552671', '+1', '+1415555267100000', '+445611234567', '+19995550100', 'tel:+14155552671', ...WRONG_TYPES, null];
-const BAD_CURSORS = ['', '!!!', 'not-a-cursor', Buffer.from('["members:other:*:*","a"]').toString('base64url'), Buffer.from('{"$gt":""}').toString('base64url'), 'x'.repeat(5_000), 5, {}];
+const BAD_PHONES = [
+  ...TEXT_ATTACKS,
+  '4155552671',
+  '+1',
+  '+1415555267100000',
+  '+445611234567',
+  '+19995550100',
+  'tel:+14155552671',
+  ...WRONG_TYPES,
+  null,
+];
+const BAD_CURSORS = [
+  '',
+  '!!!',
+  'not-a-cursor',
+  Buffer.from('["members:other:*:*","a"]').toString('base64url'),
+  Buffer.from('{"$gt":""}').toString('base64url'),
+  'x'.repeat(5_000),
+  5,
+  {},
+];
 const BAD_ENUMS = ['ADMIN', 'owner', '', 1, null, {}];
 const BAD_FILTERS = [{ twoFactorEnabled: 'yes' }, { role: 'ADMIN' }, { unknown: 1 }, 'OWNER', [], 5];
 
@@ -39,45 +114,194 @@ interface Operation {
 }
 
 const OPERATIONS: Record<string, Operation> = {
-  user: { document: 'query($id: ID!) { user(id: $id) { id } }', base: { id: 'a b' }, bad: { id: BAD_IDS }, token: 'all' },
-  users: { document: 'query($ids: [ID!]!) { users(ids: $ids) { id } }', base: { ids: ['a b'] }, bad: { ids: [...BAD_IDS.map((id) => [id]), Array.from({ length: 101 }, (_, i) => `u${i}`), 'a b', {}] }, token: 'all' },
-  organization: { document: 'query($id: ID!) { organization(id: $id) { id } }', base: { id: 'a b' }, bad: { id: BAD_IDS }, token: 'all' },
+  user: {
+    document: 'query($id: ID!) { user(id: $id) { id } }',
+    base: { id: 'a b' },
+    bad: { id: BAD_IDS },
+    token: 'all',
+  },
+  users: {
+    document: 'query($ids: [ID!]!) { users(ids: $ids) { id } }',
+    base: { ids: ['a b'] },
+    bad: { ids: [...BAD_IDS.map((id) => [id]), Array.from({ length: 101 }, (_, i) => `u${i}`), 'a b', {}] },
+    token: 'all',
+  },
+  organization: {
+    document: 'query($id: ID!) { organization(id: $id) { id } }',
+    base: { id: 'a b' },
+    bad: { id: BAD_IDS },
+    token: 'all',
+  },
   members: {
-    document: 'query($id: ID!, $first: Int, $after: String, $filter: MemberFilter) { organization(id: $id) { members(first: $first, after: $after, filter: $filter) { totalCount } } }',
+    document:
+      'query($id: ID!, $first: Int, $after: String, $filter: MemberFilter) { organization(id: $id) { members(first: $first, after: $after, filter: $filter) { totalCount } } }',
     base: { id: 'seeded-org', first: 10 },
     bad: { first: BAD_FIRSTS, after: BAD_CURSORS, filter: BAD_FILTERS },
     token: 'all',
   },
-  organizationAccess: { document: 'query($o: ID!, $u: ID!) { organizationAccess(organizationId: $o, userId: $u) { allowed } }', base: { o: 'a b', u: 'a b' }, bad: { o: BAD_IDS, u: BAD_IDS }, token: 'all' },
-  auditEvents: {
-    document: 'query($u: ID, $o: ID, $first: Int, $after: String) { auditEvents(userId: $u, organizationId: $o, first: $first, after: $after) { edges { cursor } } }',
-    base: { first: 5 },
-    bad: { u: BAD_IDS.filter((id) => id !== null), o: BAD_IDS.filter((id) => id !== null), first: BAD_FIRSTS, after: BAD_CURSORS },
+  organizationAccess: {
+    document: 'query($o: ID!, $u: ID!) { organizationAccess(organizationId: $o, userId: $u) { allowed } }',
+    base: { o: 'a b', u: 'a b' },
+    bad: { o: BAD_IDS, u: BAD_IDS },
     token: 'all',
   },
-  startTotpSetup: { document: 'mutation($c: String) { startTotpSetup(code: $c) { secret } }', base: { c: '000000' }, bad: { c: BAD_CODES.filter((c) => c !== null) }, token: 'user' },
-  confirmTotpSetup: { document: 'mutation($c: String!) { confirmTotpSetup(code: $c) { recoveryCodes } }', base: { c: '000000' }, bad: { c: BAD_CODES }, token: 'user' },
-  startSmsSetup: { document: 'mutation($p: String!, $c: String) { startSmsSetup(phoneNumber: $p, code: $c) { phoneNumberMasked } }', base: { p: 'nope', c: '000000' }, bad: { p: BAD_PHONES, c: BAD_CODES }, token: 'user' },
-  confirmSmsSetup: { document: 'mutation($c: String!) { confirmSmsSetup(code: $c) { recoveryCodes } }', base: { c: '000000' }, bad: { c: BAD_CODES }, token: 'user' },
-  viewRecoveryCodes: { document: 'mutation($c: String!) { viewRecoveryCodes(code: $c) { generatedAt } }', base: { c: '000000' }, bad: { c: BAD_CODES }, token: 'user' },
-  regenerateRecoveryCodes: { document: 'mutation($c: String!) { regenerateRecoveryCodes(code: $c) { generatedAt } }', base: { c: '000000' }, bad: { c: BAD_CODES }, token: 'user' },
-  removeTotp: { document: 'mutation($c: String!) { removeTotp(code: $c) { enabled } }', base: { c: '000000' }, bad: { c: BAD_CODES }, token: 'user' },
-  removeSms: { document: 'mutation($c: String!) { removeSms(code: $c) { enabled } }', base: { c: '000000' }, bad: { c: BAD_CODES }, token: 'user' },
-  disableTwoFactor: { document: 'mutation($c: String!) { disableTwoFactor(code: $c) { enabled } }', base: { c: '000000' }, bad: { c: BAD_CODES }, token: 'user' },
-  startLoginChallenge: { document: 'mutation($u: ID!) { startLoginChallenge(userId: $u) { id } }', base: { u: 'a b' }, bad: { u: BAD_IDS }, token: 'all' },
-  sendLoginSmsCode: { document: 'mutation($id: ID!) { sendLoginSmsCode(challengeId: $id) { phoneNumberMasked } }', base: { id: 'unknown' }, bad: { id: BAD_IDS }, token: 'none' },
-  verifyLoginChallenge: { document: 'mutation($id: ID!, $c: String!) { verifyLoginChallenge(challengeId: $id, code: $c) { assertion } }', base: { id: 'unknown', c: '000000' }, bad: { id: BAD_IDS, c: BAD_CODES }, token: 'none' },
-  requireTwoFactor: { document: 'mutation($o: ID!, $d: Int) { requireTwoFactor(organizationId: $o, gracePeriodDays: $d) { id } }', base: { o: 'a b', d: 0 }, bad: { o: BAD_IDS, d: BAD_DAYS }, token: 'user' },
-  stopRequiringTwoFactor: { document: 'mutation($o: ID!) { stopRequiringTwoFactor(organizationId: $o) { id } }', base: { o: 'a b' }, bad: { o: BAD_IDS }, token: 'user' },
-  upsertOrganization: { document: 'mutation($id: ID!, $name: String!) { upsertOrganization(id: $id, name: $name) { id } }', base: { id: 'a b', name: '' }, bad: { id: BAD_IDS, name: [...TEXT_ATTACKS.filter((v) => v.trim() === '' || /[\u0000-\u001f]/.test(v) || v === BIG), ...WRONG_TYPES, null] }, token: 'all' },
-  setMembership: { document: 'mutation($o: ID!, $u: ID!, $r: OrganizationRole!) { setMembership(organizationId: $o, userId: $u, role: $r) { role } }', base: { o: 'a b', u: 'a b', r: 'ADMIN' }, bad: { o: BAD_IDS, u: BAD_IDS, r: BAD_ENUMS }, token: 'all' },
-  removeMembership: { document: 'mutation($o: ID!, $u: ID!) { removeMembership(organizationId: $o, userId: $u) }', base: { o: 'a b', u: 'a b' }, bad: { o: BAD_IDS, u: BAD_IDS }, token: 'all' },
-  deleteOrganization: { document: 'mutation($id: ID!) { deleteOrganization(id: $id) }', base: { id: 'a b' }, bad: { id: BAD_IDS }, token: 'all' },
-  deleteUser: { document: 'mutation($u: ID!) { deleteUser(userId: $u) }', base: { u: 'a b' }, bad: { u: BAD_IDS }, token: 'all' },
-  resetTwoFactor: { document: 'mutation($u: ID!, $r: String!) { resetTwoFactor(userId: $u, reason: $r) { enabled } }', base: { u: 'a b', r: '' }, bad: { u: BAD_IDS, r: [...TEXT_ATTACKS.filter((v) => v.trim() === '' || /[\u0000-\u001f]/.test(v) || v === BIG), ...WRONG_TYPES, null] }, token: 'all' },
+  auditEvents: {
+    document:
+      'query($u: ID, $o: ID, $first: Int, $after: String) { auditEvents(userId: $u, organizationId: $o, first: $first, after: $after) { edges { cursor } } }',
+    base: { first: 5 },
+    bad: {
+      u: BAD_IDS.filter((id) => id !== null),
+      o: BAD_IDS.filter((id) => id !== null),
+      first: BAD_FIRSTS,
+      after: BAD_CURSORS,
+    },
+    token: 'all',
+  },
+  startTotpSetup: {
+    document: 'mutation($c: String) { startTotpSetup(code: $c) { secret } }',
+    base: { c: '000000' },
+    bad: { c: BAD_CODES.filter((c) => c !== null) },
+    token: 'user',
+  },
+  confirmTotpSetup: {
+    document: 'mutation($c: String!) { confirmTotpSetup(code: $c) { recoveryCodes } }',
+    base: { c: '000000' },
+    bad: { c: BAD_CODES },
+    token: 'user',
+  },
+  startSmsSetup: {
+    document: 'mutation($p: String!, $c: String) { startSmsSetup(phoneNumber: $p, code: $c) { phoneNumberMasked } }',
+    base: { p: 'nope', c: '000000' },
+    bad: { p: BAD_PHONES, c: BAD_CODES },
+    token: 'user',
+  },
+  confirmSmsSetup: {
+    document: 'mutation($c: String!) { confirmSmsSetup(code: $c) { recoveryCodes } }',
+    base: { c: '000000' },
+    bad: { c: BAD_CODES },
+    token: 'user',
+  },
+  viewRecoveryCodes: {
+    document: 'mutation($c: String!) { viewRecoveryCodes(code: $c) { generatedAt } }',
+    base: { c: '000000' },
+    bad: { c: BAD_CODES },
+    token: 'user',
+  },
+  regenerateRecoveryCodes: {
+    document: 'mutation($c: String!) { regenerateRecoveryCodes(code: $c) { generatedAt } }',
+    base: { c: '000000' },
+    bad: { c: BAD_CODES },
+    token: 'user',
+  },
+  removeTotp: {
+    document: 'mutation($c: String!) { removeTotp(code: $c) { enabled } }',
+    base: { c: '000000' },
+    bad: { c: BAD_CODES },
+    token: 'user',
+  },
+  removeSms: {
+    document: 'mutation($c: String!) { removeSms(code: $c) { enabled } }',
+    base: { c: '000000' },
+    bad: { c: BAD_CODES },
+    token: 'user',
+  },
+  disableTwoFactor: {
+    document: 'mutation($c: String!) { disableTwoFactor(code: $c) { enabled } }',
+    base: { c: '000000' },
+    bad: { c: BAD_CODES },
+    token: 'user',
+  },
+  startLoginChallenge: {
+    document: 'mutation($u: ID!) { startLoginChallenge(userId: $u) { id } }',
+    base: { u: 'a b' },
+    bad: { u: BAD_IDS },
+    token: 'all',
+  },
+  sendLoginSmsCode: {
+    document: 'mutation($id: ID!) { sendLoginSmsCode(challengeId: $id) { phoneNumberMasked } }',
+    base: { id: 'unknown' },
+    bad: { id: BAD_IDS },
+    token: 'none',
+  },
+  verifyLoginChallenge: {
+    document: 'mutation($id: ID!, $c: String!) { verifyLoginChallenge(challengeId: $id, code: $c) { assertion } }',
+    base: { id: 'unknown', c: '000000' },
+    bad: { id: BAD_IDS, c: BAD_CODES },
+    token: 'none',
+  },
+  requireTwoFactor: {
+    document: 'mutation($o: ID!, $d: Int) { requireTwoFactor(organizationId: $o, gracePeriodDays: $d) { id } }',
+    base: { o: 'a b', d: 0 },
+    bad: { o: BAD_IDS, d: BAD_DAYS },
+    token: 'user',
+  },
+  stopRequiringTwoFactor: {
+    document: 'mutation($o: ID!) { stopRequiringTwoFactor(organizationId: $o) { id } }',
+    base: { o: 'a b' },
+    bad: { o: BAD_IDS },
+    token: 'user',
+  },
+  upsertOrganization: {
+    document: 'mutation($id: ID!, $name: String!) { upsertOrganization(id: $id, name: $name) { id } }',
+    base: { id: 'a b', name: '' },
+    bad: {
+      id: BAD_IDS,
+      name: [
+        ...TEXT_ATTACKS.filter((v) => v.trim() === '' || /[\u0000-\u001f]/.test(v) || v === BIG),
+        ...WRONG_TYPES,
+        null,
+      ],
+    },
+    token: 'all',
+  },
+  setMembership: {
+    document:
+      'mutation($o: ID!, $u: ID!, $r: OrganizationRole!) { setMembership(organizationId: $o, userId: $u, role: $r) { role } }',
+    base: { o: 'a b', u: 'a b', r: 'ADMIN' },
+    bad: { o: BAD_IDS, u: BAD_IDS, r: BAD_ENUMS },
+    token: 'all',
+  },
+  removeMembership: {
+    document: 'mutation($o: ID!, $u: ID!) { removeMembership(organizationId: $o, userId: $u) }',
+    base: { o: 'a b', u: 'a b' },
+    bad: { o: BAD_IDS, u: BAD_IDS },
+    token: 'all',
+  },
+  deleteOrganization: {
+    document: 'mutation($id: ID!) { deleteOrganization(id: $id) }',
+    base: { id: 'a b' },
+    bad: { id: BAD_IDS },
+    token: 'all',
+  },
+  deleteUser: {
+    document: 'mutation($u: ID!) { deleteUser(userId: $u) }',
+    base: { u: 'a b' },
+    bad: { u: BAD_IDS },
+    token: 'all',
+  },
+  resetTwoFactor: {
+    document: 'mutation($u: ID!, $r: String!) { resetTwoFactor(userId: $u, reason: $r) { enabled } }',
+    base: { u: 'a b', r: '' },
+    bad: {
+      u: BAD_IDS,
+      r: [
+        ...TEXT_ATTACKS.filter((v) => v.trim() === '' || /[\u0000-\u001f]/.test(v) || v === BIG),
+        ...WRONG_TYPES,
+        null,
+      ],
+    },
+    token: 'all',
+  },
 };
 
-const PROTECTED_TABLES = ['totp_factors', 'sms_factors', 'pending_setups', 'recovery_codes', 'organizations', 'memberships'];
+const PROTECTED_TABLES = [
+  'totp_factors',
+  'sms_factors',
+  'pending_setups',
+  'recovery_codes',
+  'organizations',
+  'memberships',
+];
 
 describe('malformed input to every operation', () => {
   let t: TestApp;
@@ -106,8 +330,15 @@ describe('malformed input to every operation', () => {
   const snapshot = async () => {
     const tables: Record<string, unknown> = {};
     for (const table of PROTECTED_TABLES) tables[table] = await t.sql(`SELECT * FROM ${table} ORDER BY 1, 2`);
-    tables.users = await t.sql('SELECT id, two_factor_enabled, enabled_at, last_totp_step, recovery_codes_generated_at FROM users WHERE two_factor_enabled = 1 ORDER BY id');
-    const keys = (await redis.keys(`${prefix}*`)).map((key) => key.slice(prefix.length)).filter((key) => !/^limit:(user-failures|ip-attempts):/.test(key) && !/^(challenge-attempts|sms-checks):/.test(key)).sort();
+    tables.users = await t.sql(
+      'SELECT id, two_factor_enabled, enabled_at, last_totp_step, recovery_codes_generated_at FROM users WHERE two_factor_enabled = 1 ORDER BY id',
+    );
+    const keys = (await redis.keys(`${prefix}*`))
+      .map((key) => key.slice(prefix.length))
+      .filter(
+        (key) => !/^limit:(user-failures|ip-attempts):/.test(key) && !/^(challenge-attempts|sms-checks):/.test(key),
+      )
+      .sort();
     return { tables, keys };
   };
 
@@ -117,7 +348,12 @@ describe('malformed input to every operation', () => {
     for (const [name, operation] of Object.entries(OPERATIONS)) {
       for (const [argument, values] of Object.entries(operation.bad)) {
         for (const value of values) {
-          cases.push({ name: `${name}(${argument}=${JSON.stringify(value)?.slice(0, 40)})`, document: operation.document, variables: { ...operation.base, [argument]: value }, token: tokens[operation.token] });
+          cases.push({
+            name: `${name}(${argument}=${JSON.stringify(value)?.slice(0, 40)})`,
+            document: operation.document,
+            variables: { ...operation.base, [argument]: value },
+            token: tokens[operation.token],
+          });
         }
       }
     }
@@ -126,15 +362,20 @@ describe('malformed input to every operation', () => {
       const started = Date.now();
       const response = await fetch(`${t.url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(testCase.token ? { authorization: `Bearer ${testCase.token}` } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          ...(testCase.token ? { authorization: `Bearer ${testCase.token}` } : {}),
+        },
         body: JSON.stringify({ query: testCase.document, variables: testCase.variables }),
         signal: AbortSignal.timeout(10_000),
       });
       const body = await response.json();
       const codes = (body.errors ?? []).map((error: { extensions?: { code?: string } }) => error.extensions?.code);
       if (response.status >= 500) failures.push(`${testCase.name}: HTTP ${response.status}`);
-      else if (codes.length === 0) failures.push(`${testCase.name}: succeeded: ${JSON.stringify(body.data).slice(0, 100)}`);
-      else if (!codes.every((code: string) => CONTRACT_CODES.has(code))) failures.push(`${testCase.name}: codes ${codes.join(',')}`);
+      else if (codes.length === 0)
+        failures.push(`${testCase.name}: succeeded: ${JSON.stringify(body.data).slice(0, 100)}`);
+      else if (!codes.every((code: string) => CONTRACT_CODES.has(code)))
+        failures.push(`${testCase.name}: codes ${codes.join(',')}`);
       if (Date.now() - started > 5_000) failures.push(`${testCase.name}: took ${Date.now() - started} ms`);
     }
     console.log(`bad-input suite: ${cases.length} operation cases over ${Object.keys(OPERATIONS).length} operations`);
@@ -143,7 +384,9 @@ describe('malformed input to every operation', () => {
     expect(after.tables).toEqual(before.tables);
     expect(after.keys).toEqual(before.keys);
     // Only counted failures and their audit events were written.
-    const actions = await t.sql("SELECT DISTINCT action FROM audit_events WHERE action NOT IN ('TOTP_ENABLED', 'TWO_FACTOR_ENABLED', 'ORGANIZATION_UPSERTED', 'MEMBERSHIP_SET')");
+    const actions = await t.sql(
+      "SELECT DISTINCT action FROM audit_events WHERE action NOT IN ('TOTP_ENABLED', 'TWO_FACTOR_ENABLED', 'ORGANIZATION_UPSERTED', 'MEMBERSHIP_SET')",
+    );
     expect(actions.map((row) => row.action).sort()).toEqual(expect.arrayContaining([]));
     for (const row of actions) expect(['CODE_CHECK_FAILED', 'LOGIN_FAILED', 'TWO_FACTOR_LOCKED']).toContain(row.action);
   }, 120_000);
@@ -161,9 +404,18 @@ describe('malformed input to every operation', () => {
     ['text/plain', 'text/plain', '{"query":"{ me { id } }"}', 400],
     ['form data', 'application/x-www-form-urlencoded', 'query=%7B+me+%7B+id+%7D+%7D', 400],
     ['xml', 'application/xml', '<query/>', 400],
-    ['an oversized body', 'application/json', JSON.stringify({ query: '{ me { id } }', variables: { x: 'y'.repeat(300_000) } }), 413],
+    [
+      'an oversized body',
+      'application/json',
+      JSON.stringify({ query: '{ me { id } }', variables: { x: 'y'.repeat(300_000) } }),
+      413,
+    ],
   ])('refuses %s at the transport with a 4xx', async (_name, contentType, body, status) => {
-    const response = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': contentType, authorization: `Bearer ${tokens.user}` }, body });
+    const response = await fetch(`${t.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': contentType, authorization: `Bearer ${tokens.user}` },
+      body,
+    });
     expect(response.status).toBeGreaterThanOrEqual(400);
     expect(response.status).toBeLessThan(500);
     if (status === 413) expect(response.status).toBe(413);
@@ -173,15 +425,22 @@ describe('malformed input to every operation', () => {
 
   it('survives deeply nested JSON variables', async () => {
     const body = `{"query":"query($ids: [ID!]!) { users(ids: $ids) { id } }","variables":{"ids":${'['.repeat(5000)}${']'.repeat(5000)}}}`;
-    const response = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.all}` }, body });
+    const response = await fetch(`${t.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.all}` },
+      body,
+    });
     expect(response.status).toBe(400);
     expect(CONTRACT_CODES.has((await response.json()).errors[0].extensions.code)).toBe(true);
   });
 
   it('refuses a mutation sent with GET', async () => {
-    const response = await fetch(`${t.url}/graphql?query=${encodeURIComponent('mutation { sendSmsCode { phoneNumberMasked } }')}`, {
-      headers: { 'apollo-require-preflight': 'true', authorization: `Bearer ${tokens.user}` },
-    });
+    const response = await fetch(
+      `${t.url}/graphql?query=${encodeURIComponent('mutation { sendSmsCode { phoneNumberMasked } }')}`,
+      {
+        headers: { 'apollo-require-preflight': 'true', authorization: `Bearer ${tokens.user}` },
+      },
+    );
     expect(response.status).toBe(405);
     expect(CONTRACT_CODES.has((await response.json()).errors[0].extensions.code)).toBe(true);
   });

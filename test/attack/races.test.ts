@@ -18,7 +18,10 @@ describe('races between setup confirmations', () => {
   const invariants = async (userId: string) => {
     const [user] = await t.sql('SELECT two_factor_enabled AS enabled FROM users WHERE id = ?', [userId]);
     const [codes] = await t.sql('SELECT COUNT(*) AS n FROM recovery_codes WHERE user_id = ?', [userId]);
-    const [enabledEvents] = await t.sql("SELECT COUNT(*) AS n FROM audit_events WHERE user_id = ? AND action = 'TWO_FACTOR_ENABLED'", [userId]);
+    const [enabledEvents] = await t.sql(
+      "SELECT COUNT(*) AS n FROM audit_events WHERE user_id = ? AND action = 'TWO_FACTOR_ENABLED'",
+      [userId],
+    );
     return { enabled: user.enabled, recoveryCodes: Number(codes.n), enabledEvents: Number(enabledEvents.n) };
   };
 
@@ -29,7 +32,9 @@ describe('races between setup confirmations', () => {
       const { secret } = (await t.gql('mutation { startTotpSetup { secret } }', {}, token)).data.startTotpSetup;
       const code = currentTotp(t, secret);
       const results = await Promise.all(
-        Array.from({ length: 10 }, () => t.gql('mutation($c: String!) { confirmTotpSetup(code: $c) { recoveryCodes } }', { c: code }, token)),
+        Array.from({ length: 10 }, () =>
+          t.gql('mutation($c: String!) { confirmTotpSetup(code: $c) { recoveryCodes } }', { c: code }, token),
+        ),
       );
       expect(results.filter((result) => !result.errors)).toHaveLength(1);
       expect(await invariants(userId)).toEqual({ enabled: 1, recoveryCodes: 10, enabledEvents: 1 });
@@ -39,18 +44,38 @@ describe('races between setup confirmations', () => {
   it('TOTP and SMS confirmed at once as the first factors: two-factor turns on once', async () => {
     for (let round = 0; round < 8; round += 1) {
       const userId = uniqueId('race-both');
-      const phone = `+1415555${String(2000 + round + (process.pid % 1000) * 8).padStart(4, '0').slice(-4)}`;
+      const phone = `+1415555${String(2000 + round + (process.pid % 1000) * 8)
+        .padStart(4, '0')
+        .slice(-4)}`;
       const token = await t.token(userId, [], { authTime: t.clock.now() });
       const { secret } = (await t.gql('mutation { startTotpSetup { secret } }', {}, token)).data.startTotpSetup;
-      expect((await t.gql('mutation($p: String!) { startSmsSetup(phoneNumber: $p) { phoneNumberMasked } }', { p: phone }, token)).errors).toBeUndefined();
+      expect(
+        (
+          await t.gql(
+            'mutation($p: String!) { startSmsSetup(phoneNumber: $p) { phoneNumberMasked } }',
+            { p: phone },
+            token,
+          )
+        ).errors,
+      ).toBeUndefined();
       const [totp, sms] = await Promise.all([
-        t.gql('mutation($c: String!) { confirmTotpSetup(code: $c) { recoveryCodes status { enabled } } }', { c: currentTotp(t, secret) }, token),
-        t.gql('mutation($c: String!) { confirmSmsSetup(code: $c) { recoveryCodes status { enabled } } }', { c: sns.lastCodeTo(phone) }, token),
+        t.gql(
+          'mutation($c: String!) { confirmTotpSetup(code: $c) { recoveryCodes status { enabled } } }',
+          { c: currentTotp(t, secret) },
+          token,
+        ),
+        t.gql(
+          'mutation($c: String!) { confirmSmsSetup(code: $c) { recoveryCodes status { enabled } } }',
+          { c: sns.lastCodeTo(phone) },
+          token,
+        ),
       ]);
       expect(totp.errors).toBeUndefined();
       expect(sms.errors).toBeUndefined();
       // Exactly one of the two turned two-factor on and showed the codes.
-      expect([totp.data.confirmTotpSetup.recoveryCodes, sms.data.confirmSmsSetup.recoveryCodes].filter(Boolean)).toHaveLength(1);
+      expect(
+        [totp.data.confirmTotpSetup.recoveryCodes, sms.data.confirmSmsSetup.recoveryCodes].filter(Boolean),
+      ).toHaveLength(1);
       expect(await invariants(userId)).toEqual({ enabled: 1, recoveryCodes: 10, enabledEvents: 1 });
       const methods = (await t.gql('{ me { twoFactor { methods } } }', {}, token)).data.me.twoFactor.methods;
       expect(methods).toEqual(['TOTP', 'SMS']);
@@ -61,15 +86,30 @@ describe('races between setup confirmations', () => {
   it('a replacement authenticator confirmed while the old one disables two-factor: never half-done', async () => {
     for (let round = 0; round < 8; round += 1) {
       const user = await enrollTotp(t, uniqueId('race-replace'));
-      const { secret } = (await t.gql('mutation($c: String!) { startTotpSetup(code: $c) { secret } }', { c: user.recoveryCodes[0] }, user.token)).data.startTotpSetup;
+      const { secret } = (
+        await t.gql(
+          'mutation($c: String!) { startTotpSetup(code: $c) { secret } }',
+          { c: user.recoveryCodes[0] },
+          user.token,
+        )
+      ).data.startTotpSetup;
       await Promise.all([
-        t.gql('mutation($c: String!) { confirmTotpSetup(code: $c) { recoveryCodes } }', { c: currentTotp(t, secret) }, user.token),
-        t.gql('mutation($c: String!) { disableTwoFactor(code: $c) { enabled } }', { c: user.recoveryCodes[1] }, user.token),
+        t.gql(
+          'mutation($c: String!) { confirmTotpSetup(code: $c) { recoveryCodes } }',
+          { c: currentTotp(t, secret) },
+          user.token,
+        ),
+        t.gql(
+          'mutation($c: String!) { disableTwoFactor(code: $c) { enabled } }',
+          { c: user.recoveryCodes[1] },
+          user.token,
+        ),
       ]);
       const state = await invariants(user.userId);
       const [factors] = await t.sql('SELECT COUNT(*) AS n FROM totp_factors WHERE user_id = ?', [user.userId]);
       // On: a factor and ten codes. Off: neither.
-      if (state.enabled) expect({ factors: Number(factors.n), codes: state.recoveryCodes }).toEqual({ factors: 1, codes: 10 });
+      if (state.enabled)
+        expect({ factors: Number(factors.n), codes: state.recoveryCodes }).toEqual({ factors: 1, codes: 10 });
       else expect({ factors: Number(factors.n), codes: state.recoveryCodes }).toEqual({ factors: 0, codes: 0 });
       t.clock.advance(60_000);
     }

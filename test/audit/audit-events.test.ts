@@ -118,17 +118,23 @@ describe('auditEvents', () => {
     it('sees the address only on events that record its own action', async () => {
       const nodes = (await list(await t.token(member), { first: 100 })).edges.map((edge: any) => edge.node);
       const own = nodes.filter((node: any) => node.actorId === member);
-      expect(own.map((node: any) => node.action)).toEqual(expect.arrayContaining(['TOTP_ENABLED', 'TWO_FACTOR_ENABLED']));
+      expect(own.map((node: any) => node.action)).toEqual(
+        expect.arrayContaining(['TOTP_ENABLED', 'TWO_FACTOR_ENABLED']),
+      );
       expect(own.every((node: any) => node.clientIp === '127.0.0.1')).toBe(true);
       const others = nodes.filter((node: any) => node.actorId !== member);
-      expect(others.map((node: any) => node.action)).toEqual(expect.arrayContaining(['TWO_FACTOR_RESET_BY_ADMIN', 'MEMBERSHIP_SET']));
+      expect(others.map((node: any) => node.action)).toEqual(
+        expect.arrayContaining(['TWO_FACTOR_RESET_BY_ADMIN', 'MEMBERSHIP_SET']),
+      );
       expect(others.every((node: any) => node.clientIp === null)).toBe(true);
     });
 
     it("sees its own events within an organization, but not another user's nor an organization's it does not own", async () => {
       const token = await t.token(member);
       const inOrg = await list(token, { userId: member, organizationId: org });
-      expect(inOrg.edges.map((edge: any) => edge.node.id)).toEqual(await stored({ userId: member, organizationId: org }));
+      expect(inOrg.edges.map((edge: any) => edge.node.id)).toEqual(
+        await stored({ userId: member, organizationId: org }),
+      );
       expect(inOrg.edges.map((edge: any) => edge.node.action)).toEqual(['MEMBERSHIP_SET']);
       expect(errorCode(await t.gql(EVENTS, { userId: owner }, token))).toBe('FORBIDDEN');
       expect(errorCode(await t.gql(EVENTS, { organizationId: org }, token))).toBe('FORBIDDEN');
@@ -171,7 +177,9 @@ describe('auditEvents', () => {
       const required = connection.edges.find((edge: any) => edge.node.action === 'ORGANIZATION_REQUIRED_TWO_FACTOR');
       expect(required.node).toMatchObject({ organizationId: org, actorId: owner, userId: null });
       const aboutMember = await list(token, { organizationId: org, userId: member });
-      expect(aboutMember.edges.map((edge: any) => edge.node.id)).toEqual(await stored({ organizationId: org, userId: member }));
+      expect(aboutMember.edges.map((edge: any) => edge.node.id)).toEqual(
+        await stored({ organizationId: org, userId: member }),
+      );
     });
 
     it("does not see a member's own events, nor another organization's", async () => {
@@ -182,7 +190,7 @@ describe('auditEvents', () => {
       expect(errorCode(await t.gql(EVENTS, { organizationId: otherOrg }, await t.token(stranger)))).toBe('FORBIDDEN');
     });
 
-    it('sees no address on its organization\'s events, not even its own policy changes', async () => {
+    it("sees no address on its organization's events, not even its own policy changes", async () => {
       const nodes = (await list(await t.token(owner), { organizationId: org })).edges.map((edge: any) => edge.node);
       expect(nodes.map((node: any) => node.actorId)).toEqual(expect.arrayContaining([owner, 'directory-sync']));
       expect(nodes.every((node: any) => node.clientIp === null)).toBe(true);
@@ -193,7 +201,10 @@ describe('auditEvents', () => {
       const [oldOwner, newOwner] = [uniqueId('old-owner'), uniqueId('new-owner')];
       await syncOrganization(t, reused, { [oldOwner]: 'OWNER', [member]: 'MEMBER' });
       const directory = await t.token('directory-sync', ['twofactor:directory']);
-      expect((await t.gql('mutation($id: ID!) { deleteOrganization(id: $id) }', { id: reused }, directory)).data.deleteOrganization).toBe(true);
+      expect(
+        (await t.gql('mutation($id: ID!) { deleteOrganization(id: $id) }', { id: reused }, directory)).data
+          .deleteOrganization,
+      ).toBe(true);
       const deleted = await stored({ organizationId: reused });
       // Re-created at the same instant: the service's time cannot tell the two apart.
       await syncOrganization(t, reused, { [newOwner]: 'OWNER', [oldOwner]: 'OWNER' });
@@ -202,13 +213,21 @@ describe('auditEvents', () => {
       expect(current.length).toBe(3);
       for (const owner of [newOwner, oldOwner]) {
         const token = await t.token(owner);
-        expect((await list(token, { organizationId: reused, first: 100 })).edges.map((edge: any) => edge.node.id)).toEqual(current);
+        expect(
+          (await list(token, { organizationId: reused, first: 100 })).edges.map((edge: any) => edge.node.id),
+        ).toEqual(current);
         expect(await walk(token, { organizationId: reused }, 1)).toEqual(current);
         expect((await list(token, { organizationId: reused, userId: member })).edges).toEqual([]);
       }
       // twofactor:read still sees both; a member still sees its own events of the old one.
-      expect((await list(reader, { organizationId: reused, first: 100 })).edges.map((edge: any) => edge.node.id)).toEqual(all);
-      expect((await list(await t.token(member), { organizationId: reused, userId: member })).edges.map((edge: any) => edge.node.action)).toEqual(['MEMBERSHIP_SET']);
+      expect(
+        (await list(reader, { organizationId: reused, first: 100 })).edges.map((edge: any) => edge.node.id),
+      ).toEqual(all);
+      expect(
+        (await list(await t.token(member), { organizationId: reused, userId: member })).edges.map(
+          (edge: any) => edge.node.action,
+        ),
+      ).toEqual(['MEMBERSHIP_SET']);
     });
 
     it('stops seeing them once no longer an owner', async () => {
@@ -232,8 +251,15 @@ describe('auditEvents', () => {
     it('sees all events, with or without filters', async () => {
       const all = await list(reader, { first: 100 });
       expect(all.edges.map((edge: any) => edge.node.id)).toEqual((await stored({})).slice(0, 100));
-      for (const filter of [{ userId: member }, { userId: owner }, { organizationId: org }, { organizationId: otherOrg, userId: stranger }]) {
-        expect((await list(reader, { ...filter, first: 100 })).edges.map((edge: any) => edge.node.id)).toEqual(await stored(filter));
+      for (const filter of [
+        { userId: member },
+        { userId: owner },
+        { organizationId: org },
+        { organizationId: otherOrg, userId: stranger },
+      ]) {
+        expect((await list(reader, { ...filter, first: 100 })).edges.map((edge: any) => edge.node.id)).toEqual(
+          await stored(filter),
+        );
       }
     });
   });
@@ -269,7 +295,10 @@ describe('auditEvents', () => {
         ['very long', { after: 'a'.repeat(5000) }],
       ];
       for (const [name, variables] of misuses) {
-        expect({ name, code: errorCode(await t.gql(EVENTS, variables, reader)) }).toEqual({ name, code: 'BAD_USER_INPUT' });
+        expect({ name, code: errorCode(await t.gql(EVENTS, variables, reader)) }).toEqual({
+          name,
+          code: 'BAD_USER_INPUT',
+        });
       }
       // The owner's cursor for its organization works for the owner, not for another list of the owner.
       const ownerToken = await t.token(owner);

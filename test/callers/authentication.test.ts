@@ -1,5 +1,5 @@
-import { SignJWT, generateKeyPair, exportJWK } from 'jose';
 import { createServer, type Server } from 'node:http';
+import { SignJWT, generateKeyPair, exportJWK } from 'jose';
 import { AUTH_SECRET, startTestApp, type TestApp, errorCode } from '../support/test-app';
 
 const ME = '{ me { id } }';
@@ -8,10 +8,12 @@ const secret = new TextEncoder().encode(AUTH_SECRET);
 const inSeconds = (seconds: number) => Math.floor(Date.now() / 1000) + seconds;
 
 async function sign(claims: Record<string, unknown>, build: (jwt: SignJWT) => SignJWT = (jwt) => jwt): Promise<string> {
-  return build(new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setIssuedAt().setExpirationTime('5m')).sign(secret);
+  return build(
+    new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setIssuedAt().setExpirationTime('5m'),
+  ).sign(secret);
 }
 
-describe('callers\' identity', () => {
+describe("callers' identity", () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await startTestApp({ env: { AUTH_ISSUER: 'https://id.example', AUTH_AUDIENCE: 'twofactor' } });
@@ -21,7 +23,7 @@ describe('callers\' identity', () => {
   const good = (build: (jwt: SignJWT) => SignJWT = (jwt) => jwt) =>
     sign({ scope: '' }, (jwt) => build(jwt.setIssuer('https://id.example').setAudience('twofactor')));
 
-  it('acts for the token\'s subject', async () => {
+  it("acts for the token's subject", async () => {
     const result = await t.gql(ME, {}, await good());
     expect(result.data.me.id).toBe('alice');
   });
@@ -36,41 +38,99 @@ describe('callers\' identity', () => {
     ['of another issuer', () => sign({}, (jwt) => jwt.setIssuer('https://evil.example').setAudience('twofactor'))],
     ['for another audience', () => sign({}, (jwt) => jwt.setIssuer('https://id.example').setAudience('other'))],
     ['wrongly signed', async () => (await good()).slice(0, -4) + 'AAAA'],
-    ['signed with another secret', () => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setIssuer('https://id.example').setAudience('twofactor').setExpirationTime('5m').sign(new TextEncoder().encode('x'.repeat(40)))],
-    ['alg none', async () => {
-      const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
-      const payload = Buffer.from(JSON.stringify({ sub: 'alice', iss: 'https://id.example', aud: 'twofactor', exp: Math.floor(Date.now() / 1000) + 300 })).toString('base64url');
-      return `${header}.${payload}.`;
-    }],
-    ['without a subject', () => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://id.example').setAudience('twofactor').setExpirationTime('5m').sign(secret)],
+    [
+      'signed with another secret',
+      () =>
+        new SignJWT({})
+          .setProtectedHeader({ alg: 'HS256' })
+          .setSubject('alice')
+          .setIssuer('https://id.example')
+          .setAudience('twofactor')
+          .setExpirationTime('5m')
+          .sign(new TextEncoder().encode('x'.repeat(40))),
+    ],
+    [
+      'alg none',
+      async () => {
+        const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+        const payload = Buffer.from(
+          JSON.stringify({
+            sub: 'alice',
+            iss: 'https://id.example',
+            aud: 'twofactor',
+            exp: Math.floor(Date.now() / 1000) + 300,
+          }),
+        ).toString('base64url');
+        return `${header}.${payload}.`;
+      },
+    ],
+    [
+      'without a subject',
+      () =>
+        new SignJWT({})
+          .setProtectedHeader({ alg: 'HS256' })
+          .setIssuer('https://id.example')
+          .setAudience('twofactor')
+          .setExpirationTime('5m')
+          .sign(secret),
+    ],
     ['with a subject that is no valid id', () => good((jwt) => jwt.setSubject('has space'))],
     ['that is not a JWT', async () => 'garbage'],
-    ['without exp (it would never expire)', () => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setIssuer('https://id.example').setAudience('twofactor').setIssuedAt().sign(secret)],
+    [
+      'without exp (it would never expire)',
+      () =>
+        new SignJWT({})
+          .setProtectedHeader({ alg: 'HS256' })
+          .setSubject('alice')
+          .setIssuer('https://id.example')
+          .setAudience('twofactor')
+          .setIssuedAt()
+          .sign(secret),
+    ],
     ['issued a year ahead', () => good((jwt) => jwt.setIssuedAt(inSeconds(365 * 24 * 3600)))],
     ['issued more than 60 s ahead', () => good((jwt) => jwt.setIssuedAt(inSeconds(90)))],
     ['valid only from more than 60 s ahead', () => good((jwt) => jwt.setNotBefore(inSeconds(90)))],
-    ['signed in ten years ahead (auth_time)', () => sign({ auth_time: inSeconds(10 * 365 * 24 * 3600) }, (jwt) => jwt.setIssuer('https://id.example').setAudience('twofactor'))],
-    ['signed in more than 60 s ahead (auth_time)', () => sign({ auth_time: inSeconds(90) }, (jwt) => jwt.setIssuer('https://id.example').setAudience('twofactor'))],
+    [
+      'signed in ten years ahead (auth_time)',
+      () =>
+        sign({ auth_time: inSeconds(10 * 365 * 24 * 3600) }, (jwt) =>
+          jwt.setIssuer('https://id.example').setAudience('twofactor'),
+        ),
+    ],
+    [
+      'signed in more than 60 s ahead (auth_time)',
+      () => sign({ auth_time: inSeconds(90) }, (jwt) => jwt.setIssuer('https://id.example').setAudience('twofactor')),
+    ],
   ])('refuses a token %s with UNAUTHENTICATED, on every operation', async (_name, make) => {
     const token = await make();
     const result = await t.gql(ME, {}, token);
     expect(errorCode(result)).toBe('UNAUTHENTICATED');
     expect(result.status).toBe(401);
-    const open = await t.gql('mutation { verifyLoginChallenge(challengeId: "x", code: "123456") { userId } }', {}, token);
+    const open = await t.gql(
+      'mutation { verifyLoginChallenge(challengeId: "x", code: "123456") { userId } }',
+      {},
+      token,
+    );
     if (open.status !== 400) expect(errorCode(open)).toBe('UNAUTHENTICATED');
   });
 
   it('allows up to 60 s of clock skew on iat and auth_time', async () => {
-    const token = await sign({ scope: '', auth_time: inSeconds(50) }, (jwt) => jwt.setIssuer('https://id.example').setAudience('twofactor').setIssuedAt(inSeconds(50)));
+    const token = await sign({ scope: '', auth_time: inSeconds(50) }, (jwt) =>
+      jwt.setIssuer('https://id.example').setAudience('twofactor').setIssuedAt(inSeconds(50)),
+    );
     expect((await t.gql(ME, {}, token)).data.me.id).toBe('alice');
   });
 
   it("judges auth_time by the service's clock (a test moves it)", async () => {
     t.clock.advance(24 * 3600 * 1000);
     const authTime = Math.floor(t.clock.now().getTime() / 1000);
-    const signedIn = await sign({ auth_time: authTime }, (jwt) => jwt.setIssuer('https://id.example').setAudience('twofactor'));
+    const signedIn = await sign({ auth_time: authTime }, (jwt) =>
+      jwt.setIssuer('https://id.example').setAudience('twofactor'),
+    );
     expect((await t.gql(ME, {}, signedIn)).data.me.id).toBe('alice');
-    const ahead = await sign({ auth_time: authTime + 90 }, (jwt) => jwt.setIssuer('https://id.example').setAudience('twofactor'));
+    const ahead = await sign({ auth_time: authTime + 90 }, (jwt) =>
+      jwt.setIssuer('https://id.example').setAudience('twofactor'),
+    );
     expect(errorCode(await t.gql(ME, {}, ahead))).toBe('UNAUTHENTICATED');
   });
 
@@ -80,7 +140,7 @@ describe('callers\' identity', () => {
   });
 });
 
-describe('callers\' identity with a JWKS (RS256, ES256)', () => {
+describe("callers' identity with a JWKS (RS256, ES256)", () => {
   let t: TestApp;
   let jwks: Server;
   const keys: Record<string, CryptoKey | any> = {};
@@ -96,7 +156,9 @@ describe('callers\' identity with a JWKS (RS256, ES256)', () => {
         { ...(await exportJWK(ec.publicKey)), kid: 'ec', alg: 'ES256', use: 'sig' },
       ],
     });
-    jwks = createServer((_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end(body));
+    jwks = createServer((_request, response) =>
+      response.writeHead(200, { 'content-type': 'application/json' }).end(body),
+    );
     await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
     const port = (jwks.address() as { port: number }).port;
     t = await startTestApp({ env: { AUTH_JWT_SECRET: '', AUTH_JWKS_URL: `http://127.0.0.1:${port}/jwks.json` } });
@@ -106,13 +168,24 @@ describe('callers\' identity with a JWKS (RS256, ES256)', () => {
     jwks.close();
   });
 
-  it.each([['RS256', 'rsa'], ['ES256', 'ec']])('accepts %s tokens from the key set', async (alg, kid) => {
-    const token = await new SignJWT({}).setProtectedHeader({ alg, kid }).setSubject('carol').setExpirationTime('5m').sign(keys[kid]);
+  it.each([
+    ['RS256', 'rsa'],
+    ['ES256', 'ec'],
+  ])('accepts %s tokens from the key set', async (alg, kid) => {
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg, kid })
+      .setSubject('carol')
+      .setExpirationTime('5m')
+      .sign(keys[kid]);
     expect((await t.gql(ME, {}, token)).data.me.id).toBe('carol');
   });
 
   it('refuses an HS256 token signed with the public key (algorithm confusion)', async () => {
-    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('carol').setExpirationTime('5m').sign(new TextEncoder().encode('x'.repeat(40)));
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('carol')
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode('x'.repeat(40)));
     expect(errorCode(await t.gql(ME, {}, token))).toBe('UNAUTHENTICATED');
   });
 });

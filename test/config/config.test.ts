@@ -35,7 +35,16 @@ describe('configuration', () => {
 
   it('refuses production without each required setting, naming every one', () => {
     const problems = problemsOf({ NODE_ENV: 'production' });
-    for (const name of ['DATABASE_URL', 'REDIS_URL', 'AUTH_JWT_SECRET', 'AUTH_ISSUER', 'AUTH_AUDIENCE', 'ASSERTION_JWT_SECRET', 'ENCRYPTION_KEY', 'SMS_PROVIDER']) {
+    for (const name of [
+      'DATABASE_URL',
+      'REDIS_URL',
+      'AUTH_JWT_SECRET',
+      'AUTH_ISSUER',
+      'AUTH_AUDIENCE',
+      'ASSERTION_JWT_SECRET',
+      'ENCRYPTION_KEY',
+      'SMS_PROVIDER',
+    ]) {
       expect(problems.some((problem) => problem.includes(name))).toBe(true);
     }
   });
@@ -47,7 +56,7 @@ describe('configuration', () => {
     expect(problemsOf({ ...production, ENCRYPTION_KEY: 'not base64 at all!' })[0]).toContain('ENCRYPTION_KEY');
   });
 
-  it('refuses an assertion secret equal to the callers\' secret', () => {
+  it("refuses an assertion secret equal to the callers' secret", () => {
     expect(problemsOf({ ...production, ASSERTION_JWT_SECRET: production.AUTH_JWT_SECRET })).toEqual([
       expect.stringContaining('ASSERTION_JWT_SECRET: must differ'),
     ]);
@@ -59,12 +68,22 @@ describe('configuration', () => {
 
   it('accepts a Redis Cluster instead of REDIS_URL', () => {
     const config = loadConfig({ ...production, REDIS_URL: undefined, REDIS_CLUSTER_NODES: 'r1:7000,r2:7001' });
-    expect(config.store).toEqual({ kind: 'redis-cluster', nodes: [{ host: 'r1', port: 7000 }, { host: 'r2', port: 7001 }] });
+    expect(config.store).toEqual({
+      kind: 'redis-cluster',
+      nodes: [
+        { host: 'r1', port: 7000 },
+        { host: 'r2', port: 7001 },
+      ],
+    });
   });
 
   it('refuses production when issuer or audience would not be checked', () => {
-    expect(problemsOf({ ...production, AUTH_ISSUER: undefined })).toEqual([expect.stringContaining('AUTH_ISSUER: required in production')]);
-    expect(problemsOf({ ...production, AUTH_AUDIENCE: ' ' })).toEqual([expect.stringContaining('AUTH_AUDIENCE: required in production')]);
+    expect(problemsOf({ ...production, AUTH_ISSUER: undefined })).toEqual([
+      expect.stringContaining('AUTH_ISSUER: required in production'),
+    ]);
+    expect(problemsOf({ ...production, AUTH_AUDIENCE: ' ' })).toEqual([
+      expect.stringContaining('AUTH_AUDIENCE: required in production'),
+    ]);
   });
 
   it('checks issuer and audience outside production when set', () => {

@@ -15,12 +15,20 @@ function problemsOf(env: Record<string, string>): string[] {
 describe('SMS_SETUP_DAILY_BUDGET', () => {
   it('defaults to a fifth of SMS_DAILY_BUDGET, rounded down', () => {
     expect(loadConfig({ DATA_DIR: dataDir }).sms).toMatchObject({ dailyBudget: 10_000, setupDailyBudget: 2_000 });
-    expect(loadConfig({ DATA_DIR: dataDir, SMS_DAILY_BUDGET: '9' }).sms).toMatchObject({ dailyBudget: 9, setupDailyBudget: 1 });
-    expect(loadConfig({ DATA_DIR: dataDir, SMS_DAILY_BUDGET: '0' }).sms).toMatchObject({ dailyBudget: 0, setupDailyBudget: 0 });
+    expect(loadConfig({ DATA_DIR: dataDir, SMS_DAILY_BUDGET: '9' }).sms).toMatchObject({
+      dailyBudget: 9,
+      setupDailyBudget: 1,
+    });
+    expect(loadConfig({ DATA_DIR: dataDir, SMS_DAILY_BUDGET: '0' }).sms).toMatchObject({
+      dailyBudget: 0,
+      setupDailyBudget: 0,
+    });
   });
 
   it('takes a value below SMS_DAILY_BUDGET', () => {
-    expect(loadConfig({ DATA_DIR: dataDir, SMS_DAILY_BUDGET: '100', SMS_SETUP_DAILY_BUDGET: '99' }).sms.setupDailyBudget).toBe(99);
+    expect(
+      loadConfig({ DATA_DIR: dataDir, SMS_DAILY_BUDGET: '100', SMS_SETUP_DAILY_BUDGET: '99' }).sms.setupDailyBudget,
+    ).toBe(99);
     expect(loadConfig({ DATA_DIR: dataDir, SMS_SETUP_DAILY_BUDGET: '0' }).sms.setupDailyBudget).toBe(0);
   });
 

@@ -6,8 +6,8 @@ import pino from 'pino';
 import { type App, createApp } from '../../src/app';
 import { signDevelopmentToken } from '../../src/callers/token-signer';
 import { loadConfig } from '../../src/config/config';
-import { ManualClock } from '../../src/infra/clock';
 import { totpCode, totpStepAt } from '../../src/factors/totp/totp-algorithm';
+import { ManualClock } from '../../src/infra/clock';
 
 /** The same rules on the embedded default: SQLite (sql.js) and the in-process store. */
 describe('the embedded default runs the same rules', () => {
@@ -37,7 +37,9 @@ describe('the embedded default runs the same rules', () => {
   it('sets up TOTP, refuses a replay, uses a recovery code once, and logs in', async () => {
     const token = await signDevelopmentToken(config.auth.jwtSecret!, 'embedded-user', [], { authTime: clock.now() });
     secret = (await gql('mutation { startTotpSetup { secret } }', {}, token)).data.startTotpSetup.secret;
-    const confirmed = (await gql('mutation($c: String!) { confirmTotpSetup(code: $c) { recoveryCodes } }', { c: code() }, token)).data.confirmTotpSetup;
+    const confirmed = (
+      await gql('mutation($c: String!) { confirmTotpSetup(code: $c) { recoveryCodes } }', { c: code() }, token)
+    ).data.confirmTotpSetup;
     expect(confirmed.recoveryCodes).toHaveLength(10);
     const view = 'mutation($c: String!) { viewRecoveryCodes(code: $c) { generatedAt } }';
     expect((await gql(view, { c: code() }, token)).errors[0].extensions.code).toBe('INVALID_CODE');
@@ -47,22 +49,50 @@ describe('the embedded default runs the same rules', () => {
     expect(parallel.filter((result) => !result.errors)).toHaveLength(1);
 
     const loginService = await signDevelopmentToken(config.auth.jwtSecret!, 'login', ['twofactor:login']);
-    const challenge = (await gql('mutation { startLoginChallenge(userId: "embedded-user") { id methods } }', {}, loginService)).data.startLoginChallenge;
+    const challenge = (
+      await gql('mutation { startLoginChallenge(userId: "embedded-user") { id methods } }', {}, loginService)
+    ).data.startLoginChallenge;
     expect(challenge.methods).toEqual(['TOTP', 'RECOVERY_CODE']);
     clock.advance(60_000);
-    const verified = await gql('mutation($id: ID!, $c: String!) { verifyLoginChallenge(challengeId: $id, code: $c) { method recoveryCodesRemaining } }', { id: challenge.id, c: code() });
+    const verified = await gql(
+      'mutation($id: ID!, $c: String!) { verifyLoginChallenge(challengeId: $id, code: $c) { method recoveryCodesRemaining } }',
+      { id: challenge.id, c: code() },
+    );
     expect(verified.errors).toBeUndefined();
     expect(verified.data.verifyLoginChallenge).toEqual({ method: 'TOTP', recoveryCodesRemaining: 9 });
   });
 
   it('keeps organization counts and access in step', async () => {
-    const directory = await signDevelopmentToken(config.auth.jwtSecret!, 'sync', ['twofactor:directory', 'twofactor:read']);
+    const directory = await signDevelopmentToken(config.auth.jwtSecret!, 'sync', [
+      'twofactor:directory',
+      'twofactor:read',
+    ]);
     await gql('mutation { upsertOrganization(id: "emb-org", name: "Embedded") { id } }', {}, directory);
-    await gql('mutation { setMembership(organizationId: "emb-org", userId: "embedded-user", role: OWNER) { role } }', {}, directory);
-    await gql('mutation { setMembership(organizationId: "emb-org", userId: "plain-user", role: MEMBER) { role } }', {}, directory);
-    const result = await gql('{ organization(id: "emb-org") { compliance { totalMembers membersWithTwoFactor ownersWithoutTwoFactor } } }', {}, directory);
-    expect(result.data.organization.compliance).toEqual({ totalMembers: 2, membersWithTwoFactor: 1, ownersWithoutTwoFactor: 0 });
-    const access = await gql('{ organizationAccess(organizationId: "emb-org", userId: "plain-user") { allowed reason } }', {}, directory);
+    await gql(
+      'mutation { setMembership(organizationId: "emb-org", userId: "embedded-user", role: OWNER) { role } }',
+      {},
+      directory,
+    );
+    await gql(
+      'mutation { setMembership(organizationId: "emb-org", userId: "plain-user", role: MEMBER) { role } }',
+      {},
+      directory,
+    );
+    const result = await gql(
+      '{ organization(id: "emb-org") { compliance { totalMembers membersWithTwoFactor ownersWithoutTwoFactor } } }',
+      {},
+      directory,
+    );
+    expect(result.data.organization.compliance).toEqual({
+      totalMembers: 2,
+      membersWithTwoFactor: 1,
+      ownersWithoutTwoFactor: 0,
+    });
+    const access = await gql(
+      '{ organizationAccess(organizationId: "emb-org", userId: "plain-user") { allowed reason } }',
+      {},
+      directory,
+    );
     expect(access.data.organizationAccess).toEqual({ allowed: true, reason: 'OK' });
   });
 
@@ -70,11 +100,20 @@ describe('the embedded default runs the same rules', () => {
     const directory = await signDevelopmentToken(config.auth.jwtSecret!, 'sync', ['twofactor:directory']);
     const sync = async (owner: string) => {
       await gql('mutation { upsertOrganization(id: "emb-again", name: "Again") { id } }', {}, directory);
-      await gql('mutation($u: ID!) { setMembership(organizationId: "emb-again", userId: $u, role: OWNER) { role } }', { u: owner }, directory);
+      await gql(
+        'mutation($u: ID!) { setMembership(organizationId: "emb-again", userId: $u, role: OWNER) { role } }',
+        { u: owner },
+        directory,
+      );
     };
     const events = async (owner: string) =>
-      (await gql('{ auditEvents(organizationId: "emb-again") { edges { node { action userId } } } }', {}, await signDevelopmentToken(config.auth.jwtSecret!, owner))).data
-        .auditEvents.edges.map((edge: any) => edge.node);
+      (
+        await gql(
+          '{ auditEvents(organizationId: "emb-again") { edges { node { action userId } } } }',
+          {},
+          await signDevelopmentToken(config.auth.jwtSecret!, owner),
+        )
+      ).data.auditEvents.edges.map((edge: any) => edge.node);
     await sync('first-owner');
     await gql('mutation { deleteOrganization(id: "emb-again") }', {}, directory);
     await sync('second-owner');

@@ -6,7 +6,16 @@ import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { signDevelopmentToken } from '../../src/callers/token-signer';
 import { totpCode, totpStepAt } from '../../src/factors/totp/totp-algorithm';
-import { describeOutcomes, eventually, improperAnswers, type Outcome, readyz, sleep, succeeded, timedGql } from '../support/faults';
+import {
+  describeOutcomes,
+  eventually,
+  improperAnswers,
+  type Outcome,
+  readyz,
+  sleep,
+  succeeded,
+  timedGql,
+} from '../support/faults';
 import { freePort } from '../support/private-redis';
 import { REDIS_URL } from '../support/services';
 import { ASSERTION_SECRET, AUTH_SECRET, createTestDatabase, ENCRYPTION_KEY } from '../support/test-app';
@@ -22,7 +31,11 @@ const VERIFY = 'mutation($id: ID!, $c: String!) { verifyLoginChallenge(challenge
  * is in flight by any definition. The connection is kept alive afterwards, as a
  * proxy in front of the service would.
  */
-function splitRequest(port: number, token: string, query: string): { ready: Promise<void>; finish(): void; answer: Promise<{ status: number; body: any }>; socket: Socket } {
+function splitRequest(
+  port: number,
+  token: string,
+  query: string,
+): { ready: Promise<void>; finish(): void; answer: Promise<{ status: number; body: any }>; socket: Socket } {
   const body = JSON.stringify({ query });
   const socket = connect(port, '127.0.0.1');
   const ready = new Promise<void>((resolve, reject) => {
@@ -43,7 +56,8 @@ function splitRequest(port: number, token: string, query: string): { ready: Prom
       const head = received.subarray(0, end).toString();
       const length = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? NaN);
       const content = received.subarray(end + 4);
-      if (content.length >= length) resolve({ status: Number(head.split(' ')[1]), body: JSON.parse(content.subarray(0, length).toString()) });
+      if (content.length >= length)
+        resolve({ status: Number(head.split(' ')[1]), body: JSON.parse(content.subarray(0, length).toString()) });
     });
     socket.on('error', (error) => reject(error));
     socket.on('close', () => reject(new Error('connection closed before a complete answer')));
@@ -84,10 +98,15 @@ describe('SIGTERM with requests in flight (the built service as a child process)
     process.once('exit', () => spawned.kill('SIGKILL'));
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await eventually('the service ready', async () => {
-      if (child!.exitCode !== null) throw new Error(`exited with ${child!.exitCode}:\n${output}`);
-      return (await readyz(url)).status === 200;
-    }, 30_000, 100).catch((error) => {
+    await eventually(
+      'the service ready',
+      async () => {
+        if (child!.exitCode !== null) throw new Error(`exited with ${child!.exitCode}:\n${output}`);
+        return (await readyz(url)).status === 200;
+      },
+      30_000,
+      100,
+    ).catch((error) => {
       throw new Error(`${(error as Error).message}\n${output}`);
     });
   }, 45_000);
@@ -112,10 +131,20 @@ describe('SIGTERM with requests in flight (the built service as a child process)
       const userId = `shutdown-${i}-${process.pid}`;
       const token = await signDevelopmentToken(AUTH_SECRET, userId, [], { authTime: new Date() });
       const started = await timedGql(url, 'startTotpSetup', START_TOTP, {}, { token });
-      const confirmed = await timedGql(url, 'confirmTotpSetup', CONFIRM_TOTP, { c: totpCode(started.data.startTotpSetup.secret, totpStepAt(new Date())) }, { token });
+      const confirmed = await timedGql(
+        url,
+        'confirmTotpSetup',
+        CONFIRM_TOTP,
+        { c: totpCode(started.data.startTotpSetup.secret, totpStepAt(new Date())) },
+        { token },
+      );
       expect(confirmed.errors).toBeUndefined();
       const challenges: string[] = [];
-      for (let j = 0; j < 5; j += 1) challenges.push((await timedGql(url, 'startLoginChallenge', START, { u: userId }, { token: loginService })).data.startLoginChallenge.id);
+      for (let j = 0; j < 5; j += 1)
+        challenges.push(
+          (await timedGql(url, 'startLoginChallenge', START, { u: userId }, { token: loginService })).data
+            .startLoginChallenge.id,
+        );
       users.push({ userId, token, recoveryCodes: confirmed.data.confirmTotpSetup.recoveryCodes, challenges });
     }
 
@@ -132,20 +161,33 @@ describe('SIGTERM with requests in flight (the built service as a child process)
       // 50 login verifications: per user one right recovery code and four wrong codes.
       const verifications = users.flatMap((user) =>
         user.challenges.map((challenge, j) =>
-          timedGql(url, 'verifyLoginChallenge', VERIFY, { id: challenge, c: j === 0 ? user.recoveryCodes[0] : '000000' }, { codeCheck: true, timeoutMs: 30_000, note: user.userId }),
+          timedGql(
+            url,
+            'verifyLoginChallenge',
+            VERIFY,
+            { id: challenge, c: j === 0 ? user.recoveryCodes[0] : '000000' },
+            { codeCheck: true, timeoutMs: 30_000, note: user.userId },
+          ),
         ),
       );
       // 50 `me` queries whose bodies are only half sent.
-      raw = users.flatMap((user) => Array.from({ length: 5 }, () => splitRequest(port, user.token, '{ me { id twoFactor { enabled methods } } }')));
+      raw = users.flatMap((user) =>
+        Array.from({ length: 5 }, () => splitRequest(port, user.token, '{ me { id twoFactor { enabled methods } } }')),
+      );
       sockets.push(...raw.map((request) => request.socket));
       await Promise.all(raw.map((request) => request.ready));
-      await eventually('verifications waiting on the row locks', async () => {
-        const [rows] = await locker.query<any[]>(
-          "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE db = ? AND command = 'Query' AND info LIKE 'SELECT %FROM `users` `user`%FOR UPDATE'",
-          [new URL(database!.url).pathname.slice(1)],
-        );
-        return Number(rows[0].n) >= 10;
-      }, 15_000, 50);
+      await eventually(
+        'verifications waiting on the row locks',
+        async () => {
+          const [rows] = await locker.query<any[]>(
+            "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE db = ? AND command = 'Query' AND info LIKE 'SELECT %FROM `users` `user`%FOR UPDATE'",
+            [new URL(database!.url).pathname.slice(1)],
+          );
+          return Number(rows[0].n) >= 10;
+        },
+        15_000,
+        50,
+      );
       await sleep(200);
 
       const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
@@ -159,9 +201,19 @@ describe('SIGTERM with requests in flight (the built service as a child process)
       await locker.query('COMMIT');
 
       outcomes = await Promise.all(verifications);
-      const answers = await Promise.all(raw.map((request) => request.answer.then((answer) => ({ answer }), (error: Error) => ({ error: error.message }))));
+      const answers = await Promise.all(
+        raw.map((request) =>
+          request.answer.then(
+            (answer) => ({ answer }),
+            (error: Error) => ({ error: error.message }),
+          ),
+        ),
+      );
       let timer: NodeJS.Timeout | undefined;
-      exitCode = await Promise.race([exited, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 30_000)))]);
+      exitCode = await Promise.race([
+        exited,
+        new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 30_000))),
+      ]);
       clearTimeout(timer);
       exitedAfterMs = Date.now() - signalledAt;
 
@@ -169,10 +221,16 @@ describe('SIGTERM with requests in flight (the built service as a child process)
       expect(describeOutcomes(improperAnswers(outcomes))).toBe('');
       for (const user of users) {
         const mine = outcomes.filter((o) => o.note === user.userId);
-        expect([user.userId, mine.filter(succeeded).length, mine.filter((o) => o.code === 'INVALID_CODE').length]).toEqual([user.userId, 1, 4]);
+        expect([
+          user.userId,
+          mine.filter(succeeded).length,
+          mine.filter((o) => o.code === 'INVALID_CODE').length,
+        ]).toEqual([user.userId, 1, 4]);
       }
       // Every half-sent `me`: completed after the signal with a full 200 answer.
-      const incomplete = answers.filter((a) => !('answer' in a) || a.answer.status !== 200 || !a.answer.body.data?.me?.twoFactor?.enabled);
+      const incomplete = answers.filter(
+        (a) => !('answer' in a) || a.answer.status !== 200 || !a.answer.body.data?.me?.twoFactor?.enabled,
+      );
       expect(incomplete).toEqual([]);
       expect(exitCode).toBe(0);
     } finally {
@@ -182,15 +240,21 @@ describe('SIGTERM with requests in flight (the built service as a child process)
     // What the answers said is what the database holds.
     const check = await createConnection({ uri: database!.url });
     try {
-      const [events] = await check.query<any[]>("SELECT user_id, COUNT(*) AS n FROM audit_events WHERE action = 'LOGIN_VERIFIED' GROUP BY user_id");
+      const [events] = await check.query<any[]>(
+        "SELECT user_id, COUNT(*) AS n FROM audit_events WHERE action = 'LOGIN_VERIFIED' GROUP BY user_id",
+      );
       expect(events.map((row) => [row.user_id, Number(row.n)]).sort()).toEqual(users.map((u) => [u.userId, 1]).sort());
-      const [used] = await check.query<any[]>('SELECT user_id, COUNT(*) AS n FROM recovery_codes WHERE used_at IS NOT NULL GROUP BY user_id');
+      const [used] = await check.query<any[]>(
+        'SELECT user_id, COUNT(*) AS n FROM recovery_codes WHERE used_at IS NOT NULL GROUP BY user_id',
+      );
       expect(used.map((row) => [row.user_id, Number(row.n)]).sort()).toEqual(users.map((u) => [u.userId, 1]).sort());
     } finally {
       await check.end();
     }
     expect(output).toContain('shutting down');
     expect(output).not.toMatch(/shutdown failed|unhandled|"level":50/);
-    console.log(`graceful shutdown: ${outcomes.length} verifications and ${raw.length} half-sent queries in flight at SIGTERM, all answered; exit ${exitCode} ${exitedAfterMs} ms after the signal`);
+    console.log(
+      `graceful shutdown: ${outcomes.length} verifications and ${raw.length} half-sent queries in flight at SIGTERM, all answered; exit ${exitCode} ${exitedAfterMs} ms after the signal`,
+    );
   }, 60_000);
 });

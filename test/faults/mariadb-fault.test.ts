@@ -1,6 +1,17 @@
 import { createConnection } from 'mysql2/promise';
 import { totpCode, totpStepAt } from '../../src/factors/totp/totp-algorithm';
-import { codeCheckingWorker, describeOutcomes, eventually, improperAnswers, type Outcome, readyz, requestsInFlight, sleep, succeeded, timedGql } from '../support/faults';
+import {
+  codeCheckingWorker,
+  describeOutcomes,
+  eventually,
+  improperAnswers,
+  type Outcome,
+  readyz,
+  requestsInFlight,
+  sleep,
+  succeeded,
+  timedGql,
+} from '../support/faults';
 import { PrivateMariaDb } from '../support/private-mariadb';
 import { freePort } from '../support/private-redis';
 import { startTestApp, type TestApp, uniqueId } from '../support/test-app';
@@ -72,7 +83,13 @@ describe('MariaDB goes away with requests in flight', () => {
         const user = queue.shift();
         if (!user) return;
         const code = totpCode(user.secret, totpStepAt(app.clock.now()));
-        const outcome = await timedGql(app.url, 'confirmTotpSetup', CONFIRM_TOTP, { c: code }, { token: user.token, codeCheck: true, note: user.userId });
+        const outcome = await timedGql(
+          app.url,
+          'confirmTotpSetup',
+          CONFIRM_TOTP,
+          { c: code },
+          { token: user.token, codeCheck: true, note: user.userId },
+        );
         outcomes.push(outcome);
         if (succeeded(outcome)) {
           user.confirmed = 'answered';
@@ -87,27 +104,42 @@ describe('MariaDB goes away with requests in flight', () => {
       }
     };
 
-    const workers = [...enrolled.map((user, index) => loginWorker(user, index)), ...Array.from({ length: 4 }, () => confirmWorker())];
+    const workers = [
+      ...enrolled.map((user, index) => loginWorker(user, index)),
+      ...Array.from({ length: 4 }, () => confirmWorker()),
+    ];
 
     let killAt = 0;
     let faultFrom = 0;
     let restartAt = 0;
     let readyAgainMs = -1;
     let faultReadiness: { status: number; body: any } | undefined;
-    let snapshot: Record<string, { factor: number; enabled: number; codes: number; pending: number; enabledEvents: number }> = {};
+    let snapshot: Record<
+      string,
+      { factor: number; enabled: number; codes: number; pending: number; enabledEvents: number }
+    > = {};
     const answeredBeforeKill = new Set<string>();
     try {
       // Kill once confirmations are well under way.
-      await eventually('10 confirmations', async () => pending.filter((user) => user.confirmed).length >= 10, 20_000, 2);
+      await eventually(
+        '10 confirmations',
+        async () => pending.filter((user) => user.confirmed).length >= 10,
+        20_000,
+        2,
+      );
       await eventually('requests in flight', async () => requestsInFlight() >= 3, 5_000, 1);
       killAt = Date.now();
       for (const user of pending) if (user.confirmed) answeredBeforeKill.add(user.userId);
       await mariadb.kill();
       faultFrom = Date.now();
-      await eventually('/readyz 503', async () => {
-        faultReadiness = await readyz(app.url);
-        return faultReadiness.status === 503;
-      }, 5_000);
+      await eventually(
+        '/readyz 503',
+        async () => {
+          faultReadiness = await readyz(app.url);
+          return faultReadiness.status === 503;
+        },
+        5_000,
+      );
       await sleep(2_500);
       faultReadiness = await readyz(app.url);
       restartAt = Date.now();
@@ -118,7 +150,10 @@ describe('MariaDB goes away with requests in flight', () => {
       const inspector = await createConnection({ uri: databaseUrl });
       await inspector.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
       await inspector.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
-      snapshot = await stateOf(inspector, pending.map((user) => user.userId));
+      snapshot = await stateOf(
+        inspector,
+        pending.map((user) => user.userId),
+      );
       await inspector.query('COMMIT');
       await inspector.end();
 
@@ -158,8 +193,13 @@ describe('MariaDB goes away with requests in flight', () => {
     // In the end every confirmation went through exactly once.
     const inspector = await createConnection({ uri: databaseUrl });
     try {
-      const final = await stateOf(inspector, pending.map((user) => user.userId));
-      const notOn = Object.entries(final).filter(([, s]) => !(s.factor === 1 && s.enabled === 1 && s.codes === 10 && s.pending === 0 && s.enabledEvents === 1));
+      const final = await stateOf(
+        inspector,
+        pending.map((user) => user.userId),
+      );
+      const notOn = Object.entries(final).filter(
+        ([, s]) => !(s.factor === 1 && s.enabled === 1 && s.codes === 10 && s.pending === 0 && s.enabledEvents === 1),
+      );
       expect(notOn).toEqual([]);
     } finally {
       await inspector.end();
@@ -169,7 +209,10 @@ describe('MariaDB goes away with requests in flight', () => {
     app.clock.advance(60_000);
     const challenge = await app.gql(START, { u: enrolled[0].userId }, loginService);
     expect(challenge.errors).toBeUndefined();
-    const result = await app.gql(VERIFY, { id: challenge.data.startLoginChallenge.id, c: totpCode(enrolled[0].secret, totpStepAt(app.clock.now())) });
+    const result = await app.gql(VERIFY, {
+      id: challenge.data.startLoginChallenge.id,
+      c: totpCode(enrolled[0].secret, totpStepAt(app.clock.now())),
+    });
     expect(result.data?.verifyLoginChallenge?.method).toBe('TOTP');
 
     const inSnapshotOn = Object.values(snapshot).filter((s) => s.factor === 1).length;
@@ -184,26 +227,45 @@ describe('MariaDB goes away with requests in flight', () => {
 
 type State = { factor: number; enabled: number; codes: number; pending: number; enabledEvents: number };
 
-async function stateOf(connection: Awaited<ReturnType<typeof createConnection>>, userIds: string[]): Promise<Record<string, State>> {
+async function stateOf(
+  connection: Awaited<ReturnType<typeof createConnection>>,
+  userIds: string[],
+): Promise<Record<string, State>> {
   const count = async (sql: string) => {
     const [rows] = await connection.query<any[]>(sql, [userIds]);
     return new Map(rows.map((row) => [row.id as string, Number(row.n)]));
   };
-  const factors = await count('SELECT user_id AS id, COUNT(*) AS n FROM totp_factors WHERE user_id IN (?) GROUP BY user_id');
+  const factors = await count(
+    'SELECT user_id AS id, COUNT(*) AS n FROM totp_factors WHERE user_id IN (?) GROUP BY user_id',
+  );
   const enabled = await count('SELECT id, two_factor_enabled AS n FROM users WHERE id IN (?)');
-  const codes = await count('SELECT user_id AS id, COUNT(*) AS n FROM recovery_codes WHERE user_id IN (?) AND used_at IS NULL GROUP BY user_id');
-  const pending = await count("SELECT user_id AS id, COUNT(*) AS n FROM pending_setups WHERE user_id IN (?) AND method = 'TOTP' GROUP BY user_id");
-  const events = await count("SELECT user_id AS id, COUNT(*) AS n FROM audit_events WHERE user_id IN (?) AND action = 'TWO_FACTOR_ENABLED' GROUP BY user_id");
+  const codes = await count(
+    'SELECT user_id AS id, COUNT(*) AS n FROM recovery_codes WHERE user_id IN (?) AND used_at IS NULL GROUP BY user_id',
+  );
+  const pending = await count(
+    "SELECT user_id AS id, COUNT(*) AS n FROM pending_setups WHERE user_id IN (?) AND method = 'TOTP' GROUP BY user_id",
+  );
+  const events = await count(
+    "SELECT user_id AS id, COUNT(*) AS n FROM audit_events WHERE user_id IN (?) AND action = 'TWO_FACTOR_ENABLED' GROUP BY user_id",
+  );
   return Object.fromEntries(
     userIds.map((id) => [
       id,
-      { factor: factors.get(id) ?? 0, enabled: enabled.get(id) ?? 0, codes: codes.get(id) ?? 0, pending: pending.get(id) ?? 0, enabledEvents: events.get(id) ?? 0 },
+      {
+        factor: factors.get(id) ?? 0,
+        enabled: enabled.get(id) ?? 0,
+        codes: codes.get(id) ?? 0,
+        pending: pending.get(id) ?? 0,
+        enabledEvents: events.get(id) ?? 0,
+      },
     ]),
   );
 }
 
 function isAllOrNothing(state: State): boolean {
-  const all = state.factor === 1 && state.enabled === 1 && state.codes === 10 && state.pending === 0 && state.enabledEvents === 1;
-  const none = state.factor === 0 && state.enabled === 0 && state.codes === 0 && state.pending === 1 && state.enabledEvents === 0;
+  const all =
+    state.factor === 1 && state.enabled === 1 && state.codes === 10 && state.pending === 0 && state.enabledEvents === 1;
+  const none =
+    state.factor === 0 && state.enabled === 0 && state.codes === 0 && state.pending === 1 && state.enabledEvents === 0;
   return all || none;
 }

@@ -1,7 +1,18 @@
 import { execFileSync } from 'node:child_process';
 import { createConnection } from 'mysql2/promise';
 import { totpCode, totpStepAt } from '../../src/factors/totp/totp-algorithm';
-import { codeCheckingWorker, describeOutcomes, eventually, improperAnswers, type Outcome, readyz, requestsInFlight, sleep, succeeded, timedGql } from '../support/faults';
+import {
+  codeCheckingWorker,
+  describeOutcomes,
+  eventually,
+  improperAnswers,
+  type Outcome,
+  readyz,
+  requestsInFlight,
+  sleep,
+  succeeded,
+  timedGql,
+} from '../support/faults';
 import { PrivateRedis, freePort } from '../support/private-redis';
 import { startTestApp, type TestApp, uniqueId } from '../support/test-app';
 import { currentTotp, type EnrolledUser, enrollTotp } from '../support/two-factor';
@@ -36,7 +47,11 @@ describe('Redis goes away with requests in flight', () => {
   /** The pid of the redis-server answering on the private port, if any. */
   const redisPid = (): number | undefined => {
     try {
-      return Number(/process_id:(\d+)/.exec(execFileSync('redis-cli', ['-p', String(redis.port), 'INFO', 'server'], { timeout: 2_000 }).toString())![1]);
+      return Number(
+        /process_id:(\d+)/.exec(
+          execFileSync('redis-cli', ['-p', String(redis.port), 'INFO', 'server'], { timeout: 2_000 }).toString(),
+        )![1],
+      );
     } catch {
       return undefined;
     }
@@ -74,11 +89,15 @@ describe('Redis goes away with requests in flight', () => {
       killAt = Date.now();
       await redis.stop();
       faultFrom = Date.now();
-      await eventually('/readyz 503', async () => {
-        const ready = await readyz(app.url);
-        faultReadiness.push(ready);
-        return ready.status === 503;
-      }, 5_000);
+      await eventually(
+        '/readyz 503',
+        async () => {
+          const ready = await readyz(app.url);
+          faultReadiness.push(ready);
+          return ready.status === 503;
+        },
+        5_000,
+      );
       await sleep(2_500);
       faultReadiness.push(await readyz(app.url));
       restartAt = Date.now();
@@ -114,7 +133,11 @@ describe('Redis goes away with requests in flight', () => {
     const opensInOutage = inOutage.filter((o) => o.op === 'startLoginChallenge');
     expect(describeOutcomes(opensInOutage.filter((o) => o.code !== 'SERVICE_UNAVAILABLE'))).toBe('');
     // Not a single code-check success from the moment Redis died until it was back.
-    expect(describeOutcomes(outcomes.filter((o) => o.codeCheck && succeeded(o) && o.started >= killAt && o.ended <= restartAt))).toBe('');
+    expect(
+      describeOutcomes(
+        outcomes.filter((o) => o.codeCheck && succeeded(o) && o.started >= killAt && o.ended <= restartAt),
+      ),
+    ).toBe('');
 
     // /readyz named the store, and only the store.
     expect(faultReadiness.at(-1)).toEqual({ status: 503, body: { status: 'unavailable', failed: ['store'] } });
@@ -126,7 +149,10 @@ describe('Redis goes away with requests in flight', () => {
     const challenge = await app.gql(START, { u: user.userId }, loginService);
     expect(challenge.errors).toBeUndefined();
     const step = totpStepAt(app.clock.now());
-    expect((await app.gql(VERIFY, { id: challenge.data.startLoginChallenge.id, c: totpCode(user.secret, step) })).data?.verifyLoginChallenge?.method).toBe('TOTP');
+    expect(
+      (await app.gql(VERIFY, { id: challenge.data.startLoginChallenge.id, c: totpCode(user.secret, step) })).data
+        ?.verifyLoginChallenge?.method,
+    ).toBe('TOTP');
     expect((await app.gql(VIEW, { c: user.recoveryCodes[9] }, user.token)).errors).toBeUndefined();
     // Summary for the report.
     const checks = outcomes.filter((o) => o.codeCheck);
@@ -142,7 +168,10 @@ describe('Redis goes away with requests in flight', () => {
     await ensureRedisUp();
     await eventually('/readyz 200', async () => (await readyz(app.url)).status === 200, 15_000);
     const user = await enrollTotp(app, uniqueId('redis-commit'));
-    const hashes = async () => (await app.sql('SELECT code_hash FROM recovery_codes WHERE user_id = ? ORDER BY code_hash', [user.userId])).map((row) => row.code_hash);
+    const hashes = async () =>
+      (await app.sql('SELECT code_hash FROM recovery_codes WHERE user_id = ? ORDER BY code_hash', [user.userId])).map(
+        (row) => row.code_hash,
+      );
     const before = await hashes();
 
     // Hold the user's row: the regeneration passes the store (admitted, counted) and waits in its transaction.
@@ -151,11 +180,25 @@ describe('Redis goes away with requests in flight', () => {
     try {
       await locker.query('START TRANSACTION');
       await locker.query('SELECT id FROM users WHERE id = ? FOR UPDATE', [user.userId]);
-      const pending = timedGql(app.url, 'regenerateRecoveryCodes', REGENERATE, { c: currentTotp(app, user.secret) }, { token: user.token, codeCheck: true });
-      await eventually('the regeneration waiting on the row lock', async () => {
-        const [rows] = await locker.query<any[]>("SELECT COUNT(*) AS n FROM information_schema.processlist WHERE db = ? AND info LIKE '%FOR UPDATE%' AND id <> CONNECTION_ID()", [new URL(app.databaseUrl).pathname.slice(1)]);
-        return Number(rows[0].n) >= 1;
-      }, 10_000, 20);
+      const pending = timedGql(
+        app.url,
+        'regenerateRecoveryCodes',
+        REGENERATE,
+        { c: currentTotp(app, user.secret) },
+        { token: user.token, codeCheck: true },
+      );
+      await eventually(
+        'the regeneration waiting on the row lock',
+        async () => {
+          const [rows] = await locker.query<any[]>(
+            "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE db = ? AND info LIKE '%FOR UPDATE%' AND id <> CONNECTION_ID()",
+            [new URL(app.databaseUrl).pathname.slice(1)],
+          );
+          return Number(rows[0].n) >= 1;
+        },
+        10_000,
+        20,
+      );
       // Redis dies while it waits; then the database lets it go on.
       await redis.stop();
       await locker.query('COMMIT');
@@ -196,7 +239,13 @@ describe('Redis goes away with requests in flight', () => {
         readyz(app.url),
         timedGql(app.url, 'verifyLoginChallenge', VERIFY, { id: challenge, c: code }, { codeCheck: true }),
         timedGql(app.url, 'viewRecoveryCodes', VIEW, { c: code }, { token: frozen.token, codeCheck: true }),
-        timedGql(app.url, 'viewRecoveryCodes', VIEW, { c: frozen.recoveryCodes[0] }, { token: frozen.token, codeCheck: true }),
+        timedGql(
+          app.url,
+          'viewRecoveryCodes',
+          VIEW,
+          { c: frozen.recoveryCodes[0] },
+          { token: frozen.token, codeCheck: true },
+        ),
         timedGql(app.url, 'startLoginChallenge', START, { u: frozen.userId }, { token: loginService }),
       ]);
     } finally {
@@ -210,7 +259,9 @@ describe('Redis goes away with requests in flight', () => {
     await eventually('/readyz 200 after SIGCONT', async () => (await readyz(app.url)).status === 200, 10_000);
     app.clock.advance(30_000);
     const fresh = (await app.gql(START, { u: bystander.userId }, loginService)).data.startLoginChallenge.id;
-    expect((await app.gql(VERIFY, { id: fresh, c: currentTotp(app, bystander.secret) })).data?.verifyLoginChallenge?.method).toBe('TOTP');
+    expect(
+      (await app.gql(VERIFY, { id: fresh, c: currentTotp(app, bystander.secret) })).data?.verifyLoginChallenge?.method,
+    ).toBe('TOTP');
     expect((await app.gql(VIEW, { c: currentTotp(app, frozen.secret) }, frozen.token)).errors).toBeUndefined();
   }, 30_000);
 });

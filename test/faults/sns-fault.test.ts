@@ -1,7 +1,7 @@
-import { createServer, request as httpRequest, type Server } from 'node:http';
 import { randomInt } from 'node:crypto';
-import { describeOutcomes, improperAnswers, type Outcome, sleep, succeeded, timedGql } from '../support/faults';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import { FakeSns } from '../support/fake-sns';
+import { describeOutcomes, improperAnswers, type Outcome, sleep, succeeded, timedGql } from '../support/faults';
 import { errorCode, startTestApp, type TestApp, uniqueId } from '../support/test-app';
 import { enrollSms, enrollTotp } from '../support/two-factor';
 
@@ -40,10 +40,19 @@ class RecordingProxy {
         const body = Buffer.concat(chunks);
         const form = new URLSearchParams(body.toString());
         const sixDigits = (form.get('Message') ?? '').match(/\b\d{6}\b/g) ?? [];
-        this.attempts.push({ phoneNumber: form.get('PhoneNumber') ?? '', code: sixDigits.length === 1 ? sixDigits[0] : 'NOT-ONE-CODE' });
+        this.attempts.push({
+          phoneNumber: form.get('PhoneNumber') ?? '',
+          code: sixDigits.length === 1 ? sixDigits[0] : 'NOT-ONE-CODE',
+        });
         const target = new URL(this.target());
         const upstream = httpRequest(
-          { host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
+          {
+            host: target.hostname,
+            port: target.port,
+            method: incoming.method,
+            path: incoming.url,
+            headers: incoming.headers,
+          },
           (answer) => {
             outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
             answer.pipe(outgoing);
@@ -97,11 +106,20 @@ describe('SNS failing, hanging and recovering with sends in flight', () => {
         return { userId, phone: newPhone(), token: await app.token(userId, [], { authTime: app.clock.now() }) };
       }),
     );
-    const challenge = (await app.gql(START_LOGIN, { u: smsUser.userId }, loginService)).data.startLoginChallenge.id as string;
+    const challenge = (await app.gql(START_LOGIN, { u: smsUser.userId }, loginService)).data.startLoginChallenge
+      .id as string;
 
     sns.mode = 'hang';
     const sends: Promise<Outcome>[] = [
-      ...setups.map((s) => timedGql(app.url, 'startSmsSetup', START_SMS, { p: s.phone }, { token: s.token, timeoutMs: 30_000, note: s.phone })),
+      ...setups.map((s) =>
+        timedGql(
+          app.url,
+          'startSmsSetup',
+          START_SMS,
+          { p: s.phone },
+          { token: s.token, timeoutMs: 30_000, note: s.phone },
+        ),
+      ),
       timedGql(app.url, 'sendSmsCode', SEND, {}, { token: smsUser.token, timeoutMs: 30_000 }),
       timedGql(app.url, 'sendLoginSmsCode', SEND_LOGIN, { id: challenge }, { timeoutMs: 30_000 }),
     ];
@@ -111,11 +129,22 @@ describe('SNS failing, hanging and recovering with sends in flight', () => {
     void Promise.all(sends).then(() => (settled = true));
     for (let i = 0; !settled && i < 100; i += 1) {
       meanwhile.push(await timedGql(app.url, 'me', ME, {}, { token: totpUser.token }));
-      const opened = await timedGql(app.url, 'startLoginChallenge', START_LOGIN, { u: totpUser.userId }, { token: loginService });
+      const opened = await timedGql(
+        app.url,
+        'startLoginChallenge',
+        START_LOGIN,
+        { u: totpUser.userId },
+        { token: loginService },
+      );
       meanwhile.push(opened);
       if (succeeded(opened) && i % 5 === 0 && i / 5 < totpUser.recoveryCodes.length) {
         // (Recovery codes, so the test clock stays put and the login challenge above stays live.)
-        meanwhile.push(await timedGql(app.url, 'verifyLoginChallenge', VERIFY, { id: opened.data.startLoginChallenge.id, c: totpUser.recoveryCodes[i / 5] }));
+        meanwhile.push(
+          await timedGql(app.url, 'verifyLoginChallenge', VERIFY, {
+            id: opened.data.startLoginChallenge.id,
+            c: totpUser.recoveryCodes[i / 5],
+          }),
+        );
       }
       await sleep(100);
     }
@@ -134,25 +163,32 @@ describe('SNS failing, hanging and recovering with sends in flight', () => {
       expect(tried.length).toBe(1);
       expect(errorCode(await app.gql(CONFIRM_SMS, { c: tried[0] }, s.token))).toBe('INVALID_CODE');
     }
-    const triedToSmsUser = proxy.codesTriedTo(smsUser.phone).filter((code) => !sns.codesTo(smsUser.phone).includes(code));
+    const triedToSmsUser = proxy
+      .codesTriedTo(smsUser.phone)
+      .filter((code) => !sns.codesTo(smsUser.phone).includes(code));
     expect(triedToSmsUser).toHaveLength(2);
     for (const code of triedToSmsUser) {
       expect(errorCode(await app.gql(VIEW, { c: code }, smsUser.token))).toBe('INVALID_CODE');
     }
     // (The challenge took two of its five tries here.)
-    for (const code of triedToSmsUser) expect(errorCode(await app.gql(VERIFY, { id: challenge, c: code }))).toBe('INVALID_CODE');
+    for (const code of triedToSmsUser)
+      expect(errorCode(await app.gql(VERIFY, { id: challenge, c: code }))).toBe('INVALID_CODE');
 
     // The provider answers again: the same sends go through at once (no 30 s wait: nothing was
     // counted), and their codes work.
     sns.mode = 'ok';
     for (const s of setups) {
       expect((await app.gql(START_SMS, { p: s.phone }, s.token)).errors).toBeUndefined();
-      expect((await app.gql(CONFIRM_SMS, { c: sns.lastCodeTo(s.phone) }, s.token)).data?.confirmSmsSetup?.status?.enabled).toBe(true);
+      expect(
+        (await app.gql(CONFIRM_SMS, { c: sns.lastCodeTo(s.phone) }, s.token)).data?.confirmSmsSetup?.status?.enabled,
+      ).toBe(true);
     }
     expect((await app.gql(SEND, {}, smsUser.token)).errors).toBeUndefined();
     expect((await app.gql(VIEW, { c: sns.lastCodeTo(smsUser.phone) }, smsUser.token)).errors).toBeUndefined();
     expect((await app.gql(SEND_LOGIN, { id: challenge })).errors).toBeUndefined();
-    expect((await app.gql(VERIFY, { id: challenge, c: sns.lastCodeTo(smsUser.phone) })).data?.verifyLoginChallenge?.method).toBe('SMS');
+    expect(
+      (await app.gql(VERIFY, { id: challenge, c: sns.lastCodeTo(smsUser.phone) })).data?.verifyLoginChallenge?.method,
+    ).toBe('SMS');
   }, 45_000);
 
   it('a provider that recovers while sends hang: each send either succeeds with a working code or fails leaving nothing live or counted', async () => {
@@ -164,7 +200,9 @@ describe('SNS failing, hanging and recovering with sends in flight', () => {
       }),
     );
     sns.mode = 'hang';
-    const sends = setups.map((s) => timedGql(app.url, 'startSmsSetup', START_SMS, { p: s.phone }, { token: s.token, timeoutMs: 30_000 }));
+    const sends = setups.map((s) =>
+      timedGql(app.url, 'startSmsSetup', START_SMS, { p: s.phone }, { token: s.token, timeoutMs: 30_000 }),
+    );
     await sleep(1_000);
     sns.mode = 'ok';
     const results = await Promise.all(sends);
@@ -182,15 +220,21 @@ describe('SNS failing, hanging and recovering with sends in flight', () => {
         expect(sns.lastCodeTo(s.phone)).toBe(tried[0]);
         // Counted once: the 30 s rule now holds this number and purpose back.
         expect(errorCode(await app.gql(START_SMS, { p: s.phone }, s.token))).toBe('RATE_LIMITED');
-        expect((await app.gql(CONFIRM_SMS, { c: tried[0] }, s.token)).data?.confirmSmsSetup?.status?.enabled).toBe(true);
+        expect((await app.gql(CONFIRM_SMS, { c: tried[0] }, s.token)).data?.confirmSmsSetup?.status?.enabled).toBe(
+          true,
+        );
       } else {
         expect(result.code).toBe('SMS_DELIVERY_FAILED');
         expect(errorCode(await app.gql(CONFIRM_SMS, { c: tried[0] }, s.token))).toBe('INVALID_CODE');
         expect((await app.gql(START_SMS, { p: s.phone }, s.token)).errors).toBeUndefined();
-        expect((await app.gql(CONFIRM_SMS, { c: sns.lastCodeTo(s.phone) }, s.token)).data?.confirmSmsSetup?.status?.enabled).toBe(true);
+        expect(
+          (await app.gql(CONFIRM_SMS, { c: sns.lastCodeTo(s.phone) }, s.token)).data?.confirmSmsSetup?.status?.enabled,
+        ).toBe(true);
       }
     }
-    console.log(`sns recovery in flight: ${delivered} of ${setups.length} hanging sends were delivered by the client's retry after the provider recovered`);
+    console.log(
+      `sns recovery in flight: ${delivered} of ${setups.length} hanging sends were delivered by the client's retry after the provider recovered`,
+    );
   }, 45_000);
 
   it('bursts of failed publishes (error, throttle) use none of the hourly quota, per user or per number', async () => {
@@ -208,7 +252,9 @@ describe('SNS failing, hanging and recovering with sends in flight', () => {
 
     // Per number: 6 users fail to reach one number, then 5 users reach it, and the 6th is held back.
     const phone = newPhone();
-    const users = await Promise.all(Array.from({ length: 12 }, (_, i) => app.token(uniqueId(`sns-number-${i}`), [], { authTime: app.clock.now() })));
+    const users = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => app.token(uniqueId(`sns-number-${i}`), [], { authTime: app.clock.now() })),
+    );
     for (let i = 0; i < 6; i += 1) {
       sns.mode = i % 2 === 0 ? 'throttle' : 'error';
       expect(errorCode(await app.gql(START_SMS, { p: phone }, users[i]))).toBe('SMS_DELIVERY_FAILED');

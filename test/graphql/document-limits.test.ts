@@ -10,7 +10,8 @@ describe('GraphQL document limits', () => {
   afterAll(() => t?.close());
 
   it('refuses a query deeper than 10 levels before running it', async () => {
-    const deep = '{ me { memberships { organization { members { edges { node { user { memberships { organization { members { edges { node { user { id } } } } } } } } } } } } } }';
+    const deep =
+      '{ me { memberships { organization { members { edges { node { user { memberships { organization { members { edges { node { user { id } } } } } } } } } } } } } }';
     const result = await t.gql(deep, {}, reader);
     expect(result.status).toBe(400);
     expect(errorCode(result)).toBe('GRAPHQL_VALIDATION_FAILED');
@@ -18,12 +19,15 @@ describe('GraphQL document limits', () => {
   });
 
   it('counts depth through fragments', async () => {
-    const query = 'query { me { ...a } } fragment a on User { memberships { organization { members { edges { node { user { memberships { organization { members { edges { node { user { id } } } } } } } } } } } } }';
+    const query =
+      'query { me { ...a } } fragment a on User { memberships { organization { members { edges { node { user { memberships { organization { members { edges { node { user { id } } } } } } } } } } } } }';
     expect(errorCode(await t.gql(query, {}, reader))).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 
   it('refuses fragments that spread each other exponentially, quickly and without a token', async () => {
-    const fragments = Array.from({ length: 40 }, (_, i) => (i === 39 ? 'fragment f39 on Query { __typename }' : `fragment f${i} on Query { ...f${i + 1} ...f${i + 1} }`));
+    const fragments = Array.from({ length: 40 }, (_, i) =>
+      i === 39 ? 'fragment f39 on Query { __typename }' : `fragment f${i} on Query { ...f${i + 1} ...f${i + 1} }`,
+    );
     // 2^40 expansions if walked naively: the test's own timeout is the hang guard.
     const result = await t.gql(`query { ...f0 } ${fragments.join(' ')}`);
     expect(errorCode(result)).toBe('GRAPHQL_VALIDATION_FAILED');
@@ -44,20 +48,23 @@ describe('GraphQL document limits', () => {
 
   it('refuses a query whose cost (lists multiplied by first or ids) is too high', async () => {
     const ids = Array.from({ length: 100 }, (_, i) => `u${i}`);
-    const query = 'query($ids: [ID!]!) { users(ids: $ids) { memberships { organization { members(first: 100) { edges { node { user { id } } } } } } } }';
+    const query =
+      'query($ids: [ID!]!) { users(ids: $ids) { memberships { organization { members(first: 100) { edges { node { user { id } } } } } } } }';
     const result = await t.gql(query, { ids }, reader);
     expect(errorCode(result)).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(result.errors![0].message).toMatch(/costs/);
   });
 
   it('lets an owner-sized page through', async () => {
-    const query = '{ organization(id: "none") { compliance { totalMembers } members(first: 100, filter: { twoFactorEnabled: false }) { totalCount edges { cursor node { role twoFactorEnabled user { id twoFactor { enabled methods } } } } pageInfo { hasNextPage endCursor } } } }';
+    const query =
+      '{ organization(id: "none") { compliance { totalMembers } members(first: 100, filter: { twoFactorEnabled: false }) { totalCount edges { cursor node { role twoFactorEnabled user { id twoFactor { enabled methods } } } } pageInfo { hasNextPage endCursor } } } }';
     const result = await t.gql(query, {}, reader);
     expect(result.errors).toBeUndefined();
   });
 
   it('lets the largest audit page through', async () => {
-    const query = '{ auditEvents(first: 100) { edges { cursor node { id action userId organizationId actorId reason clientIp occurredAt } } pageInfo { hasNextPage endCursor } } }';
+    const query =
+      '{ auditEvents(first: 100) { edges { cursor node { id action userId organizationId actorId reason clientIp occurredAt } } pageInfo { hasNextPage endCursor } } }';
     expect((await t.gql(query, {}, reader)).errors).toBeUndefined();
   });
 

@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildClientSchema, buildSchema, getIntrospectionQuery, lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import {
+  buildClientSchema,
+  buildSchema,
+  getIntrospectionQuery,
+  lexicographicSortSchema,
+  printSchema,
+  type GraphQLSchema,
+} from 'graphql';
 import { errorCode, startTestApp, type TestApp } from '../support/test-app';
 
 /** What Apollo Sandbox, GraphQL Code Generator and IDE plugins send to load the schema (15 levels deep). */
@@ -11,11 +18,14 @@ const fullIntrospection = getIntrospectionQuery({
   schemaDescription: true,
   inputValueDeprecation: true,
 });
-const committedSchema = buildSchema(readFileSync(join(__dirname, '..', '..', 'schema.graphql'), 'utf8').replace(/^#.*\n\n/, ''));
+const committedSchema = buildSchema(
+  readFileSync(join(__dirname, '..', '..', 'schema.graphql'), 'utf8').replace(/^#.*\n\n/, ''),
+);
 // type-graphql orders root fields by the order its decorators ran (module load
 // order), which differs between the service and the schema printer: compared sorted.
 const printed = (schema: GraphQLSchema) => printSchema(lexicographicSortSchema(schema));
-const deepMe = '{ me { memberships { organization { members { edges { node { user { memberships { organization { members { edges { node { user { id } } } } } } } } } } } } } }';
+const deepMe =
+  '{ me { memberships { organization { members { edges { node { user { memberships { organization { members { edges { node { user { id } } } } } } } } } } } } } }';
 const aliases = (count: number) => Array.from({ length: count }, (_, i) => `a${i}: __typename`).join(' ');
 
 describe('introspection while it is on', () => {
@@ -47,7 +57,11 @@ describe('introspection while it is on', () => {
     expect(errorCode(deep)).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(deep.errors![0].message).toMatch(/levels deep/);
 
-    const throughFragment = await t.gql(`{ __schema { queryType { name } } ...f } fragment f on Query ${deepMe}`, {}, token);
+    const throughFragment = await t.gql(
+      `{ __schema { queryType { name } } ...f } fragment f on Query ${deepMe}`,
+      {},
+      token,
+    );
     expect(errorCode(throughFragment)).toBe('GRAPHQL_VALIDATION_FAILED');
 
     const aliased = await t.gql(`{ ${aliases(8)} me { ${aliases(8)} } }`, {}, token);

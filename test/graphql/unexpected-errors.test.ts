@@ -11,9 +11,14 @@ describe('an unexpected error', () => {
     // A table gone from under the service: a driver error nothing translates.
     await t.sql('RENAME TABLE audit_events TO audit_events_gone');
     try {
-      const result = await t.gql('{ auditEvents(first: 1) { edges { cursor } } }', {}, await t.token('svc', ['twofactor:read']), {
-        'x-request-id': 'req-unexpected-1',
-      });
+      const result = await t.gql(
+        '{ auditEvents(first: 1) { edges { cursor } } }',
+        {},
+        await t.token('svc', ['twofactor:read']),
+        {
+          'x-request-id': 'req-unexpected-1',
+        },
+      );
       expect(result.errors?.[0].extensions?.code).toBe('INTERNAL_SERVER_ERROR');
       const lines = t.logs.map((line) => JSON.parse(line)).filter((line) => line.msg === 'unexpected error');
       expect(lines.length).toBeGreaterThan(0);

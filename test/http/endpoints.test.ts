@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config/config';
 import { startTestApp, type TestApp } from '../support/test-app';
 
-const PRODUCTION = { NODE_ENV: 'production', SMS_PROVIDER: 'sns', AUTH_ISSUER: 'https://id.example', AUTH_AUDIENCE: 'twofactor' };
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  SMS_PROVIDER: 'sns',
+  AUTH_ISSUER: 'https://id.example',
+  AUTH_AUDIENCE: 'twofactor',
+};
 
 describe('GET / and /metrics on its own port (METRICS_PORT)', () => {
   let t: TestApp;
@@ -26,7 +31,9 @@ describe('GET / and /metrics on its own port (METRICS_PORT)', () => {
     const metrics = await fetch(`${metricsUrl}/metrics`);
     expect(metrics.status).toBe(200);
     expect(metrics.headers.get('content-type')).toContain('text/plain');
-    expect(await metrics.text()).toMatch(/graphql_operation_duration_seconds_count\{operation="__typename",outcome="ok"\} \d+/);
+    expect(await metrics.text()).toMatch(
+      /graphql_operation_duration_seconds_count\{operation="__typename",outcome="ok"\} \d+/,
+    );
     const api = await fetch(`${t.url}/metrics`);
     expect(api.status).toBe(404);
     expect((await api.json()).errors[0].extensions.code).toBe('BAD_REQUEST');

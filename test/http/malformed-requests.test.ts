@@ -17,7 +17,11 @@ function raw(url: string, request: string): Promise<{ status: number; headers: s
       clearTimeout(timer);
       const text = Buffer.concat(chunks).toString('latin1');
       const [head, ...rest] = text.split('\r\n\r\n');
-      resolve({ status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0), headers: head, body: rest.join('\r\n\r\n') });
+      resolve({
+        status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0),
+        headers: head,
+        body: rest.join('\r\n\r\n'),
+      });
     });
     socket.write(request);
   });
@@ -58,7 +62,9 @@ describe('requests malformed below GraphQL', () => {
     const before = loud(t).length;
     const response = await raw(t.url, request);
     expect(response.status).toBe(400);
-    expect(JSON.parse(response.body)).toEqual({ errors: [{ message: expect.any(String), extensions: { code: 'BAD_REQUEST' } }] });
+    expect(JSON.parse(response.body)).toEqual({
+      errors: [{ message: expect.any(String), extensions: { code: 'BAD_REQUEST' } }],
+    });
     expect(loud(t).slice(before)).toEqual([]);
   });
 
@@ -68,7 +74,11 @@ describe('requests malformed below GraphQL', () => {
   });
 
   it.each([
-    ['headers over the size limit', 431, `GET /graphql HTTP/1.1\r\nHost: localhost\r\nX-Pad: ${'x'.repeat(20_000)}\r\n\r\n`],
+    [
+      'headers over the size limit',
+      431,
+      `GET /graphql HTTP/1.1\r\nHost: localhost\r\nX-Pad: ${'x'.repeat(20_000)}\r\n\r\n`,
+    ],
     ['a request line that is not HTTP', 400, 'HELLO THERE\r\n\r\n'],
     ['a header without a colon', 400, 'GET /graphql HTTP/1.1\r\nHost: localhost\r\nno colon here\r\n\r\n'],
   ])("answers Node's own refusal of %s GraphQL-shaped", async (_name, status, request) => {
@@ -76,7 +86,9 @@ describe('requests malformed below GraphQL', () => {
     const response = await raw(t.url, request);
     expect(response.status).toBe(status);
     expect(response.headers).toMatch(/content-type: application\/json/i);
-    expect(JSON.parse(response.body)).toEqual({ errors: [{ message: expect.any(String), extensions: { code: 'BAD_REQUEST' } }] });
+    expect(JSON.parse(response.body)).toEqual({
+      errors: [{ message: expect.any(String), extensions: { code: 'BAD_REQUEST' } }],
+    });
     expect(loud(t).slice(before)).toEqual([]);
   });
 });

@@ -29,7 +29,11 @@ describe('HTTP transport', () => {
   });
 
   it('marks every response no-store', async () => {
-    for (const response of [await fetch(`${t.url}/healthz`), await post('{"query":"{ __typename }"}'), await fetch(`${t.url}/nowhere`)]) {
+    for (const response of [
+      await fetch(`${t.url}/healthz`),
+      await post('{"query":"{ __typename }"}'),
+      await fetch(`${t.url}/nowhere`),
+    ]) {
       expect(response.headers.get('cache-control')).toBe('no-store');
     }
   });
@@ -38,7 +42,11 @@ describe('HTTP transport', () => {
     ['a batch of operations', '[{"query":"{ __typename }"},{"query":"{ __typename }"}]', 400],
     ['broken JSON', '{"query": "{ __typename }"', 400],
     ['an empty body', '', 400],
-    ['a body over the limit', JSON.stringify({ query: `{ __typename }`, variables: { pad: 'x'.repeat(200_000) } }), 413],
+    [
+      'a body over the limit',
+      JSON.stringify({ query: `{ __typename }`, variables: { pad: 'x'.repeat(200_000) } }),
+      413,
+    ],
   ])('refuses %s with a GraphQL-shaped BAD_REQUEST', async (_name, body, status) => {
     const response = await post(body);
     expect(response.status).toBe(status);
@@ -46,7 +54,9 @@ describe('HTTP transport', () => {
   });
 
   it('refuses a request that CSRF prevention stops', async () => {
-    const response = await fetch(`${t.url}/graphql?query=%7B__typename%7D`, { headers: { accept: 'application/json' } });
+    const response = await fetch(`${t.url}/graphql?query=%7B__typename%7D`, {
+      headers: { accept: 'application/json' },
+    });
     expect(response.status).toBe(400);
     expect((await response.json()).errors[0].extensions.code).toBe('BAD_REQUEST');
   });
@@ -93,7 +103,14 @@ describe('HTTP transport', () => {
 describe('HTTP transport in production', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ env: { NODE_ENV: 'production', SMS_PROVIDER: 'sns', AUTH_ISSUER: 'https://id.example', AUTH_AUDIENCE: 'twofactor' } });
+    t = await startTestApp({
+      env: {
+        NODE_ENV: 'production',
+        SMS_PROVIDER: 'sns',
+        AUTH_ISSUER: 'https://id.example',
+        AUTH_AUDIENCE: 'twofactor',
+      },
+    });
   });
   afterAll(() => t?.close());
 

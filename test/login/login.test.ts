@@ -1,13 +1,14 @@
 import { jwtVerify } from 'jose';
+import { eventually } from '../support/eventually';
 import { FakeSns } from '../support/fake-sns';
 import { PrivateRedis, freePort } from '../support/private-redis';
 import { ASSERTION_SECRET, errorCode, startTestApp, type TestApp, uniqueId } from '../support/test-app';
-import { eventually } from '../support/eventually';
 import { currentTotp, enrollSms, enrollTotp, nextStep } from '../support/two-factor';
 
 const START = 'mutation($u: ID!) { startLoginChallenge(userId: $u) { id userId methods phoneNumberMasked expiresAt } }';
 const SEND = 'mutation($id: ID!) { sendLoginSmsCode(challengeId: $id) { phoneNumberMasked codeExpiresAt } }';
-const VERIFY = 'mutation($id: ID!, $c: String!) { verifyLoginChallenge(challengeId: $id, code: $c) { userId method assertion recoveryCodesRemaining } }';
+const VERIFY =
+  'mutation($id: ID!, $c: String!) { verifyLoginChallenge(challengeId: $id, code: $c) { userId method assertion recoveryCodesRemaining } }';
 const VIEW = 'mutation($c: String!) { viewRecoveryCodes(code: $c) { generatedAt } }';
 
 describe('logging in with a second factor', () => {
@@ -28,12 +29,24 @@ describe('logging in with a second factor', () => {
   const open = async (userId: string) => {
     const result = await t.gql(START, { u: userId }, loginService);
     if (result.errors) throw new Error(JSON.stringify(result.errors));
-    return result.data.startLoginChallenge as { id: string; methods: string[]; expiresAt: string; phoneNumberMasked: string | null };
+    return result.data.startLoginChallenge as {
+      id: string;
+      methods: string[];
+      expiresAt: string;
+      phoneNumberMasked: string | null;
+    };
   };
   const verify = (id: string, code: string) => t.gql(VERIFY, { id, c: code });
 
   async function verifyAssertion(assertion: string) {
-    return (await jwtVerify(assertion, new TextEncoder().encode(ASSERTION_SECRET), { issuer: 'twofactor', audience: 'login', algorithms: ['HS256'], currentDate: t.clock.now() })).payload;
+    return (
+      await jwtVerify(assertion, new TextEncoder().encode(ASSERTION_SECRET), {
+        issuer: 'twofactor',
+        audience: 'login',
+        algorithms: ['HS256'],
+        currentDate: t.clock.now(),
+      })
+    ).payload;
   }
 
   it('needs the twofactor:login scope to open a challenge', async () => {
@@ -50,7 +63,7 @@ describe('logging in with a second factor', () => {
     expect(new Date(challenge.expiresAt).getTime() - t.clock.now().getTime()).toBe(5 * 60 * 1000);
   });
 
-  it('logs in with a TOTP code: an HS256 assertion with the contract\'s claims', async () => {
+  it("logs in with a TOTP code: an HS256 assertion with the contract's claims", async () => {
     const user = await enrollTotp(t, uniqueId('u'));
     const challenge = await open(user.userId);
     const result = (await verify(challenge.id, currentTotp(t, user.secret))).data.verifyLoginChallenge;
@@ -60,7 +73,9 @@ describe('logging in with a second factor', () => {
     expect(claims.exp! - claims.iat!).toBeLessThanOrEqual(300);
     const [totp] = await t.sql('SELECT last_used_at FROM totp_factors WHERE user_id = ?', [user.userId]);
     expect(new Date(totp.last_used_at).getTime()).toBe(t.clock.now().getTime());
-    const [event] = await t.sql("SELECT reason FROM audit_events WHERE user_id = ? AND action = 'LOGIN_VERIFIED'", [user.userId]);
+    const [event] = await t.sql("SELECT reason FROM audit_events WHERE user_id = ? AND action = 'LOGIN_VERIFIED'", [
+      user.userId,
+    ]);
     expect(event.reason).toBe('TOTP');
   });
 
@@ -72,7 +87,7 @@ describe('logging in with a second factor', () => {
     expect(errorCode(await verify((await open(user.userId)).id, user.recoveryCodes[4]))).toBe('INVALID_CODE');
   });
 
-  it('logs in with the challenge\'s SMS code, which serves no other purpose', async () => {
+  it("logs in with the challenge's SMS code, which serves no other purpose", async () => {
     const phone = '+14155550188';
     const { userId, token } = await enrollSms(t, sns, uniqueId('u'), phone);
     const challenge = await open(userId);
@@ -146,10 +161,11 @@ describe('logging in with a second factor', () => {
   });
 
   it('unknown challenge ids are CHALLENGE_NOT_FOUND', async () => {
-    for (const id of ['x', 'A'.repeat(24), '', 'a b', '🙂'.repeat(10)]) expect(errorCode(await verify(id, '123456'))).toBe('CHALLENGE_NOT_FOUND');
+    for (const id of ['x', 'A'.repeat(24), '', 'a b', '🙂'.repeat(10)])
+      expect(errorCode(await verify(id, '123456'))).toBe('CHALLENGE_NOT_FOUND');
   });
 
-  it('another user\'s code does not answer a challenge', async () => {
+  it("another user's code does not answer a challenge", async () => {
     const alice = await enrollTotp(t, uniqueId('alice'));
     const bob = await enrollTotp(t, uniqueId('bob'));
     const challenge = await open(alice.userId);
@@ -157,12 +173,14 @@ describe('logging in with a second factor', () => {
     expect(errorCode(await verify(challenge.id, bob.recoveryCodes[0]))).toBe('INVALID_CODE');
   });
 
-  it('a wrong login code spends the user\'s count and the challenge\'s tries, and is audited', async () => {
+  it("a wrong login code spends the user's count and the challenge's tries, and is audited", async () => {
     const user = await enrollTotp(t, uniqueId('u'));
     await verify((await open(user.userId)).id, '999999');
     const [row] = await t.sql('SELECT failed_attempts_in_row AS failures FROM users WHERE id = ?', [user.userId]);
     expect(row.failures).toBe(1);
-    const events = await t.sql("SELECT client_ip FROM audit_events WHERE user_id = ? AND action = 'LOGIN_FAILED'", [user.userId]);
+    const events = await t.sql("SELECT client_ip FROM audit_events WHERE user_id = ? AND action = 'LOGIN_FAILED'", [
+      user.userId,
+    ]);
     expect(events).toEqual([{ client_ip: '127.0.0.1' }]);
   });
 
@@ -191,7 +209,12 @@ describe('logging in with a second factor', () => {
     const code = currentTotp(t, user.secret);
     const results = await Promise.all(Array.from({ length: 30 }, () => verify(challenge.id, code)));
     expect(results.filter((result) => !result.errors)).toHaveLength(1);
-    expect(results.every((result) => !result.errors || ['INVALID_CODE', 'RATE_LIMITED', 'CHALLENGE_NOT_FOUND'].includes(errorCode(result)!))).toBe(true);
+    expect(
+      results.every(
+        (result) =>
+          !result.errors || ['INVALID_CODE', 'RATE_LIMITED', 'CHALLENGE_NOT_FOUND'].includes(errorCode(result)!),
+      ),
+    ).toBe(true);
   });
 
   it('30 parallel verifications of one recovery code across challenges: exactly one success', async () => {
@@ -226,7 +249,8 @@ describe('login attempts per client IP', () => {
   afterAll(() => t?.close());
 
   it('allows 5 a minute per IP, taking the IP from X-Forwarded-For only as far as TRUST_PROXY says', async () => {
-    const verify = (ip: string) => t.gql(VERIFY, { id: 'A'.repeat(24), c: '123456' }, undefined, { 'x-forwarded-for': ip });
+    const verify = (ip: string) =>
+      t.gql(VERIFY, { id: 'A'.repeat(24), c: '123456' }, undefined, { 'x-forwarded-for': ip });
     for (let i = 0; i < 5; i += 1) expect(errorCode(await verify('203.0.113.7'))).toBe('CHALLENGE_NOT_FOUND');
     const limited = await verify('203.0.113.7');
     expect(errorCode(limited)).toBe('RATE_LIMITED');
@@ -257,12 +281,17 @@ describe('login when Redis goes away', () => {
     const loginService = await t.token('login-service', ['twofactor:login']);
     const challenge = (await t.gql(START, { u: user.userId }, loginService)).data.startLoginChallenge;
     await redis.stop();
-    expect(errorCode(await t.gql(VERIFY, { id: challenge.id, c: currentTotp(t, user.secret) }))).toBe('SERVICE_UNAVAILABLE');
+    expect(errorCode(await t.gql(VERIFY, { id: challenge.id, c: currentTotp(t, user.secret) }))).toBe(
+      'SERVICE_UNAVAILABLE',
+    );
     expect(errorCode(await t.gql(VIEW, { c: user.recoveryCodes[0] }, user.token))).toBe('SERVICE_UNAVAILABLE');
     expect(errorCode(await t.gql(START, { u: user.userId }, loginService))).toBe('SERVICE_UNAVAILABLE');
     await redis.start();
     let reopened: { data: any; errors?: unknown } | undefined;
     await eventually(async () => !(reopened = await t.gql(START, { u: user.userId }, loginService)).errors);
-    expect((await t.gql(VERIFY, { id: reopened!.data.startLoginChallenge.id, c: currentTotp(t, user.secret) })).data.verifyLoginChallenge.method).toBe('TOTP');
+    expect(
+      (await t.gql(VERIFY, { id: reopened!.data.startLoginChallenge.id, c: currentTotp(t, user.secret) })).data
+        .verifyLoginChallenge.method,
+    ).toBe('TOTP');
   });
 });

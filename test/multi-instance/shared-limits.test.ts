@@ -1,7 +1,14 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { ManualClock } from '../../src/infra/clock';
 import { FakeSns } from '../support/fake-sns';
-import { createTestDatabase, errorCode, type GqlResult, startTestApp, type TestApp, uniqueId } from '../support/test-app';
+import {
+  createTestDatabase,
+  errorCode,
+  type GqlResult,
+  startTestApp,
+  type TestApp,
+  uniqueId,
+} from '../support/test-app';
 import { currentTotp, enrollSms, enrollTotp, nextStep } from '../support/two-factor';
 
 const START = 'mutation($u: ID!) { startLoginChallenge(userId: $u) { id } }';
@@ -56,7 +63,10 @@ describe('two instances sharing one database and one store', () => {
   };
   const codes = (results: GqlResult<unknown>[]) => results.map((result) => (result.errors ? errorCode(result) : 'OK'));
   const tally = (results: GqlResult<unknown>[]) =>
-    codes(results).reduce<Record<string, number>>((counts, code) => ({ ...counts, [code!]: (counts[code!] ?? 0) + 1 }), {});
+    codes(results).reduce<Record<string, number>>(
+      (counts, code) => ({ ...counts, [code!]: (counts[code!] ?? 0) + 1 }),
+      {},
+    );
 
   it('the instances really are two servers', () => {
     expect(a.url).not.toBe(b.url);
@@ -84,7 +94,9 @@ describe('two instances sharing one database and one store', () => {
 
     it('gives 20 parallel wrong guesses split across both instances exactly 10 checks', async () => {
       const user = await enrollTotp(b, uniqueId('multi-parallel'));
-      const results = await Promise.all(Array.from({ length: 20 }, (_, turn) => on(turn).gql(VIEW, { c: String(100000 + turn) }, user.token)));
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, turn) => on(turn).gql(VIEW, { c: String(100000 + turn) }, user.token)),
+      );
       expect(tally(results)).toEqual({ INVALID_CODE: 10, RATE_LIMITED: 10 });
       const [row] = await a.sql('SELECT failed_attempts_in_row AS failures FROM users WHERE id = ?', [user.userId]);
       expect(row.failures).toBe(10);
@@ -100,7 +112,9 @@ describe('two instances sharing one database and one store', () => {
       expect(errorCode(await b.gql(VERIFY, { id: await open(b, user.userId), c: code }))).toBe('INVALID_CODE');
       nextStep(a);
       const next = currentTotp(b, user.secret);
-      expect((await b.gql(VERIFY, { id: await open(a, user.userId), c: next })).data.verifyLoginChallenge.method).toBe('TOTP');
+      expect((await b.gql(VERIFY, { id: await open(a, user.userId), c: next })).data.verifyLoginChallenge.method).toBe(
+        'TOTP',
+      );
       expect(errorCode(await a.gql(VIEW, { c: next }, user.token))).toBe('INVALID_CODE');
       // An older step than the last one used is refused as well.
       expect(errorCode(await a.gql(VIEW, { c: currentTotp(a, user.secret, -1) }, user.token))).toBe('INVALID_CODE');
@@ -112,7 +126,9 @@ describe('two instances sharing one database and one store', () => {
       const challenges = await Promise.all(Array.from({ length: 10 }, (_, turn) => open(on(turn), user.userId)));
       const results = await Promise.all(
         Array.from({ length: 20 }, (_, turn) =>
-          turn < 10 ? on(turn).gql(VIEW, { c: code }, user.token) : on(turn).gql(VERIFY, { id: challenges[turn - 10], c: code }),
+          turn < 10
+            ? on(turn).gql(VIEW, { c: code }, user.token)
+            : on(turn).gql(VERIFY, { id: challenges[turn - 10], c: code }),
         ),
       );
       expect(results.filter((result) => !result.errors)).toHaveLength(1);
@@ -136,23 +152,40 @@ describe('two instances sharing one database and one store', () => {
       const user = await enrollTotp(b, uniqueId('multi-tries'));
       const challenge = await open(b, user.userId);
       for (let turn = 0; turn < 5; turn += 1) {
-        expect([turn, errorCode(await on(turn).gql(VERIFY, { id: challenge, c: '000000' }))]).toEqual([turn, 'INVALID_CODE']);
+        expect([turn, errorCode(await on(turn).gql(VERIFY, { id: challenge, c: '000000' }))]).toEqual([
+          turn,
+          'INVALID_CODE',
+        ]);
       }
       expect(errorCode(await b.gql(VERIFY, { id: challenge, c: user.recoveryCodes[0] }))).toBe('CHALLENGE_NOT_FOUND');
-      expect(errorCode(await a.gql(VERIFY, { id: challenge, c: currentTotp(a, user.secret) }))).toBe('CHALLENGE_NOT_FOUND');
+      expect(errorCode(await a.gql(VERIFY, { id: challenge, c: currentTotp(a, user.secret) }))).toBe(
+        'CHALLENGE_NOT_FOUND',
+      );
     });
 
     it('20 parallel right answers to one challenge split across A and B: exactly one success', async () => {
       const user = await enrollTotp(a, uniqueId('multi-spend'));
       const challenge = await open(a, user.userId);
       const results = await Promise.all(
-        Array.from({ length: 20 }, (_, turn) => on(turn).gql(VERIFY, { id: challenge, c: turn % 2 === 0 ? currentTotp(a, user.secret) : user.recoveryCodes[turn % 10] })),
+        Array.from({ length: 20 }, (_, turn) =>
+          on(turn).gql(VERIFY, {
+            id: challenge,
+            c: turn % 2 === 0 ? currentTotp(a, user.secret) : user.recoveryCodes[turn % 10],
+          }),
+        ),
       );
       expect(results.filter((result) => !result.errors)).toHaveLength(1);
-      expect(codes(results).filter((code) => !['OK', 'INVALID_CODE', 'RATE_LIMITED', 'CHALLENGE_NOT_FOUND'].includes(code!))).toEqual([]);
+      expect(
+        codes(results).filter((code) => !['OK', 'INVALID_CODE', 'RATE_LIMITED', 'CHALLENGE_NOT_FOUND'].includes(code!)),
+      ).toEqual([]);
       // At most one recovery code went: only the winner's answer, if it was one, was spent.
-      const [row] = await b.sql('SELECT COUNT(*) AS used FROM recovery_codes WHERE user_id = ? AND used_at IS NOT NULL', [user.userId]);
-      expect(Number(row.used)).toBe(results.find((result) => !result.errors)!.data.verifyLoginChallenge.method === 'RECOVERY_CODE' ? 1 : 0);
+      const [row] = await b.sql(
+        'SELECT COUNT(*) AS used FROM recovery_codes WHERE user_id = ? AND used_at IS NOT NULL',
+        [user.userId],
+      );
+      expect(Number(row.used)).toBe(
+        results.find((result) => !result.errors)!.data.verifyLoginChallenge.method === 'RECOVERY_CODE' ? 1 : 0,
+      );
     });
   });
 

@@ -43,7 +43,11 @@ describe('organization members and compliance', () => {
       ['hotel', 'MEMBER', false],
       ['India', 'MEMBER', true],
       ['juliett', 'MEMBER', false],
-    ].map(([name, role, twoFactor]) => ({ id: `${name}${suffix}`, role: role as Role, twoFactor: twoFactor as boolean }));
+    ].map(([name, role, twoFactor]) => ({
+      id: `${name}${suffix}`,
+      role: role as Role,
+      twoFactor: twoFactor as boolean,
+    }));
     let owner: string;
 
     beforeAll(async () => {
@@ -73,7 +77,10 @@ describe('organization members and compliance', () => {
           expect(edge.node).toEqual({
             role: person.role,
             twoFactorEnabled: person.twoFactor,
-            user: { id: person.id, twoFactor: { enabled: person.twoFactor, methods: person.twoFactor ? ['TOTP'] : [] } },
+            user: {
+              id: person.id,
+              twoFactor: { enabled: person.twoFactor, methods: person.twoFactor ? ['TOTP'] : [] },
+            },
           });
           ids.push(person.id);
         }
@@ -107,13 +114,19 @@ describe('organization members and compliance', () => {
       const only = uniqueId('only');
       await syncOrganization(t, otherOrg, { [only]: 'OWNER' });
       const result = await t.gql(MEMBERS, { id: otherOrg, filter: { role: 'MEMBER' } }, await t.token(only));
-      expect(result.data.organization.members).toEqual({ totalCount: 0, pageInfo: { hasNextPage: false, endCursor: null }, edges: [] });
+      expect(result.data.organization.members).toEqual({
+        totalCount: 0,
+        pageInfo: { hasNextPage: false, endCursor: null },
+        edges: [],
+      });
     });
 
     it('refuses a cursor from another filter, list or organization, and a forged one, with BAD_USER_INPUT', async () => {
       const first = await t.gql(MEMBERS, { id: org, first: 2, filter: { twoFactorEnabled: true } }, owner);
       const cursor: string = first.data.organization.members.pageInfo.endCursor;
-      expect((await t.gql(MEMBERS, { id: org, first: 2, after: cursor, filter: { twoFactorEnabled: true } }, owner)).errors).toBeUndefined();
+      expect(
+        (await t.gql(MEMBERS, { id: org, first: 2, after: cursor, filter: { twoFactorEnabled: true } }, owner)).errors,
+      ).toBeUndefined();
 
       const misuses: [string, Record<string, unknown>][] = [
         ['another filter', { id: org, after: cursor, filter: { twoFactorEnabled: false } }],
@@ -125,14 +138,23 @@ describe('organization members and compliance', () => {
         ['characters outside base64url', { id: org, after: '!!!' }],
       ];
       for (const [name, variables] of misuses) {
-        expect({ name, code: errorCode(await t.gql(MEMBERS, variables, owner)) }).toEqual({ name, code: 'BAD_USER_INPUT' });
+        expect({ name, code: errorCode(await t.gql(MEMBERS, variables, owner)) }).toEqual({
+          name,
+          code: 'BAD_USER_INPUT',
+        });
       }
       // The same filter on another organization.
       const otherOrg = uniqueId('org');
       await syncOrganization(t, otherOrg, {});
-      expect(errorCode(await t.gql(MEMBERS, { id: otherOrg, after: cursor, filter: { twoFactorEnabled: true } }, reader))).toBe('BAD_USER_INPUT');
+      expect(
+        errorCode(await t.gql(MEMBERS, { id: otherOrg, after: cursor, filter: { twoFactorEnabled: true } }, reader)),
+      ).toBe('BAD_USER_INPUT');
       // A members cursor is no audit cursor.
-      expect(errorCode(await t.gql('query($a: String) { auditEvents(after: $a) { edges { cursor } } }', { a: cursor }, reader))).toBe('BAD_USER_INPUT');
+      expect(
+        errorCode(
+          await t.gql('query($a: String) { auditEvents(after: $a) { edges { cursor } } }', { a: cursor }, reader),
+        ),
+      ).toBe('BAD_USER_INPUT');
     });
 
     it.each([[0], [101], [-1]])('refuses first: %p with BAD_USER_INPUT', async (first) => {
@@ -141,7 +163,9 @@ describe('organization members and compliance', () => {
 
     it('accepts first: 1 and first: 100', async () => {
       expect((await t.gql(MEMBERS, { id: org, first: 1 }, owner)).data.organization.members.edges).toHaveLength(1);
-      expect((await t.gql(MEMBERS, { id: org, first: 100 }, owner)).data.organization.members.edges).toHaveLength(people.length);
+      expect((await t.gql(MEMBERS, { id: org, first: 100 }, owner)).data.organization.members.edges).toHaveLength(
+        people.length,
+      );
     });
   });
 
@@ -157,9 +181,19 @@ describe('organization members and compliance', () => {
     beforeAll(async () => {
       await enrollTotp(t, owner);
       await syncOrganization(t, org, { [owner]: 'OWNER', [member]: 'MEMBER' });
-      await t.gql('mutation($o: ID!) { requireTwoFactor(organizationId: $o) { id } }', { o: org }, await t.token(owner));
+      await t.gql(
+        'mutation($o: ID!) { requireTwoFactor(organizationId: $o) { id } }',
+        { o: org },
+        await t.token(owner),
+      );
     });
-    const compliance = { totalMembers: 2, membersWithTwoFactor: 1, membersWithoutTwoFactor: 1, ownersWithoutTwoFactor: 0, compliant: false };
+    const compliance = {
+      totalMembers: 2,
+      membersWithTwoFactor: 1,
+      membersWithoutTwoFactor: 1,
+      ownersWithoutTwoFactor: 0,
+      compliant: false,
+    };
 
     it('a stranger, and an owner of another organization: null, as for an organization that does not exist', async () => {
       const otherOwner = uniqueId('other-owner');
@@ -173,36 +207,62 @@ describe('organization members and compliance', () => {
 
     it('a member: id, name and policy; compliance and members null, each with FORBIDDEN', async () => {
       const result = await t.gql(QUERY, { id: org }, await t.token(member));
-      expect(result.data.organization).toEqual({ id: org, name: org, requiresTwoFactor: true, compliance: null, members: null });
+      expect(result.data.organization).toEqual({
+        id: org,
+        name: org,
+        requiresTwoFactor: true,
+        compliance: null,
+        members: null,
+      });
       expect(result.errors!.map((error) => [error.path!.at(-1), error.extensions!.code]).sort()).toEqual([
         ['compliance', 'FORBIDDEN'],
         ['members', 'FORBIDDEN'],
       ]);
     });
 
-    it("an owner: compliance and members, of each member only id, role and twoFactor { enabled methods }", async () => {
+    it('an owner: compliance and members, of each member only id, role and twoFactor { enabled methods }', async () => {
       const token = await t.token(owner);
       const result = await t.gql(QUERY, { id: org }, token);
       expect(result.errors).toBeUndefined();
       expect(result.data.organization.compliance).toEqual(compliance);
       expect(result.data.organization.members.totalCount).toBe(2);
       for (const field of ['locked', 'recoveryCodesRemaining']) {
-        const denied = await t.gql(`query($id: ID!) { organization(id: $id) { members { edges { node { user { twoFactor { ${field} } } } } } } }`, { id: org }, token);
+        const denied = await t.gql(
+          `query($id: ID!) { organization(id: $id) { members { edges { node { user { twoFactor { ${field} } } } } } } }`,
+          { id: org },
+          token,
+        );
         expect(errorCode(denied)).toBe('FORBIDDEN');
       }
-      const hidden = await t.gql('query($id: ID!) { organization(id: $id) { members { edges { node { user { twoFactor { totp { createdAt } sms { phoneNumberMasked } enabledAt } } } } } } }', { id: org }, token);
+      const hidden = await t.gql(
+        'query($id: ID!) { organization(id: $id) { members { edges { node { user { twoFactor { totp { createdAt } sms { phoneNumberMasked } enabledAt } } } } } } }',
+        { id: org },
+        token,
+      );
       expect(hidden.data.organization.members.edges.map((edge: any) => edge.node.user.twoFactor)).toEqual([
         { totp: null, sms: null, enabledAt: null },
         { totp: null, sms: null, enabledAt: null },
       ]);
-      expect(errorCode(await t.gql('query($id: ID!) { organization(id: $id) { members { edges { node { user { memberships { role } } } } } } }', { id: org }, token))).toBe('FORBIDDEN');
+      expect(
+        errorCode(
+          await t.gql(
+            'query($id: ID!) { organization(id: $id) { members { edges { node { user { memberships { role } } } } } } }',
+            { id: org },
+            token,
+          ),
+        ),
+      ).toBe('FORBIDDEN');
     });
 
     it('twofactor:read: everything, members in full', async () => {
       const result = await t.gql(QUERY, { id: org }, reader);
       expect(result.errors).toBeUndefined();
       expect(result.data.organization.compliance).toEqual(compliance);
-      const full = await t.gql('query($id: ID!) { organization(id: $id) { members { edges { node { user { id twoFactor { locked recoveryCodesRemaining totp { createdAt } } } } } } } }', { id: org }, reader);
+      const full = await t.gql(
+        'query($id: ID!) { organization(id: $id) { members { edges { node { user { id twoFactor { locked recoveryCodesRemaining totp { createdAt } } } } } } } }',
+        { id: org },
+        reader,
+      );
       expect(full.errors).toBeUndefined();
       const ownerEdge = full.data.organization.members.edges.find((edge: any) => edge.node.user.id === owner);
       expect(ownerEdge.node.user.twoFactor.recoveryCodesRemaining).toBe(10);
@@ -210,9 +270,20 @@ describe('organization members and compliance', () => {
     });
 
     it('compliance: compliant while nothing is required, or once every member has two-factor', async () => {
-      await t.gql('mutation($o: ID!) { stopRequiringTwoFactor(organizationId: $o) { id } }', { o: org }, await t.token(owner));
-      expect((await t.gql(QUERY, { id: org }, reader)).data.organization.compliance).toEqual({ ...compliance, compliant: true });
-      await t.gql('mutation($o: ID!) { requireTwoFactor(organizationId: $o) { id } }', { o: org }, await t.token(owner));
+      await t.gql(
+        'mutation($o: ID!) { stopRequiringTwoFactor(organizationId: $o) { id } }',
+        { o: org },
+        await t.token(owner),
+      );
+      expect((await t.gql(QUERY, { id: org }, reader)).data.organization.compliance).toEqual({
+        ...compliance,
+        compliant: true,
+      });
+      await t.gql(
+        'mutation($o: ID!) { requireTwoFactor(organizationId: $o) { id } }',
+        { o: org },
+        await t.token(owner),
+      );
       expect((await t.gql(QUERY, { id: org }, reader)).data.organization.compliance.compliant).toBe(false);
       await enrollTotp(t, member);
       expect((await t.gql(QUERY, { id: org }, reader)).data.organization.compliance).toEqual({
@@ -248,14 +319,18 @@ describe('organization members and compliance', () => {
       const owner = await enrollTotp(t, uniqueId('owner'));
       const members = Array.from({ length: size - 1 }, (_, i) => `${org}-member-${String(i).padStart(3, '0')}`);
       for (const id of members.slice(0, enrolled)) await enrollTotp(t, id);
-      await syncOrganization(t, org, { [owner.userId]: 'OWNER', ...Object.fromEntries(members.map((id) => [id, 'MEMBER'])) });
+      await syncOrganization(t, org, {
+        [owner.userId]: 'OWNER',
+        ...Object.fromEntries(members.map((id) => [id, 'MEMBER'])),
+      });
       return { org, owner };
     }
 
     it('a 50-member page with user { twoFactor { enabled methods } } costs as many statements as a 10-member one', async () => {
       const small = await organizationOf(10, 2);
       const large = await organizationOf(50, 3);
-      const QUERY = 'query($id: ID!) { organization(id: $id) { members(first: 50) { totalCount edges { node { role twoFactorEnabled user { id twoFactor { enabled methods } } } } } } }';
+      const QUERY =
+        'query($id: ID!) { organization(id: $id) { members(first: 50) { totalCount edges { node { role twoFactorEnabled user { id twoFactor { enabled methods } } } } } } }';
 
       const measure = async (org: string, token: string, size: number) =>
         countStatements(async () => {
@@ -265,7 +340,10 @@ describe('organization members and compliance', () => {
         });
 
       // As an owner (members seen in summary) and as twofactor:read (in full).
-      for (const [smallToken, largeToken] of [[small.owner.token, large.owner.token], [reader, reader]]) {
+      for (const [smallToken, largeToken] of [
+        [small.owner.token, large.owner.token],
+        [reader, reader],
+      ]) {
         const ten = await measure(small.org, smallToken, 10);
         const fifty = await measure(large.org, largeToken, 50);
         expect(fifty.count).toBe(ten.count);

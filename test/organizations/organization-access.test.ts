@@ -2,8 +2,10 @@ import { syncOrganization } from '../support/directory';
 import { errorCode, startTestApp, type TestApp, uniqueId } from '../support/test-app';
 import { currentTotp, enrollTotp, nextStep } from '../support/two-factor';
 
-const ACCESS = 'query($o: ID!, $u: ID!) { organizationAccess(organizationId: $o, userId: $u) { allowed reason graceEndsAt } }';
-const REQUIRE = 'mutation($o: ID!, $d: Int) { requireTwoFactor(organizationId: $o, gracePeriodDays: $d) { requiresTwoFactor } }';
+const ACCESS =
+  'query($o: ID!, $u: ID!) { organizationAccess(organizationId: $o, userId: $u) { allowed reason graceEndsAt } }';
+const REQUIRE =
+  'mutation($o: ID!, $d: Int) { requireTwoFactor(organizationId: $o, gracePeriodDays: $d) { requiresTwoFactor } }';
 const STOP = 'mutation($o: ID!) { stopRequiringTwoFactor(organizationId: $o) { requiresTwoFactor } }';
 const DISABLE = 'mutation($c: String!) { disableTwoFactor(code: $c) { enabled } }';
 const REMOVE_MEMBERSHIP = 'mutation($o: ID!, $u: ID!) { removeMembership(organizationId: $o, userId: $u) }';
@@ -71,7 +73,9 @@ describe('organizationAccess follows every change at once', () => {
     // Policy off; the member disables two-factor: still fine while nothing is required.
     await t.gql(STOP, { o: org }, owner.token);
     expect(await access(org, member)).toEqual(OK);
-    expect((await t.gql(DISABLE, { c: enrolled.recoveryCodes[0] }, enrolled.token)).data.disableTwoFactor.enabled).toBe(false);
+    expect((await t.gql(DISABLE, { c: enrolled.recoveryCodes[0] }, enrolled.token)).data.disableTwoFactor.enabled).toBe(
+      false,
+    );
     expect(await access(org, member)).toEqual(OK);
 
     // Policy on again: the member without two-factor is refused at once.
@@ -93,11 +97,22 @@ describe('organizationAccess follows every change at once', () => {
     // An owner reset by an admin while the policy is on: refused too (and not compliant).
     expect((await t.gql(RESET, { u: owner.userId, r: 'lost device' }, admin)).data.resetTwoFactor.enabled).toBe(false);
     expect(await access(org, owner.userId)).toEqual(REQUIRED);
-    const compliance = await t.gql('query($id: ID!) { organization(id: $id) { compliance { ownersWithoutTwoFactor membersWithoutTwoFactor compliant } } }', { id: org }, reader);
-    expect(compliance.data.organization.compliance).toEqual({ ownersWithoutTwoFactor: 1, membersWithoutTwoFactor: 2, compliant: false });
+    const compliance = await t.gql(
+      'query($id: ID!) { organization(id: $id) { compliance { ownersWithoutTwoFactor membersWithoutTwoFactor compliant } } }',
+      { id: org },
+      reader,
+    );
+    expect(compliance.data.organization.compliance).toEqual({
+      ownersWithoutTwoFactor: 1,
+      membersWithoutTwoFactor: 2,
+      compliant: false,
+    });
 
     // The organization is deleted.
-    expect((await t.gql('mutation($id: ID!) { deleteOrganization(id: $id) }', { id: org }, directory)).data.deleteOrganization).toBe(true);
+    expect(
+      (await t.gql('mutation($id: ID!) { deleteOrganization(id: $id) }', { id: org }, directory)).data
+        .deleteOrganization,
+    ).toBe(true);
     expect(await access(org, member)).toEqual(NOT_A_MEMBER);
     expect(await access(org, owner.userId)).toEqual(NOT_A_MEMBER);
   });
@@ -109,7 +124,11 @@ describe('organizationAccess follows every change at once', () => {
     await syncOrganization(t, org, { [owner.userId]: 'OWNER', [member.userId]: 'MEMBER' });
 
     nextStep(t);
-    const removed = await t.gql('mutation($c: String!) { removeTotp(code: $c) { enabled } }', { c: currentTotp(t, member.secret) }, member.token);
+    const removed = await t.gql(
+      'mutation($c: String!) { removeTotp(code: $c) { enabled } }',
+      { c: currentTotp(t, member.secret) },
+      member.token,
+    );
     expect(removed.data.removeTotp.enabled).toBe(false);
     expect(await access(org, member.userId)).toEqual(OK);
 

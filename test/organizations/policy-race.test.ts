@@ -36,12 +36,21 @@ describe('requireTwoFactor racing an owner who disables two-factor', () => {
         ...delays.map((delay) => sleep(delay).then(() => t.gql(REQUIRE, { o: org }, requester.token))),
       ]);
 
-      const [organization] = await t.sql('SELECT requires_two_factor, owners_without_two_factor, owners_with_two_factor FROM organizations WHERE id = ?', [org]);
+      const [organization] = await t.sql(
+        'SELECT requires_two_factor, owners_without_two_factor, owners_with_two_factor FROM organizations WHERE id = ?',
+        [org],
+      );
       const [user] = await t.sql('SELECT two_factor_enabled FROM users WHERE id = ?', [leaver.userId]);
-      const [membership] = await t.sql('SELECT two_factor_enabled FROM memberships WHERE organization_id = ? AND user_id = ?', [org, leaver.userId]);
+      const [membership] = await t.sql(
+        'SELECT two_factor_enabled FROM memberships WHERE organization_id = ? AND user_id = ?',
+        [org, leaver.userId],
+      );
 
       // The invariant, read from the database itself.
-      expect({ round, broken: organization.requires_two_factor === 1 && user.two_factor_enabled === 0 }).toEqual({ round, broken: false });
+      expect({ round, broken: organization.requires_two_factor === 1 && user.two_factor_enabled === 0 }).toEqual({
+        round,
+        broken: false,
+      });
       const requireCodes = requires.map((result) => errorCode(result) ?? 'OK');
       if (disabled.errors === undefined) {
         // The owner left first: every request to require it was refused, naming the owner.

@@ -25,7 +25,9 @@ describe('npm run -s token', () => {
     expect(stderr).toBe('');
     expect(stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
     const keys = JSON.parse(readFileSync(join(dataDir, 'development-keys.json'), 'utf8'));
-    const { payload } = await jwtVerify(stdout.trim(), new TextEncoder().encode(keys.authJwtSecret), { algorithms: ['HS256'] });
+    const { payload } = await jwtVerify(stdout.trim(), new TextEncoder().encode(keys.authJwtSecret), {
+      algorithms: ['HS256'],
+    });
     expect(payload).toMatchObject({ sub: 'alice', scope: 'twofactor:read' });
     expect(payload.auth_time).toBeGreaterThanOrEqual(before);
   });
@@ -57,8 +59,14 @@ describe('npm run -s token', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'tf-token-env-'));
     const secret = 'a-secret-from-dot-env-0123456789abcdef';
     writeFileSync(join(dataDir, '.env'), `AUTH_JWT_SECRET=${secret}\n`);
-    const result = spawnSync(process.execPath, [TOKEN_SCRIPT, 'bob'], { cwd: dataDir, env: { PATH: process.env.PATH, DATA_DIR: dataDir }, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [TOKEN_SCRIPT, 'bob'], {
+      cwd: dataDir,
+      env: { PATH: process.env.PATH, DATA_DIR: dataDir },
+      encoding: 'utf8',
+    });
     expect(result.status).toBe(0);
-    await expect(jwtVerify(result.stdout.trim(), new TextEncoder().encode(secret), { algorithms: ['HS256'] })).resolves.toBeDefined();
+    await expect(
+      jwtVerify(result.stdout.trim(), new TextEncoder().encode(secret), { algorithms: ['HS256'] }),
+    ).resolves.toBeDefined();
   });
 });

@@ -6,7 +6,15 @@ import { buildGraphQLSchema } from '../../src/graphql/schema';
 import { syncOrganization } from '../support/directory';
 import { startTestApp, type TestApp, uniqueId } from '../support/test-app';
 import { currentTotp } from '../support/two-factor';
-import { CALLER_KINDS, type CallerKind, type Fixture, type GqlAnswer, MATRIX, type MatrixRow, renderMatrixTable } from './authorization-matrix';
+import {
+  CALLER_KINDS,
+  type CallerKind,
+  type Fixture,
+  type GqlAnswer,
+  MATRIX,
+  type MatrixRow,
+  renderMatrixTable,
+} from './authorization-matrix';
 
 /**
  * Every operation × every kind of caller, against the real service (one
@@ -43,7 +51,11 @@ interface RowFixture extends Fixture {
 async function enroll(t: TestApp, token: string): Promise<void> {
   const start = await t.gql('mutation { startTotpSetup { secret } }', {}, token);
   if (start.errors) throw new Error(`enrolling: ${JSON.stringify(start.errors)}`);
-  const confirm = await t.gql('mutation($c: String!) { confirmTotpSetup(code: $c) { status { enabled } } }', { c: currentTotp(t, start.data.startTotpSetup.secret) }, token);
+  const confirm = await t.gql(
+    'mutation($c: String!) { confirmTotpSetup(code: $c) { status { enabled } } }',
+    { c: currentTotp(t, start.data.startTotpSetup.secret) },
+    token,
+  );
   if (confirm.errors) throw new Error(`enrolling: ${JSON.stringify(confirm.errors)}`);
 }
 
@@ -64,7 +76,12 @@ async function makeFixture(t: TestApp): Promise<RowFixture> {
     if (kind !== 'anonymous') tokens[kind] = await t.token(ids[kind], SCOPES[kind] ?? [], { authTime: t.clock.now() });
   }
   const organizationId = `acme-${tag}`;
-  await syncOrganization(t, organizationId, { [ids.self]: 'MEMBER', [ids.member]: 'MEMBER', [ids.owner]: 'OWNER' }, `Acme ${tag}`);
+  await syncOrganization(
+    t,
+    organizationId,
+    { [ids.self]: 'MEMBER', [ids.member]: 'MEMBER', [ids.owner]: 'OWNER' },
+    `Acme ${tag}`,
+  );
   await Promise.all([enroll(t, tokens.self!), enroll(t, tokens.owner!)]);
   const loginService = await t.token(`setup-login-${tag}`, ['twofactor:login']);
   const reader = await t.token(`setup-read-${tag}`, ['twofactor:read']);
@@ -74,7 +91,11 @@ async function makeFixture(t: TestApp): Promise<RowFixture> {
     organizationId,
     unknownOrganizationId: `nowhere-${tag}`,
     async openChallenge() {
-      const result = await t.gql('mutation($u: ID!) { startLoginChallenge(userId: $u) { id } }', { u: ids.self }, loginService);
+      const result = await t.gql(
+        'mutation($u: ID!) { startLoginChallenge(userId: $u) { id } }',
+        { u: ids.self },
+        loginService,
+      );
       if (result.errors) throw new Error(`opening a challenge: ${JSON.stringify(result.errors)}`);
       return result.data.startLoginChallenge.id;
     },
@@ -129,15 +150,23 @@ async function runRow(t: TestApp, row: MatrixRow): Promise<string[]> {
   const refused = (kind: CallerKind) => ['UNAUTHENTICATED', 'FORBIDDEN', 'null'].includes(row.expected[kind]);
   const first = CALLER_KINDS.filter((kind) => refused(kind) || (row.expected[kind] === 'self only' && kind !== 'self'));
   const then = CALLER_KINDS.filter((kind) => !first.includes(kind));
-  const problems = (await Promise.all(first.map((kind) => runCell(t, row, kind, fixture)))).filter((p): p is string => p !== undefined);
+  const problems = (await Promise.all(first.map((kind) => runCell(t, row, kind, fixture)))).filter(
+    (p): p is string => p !== undefined,
+  );
   const after = await fixture.snapshot();
   if (after !== before) problems.push(`the user or the org changed before any allowed cell ran: ${before} -> ${after}`);
-  problems.push(...(await Promise.all(then.map((kind) => runCell(t, row, kind, fixture)))).filter((p): p is string => p !== undefined));
+  problems.push(
+    ...(await Promise.all(then.map((kind) => runCell(t, row, kind, fixture)))).filter(
+      (p): p is string => p !== undefined,
+    ),
+  );
   return problems;
 }
 
 function rootField(document: string): string {
-  const operation = parse(document).definitions.find((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION)!;
+  const operation = parse(document).definitions.find(
+    (definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION,
+  )!;
   const field = operation.selectionSet.selections[0];
   return field.kind === Kind.FIELD ? field.name.value : '';
 }
@@ -189,7 +218,10 @@ describe('the authorization matrix', () => {
         const batch = MATRIX.slice(index, index + ROWS_AT_ONCE);
         await Promise.all(
           batch.map(async (row) => {
-            results.set(row.name, await runRow(t, row).catch((error: Error) => [`the row could not run: ${error.message}`]));
+            results.set(
+              row.name,
+              await runRow(t, row).catch((error: Error) => [`the row could not run: ${error.message}`]),
+            );
           }),
         );
       }

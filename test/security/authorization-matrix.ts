@@ -17,7 +17,17 @@
  *   that belongs to no organization.
  */
 
-export const CALLER_KINDS = ['anonymous', 'self', 'otherUser', 'member', 'owner', 'read', 'login', 'directory', 'admin'] as const;
+export const CALLER_KINDS = [
+  'anonymous',
+  'self',
+  'otherUser',
+  'member',
+  'owner',
+  'read',
+  'login',
+  'directory',
+  'admin',
+] as const;
 export type CallerKind = (typeof CALLER_KINDS)[number];
 
 export const CALLER_TITLES: Record<CallerKind, string> = {
@@ -85,12 +95,14 @@ const subjectOf = (fixture: Fixture, caller: CallerKind) => (caller === 'anonymo
 
 /** An audit list shows clientIp to twofactor:read, and to a user only for its own actions. */
 function clientIpVisibility(answer: GqlAnswer, caller: CallerKind, fixture: Fixture): string | undefined {
-  const nodes: { actorId: string | null; clientIp: string | null; action: string }[] = answer.data?.auditEvents?.edges?.map((edge: any) => edge.node) ?? [];
+  const nodes: { actorId: string | null; clientIp: string | null; action: string }[] =
+    answer.data?.auditEvents?.edges?.map((edge: any) => edge.node) ?? [];
   if (nodes.length === 0) return 'expected some events';
   for (const node of nodes) {
     const own = node.actorId === subjectOf(fixture, caller);
     if (caller === 'read' && !node.clientIp) return `twofactor:read should see clientIp of ${node.action}`;
-    if (caller !== 'read' && !own && node.clientIp !== null) return `clientIp of ${node.action} by ${node.actorId} should be null for ${caller}`;
+    if (caller !== 'read' && !own && node.clientIp !== null)
+      return `clientIp of ${node.action} by ${node.actorId} should be null for ${caller}`;
   }
   return undefined;
 }
@@ -111,15 +123,20 @@ export const MATRIX: MatrixRow[] = [
     operation: 'me',
     document: '{ me { id twoFactor { enabled } } }',
     expected: SELF_SERVICE,
-    check: (answer, caller, fixture) => (answer.data.me.id === subjectOf(fixture, caller) ? undefined : `me is ${answer.data.me.id}`),
+    check: (answer, caller, fixture) =>
+      answer.data.me.id === subjectOf(fixture, caller) ? undefined : `me is ${answer.data.me.id}`,
   },
   {
     name: '`user(id: the user)`',
     operation: 'user',
-    document: 'query($id: ID!) { user(id: $id) { id twoFactor { enabled locked recoveryCodesRemaining } memberships { role } } }',
+    document:
+      'query($id: ID!) { user(id: $id) { id twoFactor { enabled locked recoveryCodesRemaining } memberships { role } } }',
     variables: (fixture) => ({ id: target(fixture) }),
     expected: cells({ self: 'allowed', read: 'allowed' }, 'FORBIDDEN'),
-    check: (answer) => (answer.data.user.twoFactor.recoveryCodesRemaining === 10 && answer.data.user.memberships.length === 1 ? undefined : 'should see the whole status and memberships'),
+    check: (answer) =>
+      answer.data.user.twoFactor.recoveryCodesRemaining === 10 && answer.data.user.memberships.length === 1
+        ? undefined
+        : 'should see the whole status and memberships',
   },
   {
     name: '`users(ids: [the user])`',
@@ -135,7 +152,8 @@ export const MATRIX: MatrixRow[] = [
     document: 'query($id: ID!) { organization(id: $id) { id name requiresTwoFactor } }',
     variables: (fixture) => ({ id: fixture.organizationId }),
     expected: cells({ self: 'allowed', member: 'allowed', owner: 'allowed', read: 'allowed' }, 'null'),
-    check: (answer, _caller, fixture) => (answer.data.organization?.id === fixture.organizationId ? undefined : 'should see the organization'),
+    check: (answer, _caller, fixture) =>
+      answer.data.organization?.id === fixture.organizationId ? undefined : 'should see the organization',
   },
   {
     name: '`organization(id: an unknown id)`',
@@ -147,7 +165,8 @@ export const MATRIX: MatrixRow[] = [
   {
     name: '`organization { compliance }`',
     operation: 'organization',
-    document: 'query($id: ID!) { organization(id: $id) { id compliance { totalMembers ownersWithoutTwoFactor compliant } } }',
+    document:
+      'query($id: ID!) { organization(id: $id) { id compliance { totalMembers ownersWithoutTwoFactor compliant } } }',
     variables: (fixture) => ({ id: fixture.organizationId }),
     expected: cells({ self: 'FORBIDDEN', member: 'FORBIDDEN', owner: 'allowed', read: 'allowed' }, 'null'),
     check: (answer) => (answer.data.organization.compliance.totalMembers === 3 ? undefined : 'should count 3 members'),
@@ -159,19 +178,24 @@ export const MATRIX: MatrixRow[] = [
       'query($id: ID!) { organization(id: $id) { id members(first: 10) { totalCount edges { node { role twoFactorEnabled user { id twoFactor { enabled methods } } } } } } }',
     variables: (fixture) => ({ id: fixture.organizationId }),
     expected: cells({ self: 'FORBIDDEN', member: 'FORBIDDEN', owner: 'allowed', read: 'allowed' }, 'null'),
-    check: (answer) => (answer.data.organization.members.totalCount === 3 && answer.data.organization.members.edges.length === 3 ? undefined : 'should list 3 members'),
+    check: (answer) =>
+      answer.data.organization.members.totalCount === 3 && answer.data.organization.members.edges.length === 3
+        ? undefined
+        : 'should list 3 members',
   },
   {
     name: "a member's other fields: `members { … user { twoFactor { locked recoveryCodesRemaining } } }`",
     operation: 'organization',
-    document: 'query($id: ID!) { organization(id: $id) { id members(first: 10) { edges { node { user { id twoFactor { locked recoveryCodesRemaining } } } } } } }',
+    document:
+      'query($id: ID!) { organization(id: $id) { id members(first: 10) { edges { node { user { id twoFactor { locked recoveryCodesRemaining } } } } } } }',
     variables: (fixture) => ({ id: fixture.organizationId }),
     expected: cells({ self: 'FORBIDDEN', member: 'FORBIDDEN', owner: 'FORBIDDEN', read: 'allowed' }, 'null'),
   },
   {
     name: "a member's organizations: `members { … user { memberships } }`",
     operation: 'organization',
-    document: 'query($id: ID!) { organization(id: $id) { id members(first: 10) { edges { node { user { id memberships { role } } } } } } }',
+    document:
+      'query($id: ID!) { organization(id: $id) { id members(first: 10) { edges { node { user { id memberships { role } } } } } } }',
     variables: (fixture) => ({ id: fixture.organizationId }),
     expected: cells({ self: 'FORBIDDEN', member: 'FORBIDDEN', owner: 'FORBIDDEN', read: 'allowed' }, 'null'),
   },
@@ -181,7 +205,8 @@ export const MATRIX: MatrixRow[] = [
     document: 'query($o: ID!, $u: ID!) { organizationAccess(organizationId: $o, userId: $u) { allowed reason } }',
     variables: (fixture) => ({ o: fixture.organizationId, u: target(fixture) }),
     expected: cells({ read: 'allowed' }, 'FORBIDDEN'),
-    check: (answer) => (answer.data.organizationAccess.reason === 'OK' ? undefined : `reason ${answer.data.organizationAccess.reason}`),
+    check: (answer) =>
+      answer.data.organizationAccess.reason === 'OK' ? undefined : `reason ${answer.data.organizationAccess.reason}`,
   },
   // ---- audit events
   {
@@ -189,7 +214,8 @@ export const MATRIX: MatrixRow[] = [
     operation: 'auditEvents',
     document: `{ auditEvents(first: 100) { ${AUDIT_NODE} } }`,
     expected: cells({ read: 'allowed' }, 'self only'),
-    check: (answer, caller, fixture) => (caller === 'read' ? undefined : onlyAbout(fixture.ids[caller as Exclude<CallerKind, 'anonymous'>], answer)),
+    check: (answer, caller, fixture) =>
+      caller === 'read' ? undefined : onlyAbout(fixture.ids[caller as Exclude<CallerKind, 'anonymous'>], answer),
   },
   {
     name: '`auditEvents(userId: the user)`',
@@ -223,10 +249,18 @@ export const MATRIX: MatrixRow[] = [
     expected: SELF_SERVICE,
     check: (answer, caller, fixture) => {
       const uri = answer.data?.startTotpSetup?.otpauthUri;
-      return uri === undefined || decodeURIComponent(uri).includes(`:${subjectOf(fixture, caller)}?`) ? undefined : `set up for another account: ${uri}`;
+      return uri === undefined || decodeURIComponent(uri).includes(`:${subjectOf(fixture, caller)}?`)
+        ? undefined
+        : `set up for another account: ${uri}`;
     },
   },
-  { name: '`confirmTotpSetup(code)`', operation: 'confirmTotpSetup', document: 'mutation($c: String!) { confirmTotpSetup(code: $c) { recoveryCodes } }', variables: () => ({ c: WRONG_CODE }), expected: SELF_SERVICE },
+  {
+    name: '`confirmTotpSetup(code)`',
+    operation: 'confirmTotpSetup',
+    document: 'mutation($c: String!) { confirmTotpSetup(code: $c) { recoveryCodes } }',
+    variables: () => ({ c: WRONG_CODE }),
+    expected: SELF_SERVICE,
+  },
   {
     name: '`startSmsSetup(phoneNumber)`',
     operation: 'startSmsSetup',
@@ -235,13 +269,54 @@ export const MATRIX: MatrixRow[] = [
     variables: (_fixture, caller) => ({ p: `+1415555${2600 + CALLER_KINDS.indexOf(caller)}` }),
     expected: SELF_SERVICE,
   },
-  { name: '`confirmSmsSetup(code)`', operation: 'confirmSmsSetup', document: 'mutation($c: String!) { confirmSmsSetup(code: $c) { recoveryCodes } }', variables: () => ({ c: WRONG_CODE }), expected: SELF_SERVICE },
-  { name: '`sendSmsCode`', operation: 'sendSmsCode', document: 'mutation { sendSmsCode { phoneNumberMasked } }', expected: SELF_SERVICE },
-  { name: '`viewRecoveryCodes(code)`', operation: 'viewRecoveryCodes', document: 'mutation($c: String!) { viewRecoveryCodes(code: $c) { generatedAt } }', variables: () => ({ c: WRONG_CODE }), expected: SELF_SERVICE },
-  { name: '`regenerateRecoveryCodes(code)`', operation: 'regenerateRecoveryCodes', document: 'mutation($c: String!) { regenerateRecoveryCodes(code: $c) { generatedAt } }', variables: () => ({ c: WRONG_CODE }), expected: SELF_SERVICE },
-  { name: '`removeTotp(code)`', operation: 'removeTotp', document: 'mutation($c: String!) { removeTotp(code: $c) { enabled } }', variables: () => ({ c: WRONG_CODE }), expected: SELF_SERVICE },
-  { name: '`removeSms(code)`', operation: 'removeSms', document: 'mutation($c: String!) { removeSms(code: $c) { enabled } }', variables: () => ({ c: WRONG_CODE }), expected: SELF_SERVICE },
-  { name: '`disableTwoFactor(code)`', operation: 'disableTwoFactor', document: 'mutation($c: String!) { disableTwoFactor(code: $c) { enabled } }', variables: () => ({ c: WRONG_CODE }), expected: SELF_SERVICE },
+  {
+    name: '`confirmSmsSetup(code)`',
+    operation: 'confirmSmsSetup',
+    document: 'mutation($c: String!) { confirmSmsSetup(code: $c) { recoveryCodes } }',
+    variables: () => ({ c: WRONG_CODE }),
+    expected: SELF_SERVICE,
+  },
+  {
+    name: '`sendSmsCode`',
+    operation: 'sendSmsCode',
+    document: 'mutation { sendSmsCode { phoneNumberMasked } }',
+    expected: SELF_SERVICE,
+  },
+  {
+    name: '`viewRecoveryCodes(code)`',
+    operation: 'viewRecoveryCodes',
+    document: 'mutation($c: String!) { viewRecoveryCodes(code: $c) { generatedAt } }',
+    variables: () => ({ c: WRONG_CODE }),
+    expected: SELF_SERVICE,
+  },
+  {
+    name: '`regenerateRecoveryCodes(code)`',
+    operation: 'regenerateRecoveryCodes',
+    document: 'mutation($c: String!) { regenerateRecoveryCodes(code: $c) { generatedAt } }',
+    variables: () => ({ c: WRONG_CODE }),
+    expected: SELF_SERVICE,
+  },
+  {
+    name: '`removeTotp(code)`',
+    operation: 'removeTotp',
+    document: 'mutation($c: String!) { removeTotp(code: $c) { enabled } }',
+    variables: () => ({ c: WRONG_CODE }),
+    expected: SELF_SERVICE,
+  },
+  {
+    name: '`removeSms(code)`',
+    operation: 'removeSms',
+    document: 'mutation($c: String!) { removeSms(code: $c) { enabled } }',
+    variables: () => ({ c: WRONG_CODE }),
+    expected: SELF_SERVICE,
+  },
+  {
+    name: '`disableTwoFactor(code)`',
+    operation: 'disableTwoFactor',
+    document: 'mutation($c: String!) { disableTwoFactor(code: $c) { enabled } }',
+    variables: () => ({ c: WRONG_CODE }),
+    expected: SELF_SERVICE,
+  },
   // ---- logging in
   {
     name: '`startLoginChallenge(userId: the user)`',
@@ -249,17 +324,18 @@ export const MATRIX: MatrixRow[] = [
     document: 'mutation($u: ID!) { startLoginChallenge(userId: $u) { id userId methods } }',
     variables: (fixture) => ({ u: target(fixture) }),
     expected: cells({ login: 'allowed' }, 'FORBIDDEN'),
-    check: (answer, _caller, fixture) => (answer.data.startLoginChallenge.userId === target(fixture) ? undefined : 'a challenge for someone else'),
+    check: (answer, _caller, fixture) =>
+      answer.data.startLoginChallenge.userId === target(fixture) ? undefined : 'a challenge for someone else',
   },
   {
-    name: "`sendLoginSmsCode(challengeId)` (the challenge id is the credential)",
+    name: '`sendLoginSmsCode(challengeId)` (the challenge id is the credential)',
     operation: 'sendLoginSmsCode',
     document: 'mutation($id: ID!) { sendLoginSmsCode(challengeId: $id) { phoneNumberMasked } }',
     variables: async (fixture) => ({ id: await fixture.openChallenge() }),
     expected: EVERYONE,
   },
   {
-    name: "`verifyLoginChallenge(challengeId, code)` (the challenge id is the credential)",
+    name: '`verifyLoginChallenge(challengeId, code)` (the challenge id is the credential)',
     operation: 'verifyLoginChallenge',
     document: 'mutation($id: ID!, $c: String!) { verifyLoginChallenge(challengeId: $id, code: $c) { assertion } }',
     variables: async (fixture) => ({ id: await fixture.openChallenge(), c: WRONG_CODE }),

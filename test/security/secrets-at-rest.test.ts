@@ -1,5 +1,5 @@
-import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { FakeSns } from '../support/fake-sns';
 import { REDIS_URL } from '../support/services';
 import { errorCode, startTestApp, type TestApp, uniqueId } from '../support/test-app';
@@ -33,7 +33,10 @@ describe('secrets at rest: the database, Redis and the logs after the flows that
   beforeAll(async () => {
     await sns.start();
     // debug: a log line for every request too.
-    t = await startTestApp({ storeKeyPrefix: prefix, env: { SMS_PROVIDER: 'sns', SNS_ENDPOINT: sns.url, LOG_LEVEL: 'debug' } });
+    t = await startTestApp({
+      storeKeyPrefix: prefix,
+      env: { SMS_PROVIDER: 'sns', SNS_ENDPOINT: sns.url, LOG_LEVEL: 'debug' },
+    });
   });
   afterAll(async () => {
     await t?.close();
@@ -48,7 +51,12 @@ describe('secrets at rest: the database, Redis and the logs after the flows that
       const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
       for (const key of keys) {
         const type = await redis.type(key);
-        const value = type === 'string' ? await redis.get(key) : type === 'hash' ? JSON.stringify(await redis.hgetall(key)) : `(${type})`;
+        const value =
+          type === 'string'
+            ? await redis.get(key)
+            : type === 'hash'
+              ? JSON.stringify(await redis.hgetall(key))
+              : `(${type})`;
         entries.push(`${key} = ${value}`);
       }
       cursor = next;
@@ -58,7 +66,9 @@ describe('secrets at rest: the database, Redis and the logs after the flows that
 
   async function databaseDump(): Promise<string> {
     const tables = (await t.sql('SHOW TABLES')).map((row) => String(Object.values(row)[0]));
-    const rows = await Promise.all(tables.map(async (table) => `${table}: ${JSON.stringify(await t.sql(`SELECT * FROM \`${table}\``))}`));
+    const rows = await Promise.all(
+      tables.map(async (table) => `${table}: ${JSON.stringify(await t.sql(`SELECT * FROM \`${table}\``))}`),
+    );
     return rows.join('\n');
   }
 
@@ -73,7 +83,9 @@ describe('secrets at rest: the database, Redis and the logs after the flows that
     const liveStepUp = sns.lastCodeTo(smsUser.phone);
     const spent = (await t.gql(START_LOGIN, { u: smsUser.userId }, loginService)).data.startLoginChallenge.id as string;
     expect((await t.gql(SEND_LOGIN, { id: spent })).errors).toBeUndefined();
-    expect((await t.gql(VERIFY, { id: spent, c: sns.lastCodeTo(smsUser.phone) })).data.verifyLoginChallenge.method).toBe('SMS');
+    expect(
+      (await t.gql(VERIFY, { id: spent, c: sns.lastCodeTo(smsUser.phone) })).data.verifyLoginChallenge.method,
+    ).toBe('SMS');
     const open = (await t.gql(START_LOGIN, { u: smsUser.userId }, loginService)).data.startLoginChallenge.id as string;
     expect((await t.gql(SEND_LOGIN, { id: open })).errors).toBeUndefined();
     expect(errorCode(await t.gql(VERIFY, { id: open, c: '000000' }))).toBe('INVALID_CODE');
@@ -87,7 +99,10 @@ describe('secrets at rest: the database, Redis and the logs after the flows that
     expect(codes.length).toBeGreaterThanOrEqual(5);
     const secrets: [string, string][] = [
       ...[spent, open].map((id): [string, string] => ['challenge id', id]),
-      ...[totpUser.token, smsUser.token, pendingToken, loginService].map((token): [string, string] => ['bearer token', token]),
+      ...[totpUser.token, smsUser.token, pendingToken, loginService].map((token): [string, string] => [
+        'bearer token',
+        token,
+      ]),
       ['TOTP secret', totpUser.secret],
       ...[...totpUser.recoveryCodes, ...smsUser.recoveryCodes].flatMap((code): [string, string][] => [
         ['recovery code', code],
@@ -99,12 +114,13 @@ describe('secrets at rest: the database, Redis and the logs after the flows that
       ]),
     ];
 
-    const places = { 'the database': await databaseDump(), 'Redis': await redisDump(), 'the logs': t.logs.join('\n') };
+    const places = { 'the database': await databaseDump(), Redis: await redisDump(), 'the logs': t.logs.join('\n') };
     expect(places['the database'].length).toBeGreaterThan(1000);
     expect(places.Redis).toContain('sms-code');
     const found: string[] = [];
     for (const [place, text] of Object.entries(places)) {
-      for (const [what, value] of secrets) if (text.includes(value)) found.push(`${what} ${value.slice(0, 12)}… in ${place}`);
+      for (const [what, value] of secrets)
+        if (text.includes(value)) found.push(`${what} ${value.slice(0, 12)}… in ${place}`);
       for (const code of codes) if (inClear(code).test(text)) found.push(`SMS code ${code} in ${place}`);
     }
     expect(found).toEqual([]);

@@ -54,7 +54,10 @@ describe('docs/api.md', () => {
 
   it('has a section, with an example and its errors, for every Query and Mutation field', async () => {
     const schema = await buildGraphQLSchema();
-    const operations = [...Object.keys(schema.getQueryType()!.getFields()), ...Object.keys(schema.getMutationType()!.getFields())];
+    const operations = [
+      ...Object.keys(schema.getQueryType()!.getFields()),
+      ...Object.keys(schema.getMutationType()!.getFields()),
+    ];
     const problems: string[] = [];
     for (const operation of operations) {
       const start = text.indexOf(`### \`${operation}\`\n`);
@@ -75,7 +78,11 @@ describe('docs/api.md', () => {
     const codes = [...read('src/errors.ts').matchAll(/\|\s*'([A-Z_]+)'/g)].map((match) => match[1]);
     expect(codes.length).toBeGreaterThan(10);
     const table = section('Error codes');
-    expect([...codes, 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED'].filter((code) => !table.includes(`| \`${code}\` |`))).toEqual([]);
+    expect(
+      [...codes, 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED'].filter(
+        (code) => !table.includes(`| \`${code}\` |`),
+      ),
+    ).toEqual([]);
   });
 
   it('states the limits the code has', () => {
@@ -106,6 +113,8 @@ describe('docs/api.md', () => {
 
   it('stands alone: the API is documented here, not elsewhere', () => {
     for (const path of ['docs/api.md', 'SECURITY.md']) expect(read(path)).not.toMatch(/\.\.\/shared|shared\/contract/);
-    expect({ readmePointsToTheApiDocs: read('README.md').includes('docs/api.md') }).toEqual({ readmePointsToTheApiDocs: true });
+    expect({ readmePointsToTheApiDocs: read('README.md').includes('docs/api.md') }).toEqual({
+      readmePointsToTheApiDocs: true,
+    });
   });
 });

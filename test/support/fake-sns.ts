@@ -54,7 +54,12 @@ export class FakeSns {
     let body = '';
     for await (const chunk of request) body += chunk;
     const form = new URLSearchParams(body);
-    if (request.method !== 'POST' || form.get('Action') !== 'Publish' || form.get('Version') !== '2010-03-31' || !String(request.headers.authorization).startsWith('AWS4-HMAC-SHA256')) {
+    if (
+      request.method !== 'POST' ||
+      form.get('Action') !== 'Publish' ||
+      form.get('Version') !== '2010-03-31' ||
+      !String(request.headers.authorization).startsWith('AWS4-HMAC-SHA256')
+    ) {
       response.writeHead(400, { 'content-type': 'text/xml' }).end(errorXml('InvalidParameter', 'not a signed Publish'));
       return;
     }
@@ -72,12 +77,18 @@ export class FakeSns {
     }
     const attributes: Record<string, string> = {};
     for (let index = 1; form.has(`MessageAttributes.entry.${index}.Name`); index += 1) {
-      attributes[form.get(`MessageAttributes.entry.${index}.Name`)!] = form.get(`MessageAttributes.entry.${index}.Value.StringValue`) ?? '';
+      attributes[form.get(`MessageAttributes.entry.${index}.Name`)!] =
+        form.get(`MessageAttributes.entry.${index}.Value.StringValue`) ?? '';
     }
     const message = form.get('Message') ?? '';
     const numbers = message.match(/\d+/g) ?? [];
     const sixDigit = numbers.filter((n) => n.length === 6);
-    this.published.push({ phoneNumber: form.get('PhoneNumber') ?? '', message, attributes, code: sixDigit.length === 1 ? sixDigit[0] : 'NOT-EXACTLY-ONE-CODE' });
+    this.published.push({
+      phoneNumber: form.get('PhoneNumber') ?? '',
+      message,
+      attributes,
+      code: sixDigit.length === 1 ? sixDigit[0] : 'NOT-EXACTLY-ONE-CODE',
+    });
     response
       .writeHead(200, { 'content-type': 'text/xml' })
       .end(

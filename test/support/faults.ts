@@ -61,7 +61,10 @@ export async function timedGql(
   try {
     const response = await fetch(`${url}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      },
       body: JSON.stringify({ query, variables }),
       signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),
     });
@@ -72,10 +75,22 @@ export async function timedGql(
     } catch {
       return { ...base, ended: Date.now(), status: response.status, transportError: `not JSON: ${text.slice(0, 200)}` };
     }
-    return { ...base, ended: Date.now(), status: response.status, code: body.errors?.[0]?.extensions?.code, data: body.data, errors: body.errors };
+    return {
+      ...base,
+      ended: Date.now(),
+      status: response.status,
+      code: body.errors?.[0]?.extensions?.code,
+      data: body.data,
+      errors: body.errors,
+    };
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code;
-    return { ...base, ended: Date.now(), status: 0, transportError: `${(error as Error).name}${cause ? ` ${cause}` : ''}: ${(error as Error).message}` };
+    return {
+      ...base,
+      ended: Date.now(),
+      status: 0,
+      transportError: `${(error as Error).name}${cause ? ` ${cause}` : ''}: ${(error as Error).message}`,
+    };
   } finally {
     inFlight -= 1;
   }
@@ -87,19 +102,29 @@ export const succeeded = (outcome: Outcome) => outcome.status === 200 && !outcom
 export function describeOutcomes(outcomes: Outcome[], limit = 10): string {
   return outcomes
     .slice(0, limit)
-    .map((o) => `${o.op}${o.note ? `(${o.note})` : ''} status=${o.status} code=${o.code ?? '-'} ms=${o.ended - o.started}${o.transportError ? ` transport=${o.transportError}` : ''}${o.errors ? ` message=${JSON.stringify(o.errors[0]?.message)}` : ''}`)
+    .map(
+      (o) =>
+        `${o.op}${o.note ? `(${o.note})` : ''} status=${o.status} code=${o.code ?? '-'} ms=${o.ended - o.started}${o.transportError ? ` transport=${o.transportError}` : ''}${o.errors ? ` message=${JSON.stringify(o.errors[0]?.message)}` : ''}`,
+    )
     .join('\n');
 }
 
 /** Outcomes that are not a complete, contract-shaped answer: a 5xx, a reset, a hang, an unknown code. */
 export function improperAnswers(outcomes: Outcome[]): Outcome[] {
-  return outcomes.filter((o) => o.transportError || o.status >= 500 || o.status === 0 || (o.errors && !CONTRACT_CODES.has(o.code ?? '')));
+  return outcomes.filter(
+    (o) => o.transportError || o.status >= 500 || o.status === 0 || (o.errors && !CONTRACT_CODES.has(o.code ?? '')),
+  );
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until `check` is true; returns the milliseconds it took, or throws after `timeoutMs`. */
-export async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 15_000, intervalMs = 100): Promise<number> {
+export async function eventually(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 15_000,
+  intervalMs = 100,
+): Promise<number> {
   const started = Date.now();
   while (Date.now() - started < timeoutMs) {
     if (await check().catch(() => false)) return Date.now() - started;
@@ -118,7 +143,8 @@ export async function readyz(url: string): Promise<{ status: number; body: any }
 }
 
 const WORKER_START = 'mutation($u: ID!) { startLoginChallenge(userId: $u) { id } }';
-const WORKER_VERIFY = 'mutation($id: ID!, $c: String!) { verifyLoginChallenge(challengeId: $id, code: $c) { userId method } }';
+const WORKER_VERIFY =
+  'mutation($id: ID!, $c: String!) { verifyLoginChallenge(challengeId: $id, code: $c) { userId method } }';
 const WORKER_VIEW = 'mutation($c: String!) { viewRecoveryCodes(code: $c) { generatedAt } }';
 const WORKER_ME = '{ me { id twoFactor { enabled } } }';
 
@@ -140,7 +166,13 @@ export async function codeCheckingWorker(
   let challengeId: string | undefined;
   let lastStep = -1;
   for (let i = 0; running() && i < 5_000; i += 1) {
-    const opened = await timedGql(url, 'startLoginChallenge', WORKER_START, { u: user.userId }, { token: loginServiceToken });
+    const opened = await timedGql(
+      url,
+      'startLoginChallenge',
+      WORKER_START,
+      { u: user.userId },
+      { token: loginServiceToken },
+    );
     outcomes.push(opened);
     if (succeeded(opened)) challengeId = opened.data.startLoginChallenge.id;
     const step = totpStepAt(clock.now());
@@ -148,7 +180,13 @@ export async function codeCheckingWorker(
       const code = totpCode(user.secret, step);
       const outcome =
         (i + index) % 2 === 0
-          ? await timedGql(url, 'verifyLoginChallenge', WORKER_VERIFY, { id: challengeId, c: code }, { codeCheck: true })
+          ? await timedGql(
+              url,
+              'verifyLoginChallenge',
+              WORKER_VERIFY,
+              { id: challengeId, c: code },
+              { codeCheck: true },
+            )
           : await timedGql(url, 'viewRecoveryCodes', WORKER_VIEW, { c: code }, { token: user.token, codeCheck: true });
       outcomes.push(outcome);
       if (succeeded(outcome) || outcome.code === 'INVALID_CODE') lastStep = step;

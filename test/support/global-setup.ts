@@ -1,12 +1,14 @@
-import { createConnection } from 'mysql2/promise';
 import { Redis } from 'ioredis';
+import { createConnection } from 'mysql2/promise';
 import { MYSQL_ROOT_URL, REDIS_URL } from './services';
 
 /** Fails the run early, with a clear message, when MariaDB or Redis is not there. */
 export default async function globalSetup(): Promise<void> {
-  const connection = await createConnection({ uri: `${MYSQL_ROOT_URL}/test`, connectTimeout: 5_000 }).catch((error: Error) => {
-    throw new Error(`tests need MariaDB at ${MYSQL_ROOT_URL} (run scripts/setup.sh): ${error.message}`);
-  });
+  const connection = await createConnection({ uri: `${MYSQL_ROOT_URL}/test`, connectTimeout: 5_000 }).catch(
+    (error: Error) => {
+      throw new Error(`tests need MariaDB at ${MYSQL_ROOT_URL} (run scripts/setup.sh): ${error.message}`);
+    },
+  );
   // Databases left by runs that were killed (names carry their creation time; runs in parallel keep theirs).
   const [rows] = await connection.query<any[]>("SHOW DATABASES LIKE 'tf\\_t\\_%'");
   const anHourAgo = Math.floor(Date.now() / 1000) - 3600;

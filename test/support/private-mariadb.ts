@@ -28,31 +28,39 @@ export class PrivateMariaDb {
 
   /** Creates the data folder (once). */
   async install(): Promise<void> {
-    await run('mariadb-install-db', [
-      '--no-defaults',
-      `--datadir=${join(this.dir, 'data')}`,
-      '--user=root',
-      '--auth-root-authentication-method=normal',
-      '--skip-test-db',
-    ], { timeout: 60_000 });
+    await run(
+      'mariadb-install-db',
+      [
+        '--no-defaults',
+        `--datadir=${join(this.dir, 'data')}`,
+        '--user=root',
+        '--auth-root-authentication-method=normal',
+        '--skip-test-db',
+      ],
+      { timeout: 60_000 },
+    );
   }
 
   /** Starts mariadbd on the data folder and waits until it answers. */
   async start(timeoutMs = 30_000): Promise<void> {
-    const child = spawn('/usr/sbin/mariadbd', [
-      '--no-defaults',
-      `--datadir=${join(this.dir, 'data')}`,
-      `--port=${this.port}`,
-      `--socket=${join(this.dir, 'sock')}`,
-      `--pid-file=${join(this.dir, 'mariadbd.pid')}`,
-      `--log-error=${join(this.dir, 'error.log')}`,
-      `--tmpdir=${this.dir}`,
-      '--bind-address=127.0.0.1',
-      '--skip-grant-tables',
-      '--skip-name-resolve',
-      '--user=root',
-      '--innodb-buffer-pool-size=64M',
-    ], { stdio: 'ignore' });
+    const child = spawn(
+      '/usr/sbin/mariadbd',
+      [
+        '--no-defaults',
+        `--datadir=${join(this.dir, 'data')}`,
+        `--port=${this.port}`,
+        `--socket=${join(this.dir, 'sock')}`,
+        `--pid-file=${join(this.dir, 'mariadbd.pid')}`,
+        `--log-error=${join(this.dir, 'error.log')}`,
+        `--tmpdir=${this.dir}`,
+        '--bind-address=127.0.0.1',
+        '--skip-grant-tables',
+        '--skip-name-resolve',
+        '--user=root',
+        '--innodb-buffer-pool-size=64M',
+      ],
+      { stdio: 'ignore' },
+    );
     // Never outlive the test process, even when a test fails before its cleanup.
     process.once('exit', () => child.kill('SIGKILL'));
     this.process = child;

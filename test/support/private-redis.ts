@@ -16,9 +16,13 @@ export class PrivateRedis {
 
   async start(): Promise<void> {
     if (this.running) return;
-    this.process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
+    this.process = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
     // Never outlive the test process, even when a test fails before its cleanup.
     const child = this.process;
     process.once('exit', () => child.kill('SIGKILL'));

@@ -24,24 +24,52 @@ export class RedisCluster {
 
   async start(): Promise<void> {
     for (const port of this.ports) {
-      const child = spawn('redis-server', [
-        '--port', String(port),
-        '--cluster-enabled', 'yes',
-        '--cluster-config-file', join(this.dir, `nodes-${port}.conf`),
-        '--cluster-node-timeout', '2000',
-        '--save', '',
-        '--appendonly', 'no',
-        '--bind', '127.0.0.1',
-        '--dir', this.dir,
-      ], { stdio: 'ignore' });
+      const child = spawn(
+        'redis-server',
+        [
+          '--port',
+          String(port),
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          join(this.dir, `nodes-${port}.conf`),
+          '--cluster-node-timeout',
+          '2000',
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--bind',
+          '127.0.0.1',
+          '--dir',
+          this.dir,
+        ],
+        { stdio: 'ignore' },
+      );
       // Never outlive the test process, even when a test fails before its cleanup.
       process.once('exit', () => child.kill('SIGKILL'));
       this.processes.push(child);
     }
-    for (const port of this.ports) await this.waitFor(port, async () => (await this.cli(port, 'PING')) === 'PONG', 10_000);
-    await run('redis-cli', ['--cluster', 'create', ...this.ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'], { timeout: 30_000 });
+    for (const port of this.ports)
+      await this.waitFor(port, async () => (await this.cli(port, 'PING')) === 'PONG', 10_000);
+    await run(
+      'redis-cli',
+      [
+        '--cluster',
+        'create',
+        ...this.ports.map((port) => `127.0.0.1:${port}`),
+        '--cluster-replicas',
+        '0',
+        '--cluster-yes',
+      ],
+      { timeout: 30_000 },
+    );
     for (const port of this.ports) {
-      await this.waitFor(port, async () => (await this.cli(port, 'CLUSTER', 'INFO')).includes('cluster_state:ok'), 20_000);
+      await this.waitFor(
+        port,
+        async () => (await this.cli(port, 'CLUSTER', 'INFO')).includes('cluster_state:ok'),
+        20_000,
+      );
     }
   }
 

@@ -103,7 +103,9 @@ export class SoftAuthenticator {
       challenge: knobs.challenge ?? options.challenge,
     };
     // relatedOrigins [origin]: the emulator then accepts any origin for any RP id (a browser would not).
-    return this.emulator.createJSON(knobs.origin, creation as never, [knobs.origin]) as unknown as RegistrationResponseJSON;
+    return this.emulator.createJSON(knobs.origin, creation as never, [
+      knobs.origin,
+    ]) as unknown as RegistrationResponseJSON;
   }
 
   /** navigator.credentials.get() with one of this authenticator's credentials named in allowCredentials. */
@@ -112,7 +114,9 @@ export class SoftAuthenticator {
     const request = { ...options, challenge: knobs.challenge ?? options.challenge };
     const response =
       knobs.counter === undefined && knobs.rpId === undefined
-        ? (this.emulator.getJSON(knobs.origin, request as never, [knobs.origin]) as unknown as AuthenticationResponseJSON)
+        ? (this.emulator.getJSON(knobs.origin, request as never, [
+            knobs.origin,
+          ]) as unknown as AuthenticationResponseJSON)
         : this.signAssertion(request, knobs);
     if (!knobs.tamperSignature) return response;
     const signature = Buffer.from(response.response.signature, 'base64url');
@@ -131,22 +135,37 @@ export class SoftAuthenticator {
   }
 
   private credential(allowed: readonly string[]): PasskeyDiscoverableCredential {
-    const candidates = this.repository.loadCredentials().filter((credential) => allowed.length === 0 || allowed.includes(idOf(credential)));
+    const candidates = this.repository
+      .loadCredentials()
+      .filter((credential) => allowed.length === 0 || allowed.includes(idOf(credential)));
     // As the emulator: the last one that matches.
     const credential = candidates[candidates.length - 1];
     if (!credential) throw new Error('this soft authenticator holds none of the credentials asked for');
     return credential;
   }
 
-  private signAssertion(request: PublicKeyCredentialRequestOptionsJSON, knobs: AssertionKnobs): AuthenticationResponseJSON {
+  private signAssertion(
+    request: PublicKeyCredentialRequestOptionsJSON,
+    knobs: AssertionKnobs,
+  ): AuthenticationResponseJSON {
     const credential = this.credential((request.allowCredentials ?? []).map((descriptor) => descriptor.id));
     const rpId = knobs.rpId ?? request.rpId ?? new URL(knobs.origin).hostname;
     const counter = knobs.counter ?? credential.authenticatorData.signCount + 1;
-    const clientDataJSON = JSON.stringify({ type: 'webauthn.get', challenge: request.challenge, origin: knobs.origin, crossOrigin: false });
+    const clientDataJSON = JSON.stringify({
+      type: 'webauthn.get',
+      challenge: request.challenge,
+      origin: knobs.origin,
+      crossOrigin: false,
+    });
     const authenticatorData = packAuthenticatorData({
       rpIdHash: new RpId(rpId).hash,
       // Backup flags as the emulator sets them for the credentials it stores.
-      flags: { userPresent: this.interaction.up, userVerified: this.interaction.uv, backupEligibility: true, backupState: true },
+      flags: {
+        userPresent: this.interaction.up,
+        userVerified: this.interaction.uv,
+        backupEligibility: true,
+        backupState: true,
+      },
       signCount: counter,
     });
     const privateKey = createPrivateKey({
@@ -157,7 +176,10 @@ export class SoftAuthenticator {
     const signed = Buffer.concat([authenticatorData, createHash('sha256').update(clientDataJSON).digest()]);
     const signature = sign(null, signed, privateKey);
     this.repository.deleteCredential(credential);
-    this.repository.saveCredential({ ...credential, authenticatorData: { ...credential.authenticatorData, signCount: counter } });
+    this.repository.saveCredential({
+      ...credential,
+      authenticatorData: { ...credential.authenticatorData, signCount: counter },
+    });
     const id = idOf(credential);
     return {
       id,

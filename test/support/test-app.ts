@@ -33,7 +33,12 @@ export interface TestApp {
   databaseUrl: string;
   /** Every log line the app wrote. */
   logs: string[];
-  gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string, headers?: Record<string, string>): Promise<GqlResult<T>>;
+  gql<T = any>(
+    query: string,
+    variables?: Record<string, unknown>,
+    token?: string,
+    headers?: Record<string, string>,
+  ): Promise<GqlResult<T>>;
   token(subject: string, scopes?: string[], options?: { authTime?: Date; expiresIn?: string }): Promise<string>;
   sql<T = any>(statement: string, params?: unknown[]): Promise<T[]>;
   close(): Promise<void>;
@@ -91,7 +96,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       },
     }),
   );
-  const app = await createApp(config, { clock, logger, storeKeyPrefix: options.storeKeyPrefix ?? `tf:t:${randomBytes(4).toString('hex')}:` });
+  const app = await createApp(config, {
+    clock,
+    logger,
+    storeKeyPrefix: options.storeKeyPrefix ?? `tf:t:${randomBytes(4).toString('hex')}:`,
+  });
   await app.fastify.listen({ port: 0, host: '127.0.0.1' });
   const address = app.fastify.server.address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
@@ -107,7 +116,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     async gql(query, variables, token, headers = {}) {
       const response = await fetch(`${url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...headers,
+        },
         body: JSON.stringify({ query, variables }),
       });
       const body = await response.json();
@@ -115,7 +128,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
     // Signed as the app's callers' tokens are: for its issuer and audience when it checks them.
     token: (subject, scopes = [], tokenOptions = {}) =>
-      signDevelopmentToken(AUTH_SECRET, subject, scopes, { issuer: config.auth.issuer, audience: config.auth.audience, ...tokenOptions }),
+      signDevelopmentToken(AUTH_SECRET, subject, scopes, {
+        issuer: config.auth.issuer,
+        audience: config.auth.audience,
+        ...tokenOptions,
+      }),
     async sql(statement, params = []) {
       const [rows] = await sqlConnection.query(statement, params);
       return rows as any[];

@@ -38,9 +38,17 @@ export async function enrollTotp(t: TestApp, userId: string): Promise<EnrolledUs
 /** Sets up and confirms an SMS number through the API, reading the code from the fake SNS. */
 export async function enrollSms(t: TestApp, sns: FakeSns, userId: string, phone: string) {
   const token = await t.token(userId, [], { authTime: t.clock.now() });
-  const start = await t.gql('mutation($p: String!) { startSmsSetup(phoneNumber: $p) { phoneNumberMasked } }', { p: phone }, token);
+  const start = await t.gql(
+    'mutation($p: String!) { startSmsSetup(phoneNumber: $p) { phoneNumberMasked } }',
+    { p: phone },
+    token,
+  );
   if (start.errors) throw new Error(JSON.stringify(start.errors));
-  const confirm = await t.gql('mutation($c: String!) { confirmSmsSetup(code: $c) { recoveryCodes } }', { c: sns.lastCodeTo(phone) }, token);
+  const confirm = await t.gql(
+    'mutation($c: String!) { confirmSmsSetup(code: $c) { recoveryCodes } }',
+    { c: sns.lastCodeTo(phone) },
+    token,
+  );
   if (confirm.errors) throw new Error(JSON.stringify(confirm.errors));
   return { userId, token, phone, recoveryCodes: confirm.data.confirmSmsSetup.recoveryCodes as string[] };
 }

@@ -1,7 +1,8 @@
 import { syncOrganization } from '../support/directory';
 import { errorCode, startTestApp, type TestApp, uniqueId } from '../support/test-app';
 
-const STATUS = 'twoFactor { enabled locked methods totp { createdAt } sms { phoneNumberMasked } recoveryCodesRemaining enabledAt }';
+const STATUS =
+  'twoFactor { enabled locked methods totp { createdAt } sms { phoneNumberMasked } recoveryCodesRemaining enabledAt }';
 
 describe('user queries', () => {
   let t: TestApp;
@@ -14,7 +15,15 @@ describe('user queries', () => {
     const result = await t.gql(`{ me { id ${STATUS} memberships { role } } }`, {}, await t.token('newcomer'));
     expect(result.data.me).toEqual({
       id: 'newcomer',
-      twoFactor: { enabled: false, locked: false, methods: [], totp: null, sms: null, recoveryCodesRemaining: 0, enabledAt: null },
+      twoFactor: {
+        enabled: false,
+        locked: false,
+        methods: [],
+        totp: null,
+        sms: null,
+        recoveryCodesRemaining: 0,
+        enabledAt: null,
+      },
       memberships: [],
     });
   });
@@ -22,24 +31,40 @@ describe('user queries', () => {
   it('user: the user itself, or twofactor:read', async () => {
     expect((await t.gql('{ user(id: "alice") { id } }', {}, await t.token('alice'))).data.user.id).toBe('alice');
     expect(errorCode(await t.gql('{ user(id: "bob") { id } }', {}, await t.token('alice')))).toBe('FORBIDDEN');
-    expect((await t.gql('{ user(id: "bob") { id } }', {}, await t.token('svc', ['twofactor:read']))).data.user.id).toBe('bob');
+    expect((await t.gql('{ user(id: "bob") { id } }', {}, await t.token('svc', ['twofactor:read']))).data.user.id).toBe(
+      'bob',
+    );
   });
 
   it('users: at most 100 ids, in the order asked', async () => {
     const token = await t.token('svc', ['twofactor:read']);
     const ids = ['c', 'a', 'b', 'a'];
-    expect((await t.gql('query($ids: [ID!]!) { users(ids: $ids) { id twoFactor { enabled } } }', { ids }, token)).data.users.map((u: { id: string }) => u.id)).toEqual(ids);
+    expect(
+      (
+        await t.gql('query($ids: [ID!]!) { users(ids: $ids) { id twoFactor { enabled } } }', { ids }, token)
+      ).data.users.map((u: { id: string }) => u.id),
+    ).toEqual(ids);
     const tooMany = Array.from({ length: 101 }, (_, i) => `u${i}`);
-    expect(errorCode(await t.gql('query($ids: [ID!]!) { users(ids: $ids) { id } }', { ids: tooMany }, token))).toBe('BAD_USER_INPUT');
-    expect(errorCode(await t.gql('query($ids: [ID!]!) { users(ids: $ids) { id } }', { ids: ['ok', 'not ok'] }, token))).toBe('BAD_USER_INPUT');
+    expect(errorCode(await t.gql('query($ids: [ID!]!) { users(ids: $ids) { id } }', { ids: tooMany }, token))).toBe(
+      'BAD_USER_INPUT',
+    );
+    expect(
+      errorCode(await t.gql('query($ids: [ID!]!) { users(ids: $ids) { id } }', { ids: ['ok', 'not ok'] }, token)),
+    ).toBe('BAD_USER_INPUT');
   });
 
-  it('memberships: the user\'s own organizations with its role', async () => {
+  it("memberships: the user's own organizations with its role", async () => {
     const org = uniqueId('org');
     const user = uniqueId('user');
     await syncOrganization(t, org, { [user]: 'OWNER' }, 'Acme');
-    const result = await t.gql('{ me { memberships { role organization { id name requiresTwoFactor } } } }', {}, await t.token(user));
-    expect(result.data.me.memberships).toEqual([{ role: 'OWNER', organization: { id: org, name: 'Acme', requiresTwoFactor: false } }]);
+    const result = await t.gql(
+      '{ me { memberships { role organization { id name requiresTwoFactor } } } }',
+      {},
+      await t.token(user),
+    );
+    expect(result.data.me.memberships).toEqual([
+      { role: 'OWNER', organization: { id: org, name: 'Acme', requiresTwoFactor: false } },
+    ]);
   });
 
   describe('what each caller sees of an organization', () => {
@@ -82,7 +107,11 @@ describe('user queries', () => {
         { id: org },
         token,
       );
-      expect(phones.data.organization.members.edges.every((edge: any) => edge.node.user.twoFactor.sms === null && edge.node.user.twoFactor.totp === null)).toBe(true);
+      expect(
+        phones.data.organization.members.edges.every(
+          (edge: any) => edge.node.user.twoFactor.sms === null && edge.node.user.twoFactor.totp === null,
+        ),
+      ).toBe(true);
     });
 
     it('twofactor:read: everything', async () => {

@@ -1,6 +1,6 @@
 import type { FactorModule } from '../factor-module';
-import { RecoveryCodeFactor } from './recovery-code.factor';
 import { RecoveryCodeRecord } from './recovery-code.entity';
+import { RecoveryCodeFactor } from './recovery-code.factor';
 import { RecoveryCodesResolver } from './recovery-codes.resolver';
 import { RecoveryCodesService } from './recovery-codes.service';
 

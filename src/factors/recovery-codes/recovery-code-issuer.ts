@@ -1,9 +1,9 @@
 import type { EntityManager } from 'typeorm';
 import type { SecretBox } from '../../infra/crypto/cipher';
-import type { RecoveryCodeRepository } from './recovery-code.repository';
 import type { UserRepository } from '../../infra/db/repositories/user.repository';
 import { LIMITS } from '../../limits';
 import { formatRecoveryCode, generateRecoveryCode } from './recovery-code-format';
+import type { RecoveryCodeRepository } from './recovery-code.repository';
 
 /** Issues a fresh set of recovery codes, voiding the old set, inside the caller's transaction. */
 export class RecoveryCodeIssuer {
@@ -35,6 +35,9 @@ export class RecoveryCodeIssuer {
   /** The current set, decrypted, for viewing. */
   async list(manager: EntityManager, userId: string): Promise<{ code: string; usedAt: Date | null }[]> {
     const rows = await this.codes.list(manager, userId);
-    return rows.map((row) => ({ code: formatRecoveryCode(this.secrets.decrypt(row.codeCiphertext)), usedAt: row.usedAt }));
+    return rows.map((row) => ({
+      code: formatRecoveryCode(this.secrets.decrypt(row.codeCiphertext)),
+      usedAt: row.usedAt,
+    }));
   }
 }

@@ -31,7 +31,9 @@ export class RecoveryCodeFactor implements SecondFactor {
   async verify(manager: EntityManager, userId: string, { code }: Answer): Promise<Accepted | null> {
     const normalized = code === undefined ? null : normalizeRecoveryCode(code);
     if (!normalized) return null;
-    return (await this.codes.use(manager, userId, this.secrets.lookupHashes(normalized), this.clock.now())) ? ACCEPTED : null;
+    return (await this.codes.use(manager, userId, this.secrets.lookupHashes(normalized), this.clock.now()))
+      ? ACCEPTED
+      : null;
   }
 
   async recordUse(manager: EntityManager, actor: Actor, userId: string, now: Date): Promise<void> {

@@ -21,7 +21,11 @@ export class RecoveryCodeRepository {
    * conditional UPDATE: of two requests racing with the same code, one wins.
    */
   async use(manager: EntityManager, userId: string, hashes: string[], now: Date): Promise<boolean> {
-    const result = await manager.update(RecoveryCodeRecord, { userId, codeHash: In(hashes), usedAt: IsNull() }, { usedAt: now });
+    const result = await manager.update(
+      RecoveryCodeRecord,
+      { userId, codeHash: In(hashes), usedAt: IsNull() },
+      { usedAt: now },
+    );
     return (result.affected ?? 0) === 1;
   }
 }

@@ -15,14 +15,22 @@ export class RecoveryCodesResolver {
   @Mutation(() => RecoveryCodeList, {
     description: 'Step-up: `code` is a current TOTP or SMS code, or an unused recovery code (which is then used up).',
   })
-  viewRecoveryCodes(@Args() answer: AnswerArgs, @SignedIn() caller: Caller, @Ctx() { actor }: Context): Promise<RecoveryCodeList> {
+  viewRecoveryCodes(
+    @Args() answer: AnswerArgs,
+    @SignedIn() caller: Caller,
+    @Ctx() { actor }: Context,
+  ): Promise<RecoveryCodeList> {
     return this.recoveryCodes.view(actor, caller.subject, answerOf(answer));
   }
 
   @Authorized()
   @ChecksAnswer()
   @Mutation(() => RecoveryCodeList)
-  regenerateRecoveryCodes(@Args() answer: AnswerArgs, @SignedIn() caller: Caller, @Ctx() { actor }: Context): Promise<RecoveryCodeList> {
+  regenerateRecoveryCodes(
+    @Args() answer: AnswerArgs,
+    @SignedIn() caller: Caller,
+    @Ctx() { actor }: Context,
+  ): Promise<RecoveryCodeList> {
     return this.recoveryCodes.regenerate(actor, caller.subject, answerOf(answer));
   }
 }

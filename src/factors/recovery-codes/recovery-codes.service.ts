@@ -1,6 +1,6 @@
+import type { StepUp } from '../../attempts/step-up';
 import type { Actor, AuditLog } from '../../audit/audit-log';
 import type { UserRepository } from '../../infra/db/repositories/user.repository';
-import type { StepUp } from '../../attempts/step-up';
 import type { Answer } from '../factor';
 import type { RecoveryCodeIssuer } from './recovery-code-issuer';
 import type { RecoveryCodeList } from './recovery-codes.types';

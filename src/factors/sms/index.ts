@@ -12,11 +12,28 @@ import { SmsService } from './sms.service';
 export const smsModule: FactorModule = {
   entities: [SmsFactorRecord],
   resolvers: [SmsResolver],
-  create({ config, store, storeKeys, secrets, clock, smsSender, metrics, database, audit, setup, twoFactor, challenges }) {
+  create({
+    config,
+    store,
+    storeKeys,
+    secrets,
+    clock,
+    smsSender,
+    metrics,
+    database,
+    audit,
+    setup,
+    twoFactor,
+    challenges,
+  }) {
     const numbers = new SmsFactorRepository();
     const codes = new SmsCodeStore(store, secrets, storeKeys, clock);
     const factor = new SmsFactor(codes, numbers);
-    const limits = new SmsSendLimits(store, { daily: config.sms.dailyBudget, setupDaily: config.sms.setupDailyBudget }, storeKeys);
+    const limits = new SmsSendLimits(
+      store,
+      { daily: config.sms.dailyBudget, setupDaily: config.sms.setupDailyBudget },
+      storeKeys,
+    );
     metrics.watchSmsBudgets({ total: config.sms.dailyBudget, setup: config.sms.setupDailyBudget }, async () => {
       const used = await limits.used();
       return { total: used.daily, setup: used.setupDaily };

@@ -57,7 +57,11 @@ export function parsePhoneNumber(input: string, allowedCountries: string[] | nul
   if (allowedCountries && !allowedCountries.includes(parsed.country)) {
     throw badInput(`SMS cannot be sent to numbers in ${parsed.country}.`, 'phoneNumber');
   }
-  return { e164: parsed.number, country: parsed.country, masked: maskPhoneNumber(parsed.number, parsed.countryCallingCode) };
+  return {
+    e164: parsed.number,
+    country: parsed.country,
+    masked: maskPhoneNumber(parsed.number, parsed.countryCallingCode),
+  };
 }
 
 export function maskPhoneNumber(e164: string, countryCallingCode: string): string {

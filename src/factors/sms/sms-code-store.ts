@@ -5,7 +5,6 @@ import type { StoreKeyHash } from '../../infra/crypto/store-key-hash';
 import type { Store } from '../../infra/store/store';
 import { LIMITS } from '../../limits';
 
-
 /**
  * Live SMS codes, one per purpose (`setup:<user>`, `step-up:<user>`,
  * `login:<challenge>`): kept only as a keyed hash bound to the purpose, valid 10
@@ -28,7 +27,11 @@ export class SmsCodeStore {
     const keys = this.storeKeys(purposeKey);
     const ttlMs = Math.max(1, expiresAt.getTime() - this.clock.now().getTime());
     await this.store.delete(keys.checks);
-    const value = { hash: this.hash(purposeKey, code), to: this.destination(purposeKey, destination), expiresAt: expiresAt.getTime() };
+    const value = {
+      hash: this.hash(purposeKey, code),
+      to: this.destination(purposeKey, destination),
+      expiresAt: expiresAt.getTime(),
+    };
     await this.store.set(keys.code, JSON.stringify(value), ttlMs);
   }
 

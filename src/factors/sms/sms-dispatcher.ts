@@ -2,8 +2,8 @@ import { AppError } from '../../errors';
 import type { Clock } from '../../infra/clock';
 import { randomDigits } from '../../infra/crypto/random';
 import { SmsDeliveryError, type SmsSender } from '../../infra/sms-sender/sms-sender';
-import type { SmsCodeStore } from './sms-code-store';
 import { describeSeconds, LIMITS } from '../../limits';
+import type { SmsCodeStore } from './sms-code-store';
 import type { SendRequest, SmsSendLimits } from './sms-send-limits';
 
 export interface SentCode {
@@ -36,16 +36,23 @@ export class SmsDispatcher {
     const giveBack = await this.limits.take(request);
     const code = randomDigits(6);
     const now = this.clock.now().getTime();
-    const codeExpiresAt = new Date(Math.min(now + LIMITS.smsCodeTtlSeconds * 1000, request.notAfter?.getTime() ?? Infinity));
+    const codeExpiresAt = new Date(
+      Math.min(now + LIMITS.smsCodeTtlSeconds * 1000, request.notAfter?.getTime() ?? Infinity),
+    );
     try {
       await this.sender.send(request.e164, this.message(code, codeExpiresAt.getTime() - now), request.masked);
     } catch (error) {
       await giveBack();
-      if (error instanceof SmsDeliveryError) throw new AppError('SMS_DELIVERY_FAILED', 'The SMS could not be sent; try again shortly.');
+      if (error instanceof SmsDeliveryError)
+        throw new AppError('SMS_DELIVERY_FAILED', 'The SMS could not be sent; try again shortly.');
       throw error;
     }
     await this.codes.put(request.purposeKey, code, request.destination, codeExpiresAt);
-    return { phoneNumberMasked: request.masked, codeExpiresAt, resendAvailableAt: new Date(now + LIMITS.smsResendIntervalSeconds * 1000) };
+    return {
+      phoneNumberMasked: request.masked,
+      codeExpiresAt,
+      resendAvailableAt: new Date(now + LIMITS.smsResendIntervalSeconds * 1000),
+    };
   }
 
   /** The code is the only 6-digit number in the message (digits are kept out of the brand; the lifetime is in words). */

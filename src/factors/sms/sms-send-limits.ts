@@ -45,7 +45,11 @@ export class SmsSendLimits {
     private readonly keyHash: StoreKeyHash,
   ) {
     this.resend = store.limiter({ name: 'sms-resend', points: 1, durationSeconds: LIMITS.smsResendIntervalSeconds });
-    this.hourly = store.limiter({ name: 'sms-hour', points: LIMITS.smsPerUserAndNumberPerHour, durationSeconds: 3_600 });
+    this.hourly = store.limiter({
+      name: 'sms-hour',
+      points: LIMITS.smsPerUserAndNumberPerHour,
+      durationSeconds: 3_600,
+    });
     this.daily = store.limiter({ name: 'sms-day', points: LIMITS.smsPerUserAndNumberPerDay, durationSeconds: 86_400 });
     this.budget = store.limiter({ name: 'sms-budget', points: budgets.daily, durationSeconds: 86_400 });
     this.setupBudget = store.limiter({ name: 'sms-setup-budget', points: budgets.setupDaily, durationSeconds: 86_400 });
@@ -55,7 +59,10 @@ export class SmsSendLimits {
   async used(): Promise<{ daily: number; setupDaily: number }> {
     const [daily, setupDaily] = await Promise.all([this.budget.peek(SERVICE), this.setupBudget.peek(SERVICE)]);
     // A refused send counts for a moment before it is given back.
-    return { daily: Math.min(daily.consumed, this.budgets.daily), setupDaily: Math.min(setupDaily.consumed, this.budgets.setupDaily) };
+    return {
+      daily: Math.min(daily.consumed, this.budgets.daily),
+      setupDaily: Math.min(setupDaily.consumed, this.budgets.setupDaily),
+    };
   }
 
   /**

@@ -1,5 +1,12 @@
 import type { EntityManager } from 'typeorm';
-import { type Accepted, type Answer, type AnswerPurpose, type Enrollment, isSixDigits, type SecondFactor } from '../factor';
+import {
+  type Accepted,
+  type Answer,
+  type AnswerPurpose,
+  type Enrollment,
+  isSixDigits,
+  type SecondFactor,
+} from '../factor';
 import { TwoFactorMethod } from '../method';
 import type { SmsCodeStore } from './sms-code-store';
 import type { SmsFactorRepository } from './sms-factor.repository';
@@ -47,10 +54,17 @@ export class SmsFactor implements SecondFactor {
     return code !== undefined && isSixDigits(code);
   }
 
-  async verify(manager: EntityManager, userId: string, { code }: Answer, purpose: AnswerPurpose): Promise<Accepted | null> {
+  async verify(
+    manager: EntityManager,
+    userId: string,
+    { code }: Answer,
+    purpose: AnswerPurpose,
+  ): Promise<Accepted | null> {
     if (purpose.kind === 'setup' || code === undefined) return null;
     const factor = await this.numbers.find(manager, userId);
-    return factor !== null && (await this.codes.consume(smsPurposeKey(purpose), code, factor.phoneHash)) ? ACCEPTED : null;
+    return factor !== null && (await this.codes.consume(smsPurposeKey(purpose), code, factor.phoneHash))
+      ? ACCEPTED
+      : null;
   }
 
   async recordUse(manager: EntityManager, _actor: unknown, userId: string, now: Date): Promise<void> {

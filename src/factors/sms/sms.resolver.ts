@@ -3,10 +3,10 @@ import type { Caller } from '../../callers/caller';
 import { AnswerArgs, answerOf } from '../../graphql/answer-args';
 import { ChecksAnswer, SignedIn } from '../../graphql/auth';
 import type { Context } from '../../graphql/context';
+import { TwoFactorStatus } from '../../users/user.types';
 import { TwoFactorMethod } from '../method';
 import type { TwoFactorService } from '../two-factor.service';
 import { TwoFactorSetupResult } from '../two-factor.types';
-import { TwoFactorStatus } from '../../users/user.types';
 import type { SmsService } from './sms.service';
 import { SmsCodeSent, SmsSetup } from './sms.types';
 
@@ -34,13 +34,21 @@ export class SmsResolver {
 
   @Authorized()
   @ChecksAnswer()
-  @Mutation(() => TwoFactorSetupResult, { description: 'Confirms with the code sent to the new number (that code alone).' })
-  confirmSmsSetup(@Arg('code') code: string, @SignedIn() caller: Caller, @Ctx() { actor }: Context): Promise<TwoFactorSetupResult> {
+  @Mutation(() => TwoFactorSetupResult, {
+    description: 'Confirms with the code sent to the new number (that code alone).',
+  })
+  confirmSmsSetup(
+    @Arg('code') code: string,
+    @SignedIn() caller: Caller,
+    @Ctx() { actor }: Context,
+  ): Promise<TwoFactorSetupResult> {
     return this.sms.confirmSetup(caller, actor, code);
   }
 
   @Authorized()
-  @Mutation(() => SmsCodeSent, { description: "Sends a fresh SMS code to the user's confirmed number, for the step-up `code` arguments below." })
+  @Mutation(() => SmsCodeSent, {
+    description: "Sends a fresh SMS code to the user's confirmed number, for the step-up `code` arguments below.",
+  })
   sendSmsCode(@SignedIn() caller: Caller, @Ctx() { actor }: Context): Promise<SmsCodeSent> {
     return this.sms.sendStepUpCode(caller, actor);
   }
@@ -53,7 +61,11 @@ export class SmsResolver {
   @Authorized()
   @ChecksAnswer()
   @Mutation(() => TwoFactorStatus)
-  removeSms(@Args() answer: AnswerArgs, @SignedIn() caller: Caller, @Ctx() { actor }: Context): Promise<TwoFactorStatus> {
+  removeSms(
+    @Args() answer: AnswerArgs,
+    @SignedIn() caller: Caller,
+    @Ctx() { actor }: Context,
+  ): Promise<TwoFactorStatus> {
     return this.twoFactor.removeFactor(actor, caller.subject, answerOf(answer), TwoFactorMethod.SMS);
   }
 }

@@ -4,14 +4,14 @@ import { AppError } from '../../errors';
 import type { Clock } from '../../infra/clock';
 import type { SecretBox } from '../../infra/crypto/cipher';
 import type { Database } from '../../infra/db/database';
-import type { FactorSetup } from '../factor-setup';
-import type { TwoFactorSetupResult } from '../two-factor.types';
-import { parsePhoneNumber } from './phone-number';
-import type { SentCode, SmsDispatcher } from './sms-dispatcher';
-import type { SmsCodeStore } from './sms-code-store';
 import { type ChallengeStore, challengeNotFound } from '../../login/challenge-store';
 import type { Answer } from '../factor';
+import type { FactorSetup } from '../factor-setup';
 import { TwoFactorMethod } from '../method';
+import type { TwoFactorSetupResult } from '../two-factor.types';
+import { parsePhoneNumber } from './phone-number';
+import type { SmsCodeStore } from './sms-code-store';
+import type { SentCode, SmsDispatcher } from './sms-dispatcher';
 import type { SmsFactorRepository } from './sms-factor.repository';
 import { type SmsFactor, smsPurposeKey } from './sms.factor';
 
@@ -44,7 +44,12 @@ export class SmsService {
     const purposeKey = smsPurposeKey({ kind: 'setup', userId });
     // Refused before the step-up code is spent on a send that could not happen.
     await this.deps.dispatcher.checkLimits({ userId, e164: phone.e164, confirmed: false, purposeKey });
-    await this.deps.setup.start(caller, actor, stepUp, { method: TwoFactorMethod.SMS, secret: phone.e164, lookupHash, display: phone.masked });
+    await this.deps.setup.start(caller, actor, stepUp, {
+      method: TwoFactorMethod.SMS,
+      secret: phone.e164,
+      lookupHash,
+      display: phone.masked,
+    });
     // Sent after the setup committed; a failed send leaves a setup that can be started again.
     // The code is bound to this number: a code sent to an earlier pending number never confirms this one.
     const sent = await this.deps.dispatcher.send({
@@ -61,20 +66,25 @@ export class SmsService {
 
   /** Confirms with the code sent to the new number (that code alone). */
   confirmSetup(caller: Caller, actor: Actor, code: string): Promise<TwoFactorSetupResult> {
-    return this.deps.setup.confirm(caller, actor, { code }, {
-      factor: this.deps.factor,
-      verify: (_manager, userId, answer, _phone, pending) =>
-        this.deps.codes.consume(smsPurposeKey({ kind: 'setup', userId }), answer.code ?? '', pending.lookupHash!),
-      bind: (manager, pending, now) =>
-        this.deps.numbers.save(manager, {
-          userId: pending.userId,
-          phoneCiphertext: pending.payloadCiphertext,
-          phoneHash: pending.lookupHash!,
-          phoneMasked: pending.display!,
-          createdAt: now,
-          lastUsedAt: now,
-        }),
-    });
+    return this.deps.setup.confirm(
+      caller,
+      actor,
+      { code },
+      {
+        factor: this.deps.factor,
+        verify: (_manager, userId, answer, _phone, pending) =>
+          this.deps.codes.consume(smsPurposeKey({ kind: 'setup', userId }), answer.code ?? '', pending.lookupHash!),
+        bind: (manager, pending, now) =>
+          this.deps.numbers.save(manager, {
+            userId: pending.userId,
+            phoneCiphertext: pending.payloadCiphertext,
+            phoneHash: pending.lookupHash!,
+            phoneMasked: pending.display!,
+            createdAt: now,
+            lastUsedAt: now,
+          }),
+      },
+    );
   }
 
   /** A fresh step-up code to the user's confirmed number. */
@@ -94,18 +104,33 @@ export class SmsService {
     return this.sendToConfirmedNumber({ ...actor, actorId: userId }, userId, purposeKey, 'login', challenge.expiresAt);
   }
 
-  private async sendToConfirmedNumber(actor: Actor, userId: string, purposeKey: string, reason: string, notAfter?: Date): Promise<SentCode> {
+  private async sendToConfirmedNumber(
+    actor: Actor,
+    userId: string,
+    purposeKey: string,
+    reason: string,
+    notAfter?: Date,
+  ): Promise<SentCode> {
     const factor = await this.deps.database.run((manager) => this.deps.numbers.find(manager, userId));
     if (!factor) throw new AppError('NOT_ENROLLED', 'No confirmed phone number to send a code to.');
     // SMS_ALLOWED_COUNTRIES may have narrowed since the number was confirmed.
     const phone = parsePhoneNumber(this.deps.secrets.decrypt(factor.phoneCiphertext), this.deps.allowedCountries);
-    const sent = await this.deps.dispatcher.send({ userId, e164: phone.e164, masked: factor.phoneMasked, destination: factor.phoneHash, confirmed: true, purposeKey, notAfter });
+    const sent = await this.deps.dispatcher.send({
+      userId,
+      e164: phone.e164,
+      masked: factor.phoneMasked,
+      destination: factor.phoneHash,
+      confirmed: true,
+      purposeKey,
+      notAfter,
+    });
     await this.recordSent(actor, userId, reason);
     return sent;
   }
 
   private async recordSent(actor: Actor, userId: string, reason: string): Promise<void> {
-    await this.deps.database.transaction((manager) => this.deps.audit.record(manager, actor, { action: 'SMS_SENT', userId, reason }, this.deps.clock.now()));
+    await this.deps.database.transaction((manager) =>
+      this.deps.audit.record(manager, actor, { action: 'SMS_SENT', userId, reason }, this.deps.clock.now()),
+    );
   }
 }
-

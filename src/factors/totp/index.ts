@@ -1,7 +1,7 @@
 import type { FactorModule } from '../factor-module';
-import { TotpFactor } from './totp.factor';
 import { TotpFactorRecord } from './totp-factor.entity';
 import { TotpFactorRepository } from './totp-factor.repository';
+import { TotpFactor } from './totp.factor';
 import { TotpResolver } from './totp.resolver';
 import { TotpService } from './totp.service';
 

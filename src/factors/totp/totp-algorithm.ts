@@ -15,7 +15,14 @@ export const TOTP_PERIOD_SECONDS = 30;
 export const totpStepAt = (time: Date) => Math.floor(time.getTime() / 1000 / TOTP_PERIOD_SECONDS);
 
 export function totpCode(secretBase32: string, step: number): string {
-  return speakeasy.totp({ secret: secretBase32, encoding: 'base32', time: step * TOTP_PERIOD_SECONDS, step: TOTP_PERIOD_SECONDS, digits: 6, algorithm: 'sha1' });
+  return speakeasy.totp({
+    secret: secretBase32,
+    encoding: 'base32',
+    time: step * TOTP_PERIOD_SECONDS,
+    step: TOTP_PERIOD_SECONDS,
+    digits: 6,
+    algorithm: 'sha1',
+  });
 }
 
 /** The latest of the steps T-1, T, T+1 whose code is `code`; null when none is. */
@@ -33,6 +40,12 @@ export function matchTotpStep(secretBase32: string, code: string, now: Date): nu
 
 export function otpauthUri(secretBase32: string, issuer: string, account: string): string {
   const label = `${encodeURIComponent(issuer)}:${encodeURIComponent(account)}`;
-  const query = new URLSearchParams({ secret: secretBase32, issuer, algorithm: 'SHA1', digits: '6', period: String(TOTP_PERIOD_SECONDS) });
+  const query = new URLSearchParams({
+    secret: secretBase32,
+    issuer,
+    algorithm: 'SHA1',
+    digits: '6',
+    period: String(TOTP_PERIOD_SECONDS),
+  });
   return `otpauth://totp/${label}?${query.toString()}`;
 }

@@ -42,7 +42,9 @@ export class TotpFactor implements SecondFactor {
   async verify(manager: EntityManager, userId: string, answer: Answer): Promise<Accepted | null> {
     const factor = await this.authenticators.find(manager, userId);
     if (!factor || answer.code === undefined) return null;
-    return (await this.verifySecret(manager, userId, this.secrets.decrypt(factor.secretCiphertext), answer.code)) ? ACCEPTED : null;
+    return (await this.verifySecret(manager, userId, this.secrets.decrypt(factor.secretCiphertext), answer.code))
+      ? ACCEPTED
+      : null;
   }
 
   async recordUse(manager: EntityManager, _actor: unknown, userId: string, now: Date): Promise<void> {

@@ -3,10 +3,10 @@ import type { Caller } from '../../callers/caller';
 import { AnswerArgs, answerOf } from '../../graphql/answer-args';
 import { ChecksAnswer, SignedIn } from '../../graphql/auth';
 import type { Context } from '../../graphql/context';
+import { TwoFactorStatus } from '../../users/user.types';
 import { TwoFactorMethod } from '../method';
 import type { TwoFactorService } from '../two-factor.service';
 import { TwoFactorSetupResult } from '../two-factor.types';
-import { TwoFactorStatus } from '../../users/user.types';
 import type { TotpService } from './totp.service';
 import { TotpSetup } from './totp.types';
 
@@ -20,23 +20,38 @@ export class TotpResolver {
   @Authorized()
   @ChecksAnswer()
   @Mutation(() => TotpSetup, {
-    description: 'Starts (or restarts) TOTP setup; nothing changes until it is confirmed.\n`code` (as below) is required when two-factor is already on.',
+    description:
+      'Starts (or restarts) TOTP setup; nothing changes until it is confirmed.\n`code` (as below) is required when two-factor is already on.',
   })
-  startTotpSetup(@Args() answer: AnswerArgs, @SignedIn() caller: Caller, @Ctx() { actor }: Context): Promise<TotpSetup> {
+  startTotpSetup(
+    @Args() answer: AnswerArgs,
+    @SignedIn() caller: Caller,
+    @Ctx() { actor }: Context,
+  ): Promise<TotpSetup> {
     return this.totp.startSetup(caller, actor, answerOf(answer));
   }
 
   @Authorized()
   @ChecksAnswer()
-  @Mutation(() => TwoFactorSetupResult, { description: 'Confirms TOTP setup with a current code from the new authenticator (that code alone).' })
-  confirmTotpSetup(@Arg('code') code: string, @SignedIn() caller: Caller, @Ctx() { actor }: Context): Promise<TwoFactorSetupResult> {
+  @Mutation(() => TwoFactorSetupResult, {
+    description: 'Confirms TOTP setup with a current code from the new authenticator (that code alone).',
+  })
+  confirmTotpSetup(
+    @Arg('code') code: string,
+    @SignedIn() caller: Caller,
+    @Ctx() { actor }: Context,
+  ): Promise<TwoFactorSetupResult> {
     return this.totp.confirmSetup(caller, actor, code);
   }
 
   @Authorized()
   @ChecksAnswer()
   @Mutation(() => TwoFactorStatus)
-  removeTotp(@Args() answer: AnswerArgs, @SignedIn() caller: Caller, @Ctx() { actor }: Context): Promise<TwoFactorStatus> {
+  removeTotp(
+    @Args() answer: AnswerArgs,
+    @SignedIn() caller: Caller,
+    @Ctx() { actor }: Context,
+  ): Promise<TwoFactorStatus> {
     return this.twoFactor.removeFactor(actor, caller.subject, answerOf(answer), TwoFactorMethod.TOTP);
   }
 }

@@ -8,8 +8,8 @@ import type { FactorSetup } from '../factor-setup';
 import { TwoFactorMethod } from '../method';
 import type { TwoFactorSetupResult } from '../two-factor.types';
 import { otpauthUri } from './totp-algorithm';
-import type { TotpFactor } from './totp.factor';
 import type { TotpFactorRepository } from './totp-factor.repository';
+import type { TotpFactor } from './totp.factor';
 import type { TotpSetup } from './totp.types';
 
 /** Setting up and confirming a TOTP authenticator (removing it: TwoFactorService). */
@@ -29,16 +29,32 @@ export class TotpService {
     const secret = base32Encode(randomBytes(20));
     const expiresAt = await this.setup.start(caller, actor, stepUp, { method: TwoFactorMethod.TOTP, secret });
     const uri = otpauthUri(secret, this.issuer, caller.subject);
-    return { secret, otpauthUri: uri, qrCodeSvg: await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }), expiresAt };
+    return {
+      secret,
+      otpauthUri: uri,
+      qrCodeSvg: await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }),
+      expiresAt,
+    };
   }
 
   /** Confirms with a current code of the new authenticator (that code alone). */
   confirmSetup(caller: Caller, actor: Actor, code: string): Promise<TwoFactorSetupResult> {
-    return this.setup.confirm(caller, actor, { code }, {
-      factor: this.factor,
-      verify: (manager, userId, answer, secret) => this.factor.verifySecret(manager, userId, secret, answer.code ?? ''),
-      bind: (manager, pending, now) =>
-        this.authenticators.save(manager, { userId: pending.userId, secretCiphertext: pending.payloadCiphertext, createdAt: now, lastUsedAt: now }),
-    });
+    return this.setup.confirm(
+      caller,
+      actor,
+      { code },
+      {
+        factor: this.factor,
+        verify: (manager, userId, answer, secret) =>
+          this.factor.verifySecret(manager, userId, secret, answer.code ?? ''),
+        bind: (manager, pending, now) =>
+          this.authenticators.save(manager, {
+            userId: pending.userId,
+            secretCiphertext: pending.payloadCiphertext,
+            createdAt: now,
+            lastUsedAt: now,
+          }),
+      },
+    );
   }
 }

@@ -15,7 +15,8 @@ export const webAuthnModule: FactorModule = {
   create({ config, database, store, storeKeys, clock, logger, audit, setup, stepUp, twoFactor, lifecycle }) {
     const configured = config.webAuthn ? new WebAuthnRelyingParty(config.webAuthn) : null;
     const relyingParty = () => {
-      if (!configured) throw new AppError('FORBIDDEN', 'Security keys are off: set WEBAUTHN_RP_ID and WEBAUTHN_ORIGINS.');
+      if (!configured)
+        throw new AppError('FORBIDDEN', 'Security keys are off: set WEBAUTHN_RP_ID and WEBAUTHN_ORIGINS.');
       return configured;
     };
     const credentials = new WebAuthnCredentialRepository();
@@ -27,7 +28,8 @@ export const webAuthnModule: FactorModule = {
       audit,
       clock,
       logger,
-      phishingResistanceChanged: (manager, userId, has, enforce) => lifecycle.setPhishingResistant(manager, userId, has, { enforce }),
+      phishingResistanceChanged: (manager, userId, has, enforce) =>
+        lifecycle.setPhishingResistant(manager, userId, has, { enforce }),
     });
     const service = new WebAuthnService({
       database,
@@ -44,7 +46,11 @@ export const webAuthnModule: FactorModule = {
     });
     return {
       factor,
-      resolvers: [new WebAuthnResolver(service), new WebAuthnStatusResolver(service), new WebAuthnLoginResolver(service)],
+      resolvers: [
+        new WebAuthnResolver(service),
+        new WebAuthnStatusResolver(service),
+        new WebAuthnLoginResolver(service),
+      ],
     };
   },
 };

@@ -1,6 +1,6 @@
+import type { Clock } from '../../infra/clock';
 import type { StoreKeyHash } from '../../infra/crypto/store-key-hash';
 import type { Store } from '../../infra/store/store';
-import type { Clock } from '../../infra/clock';
 import type { AnswerPurpose } from '../factor';
 
 /**

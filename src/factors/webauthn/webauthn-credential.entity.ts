@@ -18,7 +18,11 @@ export class WebAuthnCredentialRecord {
   @Column({ name: 'public_key', type: 'varchar', length: 2048, charset: 'ascii', collation: 'ascii_bin' })
   publicKey: string;
 
-  @Column({ name: 'sign_count', type: 'bigint', transformer: { to: (value: number) => value, from: (value: string | number) => Number(value) } })
+  @Column({
+    name: 'sign_count',
+    type: 'bigint',
+    transformer: { to: (value: number) => value, from: (value: string | number) => Number(value) },
+  })
   signCount: number;
 
   /** Comma separated: usb, nfc, ble, smart-card, hybrid, internal. */

@@ -39,8 +39,18 @@ export class WebAuthnCredentialRepository {
    * Records a use, only if the counter is still the one the check read: of two
    * assertions racing with the same credential, one wins.
    */
-  async recordUse(manager: EntityManager, id: string, expectedCount: number, signCount: number, now: Date): Promise<boolean> {
-    const result = await manager.update(WebAuthnCredentialRecord, { id, signCount: expectedCount }, { signCount, lastUsedAt: now });
+  async recordUse(
+    manager: EntityManager,
+    id: string,
+    expectedCount: number,
+    signCount: number,
+    now: Date,
+  ): Promise<boolean> {
+    const result = await manager.update(
+      WebAuthnCredentialRecord,
+      { id, signCount: expectedCount },
+      { signCount, lastUsedAt: now },
+    );
     return (result.affected ?? 0) === 1;
   }
 

@@ -1,4 +1,8 @@
-import type { AuthenticationResponseJSON, AuthenticatorAttachment, RegistrationResponseJSON } from '@simplewebauthn/server';
+import type {
+  AuthenticationResponseJSON,
+  AuthenticatorAttachment,
+  RegistrationResponseJSON,
+} from '@simplewebauthn/server';
 import {
   WEBAUTHN_CREDENTIAL_ID_MAX_BYTES,
   WEBAUTHN_CREDENTIAL_ID_MAX_CHARS,
@@ -58,7 +62,10 @@ export function decodeCanonicalBase64Url(value: string): Buffer | null {
 }
 
 export function parseWebAuthnJson(value: unknown, kind: 'registration'): WebAuthnJsonParse<RegistrationResponseJSON>;
-export function parseWebAuthnJson(value: unknown, kind: 'authentication'): WebAuthnJsonParse<AuthenticationResponseJSON>;
+export function parseWebAuthnJson(
+  value: unknown,
+  kind: 'authentication',
+): WebAuthnJsonParse<AuthenticationResponseJSON>;
 export function parseWebAuthnJson(
   value: unknown,
   kind: WebAuthnJsonKind,
@@ -66,7 +73,9 @@ export function parseWebAuthnJson(
   try {
     const boundsProblem = checkBounds(value);
     if (boundsProblem) return refuse(boundsProblem);
-    return kind === 'registration' ? parseRegistration(value as Record<string, unknown>) : parseAuthentication(value as Record<string, unknown>);
+    return kind === 'registration'
+      ? parseRegistration(value as Record<string, unknown>)
+      : parseAuthentication(value as Record<string, unknown>);
   } catch {
     // Nothing above is expected to throw on any input; this keeps the promise regardless.
     return refuse('the WebAuthn response could not be read');
@@ -101,7 +110,8 @@ function checkBounds(value: unknown): string | null {
   while (stack.length > 0) {
     const { value: current, depth } = stack.pop()!;
     nodes += 1;
-    if (nodes > WEBAUTHN_JSON_MAX_NODES) return `the WebAuthn response holds more than ${WEBAUTHN_JSON_MAX_NODES} values`;
+    if (nodes > WEBAUTHN_JSON_MAX_NODES)
+      return `the WebAuthn response holds more than ${WEBAUTHN_JSON_MAX_NODES} values`;
     switch (typeof current) {
       case 'string':
         chars += current.length;
@@ -119,15 +129,18 @@ function checkBounds(value: unknown): string | null {
         return 'the WebAuthn response holds a value that is not JSON';
     }
     if (current === null) continue;
-    if (depth >= WEBAUTHN_JSON_MAX_DEPTH) return `the WebAuthn response is nested deeper than ${WEBAUTHN_JSON_MAX_DEPTH} levels`;
+    if (depth >= WEBAUTHN_JSON_MAX_DEPTH)
+      return `the WebAuthn response is nested deeper than ${WEBAUTHN_JSON_MAX_DEPTH} levels`;
     if (Array.isArray(current)) {
-      if (current.length > WEBAUTHN_JSON_MAX_NODES) return `the WebAuthn response holds more than ${WEBAUTHN_JSON_MAX_NODES} values`;
+      if (current.length > WEBAUTHN_JSON_MAX_NODES)
+        return `the WebAuthn response holds more than ${WEBAUTHN_JSON_MAX_NODES} values`;
       for (let index = 0; index < current.length; index += 1) stack.push({ value: current[index], depth: depth + 1 });
       continue;
     }
     if (!isPlainObject(current)) return 'the WebAuthn response holds an object that is not plain JSON';
     const keys = Object.keys(current);
-    if (keys.length > WEBAUTHN_JSON_MAX_NODES) return `the WebAuthn response holds more than ${WEBAUTHN_JSON_MAX_NODES} values`;
+    if (keys.length > WEBAUTHN_JSON_MAX_NODES)
+      return `the WebAuthn response holds more than ${WEBAUTHN_JSON_MAX_NODES} values`;
     for (const key of keys) {
       chars += key.length;
       if (chars > WEBAUTHN_JSON_MAX_BYTES) return tooLarge;
@@ -139,7 +152,13 @@ function checkBounds(value: unknown): string | null {
 }
 
 /** A required (or, with `optional`, possibly absent) canonical base64url field of 1…maxChars characters. */
-function base64UrlField(container: Record<string, unknown>, key: string, path: string, maxChars: number, optional = false): string | undefined {
+function base64UrlField(
+  container: Record<string, unknown>,
+  key: string,
+  path: string,
+  maxChars: number,
+  optional = false,
+): string | undefined {
   const value = container[key];
   if (value === undefined && optional) return undefined;
   if (typeof value !== 'string') fail(`${path} must be a base64url string`);
@@ -169,7 +188,10 @@ function common(body: Record<string, unknown>) {
   if (attachment !== undefined && attachment !== null && (typeof attachment !== 'string' || attachment.length > 32)) {
     fail('authenticatorAttachment must be a short string');
   }
-  const authenticatorAttachment = typeof attachment === 'string' && ATTACHMENTS.includes(attachment) ? (attachment as AuthenticatorAttachment) : undefined;
+  const authenticatorAttachment =
+    typeof attachment === 'string' && ATTACHMENTS.includes(attachment)
+      ? (attachment as AuthenticatorAttachment)
+      : undefined;
   return {
     id,
     response,
@@ -181,18 +203,43 @@ function common(body: Record<string, unknown>) {
 function parseRegistration(body: Record<string, unknown>): WebAuthnJsonParse<RegistrationResponseJSON> {
   try {
     const { id, response, clientExtensionResults, ...rest } = common(body);
-    const clientDataJSON = base64UrlField(response, 'clientDataJSON', 'response.clientDataJSON', WEBAUTHN_FIELD_MAX_CHARS.clientDataJSON)!;
-    const attestationObject = base64UrlField(response, 'attestationObject', 'response.attestationObject', WEBAUTHN_FIELD_MAX_CHARS.attestationObject)!;
-    const authenticatorData = base64UrlField(response, 'authenticatorData', 'response.authenticatorData', WEBAUTHN_FIELD_MAX_CHARS.authenticatorData, true);
-    const publicKey = base64UrlField(response, 'publicKey', 'response.publicKey', WEBAUTHN_FIELD_MAX_CHARS.publicKey, true);
+    const clientDataJSON = base64UrlField(
+      response,
+      'clientDataJSON',
+      'response.clientDataJSON',
+      WEBAUTHN_FIELD_MAX_CHARS.clientDataJSON,
+    )!;
+    const attestationObject = base64UrlField(
+      response,
+      'attestationObject',
+      'response.attestationObject',
+      WEBAUTHN_FIELD_MAX_CHARS.attestationObject,
+    )!;
+    const authenticatorData = base64UrlField(
+      response,
+      'authenticatorData',
+      'response.authenticatorData',
+      WEBAUTHN_FIELD_MAX_CHARS.authenticatorData,
+      true,
+    );
+    const publicKey = base64UrlField(
+      response,
+      'publicKey',
+      'response.publicKey',
+      WEBAUTHN_FIELD_MAX_CHARS.publicKey,
+      true,
+    );
     const algorithm = response.publicKeyAlgorithm;
-    if (algorithm !== undefined && !Number.isSafeInteger(algorithm)) fail('response.publicKeyAlgorithm must be an integer');
+    if (algorithm !== undefined && !Number.isSafeInteger(algorithm))
+      fail('response.publicKeyAlgorithm must be an integer');
     const transports = response.transports;
     if (transports !== undefined) {
       if (!Array.isArray(transports) || transports.length > WEBAUTHN_TRANSPORTS_MAX) {
         fail(`response.transports must be a list of at most ${WEBAUTHN_TRANSPORTS_MAX} strings`);
       }
-      if (transports.some((transport) => typeof transport !== 'string' || transport.length > WEBAUTHN_TRANSPORT_MAX_CHARS)) {
+      if (
+        transports.some((transport) => typeof transport !== 'string' || transport.length > WEBAUTHN_TRANSPORT_MAX_CHARS)
+      ) {
         fail(`response.transports must hold strings of at most ${WEBAUTHN_TRANSPORT_MAX_CHARS} characters`);
       }
     }
@@ -223,12 +270,28 @@ function parseRegistration(body: Record<string, unknown>): WebAuthnJsonParse<Reg
 function parseAuthentication(body: Record<string, unknown>): WebAuthnJsonParse<AuthenticationResponseJSON> {
   try {
     const { id, response, clientExtensionResults, ...rest } = common(body);
-    const clientDataJSON = base64UrlField(response, 'clientDataJSON', 'response.clientDataJSON', WEBAUTHN_FIELD_MAX_CHARS.clientDataJSON)!;
-    const authenticatorData = base64UrlField(response, 'authenticatorData', 'response.authenticatorData', WEBAUTHN_FIELD_MAX_CHARS.authenticatorData)!;
+    const clientDataJSON = base64UrlField(
+      response,
+      'clientDataJSON',
+      'response.clientDataJSON',
+      WEBAUTHN_FIELD_MAX_CHARS.clientDataJSON,
+    )!;
+    const authenticatorData = base64UrlField(
+      response,
+      'authenticatorData',
+      'response.authenticatorData',
+      WEBAUTHN_FIELD_MAX_CHARS.authenticatorData,
+    )!;
     const signature = base64UrlField(response, 'signature', 'response.signature', WEBAUTHN_FIELD_MAX_CHARS.signature)!;
     // A browser sends no userHandle (or null) for a credential without one; "" is read as absent too.
     const handleGiven = response.userHandle !== null && response.userHandle !== '' ? response : {};
-    const userHandle = base64UrlField(handleGiven, 'userHandle', 'response.userHandle', WEBAUTHN_FIELD_MAX_CHARS.userHandle, true);
+    const userHandle = base64UrlField(
+      handleGiven,
+      'userHandle',
+      'response.userHandle',
+      WEBAUTHN_FIELD_MAX_CHARS.userHandle,
+      true,
+    );
     if (userHandle !== undefined && decodeCanonicalBase64Url(userHandle)!.length > WEBAUTHN_USER_HANDLE_MAX_BYTES) {
       fail(`response.userHandle must encode at most ${WEBAUTHN_USER_HANDLE_MAX_BYTES} bytes`);
     }

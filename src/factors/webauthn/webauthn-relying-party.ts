@@ -8,7 +8,11 @@ import {
   type PublicKeyCredentialRequestOptionsJSON,
 } from '@simplewebauthn/server';
 import { decodeCanonicalBase64Url, knownTransports, parseWebAuthnJson, type WebAuthnTransport } from './webauthn-json';
-import { WEBAUTHN_CEREMONY_TIMEOUT_MS, WEBAUTHN_CHALLENGE_BYTES, WEBAUTHN_USER_HANDLE_MAX_BYTES } from './webauthn-limits';
+import {
+  WEBAUTHN_CEREMONY_TIMEOUT_MS,
+  WEBAUTHN_CHALLENGE_BYTES,
+  WEBAUTHN_USER_HANDLE_MAX_BYTES,
+} from './webauthn-limits';
 
 /**
  * The relying party of WebAuthn, without storage: options for
@@ -136,7 +140,8 @@ export class WebAuthnRelyingParty {
   readonly origins: readonly string[];
 
   constructor(config: RelyingPartyConfig) {
-    if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(config.rpId)) throw new Error(`WebAuthn RP id must be a domain, got ${JSON.stringify(config.rpId)}`);
+    if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(config.rpId))
+      throw new Error(`WebAuthn RP id must be a domain, got ${JSON.stringify(config.rpId)}`);
     if (config.rpName.trim() === '') throw new Error('WebAuthn RP name must not be empty');
     if (config.origins.length === 0) throw new Error('WebAuthn needs at least one allowed origin');
     for (const origin of config.origins) {
@@ -146,7 +151,10 @@ export class WebAuthnRelyingParty {
       } catch {
         throw new Error(`WebAuthn origin ${JSON.stringify(origin)} is not a URL`);
       }
-      if (parsed.origin !== origin) throw new Error(`WebAuthn origin ${JSON.stringify(origin)} must be exactly scheme://host[:port], as ${parsed.origin}`);
+      if (parsed.origin !== origin)
+        throw new Error(
+          `WebAuthn origin ${JSON.stringify(origin)} must be exactly scheme://host[:port], as ${parsed.origin}`,
+        );
     }
     this.rpId = config.rpId;
     this.rpName = config.rpName;
@@ -233,8 +241,11 @@ export class WebAuthnRelyingParty {
    * let the browser offer any passkey of the RP). The challenge to keep is
    * `options.challenge`.
    */
-  async authenticationOptions(input: { allowCredentials: readonly CredentialDescriptor[] }): Promise<PublicKeyCredentialRequestOptionsJSON> {
-    if (input.allowCredentials.length === 0) throw new RangeError('WebAuthn authentication options need at least one credential');
+  async authenticationOptions(input: {
+    allowCredentials: readonly CredentialDescriptor[];
+  }): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    if (input.allowCredentials.length === 0)
+      throw new RangeError('WebAuthn authentication options need at least one credential');
     return generateAuthenticationOptions({
       rpID: this.rpId,
       allowCredentials: descriptors(input.allowCredentials),
@@ -252,13 +263,21 @@ export class WebAuthnRelyingParty {
    * (counterRefused). On success the caller stores `newCounter`, with a
    * compare-and-set on the old one if answers can race.
    */
-  async verifyAuthentication(response: unknown, expectedChallenge: string, credential: StoredCredential): Promise<AuthenticationVerification> {
+  async verifyAuthentication(
+    response: unknown,
+    expectedChallenge: string,
+    credential: StoredCredential,
+  ): Promise<AuthenticationVerification> {
     const parsed = parseWebAuthnJson(response, 'authentication');
     if (!parsed.ok) return { ok: false, reason: 'malformed', detail: parsed.reason };
     if (!plausibleChallenge(expectedChallenge)) return invalid('no challenge to compare with');
     if (parsed.value.id !== credential.id) return invalid('the response is for another credential');
     const userHandle = parsed.value.response.userHandle;
-    if (credential.userHandle && userHandle !== undefined && !Buffer.from(credential.userHandle).equals(decodeCanonicalBase64Url(userHandle)!)) {
+    if (
+      credential.userHandle &&
+      userHandle !== undefined &&
+      !Buffer.from(credential.userHandle).equals(decodeCanonicalBase64Url(userHandle)!)
+    ) {
       return invalid('the response is for another user handle');
     }
     try {

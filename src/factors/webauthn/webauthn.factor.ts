@@ -19,7 +19,12 @@ export interface WebAuthnFactorDependencies {
   clock: Clock;
   logger: Logger;
   /** The user's phishing-resistance changed with its credentials (organizations' copies, their rule). */
-  phishingResistanceChanged: (manager: EntityManager, userId: string, hasCredentials: boolean, enforce: boolean) => Promise<void>;
+  phishingResistanceChanged: (
+    manager: EntityManager,
+    userId: string,
+    hasCredentials: boolean,
+    enforce: boolean,
+  ) => Promise<void>;
 }
 
 /**
@@ -59,7 +64,12 @@ export class WebAuthnFactor implements SecondFactor {
     if (!parsed.ok) throw badInput(`webAuthn is not a WebAuthn authentication response: ${parsed.reason}`, 'webAuthn');
   }
 
-  async verify(manager: EntityManager, userId: string, { webAuthn }: Answer, purpose: AnswerPurpose): Promise<Accepted | null> {
+  async verify(
+    manager: EntityManager,
+    userId: string,
+    { webAuthn }: Answer,
+    purpose: AnswerPurpose,
+  ): Promise<Accepted | null> {
     if (purpose.kind === 'setup' || webAuthn === undefined) return null;
     const { credentials, challenges, audit, clock } = this.deps;
     const parsed = parseWebAuthnJson(webAuthn, 'authentication');
@@ -78,12 +88,18 @@ export class WebAuthnFactor implements SecondFactor {
       if (result.reason === 'counter') {
         // Committed with the failure: the answer checker's transaction is not rolled back for a wrong answer.
         const reason = `credential ${credential.id.slice(0, 16)}…: counter ${result.receivedCounter} after ${result.storedCounter}`;
-        await audit.record(manager, { actorId: userId, clientIp: null }, { action: 'WEBAUTHN_CLONE_SUSPECTED', userId, reason }, now);
+        await audit.record(
+          manager,
+          { actorId: userId, clientIp: null },
+          { action: 'WEBAUTHN_CLONE_SUSPECTED', userId, reason },
+          now,
+        );
         this.deps.logger.warn({ userId }, 'a WebAuthn signature counter did not grow: possibly a cloned authenticator');
       }
       return null;
     }
-    if (!(await credentials.recordUse(manager, credential.id, credential.signCount, result.newCounter, now))) return null;
+    if (!(await credentials.recordUse(manager, credential.id, credential.signCount, result.newCounter, now)))
+      return null;
     // Single use: of two right answers racing, the one that spends the challenge wins.
     if (!(await challenges.spend(purpose))) return null;
     return { amr: result.userVerified ? ['hwk', 'user'] : ['hwk'] };

@@ -16,7 +16,8 @@ export class WebAuthnResolver {
 
   @Authorized()
   @Mutation(() => WebAuthnChallenge, {
-    description: 'Options (single use, 5 minutes) for a step-up with a security key; pass the response as `webAuthn` to a step-up mutation.',
+    description:
+      'Options (single use, 5 minutes) for a step-up with a security key; pass the response as `webAuthn` to a step-up mutation.',
   })
   startWebAuthnStepUp(@SignedIn() caller: Caller): Promise<WebAuthnChallenge> {
     return this.webAuthn.startStepUp(caller);
@@ -28,14 +29,19 @@ export class WebAuthnResolver {
     description:
       'Starts registering a security key or passkey; nothing changes until confirmed. A step-up answer is required when two-factor is on; the first factor needs a recent sign-in.',
   })
-  startWebAuthnRegistration(@Args() answer: AnswerArgs, @SignedIn() caller: Caller, @Ctx() { actor }: Context): Promise<WebAuthnRegistration> {
+  startWebAuthnRegistration(
+    @Args() answer: AnswerArgs,
+    @SignedIn() caller: Caller,
+    @Ctx() { actor }: Context,
+  ): Promise<WebAuthnRegistration> {
     return this.webAuthn.startRegistration(caller, actor, answerOf(answer));
   }
 
   @Authorized()
   @ChecksAnswer()
   @Mutation(() => TwoFactorSetupResult, {
-    description: "Confirms with the authenticator's RegistrationResponseJSON; the first factor turns two-factor on (and issues recovery codes).",
+    description:
+      "Confirms with the authenticator's RegistrationResponseJSON; the first factor turns two-factor on (and issues recovery codes).",
   })
   confirmWebAuthnRegistration(
     @Arg('response', () => JSONScalar) response: unknown,
@@ -59,7 +65,9 @@ export class WebAuthnResolver {
 
   @Authorized()
   @ChecksAnswer()
-  @Mutation(() => TwoFactorStatus, { description: 'Step-up required. Removing the last factor follows the same rules as removeTotp.' })
+  @Mutation(() => TwoFactorStatus, {
+    description: 'Step-up required. Removing the last factor follows the same rules as removeTotp.',
+  })
   removeWebAuthnCredential(
     @Arg('id', () => ID) id: string,
     @Args() answer: AnswerArgs,

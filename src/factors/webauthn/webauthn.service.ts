@@ -5,8 +5,8 @@ import { AppError, badInput } from '../../errors';
 import type { Clock } from '../../infra/clock';
 import type { StoreKeyHash } from '../../infra/crypto/store-key-hash';
 import type { Database } from '../../infra/db/database';
-import type { Challenge } from '../../login/challenge-store';
 import { LIMITS } from '../../limits';
+import type { Challenge } from '../../login/challenge-store';
 import { parsePlainText } from '../../plain-text';
 import type { TwoFactorStatus } from '../../users/user.types';
 import type { Answer } from '../factor';
@@ -51,7 +51,10 @@ export class WebAuthnService {
     const options = await relyingParty.registrationOptions({
       userHandle: this.userHandle(userId),
       userName: userId,
-      excludeCredentials: existing.map((credential) => ({ id: credential.id, transports: splitTransports(credential.transports) })),
+      excludeCredentials: existing.map((credential) => ({
+        id: credential.id,
+        transports: splitTransports(credential.transports),
+      })),
     });
     const expiresAt = await this.deps.setup.start(caller, actor, stepUp, {
       method: TwoFactorMethod.WEBAUTHN,
@@ -62,40 +65,50 @@ export class WebAuthnService {
   }
 
   /** The authenticator's RegistrationResponseJSON; the first factor turns two-factor on. */
-  async confirmRegistration(caller: Caller, actor: Actor, response: unknown, name: string | null | undefined): Promise<TwoFactorSetupResult> {
+  async confirmRegistration(
+    caller: Caller,
+    actor: Actor,
+    response: unknown,
+    name: string | null | undefined,
+  ): Promise<TwoFactorSetupResult> {
     const relyingParty = this.deps.relyingParty();
     const parsed = parseWebAuthnJson(response, 'registration');
     if (!parsed.ok) throw badInput(`response is not a WebAuthn registration response: ${parsed.reason}`, 'response');
     const given = name === null || name === undefined ? null : parsePlainText(name, 'name', 64);
     const { credentials } = this.deps;
     let registered: Registered | undefined;
-    return this.deps.setup.confirm(caller, actor, { webAuthn: parsed.value }, {
-      factor: this.deps.factor,
-      accepts: (answer) => answer.webAuthn !== undefined,
-      verify: async (manager, _userId, answer, challenge) => {
-        const result = await relyingParty.verifyRegistration(answer.webAuthn, challenge);
-        // A credential id that any user has already is no new credential.
-        if (!result.ok || (await credentials.exists(manager, result.credentialId))) return false;
-        registered = result;
-        return true;
+    return this.deps.setup.confirm(
+      caller,
+      actor,
+      { webAuthn: parsed.value },
+      {
+        factor: this.deps.factor,
+        accepts: (answer) => answer.webAuthn !== undefined,
+        verify: async (manager, _userId, answer, challenge) => {
+          const result = await relyingParty.verifyRegistration(answer.webAuthn, challenge);
+          // A credential id that any user has already is no new credential.
+          if (!result.ok || (await credentials.exists(manager, result.credentialId))) return false;
+          registered = result;
+          return true;
+        },
+        bind: async (manager, pending, now) => {
+          const count = await credentials.count(manager, pending.userId);
+          if (count >= LIMITS.webAuthnCredentialsPerUser) throw tooMany();
+          await credentials.insert(manager, {
+            id: registered!.credentialId,
+            userId: pending.userId,
+            publicKey: Buffer.from(registered!.publicKey).toString('base64url'),
+            signCount: registered!.counter,
+            transports: registered!.transports.join(','),
+            backupEligible: registered!.backupEligible,
+            backedUp: registered!.backedUp,
+            name: given ?? `Security key ${count + 1}`,
+            createdAt: now,
+            lastUsedAt: null,
+          });
+        },
       },
-      bind: async (manager, pending, now) => {
-        const count = await credentials.count(manager, pending.userId);
-        if (count >= LIMITS.webAuthnCredentialsPerUser) throw tooMany();
-        await credentials.insert(manager, {
-          id: registered!.credentialId,
-          userId: pending.userId,
-          publicKey: Buffer.from(registered!.publicKey).toString('base64url'),
-          signCount: registered!.counter,
-          transports: registered!.transports.join(','),
-          backupEligible: registered!.backupEligible,
-          backedUp: registered!.backedUp,
-          name: given ?? `Security key ${count + 1}`,
-          createdAt: now,
-          lastUsedAt: null,
-        });
-      },
-    });
+    );
   }
 
   /** Options for a step-up answer (`webAuthn` of the step-up mutations). */
@@ -162,5 +175,6 @@ export class WebAuthnService {
 const splitTransports = (transports: string) => (transports ? transports.split(',') : []);
 const descriptors = (credentials: WebAuthnCredentialRecord[]) =>
   credentials.map((credential) => ({ id: credential.id, transports: splitTransports(credential.transports) }));
-const tooMany = () => badInput(`A user may have at most ${LIMITS.webAuthnCredentialsPerUser} security keys and passkeys.`, 'webAuthn');
+const tooMany = () =>
+  badInput(`A user may have at most ${LIMITS.webAuthnCredentialsPerUser} security keys and passkeys.`, 'webAuthn');
 const notFound = () => new AppError('NOT_FOUND', 'No security key or passkey of yours has this id.');

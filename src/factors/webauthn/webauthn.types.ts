@@ -22,7 +22,9 @@ export class WebAuthnCredential {
   @Field({ description: 'True for a passkey that may be synced between devices (backup eligible).' })
   synced: boolean;
 
-  @Field(() => [String], { description: 'The transports the authenticator reported (usb, nfc, ble, internal, hybrid).' })
+  @Field(() => [String], {
+    description: 'The transports the authenticator reported (usb, nfc, ble, internal, hybrid).',
+  })
   transports: string[];
 
   static of(record: WebAuthnCredentialRecord): WebAuthnCredential {
@@ -39,7 +41,9 @@ export class WebAuthnCredential {
 
 @ObjectType()
 export class WebAuthnRegistration {
-  @Field(() => JSONScalar, { description: 'PublicKeyCredentialCreationOptionsJSON for navigator.credentials.create().' })
+  @Field(() => JSONScalar, {
+    description: 'PublicKeyCredentialCreationOptionsJSON for navigator.credentials.create().',
+  })
   options: unknown;
 
   @Field({ description: 'The registration must be confirmed before this, or started again.' })

@@ -28,7 +28,9 @@ export function randomBase32(length: number): string {
 
 /** A decimal code of `digits` digits, uniform, leading zeros kept. */
 export function randomDigits(digits: number): string {
-  return randomInt(10 ** digits).toString().padStart(digits, '0');
+  return randomInt(10 ** digits)
+    .toString()
+    .padStart(digits, '0');
 }
 
 /** An unguessable identifier: 144 random bits, URL-safe. */

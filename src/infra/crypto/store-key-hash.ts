@@ -22,6 +22,9 @@ export class StoreKeyHash {
    * hashed in, so the same user or number gets unrelated names in different families.
    */
   of(family: string, ...parts: string[]): string {
-    return createHmac('sha256', this.key).update(JSON.stringify([family, ...parts])).digest('base64url').slice(0, 22);
+    return createHmac('sha256', this.key)
+      .update(JSON.stringify([family, ...parts]))
+      .digest('base64url')
+      .slice(0, 22);
   }
 }

@@ -24,7 +24,10 @@ export class Database {
    * `retryDeadlocks: false` for work that also changes the store (an SMS code
    * consumed, a challenge spent): running it again would not find those again.
    */
-  async transaction<T>(work: (manager: EntityManager) => Promise<T>, options: { retryDeadlocks?: boolean } = {}): Promise<T> {
+  async transaction<T>(
+    work: (manager: EntityManager) => Promise<T>,
+    options: { retryDeadlocks?: boolean } = {},
+  ): Promise<T> {
     try {
       if (this.isMysql) {
         const run = () => this.dataSource.transaction('READ COMMITTED', work);
@@ -44,7 +47,9 @@ export class Database {
       try {
         return await run();
       } catch (error) {
-        const code = (error as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (error as { code?: string }).code;
+        const code =
+          (error as { driverError?: { code?: string }; code?: string }).driverError?.code ??
+          (error as { code?: string }).code;
         if (code !== 'ER_LOCK_DEADLOCK' || attempt >= 3) throw error;
       }
     }
@@ -91,10 +96,14 @@ const CONNECTION_ERRORS = new Set([
 
 export function translateDatabaseError(error: unknown): unknown {
   if (error instanceof AppError) return error;
-  const code = (error as { code?: string; driverError?: { code?: string } })?.code
-    ?? (error as { driverError?: { code?: string } })?.driverError?.code;
+  const code =
+    (error as { code?: string; driverError?: { code?: string } })?.code ??
+    (error as { driverError?: { code?: string } })?.driverError?.code;
   const message = error instanceof Error ? error.message : '';
-  if ((code && CONNECTION_ERRORS.has(code)) || /Pool is closed|Connection lost|connect ECONNREFUSED|Queue limit reached/i.test(message)) {
+  if (
+    (code && CONNECTION_ERRORS.has(code)) ||
+    /Pool is closed|Connection lost|connect ECONNREFUSED|Queue limit reached/i.test(message)
+  ) {
     return new AppError('SERVICE_UNAVAILABLE', 'The database cannot be reached; try again shortly.');
   }
   return error;

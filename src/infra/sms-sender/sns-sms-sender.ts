@@ -36,12 +36,16 @@ export class SnsSmsSender implements SmsSender {
     const attributes: NonNullable<ConstructorParameters<typeof PublishCommand>[0]['MessageAttributes']> = {
       'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' },
     };
-    if (this.options.senderId) attributes['AWS.SNS.SMS.SenderID'] = { DataType: 'String', StringValue: this.options.senderId };
+    if (this.options.senderId)
+      attributes['AWS.SNS.SMS.SenderID'] = { DataType: 'String', StringValue: this.options.senderId };
     const abort = AbortSignal.timeout(8_000);
     try {
-      const result = await this.client.send(new PublishCommand({ PhoneNumber: phoneNumberE164, Message: message, MessageAttributes: attributes }), {
-        abortSignal: abort,
-      });
+      const result = await this.client.send(
+        new PublishCommand({ PhoneNumber: phoneNumberE164, Message: message, MessageAttributes: attributes }),
+        {
+          abortSignal: abort,
+        },
+      );
       this.logger.info({ to: maskedNumber, messageId: result.MessageId }, 'SMS published');
     } catch (error) {
       const reason = (error as { name?: string }).name ?? 'unknown';

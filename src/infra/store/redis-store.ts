@@ -5,8 +5,7 @@ import { FlexibleLimiter } from './limiter';
 import type { Limiter, LimiterOptions, Store } from './store';
 
 export type RedisTarget =
-  | { kind: 'redis'; url: string }
-  | { kind: 'redis-cluster'; nodes: { host: string; port: number }[] };
+  { kind: 'redis'; url: string } | { kind: 'redis-cluster'; nodes: { host: string; port: number }[] };
 
 // Commands fail at once while the connection is down (no offline queue, no long
 // retries), so requests fail closed quickly; the client keeps reconnecting and
@@ -35,7 +34,11 @@ export class RedisStore implements Store {
     const client =
       target.kind === 'redis'
         ? new Redis(target.url, clientOptions)
-        : new Cluster(target.nodes, { enableOfflineQueue: false, redisOptions: clientOptions, clusterRetryStrategy: clientOptions.retryStrategy });
+        : new Cluster(target.nodes, {
+            enableOfflineQueue: false,
+            redisOptions: clientOptions,
+            clusterRetryStrategy: clientOptions.retryStrategy,
+          });
     client.on('error', () => {
       // Reported through /readyz and SERVICE_UNAVAILABLE; without a listener ioredis logs to stderr.
     });
@@ -67,7 +70,8 @@ export class RedisStore implements Store {
   }
 
   async increment(key: string, ttlMs: number): Promise<number> {
-    const command = (this.client as unknown as { incrementWithTtl(key: string, ttl: number): Promise<number> }).incrementWithTtl;
+    const command = (this.client as unknown as { incrementWithTtl(key: string, ttl: number): Promise<number> })
+      .incrementWithTtl;
     return Number(await this.guard(() => command.call(this.client, this.prefix + key, Math.ceil(ttlMs))));
   }
 

@@ -1,4 +1,8 @@
-import { formatRecoveryCode, generateRecoveryCode, normalizeRecoveryCode } from '../../../src/factors/recovery-codes/recovery-code-format';
+import {
+  formatRecoveryCode,
+  generateRecoveryCode,
+  normalizeRecoveryCode,
+} from '../../../src/factors/recovery-codes/recovery-code-format';
 
 describe('recovery code format', () => {
   it('is 25 base32 characters shown as five groups of five', () => {
@@ -18,7 +22,10 @@ describe('recovery code format', () => {
     }
   });
 
-  it.each(['ABCDE-FGHIJ-KLMNO-PQRST-UVWX1', 'ABCDE-FGHIJ-KLMNO-PQRST', '123456', 'ABCDE_FGHIJ_KLMNO_PQRST_UVWXY'])('refuses %s', (input) => {
-    expect(normalizeRecoveryCode(input)).toBeNull();
-  });
+  it.each(['ABCDE-FGHIJ-KLMNO-PQRST-UVWX1', 'ABCDE-FGHIJ-KLMNO-PQRST', '123456', 'ABCDE_FGHIJ_KLMNO_PQRST_UVWXY'])(
+    'refuses %s',
+    (input) => {
+      expect(normalizeRecoveryCode(input)).toBeNull();
+    },
+  );
 });

@@ -1,5 +1,5 @@
-import { parsePhoneNumber } from '../../../src/factors/sms/phone-number';
 import { AppError } from '../../../src/errors';
+import { parsePhoneNumber } from '../../../src/factors/sms/phone-number';
 
 /** What the parse threw: its code and message (no service needed). */
 function refusal(input: string): { code: string; message: string } | null {

@@ -1,13 +1,16 @@
-import { FakeSns } from '../../support/fake-sns';
-import { currentTotp, enrollSms as enrollWithSns, enrollTotp, nextStep } from '../../support/two-factor';
 import { SecretBox } from '../../../src/infra/crypto/cipher';
+import { FakeSns } from '../../support/fake-sns';
 import { ENCRYPTION_KEY, errorCode, startTestApp, type TestApp, uniqueId } from '../../support/test-app';
+import { currentTotp, enrollSms as enrollWithSns, enrollTotp, nextStep } from '../../support/two-factor';
 
-const START = 'mutation($p: String!, $c: String) { startSmsSetup(phoneNumber: $p, code: $c) { phoneNumberMasked codeExpiresAt resendAvailableAt } }';
-const CONFIRM = 'mutation($c: String!) { confirmSmsSetup(code: $c) { recoveryCodes status { enabled methods sms { phoneNumberMasked } } } }';
+const START =
+  'mutation($p: String!, $c: String) { startSmsSetup(phoneNumber: $p, code: $c) { phoneNumberMasked codeExpiresAt resendAvailableAt } }';
+const CONFIRM =
+  'mutation($c: String!) { confirmSmsSetup(code: $c) { recoveryCodes status { enabled methods sms { phoneNumberMasked } } } }';
 const SEND = 'mutation { sendSmsCode { phoneNumberMasked codeExpiresAt resendAvailableAt } }';
 const VIEW = 'mutation($c: String!) { viewRecoveryCodes(code: $c) { codes { code usedAt } } }';
-const REMOVE = 'mutation($c: String!) { removeSms(code: $c) { enabled methods sms { phoneNumberMasked } recoveryCodesRemaining } }';
+const REMOVE =
+  'mutation($c: String!) { removeSms(code: $c) { enabled methods sms { phoneNumberMasked } recoveryCodesRemaining } }';
 
 let phoneCounter = 0;
 /** A fresh valid US mobile-or-fixed number per call, so tests do not share number limits. */
@@ -44,7 +47,11 @@ describe('SMS as a second factor (real SNS client against a local SNS endpoint)'
     const status = await t.gql('{ me { twoFactor { enabled } } }', {}, token);
     expect(status.data.me.twoFactor.enabled).toBe(false);
     const confirm = await t.gql(CONFIRM, { c: sent.code }, token);
-    expect(confirm.data.confirmSmsSetup.status).toEqual({ enabled: true, methods: ['SMS'], sms: { phoneNumberMasked: `+1 ••• ••• ${phone.slice(-4)}` } });
+    expect(confirm.data.confirmSmsSetup.status).toEqual({
+      enabled: true,
+      methods: ['SMS'],
+      sms: { phoneNumberMasked: `+1 ••• ••• ${phone.slice(-4)}` },
+    });
     expect(confirm.data.confirmSmsSetup.recoveryCodes).toHaveLength(10);
     const [row] = await t.sql('SELECT phone_ciphertext, phone_hash FROM sms_factors WHERE user_id = ?', [userId]);
     expect(JSON.stringify(row)).not.toContain(phone.slice(1));
@@ -69,7 +76,10 @@ describe('SMS as a second factor (real SNS client against a local SNS endpoint)'
     const setupCode = sns.lastCodeTo(other);
     expect(errorCode(await t.gql(VIEW, { c: setupCode }, user.token))).toBe('INVALID_CODE');
     // The old number stays until the new one is confirmed.
-    expect((await t.gql('{ me { twoFactor { sms { phoneNumberMasked } } } }', {}, user.token)).data.me.twoFactor.sms.phoneNumberMasked).toContain(user.phone.slice(-4));
+    expect(
+      (await t.gql('{ me { twoFactor { sms { phoneNumberMasked } } } }', {}, user.token)).data.me.twoFactor.sms
+        .phoneNumberMasked,
+    ).toContain(user.phone.slice(-4));
     const confirm = await t.gql(CONFIRM, { c: setupCode }, user.token);
     expect(confirm.data.confirmSmsSetup.status.sms.phoneNumberMasked).toContain(other.slice(-4));
     expect(confirm.data.confirmSmsSetup.recoveryCodes).toBeNull();
@@ -113,7 +123,10 @@ describe('SMS as a second factor (real SNS client against a local SNS endpoint)'
   it('names the kind of number it refuses', async () => {
     const token = await t.token(uniqueId('u'), [], { authTime: t.clock.now() });
     const refused = await t.gql(START, { p: '+19005550123' }, token);
-    expect(refused.errors![0]).toMatchObject({ message: expect.stringContaining('premium-rate number'), extensions: { code: 'BAD_USER_INPUT' } });
+    expect(refused.errors![0]).toMatchObject({
+      message: expect.stringContaining('premium-rate number'),
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
   });
 
   it('sends no step-up code to a confirmed number that is not mobile (confirmed before the rule)', async () => {
@@ -121,10 +134,14 @@ describe('SMS as a second factor (real SNS client against a local SNS endpoint)'
     const box = new SecretBox(Buffer.from(ENCRYPTION_KEY, 'base64'));
     const now = new Date();
     const landline = '+442071838750';
-    await t.sql('INSERT INTO users (id, two_factor_enabled, enabled_at, failed_attempts_in_row, created_at) VALUES (?, 1, ?, 0, ?)', [userId, now, now]);
-    await t.sql('INSERT INTO sms_factors (user_id, phone_ciphertext, phone_hash, phone_masked, created_at) VALUES (?, ?, ?, ?, ?)', [
-      userId, box.encrypt(landline), box.hash(landline), '+44 ••• ••• 8750', now,
-    ]);
+    await t.sql(
+      'INSERT INTO users (id, two_factor_enabled, enabled_at, failed_attempts_in_row, created_at) VALUES (?, 1, ?, 0, ?)',
+      [userId, now, now],
+    );
+    await t.sql(
+      'INSERT INTO sms_factors (user_id, phone_ciphertext, phone_hash, phone_masked, created_at) VALUES (?, ?, ?, ?, ?)',
+      [userId, box.encrypt(landline), box.hash(landline), '+44 ••• ••• 8750', now],
+    );
     const before = sns.requests;
     expect(errorCode(await t.gql(SEND, {}, await t.token(userId)))).toBe('BAD_USER_INPUT');
     expect(sns.requests).toBe(before);
@@ -135,7 +152,9 @@ describe('SMS as a second factor (real SNS client against a local SNS endpoint)'
   });
 
   it('confirming with no pending setup is NOT_FOUND', async () => {
-    expect(errorCode(await t.gql(CONFIRM, { c: '123456' }, await t.token(uniqueId('u'), [], { authTime: t.clock.now() })))).toBe('NOT_FOUND');
+    expect(
+      errorCode(await t.gql(CONFIRM, { c: '123456' }, await t.token(uniqueId('u'), [], { authTime: t.clock.now() }))),
+    ).toBe('NOT_FOUND');
   });
 
   it('allows one send per number and purpose every 30 s, and says when', async () => {
@@ -149,7 +168,7 @@ describe('SMS as a second factor (real SNS client against a local SNS endpoint)'
     expect(second.errors![0].extensions!.retryAfterSeconds).toBeLessThanOrEqual(30);
   });
 
-  it('allows 5 setup sends an hour per user; a victim\'s own sends are counted apart', async () => {
+  it("allows 5 setup sends an hour per user; a victim's own sends are counted apart", async () => {
     const victim = await enrollSms();
     const attacker = await t.token(uniqueId('attacker'), [], { authTime: t.clock.now() });
     // The attacker "sets up" the victim's number, then other numbers, until its hourly limit.
@@ -171,17 +190,22 @@ describe('SMS as a second factor (real SNS client against a local SNS endpoint)'
     expect(errorCode(await t.gql(START, { p: phone }, token))).toBe('RATE_LIMITED');
   });
 
-  it.each(['error', 'throttle'] as const)('a publish that fails (%s) is SMS_DELIVERY_FAILED, costs no quota and leaves no live code', async (mode) => {
-    const phone = newPhone();
-    const token = await t.token(uniqueId('u'), [], { authTime: t.clock.now() });
-    sns.mode = mode;
-    expect(errorCode(await t.gql(START, { p: phone }, token))).toBe('SMS_DELIVERY_FAILED');
-    expect(errorCode(await t.gql(CONFIRM, { c: '123456' }, token))).toBe('INVALID_CODE');
-    sns.mode = 'ok';
-    // Not held back by the 30 s rule: the failed send counted nowhere.
-    expect((await t.gql(START, { p: phone }, token)).errors).toBeUndefined();
-    expect((await t.gql(CONFIRM, { c: sns.lastCodeTo(phone) }, token)).data.confirmSmsSetup.status.enabled).toBe(true);
-  });
+  it.each(['error', 'throttle'] as const)(
+    'a publish that fails (%s) is SMS_DELIVERY_FAILED, costs no quota and leaves no live code',
+    async (mode) => {
+      const phone = newPhone();
+      const token = await t.token(uniqueId('u'), [], { authTime: t.clock.now() });
+      sns.mode = mode;
+      expect(errorCode(await t.gql(START, { p: phone }, token))).toBe('SMS_DELIVERY_FAILED');
+      expect(errorCode(await t.gql(CONFIRM, { c: '123456' }, token))).toBe('INVALID_CODE');
+      sns.mode = 'ok';
+      // Not held back by the 30 s rule: the failed send counted nowhere.
+      expect((await t.gql(START, { p: phone }, token)).errors).toBeUndefined();
+      expect((await t.gql(CONFIRM, { c: sns.lastCodeTo(phone) }, token)).data.confirmSmsSetup.status.enabled).toBe(
+        true,
+      );
+    },
+  );
 
   it('an SNS endpoint that hangs gives SMS_DELIVERY_FAILED in bounded time', async () => {
     const token = await t.token(uniqueId('u'), [], { authTime: t.clock.now() });
@@ -230,7 +254,9 @@ describe('SMS as a second factor (real SNS client against a local SNS endpoint)'
     const result = await t.gql(REMOVE, { c: user.recoveryCodes[0] }, user.token);
     expect(result.data.removeSms).toEqual({ enabled: false, methods: [], sms: null, recoveryCodesRemaining: 0 });
     const events = await t.sql('SELECT action FROM audit_events WHERE user_id = ? ORDER BY id', [user.userId]);
-    expect(events.map((e) => e.action)).toEqual(expect.arrayContaining(['SMS_SENT', 'SMS_ENABLED', 'TWO_FACTOR_ENABLED', 'SMS_REMOVED', 'TWO_FACTOR_DISABLED']));
+    expect(events.map((e) => e.action)).toEqual(
+      expect.arrayContaining(['SMS_SENT', 'SMS_ENABLED', 'TWO_FACTOR_ENABLED', 'SMS_REMOVED', 'TWO_FACTOR_DISABLED']),
+    );
   });
 
   it('a step-up code sent before the number was removed is dead', async () => {
@@ -241,7 +267,9 @@ describe('SMS as a second factor (real SNS client against a local SNS endpoint)'
     nextStep(t);
     await t.gql(SEND, {}, user.token);
     const stale = sns.lastCodeTo(phone);
-    expect((await t.gql(REMOVE, { c: currentTotp(t, user.secret) }, user.token)).data.removeSms.methods).toEqual(['TOTP']);
+    expect((await t.gql(REMOVE, { c: currentTotp(t, user.secret) }, user.token)).data.removeSms.methods).toEqual([
+      'TOTP',
+    ]);
     expect(errorCode(await t.gql(VIEW, { c: stale }, user.token))).toBe('INVALID_CODE');
   });
 
@@ -287,7 +315,13 @@ describe('SMS limits for the whole service and countries', () => {
   beforeAll(async () => {
     await sns.start();
     t = await startTestApp({
-      env: { SMS_PROVIDER: 'sns', SNS_ENDPOINT: sns.url, SMS_DAILY_BUDGET: '3', SMS_SETUP_DAILY_BUDGET: '2', SMS_ALLOWED_COUNTRIES: 'US,CA' },
+      env: {
+        SMS_PROVIDER: 'sns',
+        SNS_ENDPOINT: sns.url,
+        SMS_DAILY_BUDGET: '3',
+        SMS_SETUP_DAILY_BUDGET: '2',
+        SMS_ALLOWED_COUNTRIES: 'US,CA',
+      },
     });
   });
   afterAll(async () => {
@@ -306,10 +340,14 @@ describe('SMS limits for the whole service and countries', () => {
     const userId = uniqueId('u');
     const box = new SecretBox(Buffer.from(ENCRYPTION_KEY, 'base64'));
     const now = new Date();
-    await t.sql('INSERT INTO users (id, two_factor_enabled, enabled_at, failed_attempts_in_row, created_at) VALUES (?, 1, ?, 0, ?)', [userId, now, now]);
-    await t.sql('INSERT INTO sms_factors (user_id, phone_ciphertext, phone_hash, phone_masked, created_at) VALUES (?, ?, ?, ?, ?)', [
-      userId, box.encrypt('+491701234567'), box.hash('+491701234567'), '+49 ••• ••• 4567', now,
-    ]);
+    await t.sql(
+      'INSERT INTO users (id, two_factor_enabled, enabled_at, failed_attempts_in_row, created_at) VALUES (?, 1, ?, 0, ?)',
+      [userId, now, now],
+    );
+    await t.sql(
+      'INSERT INTO sms_factors (user_id, phone_ciphertext, phone_hash, phone_masked, created_at) VALUES (?, ?, ?, ?, ?)',
+      [userId, box.encrypt('+491701234567'), box.hash('+491701234567'), '+49 ••• ••• 4567', now],
+    );
     const before = sns.requests;
     expect(errorCode(await t.gql(SEND, {}, await t.token(userId)))).toBe('BAD_USER_INPUT');
     expect(sns.requests).toBe(before);
@@ -326,8 +364,14 @@ describe('SMS limits for the whole service and countries', () => {
     // The refused setup took nothing from the total: a step-up code still goes, the third of 3.
     expect((await t.gql(SEND, {}, user.token)).errors).toBeUndefined();
     // Now the total is used up: a login code is refused too.
-    const challenge = await t.gql('mutation($u: ID!) { startLoginChallenge(userId: $u) { id } }', { u: user.userId }, await t.token('login-service', ['twofactor:login']));
-    const login = await t.gql('mutation($id: ID!) { sendLoginSmsCode(challengeId: $id) { phoneNumberMasked } }', { id: challenge.data.startLoginChallenge.id });
+    const challenge = await t.gql(
+      'mutation($u: ID!) { startLoginChallenge(userId: $u) { id } }',
+      { u: user.userId },
+      await t.token('login-service', ['twofactor:login']),
+    );
+    const login = await t.gql('mutation($id: ID!) { sendLoginSmsCode(challengeId: $id) { phoneNumberMasked } }', {
+      id: challenge.data.startLoginChallenge.id,
+    });
     expect(errorCode(login)).toBe('RATE_LIMITED');
   });
 });
@@ -347,7 +391,8 @@ describe('setups cannot starve login and step-up codes (SMS_SETUP_DAILY_BUDGET)'
 
   const budgets = async () => {
     const text = await (await fetch(`${t.url}/metrics`)).text();
-    const value = (name: string, budget: string) => Number(new RegExp(`^${name}\\{budget="${budget}"\\} (\\d+)$`, 'm').exec(text)?.[1]);
+    const value = (name: string, budget: string) =>
+      Number(new RegExp(`^${name}\\{budget="${budget}"\\} (\\d+)$`, 'm').exec(text)?.[1]);
     return {
       total: { used: value('sms_daily_budget_used', 'total'), limit: value('sms_daily_budget_limit', 'total') },
       setup: { used: value('sms_daily_budget_used', 'setup'), limit: value('sms_daily_budget_limit', 'setup') },
@@ -366,15 +411,21 @@ describe('setups cannot starve login and step-up codes (SMS_SETUP_DAILY_BUDGET)'
     expect((await t.gql(SEND, {}, victim.token)).errors).toBeUndefined();
     const loginService = await t.token('login-service', ['twofactor:login']);
     for (let i = 0; i < 3; i += 1) {
-      const challenge = await t.gql('mutation($u: ID!) { startLoginChallenge(userId: $u) { id } }', { u: victim.userId }, loginService);
-      const sent = await t.gql('mutation($id: ID!) { sendLoginSmsCode(challengeId: $id) { phoneNumberMasked } }', { id: challenge.data.startLoginChallenge.id });
+      const challenge = await t.gql(
+        'mutation($u: ID!) { startLoginChallenge(userId: $u) { id } }',
+        { u: victim.userId },
+        loginService,
+      );
+      const sent = await t.gql('mutation($id: ID!) { sendLoginSmsCode(challengeId: $id) { phoneNumberMasked } }', {
+        id: challenge.data.startLoginChallenge.id,
+      });
       expect([i, sent.errors]).toEqual([i, undefined]);
     }
     expect(await budgets()).toEqual({ total: { used: 5, limit: 5 }, setup: { used: 1, limit: 1 } });
   });
 });
 
-describe('the log SMS provider (the embedded default\'s)', () => {
+describe("the log SMS provider (the embedded default's)", () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await startTestApp();

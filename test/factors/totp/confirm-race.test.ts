@@ -9,7 +9,7 @@ const CONFIRM = 'mutation($c: String!) { confirmTotpSetup(code: $c) { recoveryCo
  * Creating it with a shared lock and then locking it for update deadlocked
  * (SERVICE_UNAVAILABLE, sometimes for all of them).
  */
-describe('confirming a new user\'s first TOTP from many requests at once', () => {
+describe("confirming a new user's first TOTP from many requests at once", () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await startTestApp();
@@ -35,7 +35,9 @@ describe('confirming a new user\'s first TOTP from many requests at once', () =>
       // The code is spent: INVALID_CODE. A click the service only reads once the
       // first has committed finds no setup pending any more: NOT_FOUND, as the
       // contract says for that. Never SERVICE_UNAVAILABLE (the deadlock).
-      expect(round.filter((outcome) => outcome !== 'OK' && outcome !== 'INVALID_CODE' && outcome !== 'NOT_FOUND')).toEqual([]);
+      expect(
+        round.filter((outcome) => outcome !== 'OK' && outcome !== 'INVALID_CODE' && outcome !== 'NOT_FOUND'),
+      ).toEqual([]);
     }
     // They did race: nearly all the others met the spent code, not a finished setup.
     expect(outcomes.flat().filter((outcome) => outcome === 'INVALID_CODE').length).toBeGreaterThanOrEqual(120);

@@ -21,7 +21,7 @@ describe('TOTP (RFC 6238, SHA1, 6 digits, 30 s)', () => {
     expect(matchTotpStep(RFC_SECRET, totpCode(RFC_SECRET, current + offset), now)).toBeNull();
   });
 
-  it('refuses the variants of a right code that speakeasy\'s own verify would let through', () => {
+  it("refuses the variants of a right code that speakeasy's own verify would let through", () => {
     const right = totpCode(RFC_SECRET, current);
     const variants = [
       `+${right.slice(1)}`,

@@ -1,12 +1,15 @@
-import { currentTotp, enrollTotp, nextStep } from '../../support/two-factor';
 import { errorCode, startTestApp, type TestApp, uniqueId } from '../../support/test-app';
+import { currentTotp, enrollTotp, nextStep } from '../../support/two-factor';
 
 const START = 'mutation($c: String) { startTotpSetup(code: $c) { secret otpauthUri qrCodeSvg expiresAt } }';
-const CONFIRM = 'mutation($c: String!) { confirmTotpSetup(code: $c) { recoveryCodes status { enabled methods totp { createdAt lastUsedAt } recoveryCodesRemaining enabledAt } } }';
+const CONFIRM =
+  'mutation($c: String!) { confirmTotpSetup(code: $c) { recoveryCodes status { enabled methods totp { createdAt lastUsedAt } recoveryCodesRemaining enabledAt } } }';
 const VIEW = 'mutation($c: String!) { viewRecoveryCodes(code: $c) { codes { code usedAt } generatedAt } }';
 const REGENERATE = 'mutation($c: String!) { regenerateRecoveryCodes(code: $c) { codes { code usedAt } generatedAt } }';
-const REMOVE = 'mutation($c: String!) { removeTotp(code: $c) { enabled methods totp { createdAt } recoveryCodesRemaining } }';
-const DISABLE = 'mutation($c: String!) { disableTwoFactor(code: $c) { enabled methods recoveryCodesRemaining enabledAt } }';
+const REMOVE =
+  'mutation($c: String!) { removeTotp(code: $c) { enabled methods totp { createdAt } recoveryCodesRemaining } }';
+const DISABLE =
+  'mutation($c: String!) { disableTwoFactor(code: $c) { enabled methods recoveryCodesRemaining enabledAt } }';
 const STATUS = '{ me { twoFactor { enabled locked methods recoveryCodesRemaining } } }';
 
 describe('TOTP authenticator apps and recovery codes', () => {
@@ -24,7 +27,9 @@ describe('TOTP authenticator apps and recovery codes', () => {
       const { data } = await t.gql(START, {}, token);
       expect(data.startTotpSetup.secret).toMatch(/^[A-Z2-7]{32}$/);
       expect(data.startTotpSetup.otpauthUri).toMatch(
-        new RegExp(`^otpauth://totp/TwoFactor:u-[0-9a-f]+\\?secret=${data.startTotpSetup.secret}&issuer=TwoFactor&algorithm=SHA1&digits=6&period=30$`),
+        new RegExp(
+          `^otpauth://totp/TwoFactor:u-[0-9a-f]+\\?secret=${data.startTotpSetup.secret}&issuer=TwoFactor&algorithm=SHA1&digits=6&period=30$`,
+        ),
       );
       expect(data.startTotpSetup.qrCodeSvg).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
       expect(new Date(data.startTotpSetup.expiresAt).getTime() - t.clock.now().getTime()).toBe(10 * 60 * 1000);
@@ -58,7 +63,9 @@ describe('TOTP authenticator apps and recovery codes', () => {
       const second = (await t.gql(START, {}, token)).data.startTotpSetup.secret;
       expect(second).not.toBe(first);
       expect(errorCode(await t.gql(CONFIRM, { c: currentTotp(t, first) }, token))).toBe('INVALID_CODE');
-      expect((await t.gql(CONFIRM, { c: currentTotp(t, second) }, token)).data.confirmTotpSetup.status.enabled).toBe(true);
+      expect((await t.gql(CONFIRM, { c: currentTotp(t, second) }, token)).data.confirmTotpSetup.status.enabled).toBe(
+        true,
+      );
     });
 
     it('the first factor needs a recent sign-in (auth_time within REAUTH_MAX_AGE)', async () => {
@@ -109,7 +116,13 @@ describe('TOTP authenticator apps and recovery codes', () => {
     it('accepts surrounding white space and refuses the malformed variants of a right code', async () => {
       const user = await enrollTotp(t, uniqueId('u'));
       const right = currentTotp(t, user.secret);
-      for (const variant of [`+${right.slice(1)}`, `${right}a`, `${right}0`, right.replace(/\d/g, (d) => String.fromCharCode(0xff10 + Number(d))), `${right.slice(0, 3)} ${right.slice(3)}`]) {
+      for (const variant of [
+        `+${right.slice(1)}`,
+        `${right}a`,
+        `${right}0`,
+        right.replace(/\d/g, (d) => String.fromCharCode(0xff10 + Number(d))),
+        `${right.slice(0, 3)} ${right.slice(3)}`,
+      ]) {
         expect(errorCode(await t.gql(VIEW, { c: variant }, user.token))).toBe('INVALID_CODE');
       }
       expect((await t.gql(VIEW, { c: ` ${right}\t` }, user.token)).errors).toBeUndefined();
@@ -123,7 +136,9 @@ describe('TOTP authenticator apps and recovery codes', () => {
       const results = await Promise.all(Array.from({ length: 20 }, () => t.gql(VIEW, { c: code }, user.token)));
       expect(results.filter((result) => !result.errors)).toHaveLength(1);
       // Each was counted before it was checked: the losers are INVALID_CODE, or RATE_LIMITED past 10.
-      expect(results.filter((result) => ['INVALID_CODE', 'RATE_LIMITED'].includes(errorCode(result)!))).toHaveLength(19);
+      expect(results.filter((result) => ['INVALID_CODE', 'RATE_LIMITED'].includes(errorCode(result)!))).toHaveLength(
+        19,
+      );
     });
   });
 
@@ -141,13 +156,16 @@ describe('TOTP authenticator apps and recovery codes', () => {
 
     it('20 parallel uses of one recovery code: exactly one succeeds', async () => {
       const user = await enrollTotp(t, uniqueId('u'));
-      const results = await Promise.all(Array.from({ length: 20 }, () => t.gql(VIEW, { c: user.recoveryCodes[3] }, user.token)));
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () => t.gql(VIEW, { c: user.recoveryCodes[3] }, user.token)),
+      );
       expect(results.filter((result) => !result.errors)).toHaveLength(1);
     });
 
     it('regenerating voids the whole old set', async () => {
       const user = await enrollTotp(t, uniqueId('u'));
-      const fresh = (await t.gql(REGENERATE, { c: currentTotp(t, user.secret) }, user.token)).data.regenerateRecoveryCodes;
+      const fresh = (await t.gql(REGENERATE, { c: currentTotp(t, user.secret) }, user.token)).data
+        .regenerateRecoveryCodes;
       expect(fresh.codes).toHaveLength(10);
       expect(fresh.codes.every((c: { usedAt: null }) => c.usedAt === null)).toBe(true);
       expect(errorCode(await t.gql(VIEW, { c: user.recoveryCodes[1] }, user.token))).toBe('INVALID_CODE');
@@ -175,7 +193,9 @@ describe('TOTP authenticator apps and recovery codes', () => {
   describe('failed attempts', () => {
     it('50 parallel wrong guesses: at most 10 are counted, the rest RATE_LIMITED; then even a right code is refused', async () => {
       const user = await enrollTotp(t, uniqueId('u'));
-      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => t.gql(VIEW, { c: String(100000 + i) }, user.token)));
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => t.gql(VIEW, { c: String(100000 + i) }, user.token)),
+      );
       const invalid = results.filter((result) => errorCode(result) === 'INVALID_CODE').length;
       const limited = results.filter((result) => errorCode(result) === 'RATE_LIMITED');
       expect(invalid).toBeLessThanOrEqual(10);
@@ -190,11 +210,15 @@ describe('TOTP authenticator apps and recovery codes', () => {
 
     it('10 failures in the window, then RATE_LIMITED with retryAfterSeconds', async () => {
       const user = await enrollTotp(t, uniqueId('u'));
-      for (let i = 0; i < 10; i += 1) expect(errorCode(await t.gql(VIEW, { c: 'nope' }, user.token))).toBe('INVALID_CODE');
+      for (let i = 0; i < 10; i += 1)
+        expect(errorCode(await t.gql(VIEW, { c: 'nope' }, user.token))).toBe('INVALID_CODE');
       const refused = await t.gql(VIEW, { c: user.recoveryCodes[0] }, user.token);
       expect(errorCode(refused)).toBe('RATE_LIMITED');
       // Not checked: the recovery code is still unused.
-      const [row] = await t.sql('SELECT COUNT(*) AS used FROM recovery_codes WHERE user_id = ? AND used_at IS NOT NULL', [user.userId]);
+      const [row] = await t.sql(
+        'SELECT COUNT(*) AS used FROM recovery_codes WHERE user_id = ? AND used_at IS NOT NULL',
+        [user.userId],
+      );
       expect(Number(row.used)).toBe(0);
     });
 
@@ -213,7 +237,9 @@ describe('TOTP authenticator apps and recovery codes', () => {
     it('a wrong code is INVALID_CODE and audited with the client IP, never the code', async () => {
       const user = await enrollTotp(t, uniqueId('u'));
       await t.gql(VIEW, { c: '424242' }, user.token);
-      const [event] = await t.sql("SELECT * FROM audit_events WHERE user_id = ? AND action = 'CODE_CHECK_FAILED'", [user.userId]);
+      const [event] = await t.sql("SELECT * FROM audit_events WHERE user_id = ? AND action = 'CODE_CHECK_FAILED'", [
+        user.userId,
+      ]);
       expect(event.client_ip).toBe('127.0.0.1');
       expect(JSON.stringify(event)).not.toContain('424242');
     });
@@ -231,10 +257,19 @@ describe('TOTP authenticator apps and recovery codes', () => {
 
     it('disableTwoFactor with a step-up; a missing code is BAD_USER_INPUT', async () => {
       const user = await enrollTotp(t, uniqueId('u'));
-      expect(errorCode(await t.gql('mutation { disableTwoFactor { enabled } }', {}, user.token))).toBe('BAD_USER_INPUT');
+      expect(errorCode(await t.gql('mutation { disableTwoFactor { enabled } }', {}, user.token))).toBe(
+        'BAD_USER_INPUT',
+      );
       const result = await t.gql(DISABLE, { c: user.recoveryCodes[9] }, user.token);
-      expect(result.data.disableTwoFactor).toEqual({ enabled: false, methods: [], recoveryCodesRemaining: 0, enabledAt: null });
-      const actions = (await t.sql('SELECT action FROM audit_events WHERE user_id = ? ORDER BY id', [user.userId])).map((row) => row.action);
+      expect(result.data.disableTwoFactor).toEqual({
+        enabled: false,
+        methods: [],
+        recoveryCodesRemaining: 0,
+        enabledAt: null,
+      });
+      const actions = (await t.sql('SELECT action FROM audit_events WHERE user_id = ? ORDER BY id', [user.userId])).map(
+        (row) => row.action,
+      );
       expect(actions).toEqual(['TOTP_ENABLED', 'TWO_FACTOR_ENABLED', 'RECOVERY_CODE_USED', 'TWO_FACTOR_DISABLED']);
     });
 
@@ -254,7 +289,11 @@ describe('TOTP authenticator apps and recovery codes', () => {
       await t.sql('SELECT * FROM users'),
     ]);
     const logs = t.logs.join('\n');
-    for (const secret of [user.secret, ...user.recoveryCodes, ...user.recoveryCodes.map((code) => code.replace(/-/g, ''))]) {
+    for (const secret of [
+      user.secret,
+      ...user.recoveryCodes,
+      ...user.recoveryCodes.map((code) => code.replace(/-/g, '')),
+    ]) {
       expect(dump).not.toContain(secret);
       expect(logs).not.toContain(secret);
     }

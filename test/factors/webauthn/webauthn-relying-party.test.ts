@@ -8,7 +8,11 @@ import {
   WebAuthnRelyingParty,
   type StoredCredential,
 } from '../../../src/factors/webauthn/webauthn-relying-party';
-import { SoftAuthenticator, type AssertionKnobs, type SoftAuthenticatorOptions } from '../../support/soft-authenticator';
+import {
+  SoftAuthenticator,
+  type AssertionKnobs,
+  type SoftAuthenticatorOptions,
+} from '../../support/soft-authenticator';
 
 const RP_ID = 'example.com';
 const ORIGIN = 'https://app.example.com';
@@ -23,11 +27,20 @@ async function register(options: SoftAuthenticatorOptions = {}, userHandle = new
   const response = authenticator.register(creation, { origin: ORIGIN });
   const result = await rp.verifyRegistration(response, creation.challenge);
   if (!result.ok) throw new Error(`registration refused: ${result.detail}`);
-  const credential: StoredCredential = { id: result.credentialId, publicKey: result.publicKey, counter: result.counter, transports: result.transports };
+  const credential: StoredCredential = {
+    id: result.credentialId,
+    publicKey: result.publicKey,
+    counter: result.counter,
+    transports: result.transports,
+  };
   return { authenticator, credential, result, response, userHandle };
 }
 
-async function answer(authenticator: SoftAuthenticator, credential: StoredCredential, knobs: Partial<AssertionKnobs> = {}) {
+async function answer(
+  authenticator: SoftAuthenticator,
+  credential: StoredCredential,
+  knobs: Partial<AssertionKnobs> = {},
+) {
   const options = await rp.authenticationOptions({ allowCredentials: [credential] });
   const response = authenticator.authenticate(options, { origin: ORIGIN, ...knobs });
   return { options, response, result: await rp.verifyAuthentication(response, options.challenge, credential) };
@@ -47,7 +60,9 @@ describe('WebAuthnRelyingParty configuration', () => {
   });
 
   it('accepts localhost with a port', () => {
-    expect(() => new WebAuthnRelyingParty({ rpId: 'localhost', rpName: 'Dev', origins: ['http://localhost:3000'] })).not.toThrow();
+    expect(
+      () => new WebAuthnRelyingParty({ rpId: 'localhost', rpName: 'Dev', origins: ['http://localhost:3000'] }),
+    ).not.toThrow();
   });
 });
 
@@ -73,19 +88,31 @@ describe('registration options', () => {
 
   it('gives a new random challenge each time', async () => {
     const input = { userHandle: newWebAuthnUserHandle(), userName: 'a', excludeCredentials: [] };
-    const challenges = new Set(await Promise.all(Array.from({ length: 20 }, async () => (await rp.registrationOptions(input)).challenge)));
+    const challenges = new Set(
+      await Promise.all(Array.from({ length: 20 }, async () => (await rp.registrationOptions(input)).challenge)),
+    );
     expect(challenges.size).toBe(20);
   });
 
   it('refuses a user handle of 0 or more than 64 bytes', async () => {
-    await expect(rp.registrationOptions({ userHandle: new Uint8Array(0), userName: 'a', excludeCredentials: [] })).rejects.toThrow(RangeError);
-    await expect(rp.registrationOptions({ userHandle: new Uint8Array(65), userName: 'a', excludeCredentials: [] })).rejects.toThrow(RangeError);
-    await expect(rp.registrationOptions({ userHandle: new Uint8Array(64), userName: 'a', excludeCredentials: [] })).resolves.toBeDefined();
+    await expect(
+      rp.registrationOptions({ userHandle: new Uint8Array(0), userName: 'a', excludeCredentials: [] }),
+    ).rejects.toThrow(RangeError);
+    await expect(
+      rp.registrationOptions({ userHandle: new Uint8Array(65), userName: 'a', excludeCredentials: [] }),
+    ).rejects.toThrow(RangeError);
+    await expect(
+      rp.registrationOptions({ userHandle: new Uint8Array(64), userName: 'a', excludeCredentials: [] }),
+    ).resolves.toBeDefined();
   });
 
   it('lists the credentials to exclude, and an authenticator holding one of them refuses to make another', async () => {
     const { authenticator, credential, userHandle } = await register();
-    const options = await rp.registrationOptions({ userHandle, userName: 'alice@example.com', excludeCredentials: [credential] });
+    const options = await rp.registrationOptions({
+      userHandle,
+      userName: 'alice@example.com',
+      excludeCredentials: [credential],
+    });
     expect(options.excludeCredentials).toEqual([{ id: credential.id, transports: ['usb'], type: 'public-key' }]);
     expect(() => authenticator.register(options, { origin: ORIGIN })).toThrow(/NotAllowed|excluded/i);
   });
@@ -112,7 +139,13 @@ describe('authentication options', () => {
 describe('registration', () => {
   it.each(['ES256', 'EdDSA', 'RS256'] as const)('accepts a %s credential', async (algorithm) => {
     const { result, response } = await register({ algorithm });
-    expect(result).toMatchObject({ ok: true, credentialId: response.id, counter: 0, transports: ['usb'], userVerified: true });
+    expect(result).toMatchObject({
+      ok: true,
+      credentialId: response.id,
+      counter: 0,
+      transports: ['usb'],
+      userVerified: true,
+    });
     if (!result.ok) return;
     expect(result.publicKey).toBeInstanceOf(Uint8Array);
     expect(result.credentialId).toMatch(/^[A-Za-z0-9_-]+$/);
@@ -131,14 +164,25 @@ describe('registration', () => {
     expect(result).toMatchObject({ ok: true, transports: ['usb', 'nfc'] });
   });
 
-  async function refusedRegistration(knobs: Partial<Parameters<SoftAuthenticator['register']>[1]>, mutate?: (response: RegistrationResponseJSON) => unknown) {
-    const options = await rp.registrationOptions({ userHandle: newWebAuthnUserHandle(), userName: 'a', excludeCredentials: [] });
+  async function refusedRegistration(
+    knobs: Partial<Parameters<SoftAuthenticator['register']>[1]>,
+    mutate?: (response: RegistrationResponseJSON) => unknown,
+  ) {
+    const options = await rp.registrationOptions({
+      userHandle: newWebAuthnUserHandle(),
+      userName: 'a',
+      excludeCredentials: [],
+    });
     const response = new SoftAuthenticator().register(options, { origin: ORIGIN, ...knobs });
     return rp.verifyRegistration(mutate ? mutate(response) : response, options.challenge);
   }
 
   it.each<[string, Partial<Parameters<SoftAuthenticator['register']>[1]>, RegExp]>([
-    ['a sibling origin the RP id would allow but the configuration does not', { origin: 'https://evil.example.com' }, /origin/],
+    [
+      'a sibling origin the RP id would allow but the configuration does not',
+      { origin: 'https://evil.example.com' },
+      /origin/,
+    ],
     ['a foreign origin', { origin: 'https://example.org' }, /origin/],
     ['http instead of https', { origin: 'http://app.example.com' }, /origin/],
     ['the right origin with a port', { origin: 'https://app.example.com:8443' }, /origin/],
@@ -154,44 +198,71 @@ describe('registration', () => {
   it('refuses a response whose id is not the attested credential id', async () => {
     const other = b64u(randomBytes(32));
     const result = await refusedRegistration({}, (response) => ({ ...response, id: other, rawId: other }));
-    expect(result).toMatchObject({ ok: false, reason: 'invalid', detail: expect.stringMatching(/attested credential id/) });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'invalid',
+      detail: expect.stringMatching(/attested credential id/),
+    });
   });
 
   it('refuses an assertion in place of an attestation', async () => {
     const { authenticator, credential } = await register();
     const { response } = await answer(authenticator, credential);
-    const options = await rp.registrationOptions({ userHandle: newWebAuthnUserHandle(), userName: 'a', excludeCredentials: [] });
+    const options = await rp.registrationOptions({
+      userHandle: newWebAuthnUserHandle(),
+      userName: 'a',
+      excludeCredentials: [],
+    });
     expect(await rp.verifyRegistration(response, options.challenge)).toMatchObject({ ok: false, reason: 'malformed' });
   });
 
   it('refuses when there is no challenge to compare with', async () => {
-    const options = await rp.registrationOptions({ userHandle: newWebAuthnUserHandle(), userName: 'a', excludeCredentials: [] });
+    const options = await rp.registrationOptions({
+      userHandle: newWebAuthnUserHandle(),
+      userName: 'a',
+      excludeCredentials: [],
+    });
     const response = new SoftAuthenticator().register({ ...options, challenge: '' }, { origin: ORIGIN });
     expect(await rp.verifyRegistration(response, '')).toMatchObject({ ok: false, reason: 'invalid' });
-    expect(await rp.verifyRegistration(response, undefined as unknown as string)).toMatchObject({ ok: false, reason: 'invalid' });
+    expect(await rp.verifyRegistration(response, undefined as unknown as string)).toMatchObject({
+      ok: false,
+      reason: 'invalid',
+    });
   });
 });
 
 describe('authentication', () => {
-  it.each(['ES256', 'EdDSA', 'RS256'] as const)('accepts an assertion of a %s credential, and the next one', async (algorithm) => {
-    const { authenticator, credential } = await register({ algorithm });
-    const first = await answer(authenticator, credential);
-    expect(first.result).toEqual({ ok: true, newCounter: 1, userVerified: true, backedUp: true });
-    const second = await answer(authenticator, { ...credential, counter: 1 });
-    expect(second.result).toMatchObject({ ok: true, newCounter: 2 });
-  });
+  it.each(['ES256', 'EdDSA', 'RS256'] as const)(
+    'accepts an assertion of a %s credential, and the next one',
+    async (algorithm) => {
+      const { authenticator, credential } = await register({ algorithm });
+      const first = await answer(authenticator, credential);
+      expect(first.result).toEqual({ ok: true, newCounter: 1, userVerified: true, backedUp: true });
+      const second = await answer(authenticator, { ...credential, counter: 1 });
+      expect(second.result).toMatchObject({ ok: true, newCounter: 2 });
+    },
+  );
 
   it('accepts an assertion signed outside the emulator (the path the counter knobs use)', async () => {
     const { authenticator, credential } = await register();
-    expect((await answer(authenticator, credential, { counter: 41 })).result).toMatchObject({ ok: true, newCounter: 41 });
+    expect((await answer(authenticator, credential, { counter: 41 })).result).toMatchObject({
+      ok: true,
+      newCounter: 41,
+    });
     expect(authenticator.signCount()).toBe(41);
     // And the emulator carries on from there.
-    expect((await answer(authenticator, { ...credential, counter: 41 })).result).toMatchObject({ ok: true, newCounter: 42 });
+    expect((await answer(authenticator, { ...credential, counter: 41 })).result).toMatchObject({
+      ok: true,
+      newCounter: 42,
+    });
   });
 
   it('does not require user verification, and says when there was none', async () => {
     const { authenticator, credential } = await register();
-    expect((await answer(authenticator, credential, { userVerified: false })).result).toMatchObject({ ok: true, userVerified: false });
+    expect((await answer(authenticator, credential, { userVerified: false })).result).toMatchObject({
+      ok: true,
+      userVerified: false,
+    });
   });
 
   it('checks the user handle when one is stored and one is sent', async () => {
@@ -200,9 +271,17 @@ describe('authentication', () => {
     expect(response.response.userHandle).toBe(b64u(userHandle));
     const next = await rp.authenticationOptions({ allowCredentials: [credential] });
     const again = authenticator.authenticate(next, { origin: ORIGIN });
-    expect(await rp.verifyAuthentication(again, next.challenge, { ...credential, counter: 1, userHandle })).toMatchObject({ ok: true });
+    expect(
+      await rp.verifyAuthentication(again, next.challenge, { ...credential, counter: 1, userHandle }),
+    ).toMatchObject({ ok: true });
     const another = authenticator.authenticate(options, { origin: ORIGIN, challenge: next.challenge });
-    expect(await rp.verifyAuthentication(another, next.challenge, { ...credential, counter: 2, userHandle: newWebAuthnUserHandle() })).toMatchObject({
+    expect(
+      await rp.verifyAuthentication(another, next.challenge, {
+        ...credential,
+        counter: 2,
+        userHandle: newWebAuthnUserHandle(),
+      }),
+    ).toMatchObject({
       ok: false,
       reason: 'invalid',
     });
@@ -218,7 +297,11 @@ describe('authentication', () => {
     ['a tampered signature made outside the emulator', { tamperSignature: true, counter: 9 }, /signature/],
   ])('refuses an assertion with %s', async (_name, knobs, why) => {
     const { authenticator, credential } = await register();
-    expect((await answer(authenticator, credential, knobs)).result).toMatchObject({ ok: false, reason: 'invalid', detail: expect.stringMatching(why) });
+    expect((await answer(authenticator, credential, knobs)).result).toMatchObject({
+      ok: false,
+      reason: 'invalid',
+      detail: expect.stringMatching(why),
+    });
   });
 
   it('refuses a replayed response: against a fresh challenge, and (counting key) against its own once the counter is stored', async () => {
@@ -226,14 +309,18 @@ describe('authentication', () => {
     const first = await answer(authenticator, credential);
     expect(first.result).toMatchObject({ ok: true, newCounter: 1 });
     const fresh = await rp.authenticationOptions({ allowCredentials: [credential] });
-    expect(await rp.verifyAuthentication(first.response, fresh.challenge, { ...credential, counter: 1 })).toMatchObject({
-      ok: false,
-      reason: 'invalid',
-      detail: expect.stringMatching(/challenge/),
-    });
+    expect(await rp.verifyAuthentication(first.response, fresh.challenge, { ...credential, counter: 1 })).toMatchObject(
+      {
+        ok: false,
+        reason: 'invalid',
+        detail: expect.stringMatching(/challenge/),
+      },
+    );
     // This layer is stateless: only the caller's single-use challenge stops a replay against the
     // same challenge; for a key that counts, the stored counter refuses it as well.
-    expect(await rp.verifyAuthentication(first.response, first.options.challenge, { ...credential, counter: 1 })).toMatchObject({
+    expect(
+      await rp.verifyAuthentication(first.response, first.options.challenge, { ...credential, counter: 1 }),
+    ).toMatchObject({
       ok: false,
       reason: 'counter',
     });
@@ -260,12 +347,17 @@ describe('authentication', () => {
   it('refuses an attestation in place of an assertion', async () => {
     const { response, credential } = await register();
     const options = await rp.authenticationOptions({ allowCredentials: [credential] });
-    expect(await rp.verifyAuthentication(response, options.challenge, credential)).toMatchObject({ ok: false, reason: 'malformed' });
+    expect(await rp.verifyAuthentication(response, options.challenge, credential)).toMatchObject({
+      ok: false,
+      reason: 'malformed',
+    });
   });
 
   it('refuses when the stored public key is not one', async () => {
     const { authenticator, credential } = await register();
-    expect((await answer(authenticator, { ...credential, publicKey: new Uint8Array(randomBytes(77)) })).result).toMatchObject({
+    expect(
+      (await answer(authenticator, { ...credential, publicKey: new Uint8Array(randomBytes(77)) })).result,
+    ).toMatchObject({
       ok: false,
       reason: 'invalid',
     });
@@ -295,7 +387,10 @@ describe('authentication', () => {
 
     it('refuses a counter back at 0 after counting', async () => {
       const { authenticator, credential } = await register();
-      expect((await answer(authenticator, { ...credential, counter: 3 }, { counter: 0 })).result).toMatchObject({ ok: false, reason: 'counter' });
+      expect((await answer(authenticator, { ...credential, counter: 3 }, { counter: 0 })).result).toMatchObject({
+        ok: false,
+        reason: 'counter',
+      });
     });
 
     it('accepts 0 on both sides, again and again (passkeys that never count)', async () => {
@@ -307,12 +402,17 @@ describe('authentication', () => {
 
     it('accepts a counter that jumps ahead', async () => {
       const { authenticator, credential } = await register();
-      expect((await answer(authenticator, { ...credential, counter: 2 }, { counter: 1_000 })).result).toMatchObject({ ok: true, newCounter: 1_000 });
+      expect((await answer(authenticator, { ...credential, counter: 2 }, { counter: 1_000 })).result).toMatchObject({
+        ok: true,
+        newCounter: 1_000,
+      });
     });
 
     it('only reports a clone for a good signature', async () => {
       const { authenticator, credential } = await register();
-      expect((await answer(authenticator, { ...credential, counter: 5 }, { counter: 3, tamperSignature: true })).result).toMatchObject({
+      expect(
+        (await answer(authenticator, { ...credential, counter: 5 }, { counter: 3, tamperSignature: true })).result,
+      ).toMatchObject({
         ok: false,
         reason: 'invalid',
       });
@@ -348,7 +448,10 @@ describe('malformed input', () => {
     challenge = options.challenge;
   });
 
-  const withResponse = (base: AuthenticationResponseJSON, fields: Record<string, unknown>) => ({ ...base, response: { ...base.response, ...fields } });
+  const withResponse = (base: AuthenticationResponseJSON, fields: Record<string, unknown>) => ({
+    ...base,
+    response: { ...base.response, ...fields },
+  });
   const nested = (depth: number) => {
     let value: Record<string, unknown> = {};
     for (let level = 0; level < depth; level += 1) value = { a: value };
@@ -361,7 +464,10 @@ describe('malformed input', () => {
   };
 
   it('parses a browser response into a fresh object with the known fields only', () => {
-    const parsed = parseWebAuthnJson({ ...assertion, extra: 'ignored', response: { ...assertion.response, alsoIgnored: 1 } }, 'authentication');
+    const parsed = parseWebAuthnJson(
+      { ...assertion, extra: 'ignored', response: { ...assertion.response, alsoIgnored: 1 } },
+      'authentication',
+    );
     expect(parsed).toEqual({
       ok: true,
       value: {
@@ -404,7 +510,10 @@ describe('malformed input', () => {
     ['an empty object', () => ({})],
     ['a numeric id', () => ({ ...assertion, id: 12345, rawId: 12345 })],
     ['an id that is not base64url', () => ({ ...assertion, id: 'not base64!', rawId: 'not base64!' })],
-    ['an id in standard base64', () => ({ ...assertion, id: '+/+/+/+/+/+/+/+/+/+/+w', rawId: '+/+/+/+/+/+/+/+/+/+/+w' })],
+    [
+      'an id in standard base64',
+      () => ({ ...assertion, id: '+/+/+/+/+/+/+/+/+/+/+w', rawId: '+/+/+/+/+/+/+/+/+/+/+w' }),
+    ],
     ['a padded id', () => ({ ...assertion, id: `${assertion.id}=`, rawId: `${assertion.id}=` })],
     ['a non-canonical id', () => ({ ...assertion, id: `${'A'.repeat(21)}B`, rawId: `${'A'.repeat(21)}B` })],
     ['an id of 8 bytes', () => ({ ...assertion, id: b64u(randomBytes(8)), rawId: undefined })],
@@ -430,10 +539,27 @@ describe('malformed input', () => {
     ['no clientExtensionResults', () => ({ ...assertion, clientExtensionResults: undefined })],
     ['clientExtensionResults as an array', () => ({ ...assertion, clientExtensionResults: [] })],
     ['a numeric authenticatorAttachment', () => ({ ...assertion, authenticatorAttachment: 1 })],
-    ['more than 16 KiB', () => ({ ...assertion, clientExtensionResults: { padding: 'x'.repeat(WEBAUTHN_JSON_MAX_BYTES) } })],
-    ['more than 16 KiB in UTF-8 though fewer characters', () => ({ ...assertion, clientExtensionResults: { padding: 'é'.repeat(9 * 1024) } })],
-    ['more than 16 KiB in keys', () => ({ ...assertion, clientExtensionResults: Object.fromEntries(Array.from({ length: 400 }, (_, index) => [`k${index}${'x'.repeat(60)}`, 0])) })],
-    ['too many values', () => ({ ...assertion, clientExtensionResults: { list: Array.from({ length: 600 }, () => 0) } })],
+    [
+      'more than 16 KiB',
+      () => ({ ...assertion, clientExtensionResults: { padding: 'x'.repeat(WEBAUTHN_JSON_MAX_BYTES) } }),
+    ],
+    [
+      'more than 16 KiB in UTF-8 though fewer characters',
+      () => ({ ...assertion, clientExtensionResults: { padding: 'é'.repeat(9 * 1024) } }),
+    ],
+    [
+      'more than 16 KiB in keys',
+      () => ({
+        ...assertion,
+        clientExtensionResults: Object.fromEntries(
+          Array.from({ length: 400 }, (_, index) => [`k${index}${'x'.repeat(60)}`, 0]),
+        ),
+      }),
+    ],
+    [
+      'too many values',
+      () => ({ ...assertion, clientExtensionResults: { list: Array.from({ length: 600 }, () => 0) } }),
+    ],
     ['a huge sparse array', () => ({ ...assertion, clientExtensionResults: { list: new Array(1e9) } })],
     ['nesting 9 deep', () => ({ ...assertion, clientExtensionResults: nested(8) })],
     ['nesting 10 000 deep', () => ({ ...assertion, clientExtensionResults: nested(10_000) })],
@@ -449,12 +575,23 @@ describe('malformed input', () => {
     const value = make();
     const parsed = parseWebAuthnJson(value, 'authentication');
     expect(parsed).toEqual({ ok: false, reason: expect.any(String) });
-    await expect(rp.verifyAuthentication(value, challenge, credential)).resolves.toMatchObject({ ok: false, reason: 'malformed' });
+    await expect(rp.verifyAuthentication(value, challenge, credential)).resolves.toMatchObject({
+      ok: false,
+      reason: 'malformed',
+    });
   });
 
   it('names the problem', () => {
-    expect(parseWebAuthnJson('x', 'authentication')).toEqual({ ok: false, reason: 'the WebAuthn response must be a JSON object' });
-    expect(parseWebAuthnJson({ ...assertion, clientExtensionResults: { padding: 'x'.repeat(WEBAUTHN_JSON_MAX_BYTES) } }, 'authentication')).toEqual({
+    expect(parseWebAuthnJson('x', 'authentication')).toEqual({
+      ok: false,
+      reason: 'the WebAuthn response must be a JSON object',
+    });
+    expect(
+      parseWebAuthnJson(
+        { ...assertion, clientExtensionResults: { padding: 'x'.repeat(WEBAUTHN_JSON_MAX_BYTES) } },
+        'authentication',
+      ),
+    ).toEqual({
       ok: false,
       reason: 'the WebAuthn response is larger than 16384 bytes',
     });
@@ -469,21 +606,52 @@ describe('malformed input', () => {
   });
 
   const registrationShapes: Array<[string, () => unknown]> = [
-    ['no attestationObject', () => ({ ...registration, response: { ...registration.response, attestationObject: undefined } })],
-    ['a numeric attestationObject', () => ({ ...registration, response: { ...registration.response, attestationObject: 1 } })],
+    [
+      'no attestationObject',
+      () => ({ ...registration, response: { ...registration.response, attestationObject: undefined } }),
+    ],
+    [
+      'a numeric attestationObject',
+      () => ({ ...registration, response: { ...registration.response, attestationObject: 1 } }),
+    ],
     ['transports as a string', () => ({ ...registration, response: { ...registration.response, transports: 'usb' } })],
-    ['a numeric transport', () => ({ ...registration, response: { ...registration.response, transports: ['usb', 1] } })],
-    ['17 transports', () => ({ ...registration, response: { ...registration.response, transports: Array.from({ length: 17 }, () => 'usb') } })],
-    ['a fractional publicKeyAlgorithm', () => ({ ...registration, response: { ...registration.response, publicKeyAlgorithm: -7.5 } })],
-    ['a publicKey that is not base64url', () => ({ ...registration, response: { ...registration.response, publicKey: '%%%' } })],
-    ['a 13 KiB attestationObject', () => ({ ...registration, response: { ...registration.response, attestationObject: 'A'.repeat(13 * 1024) } })],
+    [
+      'a numeric transport',
+      () => ({ ...registration, response: { ...registration.response, transports: ['usb', 1] } }),
+    ],
+    [
+      '17 transports',
+      () => ({
+        ...registration,
+        response: { ...registration.response, transports: Array.from({ length: 17 }, () => 'usb') },
+      }),
+    ],
+    [
+      'a fractional publicKeyAlgorithm',
+      () => ({ ...registration, response: { ...registration.response, publicKeyAlgorithm: -7.5 } }),
+    ],
+    [
+      'a publicKey that is not base64url',
+      () => ({ ...registration, response: { ...registration.response, publicKey: '%%%' } }),
+    ],
+    [
+      'a 13 KiB attestationObject',
+      () => ({ ...registration, response: { ...registration.response, attestationObject: 'A'.repeat(13 * 1024) } }),
+    ],
   ];
 
   it.each(registrationShapes)('refuses a registration with %s', async (_name, make) => {
     const value = make();
     expect(parseWebAuthnJson(value, 'registration')).toEqual({ ok: false, reason: expect.any(String) });
-    const options = await rp.registrationOptions({ userHandle: newWebAuthnUserHandle(), userName: 'a', excludeCredentials: [] });
-    await expect(rp.verifyRegistration(value, options.challenge)).resolves.toMatchObject({ ok: false, reason: 'malformed' });
+    const options = await rp.registrationOptions({
+      userHandle: newWebAuthnUserHandle(),
+      userName: 'a',
+      excludeCredentials: [],
+    });
+    await expect(rp.verifyRegistration(value, options.challenge)).resolves.toMatchObject({
+      ok: false,
+      reason: 'malformed',
+    });
   });
 
   // Well-formed base64url with junk inside: the library fails, and that is an ordinary refusal.
@@ -491,21 +659,35 @@ describe('malformed input', () => {
     ['clientDataJSON that is not JSON', () => ({ clientDataJSON: b64u('not json') })],
     ['clientDataJSON that is JSON null', () => ({ clientDataJSON: b64u('null') })],
     ['clientDataJSON that is a JSON array', () => ({ clientDataJSON: b64u('[1,2]') })],
-    ['clientDataJSON with a numeric challenge', () => ({ clientDataJSON: b64u(JSON.stringify({ type: 'webauthn.get', challenge: 1, origin: ORIGIN })) })],
+    [
+      'clientDataJSON with a numeric challenge',
+      () => ({ clientDataJSON: b64u(JSON.stringify({ type: 'webauthn.get', challenge: 1, origin: ORIGIN })) }),
+    ],
     ['clientDataJSON of random bytes', () => ({ clientDataJSON: b64u(randomBytes(100)) })],
     ['authenticatorData of 10 bytes', () => ({ authenticatorData: b64u(randomBytes(10)) })],
     ['authenticatorData of 37 random bytes', () => ({ authenticatorData: b64u(randomBytes(37)) })],
-    ['authenticatorData with bytes left over', () => ({ authenticatorData: b64u(Buffer.concat([bytesOf(assertion.response.authenticatorData), randomBytes(5)])) })],
-    ['authenticatorData flagging extensions that are not CBOR', () => {
-      const data = Buffer.concat([bytesOf(assertion.response.authenticatorData), Buffer.from([0xff, 0xff])]);
-      data[32] |= 0x80;
-      return { authenticatorData: b64u(data) };
-    }],
-    ['authenticatorData flagging attested data that is not there', () => {
-      const data = bytesOf(assertion.response.authenticatorData);
-      data[32] |= 0x40;
-      return { authenticatorData: b64u(data) };
-    }],
+    [
+      'authenticatorData with bytes left over',
+      () => ({
+        authenticatorData: b64u(Buffer.concat([bytesOf(assertion.response.authenticatorData), randomBytes(5)])),
+      }),
+    ],
+    [
+      'authenticatorData flagging extensions that are not CBOR',
+      () => {
+        const data = Buffer.concat([bytesOf(assertion.response.authenticatorData), Buffer.from([0xff, 0xff])]);
+        data[32] |= 0x80;
+        return { authenticatorData: b64u(data) };
+      },
+    ],
+    [
+      'authenticatorData flagging attested data that is not there',
+      () => {
+        const data = bytesOf(assertion.response.authenticatorData);
+        data[32] |= 0x40;
+        return { authenticatorData: b64u(data) };
+      },
+    ],
     ['a signature of random bytes', () => ({ signature: b64u(randomBytes(70)) })],
     ['a signature of one byte', () => ({ signature: b64u(randomBytes(1)) })],
   ];
@@ -513,23 +695,42 @@ describe('malformed input', () => {
   it.each(junk)('refuses an assertion with %s, without throwing', async (_name, fields) => {
     const value = withResponse(assertion, fields());
     expect(parseWebAuthnJson(value, 'authentication')).toMatchObject({ ok: true });
-    await expect(rp.verifyAuthentication(value, challenge, credential)).resolves.toMatchObject({ ok: false, reason: 'invalid' });
+    await expect(rp.verifyAuthentication(value, challenge, credential)).resolves.toMatchObject({
+      ok: false,
+      reason: 'invalid',
+    });
   });
 
   const registrationJunk: Array<[string, () => Record<string, unknown>]> = [
     ['an attestationObject of random bytes', () => ({ attestationObject: b64u(randomBytes(200)) })],
     ['an attestationObject that is an empty CBOR map', () => ({ attestationObject: b64u(Buffer.from([0xa0])) })],
-    ['an attestationObject that is a CBOR string', () => ({ attestationObject: b64u(Buffer.from([0x63, 0x61, 0x62, 0x63])) })],
-    ['an attestationObject cut short', () => ({ attestationObject: b64u(bytesOf(registration.response.attestationObject).subarray(0, 60)) })],
-    ['an indefinite-length CBOR attestationObject', () => ({ attestationObject: b64u(Buffer.from([0xbf, 0x63, 0x66, 0x6d, 0x74])) })],
+    [
+      'an attestationObject that is a CBOR string',
+      () => ({ attestationObject: b64u(Buffer.from([0x63, 0x61, 0x62, 0x63])) }),
+    ],
+    [
+      'an attestationObject cut short',
+      () => ({ attestationObject: b64u(bytesOf(registration.response.attestationObject).subarray(0, 60)) }),
+    ],
+    [
+      'an indefinite-length CBOR attestationObject',
+      () => ({ attestationObject: b64u(Buffer.from([0xbf, 0x63, 0x66, 0x6d, 0x74])) }),
+    ],
     ['clientDataJSON that is not JSON', () => ({ clientDataJSON: b64u('{') })],
   ];
 
   it.each(registrationJunk)('refuses a registration with %s, without throwing', async (_name, fields) => {
     const value = { ...registration, response: { ...registration.response, ...fields() } };
     expect(parseWebAuthnJson(value, 'registration')).toMatchObject({ ok: true });
-    const options = await rp.registrationOptions({ userHandle: newWebAuthnUserHandle(), userName: 'a', excludeCredentials: [] });
-    await expect(rp.verifyRegistration(value, options.challenge)).resolves.toMatchObject({ ok: false, reason: 'invalid' });
+    const options = await rp.registrationOptions({
+      userHandle: newWebAuthnUserHandle(),
+      userName: 'a',
+      excludeCredentials: [],
+    });
+    await expect(rp.verifyRegistration(value, options.challenge)).resolves.toMatchObject({
+      ok: false,
+      reason: 'invalid',
+    });
   });
 
   it('never throws, and never accepts, on bit flips anywhere in an assertion', async () => {
@@ -538,20 +739,31 @@ describe('malformed input', () => {
       const field = fields[round % fields.length];
       const bytes = bytesOf(assertion.response[field]);
       bytes[Math.floor(Math.random() * bytes.length)] ^= 1 << Math.floor(Math.random() * 8);
-      const result = await rp.verifyAuthentication(withResponse(assertion, { [field]: b64u(bytes) }), challenge, credential);
+      const result = await rp.verifyAuthentication(
+        withResponse(assertion, { [field]: b64u(bytes) }),
+        challenge,
+        credential,
+      );
       expect(result.ok).toBe(false);
     }
   });
 
   it('never throws on bit flips anywhere in a registration', async () => {
-    const options = await rp.registrationOptions({ userHandle: newWebAuthnUserHandle(), userName: 'a', excludeCredentials: [] });
+    const options = await rp.registrationOptions({
+      userHandle: newWebAuthnUserHandle(),
+      userName: 'a',
+      excludeCredentials: [],
+    });
     const response = new SoftAuthenticator().register(options, { origin: ORIGIN });
     for (let round = 0; round < 150; round += 1) {
       const field = round % 2 === 0 ? 'attestationObject' : 'clientDataJSON';
       const bytes = bytesOf(response.response[field]);
       bytes[Math.floor(Math.random() * bytes.length)] ^= 1 << Math.floor(Math.random() * 8);
       // Attestation `none` signs nothing, so a flip in, say, the AAGUID still registers: only "no throw" is asserted.
-      const result = await rp.verifyRegistration({ ...response, response: { ...response.response, [field]: b64u(bytes) } }, options.challenge);
+      const result = await rp.verifyRegistration(
+        { ...response, response: { ...response.response, [field]: b64u(bytes) } },
+        options.challenge,
+      );
       expect(typeof result.ok).toBe('boolean');
     }
   });

@@ -4,11 +4,13 @@ import { errorCode, startTestApp, type TestApp, uniqueId } from '../../support/t
 import { currentTotp, enrollTotp, nextStep } from '../../support/two-factor';
 
 const ORIGIN = 'http://localhost:5173';
-const START_REGISTRATION = 'mutation($c: String, $w: JSON) { startWebAuthnRegistration(code: $c, webAuthn: $w) { options expiresAt } }';
+const START_REGISTRATION =
+  'mutation($c: String, $w: JSON) { startWebAuthnRegistration(code: $c, webAuthn: $w) { options expiresAt } }';
 const CONFIRM_REGISTRATION =
   'mutation($r: JSON!, $n: String) { confirmWebAuthnRegistration(response: $r, name: $n) { recoveryCodes status { enabled methods phishingResistant webAuthnCredentials { id name synced transports lastUsedAt } } } }';
 const START_LOGIN = 'mutation($u: ID!) { startLoginChallenge(userId: $u) { id methods webAuthnOptions } }';
-const VERIFY_LOGIN = 'mutation($id: ID!, $c: String, $w: JSON) { verifyLoginChallenge(challengeId: $id, code: $c, webAuthn: $w) { method assertion } }';
+const VERIFY_LOGIN =
+  'mutation($id: ID!, $c: String, $w: JSON) { verifyLoginChallenge(challengeId: $id, code: $c, webAuthn: $w) { method assertion } }';
 const START_STEP_UP = 'mutation { startWebAuthnStepUp { options expiresAt } }';
 const VIEW_CODES = 'mutation($c: String, $w: JSON) { viewRecoveryCodes(code: $c, webAuthn: $w) { codes { code } } }';
 
@@ -34,7 +36,8 @@ describe('security keys and passkeys (WebAuthn)', () => {
     return challenge.data.startLoginChallenge as { id: string; methods: string[]; webAuthnOptions: any };
   }
 
-  const failures = async (userId: string) => Number((await t.sql('SELECT failed_attempts_in_row AS n FROM users WHERE id = ?', [userId]))[0].n);
+  const failures = async (userId: string) =>
+    Number((await t.sql('SELECT failed_attempts_in_row AS n FROM users WHERE id = ?', [userId]))[0].n);
 
   it('registers a first key: two-factor turns on, with recovery codes, and the key is listed', async () => {
     const userId = uniqueId('wa-first');
@@ -43,7 +46,9 @@ describe('security keys and passkeys (WebAuthn)', () => {
     const result = confirm.data.confirmWebAuthnRegistration;
     expect(result.recoveryCodes).toHaveLength(10);
     expect(result.status).toMatchObject({ enabled: true, methods: ['WEBAUTHN'], phishingResistant: true });
-    expect(result.status.webAuthnCredentials).toEqual([expect.objectContaining({ name: 'YubiKey 5', transports: ['usb'], lastUsedAt: null })]);
+    expect(result.status.webAuthnCredentials).toEqual([
+      expect.objectContaining({ name: 'YubiKey 5', transports: ['usb'], lastUsedAt: null }),
+    ]);
   });
 
   it('offers login options bound to the challenge and signs an assertion with amr hwk (and user when verified)', async () => {
@@ -51,12 +56,18 @@ describe('security keys and passkeys (WebAuthn)', () => {
     const { key } = await register(userId);
     const challenge = await loginOptions(userId);
     expect(challenge.methods).toEqual(['WEBAUTHN', 'RECOVERY_CODE']);
-    expect(challenge.webAuthnOptions.allowCredentials).toEqual([expect.objectContaining({ id: key.credentialIds()[0] })]);
+    expect(challenge.webAuthnOptions.allowCredentials).toEqual([
+      expect.objectContaining({ id: key.credentialIds()[0] }),
+    ]);
     const answer = key.authenticate(challenge.webAuthnOptions, { origin: ORIGIN });
     const verified = await t.gql(VERIFY_LOGIN, { id: challenge.id, w: answer });
     expect(verified.errors).toBeUndefined();
     expect(verified.data.verifyLoginChallenge.method).toBe('WEBAUTHN');
-    expect(decodeJwt(verified.data.verifyLoginChallenge.assertion)).toMatchObject({ sub: userId, amr: ['hwk', 'user'], jti: challenge.id });
+    expect(decodeJwt(verified.data.verifyLoginChallenge.assertion)).toMatchObject({
+      sub: userId,
+      amr: ['hwk', 'user'],
+      jti: challenge.id,
+    });
 
     const quiet = await loginOptions(userId);
     const withoutVerification = key.authenticate(quiet.webAuthnOptions, { origin: ORIGIN, userVerified: false });
@@ -82,10 +93,20 @@ describe('security keys and passkeys (WebAuthn)', () => {
     const cases: [string, (options: any) => unknown][] = [
       ['another origin', (options) => key.authenticate(options, { origin: 'http://localhost:6666' })],
       ['another RP id', (options) => key.authenticate(options, { origin: ORIGIN, rpId: 'example.com' })],
-      ['another challenge', (options) => key.authenticate(options, { origin: ORIGIN, challenge: Buffer.alloc(32, 1).toString('base64url') })],
+      [
+        'another challenge',
+        (options) =>
+          key.authenticate(options, { origin: ORIGIN, challenge: Buffer.alloc(32, 1).toString('base64url') }),
+      ],
       ['a tampered signature', (options) => key.authenticate(options, { origin: ORIGIN, tamperSignature: true })],
-      ['an unknown credential', (options) => stranger.authenticate({ ...options, allowCredentials: [] }, { origin: ORIGIN })],
-      ['another user’s key', (options) => other.key.authenticate({ ...options, allowCredentials: [] }, { origin: ORIGIN })],
+      [
+        'an unknown credential',
+        (options) => stranger.authenticate({ ...options, allowCredentials: [] }, { origin: ORIGIN }),
+      ],
+      [
+        'another user’s key',
+        (options) => other.key.authenticate({ ...options, allowCredentials: [] }, { origin: ORIGIN }),
+      ],
     ];
     for (const [name, answer] of cases) {
       const challenge = await loginOptions(userId);
@@ -106,9 +127,12 @@ describe('security keys and passkeys (WebAuthn)', () => {
   it('refuses an answer to another user’s challenge', async () => {
     const alice = await register(uniqueId('wa-alice'));
     const bob = await register(uniqueId('wa-bob'));
-    const bobsChallenge = await loginOptions((decodeJwt(bob.token).sub as string));
+    const bobsChallenge = await loginOptions(decodeJwt(bob.token).sub as string);
     // Alice's key answering Bob's options (allowCredentials emptied, as a phishing page would): not Bob's credential.
-    const answer = alice.key.authenticate({ ...bobsChallenge.webAuthnOptions, allowCredentials: [] }, { origin: ORIGIN });
+    const answer = alice.key.authenticate(
+      { ...bobsChallenge.webAuthnOptions, allowCredentials: [] },
+      { origin: ORIGIN },
+    );
     expect(errorCode(await t.gql(VERIFY_LOGIN, { id: bobsChallenge.id, w: answer }))).toBe('INVALID_CODE');
   });
 
@@ -116,11 +140,20 @@ describe('security keys and passkeys (WebAuthn)', () => {
     const userId = uniqueId('wa-clone');
     const { key } = await register(userId);
     const first = await loginOptions(userId);
-    await t.gql(VERIFY_LOGIN, { id: first.id, w: key.authenticate(first.webAuthnOptions, { origin: ORIGIN, counter: 10 }) });
+    await t.gql(VERIFY_LOGIN, {
+      id: first.id,
+      w: key.authenticate(first.webAuthnOptions, { origin: ORIGIN, counter: 10 }),
+    });
     const second = await loginOptions(userId);
-    const cloned = await t.gql(VERIFY_LOGIN, { id: second.id, w: key.authenticate(second.webAuthnOptions, { origin: ORIGIN, counter: 5 }) });
+    const cloned = await t.gql(VERIFY_LOGIN, {
+      id: second.id,
+      w: key.authenticate(second.webAuthnOptions, { origin: ORIGIN, counter: 5 }),
+    });
     expect(errorCode(cloned)).toBe('INVALID_CODE');
-    const audited = await t.sql("SELECT COUNT(*) AS n FROM audit_events WHERE user_id = ? AND action = 'WEBAUTHN_CLONE_SUSPECTED'", [userId]);
+    const audited = await t.sql(
+      "SELECT COUNT(*) AS n FROM audit_events WHERE user_id = ? AND action = 'WEBAUTHN_CLONE_SUSPECTED'",
+      [userId],
+    );
     expect(Number(audited[0].n)).toBe(1);
   });
 
@@ -128,7 +161,13 @@ describe('security keys and passkeys (WebAuthn)', () => {
     const userId = uniqueId('wa-malformed');
     await register(userId);
     const challenge = await loginOptions(userId);
-    for (const junk of ['a string', [1, 2], { id: 'x' }, { id: 'A'.repeat(40), rawId: 'A'.repeat(40), type: 'public-key', response: 'no' }, { big: 'x'.repeat(20_000) }]) {
+    for (const junk of [
+      'a string',
+      [1, 2],
+      { id: 'x' },
+      { id: 'A'.repeat(40), rawId: 'A'.repeat(40), type: 'public-key', response: 'no' },
+      { big: 'x'.repeat(20_000) },
+    ]) {
       const result = await t.gql(VERIFY_LOGIN, { id: challenge.id, w: junk });
       expect(errorCode(result)).toBe('BAD_USER_INPUT');
     }
@@ -151,12 +190,21 @@ describe('security keys and passkeys (WebAuthn)', () => {
     const key = new SoftAuthenticator();
     const start = await t.gql(START_REGISTRATION, { c: currentTotp(t, user.secret) }, user.token);
     nextStep(t);
-    await t.gql(CONFIRM_REGISTRATION, { r: key.register(start.data.startWebAuthnRegistration.options, { origin: ORIGIN }) }, user.token);
+    await t.gql(
+      CONFIRM_REGISTRATION,
+      { r: key.register(start.data.startWebAuthnRegistration.options, { origin: ORIGIN }) },
+      user.token,
+    );
     await t.sql('UPDATE users SET failed_attempts_in_row = 100 WHERE id = ?', [user.userId]);
     const locked = await loginOptions(user.userId);
-    expect(errorCode(await t.gql(VERIFY_LOGIN, { id: locked.id, c: currentTotp(t, user.secret) }))).toBe('TWO_FACTOR_LOCKED');
+    expect(errorCode(await t.gql(VERIFY_LOGIN, { id: locked.id, c: currentTotp(t, user.secret) }))).toBe(
+      'TWO_FACTOR_LOCKED',
+    );
     const viaKey = await loginOptions(user.userId);
-    const verified = await t.gql(VERIFY_LOGIN, { id: viaKey.id, w: key.authenticate(viaKey.webAuthnOptions, { origin: ORIGIN }) });
+    const verified = await t.gql(VERIFY_LOGIN, {
+      id: viaKey.id,
+      w: key.authenticate(viaKey.webAuthnOptions, { origin: ORIGIN }),
+    });
     expect(verified.errors).toBeUndefined();
   });
 
@@ -164,9 +212,17 @@ describe('security keys and passkeys (WebAuthn)', () => {
     const userId = uniqueId('wa-manage');
     const { key, token, confirm } = await register(userId);
     const id = confirm.data.confirmWebAuthnRegistration.status.webAuthnCredentials[0].id;
-    const renamed = await t.gql('mutation($id: ID!, $n: String!) { renameWebAuthnCredential(id: $id, name: $n) { name } }', { id, n: 'Laptop' }, token);
+    const renamed = await t.gql(
+      'mutation($id: ID!, $n: String!) { renameWebAuthnCredential(id: $id, name: $n) { name } }',
+      { id, n: 'Laptop' },
+      token,
+    );
     expect(renamed.data.renameWebAuthnCredential.name).toBe('Laptop');
-    const bidi = await t.gql('mutation($id: ID!, $n: String!) { renameWebAuthnCredential(id: $id, name: $n) { name } }', { id, n: 'a\u202eb' }, token);
+    const bidi = await t.gql(
+      'mutation($id: ID!, $n: String!) { renameWebAuthnCredential(id: $id, name: $n) { name } }',
+      { id, n: 'a\u202eb' },
+      token,
+    );
     expect(errorCode(bidi)).toBe('BAD_USER_INPUT');
 
     const options = (await t.gql(START_STEP_UP, {}, token)).data.startWebAuthnStepUp.options;
@@ -186,10 +242,18 @@ describe('security keys and passkeys (WebAuthn)', () => {
     const codes = first.confirm.data.confirmWebAuthnRegistration.recoveryCodes as string[];
     for (let i = 1; i < 10; i += 1) {
       const start = await t.gql(START_REGISTRATION, { c: codes[i] }, first.token);
-      const confirm = await t.gql(CONFIRM_REGISTRATION, { r: new SoftAuthenticator().register(start.data.startWebAuthnRegistration.options, { origin: ORIGIN }) }, first.token);
+      const confirm = await t.gql(
+        CONFIRM_REGISTRATION,
+        { r: new SoftAuthenticator().register(start.data.startWebAuthnRegistration.options, { origin: ORIGIN }) },
+        first.token,
+      );
       expect(confirm.errors).toBeUndefined();
     }
-    const regenerate = await t.gql('mutation($c: String) { regenerateRecoveryCodes(code: $c) { codes { code } } }', { c: codes[0] }, first.token);
+    const regenerate = await t.gql(
+      'mutation($c: String) { regenerateRecoveryCodes(code: $c) { codes { code } } }',
+      { c: codes[0] },
+      first.token,
+    );
     expect(regenerate.errors).toBeUndefined();
     const fresh = regenerate.data.regenerateRecoveryCodes.codes[0].code;
     expect(errorCode(await t.gql(START_REGISTRATION, { c: fresh }, first.token))).toBe('BAD_USER_INPUT');

@@ -7,8 +7,12 @@ describe('StoreKeyHash: names for store keys', () => {
   const names = new StoreKeyHash(key);
 
   it('gives every instance with the same ENCRYPTION_KEY the same names (they share limits), and other keys others', () => {
-    expect(new StoreKeyHash(Buffer.from(key)).of('sms-number', '+14155552671')).toBe(names.of('sms-number', '+14155552671'));
-    expect(new StoreKeyHash(Buffer.alloc(32, 4)).of('sms-number', '+14155552671')).not.toBe(names.of('sms-number', '+14155552671'));
+    expect(new StoreKeyHash(Buffer.from(key)).of('sms-number', '+14155552671')).toBe(
+      names.of('sms-number', '+14155552671'),
+    );
+    expect(new StoreKeyHash(Buffer.alloc(32, 4)).of('sms-number', '+14155552671')).not.toBe(
+      names.of('sms-number', '+14155552671'),
+    );
   });
 
   it('is neither a plain hash nor the lookup hash kept in the database, and differs between families', () => {

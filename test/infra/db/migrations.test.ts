@@ -28,19 +28,34 @@ describe('migrations', () => {
       const runner = dataSource.createQueryRunner();
       await new Initial1795812884372().up(runner);
       const event = (organizationId: string, action: string) =>
-        runner.query("INSERT INTO audit_events (action, organization_id, occurred_at) VALUES (?, ?, '2026-01-01')", [action, organizationId]);
+        runner.query("INSERT INTO audit_events (action, organization_id, occurred_at) VALUES (?, ?, '2026-01-01')", [
+          action,
+          organizationId,
+        ]);
       for (const [organizationId, actions] of Object.entries({
-        recreated: ['ORGANIZATION_UPSERTED', 'ORGANIZATION_DELETED', 'ORGANIZATION_UPSERTED', 'ORGANIZATION_DELETED', 'ORGANIZATION_UPSERTED'],
+        recreated: [
+          'ORGANIZATION_UPSERTED',
+          'ORGANIZATION_DELETED',
+          'ORGANIZATION_UPSERTED',
+          'ORGANIZATION_DELETED',
+          'ORGANIZATION_UPSERTED',
+        ],
         original: ['ORGANIZATION_UPSERTED', 'MEMBERSHIP_SET'],
       })) {
         for (const action of actions) await event(organizationId, action);
-        await runner.query("INSERT INTO organizations (id, name, created_at, updated_at) VALUES (?, ?, '2026-01-01', '2026-01-01')", [organizationId, organizationId]);
+        await runner.query(
+          "INSERT INTO organizations (id, name, created_at, updated_at) VALUES (?, ?, '2026-01-01', '2026-01-01')",
+          [organizationId, organizationId],
+        );
       }
       await new OrganizationAuditEventsFrom1796184652754().up(runner);
       await runner.release();
       const rows = await dataSource.query('SELECT id, audit_events_from FROM organizations ORDER BY id');
       // Events 1 to 5 are the re-created one's; 4 is its last deletion.
-      expect(rows).toEqual([{ id: 'original', audit_events_from: null }, { id: 'recreated', audit_events_from: '5' }]);
+      expect(rows).toEqual([
+        { id: 'original', audit_events_from: null },
+        { id: 'recreated', audit_events_from: '5' },
+      ]);
     } finally {
       await dataSource.destroy();
       await database.drop();
@@ -49,7 +64,10 @@ describe('migrations', () => {
 
   it('run once when two instances start together', async () => {
     const database = await createTestDatabase();
-    const sources = [createDataSource({ kind: 'mysql', url: database.url }), createDataSource({ kind: 'mysql', url: database.url })];
+    const sources = [
+      createDataSource({ kind: 'mysql', url: database.url }),
+      createDataSource({ kind: 'mysql', url: database.url }),
+    ];
     try {
       await Promise.all(sources.map((source) => source.initialize()));
       await Promise.all(sources.map((source) => migrate(source, createLogger('silent'))));

@@ -57,7 +57,10 @@ describe('the store on a real Redis Cluster', () => {
   });
 
   it('runs on the cluster, and /readyz says ready', async () => {
-    expect(t.config.store).toEqual({ kind: 'redis-cluster', nodes: cluster.ports.map((port) => ({ host: '127.0.0.1', port })) });
+    expect(t.config.store).toEqual({
+      kind: 'redis-cluster',
+      nodes: cluster.ports.map((port) => ({ host: '127.0.0.1', port })),
+    });
     const ready = await fetch(`${t.url}/readyz`);
     expect([ready.status, await ready.json()]).toEqual([200, { status: 'ready' }]);
   });
@@ -65,7 +68,10 @@ describe('the store on a real Redis Cluster', () => {
   it('per user: 10 failures, then RATE_LIMITED even for a right code; 20 parallel guesses get exactly 10 checks', async () => {
     const user = await enrollTotp(t, uniqueId('cluster-limit'));
     for (let i = 0; i < 10; i += 1) {
-      const result = i % 2 === 0 ? await gql(VIEW, { c: '000000' }, user.token) : await gql(VERIFY, { id: await open(user.userId), c: '000000' });
+      const result =
+        i % 2 === 0
+          ? await gql(VIEW, { c: '000000' }, user.token)
+          : await gql(VERIFY, { id: await open(user.userId), c: '000000' });
       expect([i, errorCode(result)]).toEqual([i, 'INVALID_CODE']);
     }
     const limited = await gql(VIEW, { c: currentTotp(t, user.secret) }, user.token);
@@ -73,27 +79,42 @@ describe('the store on a real Redis Cluster', () => {
     expect(limited.errors![0].extensions!.retryAfterSeconds).toBeGreaterThan(0);
 
     const other = await enrollTotp(t, uniqueId('cluster-parallel'));
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => gql(VIEW, { c: String(200000 + i) }, other.token)));
-    expect(results.map(errorCode).sort()).toEqual([...Array(10).fill('INVALID_CODE'), ...Array(10).fill('RATE_LIMITED')]);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => gql(VIEW, { c: String(200000 + i) }, other.token)),
+    );
+    expect(results.map(errorCode).sort()).toEqual([
+      ...Array(10).fill('INVALID_CODE'),
+      ...Array(10).fill('RATE_LIMITED'),
+    ]);
   });
 
   it('login challenges: open, verify, spent by the first success, exhausted after 5 attempts', async () => {
     const user = await enrollTotp(t, uniqueId('cluster-login'));
     const challenge = await open(user.userId);
-    expect((await gql(VERIFY, { id: challenge, c: currentTotp(t, user.secret) })).data.verifyLoginChallenge).toEqual({ userId: user.userId, method: 'TOTP' });
+    expect((await gql(VERIFY, { id: challenge, c: currentTotp(t, user.secret) })).data.verifyLoginChallenge).toEqual({
+      userId: user.userId,
+      method: 'TOTP',
+    });
     expect(errorCode(await gql(VERIFY, { id: challenge, c: user.recoveryCodes[0] }))).toBe('CHALLENGE_NOT_FOUND');
 
     const tried = await open(user.userId);
-    for (let i = 0; i < 5; i += 1) expect(errorCode(await gql(VERIFY, { id: tried, c: '000000' }))).toBe('INVALID_CODE');
+    for (let i = 0; i < 5; i += 1)
+      expect(errorCode(await gql(VERIFY, { id: tried, c: '000000' }))).toBe('INVALID_CODE');
     expect(errorCode(await gql(VERIFY, { id: tried, c: user.recoveryCodes[0] }))).toBe('CHALLENGE_NOT_FOUND');
 
     const raced = await enrollTotp(t, uniqueId('cluster-race'));
     const contested = await open(raced.userId);
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => gql(VERIFY, { id: contested, c: i % 2 === 0 ? currentTotp(t, raced.secret) : raced.recoveryCodes[i % 10] })),
+      Array.from({ length: 20 }, (_, i) =>
+        gql(VERIFY, { id: contested, c: i % 2 === 0 ? currentTotp(t, raced.secret) : raced.recoveryCodes[i % 10] }),
+      ),
     );
     expect(results.filter((result) => !result.errors)).toHaveLength(1);
-    expect(results.map(errorCode).filter((code) => code && !['INVALID_CODE', 'RATE_LIMITED', 'CHALLENGE_NOT_FOUND'].includes(code))).toEqual([]);
+    expect(
+      results
+        .map(errorCode)
+        .filter((code) => code && !['INVALID_CODE', 'RATE_LIMITED', 'CHALLENGE_NOT_FOUND'].includes(code)),
+    ).toEqual([]);
   });
 
   it('SMS codes: bound to their purpose, single use, one send per 30 s per purpose', async () => {
@@ -119,13 +140,16 @@ describe('the store on a real Redis Cluster', () => {
     const phone = newPhone();
     expect((await gql(START_SMS, { p: phone }, setupUser)).errors).toBeUndefined();
     expect(errorCode(await gql(START_SMS, { p: phone }, setupUser))).toBe('RATE_LIMITED');
-    expect((await gql(CONFIRM_SMS, { c: sns.lastCodeTo(phone) }, setupUser)).data.confirmSmsSetup.status.enabled).toBe(true);
+    expect((await gql(CONFIRM_SMS, { c: sns.lastCodeTo(phone) }, setupUser)).data.confirmSmsSetup.status.enabled).toBe(
+      true,
+    );
   });
 
-  it('spreads keys over the masters, keeps each operation\'s keys in one slot, and never meets CROSSSLOT', async () => {
+  it("spreads keys over the masters, keeps each operation's keys in one slot, and never meets CROSSSLOT", async () => {
     // A few more challenges (random ids, so random slots), each with an attempt counted.
     const user = await enrollTotp(t, uniqueId('cluster-spread'));
-    for (let i = 0; i < 8; i += 1) expect(errorCode(await gql(VERIFY, { id: await open(user.userId), c: '000000' }))).toBe('INVALID_CODE');
+    for (let i = 0; i < 8; i += 1)
+      expect(errorCode(await gql(VERIFY, { id: await open(user.userId), c: '000000' }))).toBe('INVALID_CODE');
 
     const keysByNode = new Map<number, string[]>();
     for (const port of cluster.ports) {
@@ -154,19 +178,27 @@ describe('the store on a real Redis Cluster', () => {
     expect(slots.size).toBeGreaterThan(3);
 
     // No request failed on the store, and no node ever answered CROSSSLOT.
-    expect(answers.map(errorCode).filter((code) => code === 'SERVICE_UNAVAILABLE' || code === 'INTERNAL_SERVER_ERROR')).toEqual([]);
+    expect(
+      answers.map(errorCode).filter((code) => code === 'SERVICE_UNAVAILABLE' || code === 'INTERNAL_SERVER_ERROR'),
+    ).toEqual([]);
     const errorStats: string[] = [];
     for (const port of cluster.ports) {
-      const stats = (await cluster.cli(port, 'INFO', 'errorstats')).split(/\r?\n/).filter((line) => line.startsWith('errorstat_'));
+      const stats = (await cluster.cli(port, 'INFO', 'errorstats'))
+        .split(/\r?\n/)
+        .filter((line) => line.startsWith('errorstat_'));
       errorStats.push(`${port}: ${stats.join(' ') || 'none'}`);
       // No CROSSSLOT, MOVED, ASK, NOSCRIPT, WRONGTYPE...: the only errors are plain ERRs, and no known
       // command failed or was refused (those ERRs are ioredis's CLIENT SETINFO probe, which Redis 7.0
       // does not know).
       expect([port, stats.filter((line) => !line.startsWith('errorstat_ERR:'))]).toEqual([port, []]);
-      const failedCommands = (await cluster.cli(port, 'INFO', 'commandstats')).split(/\r?\n/).filter((line) => /(rejected|failed)_calls=[1-9]/.test(line));
+      const failedCommands = (await cluster.cli(port, 'INFO', 'commandstats'))
+        .split(/\r?\n/)
+        .filter((line) => /(rejected|failed)_calls=[1-9]/.test(line));
       expect([port, failedCommands]).toEqual([port, []]);
     }
     expect(t.logs.join('\n')).not.toMatch(/CROSSSLOT/);
-    console.log(`redis cluster: keys per master ${counts.join(' / ')}; ${pairs.length} key pairs in ${slots.size} slots; error stats:\n${errorStats.join('\n')}`);
+    console.log(
+      `redis cluster: keys per master ${counts.join(' / ')}; ${pairs.length} key pairs in ${slots.size} slots; error stats:\n${errorStats.join('\n')}`,
+    );
   });
 });

@@ -19,7 +19,9 @@ const newPhone = () => `+1415555${String(1000 + (phoneCounter++ % 9000)).padStar
 /** How an unkeyed hash of `value` could be written; a prefix, since keys may hold a truncated one. */
 function unkeyedHashes(value: string): string[] {
   const digest = createHash('sha256').update(value).digest();
-  return [digest.toString('hex'), digest.toString('base64'), digest.toString('base64url')].map((text) => text.slice(0, 12));
+  return [digest.toString('hex'), digest.toString('base64'), digest.toString('base64url')].map((text) =>
+    text.slice(0, 12),
+  );
 }
 
 /**
@@ -57,12 +59,17 @@ describe('store keys and values after SMS setup, step-up and login', () => {
       keys.map(async (key) => {
         const type = await redis.type(key);
         const value =
-          type === 'string' ? await redis.get(key)
-          : type === 'hash' ? JSON.stringify(await redis.hgetall(key))
-          : type === 'list' ? JSON.stringify(await redis.lrange(key, 0, -1))
-          : type === 'set' ? JSON.stringify(await redis.smembers(key))
-          : type === 'zset' ? JSON.stringify(await redis.zrange(key, 0, -1, 'WITHSCORES'))
-          : `(${type})`;
+          type === 'string'
+            ? await redis.get(key)
+            : type === 'hash'
+              ? JSON.stringify(await redis.hgetall(key))
+              : type === 'list'
+                ? JSON.stringify(await redis.lrange(key, 0, -1))
+                : type === 'set'
+                  ? JSON.stringify(await redis.smembers(key))
+                  : type === 'zset'
+                    ? JSON.stringify(await redis.zrange(key, 0, -1, 'WITHSCORES'))
+                    : `(${type})`;
         return { key: key.slice(prefix.length), value: value ?? '' };
       }),
     );
@@ -78,7 +85,9 @@ describe('store keys and values after SMS setup, step-up and login', () => {
     const spent = (await t.gql(START_LOGIN, { u: user.userId }, loginService)).data.startLoginChallenge.id as string;
     expect((await t.gql(SEND_LOGIN, { id: spent })).errors).toBeUndefined();
     expect(errorCode(await t.gql(VERIFY, { id: spent, c: '000000' }))).toBe('INVALID_CODE');
-    expect((await t.gql(VERIFY, { id: spent, c: sns.lastCodeTo(user.phone) })).data.verifyLoginChallenge.method).toBe('SMS');
+    expect((await t.gql(VERIFY, { id: spent, c: sns.lastCodeTo(user.phone) })).data.verifyLoginChallenge.method).toBe(
+      'SMS',
+    );
     // A login still open, with its code sent and one wrong try.
     const open = (await t.gql(START_LOGIN, { u: user.userId }, loginService)).data.startLoginChallenge.id as string;
     expect((await t.gql(SEND_LOGIN, { id: open })).errors).toBeUndefined();
@@ -86,14 +95,37 @@ describe('store keys and values after SMS setup, step-up and login', () => {
     // Another user's setup, pending, and a second user setting up the same number.
     const pendingUser = uniqueId('keys-pending');
     const pendingPhone = newPhone();
-    expect((await t.gql(START_SMS, { p: pendingPhone }, await t.token(pendingUser, [], { authTime: t.clock.now() }))).errors).toBeUndefined();
-    expect((await t.gql(START_SMS, { p: user.phone }, await t.token(uniqueId('keys-other'), [], { authTime: t.clock.now() }))).errors).toBeUndefined();
+    expect(
+      (await t.gql(START_SMS, { p: pendingPhone }, await t.token(pendingUser, [], { authTime: t.clock.now() }))).errors,
+    ).toBeUndefined();
+    expect(
+      (
+        await t.gql(
+          START_SMS,
+          { p: user.phone },
+          await t.token(uniqueId('keys-other'), [], { authTime: t.clock.now() }),
+        )
+      ).errors,
+    ).toBeUndefined();
 
     const entries = await dump();
     // Not vacuous: challenges, codes and every family of limits are there.
-    const families = new Set(entries.map(({ key }) => key.replace(/[:{].*$/, '') + (key.startsWith('limit:') ? `:${key.split(':')[1]}` : '')));
+    const families = new Set(
+      entries.map(({ key }) => key.replace(/[:{].*$/, '') + (key.startsWith('limit:') ? `:${key.split(':')[1]}` : '')),
+    );
     expect([...families].sort()).toEqual(
-      expect.arrayContaining(['challenge', 'challenge-attempts', 'sms-code', 'sms-checks', 'limit:sms-resend', 'limit:sms-hour', 'limit:sms-day', 'limit:sms-budget', 'limit:user-failures', 'limit:ip-attempts']),
+      expect.arrayContaining([
+        'challenge',
+        'challenge-attempts',
+        'sms-code',
+        'sms-checks',
+        'limit:sms-resend',
+        'limit:sms-hour',
+        'limit:sms-day',
+        'limit:sms-budget',
+        'limit:user-failures',
+        'limit:ip-attempts',
+      ]),
     );
 
     const box = new SecretBox(Buffer.from(ENCRYPTION_KEY, 'base64'));
@@ -105,17 +137,25 @@ describe('store keys and values after SMS setup, step-up and login', () => {
     const forbidden = [
       ...[user.phone, pendingPhone].flatMap(phoneDerived),
       ...[spent, open].flatMap((id) => [id, ...unkeyedHashes(id), ...unkeyedHashes(`login:${id}`)]),
-      ...[user.userId, pendingUser].flatMap((id) => [...unkeyedHashes(`setup:${id}`), ...unkeyedHashes(`step-up:${id}`)]),
+      ...[user.userId, pendingUser].flatMap((id) => [
+        ...unkeyedHashes(`setup:${id}`),
+        ...unkeyedHashes(`step-up:${id}`),
+      ]),
     ];
     for (const { key, value } of entries) {
       for (const secret of forbidden) {
-        expect({ key, value, contains: key.includes(secret) || value.includes(secret) ? secret : null }).toEqual({ key, value, contains: null });
+        expect({ key, value, contains: key.includes(secret) || value.includes(secret) ? secret : null }).toEqual({
+          key,
+          value,
+          contains: null,
+        });
       }
       // No key names a user; a value that does (a challenge's) holds nothing derived from a number, not even a keyed hash.
       for (const userId of [user.userId, pendingUser]) {
         expect({ key, userInKey: key.includes(userId) }).toEqual({ key, userInKey: false });
         if (value.includes(userId)) {
-          for (const phone of [user.phone, pendingPhone]) expect({ key, value, keyed: value.includes(box.hash(phone)) }).toEqual({ key, value, keyed: false });
+          for (const phone of [user.phone, pendingPhone])
+            expect({ key, value, keyed: value.includes(box.hash(phone)) }).toEqual({ key, value, keyed: false });
         }
       }
     }

@@ -12,8 +12,7 @@ export const PrimaryIdColumn = (options: { name?: string } = {}) =>
   PrimaryColumn({ type: 'varchar', length: 128, charset: 'ascii', collation: 'ascii_bin', ...options });
 
 /** Millisecond precision, stored in UTC (the DataSource sets the session time zone). */
-export const TimestampColumn = (options: ColumnOptions = {}) =>
-  Column({ type: 'datetime', precision: 3, ...options });
+export const TimestampColumn = (options: ColumnOptions = {}) => Column({ type: 'datetime', precision: 3, ...options });
 
 export const CiphertextColumn = (options: ColumnOptions = {}) =>
   Column({ type: 'varchar', length: 255, charset: 'ascii', collation: 'ascii_bin', ...options });

@@ -22,7 +22,14 @@ export class PendingSetupRecord {
   @HashColumn({ name: 'lookup_hash', nullable: true })
   lookupHash: string | null;
 
-  @Column({ name: 'display', type: 'varchar', length: 40, charset: 'utf8mb4', collation: 'utf8mb4_bin', nullable: true })
+  @Column({
+    name: 'display',
+    type: 'varchar',
+    length: 40,
+    charset: 'utf8mb4',
+    collation: 'utf8mb4_bin',
+    nullable: true,
+  })
   display: string | null;
 
   @TimestampColumn({ name: 'expires_at' })

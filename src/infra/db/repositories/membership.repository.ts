@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { MembershipRecord } from '../entities';
-import { rawBoolean, rawDate } from '../raw-values';
 import type { OrganizationRoleValue } from '../entities/membership.entity';
+import { rawBoolean, rawDate } from '../raw-values';
 
 export interface MemberPageQuery {
   organizationId: string;

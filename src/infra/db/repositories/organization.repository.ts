@@ -1,6 +1,6 @@
 import { In, type EntityManager } from 'typeorm';
-import { OrganizationRecord } from '../entities';
 import type { Database } from '../database';
+import { OrganizationRecord } from '../entities';
 import type { OrganizationRoleValue } from '../entities/membership.entity';
 
 /** Which counter a member falls in. */

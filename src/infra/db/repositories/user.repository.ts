@@ -1,6 +1,6 @@
 import { In, type EntityManager } from 'typeorm';
-import { UserRecord } from '../entities';
 import type { Database } from '../database';
+import { UserRecord } from '../entities';
 import { rawBoolean, rawDate, rawNumber } from '../raw-values';
 
 /** A user's two-factor status as stored: the user's row, its factors and the unused codes. */
@@ -44,8 +44,18 @@ export class UserRepository {
       twoFactorEnabled: rawBoolean(row.two_factor_enabled),
       enabledAt: rawDate(row.enabled_at),
       failedAttemptsInRow: rawNumber(row.failed_attempts_in_row),
-      totp: row.totp_user === null ? null : { createdAt: rawDate(row.totp_created_at)!, lastUsedAt: rawDate(row.totp_last_used_at) },
-      sms: row.sms_user === null ? null : { phoneMasked: String(row.phone_masked), createdAt: rawDate(row.sms_created_at)!, lastUsedAt: rawDate(row.sms_last_used_at) },
+      totp:
+        row.totp_user === null
+          ? null
+          : { createdAt: rawDate(row.totp_created_at)!, lastUsedAt: rawDate(row.totp_last_used_at) },
+      sms:
+        row.sms_user === null
+          ? null
+          : {
+              phoneMasked: String(row.phone_masked),
+              createdAt: rawDate(row.sms_created_at)!,
+              lastUsedAt: rawDate(row.sms_last_used_at),
+            },
       unusedRecoveryCodes: rawNumber(row.unused_recovery_codes),
       webAuthnCredentials: rawNumber(row.webauthn_credentials),
     }));
@@ -73,7 +83,8 @@ export class UserRepository {
 
   /** The user's row, locked for the rest of the transaction (created first if missing). */
   async lock(manager: EntityManager, id: string, now: Date): Promise<UserRecord> {
-    const query = () => this.database.lockForUpdate(manager.createQueryBuilder(UserRecord, 'user').where('user.id = :id', { id }));
+    const query = () =>
+      this.database.lockForUpdate(manager.createQueryBuilder(UserRecord, 'user').where('user.id = :id', { id }));
     // An existing row (nearly always): one locking read.
     const existing = await query().getOne();
     if (existing) return existing;
