@@ -19,7 +19,7 @@ import { LOGIN_USERS, LoginWorkload, probeLogin, seedTotpUsers } from './lib/log
 import { measure, measurePaced } from './lib/load.mjs';
 import { freePort, killAllNow, sampleMemory, startNode, stopAll, waitForGraphql, waitForHttp } from './lib/processes.mjs';
 import { updateReadme, writeResults } from './lib/report.mjs';
-import { accessRequests, checkOnce, meRequests, organizationRequests, typenameRequests } from './lib/scenarios.mjs';
+import { accessRequests, checkOnce, meRequests, organizationPhishingResistantRequests, organizationRequests, typenameRequests } from './lib/scenarios.mjs';
 import {
   connect,
   countersFor,
@@ -226,9 +226,10 @@ async function main() {
   // For the record: what MariaDB picks by itself for a plain members page query with
   // no index hint (the service may give one): the seeded statistics' view.
   const plans = {};
+  const describePlan = (plan) => plan.map((step) => `${step.type} on ${step.key}${step.extra ? ` (${step.extra})` : ''}`).join('; ');
   for (const size of ORGANIZATION_SIZES) {
-    const plan = await explainMembersPage(databaseUrl, size.label);
-    plans[size.label] = plan.map((step) => `${step.type} on ${step.key}${step.extra ? ` (${step.extra})` : ''}`).join('; ');
+    plans[size.label] = describePlan(await explainMembersPage(databaseUrl, size.label));
+    plans[`${size.label} phishing_resistant`] = describePlan(await explainMembersPage(databaseUrl, size.label, 'phishing_resistant'));
   }
 
   const sign = (subject, scopes) => signDevelopmentToken(secrets.auth, subject, scopes, { issuer: AUTH_ISSUER, audience: AUTH_AUDIENCE });
@@ -248,6 +249,7 @@ async function main() {
   const access = accessRequests(readToken);
   const me = await meRequests((subject) => sign(subject, []));
   const organization = Object.fromEntries(ORGANIZATION_SIZES.map((size) => [size.label, organizationRequests(readToken, size.label)]));
+  const organizationPr = Object.fromEntries(ORGANIZATION_SIZES.map((size) => [size.label, organizationPhishingResistantRequests(readToken, size.label)]));
 
   await check('organizationAccess', service.url, access, (json) => (json?.data?.organizationAccess?.reason ? null : 'no reason in the answer'));
   await check('me', service.url, me, (json) => (Array.isArray(json?.data?.me?.twoFactor?.methods) ? null : 'no methods in the answer'));
@@ -259,6 +261,19 @@ async function main() {
       if (org.compliance.totalMembers !== size.members) return `totalMembers ${org.compliance.totalMembers}, seeded ${size.members}`;
       const without = counters.ownersWithout + counters.membersWithout;
       if (org.members.totalCount !== without) return `members totalCount ${org.members.totalCount}, seeded ${without} without two-factor`;
+      if (org.members.edges.length !== 50) return `${org.members.edges.length} edges, wanted 50`;
+      return null;
+    });
+    await check(`organization ${size.label}, phishing-resistant`, service.url, organizationPr[size.label], (json) => {
+      const org = json?.data?.organization;
+      if (!org) return 'no organization in the answer';
+      const withPr = counters.ownersWithPr + counters.membersWithPr;
+      const withoutPr = counters.ownersWithoutPr + counters.membersWithoutPr;
+      if (org.compliance.membersWithPhishingResistant !== withPr) return `membersWithPhishingResistant ${org.compliance.membersWithPhishingResistant}, seeded ${withPr}`;
+      if (org.compliance.ownersWithoutPhishingResistant !== counters.ownersWithoutPr) {
+        return `ownersWithoutPhishingResistant ${org.compliance.ownersWithoutPhishingResistant}, seeded ${counters.ownersWithoutPr}`;
+      }
+      if (org.members.totalCount !== withoutPr) return `members totalCount ${org.members.totalCount}, seeded ${withoutPr} without a WebAuthn credential`;
       if (org.members.edges.length !== 50) return `${org.members.edges.length} edges, wanted 50`;
       return null;
     });
@@ -319,6 +334,10 @@ async function main() {
       requests: organization[size.label],
     });
   }
+  // The phishing-resistant counters and filter at a million members, loaded.
+  const organizationPrLoaded = {
+    '1m': await run('organization-pr-1m', 'organization of 1m members, phishingResistant: false', 'service', { url: service.url, requests: organizationPr['1m'] }),
+  };
   await apolloRun(3);
   const half = (m) => Math.max(1, Math.round(m.requestsPerSecond / 2));
   await run('access-half', 'organizationAccess at half its peak rate', 'service', {
@@ -358,6 +377,15 @@ async function main() {
       duration: settings.latencyDuration,
       warmup: 1,
     });
+  }
+  const organizationPrSingle = {};
+  for (const size of ORGANIZATION_SIZES) {
+    organizationPrSingle[size.label] = await run(
+      `organization-pr-${size.label}-single`,
+      `organization of ${size.label} members, phishingResistant: false, 1 connection`,
+      'service',
+      { url: service.url, requests: organizationPr[size.label], connections: 1, duration: settings.latencyDuration, warmup: 1 },
+    );
   }
   await mercuriusRun(2);
   await apolloRun(4);
@@ -422,6 +450,19 @@ async function main() {
   addRow('organization-1m-single', 'organization 1M members, 1 connection', `p99 < 20 ms; p50 < 2 × 10k's (${(2 * single10k.latencyMs.p50).toFixed(2)} ms)`, (m) =>
     m.latencyMs.p99 < 20 && m.latencyMs.p50 < 2 * single10k.latencyMs.p50,
   );
+  addRow('organization-pr-1m', 'organization 1M members, phishingResistant: false, 16 connections', '', () => true);
+  rows.at(-1).verdict = '';
+  const prSingle10k = organizationPrSingle['10k'];
+  addRow('organization-pr-10k-single', 'organization 10k members, phishingResistant: false, 1 connection', 'reference for growth', () => true);
+  rows.at(-1).verdict = '';
+  addRow('organization-pr-100k-single', 'organization 100k members, phishingResistant: false, 1 connection', '', () => true);
+  rows.at(-1).verdict = '';
+  addRow(
+    'organization-pr-1m-single',
+    'organization 1M members, phishingResistant: false, 1 connection',
+    `p99 < 20 ms; p50 < 2 × 10k's (${(2 * prSingle10k.latencyMs.p50).toFixed(2)} ms)`,
+    (m) => m.latencyMs.p99 < 20 && m.latencyMs.p50 < 2 * prSingle10k.latencyMs.p50,
+  );
   rows.push({
     key: 'rss',
     title: `peak RSS of the service (VmHWM): ${memory.serviceMb.toFixed(1)} MB`,
@@ -452,7 +493,7 @@ async function main() {
     serviceBuild: serviceBuild(),
     seeding,
     plainMembersQueryPlans: {
-      query: 'EXPLAIN SELECT ... FROM memberships WHERE organization_id = ? AND two_factor_enabled = 0 ORDER BY user_id LIMIT 51 (no index hint)',
+      query: 'EXPLAIN SELECT ... FROM memberships WHERE organization_id = ? AND two_factor_enabled = 0 (or phishing_resistant = 0) ORDER BY user_id LIMIT 51 (no index hint)',
       plans,
     },
     checks,
@@ -465,6 +506,12 @@ async function main() {
       single: organizationSingle[size.label],
     })),
     growth1mOver10k: single1m && single10k ? Number((single1m.latencyMs.p50 / single10k.latencyMs.p50).toFixed(2)) : null,
+    organizationPhishingResistantGrowth: ORGANIZATION_SIZES.map((size) => ({
+      label: size.label,
+      members: size.members,
+      loaded: organizationPrLoaded[size.label] ?? null,
+      single: organizationPrSingle[size.label],
+    })),
     memory,
     serviceLog,
     measurements,
