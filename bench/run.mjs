@@ -27,7 +27,14 @@ import {
   waitForHttp,
 } from './lib/processes.mjs';
 import { updateReadme, writeResults } from './lib/report.mjs';
-import { accessRequests, checkOnce, meRequests, organizationRequests, typenameRequests } from './lib/scenarios.mjs';
+import {
+  accessRequests,
+  checkOnce,
+  meRequests,
+  organizationPhishingResistantRequests,
+  organizationRequests,
+  typenameRequests,
+} from './lib/scenarios.mjs';
 import {
   connect,
   countersFor,
@@ -261,11 +268,13 @@ async function main() {
   // For the record: what MariaDB picks by itself for a plain members page query with
   // no index hint (the service may give one): the seeded statistics' view.
   const plans = {};
+  const describePlan = (plan) =>
+    plan.map((step) => `${step.type} on ${step.key}${step.extra ? ` (${step.extra})` : ''}`).join('; ');
   for (const size of ORGANIZATION_SIZES) {
-    const plan = await explainMembersPage(databaseUrl, size.label);
-    plans[size.label] = plan
-      .map((step) => `${step.type} on ${step.key}${step.extra ? ` (${step.extra})` : ''}`)
-      .join('; ');
+    plans[size.label] = describePlan(await explainMembersPage(databaseUrl, size.label));
+    plans[`${size.label} phishing_resistant`] = describePlan(
+      await explainMembersPage(databaseUrl, size.label, 'phishing_resistant'),
+    );
   }
 
   const sign = (subject, scopes) =>
@@ -288,6 +297,9 @@ async function main() {
   const organization = Object.fromEntries(
     ORGANIZATION_SIZES.map((size) => [size.label, organizationRequests(readToken, size.label)]),
   );
+  const organizationPr = Object.fromEntries(
+    ORGANIZATION_SIZES.map((size) => [size.label, organizationPhishingResistantRequests(readToken, size.label)]),
+  );
 
   await check('organizationAccess', service.url, access, (json) =>
     json?.data?.organizationAccess?.reason ? null : 'no reason in the answer',
@@ -305,6 +317,21 @@ async function main() {
       const without = counters.ownersWithout + counters.membersWithout;
       if (org.members.totalCount !== without)
         return `members totalCount ${org.members.totalCount}, seeded ${without} without two-factor`;
+      if (org.members.edges.length !== 50) return `${org.members.edges.length} edges, wanted 50`;
+      return null;
+    });
+    await check(`organization ${size.label}, phishing-resistant`, service.url, organizationPr[size.label], (json) => {
+      const org = json?.data?.organization;
+      if (!org) return 'no organization in the answer';
+      const withPr = counters.ownersWithPr + counters.membersWithPr;
+      const withoutPr = counters.ownersWithoutPr + counters.membersWithoutPr;
+      if (org.compliance.membersWithPhishingResistant !== withPr)
+        return `membersWithPhishingResistant ${org.compliance.membersWithPhishingResistant}, seeded ${withPr}`;
+      if (org.compliance.ownersWithoutPhishingResistant !== counters.ownersWithoutPr) {
+        return `ownersWithoutPhishingResistant ${org.compliance.ownersWithoutPhishingResistant}, seeded ${counters.ownersWithoutPr}`;
+      }
+      if (org.members.totalCount !== withoutPr)
+        return `members totalCount ${org.members.totalCount}, seeded ${withoutPr} without a WebAuthn credential`;
       if (org.members.edges.length !== 50) return `${org.members.edges.length} edges, wanted 50`;
       return null;
     });
@@ -405,6 +432,13 @@ async function main() {
       },
     );
   }
+  // The phishing-resistant counters and filter at a million members, loaded.
+  const organizationPrLoaded = {
+    '1m': await run('organization-pr-1m', 'organization of 1m members, phishingResistant: false', 'service', {
+      url: service.url,
+      requests: organizationPr['1m'],
+    }),
+  };
   await apolloRun(3);
   const half = (m) => Math.max(1, Math.round(m.requestsPerSecond / 2));
   await run('access-half', 'organizationAccess at half its peak rate', 'service', {
@@ -449,6 +483,21 @@ async function main() {
       {
         url: service.url,
         requests: organization[size.label],
+        connections: 1,
+        duration: settings.latencyDuration,
+        warmup: 1,
+      },
+    );
+  }
+  const organizationPrSingle = {};
+  for (const size of ORGANIZATION_SIZES) {
+    organizationPrSingle[size.label] = await run(
+      `organization-pr-${size.label}-single`,
+      `organization of ${size.label} members, phishingResistant: false, 1 connection`,
+      'service',
+      {
+        url: service.url,
+        requests: organizationPr[size.label],
         connections: 1,
         duration: settings.latencyDuration,
         warmup: 1,
@@ -569,6 +618,29 @@ async function main() {
     `p99 < 20 ms; p50 < 2 × 10k's (${(2 * single10k.latencyMs.p50).toFixed(2)} ms)`,
     (m) => m.latencyMs.p99 < 20 && m.latencyMs.p50 < 2 * single10k.latencyMs.p50,
   );
+  addRow('organization-pr-1m', 'organization 1M members, phishingResistant: false, 16 connections', '', () => true);
+  rows.at(-1).verdict = '';
+  const prSingle10k = organizationPrSingle['10k'];
+  addRow(
+    'organization-pr-10k-single',
+    'organization 10k members, phishingResistant: false, 1 connection',
+    'reference for growth',
+    () => true,
+  );
+  rows.at(-1).verdict = '';
+  addRow(
+    'organization-pr-100k-single',
+    'organization 100k members, phishingResistant: false, 1 connection',
+    '',
+    () => true,
+  );
+  rows.at(-1).verdict = '';
+  addRow(
+    'organization-pr-1m-single',
+    'organization 1M members, phishingResistant: false, 1 connection',
+    `p99 < 20 ms; p50 < 2 × 10k's (${(2 * prSingle10k.latencyMs.p50).toFixed(2)} ms)`,
+    (m) => m.latencyMs.p99 < 20 && m.latencyMs.p50 < 2 * prSingle10k.latencyMs.p50,
+  );
   rows.push({
     key: 'rss',
     title: `peak RSS of the service (VmHWM): ${memory.serviceMb.toFixed(1)} MB`,
@@ -605,7 +677,7 @@ async function main() {
     seeding,
     plainMembersQueryPlans: {
       query:
-        'EXPLAIN SELECT ... FROM memberships WHERE organization_id = ? AND two_factor_enabled = 0 ORDER BY user_id LIMIT 51 (no index hint)',
+        'EXPLAIN SELECT ... FROM memberships WHERE organization_id = ? AND two_factor_enabled = 0 (or phishing_resistant = 0) ORDER BY user_id LIMIT 51 (no index hint)',
       plans,
     },
     checks,
@@ -621,6 +693,12 @@ async function main() {
     })),
     growth1mOver10k:
       single1m && single10k ? Number((single1m.latencyMs.p50 / single10k.latencyMs.p50).toFixed(2)) : null,
+    organizationPhishingResistantGrowth: ORGANIZATION_SIZES.map((size) => ({
+      label: size.label,
+      members: size.members,
+      loaded: organizationPrLoaded[size.label] ?? null,
+      single: organizationPrSingle[size.label],
+    })),
     memory,
     serviceLog,
     measurements,

@@ -126,7 +126,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     pendingSetups,
     recoveryCodes,
     issuer,
-    organizations: new OrganizationMembers(memberships, organizations),
+    organizations: new OrganizationMembers(memberships, organizations, users),
     audit,
   });
   const setup = new FactorSetup({

@@ -86,6 +86,22 @@ export function markdown(results) {
       )} | ${ms(size.loaded?.latencyMs.p99)} |`,
     );
   }
+  if (results.organizationPhishingResistantGrowth) {
+    lines.push('');
+    lines.push(
+      'The same with the phishing-resistant counters and `filter: { phishingResistant: false }` (30 % of members have a WebAuthn credential):',
+    );
+    lines.push('');
+    lines.push('| members | 1 connection: p50 ms | p99 ms | 16 connections: req/s | p50 ms | p99 ms |');
+    lines.push('| ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const size of results.organizationPhishingResistantGrowth) {
+      lines.push(
+        `| ${fmt(size.members)} | ${ms(size.single?.latencyMs.p50)} | ${ms(size.single?.latencyMs.p99)} | ${fmt(size.loaded?.requestsPerSecond)} | ${ms(
+          size.loaded?.latencyMs.p50,
+        )} | ${ms(size.loaded?.latencyMs.p99)} |`,
+      );
+    }
+  }
   lines.push('');
   lines.push(
     `Peak memory (VmHWM): service ${fmt(results.memory.serviceMb, 1)} MB; bare Apollo ${fmt(results.memory.apolloMb, 1)} MB; bare Mercurius ${fmt(

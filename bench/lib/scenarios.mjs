@@ -14,6 +14,14 @@ export const ORGANIZATION_QUERY = `query Organization($id: ID!) {
   }
 }`;
 
+/** The same with the phishing-resistant counters and filter: the first page of members without a WebAuthn credential. */
+export const ORGANIZATION_PHISHING_RESISTANT_QUERY = `query OrganizationPhishingResistant($id: ID!) {
+  organization(id: $id) {
+    compliance { totalMembers membersWithPhishingResistant ownersWithoutPhishingResistant }
+    members(first: 50, filter: { phishingResistant: false }) { totalCount edges { node { user { id } } } }
+  }
+}`;
+
 /** A small deterministic generator, so every run asks the same things. */
 export function prng(seed) {
   let state = seed >>> 0;
@@ -72,14 +80,17 @@ export async function meRequests(signUserToken) {
   return [graphqlRequest({ next: rotating(items) })];
 }
 
-export function organizationRequests(readToken, label) {
+export function organizationRequests(readToken, label, query = ORGANIZATION_QUERY) {
   return [
     graphqlRequest({
       headers: { authorization: `Bearer ${readToken}` },
-      body: JSON.stringify({ query: ORGANIZATION_QUERY, variables: { id: organizationId(label) } }),
+      body: JSON.stringify({ query, variables: { id: organizationId(label) } }),
     }),
   ];
 }
+
+export const organizationPhishingResistantRequests = (readToken, label) =>
+  organizationRequests(readToken, label, ORGANIZATION_PHISHING_RESISTANT_QUERY);
 
 export function typenameRequests() {
   return [graphqlRequest({ body: TYPENAME })];

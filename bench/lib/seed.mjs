@@ -15,6 +15,12 @@ export const OWNERS = 10;
 /** Every 5th user pattern: seq % 5 in {0,1,2} has two-factor (60 %), {3,4} has not (40 %). */
 export const hasTwoFactor = (seq) => seq % 5 < 3;
 const TFA_SQL = '(seq % 5 < 3)';
+/**
+ * seq % 10 in {0,1,2} has a WebAuthn credential, so is phishing-resistant (30 %): half of
+ * those with two-factor (seq % 10 < 3 implies seq % 5 < 3), as the factor leaves them.
+ */
+export const isPhishingResistant = (seq) => seq % 10 < 3;
+const PR_SQL = '(seq % 10 < 3)';
 
 export const ORGANIZATION_SIZES = [
   // requires: the organization's policy, so organizationAccess sees every answer.
@@ -68,19 +74,29 @@ export async function listBenchDatabases(rootUrl) {
 
 /** The counter columns of `organizations`, computed exactly as the rows below are generated. */
 export function countersFor(members) {
-  const counters = { ownersWith: 0, ownersWithout: 0, membersWith: 0, membersWithout: 0 };
+  const counters = {
+    ownersWith: 0,
+    ownersWithout: 0,
+    membersWith: 0,
+    membersWithout: 0,
+    ownersWithPr: 0,
+    ownersWithoutPr: 0,
+    membersWithPr: 0,
+    membersWithoutPr: 0,
+  };
   for (let seq = 1; seq <= members; seq += 1) {
-    const owner = seq <= OWNERS;
-    const tfa = hasTwoFactor(seq);
-    if (owner) counters[tfa ? 'ownersWith' : 'ownersWithout'] += 1;
-    else counters[tfa ? 'membersWith' : 'membersWithout'] += 1;
+    const who = seq <= OWNERS ? 'owners' : 'members';
+    counters[`${who}${hasTwoFactor(seq) ? 'With' : 'Without'}`] += 1;
+    counters[`${who}${isPhishingResistant(seq) ? 'With' : 'Without'}Pr`] += 1;
   }
+  // Phishing-resistant without two-factor (owners_/members_phishing_resistant_without_two_factor): none, by the patterns above.
   return counters;
 }
 
 /**
  * Seeds the organizations of ORGANIZATION_SIZES: the `organizations` row with
- * consistent counters, one `users` row and one `memberships` row per member; and,
+ * consistent counters, one `users` row and one `memberships` row per member (60 %
+ * with two-factor, 30 % phishing-resistant); and,
  * for the `me` scenario, a TOTP factor row and 10 recovery codes for each user of
  * the smallest organization that has two-factor (placeholders: they are read for
  * the status, never decrypted). Returns what it did and how long each part took.
@@ -118,8 +134,10 @@ export async function seedOrganizations(databaseUrl, { log = () => {} } = {}) {
             : { requires: 0, since: null, graceEnds: null };
       await connection.query(
         `INSERT INTO organizations (id, name, requires_two_factor, two_factor_required_since, grace_period_ends_at,
-           owners_with_two_factor, owners_without_two_factor, members_with_two_factor, members_without_two_factor, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           owners_with_two_factor, owners_without_two_factor, members_with_two_factor, members_without_two_factor,
+           owners_with_phishing_resistant, owners_without_phishing_resistant, members_with_phishing_resistant, members_without_phishing_resistant,
+           created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
           org,
           `Bench organization of ${size.label} members`,
@@ -130,6 +148,10 @@ export async function seedOrganizations(databaseUrl, { log = () => {} } = {}) {
           counters.ownersWithout,
           counters.membersWith,
           counters.membersWithout,
+          counters.ownersWithPr,
+          counters.ownersWithoutPr,
+          counters.membersWithPr,
+          counters.membersWithoutPr,
           now,
           now,
         ],
@@ -141,13 +163,13 @@ export async function seedOrganizations(databaseUrl, { log = () => {} } = {}) {
           const seq = `seq_${from}_to_${to}`;
           const id = `CONCAT(?, LPAD(seq, 7, '0'))`;
           await connection.query(
-            `INSERT INTO users (id, two_factor_enabled, enabled_at, failed_attempts_in_row, created_at)
-             SELECT ${id}, ${TFA_SQL}, IF(${TFA_SQL}, ?, NULL), 0, ? FROM ${seq}`,
+            `INSERT INTO users (id, two_factor_enabled, phishing_resistant, enabled_at, failed_attempts_in_row, created_at)
+             SELECT ${id}, ${TFA_SQL}, ${PR_SQL}, IF(${TFA_SQL}, ?, NULL), 0, ? FROM ${seq}`,
             [prefix, now, now],
           );
           await connection.query(
-            `INSERT INTO memberships (organization_id, user_id, role, two_factor_enabled, created_at)
-             SELECT ?, ${id}, IF(seq <= ${OWNERS}, 'OWNER', 'MEMBER'), ${TFA_SQL}, ? FROM ${seq}`,
+            `INSERT INTO memberships (organization_id, user_id, role, two_factor_enabled, phishing_resistant, created_at)
+             SELECT ?, ${id}, IF(seq <= ${OWNERS}, 'OWNER', 'MEMBER'), ${TFA_SQL}, ${PR_SQL}, ? FROM ${seq}`,
             [org, prefix, now],
           );
         }
@@ -182,13 +204,17 @@ export async function seedOrganizations(databaseUrl, { log = () => {} } = {}) {
   }
 }
 
-/** The plan MariaDB picks for the service's members page query, for the record. */
-export async function explainMembersPage(databaseUrl, label) {
+/**
+ * The plan MariaDB picks for the service's members page query, for the record;
+ * `column`: the filter (two_factor_enabled or phishing_resistant), = 0.
+ */
+export async function explainMembersPage(databaseUrl, label, column = 'two_factor_enabled') {
+  if (!['two_factor_enabled', 'phishing_resistant'].includes(column)) throw new Error(`no members filter on ${column}`);
   const connection = await connect(databaseUrl);
   try {
     const [rows] = await connection.query(
-      `EXPLAIN SELECT organization_id, user_id, role, two_factor_enabled, created_at FROM memberships
-       WHERE organization_id = ? AND two_factor_enabled = ? ORDER BY user_id ASC LIMIT 51`,
+      `EXPLAIN SELECT organization_id, user_id, role, two_factor_enabled, phishing_resistant, created_at FROM memberships
+       WHERE organization_id = ? AND ${column} = ? ORDER BY user_id ASC LIMIT 51`,
       [organizationId(label), 0],
     );
     return rows.map((row) => ({ key: row.key, type: row.type, rows: Number(row.rows), extra: row.Extra }));

@@ -73,20 +73,21 @@ export class DirectoryService {
       const organization = await this.requireOrganization(manager, organizationId);
       const existing = await this.deps.memberships.find(manager, organizationId, userId);
       if (existing?.role === role) return organization;
-      const twoFactorEnabled = user.twoFactorEnabled;
+      // The new membership copies the user's state; the counters move from what the old one counted.
+      const { twoFactorEnabled, phishingResistant } = user;
       await this.deps.memberships.save(manager, {
         organizationId,
         userId,
         role,
         twoFactorEnabled,
+        phishingResistant,
         createdAt: existing?.createdAt ?? now,
       });
-      await this.deps.organizations.moveMember(
-        manager,
-        organizationId,
-        existing && { role: existing.role, twoFactorEnabled: existing.twoFactorEnabled },
-        { role, twoFactorEnabled },
-      );
+      await this.deps.organizations.moveMember(manager, organizationId, existing, {
+        role,
+        twoFactorEnabled,
+        phishingResistant,
+      });
       await this.deps.audit.record(
         manager,
         actor,

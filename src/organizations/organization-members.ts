@@ -1,6 +1,8 @@
 import type { EntityManager } from 'typeorm';
+import type { OrganizationRecord } from '../infra/db/entities';
 import type { MembershipRepository } from '../infra/db/repositories/membership.repository';
 import type { OrganizationRepository } from '../infra/db/repositories/organization.repository';
+import type { UserRepository } from '../infra/db/repositories/user.repository';
 
 /**
  * What a user's own two-factor change means for the user's organizations, inside
@@ -12,8 +14,10 @@ export class OrganizationMembers {
   constructor(
     private readonly memberships: MembershipRepository,
     private readonly organizations: OrganizationRepository,
+    private readonly users: UserRepository,
   ) {}
 
+  /** Two-factor turned on or off; the caller updates users.two_factor_enabled (TwoFactorLifecycle). */
   async setMemberTwoFactor(manager: EntityManager, userId: string, enabled: boolean): Promise<void> {
     const memberships = await this.memberships.findByUser(manager, userId);
     await this.organizations.lockMany(
@@ -22,36 +26,80 @@ export class OrganizationMembers {
     );
     for (const membership of memberships) {
       if (membership.twoFactorEnabled === enabled) continue;
-      await this.organizations.moveMember(
-        manager,
-        membership.organizationId,
-        { role: membership.role, twoFactorEnabled: membership.twoFactorEnabled },
-        { role: membership.role, twoFactorEnabled: enabled },
-      );
+      const { role, phishingResistant } = membership;
+      await this.organizations.moveMember(manager, membership.organizationId, membership, {
+        role,
+        twoFactorEnabled: enabled,
+        phishingResistant,
+      });
     }
     await this.memberships.setTwoFactorForUser(manager, userId, enabled);
   }
 
-  /** PLACEHOLDER until the phishing-resistant policy lands: keeps the members' copies. */
-  async setMemberPhishingResistant(_manager: EntityManager, _userId: string, _value: boolean): Promise<void> {}
-
-  /** PLACEHOLDER until the phishing-resistant policy lands. */
-  async requiringPhishingResistant(
-    _manager: EntityManager,
-    _userId: string,
-    _options: { lock: boolean },
-  ): Promise<string[]> {
-    return [];
+  /**
+   * The user became phishing-resistant (`true`: it has at least one WebAuthn
+   * credential now) or stopped being so (`false`: its last one went). For the
+   * WebAuthn factor, in the transaction that adds or removes the credential, after
+   * `UserRepository.lock`: sets `users.phishing_resistant` itself, then locks the
+   * user's organizations in id order, moves each one's counters and updates the
+   * memberships' copies. Calling it with the value the user already has changes
+   * nothing.
+   *
+   * Before removing the last credential, the factor asks
+   * `requiringPhishingResistant(manager, userId, { lock: true })` in the same
+   * transaction and refuses while it names any organization.
+   */
+  async setMemberPhishingResistant(manager: EntityManager, userId: string, value: boolean): Promise<void> {
+    await this.users.update(manager, userId, { phishingResistant: value });
+    const memberships = await this.memberships.findByUser(manager, userId);
+    await this.organizations.lockMany(
+      manager,
+      memberships.map((m) => m.organizationId),
+    );
+    for (const membership of memberships) {
+      if (membership.phishingResistant === value) continue;
+      const { role, twoFactorEnabled } = membership;
+      await this.organizations.moveMember(manager, membership.organizationId, membership, {
+        role,
+        twoFactorEnabled,
+        phishingResistant: value,
+      });
+    }
+    await this.memberships.setPhishingResistantForUser(manager, userId, value);
   }
 
   /** The ids of the user's organizations that require two-factor; `lock`: locked before they are read. */
-  async requiringTwoFactor(manager: EntityManager, userId: string, options: { lock: boolean }): Promise<string[]> {
+  requiringTwoFactor(manager: EntityManager, userId: string, options: { lock: boolean }): Promise<string[]> {
+    return this.requiring(manager, userId, options, (organization) => organization.requiresTwoFactor);
+  }
+
+  /**
+   * The ids of the user's organizations that require phishing-resistant two-factor
+   * (in id order); `lock`: locked before they are read, as the decision to remove a
+   * last WebAuthn credential needs (docs/adr/0003-check-then-check-again-under-lock.md).
+   */
+  requiringPhishingResistant(manager: EntityManager, userId: string, options: { lock: boolean }): Promise<string[]> {
+    return this.requiring(
+      manager,
+      userId,
+      options,
+      (organization) => organization.requiresTwoFactor && organization.requiresPhishingResistant,
+    );
+  }
+
+  private async requiring(
+    manager: EntityManager,
+    userId: string,
+    options: { lock: boolean },
+    requires: (organization: OrganizationRecord) => boolean,
+  ): Promise<string[]> {
     const ids = (await this.memberships.findByUser(manager, userId)).map((m) => m.organizationId);
     const organizations = options.lock
       ? await this.organizations.lockMany(manager, ids)
       : await this.organizations.findMany(manager, ids);
     return organizations
-      .filter((organization) => organization.requiresTwoFactor)
-      .map((organization) => organization.id);
+      .filter(requires)
+      .map((organization) => organization.id)
+      .sort();
   }
 }

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { Actor, AuditLog } from '../audit/audit-log';
+import type { Actor, AuditAction, AuditLog } from '../audit/audit-log';
 import { type Caller, hasScope } from '../callers/caller';
 import { AppError, badInput } from '../errors';
 import type { Clock } from '../infra/clock';
@@ -11,17 +11,20 @@ import { LIMITS } from '../limits';
 import { OrganizationView } from './organization.types';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** How many owner ids OWNERS_WITHOUT_TWO_FACTOR names at most. */
 
 /**
- * An organization's two-factor policy, changed by its owners.
+ * An organization's two-factor policy, changed by its owners: any factor
+ * (requireTwoFactor), or a phishing-resistant one only, a WebAuthn credential
+ * (requirePhishingResistantTwoFactor: a stronger two-factor policy, so it sets
+ * requiresTwoFactor too).
  *
- * requireTwoFactor checks the owners and changes the policy in one transaction
- * that holds the organization's row lock from before the check: a member's
- * removal of the last factor locks the same row (TwoFactorLifecycle.assertMayTurnOff)
+ * Requiring checks the owners and changes the policy in one transaction that
+ * holds the organization's row lock from before the check: a member's removal of
+ * the last factor (or last WebAuthn credential) locks the same row
+ * (TwoFactorLifecycle.assertMayTurnOff, OrganizationMembers.requiringPhishingResistant)
  * before it reads the policy, so of the two, the one that locks second sees what
- * the first did, and no owner can slip out of two-factor between check and change.
- * Only the organization row is locked here, so the lock order (user first, then
+ * the first did, and no owner can slip out between check and change. Only the
+ * organization row is locked here, so the lock order (user first, then
  * organizations in id order) holds.
  */
 export class OrganizationPolicyService {
@@ -33,11 +36,37 @@ export class OrganizationPolicyService {
     private readonly clock: Clock,
   ) {}
 
-  async requireTwoFactor(
+  /** Any factor satisfies it; on an organization that required a phishing-resistant one, relaxes it to any factor. */
+  requireTwoFactor(
     caller: Caller,
     actor: Actor,
     organizationId: string,
     gracePeriodDays: number | null | undefined,
+  ): Promise<OrganizationView> {
+    return this.require(caller, actor, organizationId, gracePeriodDays, false);
+  }
+
+  /** Only a WebAuthn credential satisfies it; refused while any owner has none. */
+  requirePhishingResistantTwoFactor(
+    caller: Caller,
+    actor: Actor,
+    organizationId: string,
+    gracePeriodDays: number | null | undefined,
+  ): Promise<OrganizationView> {
+    return this.require(caller, actor, organizationId, gracePeriodDays, true);
+  }
+
+  /**
+   * From nothing required, or from the other strength (any factor, phishing-resistant
+   * only), it starts requiring this one, with the grace period from now. At the same
+   * strength, it sets the grace period anew.
+   */
+  private async require(
+    caller: Caller,
+    actor: Actor,
+    organizationId: string,
+    gracePeriodDays: number | null | undefined,
+    phishingResistant: boolean,
   ): Promise<OrganizationView> {
     const days = gracePeriodDays ?? 0;
     if (!Number.isInteger(days) || days < 0 || days > LIMITS.maxGracePeriodDays) {
@@ -46,38 +75,29 @@ export class OrganizationPolicyService {
     await this.database.run((manager) => this.requireOwner(manager, caller, organizationId, false));
     const record = await this.database.transaction(async (manager) => {
       const organization = await this.requireOwner(manager, caller, organizationId, true);
-      // Read only now, under the organization's lock: counters and memberships are as the last change left them.
-      const ownersWithout = await this.memberships.ownersWithoutTwoFactor(
-        manager,
-        organizationId,
-        LIMITS.maxIdsPerQuery,
-      );
-      if (ownersWithout.length > 0 || organization.ownersWithoutTwoFactor > 0) {
-        throw new AppError(
-          'OWNERS_WITHOUT_TWO_FACTOR',
-          'Every owner of the organization must have two-factor before it can be required.',
-          { userIds: ownersWithout },
-        );
-      }
+      await this.assertOwnersMeet(manager, organization, phishingResistant);
       const now = this.clock.now();
       const gracePeriodEndsAt = days > 0 ? new Date(now.getTime() + days * DAY_MS) : null;
-      if (organization.requiresTwoFactor)
+      if (organization.requiresTwoFactor && organization.requiresPhishingResistant === phishingResistant) {
         return this.setGracePeriod(manager, actor, organization, gracePeriodEndsAt, days, now);
+      }
       const changes: Partial<OrganizationRecord> = {
         requiresTwoFactor: true,
-        twoFactorRequiredSince: now,
+        requiresPhishingResistant: phishingResistant,
+        twoFactorRequiredSince: organization.requiresTwoFactor ? organization.twoFactorRequiredSince : now,
         gracePeriodEndsAt,
         updatedAt: now,
       };
       await this.organizations.update(manager, organizationId, changes);
+      const action: AuditAction = phishingResistant
+        ? 'ORGANIZATION_REQUIRED_PHISHING_RESISTANT'
+        : organization.requiresTwoFactor
+          ? 'ORGANIZATION_STOPPED_REQUIRING_PHISHING_RESISTANT'
+          : 'ORGANIZATION_REQUIRED_TWO_FACTOR';
       await this.audit.record(
         manager,
         actor,
-        {
-          action: 'ORGANIZATION_REQUIRED_TWO_FACTOR',
-          organizationId,
-          reason: days > 0 ? `grace period of ${days} days` : null,
-        },
+        { action, organizationId, reason: days > 0 ? `grace period of ${days} days` : null },
         now,
       );
       return Object.assign(organization, changes);
@@ -85,6 +105,7 @@ export class OrganizationPolicyService {
     return this.viewFor(caller, record);
   }
 
+  /** Ends the policy, of either strength. */
   async stopRequiringTwoFactor(caller: Caller, actor: Actor, organizationId: string): Promise<OrganizationView> {
     await this.database.run((manager) => this.requireOwner(manager, caller, organizationId, false));
     const record = await this.database.transaction(async (manager) => {
@@ -93,6 +114,7 @@ export class OrganizationPolicyService {
       const now = this.clock.now();
       const changes: Partial<OrganizationRecord> = {
         requiresTwoFactor: false,
+        requiresPhishingResistant: false,
         twoFactorRequiredSince: null,
         gracePeriodEndsAt: null,
         updatedAt: now,
@@ -107,6 +129,36 @@ export class OrganizationPolicyService {
       return Object.assign(organization, changes);
     });
     return this.viewFor(caller, record);
+  }
+
+  /**
+   * Every owner has what the policy will require (two-factor, or a WebAuthn
+   * credential), read only now, under the organization's lock: counters and
+   * memberships are as the last change left them. Also when it is already required.
+   */
+  private async assertOwnersMeet(
+    manager: EntityManager,
+    organization: OrganizationRecord,
+    phishingResistant: boolean,
+  ): Promise<void> {
+    const [ownersWithout, counted] = phishingResistant
+      ? [
+          await this.memberships.ownersWithoutPhishingResistant(manager, organization.id, LIMITS.maxIdsPerQuery),
+          organization.ownersWithoutPhishingResistant,
+        ]
+      : [
+          await this.memberships.ownersWithoutTwoFactor(manager, organization.id, LIMITS.maxIdsPerQuery),
+          organization.ownersWithoutTwoFactor,
+        ];
+    if (ownersWithout.length > 0 || counted > 0) {
+      throw new AppError(
+        'OWNERS_WITHOUT_TWO_FACTOR',
+        phishingResistant
+          ? 'Every owner of the organization must have a security key or passkey before phishing-resistant two-factor can be required.'
+          : 'Every owner of the organization must have two-factor before it can be required.',
+        { userIds: ownersWithout },
+      );
+    }
   }
 
   /**

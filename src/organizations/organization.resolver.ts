@@ -54,6 +54,20 @@ export class OrganizationResolver {
   }
 
   @Authorized()
+  @Mutation(() => OrganizationView, {
+    description:
+      'Owners. As requireTwoFactor, but only a WebAuthn credential satisfies the policy; refused with OWNERS_WITHOUT_TWO_FACTOR while any owner has none. requireTwoFactor relaxes it back to any factor; stopRequiringTwoFactor ends both.',
+  })
+  requirePhishingResistantTwoFactor(
+    @IdArg('organizationId') organizationId: string,
+    @Arg('gracePeriodDays', () => Int, { nullable: true, defaultValue: 0 }) gracePeriodDays: number | null,
+    @SignedIn() caller: Caller,
+    @Ctx() { actor }: Context,
+  ): Promise<OrganizationView> {
+    return this.policy.requirePhishingResistantTwoFactor(caller, actor, organizationId, gracePeriodDays);
+  }
+
+  @Authorized()
   @Mutation(() => OrganizationView)
   stopRequiringTwoFactor(
     @IdArg('organizationId') organizationId: string,

@@ -72,12 +72,16 @@ export class OrganizationService {
     const record = organization.record;
     const withTwoFactor = record.ownersWithTwoFactor + record.membersWithTwoFactor;
     const withoutTwoFactor = record.ownersWithoutTwoFactor + record.membersWithoutTwoFactor;
+    const withoutPhishingResistant = record.ownersWithoutPhishingResistant + record.membersWithoutPhishingResistant;
+    const short = record.requiresPhishingResistant ? withoutPhishingResistant : withoutTwoFactor;
     return {
       totalMembers: withTwoFactor + withoutTwoFactor,
       membersWithTwoFactor: withTwoFactor,
       membersWithoutTwoFactor: withoutTwoFactor,
       ownersWithoutTwoFactor: record.ownersWithoutTwoFactor,
-      compliant: !record.requiresTwoFactor || withoutTwoFactor === 0,
+      membersWithPhishingResistant: record.ownersWithPhishingResistant + record.membersWithPhishingResistant,
+      ownersWithoutPhishingResistant: record.ownersWithoutPhishingResistant,
+      compliant: !record.requiresTwoFactor || short === 0,
     };
   }
 
@@ -90,7 +94,9 @@ export class OrganizationService {
   ): Promise<MemberConnection> {
     this.requireOwnerOrReader(organization);
     const limit = pageSize(first);
-    const list = `members:${organization.id}:${filter?.twoFactorEnabled ?? '*'}:${filter?.role ?? '*'}`;
+    const phishingResistant = filter?.phishingResistant ?? undefined;
+    // Cursors of lists without the phishing-resistant filter keep the form they had before it existed.
+    const list = `members:${organization.id}:${filter?.twoFactorEnabled ?? '*'}:${filter?.role ?? '*'}${phishingResistant === undefined ? '' : `:pr=${phishingResistant}`}`;
     const afterUserId = decodeCursor(after, list);
     const rows = await this.database.run((manager) =>
       this.memberships.page(manager, {
@@ -98,6 +104,7 @@ export class OrganizationService {
         afterUserId,
         limit: limit + 1,
         twoFactorEnabled: filter?.twoFactorEnabled ?? undefined,
+        phishingResistant,
         role: filter?.role ?? undefined,
       }),
     );
@@ -115,34 +122,70 @@ export class OrganizationService {
   /**
    * The hottest read, asked on every request to an organization: one query, a
    * primary-key lookup of the membership joined to its organization. Nothing is
-   * cached, so every change (policy, membership, the member's two-factor) shows at once.
+   * cached, so every change (policy, membership, the member's two-factor or
+   * phishing-resistance) shows at once.
    */
   async access(organizationId: string, userId: string): Promise<OrganizationAccess> {
     const facts = await this.database.run((manager) => this.memberships.accessFacts(manager, organizationId, userId));
     if (!facts) return { allowed: false, reason: OrganizationAccessReason.NOT_A_MEMBER, graceEndsAt: null };
-    if (!facts.requiresTwoFactor || facts.twoFactorEnabled) {
-      return { allowed: true, reason: OrganizationAccessReason.OK, graceEndsAt: null };
-    }
+    if (!facts.requiresTwoFactor) return { allowed: true, reason: OrganizationAccessReason.OK, graceEndsAt: null };
+    // Only a WebAuthn credential satisfies a phishing-resistant policy; any factor satisfies the other.
+    const satisfied = facts.requiresPhishingResistant ? facts.phishingResistant : facts.twoFactorEnabled;
+    if (satisfied) return { allowed: true, reason: OrganizationAccessReason.OK, graceEndsAt: null };
     const graceEndsAt = facts.gracePeriodEndsAt;
     if (graceEndsAt && graceEndsAt > this.clock.now()) {
       return { allowed: true, reason: OrganizationAccessReason.GRACE_PERIOD, graceEndsAt };
     }
-    return { allowed: false, reason: OrganizationAccessReason.TWO_FACTOR_REQUIRED, graceEndsAt: null };
+    const reason = facts.requiresPhishingResistant
+      ? OrganizationAccessReason.PHISHING_RESISTANT_REQUIRED
+      : OrganizationAccessReason.TWO_FACTOR_REQUIRED;
+    return { allowed: false, reason, graceEndsAt: null };
   }
 
+  /**
+   * How many members match the filter, from the maintained counters: for each role,
+   * the four combinations of two-factor and phishing-resistance, each exact
+   * (OrganizationRepository.moveMember counts every member in its cells).
+   */
   private countMatching(organization: OrganizationView, filter: MemberFilter | null | undefined): number {
     const record = organization.record;
+    const cells = (
+      role: OrganizationRole,
+      withTwoFactor: number,
+      withoutTwoFactor: number,
+      phishingResistant: number,
+      phishingResistantOnly: number,
+    ) => {
+      const both = phishingResistant - phishingResistantOnly;
+      return [
+        { role, twoFactorEnabled: true, phishingResistant: true, count: both },
+        { role, twoFactorEnabled: true, phishingResistant: false, count: withTwoFactor - both },
+        { role, twoFactorEnabled: false, phishingResistant: true, count: phishingResistantOnly },
+        { role, twoFactorEnabled: false, phishingResistant: false, count: withoutTwoFactor - phishingResistantOnly },
+      ];
+    };
     const counts = [
-      { role: OrganizationRole.OWNER, twoFactorEnabled: true, count: record.ownersWithTwoFactor },
-      { role: OrganizationRole.OWNER, twoFactorEnabled: false, count: record.ownersWithoutTwoFactor },
-      { role: OrganizationRole.MEMBER, twoFactorEnabled: true, count: record.membersWithTwoFactor },
-      { role: OrganizationRole.MEMBER, twoFactorEnabled: false, count: record.membersWithoutTwoFactor },
+      ...cells(
+        OrganizationRole.OWNER,
+        record.ownersWithTwoFactor,
+        record.ownersWithoutTwoFactor,
+        record.ownersWithPhishingResistant,
+        record.ownersPhishingResistantWithoutTwoFactor,
+      ),
+      ...cells(
+        OrganizationRole.MEMBER,
+        record.membersWithTwoFactor,
+        record.membersWithoutTwoFactor,
+        record.membersWithPhishingResistant,
+        record.membersPhishingResistantWithoutTwoFactor,
+      ),
     ];
     return counts
       .filter(
         (c) =>
           (filter?.role ?? c.role) === c.role &&
-          (filter?.twoFactorEnabled ?? c.twoFactorEnabled) === c.twoFactorEnabled,
+          (filter?.twoFactorEnabled ?? c.twoFactorEnabled) === c.twoFactorEnabled &&
+          (filter?.phishingResistant ?? c.phishingResistant) === c.phishingResistant,
       )
       .reduce((sum, c) => sum + c.count, 0);
   }

@@ -9,6 +9,7 @@ export enum OrganizationAccessReason {
   NOT_A_MEMBER = 'NOT_A_MEMBER',
   TWO_FACTOR_REQUIRED = 'TWO_FACTOR_REQUIRED',
   GRACE_PERIOD = 'GRACE_PERIOD',
+  PHISHING_RESISTANT_REQUIRED = 'PHISHING_RESISTANT_REQUIRED',
 }
 registerEnumType(OrganizationAccessReason, {
   name: 'OrganizationAccessReason',
@@ -17,7 +18,12 @@ registerEnumType(OrganizationAccessReason, {
     NOT_A_MEMBER: { description: 'Not a member of the organization.' },
     TWO_FACTOR_REQUIRED: { description: 'The organization requires two-factor authentication and the user has none.' },
     GRACE_PERIOD: {
-      description: 'As TWO_FACTOR_REQUIRED, but the grace period still runs: access is allowed until graceEndsAt.',
+      description:
+        'As TWO_FACTOR_REQUIRED or PHISHING_RESISTANT_REQUIRED, but the grace period still runs: access is allowed until graceEndsAt.',
+    },
+    PHISHING_RESISTANT_REQUIRED: {
+      description:
+        'The organization requires a phishing-resistant factor (a security key or passkey) and the user has none; refused (or allowed until graceEndsAt, with GRACE_PERIOD).',
     },
   },
 });
@@ -36,6 +42,9 @@ export class OrganizationView {
   @Field()
   requiresTwoFactor: boolean;
 
+  @Field({ description: 'True when two-factor is required and only a WebAuthn credential satisfies it.' })
+  requiresPhishingResistantTwoFactor: boolean;
+
   @Field(() => Date, { nullable: true })
   twoFactorRequiredSince: Date | null;
 
@@ -50,6 +59,7 @@ export class OrganizationView {
       id: record.id,
       name: record.name,
       requiresTwoFactor: record.requiresTwoFactor,
+      requiresPhishingResistantTwoFactor: record.requiresTwoFactor && record.requiresPhishingResistant,
       twoFactorRequiredSince: record.twoFactorRequiredSince,
       gracePeriodEndsAt: record.gracePeriodEndsAt && record.gracePeriodEndsAt > now ? record.gracePeriodEndsAt : null,
       record,
@@ -72,7 +82,16 @@ export class OrganizationCompliance {
   @Field(() => Int)
   ownersWithoutTwoFactor: number;
 
-  @Field({ description: 'True when the organization does not require two-factor, or every member has it.' })
+  @Field(() => Int, { description: 'Members with at least one WebAuthn credential.' })
+  membersWithPhishingResistant: number;
+
+  @Field(() => Int)
+  ownersWithoutPhishingResistant: number;
+
+  @Field({
+    description:
+      'True when the organization does not require two-factor, or every member meets what it requires (a WebAuthn credential, when it requires phishing-resistant two-factor).',
+  })
   compliant: boolean;
 }
 
@@ -83,6 +102,9 @@ export class MemberFilter {
 
   @Field(() => OrganizationRole, { nullable: true })
   role?: OrganizationRole;
+
+  @Field({ nullable: true })
+  phishingResistant?: boolean;
 }
 
 @ObjectType()

@@ -8,6 +8,7 @@ import { signDevelopmentToken } from '../../src/callers/token-signer';
 import { loadConfig } from '../../src/config/config';
 import { totpCode, totpStepAt } from '../../src/factors/totp/totp-algorithm';
 import { ManualClock } from '../../src/infra/clock';
+import { webAuthnStandIn } from '../support/phishing-resistant';
 
 /** The same rules on the embedded default: SQLite (sql.js) and the in-process store. */
 describe('the embedded default runs the same rules', () => {
@@ -121,5 +122,62 @@ describe('the embedded default runs the same rules', () => {
       { action: 'MEMBERSHIP_SET', userId: 'second-owner' },
       { action: 'ORGANIZATION_UPSERTED', userId: null },
     ]);
+  });
+
+  it('answers the phishing-resistant policy, its counters and filter the same way', async () => {
+    const directory = await signDevelopmentToken(config.auth.jwtSecret!, 'sync', [
+      'twofactor:directory',
+      'twofactor:read',
+    ]);
+    await gql('mutation { upsertOrganization(id: "emb-pr-org", name: "Embedded PR") { id } }', {}, directory);
+    await gql(
+      'mutation { setMembership(organizationId: "emb-pr-org", userId: "embedded-user", role: OWNER) { role } }',
+      {},
+      directory,
+    );
+    await gql(
+      'mutation { setMembership(organizationId: "emb-pr-org", userId: "plain-user", role: MEMBER) { role } }',
+      {},
+      directory,
+    );
+    const owner = await signDevelopmentToken(config.auth.jwtSecret!, 'embedded-user', []);
+    const require =
+      'mutation { requirePhishingResistantTwoFactor(organizationId: "emb-pr-org") { requiresPhishingResistantTwoFactor } }';
+    expect((await gql(require, {}, owner)).errors[0].extensions).toEqual({
+      code: 'OWNERS_WITHOUT_TWO_FACTOR',
+      userIds: ['embedded-user'],
+    });
+
+    const webAuthn = webAuthnStandIn(app, clock);
+    await webAuthn.addFirstCredential('embedded-user');
+    expect((await gql(require, {}, owner)).data.requirePhishingResistantTwoFactor).toEqual({
+      requiresPhishingResistantTwoFactor: true,
+    });
+    const access = (userId: string) =>
+      gql(
+        `{ organizationAccess(organizationId: "emb-pr-org", userId: "${userId}") { allowed reason } }`,
+        {},
+        directory,
+      );
+    expect((await access('plain-user')).data.organizationAccess).toEqual({
+      allowed: false,
+      reason: 'PHISHING_RESISTANT_REQUIRED',
+    });
+    expect((await access('embedded-user')).data.organizationAccess).toEqual({ allowed: true, reason: 'OK' });
+    const organization = await gql(
+      `{ organization(id: "emb-pr-org") {
+        compliance { membersWithPhishingResistant ownersWithoutPhishingResistant compliant }
+        members(filter: { phishingResistant: false }) { totalCount edges { node { user { id } } } }
+      } }`,
+      {},
+      directory,
+    );
+    expect(organization.data.organization).toEqual({
+      compliance: { membersWithPhishingResistant: 1, ownersWithoutPhishingResistant: 0, compliant: false },
+      members: { totalCount: 1, edges: [{ node: { user: { id: 'plain-user' } } }] },
+    });
+    await expect(webAuthn.removeLastCredential('embedded-user')).rejects.toMatchObject({
+      code: 'TWO_FACTOR_REQUIRED_BY_ORGANIZATION',
+    });
   });
 });

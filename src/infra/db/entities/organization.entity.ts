@@ -4,7 +4,9 @@ import { PrimaryIdColumn, TimestampColumn } from './columns';
 /**
  * An organization, synced from upstream, with its two-factor policy. The member
  * counts are maintained in the same transaction as every change to a membership
- * or to a member's two-factor, so compliance is one row read at any size.
+ * or to a member's two-factor or phishing-resistance, so compliance is one row
+ * read at any size (OrganizationRepository.moveMember says which counts a member
+ * falls in).
  */
 @Entity('organizations')
 export class OrganizationRecord {
@@ -16,6 +18,10 @@ export class OrganizationRecord {
 
   @Column({ name: 'requires_two_factor', type: 'boolean', default: false })
   requiresTwoFactor: boolean;
+
+  /** Only a phishing-resistant factor (WebAuthn) satisfies the policy; only with requiresTwoFactor. */
+  @Column({ name: 'requires_phishing_resistant', type: 'boolean', default: false })
+  requiresPhishingResistant: boolean;
 
   @TimestampColumn({ name: 'two_factor_required_since', nullable: true })
   twoFactorRequiredSince: Date | null;
@@ -43,6 +49,28 @@ export class OrganizationRecord {
    */
   @Column({ name: 'audit_events_from', type: 'bigint', nullable: true })
   auditEventsFrom: string | null;
+  @Column({ name: 'owners_with_phishing_resistant', type: 'int', default: 0 })
+  ownersWithPhishingResistant: number;
+
+  @Column({ name: 'owners_without_phishing_resistant', type: 'int', default: 0 })
+  ownersWithoutPhishingResistant: number;
+
+  @Column({ name: 'members_with_phishing_resistant', type: 'int', default: 0 })
+  membersWithPhishingResistant: number;
+
+  @Column({ name: 'members_without_phishing_resistant', type: 'int', default: 0 })
+  membersWithoutPhishingResistant: number;
+
+  /**
+   * Phishing-resistant without two-factor: none while the WebAuthn factor keeps its
+   * credentials counted as two-factor, kept anyway so that every combination of
+   * the member filters counts exactly from these columns.
+   */
+  @Column({ name: 'owners_phishing_resistant_without_two_factor', type: 'int', default: 0 })
+  ownersPhishingResistantWithoutTwoFactor: number;
+
+  @Column({ name: 'members_phishing_resistant_without_two_factor', type: 'int', default: 0 })
+  membersPhishingResistantWithoutTwoFactor: number;
 
   @TimestampColumn({ name: 'created_at' })
   createdAt: Date;

@@ -10,6 +10,14 @@ export class UserRecord {
   @Column({ name: 'two_factor_enabled', type: 'boolean', default: false })
   twoFactorEnabled: boolean;
 
+  /**
+   * At least one WebAuthn credential (a phishing-resistant factor). Changed only
+   * through OrganizationMembers.setMemberPhishingResistant, which keeps the
+   * memberships' copies and the organizations' counters in step.
+   */
+  @Column({ name: 'phishing_resistant', type: 'boolean', default: false })
+  phishingResistant: boolean;
+
   @TimestampColumn({ name: 'enabled_at', nullable: true })
   enabledAt: Date | null;
 

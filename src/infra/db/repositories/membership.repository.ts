@@ -8,13 +8,32 @@ export interface MemberPageQuery {
   afterUserId?: string;
   limit: number;
   twoFactorEnabled?: boolean;
+  phishingResistant?: boolean;
   role?: OrganizationRoleValue;
 }
+
+/**
+ * The index whose order is a page's, by the filters given (in this order: two-factor,
+ * phishing-resistant, role): equality on every column before the user id, so the
+ * page is a range scan that stops after `limit` rows at any size.
+ */
+const PAGE_INDEXES: Record<string, string> = {
+  '': 'PRIMARY',
+  tfa: 'idx_memberships_org_tfa_user',
+  pr: 'idx_memberships_org_pr_user',
+  role: 'idx_memberships_org_role_user',
+  'tfa,pr': 'idx_memberships_org_tfa_pr_user',
+  'tfa,role': 'idx_memberships_org_tfa_role_user',
+  'pr,role': 'idx_memberships_org_pr_role_user',
+  'tfa,pr,role': 'idx_memberships_org_tfa_pr_role_user',
+};
 
 /** What decides a member's access, read in one query. */
 export interface AccessFacts {
   twoFactorEnabled: boolean;
+  phishingResistant: boolean;
   requiresTwoFactor: boolean;
+  requiresPhishingResistant: boolean;
   gracePeriodEndsAt: Date | null;
 }
 
@@ -34,7 +53,7 @@ export class MembershipRepository {
    */
   async accessFacts(manager: EntityManager, organizationId: string, userId: string): Promise<AccessFacts | null> {
     const [row] = await manager.query(
-      `SELECT m.two_factor_enabled, o.requires_two_factor, o.grace_period_ends_at
+      `SELECT m.two_factor_enabled, m.phishing_resistant, o.requires_two_factor, o.requires_phishing_resistant, o.grace_period_ends_at
          FROM memberships m JOIN organizations o ON o.id = m.organization_id
         WHERE m.organization_id = ? AND m.user_id = ?`,
       [organizationId, userId],
@@ -42,7 +61,9 @@ export class MembershipRepository {
     if (!row) return null;
     return {
       twoFactorEnabled: rawBoolean(row.two_factor_enabled),
+      phishingResistant: rawBoolean(row.phishing_resistant),
       requiresTwoFactor: rawBoolean(row.requires_two_factor),
+      requiresPhishingResistant: rawBoolean(row.requires_phishing_resistant),
       gracePeriodEndsAt: rawDate(row.grace_period_ends_at),
     };
   }
@@ -68,40 +89,66 @@ export class MembershipRepository {
     await manager.update(MembershipRecord, { userId }, { twoFactorEnabled: enabled });
   }
 
+  /** Keeps the copy of the user's phishing-resistance on each membership in step. */
+  async setPhishingResistantForUser(manager: EntityManager, userId: string, value: boolean): Promise<void> {
+    await manager.update(MembershipRecord, { userId }, { phishingResistant: value });
+  }
+
   /** The ids of the organization's owners without two-factor, in id order (an index range scan). */
-  async ownersWithoutTwoFactor(manager: EntityManager, organizationId: string, limit: number): Promise<string[]> {
+  ownersWithoutTwoFactor(manager: EntityManager, organizationId: string, limit: number): Promise<string[]> {
+    return this.ownersWithout(manager, organizationId, 'twoFactorEnabled', limit);
+  }
+
+  /** The ids of the organization's owners without a phishing-resistant factor, in id order (an index range scan). */
+  ownersWithoutPhishingResistant(manager: EntityManager, organizationId: string, limit: number): Promise<string[]> {
+    return this.ownersWithout(manager, organizationId, 'phishingResistant', limit);
+  }
+
+  private async ownersWithout(
+    manager: EntityManager,
+    organizationId: string,
+    flag: 'twoFactorEnabled' | 'phishingResistant',
+    limit: number,
+  ): Promise<string[]> {
     const rows = await manager
       .createQueryBuilder(MembershipRecord, 'membership')
       .select('membership.userId', 'userId')
       .where('membership.organizationId = :organizationId', { organizationId })
       .andWhere('membership.role = :role', { role: 'OWNER' })
-      .andWhere('membership.twoFactorEnabled = :enabled', { enabled: false })
+      .andWhere(`membership.${flag} = :value`, { value: false })
       .orderBy('membership.userId', 'ASC')
       .limit(limit)
       .getRawMany<{ userId: string }>();
     return rows.map((row) => row.userId);
   }
 
-  /** One page, ordered by user id: an index range scan on (organization, [two-factor], [role], user). */
+  /** One page, ordered by user id: an index range scan on (organization, [two-factor], [phishing-resistant], [role], user). */
   page(manager: EntityManager, query: MemberPageQuery): Promise<MembershipRecord[]> {
     const builder = manager
       .createQueryBuilder(MembershipRecord, 'membership')
       .where('membership.organizationId = :organizationId', { organizationId: query.organizationId });
+    const filters: string[] = [];
     if (query.twoFactorEnabled !== undefined) {
       builder.andWhere('membership.twoFactorEnabled = :twoFactorEnabled', { twoFactorEnabled: query.twoFactorEnabled });
+      filters.push('tfa');
     }
-    if (query.role !== undefined) builder.andWhere('membership.role = :role', { role: query.role });
+    if (query.phishingResistant !== undefined) {
+      builder.andWhere('membership.phishingResistant = :phishingResistant', {
+        phishingResistant: query.phishingResistant,
+      });
+      filters.push('pr');
+    }
+    if (query.role !== undefined) {
+      builder.andWhere('membership.role = :role', { role: query.role });
+      filters.push('role');
+    }
     if (query.afterUserId !== undefined) builder.andWhere('membership.userId > :after', { after: query.afterUserId });
     // The index whose order is the page's: otherwise MySQL may walk the primary key
     // in user order and filter row by row, which grows with the organization.
-    const index =
-      query.twoFactorEnabled !== undefined && query.role !== undefined
-        ? 'idx_memberships_org_tfa_role_user'
-        : query.twoFactorEnabled !== undefined
-          ? 'idx_memberships_org_tfa_user'
-          : query.role !== undefined
-            ? 'idx_memberships_org_role_user'
-            : 'PRIMARY';
-    return builder.useIndex(index).orderBy('membership.userId', 'ASC').limit(query.limit).getMany();
+    return builder
+      .useIndex(PAGE_INDEXES[filters.join(',')])
+      .orderBy('membership.userId', 'ASC')
+      .limit(query.limit)
+      .getMany();
   }
 }

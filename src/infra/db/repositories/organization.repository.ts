@@ -3,21 +3,47 @@ import type { Database } from '../database';
 import { OrganizationRecord } from '../entities';
 import type { OrganizationRoleValue } from '../entities/membership.entity';
 
-/** Which counter a member falls in. */
+/** What decides which counters a member falls in. */
 export interface MemberKind {
   role: OrganizationRoleValue;
   twoFactorEnabled: boolean;
+  phishingResistant: boolean;
 }
 
-type Counter = 'ownersWithTwoFactor' | 'ownersWithoutTwoFactor' | 'membersWithTwoFactor' | 'membersWithoutTwoFactor';
-const COUNTER_COLUMNS: Record<Counter, string> = {
+const COUNTER_COLUMNS = {
   ownersWithTwoFactor: 'owners_with_two_factor',
   ownersWithoutTwoFactor: 'owners_without_two_factor',
   membersWithTwoFactor: 'members_with_two_factor',
   membersWithoutTwoFactor: 'members_without_two_factor',
+  ownersWithPhishingResistant: 'owners_with_phishing_resistant',
+  ownersWithoutPhishingResistant: 'owners_without_phishing_resistant',
+  membersWithPhishingResistant: 'members_with_phishing_resistant',
+  membersWithoutPhishingResistant: 'members_without_phishing_resistant',
+  ownersPhishingResistantWithoutTwoFactor: 'owners_phishing_resistant_without_two_factor',
+  membersPhishingResistantWithoutTwoFactor: 'members_phishing_resistant_without_two_factor',
+} as const satisfies Partial<Record<keyof OrganizationRecord, string>>;
+type Counter = keyof typeof COUNTER_COLUMNS;
+
+/**
+ * The counters a member is counted in, once each: by role and two-factor, by role
+ * and phishing-resistance, and (should it ever happen) phishing-resistant without
+ * two-factor. Together they give every combination of role, two-factor and
+ * phishing-resistance exactly (OrganizationService.countMatching).
+ */
+const countersOf = ({ role, twoFactorEnabled, phishingResistant }: MemberKind): Counter[] => {
+  const who = role === 'OWNER' ? 'owners' : 'members';
+  const counters: Counter[] = [
+    `${who}${twoFactorEnabled ? 'With' : 'Without'}TwoFactor`,
+    `${who}${phishingResistant ? 'With' : 'Without'}PhishingResistant`,
+  ];
+  if (phishingResistant && !twoFactorEnabled) counters.push(`${who}PhishingResistantWithoutTwoFactor`);
+  return counters;
 };
-const counterOf = ({ role, twoFactorEnabled }: MemberKind): Counter =>
-  `${role === 'OWNER' ? 'owners' : 'members'}${twoFactorEnabled ? 'With' : 'Without'}TwoFactor`;
+
+const ZERO_COUNTERS = Object.fromEntries(Object.keys(COUNTER_COLUMNS).map((counter) => [counter, 0])) as Record<
+  Counter,
+  number
+>;
 
 export class OrganizationRepository {
   constructor(private readonly database: Database) {}
@@ -52,10 +78,8 @@ export class OrganizationRepository {
       name,
       auditEventsFrom,
       requiresTwoFactor: false,
-      ownersWithTwoFactor: 0,
-      ownersWithoutTwoFactor: 0,
-      membersWithTwoFactor: 0,
-      membersWithoutTwoFactor: 0,
+      requiresPhishingResistant: false,
+      ...ZERO_COUNTERS,
       createdAt: now,
       updatedAt: now,
     });
@@ -65,11 +89,14 @@ export class OrganizationRepository {
     await manager.update(OrganizationRecord, { id }, changes);
   }
 
-  /** Moves one member between the maintained counters (either side may be absent). */
+  /**
+   * Moves one member between the maintained counters (either side may be absent:
+   * joining, leaving), in one UPDATE; the caller holds the organization's row lock.
+   */
   async moveMember(manager: EntityManager, id: string, from: MemberKind | null, to: MemberKind | null): Promise<void> {
     const deltas = new Map<Counter, number>();
-    if (from) deltas.set(counterOf(from), (deltas.get(counterOf(from)) ?? 0) - 1);
-    if (to) deltas.set(counterOf(to), (deltas.get(counterOf(to)) ?? 0) + 1);
+    for (const counter of from ? countersOf(from) : []) deltas.set(counter, (deltas.get(counter) ?? 0) - 1);
+    for (const counter of to ? countersOf(to) : []) deltas.set(counter, (deltas.get(counter) ?? 0) + 1);
     const changes = [...deltas].filter(([, delta]) => delta !== 0);
     if (changes.length === 0) return;
     const set = Object.fromEntries(
