@@ -1,0 +1,54 @@
+import { graphql } from '../src/gql';
+
+// The operations the web server sends as the login service and as directory sync.
+// Checked against schema.graphql by GraphQL Code Generator at build time.
+
+export const StartLoginChallenge = graphql(`
+  mutation StartLoginChallenge($userId: ID!) {
+    startLoginChallenge(userId: $userId) {
+      id
+      userId
+      methods
+      phoneNumberMasked
+      expiresAt
+      webAuthnOptions
+    }
+  }
+`);
+
+export const SendLoginSmsCode = graphql(`
+  mutation SendLoginSmsCode($challengeId: ID!) {
+    sendLoginSmsCode(challengeId: $challengeId) {
+      phoneNumberMasked
+      codeExpiresAt
+      resendAvailableAt
+    }
+  }
+`);
+
+export const VerifyLoginChallenge = graphql(`
+  mutation VerifyLoginChallenge($challengeId: ID!, $code: String, $webAuthn: JSON) {
+    verifyLoginChallenge(challengeId: $challengeId, code: $code, webAuthn: $webAuthn) {
+      userId
+      method
+      assertion
+      recoveryCodesRemaining
+    }
+  }
+`);
+
+export const UpsertOrganization = graphql(`
+  mutation UpsertOrganization($id: ID!, $name: String!) {
+    upsertOrganization(id: $id, name: $name) {
+      id
+    }
+  }
+`);
+
+export const SetMembership = graphql(`
+  mutation SetMembership($organizationId: ID!, $userId: ID!, $role: OrganizationRole!) {
+    setMembership(organizationId: $organizationId, userId: $userId, role: $role) {
+      role
+    }
+  }
+`);
