@@ -1,0 +1,585 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { request as httpRequest } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AxeResults } from 'axe-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { totpCode, totpStepAt } from '../../src/factors/totp/totp-algorithm';
+
+/**
+ * The reference web client (web/) in a real browser: Debian's Chromium driven by
+ * playwright-core, against the built service (embedded default) and the built web
+ * server, each started here on free ports. Builds nothing: `npm test` builds both
+ * first (pretest), scripts/setup.sh installs web/'s packages and Chromium.
+ */
+const ROOT = join(__dirname, '..', '..');
+const WEB = join(ROOT, 'web');
+const RESULTS = join(ROOT, 'test-results', 'web');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const webRequire = createRequire(join(WEB, 'package.json'));
+
+jest.setTimeout(120_000);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+}
+
+/** Starts `node <script>` and waits until its output matches `ready`. */
+function start(script: string, cwd: string, env: Record<string, string>, ready: RegExp): Promise<Started> {
+  const child = spawn(process.execPath, [script], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', AWS_EC2_METADATA_DISABLED: 'true', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} did not start:\n${output}`)), 30_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (ready.test(output)) {
+        clearTimeout(timer);
+        resolve({ child, output: () => output });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+function stop(started: Started | undefined): Promise<void> {
+  if (!started || started.child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    started.child.removeAllListeners('exit');
+    started.child.once('exit', () => resolve());
+    started.child.kill('SIGTERM');
+  });
+}
+
+/** An authenticator app: the codes of a secret, each step once (the service refuses replays). */
+class Authenticator {
+  private lastStep = 0;
+
+  constructor(readonly secret: string) {}
+
+  /** The next code the service will accept: a later step than the last one used, waiting when needed. */
+  async code(): Promise<string> {
+    for (;;) {
+      const current = totpStepAt(new Date());
+      const step = Math.max(this.lastStep + 1, current - 1);
+      if (step <= current + 1) {
+        this.lastStep = step;
+        return totpCode(this.secret, step);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
+}
+
+/** Waits until the locator's text matches (pages update after their queries answer); fails with the last text seen. */
+async function waitForText(locator: Locator, expected: string | RegExp, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    last = await locator.innerText({ timeout: Math.max(1, deadline - Date.now()) }).catch(() => last);
+    if (typeof expected === 'string' ? last.includes(expected) : expected.test(last)) return;
+    if (Date.now() > deadline) throw new Error(`expected ${String(expected)}, saw: ${JSON.stringify(last)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('the reference web client in Chromium', () => {
+  let service: Started | undefined;
+  let web: Started | undefined;
+  let browser: Browser;
+  let base: string;
+  let axeSource: string;
+  const pageErrors: string[] = [];
+  const started = Date.now();
+
+  let webPort: number;
+
+  /** One request to the web server on 127.0.0.1, as from a browser at http://localhost:<port> unless `host` says otherwise. */
+  function webRequest(
+    path: string,
+    options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+    return new Promise((resolve, reject) => {
+      const request = httpRequest(
+        {
+          host: '127.0.0.1',
+          port: webPort,
+          path,
+          method: options.method ?? 'GET',
+          headers: { host: `localhost:${webPort}`, ...options.headers },
+        },
+        (response) => {
+          let body = '';
+          response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
+        },
+      );
+      request.on('error', reject);
+      request.end(options.body);
+    });
+  }
+
+  /** SMS texts the service's log provider wrote so far. */
+  const smsTexts = () =>
+    (service?.output() ?? '')
+      .split('\n')
+      .filter((line) => line.includes('SMS (log provider, not sent)'))
+      .map((line) => (JSON.parse(line) as { sms: string }).sms);
+
+  /** Waits for an SMS after the first `seen` and returns its code (the only 6-digit number in it). */
+  async function smsCode(seen: number): Promise<string> {
+    for (let i = 0; i < 100; i++) {
+      const texts = smsTexts();
+      if (texts.length > seen) return /\b(\d{6})\b/.exec(texts[texts.length - 1])![1];
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error('no SMS arrived');
+  }
+
+  /** A screenshot under test-results/web, and axe-core on the screen: no serious or critical violation. */
+  async function screen(page: Page, name: string): Promise<void> {
+    await page.screenshot({ path: join(RESULTS, `${name}.png`), fullPage: true });
+    await page.evaluate(axeSource);
+    const violations: string[] = [];
+    const results = (await page.evaluate(() =>
+      (window as unknown as { axe: { run: (context: Document, options: object) => Promise<unknown> } }).axe.run(
+        document,
+        { resultTypes: ['violations'] },
+      ),
+    )) as AxeResults;
+    for (const violation of results.violations) {
+      if (violation.impact === 'serious' || violation.impact === 'critical') {
+        violations.push(
+          `${name}: ${violation.id} (${violation.impact}) ${violation.help}: ${violation.nodes
+            .map((node) => node.target.join(' '))
+            .join('; ')}`,
+        );
+      }
+    }
+    expect(violations).toEqual([]);
+    expect(pageErrors.splice(0)).toEqual([]);
+  }
+
+  async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 860 }, locale: 'en-US' });
+    const page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    return { context, page };
+  }
+
+  async function signIn(page: Page, userId: string): Promise<void> {
+    await page.goto(`${base}/`);
+    await page.getByLabel('User ID').fill(userId);
+    await page.getByLabel('Password').fill('demo');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+
+  async function signOut(page: Page): Promise<void> {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+  }
+
+  const signedInAs = (page: Page) => page.locator('header .who');
+
+  /** Answers the open step-up dialog with a code. */
+  async function stepUpWithCode(page: Page, code: string): Promise<void> {
+    const dialog = page.getByRole('dialog', { name: "Confirm it's you" });
+    await dialog.getByLabel('Code or recovery code').fill(code);
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    await dialog.waitFor({ state: 'detached' });
+  }
+
+  /** Reads a TOTP setup's secret from the page, confirms with a computed code, returns the authenticator and recovery codes. */
+  async function setUpAuthenticatorApp(page: Page): Promise<{ app: Authenticator; recoveryCodes: string[] }> {
+    await page.getByRole('button', { name: 'Set up authenticator app' }).click();
+    const secret = (await page.locator('code.secret').innerText()).replace(/\s+/g, '');
+    expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+    await expect(
+      page.getByRole('img', { name: 'QR code for your authenticator app' }).getAttribute('src'),
+    ).resolves.toMatch(/^data:image\/svg\+xml/);
+    const app = new Authenticator(secret);
+    await page.getByLabel('Code from your app').fill(await app.code());
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    const codes = page.getByRole('list', { name: 'Recovery codes' }).locator('code');
+    await codes.first().waitFor();
+    const recoveryCodes = await codes.allInnerTexts();
+    expect(recoveryCodes).toHaveLength(10);
+    return { app, recoveryCodes };
+  }
+
+  beforeAll(async () => {
+    const serverScript = join(WEB, 'dist-server', 'main.js');
+    if (!existsSync(serverScript) || !existsSync(join(WEB, 'dist', 'index.html'))) {
+      throw new Error('the web client is not built: npm test builds it (npm run build:web), after scripts/setup.sh');
+    }
+    if (!existsSync(CHROMIUM))
+      throw new Error(`no Chromium at ${CHROMIUM}: scripts/setup.sh installs Debian's chromium`);
+    mkdirSync(RESULTS, { recursive: true });
+    axeSource = readFileSync(webRequire.resolve('axe-core/axe.min.js'), 'utf8');
+
+    const dataDir = mkdtempSync(join(tmpdir(), 'tf-web-'));
+    const port = await freePort();
+    webPort = await freePort();
+    const common = { DATA_DIR: dataDir, PORT: String(port), WEB_PORT: String(webPort) };
+    // WEB_PORT also tells the service the web client's origin (http://localhost:<WEB_PORT>) for WebAuthn.
+    service = await start('dist/src/main.js', ROOT, { ...common, TRUST_PROXY: '1', LOG_LEVEL: 'info' }, /"listening"/);
+    web = await start(join(WEB, 'dist-server', 'main.js'), WEB, common, /demo organization demo-org/);
+    base = `http://localhost:${webPort}`;
+
+    const { chromium } = webRequire('playwright-core') as typeof import('playwright-core');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stop(web);
+    await stop(service);
+    process.stdout.write(`web client browser tests: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  });
+
+  describe('the web server (backend-for-frontend)', () => {
+    const json = { 'content-type': 'application/json', 'x-requested-by': 'twofactor-web' };
+
+    it('refuses POSTs without the CSRF header, from another origin or cross-site, and GET on the API', async () => {
+      const body = JSON.stringify({ userId: 'alice', password: 'demo' });
+      const noHeader = await webRequest('/auth/password', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      expect(noHeader.status).toBe(403);
+      const otherOrigin = await webRequest('/auth/password', {
+        method: 'POST',
+        headers: { ...json, origin: 'http://evil.example' },
+        body,
+      });
+      expect(otherOrigin.status).toBe(403);
+      const crossSite = await webRequest('/auth/password', {
+        method: 'POST',
+        headers: { ...json, 'sec-fetch-site': 'cross-site' },
+        body,
+      });
+      expect(crossSite.status).toBe(403);
+      const formPost = await webRequest('/auth/password', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-requested-by': 'twofactor-web' },
+        body: 'userId=alice&password=demo',
+      });
+      expect(formPost.status).toBe(403);
+      expect((await webRequest('/graphql')).status).toBe(405);
+    });
+
+    it('forwards GraphQL only for a signed-in session; the demo password only', async () => {
+      const signedOut = await webRequest('/graphql', {
+        method: 'POST',
+        headers: json,
+        body: '{"query":"{ me { id } }"}',
+      });
+      expect(signedOut.status).toBe(401);
+      expect(JSON.parse(signedOut.body).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+      const wrong = await webRequest('/auth/password', {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ userId: 'alice', password: 'hunter2' }),
+      });
+      expect(wrong.status).toBe(401);
+      expect(wrong.headers['set-cookie']).toBeUndefined();
+    });
+
+    it('sends a strict content security policy, and sends 127.0.0.1 to localhost', async () => {
+      const page = await webRequest('/login');
+      expect(page.status).toBe(200);
+      expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+      expect(page.headers['x-frame-options']).toBe('DENY');
+      const other = await webRequest('/login', { headers: { host: `127.0.0.1:${webPort}` } });
+      expect(other.status).toBe(308);
+      expect(other.headers.location).toBe(`http://localhost:${webPort}/login`);
+    });
+
+    it('refuses to start in production (demo password, development keys)', () => {
+      const result = spawnSync(process.execPath, [join(WEB, 'dist-server', 'main.js')], {
+        env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PUBLIC_ORIGIN: 'https://app.example.com' },
+        encoding: 'utf8',
+        timeout: 10_000,
+      });
+      expect(result.status).toBe(78);
+      expect(result.stderr).toContain('refusing to start in production');
+    });
+  });
+
+  describe('a user protects an account and signs in every way', () => {
+    let page: Page;
+    let app: Authenticator;
+    let recoveryCodes: string[];
+
+    beforeAll(async () => {
+      ({ page } = await newPage());
+    });
+
+    it('opens on the sign-in page; the password step signs a user without two-factor in', async () => {
+      await page.goto(`${base}/`);
+      await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+      expect(new URL(page.url()).pathname).toBe('/login');
+      await screen(page, '01-sign-in');
+
+      await page.getByLabel('User ID').fill('alice');
+      await page.getByLabel('Password').fill('wrong');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await waitForText(page.getByRole('alert'), 'password is wrong');
+
+      await page.getByLabel('Password').fill('demo');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'Two-factor authentication', level: 1 }).waitFor();
+      await waitForText(signedInAs(page), /Signed in as alice\b.*amr: pwd\)/s);
+      await page.getByText('Two-factor authentication is off.').waitFor();
+      await screen(page, '02-account-off');
+    });
+
+    it('the session cookie is httpOnly and SameSite; the page holds no token', async () => {
+      const cookies = await page.context().cookies();
+      const session = cookies.find((cookie) => cookie.name === 'tf_session');
+      expect(session).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
+      const visible = await page.evaluate(
+        () => document.cookie + JSON.stringify(localStorage) + JSON.stringify(sessionStorage),
+      );
+      expect(visible).not.toMatch(/eyJ/);
+      // Without the CSRF header, the web server refuses to forward.
+      const status = await page.evaluate(async () => {
+        const response = await fetch('/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: '{ me { id } }' }),
+        });
+        return response.status;
+      });
+      expect(status).toBe(403);
+    });
+
+    it('sets up an authenticator app from the QR code page and shows the recovery codes once', async () => {
+      await page.getByRole('button', { name: 'Set up authenticator app' }).click();
+      await page.locator('code.secret').waitFor();
+      await screen(page, '03-authenticator-setup');
+      await page.getByRole('button', { name: 'Cancel' }).click();
+
+      ({ app, recoveryCodes } = await setUpAuthenticatorApp(page));
+      await screen(page, '04-recovery-codes');
+      await page.getByRole('button', { name: 'I have saved my recovery codes' }).click();
+      await page.getByText('Two-factor authentication is on').waitFor();
+      await page.getByRole('list', { name: 'Recovery codes' }).waitFor({ state: 'detached' });
+    });
+
+    it('signs in with the keyboard alone and an authenticator code', async () => {
+      await signOut(page);
+      await page.goto(`${base}/`);
+      await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+      for (let i = 0; i < 10 && !(await page.evaluate(() => document.activeElement?.id === 'user-id')); i++) {
+        await page.keyboard.press('Tab');
+      }
+      await page.keyboard.type('alice');
+      await page.keyboard.press('Tab');
+      await page.keyboard.type('demo');
+      await page.keyboard.press('Enter');
+
+      const field = page.getByLabel('Authentication code');
+      await field.waitFor();
+      await expect(field.getAttribute('autocomplete')).resolves.toBe('one-time-code');
+      await expect(field.getAttribute('inputmode')).resolves.toBe('numeric');
+      await page.waitForFunction(() => document.activeElement?.id === 'two-factor-code');
+      await screen(page, '05-two-factor-step');
+
+      await page.keyboard.type('000000');
+      await page.keyboard.press('Enter');
+      await waitForText(page.getByRole('alert'), 'That code did not work.');
+
+      await page.keyboard.type(await app.code());
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { name: 'Two-factor authentication', level: 1 }).waitFor();
+      await waitForText(signedInAs(page), /Signed in as alice\b.*amr: pwd, otp\)/s);
+    });
+
+    it('signs in with a recovery code through "Use a recovery code"', async () => {
+      await signOut(page);
+      await signIn(page, 'alice');
+      await page.getByRole('button', { name: 'Use a recovery code' }).click();
+      await page.getByLabel('Recovery code').fill(recoveryCodes[0].toLowerCase());
+      await screen(page, '06-two-factor-recovery-code');
+      await page.getByRole('button', { name: 'Verify' }).click();
+      await waitForText(signedInAs(page), /amr: pwd, recovery\)/);
+    });
+
+    it('sets up SMS behind the step-up dialog, with the code from the service log', async () => {
+      await page.getByLabel('Mobile phone number').fill('+14155552671');
+      await page.getByRole('button', { name: 'Send code' }).click();
+      await page.getByRole('dialog', { name: "Confirm it's you" }).waitFor();
+      await screen(page, '07-step-up-dialog');
+      const seen = smsTexts().length;
+      await stepUpWithCode(page, recoveryCodes[1]);
+      await page.getByText('We sent a code to +1 ••• ••• 2671').waitFor();
+      await expect(page.getByRole('button', { name: /Resend code \(in \d+ s\)/ }).isDisabled()).resolves.toBe(true);
+      await page.getByLabel('Code from the text message').fill(await smsCode(seen));
+      await page.getByRole('button', { name: 'Confirm' }).click();
+      await page.getByText('Codes are sent to +1 ••• ••• 2671').waitFor();
+    });
+
+    it('signs in with "Send SMS"', async () => {
+      await signOut(page);
+      await signIn(page, 'alice');
+      const seen = smsTexts().length;
+      await page.getByRole('button', { name: 'Send SMS' }).click();
+      await page.getByText('Enter the 6-digit code we sent to +1 ••• ••• 2671.').waitFor();
+      await page.getByLabel('Authentication code').fill(await smsCode(seen));
+      await page.getByRole('button', { name: 'Verify' }).click();
+      await waitForText(signedInAs(page), /amr: pwd, sms\)/);
+    });
+
+    it("registers a security key in Chromium's virtual authenticator and signs in with it", async () => {
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send('WebAuthn.enable');
+      await cdp.send('WebAuthn.addVirtualAuthenticator', {
+        options: {
+          protocol: 'ctap2',
+          transport: 'usb',
+          hasResidentKey: true,
+          hasUserVerification: true,
+          isUserVerified: true,
+          automaticPresenceSimulation: true,
+        },
+      });
+
+      await page.getByLabel('Name for a new key (optional)').fill('Test key');
+      await page.getByRole('button', { name: 'Add a security key' }).click();
+      // Step up with an SMS code this time.
+      const dialog = page.getByRole('dialog', { name: "Confirm it's you" });
+      const seen = smsTexts().length;
+      await dialog.getByRole('button', { name: 'Send SMS' }).click();
+      await dialog.getByText('We sent a code to').waitFor();
+      await stepUpWithCode(page, await smsCode(seen));
+      await page.getByText('Your security key is registered.').waitFor();
+      await waitForText(page.getByRole('list', { name: 'Your security keys' }), 'Test key');
+
+      await page.getByRole('button', { name: 'Rename Test key' }).click();
+      await page.getByLabel('New name for Test key').fill('Blue key');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByText('Renamed to Blue key.').waitFor();
+      await screen(page, '08-account-all-methods');
+
+      await signOut(page);
+      await signIn(page, 'alice');
+      await page.getByRole('button', { name: 'Use a security key' }).click();
+      await waitForText(signedInAs(page), /amr: pwd, hwk/);
+    });
+
+    it('views backup codes (step-up with the security key) and regenerates them (step-up with a code)', async () => {
+      await page.getByRole('button', { name: 'View backup codes' }).click();
+      const dialog = page.getByRole('dialog', { name: "Confirm it's you" });
+      await dialog.getByRole('button', { name: 'Use a security key' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      const list = page.getByRole('list', { name: 'Recovery codes' });
+      await list.waitFor();
+      await expect(list.locator('li').count()).resolves.toBe(10);
+      await expect(list.locator('li.used').count()).resolves.toBe(2);
+      await screen(page, '09-view-backup-codes');
+      await page.getByRole('button', { name: 'I have saved my recovery codes' }).click();
+
+      await page.getByRole('button', { name: 'Regenerate backup codes' }).click();
+      await stepUpWithCode(page, await app.code());
+      await page.getByRole('heading', { name: 'Your new recovery codes' }).waitFor();
+      const fresh = await page.getByRole('list', { name: 'Recovery codes' }).locator('code').allInnerTexts();
+      expect(fresh).toHaveLength(10);
+      expect(fresh.filter((code) => recoveryCodes.includes(code))).toEqual([]);
+      recoveryCodes = fresh;
+      await page.getByRole('button', { name: 'I have saved my recovery codes' }).click();
+      await page.getByText('You have 10 unused recovery codes.').waitFor();
+    });
+
+    it('a wrong step-up code is explained in words and the dialog stays open', async () => {
+      await page.getByRole('button', { name: 'Disable two-factor authentication' }).click();
+      const dialog = page.getByRole('dialog', { name: "Confirm it's you" });
+      await dialog.getByLabel('Code or recovery code').fill('123456');
+      await dialog.getByRole('button', { name: 'Confirm' }).click();
+      await waitForText(dialog.getByRole('alert'), 'That code did not work.');
+      await stepUpWithCode(page, recoveryCodes[0]);
+      await page.getByRole('status').filter({ hasText: 'Two-factor authentication is off.' }).waitFor();
+      await page.locator('.status-off').waitFor();
+    });
+  });
+
+  describe('an owner requires two-factor for the demo organization; a member sees it', () => {
+    it('is refused while the owner has no two-factor, and on once the owner has it', async () => {
+      const { page } = await newPage();
+      await signIn(page, 'demo-owner');
+      await page.getByRole('link', { name: 'Demo: Authentication' }).click();
+      await page.getByRole('heading', { name: 'Authentication', level: 1 }).waitFor();
+      await page.getByRole('button', { name: 'Require two-factor' }).click();
+      const refusal = page.getByRole('alert');
+      await waitForText(refusal, /can't be required yet: demo-owner does not have two-factor/);
+      await screen(page, '10-organization-refused');
+
+      await page.getByRole('link', { name: 'Two-factor authentication' }).click();
+      await setUpAuthenticatorApp(page);
+      await page.getByRole('button', { name: 'I have saved my recovery codes' }).click();
+
+      await page.getByRole('link', { name: 'Demo: Authentication' }).click();
+      await page.getByLabel('Grace period').selectOption('14');
+      await page.getByRole('button', { name: 'Require two-factor' }).click();
+      await page.getByText('Demo requires two-factor authentication').waitFor();
+      await page.getByText(/grace period ends on/).waitFor();
+      await page.getByRole('button', { name: 'Stop requiring two-factor' }).waitFor();
+
+      const caption = page.locator('caption');
+      await waitForText(caption, /^30 members without two-factor; page 1 of 3/);
+      await waitForText(page.locator('dl.counts'), /Members\s+31\s+With two-factor\s+1\s+Without two-factor\s+30/);
+      await page.getByRole('button', { name: 'Next page' }).click();
+      await waitForText(caption, /page 2 of 3/);
+      await waitForText(page.locator('tbody'), 'demo-member-19');
+      await screen(page, '11-organization-owner');
+      await page.context().close();
+    });
+
+    it('a member sees the policy and nothing an owner sees', async () => {
+      const { page } = await newPage();
+      await signIn(page, 'demo-member-1');
+      await page.getByRole('link', { name: 'Demo: Authentication' }).click();
+      await page.getByText('Demo requires two-factor authentication').waitFor();
+      await page.getByText('Only owners of Demo can change this.').waitFor();
+      await expect(page.getByRole('button', { name: 'Require two-factor' }).count()).resolves.toBe(0);
+      await expect(page.getByRole('heading', { name: 'Compliance' }).count()).resolves.toBe(0);
+      await screen(page, '12-organization-member');
+      await page.context().close();
+    });
+  });
+});
