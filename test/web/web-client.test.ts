@@ -499,6 +499,8 @@ describe('the reference web client in Chromium', () => {
 
       await signOut(page);
       await signIn(page, 'alice');
+      await page.getByRole('button', { name: 'Use a security key' }).waitFor();
+      await screen(page, '08b-two-factor-every-method');
       await page.getByRole('button', { name: 'Use a security key' }).click();
       await waitForText(signedInAs(page), /amr: pwd, hwk/);
     });
