@@ -60,11 +60,13 @@ export function explain(problem: Problem, context: 'login' | 'settings' | 'organ
         title: 'The web server did not answer.',
         next: 'Check your connection, then try again.',
       };
-    case 'REAUTHENTICATION_REQUIRED':
+    case 'REAUTHENTICATION_REQUIRED': {
+      const minutes = Math.max(1, Math.round(Number(extensions.maxAgeSeconds ?? 900) / 60));
       return {
         title: 'For your security, sign in again before you set up your first method.',
-        next: 'Sign out, sign in again, and set it up within 15 minutes of signing in.',
+        next: `Sign out, sign in again, and set it up within ${minutes} minute${minutes === 1 ? '' : 's'} of signing in.`,
       };
+    }
     case 'OWNERS_WITHOUT_TWO_FACTOR':
       return {
         title: `Two-factor can't be required yet: ${list(extensions.userIds) || 'some owners'} ${
