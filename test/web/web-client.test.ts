@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { request as httpRequest } from 'node:http';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -583,5 +583,14 @@ describe('the reference web client in Chromium', () => {
       await screen(page, '12-organization-member');
       await page.context().close();
     });
+  });
+
+  it('says so when the service cannot be reached, and that nothing changed', async () => {
+    const { page } = await newPage();
+    await stop(service);
+    await signIn(page, 'alice');
+    await waitForText(page.getByRole('alert'), 'The two-factor service is not available right now.');
+    await waitForText(page.getByRole('alert'), 'Try again in a minute.');
+    await page.context().close();
   });
 });
