@@ -528,6 +528,13 @@ describe('the reference web client in Chromium', () => {
       await page.getByText('You have 10 unused recovery codes.').waitFor();
     });
 
+    it('removes a factor: the security key, behind the step-up', async () => {
+      await page.getByRole('button', { name: 'Remove Blue key' }).click();
+      await stepUpWithCode(page, recoveryCodes[1]);
+      await page.getByText('Blue key was removed.').waitFor();
+      await page.getByRole('list', { name: 'Your security keys' }).waitFor({ state: 'detached' });
+    });
+
     it('a wrong step-up code is explained in words and the dialog stays open', async () => {
       await page.getByRole('button', { name: 'Disable two-factor authentication' }).click();
       const dialog = page.getByRole('dialog', { name: "Confirm it's you" });
