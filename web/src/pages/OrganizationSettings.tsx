@@ -73,7 +73,7 @@ export function OrganizationSettings({ organizationId }: { organizationId: strin
             ) : (
               <p className="help">Only owners of {organization.name} can change this.</p>
             )}
-            {!owner && organization.requiresTwoFactor && membership && (
+            {!owner && organization.requiresTwoFactor && membership && me.data?.me.twoFactor.enabled === false && (
               <p>
                 Set up two-factor authentication in <Link to="/account">your account settings</Link> to keep your
                 access.
