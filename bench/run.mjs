@@ -16,6 +16,13 @@ import { createInterface } from 'node:readline';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LOGIN_USERS, LoginWorkload, probeLogin, seedTotpUsers } from './lib/login.mjs';
+import {
+  seedWebAuthnUsers,
+  WEBAUTHN_ORIGIN,
+  WEBAUTHN_RP_ID,
+  WEBAUTHN_USERS,
+  WebAuthnLoginWorkload,
+} from './lib/webauthn.mjs';
 import { measure, measurePaced } from './lib/load.mjs';
 import {
   freePort,
@@ -234,6 +241,8 @@ async function main() {
       AUTH_AUDIENCE,
       ASSERTION_JWT_SECRET: secrets.assertion,
       ENCRYPTION_KEY: secrets.encryptionKey,
+      WEBAUTHN_RP_ID,
+      WEBAUTHN_ORIGINS: WEBAUTHN_ORIGIN,
       SMS_PROVIDER: 'sns',
       SNS_ENDPOINT: `http://127.0.0.1:${snsPort}/`,
       // Behind one proxy: web clients' addresses come in X-Forwarded-For (the login scenario).
@@ -339,6 +348,7 @@ async function main() {
 
   // The login scenario: present in the schema? its users seeded?
   let login = null;
+  let webAuthnLogin = null;
   let loginSkip = null;
   const probe = await probeLogin(service.url, loginToken);
   if (!probe.implemented) {
@@ -353,6 +363,10 @@ async function main() {
       serviceRoot: SERVICE_ROOT,
     });
     login = new LoginWorkload(users, loginToken);
+    webAuthnLogin = new WebAuthnLoginWorkload(
+      await seedWebAuthnUsers({ databaseUrl, count: WEBAUTHN_USERS, connect }),
+      loginToken,
+    );
   }
 
   // The schedule: bare Apollo runs between the scenarios, so drift shows.
@@ -418,6 +432,14 @@ async function main() {
     verifyPeak = await run('login-verify', 'login step 2: verifyLoginChallenge (TOTP)', 'service', {
       url: service.url,
       requests: login.verifyRequests(),
+    });
+    await run('login-webauthn-start', 'login step 1 with webAuthnOptions', 'service', {
+      url: service.url,
+      requests: webAuthnLogin.startRequests(),
+    });
+    await run('login-webauthn-verify', 'login step 2: verifyLoginChallenge (WebAuthn)', 'service', {
+      url: service.url,
+      requests: webAuthnLogin.verifyRequests(),
     });
   }
   const organizationLoaded = {};
@@ -574,6 +596,13 @@ async function main() {
       (m) => m.correctedLatencyMs.p99 < 25,
     );
     addRow('login-verify', 'login step 2 verifyLoginChallenge, peak', 'ratio ≥ 0.40', (_m, r) => r >= 0.4);
+    addRow('login-webauthn-start', 'login step 1 with webAuthnOptions, peak', 'measured', () => true);
+    addRow(
+      'login-webauthn-verify',
+      'login step 2 verifyLoginChallenge with a security key, peak',
+      'measured',
+      () => true,
+    );
     addRow(
       'login-verify-half',
       `login step 2 at half peak, paced (${half(verifyPeak)} req/s)`,
