@@ -7,11 +7,13 @@ import { AttemptLimits } from './attempts/attempt-limits';
 import { StepUp } from './attempts/step-up';
 import { AuditLog } from './audit/audit-log';
 import { AuditQueryService } from './audit/audit-query.service';
+import { AuditRetention } from './audit/audit-retention';
 import { AuditResolver } from './audit/audit.resolver';
 import { TokenVerifier } from './callers/token-verifier';
 import type { Config } from './config/config';
 import { DirectoryResolver } from './directory/directory.resolver';
 import { DirectoryService } from './directory/directory.service';
+import { OrganizationPurge } from './directory/organization-purge';
 import { EnrollmentGuard } from './factors/enrollment-guard';
 import { FactorSetup } from './factors/factor-setup';
 import { FACTOR_MODULES } from './factors/modules';
@@ -41,12 +43,14 @@ import { createLogger, type Logger } from './infra/logger';
 import { LogSmsSender } from './infra/sms-sender/log-sms-sender';
 import type { SmsSender } from './infra/sms-sender/sms-sender';
 import { SnsSmsSender } from './infra/sms-sender/sns-sms-sender';
+import { PeriodicJob } from './infra/jobs/periodic-job';
 import { MemoryStore } from './infra/store/memory-store';
 import { RedisStore } from './infra/store/redis-store';
 import type { Store } from './infra/store/store';
 import { AssertionSigner } from './login/assertion-signer';
 import { ChallengeStore } from './login/challenge-store';
 import { LoginResolver } from './login/login.resolver';
+import { LIMITS } from './limits';
 import { LoginService } from './login/login.service';
 import { MemberResolver } from './organizations/member.resolver';
 import { OrganizationMembers } from './organizations/organization-members';
@@ -68,6 +72,8 @@ export interface AppOverrides {
 }
 
 export interface App {
+  /** Runs every background job now (the purges), instead of waiting for their turn. */
+  runBackgroundJobs(): Promise<void>;
   fastify: FastifyInstance;
   /** /metrics alone, when METRICS_PORT is set; it listens when `fastify` does. */
   metricsServer?: FastifyInstance;
@@ -177,6 +183,22 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     signer: new AssertionSigner(config.assertion),
     audit,
   });
+  // Background work on every instance: deleted organizations' memberships, old audit events.
+  const organizationPurge = new OrganizationPurge(database);
+  const jobs = [
+    new PeriodicJob(
+      'organization purge',
+      LIMITS.backgroundJobIntervalSeconds * 1000,
+      () => organizationPurge.run(),
+      logger,
+    ),
+    new PeriodicJob(
+      'audit retention',
+      LIMITS.backgroundJobIntervalSeconds * 1000,
+      () => new AuditRetention(database, config.auditRetentionDays, clock).run(),
+      logger,
+    ),
+  ];
   const directory = new DirectoryService({
     database,
     users,
@@ -186,6 +208,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     auditEvents,
     audit,
     clock,
+    purge: organizationPurge,
+    purgeSoon: () => void jobs[0].runOnce(),
   });
   const organizationPolicy = new OrganizationPolicyService(database, organizations, memberships, audit, clock);
   const auditQuery = new AuditQueryService(database, auditEvents, memberships, organizations);
@@ -224,14 +248,19 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     ],
   });
 
+  for (const job of jobs) job.start();
   return {
     fastify,
     metricsServer,
     database,
     store,
     logger,
+    async runBackgroundJobs() {
+      await Promise.all(jobs.map((job) => job.runOnce()));
+    },
     async close() {
       await fastify.close();
+      await Promise.all(jobs.map((job) => job.stop()));
       smsSender.close();
       await store.close();
       await dataSource.destroy();

@@ -57,6 +57,14 @@ export const LIMITS = {
   /** Characters of an admin's reason. */
   maxReasonLength: 500,
 
+  // Background work.
+  /** Rows one statement of a background purge removes (memberships of a deleted organization, old audit events). */
+  purgeBatchSize: 2_000,
+  /** How often each instance looks for purging to do. */
+  backgroundJobIntervalSeconds: 60,
+  /** Default of AUDIT_RETENTION_DAYS: audit events are kept this long (0: for ever). */
+  auditRetentionDays: 400,
+
   // GraphQL documents: past any of these a document is refused before anything runs.
   maxDepth: 10,
   maxAliases: 15,
