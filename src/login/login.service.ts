@@ -75,9 +75,9 @@ export class LoginService {
           { action: 'LOGIN_VERIFIED', userId: challenge.userId, reason: answeredWith },
           now,
         );
-        const status = await statuses.readIn(manager, challenge.userId);
+        const recoveryCodesRemaining = await statuses.recoveryCodesRemainingIn(manager, challenge.userId);
         const assertion = await signer.sign(challenge.userId, challenge.id, amr, now);
-        return { assertion, recoveryCodesRemaining: status.recoveryCodesRemaining };
+        return { assertion, recoveryCodesRemaining };
       },
     });
     return { userId: challenge.userId, method, ...result };
