@@ -229,7 +229,8 @@ async function main() {
   const service = startNode('service', join(SERVICE_ROOT, 'dist/src/main.js'), {
     cwd: SERVICE_ROOT,
     // e.g. BENCH_SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the service under the load.
-    nodeArgs: (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    // As `npm start` and the Dockerfile run it.
+    nodeArgs: ['--max-semi-space-size=16', ...(process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean)],
     port: servicePort,
     logFile: join(workDir, 'service.log'),
     env: {
