@@ -68,7 +68,7 @@ export class OrganizationView {
   }
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class OrganizationCompliance {
   @Field(() => Int)
   totalMembers: number;
@@ -125,7 +125,8 @@ export class MemberConnection extends Connection('Member', Member) {
   totalCount: number;
 }
 
-@ObjectType()
+/** The hottest read: plain fields, no per-field middleware wrappers. */
+@ObjectType({ simpleResolvers: true })
 export class OrganizationAccess {
   @Field()
   allowed: boolean;
