@@ -1,4 +1,5 @@
 import { FACTOR_MODULES } from '../../../factors/modules';
+import { TrustedDeviceRecord } from '../../../trusted-devices/trusted-device.entity';
 import { AuditEventRecord } from './audit-event.entity';
 import { MembershipRecord } from './membership.entity';
 import { OrganizationRecord } from './organization.entity';
@@ -7,12 +8,13 @@ import { UserRecord } from './user.entity';
 
 export { AuditEventRecord, MembershipRecord, OrganizationRecord, PendingSetupRecord, UserRecord };
 
-/** The core tables, then each factor's own (factors/<factor>/*.entity.ts). */
+/** The core tables, trusted devices, then each factor's own (factors/<factor>/*.entity.ts). */
 export const entities = [
   UserRecord,
   PendingSetupRecord,
   OrganizationRecord,
   MembershipRecord,
   AuditEventRecord,
+  TrustedDeviceRecord,
   ...FACTOR_MODULES.flatMap((module) => module.entities),
 ];
