@@ -40,23 +40,42 @@ const SCOPES: Partial<Record<CallerKind, string[]>> = {
 };
 
 const SNAPSHOT = `query($u: ID!, $o: ID!) {
-  user(id: $u) { twoFactor { enabled locked methods recoveryCodesRemaining } memberships { role organization { id } } }
-  organization(id: $o) { name requiresTwoFactor gracePeriodEndsAt compliance { totalMembers membersWithTwoFactor ownersWithoutTwoFactor } }
+  user(id: $u) { twoFactor { enabled locked methods recoveryCodesRemaining trustedDevices { id } } memberships { role organization { id } } }
+  organization(id: $o) { name requiresTwoFactor gracePeriodEndsAt allowsTrustedDevices compliance { totalMembers membersWithTwoFactor ownersWithoutTwoFactor } }
 }`;
 
 interface RowFixture extends Fixture {
   snapshot(): Promise<string>;
 }
 
-async function enroll(t: TestApp, token: string): Promise<void> {
+/** Sets up TOTP; returns the secret. */
+async function enroll(t: TestApp, token: string): Promise<string> {
   const start = await t.gql('mutation { startTotpSetup { secret } }', {}, token);
   if (start.errors) throw new Error(`enrolling: ${JSON.stringify(start.errors)}`);
+  const secret: string = start.data.startTotpSetup.secret;
   const confirm = await t.gql(
     'mutation($c: String!) { confirmTotpSetup(code: $c) { status { enabled } } }',
-    { c: currentTotp(t, start.data.startTotpSetup.secret) },
+    { c: currentTotp(t, secret) },
     token,
   );
   if (confirm.errors) throw new Error(`enrolling: ${JSON.stringify(confirm.errors)}`);
+  return secret;
+}
+
+/** A login of the user with "remember this browser" (the next step's code: the current one was spent enrolling). */
+async function rememberDevice(t: TestApp, loginService: string, userId: string, secret: string) {
+  const start = await t.gql(
+    'mutation($u: ID!) { startLoginChallenge(userId: $u) { id } }',
+    { u: userId },
+    loginService,
+  );
+  const verify = await t.gql(
+    'mutation($id: ID!, $c: String!) { verifyLoginChallenge(challengeId: $id, code: $c, rememberDevice: true, deviceName: "Laptop") { deviceToken } }',
+    { id: start.data?.startLoginChallenge.id, c: currentTotp(t, secret, 1) },
+  );
+  if (verify.errors || !verify.data.verifyLoginChallenge.deviceToken)
+    throw new Error(`remembering a device: ${JSON.stringify(verify.errors)}`);
+  return verify.data.verifyLoginChallenge.deviceToken as string;
 }
 
 async function makeFixture(t: TestApp): Promise<RowFixture> {
@@ -82,14 +101,18 @@ async function makeFixture(t: TestApp): Promise<RowFixture> {
     { [ids.self]: 'MEMBER', [ids.member]: 'MEMBER', [ids.owner]: 'OWNER' },
     `Acme ${tag}`,
   );
-  await Promise.all([enroll(t, tokens.self!), enroll(t, tokens.owner!)]);
+  const [secret] = await Promise.all([enroll(t, tokens.self!), enroll(t, tokens.owner!)]);
   const loginService = await t.token(`setup-login-${tag}`, ['twofactor:login']);
   const reader = await t.token(`setup-read-${tag}`, ['twofactor:read']);
+  const deviceToken = await rememberDevice(t, loginService, ids.self, secret);
+  const devices = await t.gql('{ me { twoFactor { trustedDevices { id } } } }', {}, tokens.self);
   return {
     ids,
     tokens,
     organizationId,
     unknownOrganizationId: `nowhere-${tag}`,
+    deviceToken,
+    trustedDeviceId: devices.data.me.twoFactor.trustedDevices[0].id,
     async openChallenge() {
       const result = await t.gql(
         'mutation($u: ID!) { startLoginChallenge(userId: $u) { id } }',
