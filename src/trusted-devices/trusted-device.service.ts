@@ -82,7 +82,7 @@ export class TrustedDeviceService {
     await devices.insert(manager, {
       id: randomId(),
       userId,
-      tokenHash: this.deps.secrets.hash(hashInput(token)),
+      tokenHash: this.deps.secrets.hash(deviceTokenHashInput(token)),
       name,
       createdAt: now,
       expiresAt,
@@ -117,7 +117,7 @@ export class TrustedDeviceService {
     if (!this.enabled || !TOKEN_PATTERN.test(token)) return false;
     const { database, devices, secrets, audit, clock } = this.deps;
     const now = clock.now();
-    const hashes = secrets.lookupHashes(hashInput(token));
+    const hashes = secrets.lookupHashes(deviceTokenHashInput(token));
     const device = await database.run((manager) => devices.findUsable(manager, userId, hashes, now));
     if (!device) return false;
     // Only the device's row is locked: a revocation that commits first wins, one that comes after waits.
@@ -188,5 +188,8 @@ export class TrustedDeviceService {
   }
 }
 
-/** What is hashed: the token in a family of its own, so its hash is comparable to no other keyed hash. */
-const hashInput = (token: string) => `trusted-device\u0000${token}`;
+/**
+ * What is hashed (SecretBox.hash): the token in a family of its own, so its hash
+ * is comparable to no other keyed hash. Exported for the bench's seeding.
+ */
+export const deviceTokenHashInput = (token: string) => `trusted-device\u0000${token}`;
