@@ -15,7 +15,15 @@ import os from 'node:os';
 import { createInterface } from 'node:readline';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LOGIN_USERS, LoginWorkload, probeLogin, seedTotpUsers } from './lib/login.mjs';
+import {
+  LOGIN_USERS,
+  LoginWorkload,
+  probeLogin,
+  probeTrustedDevices,
+  seedTotpUsers,
+  seedTrustedDevices,
+  TRUSTED_DEVICE_USERS,
+} from './lib/login.mjs';
 import {
   seedWebAuthnUsers,
   WEBAUTHN_ORIGIN,
@@ -376,6 +384,24 @@ async function main() {
       await seedWebAuthnUsers({ databaseUrl, count: WEBAUTHN_USERS, connect }),
       loginToken,
     );
+    // Logins with a remembered browser: some of the same users, each with a trusted device.
+    const deviceProbe = await probeTrustedDevices(service.url, loginToken);
+    if (deviceProbe.implemented) {
+      login.devices = await seedTrustedDevices({
+        databaseUrl,
+        encryptionKeyBase64: secrets.encryptionKey,
+        users: users.slice(0, TRUSTED_DEVICE_USERS),
+        connect,
+        serviceRoot: SERVICE_ROOT,
+      });
+      await check('startLoginChallenge with a trusted device', service.url, login.deviceStartRequests(), (json) =>
+        json?.data?.startLoginChallenge?.assertion ? null : 'no assertion: the device did not skip the code',
+      );
+      login.deviceAssertions = 0;
+      login.deviceWithoutAssertion = 0;
+    } else {
+      notes.push(`trusted-device login skipped: ${deviceProbe.detail}.`);
+    }
   }
 
   // The schedule: bare Apollo runs between the scenarios, so drift shows.
@@ -437,6 +463,7 @@ async function main() {
   await apolloRun(2);
   let startPeak;
   let verifyPeak;
+  let devicePeak;
   if (login) {
     startPeak = await run('login-start', 'login step 1: startLoginChallenge', 'service', {
       url: service.url,
@@ -458,6 +485,17 @@ async function main() {
       url: service.url,
       requests: webAuthnLogin.verifyRequests(),
     });
+    if (login.devices.length > 0) {
+      devicePeak = await run(
+        'login-device',
+        'login with a trusted device: startLoginChallenge(deviceToken)',
+        'service',
+        {
+          url: service.url,
+          requests: login.deviceStartRequests(),
+        },
+      );
+    }
   }
   const organizationLoaded = {};
   for (const size of ORGANIZATION_SIZES) {
@@ -505,6 +543,14 @@ async function main() {
       rate: half(verifyPeak),
       warmup: 1,
     });
+    if (devicePeak) {
+      await run('login-device-half', 'login with a trusted device at half its peak rate', 'service', {
+        url: service.url,
+        requests: login.deviceStartRequests(),
+        rate: half(devicePeak),
+        warmup: 1,
+      });
+    }
   }
   // The floor of a paced measurement on this machine: bare Apollo at the same rate.
   await run('apollo-paced', `bare Apollo on Fastify paced at ${half(accessPeak)} req/s`, 'apollo', {
@@ -558,6 +604,10 @@ async function main() {
   if (login)
     notes.push(
       `login: ${login.challenges.length} challenges collected, ${login.exhausted} verifications found none left, ${login.skippedForReplay} skipped to avoid TOTP replay.`,
+    );
+  if (login?.devices.length)
+    notes.push(
+      `login with a trusted device: ${login.devices.length} devices seeded; ${login.deviceAssertions} starts came back with an assertion, ${login.deviceWithoutAssertion} without (should be 0).`,
     );
 
   // Ratios: against the mean of the bare Apollo runs just before and just after.
@@ -649,6 +699,21 @@ async function main() {
       'p99 < 25 ms',
       (m) => m.correctedLatencyMs.p99 < 25,
     );
+    // One step and no code for the user; for the service an indexed query and a small transaction (the use, audited).
+    addRow(
+      'login-device',
+      'start with a trusted device: startLoginChallenge(deviceToken), peak',
+      'ratio ≥ 0.40',
+      (_m, r) => r >= 0.4,
+    );
+    if (devicePeak) {
+      addRow(
+        'login-device-half',
+        `start with a trusted device at half peak, paced (${half(devicePeak)} req/s)`,
+        'p99 < 25 ms',
+        (m) => m.correctedLatencyMs.p99 < 25,
+      );
+    }
   } else {
     rows.push({
       key: 'login',

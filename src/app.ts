@@ -58,6 +58,9 @@ import { OrganizationPolicyService } from './organizations/organization-policy.s
 import { OrganizationResolver } from './organizations/organization.resolver';
 import { OrganizationService } from './organizations/organization.service';
 import { UserMembershipsResolver } from './organizations/user-memberships.resolver';
+import { TrustedDeviceRepository } from './trusted-devices/trusted-device.repository';
+import { TrustedDeviceResolver, TrustedDeviceStatusResolver } from './trusted-devices/trusted-device.resolver';
+import { TrustedDeviceService } from './trusted-devices/trusted-device.service';
 import { TwoFactorStatusReader } from './users/two-factor-status.reader';
 import { UserResolver } from './users/user.resolver';
 
@@ -126,6 +129,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const checker = new AnswerChecker({ database, users, limits: attemptLimits, audit, clock, logger });
   const stepUp = new StepUp(checker, registry, database, users);
   const issuer = new RecoveryCodeIssuer(recoveryCodes, users, secrets);
+  const trustedDevices = new TrustedDeviceService({
+    database,
+    devices: new TrustedDeviceRepository(),
+    secrets,
+    audit,
+    clock,
+    logger,
+    days: config.trustedDevices.days,
+  });
   const lifecycle = new TwoFactorLifecycle({
     users,
     registry,
@@ -133,6 +145,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     recoveryCodes,
     issuer,
     organizations: new OrganizationMembers(memberships, organizations, users),
+    trustedDevices,
     audit,
   });
   const setup = new FactorSetup({
@@ -181,7 +194,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     registry,
     statuses,
     signer: new AssertionSigner(config.assertion),
+    trustedDevices,
+    metrics,
     audit,
+    clock,
   });
   // Background work on every instance: deleted organizations' memberships, old audit events.
   const organizationPurge = new OrganizationPurge(database);
@@ -226,6 +242,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     new TwoFactorResolver(twoFactor),
     new AuditResolver(auditQuery),
     new AdminResolver(admin),
+    new TrustedDeviceResolver(trustedDevices),
+    new TrustedDeviceStatusResolver(trustedDevices),
     ...factorModules.flatMap((module) => module.resolvers),
   ]);
   const { fastify, metricsServer } = await createHttpServer({

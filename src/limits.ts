@@ -47,6 +47,18 @@ export const LIMITS = {
   /** The largest WebAuthn response accepted (a real one is under 2 KiB). */
   webAuthnJsonMaxBytes: 16 * 1024,
 
+  // Trusted devices ("remember this browser").
+  /** Default of TRUSTED_DEVICE_DAYS: a device token's fixed lifetime (0 turns the feature off). */
+  trustedDeviceDays: 30,
+  /** The longest TRUSTED_DEVICE_DAYS may set. */
+  maxTrustedDeviceDays: 365,
+  /** Per user; a new one past this makes the oldest go. */
+  trustedDevicesPerUser: 50,
+  /** Characters of a device's name. */
+  maxDeviceNameLength: 64,
+  /** Expired rows deleted at a time (after each new device); bounds the work a login does for others. */
+  trustedDevicePurgeBatch: 100,
+
   // Organizations and lists.
   maxGracePeriodDays: 90,
   /** `first` of a list: 1 to this. */

@@ -46,6 +46,8 @@ export interface Config {
   webAuthn: { rpId: string; rpName: string; origins: string[] } | null;
   /** Days audit events are kept; 0: for ever. */
   auditRetentionDays: number;
+  /** "Remember this browser": a device token's lifetime in days; 0 turns the feature off. */
+  trustedDevices: { days: number };
   limits: {
     userFailuresPerWindow: number;
     userFailureWindowSeconds: number;
@@ -153,6 +155,7 @@ const environmentSchema = z.object({
   ),
   IP_ATTEMPTS_PER_MINUTE: integer(LIMITS.ipAttemptsPerMinute, 1, 1_000_000),
   AUDIT_RETENTION_DAYS: integer(LIMITS.auditRetentionDays, 0, 36_500),
+  TRUSTED_DEVICE_DAYS: integer(LIMITS.trustedDeviceDays, 0, LIMITS.maxTrustedDeviceDays),
   DATA_DIR: z.preprocess(blankToUndefined, z.string().default('./data')),
   LOG_LEVEL: z.preprocess(
     blankToUndefined,
@@ -281,6 +284,7 @@ export function loadConfig(environment: Environment = process.env): Config {
     totpIssuer: env.TOTP_ISSUER,
     webAuthn,
     auditRetentionDays: env.AUDIT_RETENTION_DAYS,
+    trustedDevices: { days: env.TRUSTED_DEVICE_DAYS },
     limits: {
       userFailuresPerWindow: LIMITS.userFailuresPerWindow,
       userFailureWindowSeconds: LIMITS.userFailureWindowSeconds,

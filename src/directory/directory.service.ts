@@ -144,7 +144,7 @@ export class DirectoryService {
     return deleted;
   }
 
-  /** Erases the user: factors, codes, memberships; audit events keep only the ids. */
+  /** Erases the user: factors, codes, trusted devices, memberships; audit events keep only the ids. */
   async deleteUser(actor: Actor, userId: string): Promise<boolean> {
     return this.deps.database.transaction(async (manager) => {
       const now = this.deps.clock.now();
@@ -160,6 +160,7 @@ export class DirectoryService {
       }
       await this.deps.memberships.deleteByUser(manager, userId);
       await this.deps.lifecycle.removeEverything(manager, userId);
+      await this.deps.lifecycle.revokeTrustedDevices(manager, actor, userId, now, 'user deleted');
       await this.deps.users.delete(manager, userId);
       await this.deps.auditEvents.anonymizeUser(manager, userId);
       await this.deps.audit.record(

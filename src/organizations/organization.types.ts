@@ -51,6 +51,11 @@ export class OrganizationView {
   @Field(() => Date, { nullable: true, description: 'Null when no grace period was given, or it has ended.' })
   gracePeriodEndsAt: Date | null;
 
+  @Field({
+    description: 'False when owners forbid their members to skip the second factor on trusted devices.',
+  })
+  allowsTrustedDevices: boolean;
+
   record: OrganizationRecord;
   viewer: OrganizationViewer;
 
@@ -62,6 +67,7 @@ export class OrganizationView {
       requiresPhishingResistantTwoFactor: record.requiresTwoFactor && record.requiresPhishingResistant,
       twoFactorRequiredSince: record.twoFactorRequiredSince,
       gracePeriodEndsAt: record.gracePeriodEndsAt && record.gracePeriodEndsAt > now ? record.gracePeriodEndsAt : null,
+      allowsTrustedDevices: record.allowsTrustedDevices,
       record,
       viewer,
     });

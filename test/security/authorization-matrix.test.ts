@@ -44,11 +44,11 @@ const SCOPES: Partial<Record<CallerKind, string[]>> = {
 // member's own enrollment (a self-only cell) moves the members' counts, as it should.
 const SNAPSHOT = `query($u: ID!, $o: ID!) {
   user(id: $u) {
-    twoFactor { enabled locked methods recoveryCodesRemaining phishingResistant webAuthnCredentials { id name } }
+    twoFactor { enabled locked methods recoveryCodesRemaining phishingResistant webAuthnCredentials { id name } trustedDevices { id } }
     memberships { role organization { id } }
   }
   organization(id: $o) {
-    name requiresTwoFactor requiresPhishingResistantTwoFactor gracePeriodEndsAt
+    name requiresTwoFactor requiresPhishingResistantTwoFactor gracePeriodEndsAt allowsTrustedDevices
     compliance { totalMembers ownersWithoutTwoFactor ownersWithoutPhishingResistant }
   }
 }`;
@@ -105,6 +105,27 @@ async function enroll(t: TestApp, token: string): Promise<{ key: SoftAuthenticat
   return { key, credentialId: confirm.confirmWebAuthnRegistration.status.webAuthnCredentials[0].id };
 }
 
+/** A login of the user answered with its key, with "remember this browser": the device's token. */
+async function rememberDevice(t: TestApp, loginService: string, userId: string, key: SoftAuthenticator) {
+  const start = await gqlData(
+    t,
+    'opening a challenge',
+    'mutation($u: ID!) { startLoginChallenge(userId: $u) { id webAuthnOptions } }',
+    { u: userId },
+    loginService,
+  );
+  const verify = await t.gql(
+    'mutation($id: ID!, $w: JSON) { verifyLoginChallenge(challengeId: $id, webAuthn: $w, rememberDevice: true, deviceName: "Laptop") { deviceToken } }',
+    {
+      id: start.startLoginChallenge.id,
+      w: key.authenticate(start.startLoginChallenge.webAuthnOptions, { origin: ORIGIN }),
+    },
+  );
+  if (verify.errors || !verify.data.verifyLoginChallenge.deviceToken)
+    throw new Error(`remembering a device: ${JSON.stringify(verify.errors)}`);
+  return verify.data.verifyLoginChallenge.deviceToken as string;
+}
+
 async function makeFixture(t: TestApp): Promise<RowFixture> {
   const tag = uniqueId('m');
   const ids = {
@@ -136,12 +157,22 @@ async function makeFixture(t: TestApp): Promise<RowFixture> {
     const key = authenticators[caller];
     return key ? stepUp(t, tokens[caller]!, key) : null;
   };
+  const deviceToken = await rememberDevice(t, loginService, ids.self, self.key);
+  const devices = await gqlData(
+    t,
+    'listing devices',
+    '{ me { twoFactor { trustedDevices { id } } } }',
+    {},
+    tokens.self!,
+  );
   return {
     ids,
     tokens,
     organizationId,
     unknownOrganizationId: `nowhere-${tag}`,
     keys: { self: self.credentialId, owner: owner.credentialId },
+    deviceToken,
+    trustedDeviceId: devices.me.twoFactor.trustedDevices[0].id,
     async openChallenge() {
       const data = await gqlData(
         t,

@@ -61,6 +61,9 @@ export interface Fixture {
   unknownOrganizationId: string;
   /** The credential id of each caller's security key: the user's and the owner's. */
   keys: Partial<Record<CallerKind, string>>;
+  /** The user's remembered browser (trusted device): its token and its id. */
+  deviceToken: string;
+  trustedDeviceId: string;
   /** A fresh login challenge for the user. */
   openChallenge(): Promise<string>;
   /** A fresh login challenge for the user, and the user's key's answer to its webAuthnOptions. */
@@ -151,6 +154,17 @@ export const MATRIX: MatrixRow[] = [
         : 'should see the whole status and memberships',
   },
   {
+    name: '`user(id: the user) { twoFactor { trustedDevices } }`',
+    operation: 'user',
+    document: 'query($id: ID!) { user(id: $id) { id twoFactor { trustedDevices { id name expiresAt } } } }',
+    variables: (fixture) => ({ id: target(fixture) }),
+    expected: cells({ self: 'allowed', read: 'allowed' }, 'FORBIDDEN'),
+    check: (answer, _caller, fixture) =>
+      answer.data.user.twoFactor.trustedDevices[0]?.id === fixture.trustedDeviceId
+        ? undefined
+        : 'should list the remembered browser',
+  },
+  {
     name: '`users(ids: [the user])`',
     operation: 'users',
     document: 'query($ids: [ID!]!) { users(ids: $ids) { id twoFactor { enabled } } }',
@@ -227,6 +241,14 @@ export const MATRIX: MatrixRow[] = [
     operation: 'organization',
     document:
       'query($id: ID!) { organization(id: $id) { id members(first: 10) { edges { node { user { id memberships { role } } } } } } }',
+    variables: (fixture) => ({ id: fixture.organizationId }),
+    expected: cells({ self: 'FORBIDDEN', member: 'FORBIDDEN', owner: 'FORBIDDEN', read: 'allowed' }, 'null'),
+  },
+  {
+    name: "a member's trusted devices: `members { … user { twoFactor { trustedDevices } } }`",
+    operation: 'organization',
+    document:
+      'query($id: ID!) { organization(id: $id) { id members(first: 10) { edges { node { user { id twoFactor { trustedDevices { id } } } } } } } }',
     variables: (fixture) => ({ id: fixture.organizationId }),
     expected: cells({ self: 'FORBIDDEN', member: 'FORBIDDEN', owner: 'FORBIDDEN', read: 'allowed' }, 'null'),
   },
@@ -436,6 +458,15 @@ export const MATRIX: MatrixRow[] = [
     },
   },
   {
+    name: "`startLoginChallenge(userId: the user, deviceToken: the user's)`",
+    operation: 'startLoginChallenge',
+    document:
+      'mutation($u: ID!, $d: String) { startLoginChallenge(userId: $u, deviceToken: $d) { id userId assertion } }',
+    variables: (fixture) => ({ u: target(fixture), d: fixture.deviceToken }),
+    expected: cells({ login: 'allowed' }, 'FORBIDDEN'),
+    check: (answer) => (answer.data.startLoginChallenge.assertion ? undefined : 'the device should skip the code'),
+  },
+  {
     name: '`sendLoginSmsCode(challengeId)` (the challenge id is the credential)',
     operation: 'sendLoginSmsCode',
     document: 'mutation($id: ID!) { sendLoginSmsCode(challengeId: $id) { phoneNumberMasked } }',
@@ -465,6 +496,32 @@ export const MATRIX: MatrixRow[] = [
       answer.data.verifyLoginChallenge.method === 'WEBAUTHN'
         ? undefined
         : `verified ${JSON.stringify(answer.data.verifyLoginChallenge)}`,
+  },
+  {
+    name: '`verifyLoginChallenge(challengeId, code, rememberDevice: true)`',
+    operation: 'verifyLoginChallenge',
+    document:
+      'mutation($id: ID!, $c: String!) { verifyLoginChallenge(challengeId: $id, code: $c, rememberDevice: true, deviceName: "Phone") { deviceToken } }',
+    variables: async (fixture) => ({ id: await fixture.openChallenge(), c: WRONG_CODE }),
+    expected: EVERYONE,
+  },
+  // ---- a user's own trusted devices
+  {
+    name: "`revokeTrustedDevice(id: the user's device)`",
+    operation: 'revokeTrustedDevice',
+    document: 'mutation($id: ID!) { revokeTrustedDevice(id: $id) }',
+    variables: (fixture) => ({ id: fixture.trustedDeviceId }),
+    expected: SELF_SERVICE,
+    check: (answer, caller) =>
+      answer.data.revokeTrustedDevice === (caller === 'self') ? undefined : 'only the user revokes its device',
+  },
+  {
+    name: '`revokeAllTrustedDevices`',
+    operation: 'revokeAllTrustedDevices',
+    document: 'mutation { revokeAllTrustedDevices }',
+    expected: SELF_SERVICE,
+    check: (answer, caller) =>
+      answer.data.revokeAllTrustedDevices === (caller === 'self' ? 1 : 0) ? undefined : 'revoked others’ devices',
   },
   // ---- owners' policy
   {
@@ -512,6 +569,21 @@ export const MATRIX: MatrixRow[] = [
     name: '`stopRequiringTwoFactor(organizationId: an unknown id)`',
     operation: 'stopRequiringTwoFactor',
     document: 'mutation($o: ID!) { stopRequiringTwoFactor(organizationId: $o) { id } }',
+    variables: (fixture) => ({ o: fixture.unknownOrganizationId }),
+    expected: cells({}, 'FORBIDDEN'),
+  },
+  {
+    name: '`setTrustedDevicesAllowed(organizationId: the org, allowed: false)`',
+    operation: 'setTrustedDevicesAllowed',
+    document:
+      'mutation($o: ID!) { setTrustedDevicesAllowed(organizationId: $o, allowed: false) { id allowsTrustedDevices } }',
+    variables: (fixture) => ({ o: fixture.organizationId }),
+    expected: cells({ owner: 'allowed' }, 'FORBIDDEN'),
+  },
+  {
+    name: '`setTrustedDevicesAllowed(organizationId: an unknown id)`',
+    operation: 'setTrustedDevicesAllowed',
+    document: 'mutation($o: ID!) { setTrustedDevicesAllowed(organizationId: $o, allowed: false) { id } }',
     variables: (fixture) => ({ o: fixture.unknownOrganizationId }),
     expected: cells({}, 'FORBIDDEN'),
   },

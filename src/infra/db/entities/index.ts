@@ -1,4 +1,5 @@
 import { FACTOR_MODULES } from '../../../factors/modules';
+import { TrustedDeviceRecord } from '../../../trusted-devices/trusted-device.entity';
 import { AuditEventRecord } from './audit-event.entity';
 import { MembershipRecord } from './membership.entity';
 import { OrganizationDeletionRecord } from './organization-deletion.entity';
@@ -15,7 +16,7 @@ export {
   UserRecord,
 };
 
-/** The core tables, then each factor's own (factors/<factor>/*.entity.ts). */
+/** The core tables, trusted devices, then each factor's own (factors/<factor>/*.entity.ts). */
 export const entities = [
   UserRecord,
   PendingSetupRecord,
@@ -23,5 +24,6 @@ export const entities = [
   OrganizationDeletionRecord,
   MembershipRecord,
   AuditEventRecord,
+  TrustedDeviceRecord,
   ...FACTOR_MODULES.flatMap((module) => module.entities),
 ];
