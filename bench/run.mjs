@@ -15,7 +15,22 @@ import os from 'node:os';
 import { createInterface } from 'node:readline';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LOGIN_USERS, LoginWorkload, probeLogin, seedTotpUsers } from './lib/login.mjs';
+import {
+  LOGIN_USERS,
+  LoginWorkload,
+  probeLogin,
+  probeTrustedDevices,
+  seedTotpUsers,
+  seedTrustedDevices,
+  TRUSTED_DEVICE_USERS,
+} from './lib/login.mjs';
+import {
+  seedWebAuthnUsers,
+  WEBAUTHN_ORIGIN,
+  WEBAUTHN_RP_ID,
+  WEBAUTHN_USERS,
+  WebAuthnLoginWorkload,
+} from './lib/webauthn.mjs';
 import { measure, measurePaced } from './lib/load.mjs';
 import {
   freePort,
@@ -222,7 +237,8 @@ async function main() {
   const service = startNode('service', join(SERVICE_ROOT, 'dist/src/main.js'), {
     cwd: SERVICE_ROOT,
     // e.g. BENCH_SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the service under the load.
-    nodeArgs: (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    // As `npm start` and the Dockerfile run it.
+    nodeArgs: ['--max-semi-space-size=16', ...(process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean)],
     port: servicePort,
     logFile: join(workDir, 'service.log'),
     env: {
@@ -234,6 +250,8 @@ async function main() {
       AUTH_AUDIENCE,
       ASSERTION_JWT_SECRET: secrets.assertion,
       ENCRYPTION_KEY: secrets.encryptionKey,
+      WEBAUTHN_RP_ID,
+      WEBAUTHN_ORIGINS: WEBAUTHN_ORIGIN,
       SMS_PROVIDER: 'sns',
       SNS_ENDPOINT: `http://127.0.0.1:${snsPort}/`,
       // Behind one proxy: web clients' addresses come in X-Forwarded-For (the login scenario).
@@ -258,6 +276,14 @@ async function main() {
   await waitForGraphql(apollo);
   await waitForGraphql(mercurius);
   log(`service ready in ${serviceStartMs} ms (migrations included) on 127.0.0.1:${servicePort}, pid ${service.pid}`);
+  // The verification floor: bare Fastify + mysql2 doing the least a TOTP verification must make durable.
+  const floor = startNode('verification floor (Fastify + mysql2)', join(ROOT, 'bench/baselines/verify-floor.mjs'), {
+    cwd: ROOT,
+    port: await freePort(),
+    logFile: join(workDir, 'floor.log'),
+    env: { ...baseEnv, DATABASE_URL: databaseUrl },
+  });
+  await waitForFloor(floor);
   const stopSampling = sampleMemory([service, apollo, mercurius]);
 
   log('seeding organizations of 10k, 100k and 1M members with SQL');
@@ -339,6 +365,7 @@ async function main() {
 
   // The login scenario: present in the schema? its users seeded?
   let login = null;
+  let webAuthnLogin = null;
   let loginSkip = null;
   const probe = await probeLogin(service.url, loginToken);
   if (!probe.implemented) {
@@ -353,6 +380,28 @@ async function main() {
       serviceRoot: SERVICE_ROOT,
     });
     login = new LoginWorkload(users, loginToken);
+    webAuthnLogin = new WebAuthnLoginWorkload(
+      await seedWebAuthnUsers({ databaseUrl, count: WEBAUTHN_USERS, connect }),
+      loginToken,
+    );
+    // Logins with a remembered browser: some of the same users, each with a trusted device.
+    const deviceProbe = await probeTrustedDevices(service.url, loginToken);
+    if (deviceProbe.implemented) {
+      login.devices = await seedTrustedDevices({
+        databaseUrl,
+        encryptionKeyBase64: secrets.encryptionKey,
+        users: users.slice(0, TRUSTED_DEVICE_USERS),
+        connect,
+        serviceRoot: SERVICE_ROOT,
+      });
+      await check('startLoginChallenge with a trusted device', service.url, login.deviceStartRequests(), (json) =>
+        json?.data?.startLoginChallenge?.assertion ? null : 'no assertion: the device did not skip the code',
+      );
+      login.deviceAssertions = 0;
+      login.deviceWithoutAssertion = 0;
+    } else {
+      notes.push(`trusted-device login skipped: ${deviceProbe.detail}.`);
+    }
   }
 
   // The schedule: bare Apollo runs between the scenarios, so drift shows.
@@ -370,7 +419,11 @@ async function main() {
       ...options,
     };
     // A steady rate is paced by our own open-loop client; as fast as it goes, autocannon.
+    // Paced passes on the service also record its event-loop delay and GC pauses (from its /metrics).
+    const watchStalls = options.rate && options.url === service.url;
+    const before = watchStalls ? await runtimeFigures(service.url) : null;
     const measurement = options.rate ? await measurePaced(common) : await measure(common);
+    if (watchStalls) measurement.runtime = stallsBetween(before, await runtimeFigures(service.url));
     for (const server of [service, apollo, mercurius]) {
       if (server.exited)
         throw new Error(
@@ -410,6 +463,7 @@ async function main() {
   await apolloRun(2);
   let startPeak;
   let verifyPeak;
+  let devicePeak;
   if (login) {
     startPeak = await run('login-start', 'login step 1: startLoginChallenge', 'service', {
       url: service.url,
@@ -419,6 +473,29 @@ async function main() {
       url: service.url,
       requests: login.verifyRequests(),
     });
+    await run('verify-floor', 'the verification floor: lock, conditional UPDATE, audit INSERT, COMMIT', 'floor', {
+      url: floor.url,
+      requests: floorRequests(await seedFloorUsers(databaseUrl, connect)),
+    });
+    await run('login-webauthn-start', 'login step 1 with webAuthnOptions', 'service', {
+      url: service.url,
+      requests: webAuthnLogin.startRequests(),
+    });
+    await run('login-webauthn-verify', 'login step 2: verifyLoginChallenge (WebAuthn)', 'service', {
+      url: service.url,
+      requests: webAuthnLogin.verifyRequests(),
+    });
+    if (login.devices.length > 0) {
+      devicePeak = await run(
+        'login-device',
+        'login with a trusted device: startLoginChallenge(deviceToken)',
+        'service',
+        {
+          url: service.url,
+          requests: login.deviceStartRequests(),
+        },
+      );
+    }
   }
   const organizationLoaded = {};
   for (const size of ORGANIZATION_SIZES) {
@@ -466,6 +543,14 @@ async function main() {
       rate: half(verifyPeak),
       warmup: 1,
     });
+    if (devicePeak) {
+      await run('login-device-half', 'login with a trusted device at half its peak rate', 'service', {
+        url: service.url,
+        requests: login.deviceStartRequests(),
+        rate: half(devicePeak),
+        warmup: 1,
+      });
+    }
   }
   // The floor of a paced measurement on this machine: bare Apollo at the same rate.
   await run('apollo-paced', `bare Apollo on Fastify paced at ${half(accessPeak)} req/s`, 'apollo', {
@@ -519,6 +604,10 @@ async function main() {
   if (login)
     notes.push(
       `login: ${login.challenges.length} challenges collected, ${login.exhausted} verifications found none left, ${login.skippedForReplay} skipped to avoid TOTP replay.`,
+    );
+  if (login?.devices.length)
+    notes.push(
+      `login with a trusted device: ${login.devices.length} devices seeded; ${login.deviceAssertions} starts came back with an assertion, ${login.deviceWithoutAssertion} without (should be 0).`,
     );
 
   // Ratios: against the mean of the bare Apollo runs just before and just after.
@@ -575,11 +664,56 @@ async function main() {
     );
     addRow('login-verify', 'login step 2 verifyLoginChallenge, peak', 'ratio ≥ 0.40', (_m, r) => r >= 0.4);
     addRow(
+      'verify-floor',
+      'the verification floor (Fastify + mysql2: lock, UPDATE, INSERT, COMMIT), peak',
+      'reference',
+      () => true,
+    );
+    rows.at(-1).verdict = '';
+    const verifyEntry = entryOf('login-verify');
+    const floorEntry = entryOf('verify-floor');
+    if (verifyEntry && floorEntry) {
+      const ratio = Number(
+        (verifyEntry.measurement.requestsPerSecond / floorEntry.measurement.requestsPerSecond).toFixed(2),
+      );
+      rows.push({
+        key: 'login-verify-vs-floor',
+        title: `login step 2 against the floor (${verifyEntry.measurement.requestsPerSecond} / ${floorEntry.measurement.requestsPerSecond} req/s)`,
+        measurement: verifyEntry.measurement,
+        ratio,
+        target: 'ratio ≥ 0.50 of the floor',
+        verdict: ratio >= 0.5 ? 'met' : 'missed',
+        met: ratio >= 0.5,
+      });
+    }
+    addRow('login-webauthn-start', 'login step 1 with webAuthnOptions, peak', 'measured', () => true);
+    addRow(
+      'login-webauthn-verify',
+      'login step 2 verifyLoginChallenge with a security key, peak',
+      'measured',
+      () => true,
+    );
+    addRow(
       'login-verify-half',
       `login step 2 at half peak, paced (${half(verifyPeak)} req/s)`,
       'p99 < 25 ms',
       (m) => m.correctedLatencyMs.p99 < 25,
     );
+    // One step and no code for the user; for the service an indexed query and a small transaction (the use, audited).
+    addRow(
+      'login-device',
+      'start with a trusted device: startLoginChallenge(deviceToken), peak',
+      'ratio ≥ 0.40',
+      (_m, r) => r >= 0.4,
+    );
+    if (devicePeak) {
+      addRow(
+        'login-device-half',
+        `start with a trusted device at half peak, paced (${half(devicePeak)} req/s)`,
+        'p99 < 25 ms',
+        (m) => m.correctedLatencyMs.p99 < 25,
+      );
+    }
   } else {
     rows.push({
       key: 'login',
@@ -747,3 +881,100 @@ main()
     await cleanup();
     process.exit(1);
   });
+
+/** Waits for a baseline that prints "ready <port>" and answers POST. */
+async function waitForFloor(server, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (server.exited) throw new Error(`${server.name} exited: ${server.tail()}`);
+    try {
+      const response = await fetch(`${server.url}/verify`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+        signal: AbortSignal.timeout(2_000),
+      });
+      if (response.status) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((done) => setTimeout(done, 200));
+  }
+  throw new Error(`${server.name} did not answer within ${timeoutMs} ms`);
+}
+
+/** Users for the floor only (the login users' steps stay the service's). */
+async function seedFloorUsers(url, connect, count = 20_000) {
+  const users = Array.from({ length: count }, (_, i) => `bfloor-u${String(i).padStart(6, '0')}`);
+  const connection = await connect(url);
+  try {
+    const now = new Date();
+    for (let offset = 0; offset < users.length; offset += 5_000) {
+      await connection.query(
+        'INSERT INTO users (id, two_factor_enabled, failed_attempts_in_row, created_at) VALUES ?',
+        [users.slice(offset, offset + 5_000).map((id) => [id, 1, 0, now])],
+      );
+    }
+  } finally {
+    await connection.end();
+  }
+  return users;
+}
+
+/** Each request a user's next step, so every conditional UPDATE succeeds as a right code's would. */
+function floorRequests(users) {
+  let next = 0;
+  return [
+    {
+      method: 'POST',
+      path: '/verify',
+      headers: { 'content-type': 'application/json' },
+      setupRequest: (request) => {
+        const n = next++;
+        const body = JSON.stringify({ userId: users[n % users.length], step: 1 + Math.floor(n / users.length) });
+        return { ...request, body };
+      },
+    },
+  ];
+}
+
+/** The service's event-loop delay (prom-client resets its histogram at each scrape) and GC totals. */
+async function runtimeFigures(url) {
+  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+  const value = (name) => {
+    const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
+    return line ? Number(line.split(' ')[1]) : null;
+  };
+  const gc = {};
+  for (const match of text.matchAll(/^nodejs_gc_duration_seconds_(sum|count)\{kind="(\w+)"\} ([\d.e+-]+)$/gm)) {
+    gc[match[2]] ??= {};
+    gc[match[2]][match[1]] = Number(match[3]);
+  }
+  return {
+    eventLoopDelayMs: {
+      p50: value('nodejs_eventloop_lag_p50_seconds'),
+      p99: value('nodejs_eventloop_lag_p99_seconds'),
+      max: value('nodejs_eventloop_lag_max_seconds'),
+    },
+    gc,
+  };
+}
+
+/** What happened between two scrapes: the window's event-loop delay and the GC pauses in it. */
+function stallsBetween(before, after) {
+  const ms = (seconds) => (seconds === null ? null : Number((seconds * 1000).toFixed(2)));
+  const gc = {};
+  for (const [kind, figures] of Object.entries(after.gc)) {
+    const count = figures.count - (before.gc[kind]?.count ?? 0);
+    const sum = figures.sum - (before.gc[kind]?.sum ?? 0);
+    if (count > 0) gc[kind] = { pauses: count, totalMs: ms(sum), meanMs: ms(sum / count) };
+  }
+  return {
+    eventLoopDelayMs: {
+      p50: ms(after.eventLoopDelayMs.p50),
+      p99: ms(after.eventLoopDelayMs.p99),
+      max: ms(after.eventLoopDelayMs.max),
+    },
+    gc,
+  };
+}

@@ -7,11 +7,13 @@ import { AttemptLimits } from './attempts/attempt-limits';
 import { StepUp } from './attempts/step-up';
 import { AuditLog } from './audit/audit-log';
 import { AuditQueryService } from './audit/audit-query.service';
+import { AuditRetention } from './audit/audit-retention';
 import { AuditResolver } from './audit/audit.resolver';
 import { TokenVerifier } from './callers/token-verifier';
 import type { Config } from './config/config';
 import { DirectoryResolver } from './directory/directory.resolver';
 import { DirectoryService } from './directory/directory.service';
+import { OrganizationPurge } from './directory/organization-purge';
 import { EnrollmentGuard } from './factors/enrollment-guard';
 import { FactorSetup } from './factors/factor-setup';
 import { FACTOR_MODULES } from './factors/modules';
@@ -37,6 +39,7 @@ import { MembershipRepository } from './infra/db/repositories/membership.reposit
 import { OrganizationRepository } from './infra/db/repositories/organization.repository';
 import { PendingSetupRepository } from './infra/db/repositories/pending-setup.repository';
 import { UserRepository } from './infra/db/repositories/user.repository';
+import { PeriodicJob } from './infra/jobs/periodic-job';
 import { createLogger, type Logger } from './infra/logger';
 import { LogSmsSender } from './infra/sms-sender/log-sms-sender';
 import type { SmsSender } from './infra/sms-sender/sms-sender';
@@ -44,6 +47,7 @@ import { SnsSmsSender } from './infra/sms-sender/sns-sms-sender';
 import { MemoryStore } from './infra/store/memory-store';
 import { RedisStore } from './infra/store/redis-store';
 import type { Store } from './infra/store/store';
+import { LIMITS } from './limits';
 import { AssertionSigner } from './login/assertion-signer';
 import { ChallengeStore } from './login/challenge-store';
 import { LoginResolver } from './login/login.resolver';
@@ -54,6 +58,9 @@ import { OrganizationPolicyService } from './organizations/organization-policy.s
 import { OrganizationResolver } from './organizations/organization.resolver';
 import { OrganizationService } from './organizations/organization.service';
 import { UserMembershipsResolver } from './organizations/user-memberships.resolver';
+import { TrustedDeviceRepository } from './trusted-devices/trusted-device.repository';
+import { TrustedDeviceResolver, TrustedDeviceStatusResolver } from './trusted-devices/trusted-device.resolver';
+import { TrustedDeviceService } from './trusted-devices/trusted-device.service';
 import { TwoFactorStatusReader } from './users/two-factor-status.reader';
 import { UserResolver } from './users/user.resolver';
 
@@ -68,6 +75,8 @@ export interface AppOverrides {
 }
 
 export interface App {
+  /** Runs every background job now (the purges), instead of waiting for their turn. */
+  runBackgroundJobs(): Promise<void>;
   fastify: FastifyInstance;
   /** /metrics alone, when METRICS_PORT is set; it listens when `fastify` does. */
   metricsServer?: FastifyInstance;
@@ -120,6 +129,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const checker = new AnswerChecker({ database, users, limits: attemptLimits, audit, clock, logger });
   const stepUp = new StepUp(checker, registry, database, users);
   const issuer = new RecoveryCodeIssuer(recoveryCodes, users, secrets);
+  const trustedDevices = new TrustedDeviceService({
+    database,
+    devices: new TrustedDeviceRepository(),
+    secrets,
+    audit,
+    clock,
+    logger,
+    days: config.trustedDevices.days,
+  });
   const lifecycle = new TwoFactorLifecycle({
     users,
     registry,
@@ -127,6 +145,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     recoveryCodes,
     issuer,
     organizations: new OrganizationMembers(memberships, organizations, users),
+    trustedDevices,
     audit,
   });
   const setup = new FactorSetup({
@@ -175,8 +194,27 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     registry,
     statuses,
     signer: new AssertionSigner(config.assertion),
+    trustedDevices,
+    metrics,
     audit,
+    clock,
   });
+  // Background work on every instance: deleted organizations' memberships, old audit events.
+  const organizationPurge = new OrganizationPurge(database);
+  const jobs = [
+    new PeriodicJob(
+      'organization purge',
+      LIMITS.backgroundJobIntervalSeconds * 1000,
+      () => organizationPurge.run(),
+      logger,
+    ),
+    new PeriodicJob(
+      'audit retention',
+      LIMITS.backgroundJobIntervalSeconds * 1000,
+      () => new AuditRetention(database, config.auditRetentionDays, clock).run(),
+      logger,
+    ),
+  ];
   const directory = new DirectoryService({
     database,
     users,
@@ -186,6 +224,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     auditEvents,
     audit,
     clock,
+    purge: organizationPurge,
+    purgeSoon: () => void jobs[0].runOnce(),
   });
   const organizationPolicy = new OrganizationPolicyService(database, organizations, memberships, audit, clock);
   const auditQuery = new AuditQueryService(database, auditEvents, memberships, organizations);
@@ -202,6 +242,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     new TwoFactorResolver(twoFactor),
     new AuditResolver(auditQuery),
     new AdminResolver(admin),
+    new TrustedDeviceResolver(trustedDevices),
+    new TrustedDeviceStatusResolver(trustedDevices),
     ...factorModules.flatMap((module) => module.resolvers),
   ]);
   const { fastify, metricsServer } = await createHttpServer({
@@ -224,14 +266,19 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     ],
   });
 
+  for (const job of jobs) job.start();
   return {
     fastify,
     metricsServer,
     database,
     store,
     logger,
+    async runBackgroundJobs() {
+      await Promise.all(jobs.map((job) => job.runOnce()));
+    },
     async close() {
       await fastify.close();
+      await Promise.all(jobs.map((job) => job.stop()));
       smsSender.close();
       await store.close();
       await dataSource.destroy();

@@ -47,6 +47,18 @@ export const LIMITS = {
   /** The largest WebAuthn response accepted (a real one is under 2 KiB). */
   webAuthnJsonMaxBytes: 16 * 1024,
 
+  // Trusted devices ("remember this browser").
+  /** Default of TRUSTED_DEVICE_DAYS: a device token's fixed lifetime (0 turns the feature off). */
+  trustedDeviceDays: 30,
+  /** The longest TRUSTED_DEVICE_DAYS may set. */
+  maxTrustedDeviceDays: 365,
+  /** Per user; a new one past this makes the oldest go. */
+  trustedDevicesPerUser: 50,
+  /** Characters of a device's name. */
+  maxDeviceNameLength: 64,
+  /** Expired rows deleted at a time (after each new device); bounds the work a login does for others. */
+  trustedDevicePurgeBatch: 100,
+
   // Organizations and lists.
   maxGracePeriodDays: 90,
   /** `first` of a list: 1 to this. */
@@ -56,6 +68,14 @@ export const LIMITS = {
   maxIdsPerQuery: 100,
   /** Characters of an admin's reason. */
   maxReasonLength: 500,
+
+  // Background work.
+  /** Rows one statement of a background purge removes (memberships of a deleted organization, old audit events). */
+  purgeBatchSize: 2_000,
+  /** How often each instance looks for purging to do. */
+  backgroundJobIntervalSeconds: 60,
+  /** Default of AUDIT_RETENTION_DAYS: audit events are kept this long (0: for ever). */
+  auditRetentionDays: 400,
 
   // GraphQL documents: past any of these a document is refused before anything runs.
   maxDepth: 10,

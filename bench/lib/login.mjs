@@ -1,7 +1,8 @@
 // The second-factor login scenario: `startLoginChallenge` (the login service,
 // token with twofactor:login) then `verifyLoginChallenge` with a TOTP code (the
 // web client, no token). Each step is measured on its own: a pass of starts
-// collects challenge ids, a pass of verifications spends them.
+// collects challenge ids, a pass of verifications spends them. A third pass
+// starts logins with a remembered browser's device token: one step, no code.
 //
 // A TOTP code works once per user and time step (the service keeps the last
 // step accepted), so a verification pass needs about as many users with TOTP as
@@ -12,10 +13,14 @@ import { graphqlRequest } from './load.mjs';
 import { currentStep, totpCode } from './totp.mjs';
 
 export const LOGIN_USERS = 40_000;
+/** Of those, how many have a remembered browser (a trusted device) for the device scenario. */
+export const TRUSTED_DEVICE_USERS = 10_000;
 
 const START = 'mutation Start($userId: ID!) { startLoginChallenge(userId: $userId) { id userId } }';
 const VERIFY =
   'mutation Verify($challengeId: ID!, $code: String!) { verifyLoginChallenge(challengeId: $challengeId, code: $code) { userId method assertion } }';
+const START_WITH_DEVICE =
+  'mutation StartWithDevice($userId: ID!, $deviceToken: String) { startLoginChallenge(userId: $userId, deviceToken: $deviceToken) { id userId assertion } }';
 
 /**
  * Seeds `count` users with a confirmed TOTP factor straight into the database,
@@ -53,6 +58,65 @@ export async function seedTotpUsers({ databaseUrl, encryptionKeyBase64, count, c
     await connection.end();
   }
   return users;
+}
+
+/**
+ * Gives each of `users` a remembered browser, straight into the database as the
+ * service stores one: a 32-byte token (kept here, base64url) of which only the
+ * keyed hash is stored, made with the built service's own SecretBox and hash
+ * input (so the format cannot drift), valid 30 days.
+ *
+ * @param {{ databaseUrl: string, encryptionKeyBase64: string, users: { userId: string }[], connect: (url: string) => Promise<any>, serviceRoot: string }} context
+ * @returns {Promise<{ userId: string, token: string }[]>}
+ */
+export async function seedTrustedDevices({ databaseUrl, encryptionKeyBase64, users, connect, serviceRoot }) {
+  const require = createRequire(import.meta.url);
+  const { SecretBox } = require(`${serviceRoot}/dist/src/infra/crypto/cipher.js`);
+  const { deviceTokenHashInput } = require(`${serviceRoot}/dist/src/trusted-devices/trusted-device.service.js`);
+  const box = new SecretBox(Buffer.from(encryptionKeyBase64, 'base64'));
+  const devices = users.map((user) => ({ userId: user.userId, token: randomBytes(32).toString('base64url') }));
+  const connection = await connect(databaseUrl);
+  try {
+    const now = new Date();
+    const expiresAt = new Date(now.getTime() + 30 * 24 * 60 * 60 * 1000);
+    for (let offset = 0; offset < devices.length; offset += 5_000) {
+      const batch = devices.slice(offset, offset + 5_000);
+      await connection.query(
+        'INSERT INTO trusted_devices (id, user_id, token_hash, name, created_at, expires_at, last_used_at) VALUES ?',
+        [
+          batch.map((device) => [
+            randomBytes(18).toString('base64url'),
+            device.userId,
+            box.hash(deviceTokenHashInput(device.token)),
+            'Bench browser',
+            now,
+            expiresAt,
+            null,
+          ]),
+        ],
+      );
+    }
+  } finally {
+    await connection.end();
+  }
+  return devices;
+}
+
+/** Whether the running service takes a device token at startLoginChallenge (the trusted-devices part). */
+export async function probeTrustedDevices(serviceUrl, loginToken) {
+  const response = await fetch(`${serviceUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${loginToken}` },
+    body: JSON.stringify({
+      query: START_WITH_DEVICE,
+      variables: { userId: 'bench-device-probe', deviceToken: 'bench-device-probe' },
+    }),
+    signal: AbortSignal.timeout(5_000),
+  });
+  const result = await response.json();
+  return (result.errors ?? []).some((error) => error.extensions?.code === 'GRAPHQL_VALIDATION_FAILED')
+    ? { implemented: false, detail: 'startLoginChallenge takes no deviceToken (GRAPHQL_VALIDATION_FAILED)' }
+    : { implemented: true, detail: 'startLoginChallenge takes a deviceToken' };
 }
 
 /**
@@ -97,6 +161,42 @@ export class LoginWorkload {
     this.nextIp = 0;
     this.exhausted = 0;
     this.skippedForReplay = 0;
+    /** Users with a remembered browser (seedTrustedDevices), and what their starts got. */
+    this.devices = [];
+    this.nextDevice = 0;
+    this.deviceAssertions = 0;
+    this.deviceWithoutAssertion = 0;
+  }
+
+  /**
+   * startLoginChallenge with the user's device token, for the users with a
+   * remembered browser in turn: each answer should come back spent, with an
+   * assertion (one that does not is counted, and shows in the notes).
+   */
+  deviceStartRequests() {
+    return [
+      graphqlRequest({
+        headers: { authorization: `Bearer ${this.loginToken}` },
+        next: () => {
+          const device = this.devices[this.nextDevice++ % this.devices.length];
+          return {
+            body: JSON.stringify({
+              query: START_WITH_DEVICE,
+              variables: { userId: device.userId, deviceToken: device.token },
+            }),
+          };
+        },
+        onResponse: (status, body) => {
+          if (status !== 200) return;
+          try {
+            if (JSON.parse(body).data?.startLoginChallenge?.assertion) this.deviceAssertions += 1;
+            else this.deviceWithoutAssertion += 1;
+          } catch {
+            // counted as an error by the measurement
+          }
+        },
+      }),
+    ];
   }
 
   /** startLoginChallenge for the users in turn; each answer's challenge id is kept. */

@@ -26,10 +26,11 @@ export class AdminService {
   constructor(private readonly deps: AdminServiceDependencies) {}
 
   /**
-   * Removes every second factor, pending setup and recovery code of the user and
-   * ends its lock, in one transaction holding the user's row lock (then its
-   * organizations', through the lifecycle). No organization rule applies: this is
-   * how a member of an organization that requires two-factor gets back in.
+   * Removes every second factor, pending setup, recovery code and trusted device
+   * of the user and ends its lock, in one transaction holding the user's row
+   * lock (then its organizations', through the lifecycle). No organization rule
+   * applies: this is how a member of an organization that requires two-factor
+   * gets back in.
    */
   async resetTwoFactor(actor: Actor, userId: string, reason: string): Promise<TwoFactorStatus> {
     // UTF-16 units: never more than the audit log keeps, so the reason is stored whole.
@@ -39,6 +40,7 @@ export class AdminService {
       await this.deps.users.lock(manager, userId, now);
       await this.deps.lifecycle.removeEverything(manager, userId);
       await this.deps.lifecycle.disableIfNoFactorLeft(manager, userId);
+      await this.deps.lifecycle.revokeTrustedDevices(manager, actor, userId, now, 'two-factor reset by an admin');
       await this.deps.users.update(manager, userId, { failedAttemptsInRow: 0 });
       await this.deps.audit.record(manager, actor, { action: 'TWO_FACTOR_RESET_BY_ADMIN', userId, reason: text }, now);
       return this.deps.statuses.readIn(manager, userId);

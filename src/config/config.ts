@@ -44,6 +44,10 @@ export interface Config {
   totpIssuer: string;
   /** Security keys and passkeys: null when neither WEBAUTHN_RP_ID nor WEBAUTHN_ORIGINS is set (outside development). */
   webAuthn: { rpId: string; rpName: string; origins: string[] } | null;
+  /** Days audit events are kept; 0: for ever. */
+  auditRetentionDays: number;
+  /** "Remember this browser": a device token's lifetime in days; 0 turns the feature off. */
+  trustedDevices: { days: number };
   limits: {
     userFailuresPerWindow: number;
     userFailureWindowSeconds: number;
@@ -150,6 +154,8 @@ const environmentSchema = z.object({
       .default('TwoFactor'),
   ),
   IP_ATTEMPTS_PER_MINUTE: integer(LIMITS.ipAttemptsPerMinute, 1, 1_000_000),
+  AUDIT_RETENTION_DAYS: integer(LIMITS.auditRetentionDays, 0, 36_500),
+  TRUSTED_DEVICE_DAYS: integer(LIMITS.trustedDeviceDays, 0, LIMITS.maxTrustedDeviceDays),
   DATA_DIR: z.preprocess(blankToUndefined, z.string().default('./data')),
   LOG_LEVEL: z.preprocess(
     blankToUndefined,
@@ -277,6 +283,8 @@ export function loadConfig(environment: Environment = process.env): Config {
     introspection: env.INTROSPECTION ? env.INTROSPECTION === 'true' : !production,
     totpIssuer: env.TOTP_ISSUER,
     webAuthn,
+    auditRetentionDays: env.AUDIT_RETENTION_DAYS,
+    trustedDevices: { days: env.TRUSTED_DEVICE_DAYS },
     limits: {
       userFailuresPerWindow: LIMITS.userFailuresPerWindow,
       userFailureWindowSeconds: LIMITS.userFailureWindowSeconds,

@@ -4,7 +4,7 @@ import { AppError } from '../errors';
 import type { TwoFactorLifecycle } from '../factors/two-factor-lifecycle';
 import type { Clock } from '../infra/clock';
 import type { Database } from '../infra/db/database';
-import type { OrganizationRecord } from '../infra/db/entities';
+import { OrganizationDeletionRecord, type OrganizationRecord } from '../infra/db/entities';
 import type { AuditEventRepository } from '../infra/db/repositories/audit-event.repository';
 import type { MembershipRepository } from '../infra/db/repositories/membership.repository';
 import type { OrganizationRepository } from '../infra/db/repositories/organization.repository';
@@ -12,6 +12,7 @@ import type { UserRepository } from '../infra/db/repositories/user.repository';
 import type { OrganizationRole } from '../organizations/organization-role';
 import { Membership, OrganizationView } from '../organizations/organization.types';
 import { parsePlainText } from '../plain-text';
+import type { OrganizationPurge } from './organization-purge';
 
 /** The organizations.name column's length. */
 const MAX_NAME_LENGTH = 255;
@@ -25,6 +26,9 @@ export interface DirectoryServiceDependencies {
   auditEvents: AuditEventRepository;
   audit: AuditLog;
   clock: Clock;
+  purge: OrganizationPurge;
+  /** Asks the background purge to run now (it also runs on its own schedule). */
+  purgeSoon: () => void;
 }
 
 /**
@@ -39,6 +43,12 @@ export class DirectoryService {
 
   async upsertOrganization(actor: Actor, id: string, name: string): Promise<OrganizationView> {
     const trimmed = parsePlainText(name, 'name', MAX_NAME_LENGTH);
+    // Re-created under a deleted one's id: that one's memberships go first, so none come back.
+    if (
+      await this.deps.database.run((manager) => manager.existsBy(OrganizationDeletionRecord, { organizationId: id }))
+    ) {
+      await this.deps.purge.finish(id);
+    }
     const record = await this.deps.database.transaction(async (manager) => {
       const now = this.deps.clock.now();
       const existing = await this.deps.organizations.lock(manager, id);
@@ -116,18 +126,25 @@ export class DirectoryService {
     });
   }
 
+  /**
+   * The organization disappears from every read when this commits; its
+   * memberships go in the background, in batches (OrganizationPurge), so a
+   * million members never hold one long transaction.
+   */
   async deleteOrganization(actor: Actor, id: string): Promise<boolean> {
-    return this.deps.database.transaction(async (manager) => {
+    const deleted = await this.deps.database.transaction(async (manager) => {
       const now = this.deps.clock.now();
       if (!(await this.deps.organizations.lock(manager, id))) return false;
-      await this.deps.memberships.deleteByOrganization(manager, id);
       await this.deps.organizations.delete(manager, id);
+      await manager.upsert(OrganizationDeletionRecord, { organizationId: id, deletedAt: now }, ['organizationId']);
       await this.deps.audit.record(manager, actor, { action: 'ORGANIZATION_DELETED', organizationId: id }, now);
       return true;
     });
+    if (deleted) this.deps.purgeSoon();
+    return deleted;
   }
 
-  /** Erases the user: factors, codes, memberships; audit events keep only the ids. */
+  /** Erases the user: factors, codes, trusted devices, memberships; audit events keep only the ids. */
   async deleteUser(actor: Actor, userId: string): Promise<boolean> {
     return this.deps.database.transaction(async (manager) => {
       const now = this.deps.clock.now();
@@ -143,6 +160,7 @@ export class DirectoryService {
       }
       await this.deps.memberships.deleteByUser(manager, userId);
       await this.deps.lifecycle.removeEverything(manager, userId);
+      await this.deps.lifecycle.revokeTrustedDevices(manager, actor, userId, now, 'user deleted');
       await this.deps.users.delete(manager, userId);
       await this.deps.auditEvents.anonymizeUser(manager, userId);
       await this.deps.audit.record(

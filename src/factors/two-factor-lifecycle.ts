@@ -4,6 +4,7 @@ import { AppError } from '../errors';
 import type { PendingSetupRepository } from '../infra/db/repositories/pending-setup.repository';
 import type { UserRepository } from '../infra/db/repositories/user.repository';
 import type { OrganizationMembers } from '../organizations/organization-members';
+import type { TrustedDeviceService } from '../trusted-devices/trusted-device.service';
 import type { Enrollment } from './factor';
 import type { RecoveryCodeIssuer } from './recovery-codes/recovery-code-issuer';
 import type { RecoveryCodeRepository } from './recovery-codes/recovery-code.repository';
@@ -16,14 +17,15 @@ export interface TwoFactorLifecycleDependencies {
   recoveryCodes: RecoveryCodeRepository;
   issuer: RecoveryCodeIssuer;
   organizations: OrganizationMembers;
+  trustedDevices: Pick<TrustedDeviceService, 'revokeAllIn'>;
   audit: AuditLog;
 }
 
 /**
  * Two-factor turning on and off, with everything that follows from it, inside
  * the caller's transaction (which holds the user's row lock): recovery codes
- * issued or deleted, the user's organizations told, and their rule enforced
- * (locks: docs/adr/0002-lock-order.md).
+ * issued or deleted, trusted devices revoked, the user's organizations told,
+ * and their rule enforced (locks: docs/adr/0002-lock-order.md).
  */
 export class TwoFactorLifecycle {
   constructor(private readonly deps: TwoFactorLifecycleDependencies) {}
@@ -69,6 +71,16 @@ export class TwoFactorLifecycle {
     });
     await this.deps.organizations.setMemberTwoFactor(manager, userId, false);
     return true;
+  }
+
+  /**
+   * The factors a trusted device stood for changed (two-factor turned off, a
+   * factor removed, recovery codes regenerated, an admin's reset, the user
+   * erased): every trusted device of the user goes, in the change's
+   * transaction, audited when there was any. The one place this happens.
+   */
+  revokeTrustedDevices(manager: EntityManager, actor: Actor, userId: string, now: Date, why: string): Promise<number> {
+    return this.deps.trustedDevices.revokeAllIn(manager, actor, userId, now, why);
   }
 
   /** Every factor, pending setup and recovery code of the user goes (the flags: disableIfNoFactorLeft). */

@@ -58,6 +58,7 @@ export class TwoFactorService {
       if (!(await remove(manager))) throw notEnrolled(enrollment);
       await enrollment.afterChange?.(manager, userId, { enforce: true });
       await audit.record(manager, actor, { action: enrollment.removedAction, userId }, now);
+      await lifecycle.revokeTrustedDevices(manager, actor, userId, now, `${enrollment.noun} removed`);
       if (await lifecycle.disableIfNoFactorLeft(manager, userId)) {
         await audit.record(
           manager,
@@ -80,6 +81,7 @@ export class TwoFactorService {
       await lifecycle.assertMayTurnOff(manager, userId);
       await lifecycle.removeEverything(manager, userId);
       await lifecycle.disableIfNoFactorLeft(manager, userId);
+      await lifecycle.revokeTrustedDevices(manager, actor, userId, now, 'two-factor turned off');
       await audit.record(manager, actor, { action: 'TWO_FACTOR_DISABLED', userId }, now);
       return statuses.readIn(manager, userId);
     });

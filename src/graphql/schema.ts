@@ -10,6 +10,7 @@ import { LoginResolver } from '../login/login.resolver';
 import { MemberResolver } from '../organizations/member.resolver';
 import { OrganizationResolver } from '../organizations/organization.resolver';
 import { UserMembershipsResolver } from '../organizations/user-memberships.resolver';
+import { TrustedDeviceResolver, TrustedDeviceStatusResolver } from '../trusted-devices/trusted-device.resolver';
 import { UserResolver } from '../users/user.resolver';
 import { authChecker } from './auth';
 
@@ -24,6 +25,8 @@ export const resolverClasses: NonEmptyArray<Function> = [
   TwoFactorResolver,
   AuditResolver,
   AdminResolver,
+  TrustedDeviceResolver,
+  TrustedDeviceStatusResolver,
   ...FACTOR_MODULES.flatMap((module) => module.resolvers),
 ];
 

@@ -1,10 +1,13 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { Kind, type OperationDefinitionNode } from 'graphql';
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 type Budgets = { total: number; setup: number };
 
-/** Process metrics and GraphQL operations by root field and outcome, with latency. */
+/** How a login passed the second factor: a factor's method (lower case), or a trusted device. */
+export type LoginMethod = 'totp' | 'sms' | 'webauthn' | 'recovery_code' | 'device';
+
+/** Process metrics, GraphQL operations by root field and outcome with latency, and logins by method. */
 export class Metrics {
   readonly registry = new Registry();
   readonly operations = new Histogram({
@@ -15,8 +18,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly logins = new Counter({
+    name: 'login_successes_total',
+    help: 'Logins that passed the second factor, by method: totp, sms, webauthn, recovery_code, or device (a trusted device skipped it).',
+    labelNames: ['method'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** A login passed the second factor (counted once it committed). */
+  countLogin(method: LoginMethod): void {
+    this.logins.inc({ method });
   }
 
   /**

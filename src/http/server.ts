@@ -3,7 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { ApolloServer } from '@apollo/server';
 import {
   ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
   ApolloServerPluginLandingPageDisabled,
+  ApolloServerPluginSchemaReportingDisabled,
+  ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
@@ -168,6 +171,11 @@ export async function createHttpServer(
       fastifyApolloDrainPlugin(fastify),
       // Every answer is no-store: no cache hints to compute per field.
       ApolloServerPluginCacheControlDisabled(),
+      // Nothing goes to Apollo's cloud, even where APOLLO_KEY is in the environment
+      // (usage reporting would switch itself on and trace every field).
+      ApolloServerPluginUsageReportingDisabled(),
+      ApolloServerPluginSchemaReportingDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
       options.metrics.apolloPlugin(),
       costLimitPlugin(DOCUMENT_LIMITS.maxCost, config.introspection),
       config.introspection ? sandboxPage(options.sandboxToken) : ApolloServerPluginLandingPageDisabled(),

@@ -12,10 +12,19 @@ export class LoginResolver {
 
   @Authorized('twofactor:login')
   @Mutation(() => LoginChallenge, {
-    description: 'twofactor:login. Called by the login service after the password step.',
+    description:
+      'twofactor:login. Called by the login service after the password step. With the deviceToken a remembered browser holds, the challenge may come back already spent with its assertion; any other token is ignored.',
   })
-  startLoginChallenge(@IdArg('userId') userId: string): Promise<LoginChallenge> {
-    return this.login.start(userId);
+  startLoginChallenge(
+    @IdArg('userId') userId: string,
+    @Arg('deviceToken', () => String, {
+      nullable: true,
+      description: 'The token verifyLoginChallenge gave with rememberDevice, as the browser keeps it.',
+    })
+    deviceToken: string | null,
+    @Ctx() { actor }: Context,
+  ): Promise<LoginChallenge> {
+    return this.login.start(actor, userId, deviceToken);
   }
 
   @ChecksAnswer()
@@ -26,8 +35,20 @@ export class LoginResolver {
   verifyLoginChallenge(
     @Arg('challengeId', () => ID) challengeId: string,
     @Args() answer: AnswerArgs,
+    @Arg('rememberDevice', () => Boolean, {
+      nullable: true,
+      defaultValue: false,
+      description: 'Asks for a deviceToken: this browser then skips the second factor for TRUSTED_DEVICE_DAYS.',
+    })
+    rememberDevice: boolean | null,
+    @Arg('deviceName', () => String, {
+      nullable: true,
+      description:
+        'With rememberDevice: what the user will see in its list (e.g. the browser and system), 1 to 64 characters.',
+    })
+    deviceName: string | null,
     @Ctx() { actor }: Context,
   ): Promise<LoginVerification> {
-    return this.login.verify(actor, challengeId, answerOf(answer));
+    return this.login.verify(actor, challengeId, answerOf(answer), rememberDevice ? { deviceName } : null);
   }
 }

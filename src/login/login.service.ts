@@ -4,7 +4,13 @@ import type { Actor, AuditLog } from '../audit/audit-log';
 import type { Answer } from '../factors/factor';
 import { TwoFactorMethod } from '../factors/method';
 import type { FactorRegistry } from '../factors/registry';
+import type { LoginMethod, Metrics } from '../http/metrics';
+import type { Clock } from '../infra/clock';
+import { randomId } from '../infra/crypto/random';
+import { LIMITS } from '../limits';
+import type { IssuedDeviceToken, TrustedDeviceService } from '../trusted-devices/trusted-device.service';
 import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
+import type { TwoFactorStatus } from '../users/user.types';
 import type { AssertionSigner } from './assertion-signer';
 import { type ChallengeStore, challengeNotFound } from './challenge-store';
 import type { LoginChallenge, LoginVerification } from './login.types';
@@ -16,40 +22,92 @@ export interface LoginServiceDependencies {
   registry: FactorRegistry;
   statuses: TwoFactorStatusReader;
   signer: AssertionSigner;
+  trustedDevices: TrustedDeviceService;
+  metrics: Pick<Metrics, 'countLogin'>;
   audit: AuditLog;
+  clock: Clock;
+}
+
+/** "Remember this browser" at verification: asked, with the name the login service gave. */
+export interface RememberDevice {
+  deviceName?: string | null;
 }
 
 /**
  * The second step of a login: the login service opens a challenge after the
  * password step; the user answers it with any registered factor; the answer
- * comes back as a signed assertion.
+ * comes back as a signed assertion. A trusted device's token, presented when
+ * the challenge is opened, can stand in for the answer.
  */
 export class LoginService {
   constructor(private readonly deps: LoginServiceDependencies) {}
 
-  /** A user without two-factor gets a challenge too (methods: []): nothing verifies it. */
-  async start(userId: string): Promise<LoginChallenge> {
-    const status = await this.deps.statuses.readOne(userId);
+  /**
+   * A user without two-factor gets a challenge too (methods: []): nothing verifies it.
+   * With a `deviceToken` that signs the user in (TrustedDeviceService.signIn), the
+   * challenge comes back already spent, with its assertion (amr ["device"]); any
+   * other token is ignored.
+   */
+  async start(actor: Actor, userId: string, deviceToken?: string | null): Promise<LoginChallenge> {
+    if (deviceToken !== null && deviceToken !== undefined) {
+      const [status, trusted] = await Promise.all([
+        this.deps.statuses.readOne(userId),
+        this.deps.trustedDevices.signIn({ ...actor, actorId: userId }, userId, deviceToken),
+      ]);
+      if (trusted) return this.spentByDevice(userId, status);
+      return this.open(userId, status);
+    }
+    return this.open(userId, await this.deps.statuses.readOne(userId));
+  }
+
+  private async open(userId: string, status: TwoFactorStatus): Promise<LoginChallenge> {
     const challenge = await this.deps.challenges.open(userId);
-    const methods = status.enabled
-      ? [...status.methods, ...(status.recoveryCodesRemaining > 0 ? [TwoFactorMethod.RECOVERY_CODE] : [])]
-      : [];
     return {
       id: challenge.id,
       userId,
-      methods,
+      methods: methodsOf(status),
       phoneNumberMasked: status.sms?.phoneNumberMasked ?? null,
       expiresAt: challenge.expiresAt,
+      assertion: null,
+    };
+  }
+
+  /**
+   * Never stored, so nothing can answer it: spent from the start. Its id is as
+   * unguessable as any challenge's, and is the assertion's jti; it expires as
+   * any challenge would, so a login service that keeps opened challenges until
+   * then accepts the assertion unchanged.
+   */
+  private async spentByDevice(userId: string, status: TwoFactorStatus): Promise<LoginChallenge> {
+    const now = this.deps.clock.now();
+    const id = randomId();
+    const assertion = await this.deps.signer.sign(userId, id, ['device'], now);
+    this.deps.metrics.countLogin('device');
+    return {
+      id,
+      userId,
+      methods: methodsOf(status),
+      phoneNumberMasked: status.sms?.phoneNumberMasked ?? null,
+      expiresAt: new Date(now.getTime() + LIMITS.challengeTtlSeconds * 1000),
+      assertion,
     };
   }
 
   /**
    * Errors keep the contract's precedence: TWO_FACTOR_LOCKED, RATE_LIMITED,
    * CHALLENGE_NOT_FOUND, INVALID_CODE. Every attempt counts per IP, per user and
-   * per challenge before the answer is checked.
+   * per challenge before the answer is checked. With `remember`, the success
+   * also makes a trusted device, in the same transaction, when allowed.
    */
-  async verify(actor: Actor, challengeId: string, answer: Answer): Promise<LoginVerification> {
-    const { challenges, limits, statuses, signer, audit } = this.deps;
+  async verify(
+    actor: Actor,
+    challengeId: string,
+    answer: Answer,
+    remember: RememberDevice | null = null,
+  ): Promise<LoginVerification> {
+    const { challenges, limits, statuses, signer, audit, trustedDevices } = this.deps;
+    // A bad name is refused before anything is counted.
+    const deviceName = remember ? trustedDevices.parseName(remember.deviceName) : null;
     const challenge = await challenges.find(challengeId);
     if (!challenge) {
       await limits.admitIp(actor.clientIp);
@@ -75,11 +133,28 @@ export class LoginService {
           { action: 'LOGIN_VERIFIED', userId: challenge.userId, reason: answeredWith },
           now,
         );
-        const status = await statuses.readIn(manager, challenge.userId);
+        const device: IssuedDeviceToken | null =
+          deviceName === null
+            ? null
+            : await trustedDevices.rememberIn(manager, userActor, challenge.userId, deviceName, now);
+        const recoveryCodesRemaining = await statuses.recoveryCodesRemainingIn(manager, challenge.userId);
         const assertion = await signer.sign(challenge.userId, challenge.id, amr, now);
-        return { assertion, recoveryCodesRemaining: status.recoveryCodesRemaining };
+        return {
+          assertion,
+          recoveryCodesRemaining,
+          deviceToken: device?.token ?? null,
+          deviceTokenExpiresAt: device?.expiresAt ?? null,
+        };
       },
     });
+    this.deps.metrics.countLogin(method.toLowerCase() as LoginMethod);
+    if (result.deviceToken !== null) await trustedDevices.purgeExpired();
     return { userId: challenge.userId, method, ...result };
   }
 }
+
+/** The methods a user can answer with: its factors, and RECOVERY_CODE while codes remain; none without two-factor. */
+const methodsOf = (status: TwoFactorStatus): TwoFactorMethod[] =>
+  status.enabled
+    ? [...status.methods, ...(status.recoveryCodesRemaining > 0 ? [TwoFactorMethod.RECOVERY_CODE] : [])]
+    : [];

@@ -20,6 +20,13 @@ export class LoginChallenge {
 
   @Field()
   expiresAt: Date;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Present when startLoginChallenge got a valid deviceToken for this user and every organization of the user allows trusted devices: the login needs no code, and the challenge is already spent. amr is ["device"].',
+  })
+  assertion: string | null;
 }
 
 @ObjectType()
@@ -35,4 +42,14 @@ export class LoginVerification {
 
   @Field(() => Int)
   recoveryCodesRemaining: number;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "With rememberDevice: an opaque token (shown once) for startLoginChallenge's deviceToken; null when not asked, when TRUSTED_DEVICE_DAYS is 0, or when an organization of the user forbids it.",
+  })
+  deviceToken: string | null;
+
+  @Field(() => Date, { nullable: true, description: 'When deviceToken stops working: TRUSTED_DEVICE_DAYS from now.' })
+  deviceTokenExpiresAt: Date | null;
 }

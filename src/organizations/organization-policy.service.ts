@@ -132,6 +132,39 @@ export class OrganizationPolicyService {
   }
 
   /**
+   * Whether members may skip the second factor on a trusted device. Forbidding
+   * deletes no device: a login checks every organization of the user each time
+   * (TrustedDeviceRepository.findUsable), so tokens work again, until they
+   * expire, once it is allowed again. Setting what is already set records nothing.
+   */
+  async setTrustedDevicesAllowed(
+    caller: Caller,
+    actor: Actor,
+    organizationId: string,
+    allowed: boolean,
+  ): Promise<OrganizationView> {
+    await this.database.run((manager) => this.requireOwner(manager, caller, organizationId, false));
+    const record = await this.database.transaction(async (manager) => {
+      const organization = await this.requireOwner(manager, caller, organizationId, true);
+      if (organization.allowsTrustedDevices === allowed) return organization;
+      const now = this.clock.now();
+      const changes: Partial<OrganizationRecord> = { allowsTrustedDevices: allowed, updatedAt: now };
+      await this.organizations.update(manager, organizationId, changes);
+      await this.audit.record(
+        manager,
+        actor,
+        {
+          action: allowed ? 'ORGANIZATION_ALLOWED_TRUSTED_DEVICES' : 'ORGANIZATION_FORBADE_TRUSTED_DEVICES',
+          organizationId,
+        },
+        now,
+      );
+      return Object.assign(organization, changes);
+    });
+    return this.viewFor(caller, record);
+  }
+
+  /**
    * Every owner has what the policy will require (two-factor, or a WebAuthn
    * credential), read only now, under the organization's lock: counters and
    * memberships are as the last change left them. Also when it is already required.

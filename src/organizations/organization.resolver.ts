@@ -77,6 +77,20 @@ export class OrganizationResolver {
     return this.policy.stopRequiringTwoFactor(caller, actor, organizationId);
   }
 
+  @Authorized()
+  @Mutation(() => OrganizationView, {
+    description:
+      'Owners. allowed: false stops every member from skipping the second factor on a trusted device (their devices stay, and work again if allowed again before they expire).',
+  })
+  setTrustedDevicesAllowed(
+    @IdArg('organizationId') organizationId: string,
+    @Arg('allowed', () => Boolean) allowed: boolean,
+    @SignedIn() caller: Caller,
+    @Ctx() { actor }: Context,
+  ): Promise<OrganizationView> {
+    return this.policy.setTrustedDevicesAllowed(caller, actor, organizationId, allowed);
+  }
+
   @FieldResolver(() => OrganizationCompliance, {
     nullable: true,
     description:

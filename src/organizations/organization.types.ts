@@ -51,6 +51,11 @@ export class OrganizationView {
   @Field(() => Date, { nullable: true, description: 'Null when no grace period was given, or it has ended.' })
   gracePeriodEndsAt: Date | null;
 
+  @Field({
+    description: 'False when owners forbid their members to skip the second factor on trusted devices.',
+  })
+  allowsTrustedDevices: boolean;
+
   record: OrganizationRecord;
   viewer: OrganizationViewer;
 
@@ -62,13 +67,14 @@ export class OrganizationView {
       requiresPhishingResistantTwoFactor: record.requiresTwoFactor && record.requiresPhishingResistant,
       twoFactorRequiredSince: record.twoFactorRequiredSince,
       gracePeriodEndsAt: record.gracePeriodEndsAt && record.gracePeriodEndsAt > now ? record.gracePeriodEndsAt : null,
+      allowsTrustedDevices: record.allowsTrustedDevices,
       record,
       viewer,
     });
   }
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class OrganizationCompliance {
   @Field(() => Int)
   totalMembers: number;
@@ -125,7 +131,8 @@ export class MemberConnection extends Connection('Member', Member) {
   totalCount: number;
 }
 
-@ObjectType()
+/** The hottest read: plain fields, no per-field middleware wrappers. */
+@ObjectType({ simpleResolvers: true })
 export class OrganizationAccess {
   @Field()
   allowed: boolean;

@@ -57,6 +57,15 @@ export class TwoFactorStatusReader {
     });
   }
 
+  /** Inside a change's transaction, the one figure a login answer needs: one indexed COUNT, not the whole status. */
+  async recoveryCodesRemainingIn(manager: EntityManager, userId: string): Promise<number> {
+    const [row]: { n: number | string }[] = await manager.query(
+      'SELECT COUNT(*) AS n FROM recovery_codes WHERE user_id = ? AND used_at IS NULL',
+      [userId],
+    );
+    return Number(row.n);
+  }
+
   async readOne(userId: string): Promise<TwoFactorStatus> {
     return (await this.read([userId]))[0];
   }

@@ -44,7 +44,11 @@ export class TwoFactorStatus {
   /** Whose status this is (not a field): for the fields that factors add to this type. */
   userId?: string;
 
-  @Field({ description: 'True while at least one second factor (TOTP, SMS, security key) is set up and confirmed.' })
+  // `simple`: plain fields skip type-graphql's per-field wrapper (a hot read); the guarded ones below keep it.
+  @Field({
+    simple: true,
+    description: 'True while at least one second factor (TOTP, SMS, security key) is set up and confirmed.',
+  })
   enabled: boolean;
 
   @UseMiddleware(selfOrReaderOnly)
@@ -55,6 +59,7 @@ export class TwoFactorStatus {
   locked: boolean;
 
   @Field(() => [TwoFactorMethod], {
+    simple: true,
     description: 'The confirmed second factors: TOTP, SMS, WEBAUTHN in this order (never RECOVERY_CODE).',
   })
   methods: TwoFactorMethod[];
@@ -79,7 +84,7 @@ export class TwoFactorStatus {
  */
 @ObjectType('User')
 export class UserView {
-  @Field(() => ID)
+  @Field(() => ID, { simple: true })
   id: string;
 
   visibility: 'full' | 'summary';

@@ -103,6 +103,25 @@ const BAD_CURSORS = [
   {},
 ];
 const BAD_ENUMS = ['ADMIN', 'owner', '', 1, null, {}];
+/** What a WebAuthn `JSON` argument may be sent instead of a browser's response. */
+const BAD_WEBAUTHN = [
+  ...TEXT_ATTACKS,
+  ...WRONG_TYPES,
+  { id: 'x', rawId: 'x', type: 'public-key', response: {} },
+  {
+    id: 'A'.repeat(40),
+    rawId: 'A'.repeat(40),
+    type: 'public-key',
+    response: { clientDataJSON: '!!', authenticatorData: 'AA', signature: 'AA' },
+  },
+  { nested: { deeper: { deeper: { deeper: { deeper: { deeper: { deeper: { deeper: { deeper: {} } } } } } } } } },
+  Array.from({ length: 2_000 }, (_, i) => i),
+  { big: BIG },
+];
+const BAD_NAMES = [
+  ...TEXT_ATTACKS.filter((v) => v.trim() === '' || /[\u0000-\u001f\u202e]/.test(v) || v === BIG),
+  ...WRONG_TYPES,
+];
 const BAD_FILTERS = [{ twoFactorEnabled: 'yes' }, { role: 'ADMIN' }, { unknown: 1 }, 'OWNER', [], 5];
 
 interface Operation {
@@ -229,6 +248,44 @@ const OPERATIONS: Record<string, Operation> = {
     bad: { id: BAD_IDS, c: BAD_CODES },
     token: 'none',
   },
+  startWebAuthnRegistration: {
+    document: 'mutation($c: String, $w: JSON) { startWebAuthnRegistration(code: $c, webAuthn: $w) { expiresAt } }',
+    base: { w: { id: 'x' } },
+    bad: { w: BAD_WEBAUTHN },
+    token: 'user',
+  },
+  confirmWebAuthnRegistration: {
+    document:
+      'mutation($r: JSON!, $n: String) { confirmWebAuthnRegistration(response: $r, name: $n) { recoveryCodes } }',
+    base: { r: { id: 'x' } },
+    bad: { r: [...BAD_WEBAUTHN, null], n: BAD_NAMES },
+    token: 'user',
+  },
+  renameWebAuthnCredential: {
+    document: 'mutation($id: ID!, $n: String!) { renameWebAuthnCredential(id: $id, name: $n) { name } }',
+    base: { id: 'unknown', n: 'Key' },
+    bad: { id: BAD_IDS, n: [...BAD_NAMES, null] },
+    token: 'user',
+  },
+  removeWebAuthnCredential: {
+    document: 'mutation($id: ID!, $w: JSON) { removeWebAuthnCredential(id: $id, webAuthn: $w) { enabled } }',
+    base: { id: 'unknown', w: { id: 'x' } },
+    bad: { id: BAD_IDS, w: BAD_WEBAUTHN },
+    token: 'user',
+  },
+  verifyLoginChallengeWithAKey: {
+    document: 'mutation($id: ID!, $w: JSON) { verifyLoginChallenge(challengeId: $id, webAuthn: $w) { assertion } }',
+    base: { id: 'unknown', w: { id: 'x' } },
+    bad: { w: BAD_WEBAUTHN },
+    token: 'none',
+  },
+  requirePhishingResistantTwoFactor: {
+    document:
+      'mutation($o: ID!, $d: Int) { requirePhishingResistantTwoFactor(organizationId: $o, gracePeriodDays: $d) { id } }',
+    base: { o: 'a b', d: 0 },
+    bad: { o: BAD_IDS, d: BAD_DAYS },
+    token: 'user',
+  },
   requireTwoFactor: {
     document: 'mutation($o: ID!, $d: Int) { requireTwoFactor(organizationId: $o, gracePeriodDays: $d) { id } }',
     base: { o: 'a b', d: 0 },
@@ -301,6 +358,7 @@ const PROTECTED_TABLES = [
   'recovery_codes',
   'organizations',
   'memberships',
+  'webauthn_credentials',
 ];
 
 describe('malformed input to every operation', () => {

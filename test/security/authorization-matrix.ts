@@ -7,7 +7,8 @@
  *
  * The cast, made afresh for each row so that rows never meet:
  * - the org: an organization with the user and another member as MEMBERs and
- *   an owner as OWNER; the user and the owner have TOTP on;
+ *   an owner as OWNER; the user and the owner each have a security key (a
+ *   software authenticator) and TOTP;
  * - self: the user, the operation's target where it names a user (and a member
  *   of the org);
  * - another user: signed in, in no organization;
@@ -58,8 +59,22 @@ export interface Fixture {
   tokens: Record<CallerKind, string | undefined>;
   organizationId: string;
   unknownOrganizationId: string;
+  /** The credential id of each caller's security key: the user's and the owner's. */
+  keys: Partial<Record<CallerKind, string>>;
+  /** The user's remembered browser (trusted device): its token and its id. */
+  deviceToken: string;
+  trustedDeviceId: string;
   /** A fresh login challenge for the user. */
   openChallenge(): Promise<string>;
+  /** A fresh login challenge for the user, and the user's key's answer to its webAuthnOptions. */
+  openChallengeAnsweredByKey(): Promise<{ id: string; answer: unknown }>;
+  /** The caller's key's answer to a fresh startWebAuthnStepUp of its own; null for a caller without a key. */
+  stepUpWithKey(caller: CallerKind): Promise<unknown>;
+  /**
+   * A new authenticator's answer to a startWebAuthnRegistration of the caller's own
+   * (stepping up with its key when it has one); a placeholder for anonymous.
+   */
+  registrationResponse(caller: CallerKind): Promise<unknown>;
 }
 
 export interface GqlAnswer {
@@ -139,6 +154,17 @@ export const MATRIX: MatrixRow[] = [
         : 'should see the whole status and memberships',
   },
   {
+    name: '`user(id: the user) { twoFactor { trustedDevices } }`',
+    operation: 'user',
+    document: 'query($id: ID!) { user(id: $id) { id twoFactor { trustedDevices { id name expiresAt } } } }',
+    variables: (fixture) => ({ id: target(fixture) }),
+    expected: cells({ self: 'allowed', read: 'allowed' }, 'FORBIDDEN'),
+    check: (answer, _caller, fixture) =>
+      answer.data.user.twoFactor.trustedDevices[0]?.id === fixture.trustedDeviceId
+        ? undefined
+        : 'should list the remembered browser',
+  },
+  {
     name: '`users(ids: [the user])`',
     operation: 'users',
     document: 'query($ids: [ID!]!) { users(ids: $ids) { id twoFactor { enabled } } }',
@@ -172,16 +198,20 @@ export const MATRIX: MatrixRow[] = [
     check: (answer) => (answer.data.organization.compliance.totalMembers === 3 ? undefined : 'should count 3 members'),
   },
   {
-    name: '`organization { members { role twoFactorEnabled user { id twoFactor { enabled methods } } } }`',
+    name: '`organization { members { role twoFactorEnabled twoFactorMethods user { id twoFactor { enabled methods } } } }`',
     operation: 'organization',
     document:
-      'query($id: ID!) { organization(id: $id) { id members(first: 10) { totalCount edges { node { role twoFactorEnabled user { id twoFactor { enabled methods } } } } } } }',
+      'query($id: ID!) { organization(id: $id) { id members(first: 10) { totalCount edges { node { role twoFactorEnabled twoFactorMethods user { id twoFactor { enabled methods } } } } } } }',
     variables: (fixture) => ({ id: fixture.organizationId }),
     expected: cells({ self: 'FORBIDDEN', member: 'FORBIDDEN', owner: 'allowed', read: 'allowed' }, 'null'),
-    check: (answer) =>
-      answer.data.organization.members.totalCount === 3 && answer.data.organization.members.edges.length === 3
+    check: (answer, _caller, fixture) => {
+      const members = answer.data.organization.members;
+      if (members.totalCount !== 3 || members.edges.length !== 3) return 'should list 3 members';
+      const user = members.edges.find((edge: any) => edge.node.user.id === target(fixture))?.node;
+      return JSON.stringify(user?.twoFactorMethods) === '["TOTP","WEBAUTHN"]'
         ? undefined
-        : 'should list 3 members',
+        : `the user's twoFactorMethods: ${JSON.stringify(user?.twoFactorMethods)}`;
+    },
   },
   {
     name: "a member's other fields: `members { … user { twoFactor { locked recoveryCodesRemaining } } }`",
@@ -192,10 +222,33 @@ export const MATRIX: MatrixRow[] = [
     expected: cells({ self: 'FORBIDDEN', member: 'FORBIDDEN', owner: 'FORBIDDEN', read: 'allowed' }, 'null'),
   },
   {
+    name: "a member's keys: `members { … user { twoFactor { phishingResistant webAuthnCredentials { name } } } }`",
+    operation: 'organization',
+    document:
+      'query($id: ID!) { organization(id: $id) { id members(first: 10) { edges { node { user { id twoFactor { phishingResistant webAuthnCredentials { name } } } } } } } }',
+    variables: (fixture) => ({ id: fixture.organizationId }),
+    expected: cells({ self: 'FORBIDDEN', member: 'FORBIDDEN', owner: 'FORBIDDEN', read: 'allowed' }, 'null'),
+    check: (answer, _caller, fixture) => {
+      const user = answer.data.organization.members.edges.find((edge: any) => edge.node.user.id === target(fixture));
+      return user?.node.user.twoFactor.phishingResistant === true &&
+        user.node.user.twoFactor.webAuthnCredentials.length === 1
+        ? undefined
+        : "should see the user's key";
+    },
+  },
+  {
     name: "a member's organizations: `members { … user { memberships } }`",
     operation: 'organization',
     document:
       'query($id: ID!) { organization(id: $id) { id members(first: 10) { edges { node { user { id memberships { role } } } } } } }',
+    variables: (fixture) => ({ id: fixture.organizationId }),
+    expected: cells({ self: 'FORBIDDEN', member: 'FORBIDDEN', owner: 'FORBIDDEN', read: 'allowed' }, 'null'),
+  },
+  {
+    name: "a member's trusted devices: `members { … user { twoFactor { trustedDevices } } }`",
+    operation: 'organization',
+    document:
+      'query($id: ID!) { organization(id: $id) { id members(first: 10) { edges { node { user { id twoFactor { trustedDevices { id } } } } } } } }',
     variables: (fixture) => ({ id: fixture.organizationId }),
     expected: cells({ self: 'FORBIDDEN', member: 'FORBIDDEN', owner: 'FORBIDDEN', read: 'allowed' }, 'null'),
   },
@@ -317,15 +370,101 @@ export const MATRIX: MatrixRow[] = [
     variables: () => ({ c: WRONG_CODE }),
     expected: SELF_SERVICE,
   },
+  // ---- a user's own security keys and passkeys (WebAuthn)
+  {
+    name: '`startWebAuthnStepUp`',
+    operation: 'startWebAuthnStepUp',
+    document: 'mutation { startWebAuthnStepUp { options expiresAt } }',
+    expected: SELF_SERVICE,
+    // Only callers with a key get options (the others NOT_ENROLLED): options naming that caller's key alone.
+    check: (answer, caller, fixture) => {
+      const allowed = answer.data.startWebAuthnStepUp.options.allowCredentials.map((c: { id: string }) => c.id);
+      return JSON.stringify(allowed) === JSON.stringify([fixture.keys[caller]])
+        ? undefined
+        : `options name ${JSON.stringify(allowed)}`;
+    },
+  },
+  {
+    name: '`startWebAuthnRegistration(webAuthn)`',
+    operation: 'startWebAuthnRegistration',
+    document: 'mutation($w: JSON) { startWebAuthnRegistration(webAuthn: $w) { options expiresAt } }',
+    // A step-up with the caller's own key where it has one; a first factor needs none.
+    variables: async (fixture, caller) => ({ w: await fixture.stepUpWithKey(caller) }),
+    expected: SELF_SERVICE,
+    check: (answer, caller, fixture) => {
+      const { user, excludeCredentials } = answer.data.startWebAuthnRegistration.options;
+      const excluded = JSON.stringify(excludeCredentials.map((c: { id: string }) => c.id));
+      const own = JSON.stringify(fixture.keys[caller] ? [fixture.keys[caller]] : []);
+      return user.name === subjectOf(fixture, caller) && excluded === own
+        ? undefined
+        : `options for ${user.name}, excluding ${excluded}`;
+    },
+  },
+  {
+    name: '`confirmWebAuthnRegistration(response)`',
+    operation: 'confirmWebAuthnRegistration',
+    document:
+      'mutation($r: JSON!) { confirmWebAuthnRegistration(response: $r) { recoveryCodes status { methods webAuthnCredentials { id } } } }',
+    // A real registration of the caller's own, answered by a new authenticator.
+    variables: async (fixture, caller) => ({ r: await fixture.registrationResponse(caller) }),
+    expected: SELF_SERVICE,
+    check: (answer, caller, fixture) => {
+      const { recoveryCodes, status } = answer.data.confirmWebAuthnRegistration;
+      const had = fixture.keys[caller] !== undefined;
+      const methods = JSON.stringify(status.methods);
+      if (methods !== (had ? '["TOTP","WEBAUTHN"]' : '["WEBAUTHN"]')) return `bound to an account with ${methods}`;
+      if (status.webAuthnCredentials.length !== (had ? 2 : 1)) return 'should list the new key beside its own';
+      return (recoveryCodes === null) === had ? undefined : 'recovery codes only for a first factor';
+    },
+  },
+  {
+    name: "`renameWebAuthnCredential(id: the user's key, name)`",
+    operation: 'renameWebAuthnCredential',
+    document: 'mutation($id: ID!, $n: String!) { renameWebAuthnCredential(id: $id, name: $n) { id name } }',
+    // Anyone else renaming the user's key: NOT_FOUND (no key of theirs has that id).
+    variables: (fixture) => ({ id: fixture.keys.self, n: 'Renamed key' }),
+    expected: SELF_SERVICE,
+    check: (answer, caller) =>
+      caller === 'self' && answer.data.renameWebAuthnCredential.name === 'Renamed key'
+        ? undefined
+        : `${caller} renamed the user's key`,
+  },
+  {
+    name: "`removeWebAuthnCredential(id: the user's key, webAuthn)`",
+    operation: 'removeWebAuthnCredential',
+    document: 'mutation($id: ID!, $w: JSON) { removeWebAuthnCredential(id: $id, webAuthn: $w) { enabled methods } }',
+    // Each caller steps up with its own key where it has one; the id is the user's key.
+    variables: async (fixture, caller) => ({ id: fixture.keys.self, w: await fixture.stepUpWithKey(caller) }),
+    expected: SELF_SERVICE,
+    check: (answer, caller) =>
+      caller === 'self' && JSON.stringify(answer.data.removeWebAuthnCredential.methods) === '["TOTP"]'
+        ? undefined
+        : `${caller} removed the user's key`,
+  },
   // ---- logging in
   {
     name: '`startLoginChallenge(userId: the user)`',
     operation: 'startLoginChallenge',
-    document: 'mutation($u: ID!) { startLoginChallenge(userId: $u) { id userId methods } }',
+    document: 'mutation($u: ID!) { startLoginChallenge(userId: $u) { id userId methods webAuthnOptions } }',
     variables: (fixture) => ({ u: target(fixture) }),
     expected: cells({ login: 'allowed' }, 'FORBIDDEN'),
-    check: (answer, _caller, fixture) =>
-      answer.data.startLoginChallenge.userId === target(fixture) ? undefined : 'a challenge for someone else',
+    check: (answer, _caller, fixture) => {
+      const challenge = answer.data.startLoginChallenge;
+      if (challenge.userId !== target(fixture)) return 'a challenge for someone else';
+      const allowed = challenge.webAuthnOptions?.allowCredentials?.map((c: { id: string }) => c.id);
+      return JSON.stringify(allowed) === JSON.stringify([fixture.keys.self])
+        ? undefined
+        : `webAuthnOptions name ${JSON.stringify(allowed)}`;
+    },
+  },
+  {
+    name: "`startLoginChallenge(userId: the user, deviceToken: the user's)`",
+    operation: 'startLoginChallenge',
+    document:
+      'mutation($u: ID!, $d: String) { startLoginChallenge(userId: $u, deviceToken: $d) { id userId assertion } }',
+    variables: (fixture) => ({ u: target(fixture), d: fixture.deviceToken }),
+    expected: cells({ login: 'allowed' }, 'FORBIDDEN'),
+    check: (answer) => (answer.data.startLoginChallenge.assertion ? undefined : 'the device should skip the code'),
   },
   {
     name: '`sendLoginSmsCode(challengeId)` (the challenge id is the credential)',
@@ -340,6 +479,49 @@ export const MATRIX: MatrixRow[] = [
     document: 'mutation($id: ID!, $c: String!) { verifyLoginChallenge(challengeId: $id, code: $c) { assertion } }',
     variables: async (fixture) => ({ id: await fixture.openChallenge(), c: WRONG_CODE }),
     expected: EVERYONE,
+  },
+  {
+    name: '`verifyLoginChallenge(challengeId, webAuthn)` (the challenge id is the credential)',
+    operation: 'verifyLoginChallenge',
+    document:
+      'mutation($id: ID!, $w: JSON) { verifyLoginChallenge(challengeId: $id, webAuthn: $w) { userId method assertion } }',
+    // The user's key answering the challenge's webAuthnOptions: whoever holds the id gets the assertion.
+    variables: async (fixture) => {
+      const { id, answer } = await fixture.openChallengeAnsweredByKey();
+      return { id, w: answer };
+    },
+    expected: EVERYONE,
+    check: (answer, _caller, fixture) =>
+      answer.data.verifyLoginChallenge.userId === target(fixture) &&
+      answer.data.verifyLoginChallenge.method === 'WEBAUTHN'
+        ? undefined
+        : `verified ${JSON.stringify(answer.data.verifyLoginChallenge)}`,
+  },
+  {
+    name: '`verifyLoginChallenge(challengeId, code, rememberDevice: true)`',
+    operation: 'verifyLoginChallenge',
+    document:
+      'mutation($id: ID!, $c: String!) { verifyLoginChallenge(challengeId: $id, code: $c, rememberDevice: true, deviceName: "Phone") { deviceToken } }',
+    variables: async (fixture) => ({ id: await fixture.openChallenge(), c: WRONG_CODE }),
+    expected: EVERYONE,
+  },
+  // ---- a user's own trusted devices
+  {
+    name: "`revokeTrustedDevice(id: the user's device)`",
+    operation: 'revokeTrustedDevice',
+    document: 'mutation($id: ID!) { revokeTrustedDevice(id: $id) }',
+    variables: (fixture) => ({ id: fixture.trustedDeviceId }),
+    expected: SELF_SERVICE,
+    check: (answer, caller) =>
+      answer.data.revokeTrustedDevice === (caller === 'self') ? undefined : 'only the user revokes its device',
+  },
+  {
+    name: '`revokeAllTrustedDevices`',
+    operation: 'revokeAllTrustedDevices',
+    document: 'mutation { revokeAllTrustedDevices }',
+    expected: SELF_SERVICE,
+    check: (answer, caller) =>
+      answer.data.revokeAllTrustedDevices === (caller === 'self' ? 1 : 0) ? undefined : 'revoked others’ devices',
   },
   // ---- owners' policy
   {
@@ -357,6 +539,26 @@ export const MATRIX: MatrixRow[] = [
     expected: cells({}, 'FORBIDDEN'),
   },
   {
+    name: '`requirePhishingResistantTwoFactor(organizationId: the org)`',
+    operation: 'requirePhishingResistantTwoFactor',
+    document:
+      'mutation($o: ID!) { requirePhishingResistantTwoFactor(organizationId: $o, gracePeriodDays: 7) { id requiresPhishingResistantTwoFactor } }',
+    variables: (fixture) => ({ o: fixture.organizationId }),
+    expected: cells({ owner: 'allowed' }, 'FORBIDDEN'),
+    // The owner has a key, so the policy is on.
+    check: (answer) =>
+      answer.data.requirePhishingResistantTwoFactor.requiresPhishingResistantTwoFactor === true
+        ? undefined
+        : 'the policy should be on',
+  },
+  {
+    name: '`requirePhishingResistantTwoFactor(organizationId: an unknown id)`',
+    operation: 'requirePhishingResistantTwoFactor',
+    document: 'mutation($o: ID!) { requirePhishingResistantTwoFactor(organizationId: $o) { id } }',
+    variables: (fixture) => ({ o: fixture.unknownOrganizationId }),
+    expected: cells({}, 'FORBIDDEN'),
+  },
+  {
     name: '`stopRequiringTwoFactor(organizationId: the org)`',
     operation: 'stopRequiringTwoFactor',
     document: 'mutation($o: ID!) { stopRequiringTwoFactor(organizationId: $o) { id requiresTwoFactor } }',
@@ -367,6 +569,21 @@ export const MATRIX: MatrixRow[] = [
     name: '`stopRequiringTwoFactor(organizationId: an unknown id)`',
     operation: 'stopRequiringTwoFactor',
     document: 'mutation($o: ID!) { stopRequiringTwoFactor(organizationId: $o) { id } }',
+    variables: (fixture) => ({ o: fixture.unknownOrganizationId }),
+    expected: cells({}, 'FORBIDDEN'),
+  },
+  {
+    name: '`setTrustedDevicesAllowed(organizationId: the org, allowed: false)`',
+    operation: 'setTrustedDevicesAllowed',
+    document:
+      'mutation($o: ID!) { setTrustedDevicesAllowed(organizationId: $o, allowed: false) { id allowsTrustedDevices } }',
+    variables: (fixture) => ({ o: fixture.organizationId }),
+    expected: cells({ owner: 'allowed' }, 'FORBIDDEN'),
+  },
+  {
+    name: '`setTrustedDevicesAllowed(organizationId: an unknown id)`',
+    operation: 'setTrustedDevicesAllowed',
+    document: 'mutation($o: ID!) { setTrustedDevicesAllowed(organizationId: $o, allowed: false) { id } }',
     variables: (fixture) => ({ o: fixture.unknownOrganizationId }),
     expected: cells({}, 'FORBIDDEN'),
   },

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/config';
+import { WEBAUTHN_JSON_MAX_DEPTH, WEBAUTHN_JSON_MAX_NODES } from '../../src/factors/webauthn/webauthn-limits';
 import { DOCUMENT_LIMITS } from '../../src/graphql/document-limits';
 import { buildGraphQLSchema } from '../../src/graphql/schema';
 import { LIMITS } from '../../src/limits';
@@ -107,6 +108,9 @@ describe('docs/api.md', () => {
       `(a fifth, ${config.sms.setupDailyBudget})`,
       `| login challenge | ${LIMITS.challengeTtlSeconds / 60} minutes, ${LIMITS.challengeMaxAttempts} attempts`,
       `| login assertion | valid ${LIMITS.assertionTtlSeconds / 60} minutes`,
+      `| ${LIMITS.webAuthnCeremonySeconds / 60} minutes (\`timeout\` ${LIMITS.webAuthnCeremonySeconds * 1000} ms;`,
+      `| security keys and passkeys per user | ${LIMITS.webAuthnCredentialsPerUser} |`,
+      `| ${LIMITS.webAuthnJsonMaxBytes} bytes of JSON, nested at most ${WEBAUTHN_JSON_MAX_DEPTH} deep, at most ${WEBAUTHN_JSON_MAX_NODES} values;`,
     ];
     expect(expected.filter((phrase) => !limits.includes(phrase))).toEqual([]);
   });

@@ -8,8 +8,9 @@ import { RecoveryCodesService } from './recovery-codes.service';
 export const recoveryCodesModule: FactorModule = {
   entities: [RecoveryCodeRecord],
   resolvers: [RecoveryCodesResolver],
-  create({ recoveryCodes, secrets, audit, clock, stepUp, issuer, users }) {
+  create({ recoveryCodes, secrets, audit, clock, stepUp, issuer, users, lifecycle }) {
     const factor = new RecoveryCodeFactor(recoveryCodes, secrets, audit, clock);
-    return { factor, resolvers: [new RecoveryCodesResolver(new RecoveryCodesService(stepUp, issuer, users, audit))] };
+    const service = new RecoveryCodesService(stepUp, issuer, users, lifecycle, audit);
+    return { factor, resolvers: [new RecoveryCodesResolver(service)] };
   },
 };

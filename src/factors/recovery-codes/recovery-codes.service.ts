@@ -2,6 +2,7 @@ import type { StepUp } from '../../attempts/step-up';
 import type { Actor, AuditLog } from '../../audit/audit-log';
 import type { UserRepository } from '../../infra/db/repositories/user.repository';
 import type { Answer } from '../factor';
+import type { TwoFactorLifecycle } from '../two-factor-lifecycle';
 import type { RecoveryCodeIssuer } from './recovery-code-issuer';
 import type { RecoveryCodeList } from './recovery-codes.types';
 
@@ -11,6 +12,7 @@ export class RecoveryCodesService {
     private readonly stepUp: StepUp,
     private readonly issuer: RecoveryCodeIssuer,
     private readonly users: UserRepository,
+    private readonly lifecycle: TwoFactorLifecycle,
     private readonly audit: AuditLog,
   ) {}
 
@@ -22,11 +24,12 @@ export class RecoveryCodesService {
     });
   }
 
-  /** A new set of ten; the old set stops working in the same transaction. */
+  /** A new set of ten; the old set and every trusted device stop working in the same transaction. */
   regenerate(actor: Actor, userId: string, stepUp: Answer): Promise<RecoveryCodeList> {
     return this.stepUp.require(actor, userId, stepUp, async (manager, _method, now) => {
       const codes = await this.issuer.issue(manager, userId, now);
       await this.audit.record(manager, actor, { action: 'RECOVERY_CODES_REGENERATED', userId }, now);
+      await this.lifecycle.revokeTrustedDevices(manager, actor, userId, now, 'recovery codes regenerated');
       return { codes: codes.map((value) => ({ code: value, usedAt: null })), generatedAt: now };
     });
   }

@@ -108,9 +108,11 @@ export class WebAuthnLoginResolver {
 
   @FieldResolver(() => JSONScalar, {
     nullable: true,
-    description: 'Request options bound to this challenge when the user has WebAuthn credentials; else null.',
+    description:
+      'Request options bound to this challenge when the user has WebAuthn credentials; else null (also for a challenge a trusted device already spent).',
   })
-  webAuthnOptions(@Root() challenge: LoginChallenge): Promise<unknown> {
+  async webAuthnOptions(@Root() challenge: LoginChallenge): Promise<unknown> {
+    if (challenge.assertion) return null;
     return this.webAuthn.loginOptions(challenge);
   }
 }

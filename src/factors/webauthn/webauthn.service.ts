@@ -18,6 +18,7 @@ import type { WebAuthnChallengeStore } from './webauthn-challenge-store';
 import type { WebAuthnCredentialRecord } from './webauthn-credential.entity';
 import type { WebAuthnCredentialRepository } from './webauthn-credential.repository';
 import { parseWebAuthnJson } from './webauthn-json';
+import { WEBAUTHN_CREDENTIAL_ID_MAX_CHARS } from './webauthn-limits';
 import type { RegistrationVerification, WebAuthnRelyingParty } from './webauthn-relying-party';
 import type { WebAuthnFactor } from './webauthn.factor';
 import { WebAuthnChallenge, WebAuthnCredential, WebAuthnRegistration } from './webauthn.types';
@@ -140,6 +141,7 @@ export class WebAuthnService {
   }
 
   async rename(actor: Actor, userId: string, id: string, name: string): Promise<WebAuthnCredential> {
+    parseCredentialId(id);
     const text = parsePlainText(name, 'name', 64);
     const { database, credentials, audit, clock } = this.deps;
     const renamed = await database.transaction(async (manager) => {
@@ -153,6 +155,7 @@ export class WebAuthnService {
 
   /** Behind a step-up; the last credential follows the same rules as the last factor, and the phishing-resistant policy. */
   async remove(actor: Actor, userId: string, id: string, stepUp: Answer): Promise<TwoFactorStatus> {
+    parseCredentialId(id);
     const found = await this.deps.database.run((manager) => this.deps.credentials.find(manager, userId, id));
     if (!found) throw notFound();
     return this.deps.twoFactor.removeFactor(actor, userId, stepUp, TwoFactorMethod.WEBAUTHN, id);
@@ -177,4 +180,10 @@ const descriptors = (credentials: WebAuthnCredentialRecord[]) =>
   credentials.map((credential) => ({ id: credential.id, transports: splitTransports(credential.transports) }));
 const tooMany = () =>
   badInput(`A user may have at most ${LIMITS.webAuthnCredentialsPerUser} security keys and passkeys.`, 'webAuthn');
+/** A credential id as stored: base64url, at most as long as the column. */
+function parseCredentialId(id: unknown): string {
+  if (typeof id === 'string' && /^[A-Za-z0-9_-]+$/.test(id) && id.length <= WEBAUTHN_CREDENTIAL_ID_MAX_CHARS) return id;
+  throw badInput('id is not the id of a security key (base64url).', 'id');
+}
+
 const notFound = () => new AppError('NOT_FOUND', 'No security key or passkey of yours has this id.');

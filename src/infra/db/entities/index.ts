@@ -1,18 +1,29 @@
 import { FACTOR_MODULES } from '../../../factors/modules';
+import { TrustedDeviceRecord } from '../../../trusted-devices/trusted-device.entity';
 import { AuditEventRecord } from './audit-event.entity';
 import { MembershipRecord } from './membership.entity';
+import { OrganizationDeletionRecord } from './organization-deletion.entity';
 import { OrganizationRecord } from './organization.entity';
 import { PendingSetupRecord } from './pending-setup.entity';
 import { UserRecord } from './user.entity';
 
-export { AuditEventRecord, MembershipRecord, OrganizationRecord, PendingSetupRecord, UserRecord };
+export {
+  AuditEventRecord,
+  MembershipRecord,
+  OrganizationDeletionRecord,
+  OrganizationRecord,
+  PendingSetupRecord,
+  UserRecord,
+};
 
-/** The core tables, then each factor's own (factors/<factor>/*.entity.ts). */
+/** The core tables, trusted devices, then each factor's own (factors/<factor>/*.entity.ts). */
 export const entities = [
   UserRecord,
   PendingSetupRecord,
   OrganizationRecord,
+  OrganizationDeletionRecord,
   MembershipRecord,
   AuditEventRecord,
+  TrustedDeviceRecord,
   ...FACTOR_MODULES.flatMap((module) => module.entities),
 ];

@@ -23,6 +23,10 @@ export class OrganizationRecord {
   @Column({ name: 'requires_phishing_resistant', type: 'boolean', default: false })
   requiresPhishingResistant: boolean;
 
+  /** Members may skip the second factor on a trusted device ("remember this browser") only while every organization of theirs allows it. */
+  @Column({ name: 'allows_trusted_devices', type: 'boolean', default: true })
+  allowsTrustedDevices: boolean;
+
   @TimestampColumn({ name: 'two_factor_required_since', nullable: true })
   twoFactorRequiredSince: Date | null;
 

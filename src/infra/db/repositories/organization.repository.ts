@@ -79,6 +79,7 @@ export class OrganizationRepository {
       auditEventsFrom,
       requiresTwoFactor: false,
       requiresPhishingResistant: false,
+      allowsTrustedDevices: true,
       ...ZERO_COUNTERS,
       createdAt: now,
       updatedAt: now,

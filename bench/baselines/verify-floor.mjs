@@ -1,0 +1,49 @@
+// Baseline: the least a correct TOTP verification must make durable, on bare
+// Fastify + mysql2, against the bench's database: lock the user's row, advance
+// its last accepted step with a conditional UPDATE (the replay guard), insert one
+// audit row, COMMIT. No GraphQL, no Redis, no code to compute: what is left is the
+// database round trips and the commit, the physical floor the service's
+// verification is compared with. Listens on 127.0.0.1:$PORT; prints "ready <port>".
+import Fastify from 'fastify';
+import { createPool } from 'mysql2/promise';
+
+const pool = createPool({ uri: process.env.DATABASE_URL, connectionLimit: 16, timezone: 'Z' });
+const fastify = Fastify({ logger: false });
+
+fastify.post('/verify', async (request, reply) => {
+  const { userId, step } = request.body;
+  const connection = await pool.getConnection();
+  try {
+    await connection.query('START TRANSACTION');
+    const [rows] = await connection.query('SELECT id, failed_attempts_in_row FROM users WHERE id = ? FOR UPDATE', [
+      userId,
+    ]);
+    if (rows.length === 0) throw new Error('no such user');
+    const [advanced] = await connection.query(
+      'UPDATE users SET last_totp_step = ? WHERE id = ? AND (last_totp_step IS NULL OR last_totp_step < ?)',
+      [step, userId, step],
+    );
+    await connection.query(
+      'INSERT INTO audit_events (action, user_id, actor_id, occurred_at) VALUES (?, ?, ?, NOW(3))',
+      ['LOGIN_VERIFIED', userId, userId],
+    );
+    await connection.query('COMMIT');
+    return reply.send({ data: { verified: advanced.affectedRows === 1 } });
+  } catch (error) {
+    await connection.query('ROLLBACK').catch(() => undefined);
+    return reply.code(500).send({ errors: [{ message: String(error) }] });
+  } finally {
+    connection.release();
+  }
+});
+
+await fastify.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 0) });
+process.stdout.write(`ready ${fastify.server.address().port}\n`);
+
+const stop = async () => {
+  await fastify.close();
+  await pool.end();
+  process.exit(0);
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

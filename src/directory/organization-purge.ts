@@ -1,0 +1,67 @@
+import type { EntityManager } from 'typeorm';
+import type { Database } from '../infra/db/database';
+import { OrganizationDeletionRecord } from '../infra/db/entities';
+import { LIMITS } from '../limits';
+
+/**
+ * Removes the memberships of deleted organizations in the background, a bounded
+ * batch per statement, so no transaction holds a million row locks. The deletion
+ * itself (the organization's row, gone from every read at once) committed
+ * before; a crash leaves its record in `organization_deletions`, and the next run
+ * goes on where this one stopped. A batch never touches an organization that
+ * exists again under the same id.
+ */
+export class OrganizationPurge {
+  constructor(
+    private readonly database: Database,
+    private readonly batchSize: number = LIMITS.purgeBatchSize,
+  ) {}
+
+  /** Every pending deletion, oldest first; returns the memberships removed. */
+  async run(): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const next = await this.database.run((manager) =>
+        manager.find(OrganizationDeletionRecord, { order: { deletedAt: 'ASC' }, take: 1 }),
+      );
+      if (next.length === 0) return removed;
+      removed += await this.finish(next[0].organizationId);
+    }
+  }
+
+  /** Removes what is left of one deleted organization's memberships, then its deletion record. */
+  async finish(organizationId: string): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const count = await this.database.run((manager) => this.deleteBatch(manager, organizationId));
+      removed += count;
+      if (count < this.batchSize) break;
+    }
+    await this.database.transaction((manager) => manager.delete(OrganizationDeletionRecord, { organizationId }));
+    return removed;
+  }
+
+  private async deleteBatch(manager: EntityManager, organizationId: string): Promise<number> {
+    const gone = 'NOT EXISTS (SELECT 1 FROM organizations o WHERE o.id = ?)';
+    if (this.database.isMysql) {
+      const result: { affectedRows: number } = await manager.query(
+        `DELETE FROM memberships WHERE organization_id = ? AND ${gone} LIMIT ${this.batchSize}`,
+        [organizationId, organizationId],
+      );
+      return result.affectedRows;
+    }
+    const before: { n: number }[] = await manager.query(
+      'SELECT COUNT(*) AS n FROM memberships WHERE organization_id = ?',
+      [organizationId],
+    );
+    await manager.query(
+      `DELETE FROM memberships WHERE rowid IN (SELECT rowid FROM memberships WHERE organization_id = ? AND ${gone} LIMIT ${this.batchSize})`,
+      [organizationId, organizationId],
+    );
+    const after: { n: number }[] = await manager.query(
+      'SELECT COUNT(*) AS n FROM memberships WHERE organization_id = ?',
+      [organizationId],
+    );
+    return Number(before[0].n) - Number(after[0].n);
+  }
+}

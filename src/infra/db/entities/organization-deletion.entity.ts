@@ -1,0 +1,16 @@
+import { Entity } from 'typeorm';
+import { PrimaryIdColumn, TimestampColumn } from './columns';
+
+/**
+ * An organization deleted whose memberships are still being removed, in batches,
+ * in the background (directory/organization-purge.ts). The organization's row is
+ * gone already, so it has disappeared from every read.
+ */
+@Entity('organization_deletions')
+export class OrganizationDeletionRecord {
+  @PrimaryIdColumn({ name: 'organization_id' })
+  organizationId: string;
+
+  @TimestampColumn({ name: 'deleted_at' })
+  deletedAt: Date;
+}

@@ -1,0 +1,140 @@
+import { In, type EntityManager } from 'typeorm';
+import { UserRecord } from '../infra/db/entities';
+import { TrustedDeviceRecord } from './trusted-device.entity';
+
+/**
+ * The user's organizations that forbid trusted devices, as an SQL condition on
+ * `userId` (a column or a parameter): by the user's memberships
+ * (idx_memberships_user), each joined to its organization by primary key.
+ */
+const forbiddingOrganizationOf = (userId: string) =>
+  `SELECT 1 FROM memberships forbidding_membership
+     INNER JOIN organizations forbidding_organization ON forbidding_organization.id = forbidding_membership.organization_id
+    WHERE forbidding_membership.user_id = ${userId} AND forbidding_organization.allows_trusted_devices = 0`;
+
+/** Users' trusted devices; every read that decides something goes through an index. */
+export class TrustedDeviceRepository {
+  async insert(manager: EntityManager, device: TrustedDeviceRecord): Promise<void> {
+    await manager.insert(TrustedDeviceRecord, device);
+  }
+
+  /**
+   * What a login with a device token decides, in one query: a device of this
+   * user with one of these token hashes (the unique index), unexpired, the user
+   * with two-factor on (primary key), and no organization of the user
+   * forbidding trusted devices (NOT EXISTS over the user's memberships).
+   */
+  findUsable(
+    manager: EntityManager,
+    userId: string,
+    tokenHashes: string[],
+    now: Date,
+  ): Promise<TrustedDeviceRecord | null> {
+    return manager
+      .createQueryBuilder(TrustedDeviceRecord, 'device')
+      .innerJoin(UserRecord, 'owner', 'owner.id = device.userId AND owner.twoFactorEnabled = :enabled', {
+        enabled: true,
+      })
+      .where('device.tokenHash IN (:...tokenHashes)', { tokenHashes })
+      .andWhere('device.userId = :userId', { userId })
+      .andWhere('device.expiresAt > :now', { now })
+      .andWhere(`NOT EXISTS (${forbiddingOrganizationOf('device.user_id')})`)
+      .getOne();
+  }
+
+  /**
+   * Whether every organization of the user allows trusted devices (true for a
+   * user in none), by the same condition as findUsable. The user's row exists:
+   * the caller holds its lock.
+   */
+  async organizationsAllow(manager: EntityManager, userId: string): Promise<boolean> {
+    const allowed = await manager
+      .createQueryBuilder(UserRecord, 'owner')
+      .select('owner.id', 'id')
+      .where('owner.id = :userId', { userId })
+      .andWhere(`NOT EXISTS (${forbiddingOrganizationOf('owner.id')})`)
+      .getRawOne();
+    return allowed !== undefined;
+  }
+
+  /** Records a use, only while the device still exists and has not expired: of a use and a revocation, one comes first. */
+  async markUsed(manager: EntityManager, id: string, now: Date): Promise<boolean> {
+    const result = await manager
+      .createQueryBuilder()
+      .update(TrustedDeviceRecord)
+      .set({ lastUsedAt: now })
+      .where('id = :id', { id })
+      .andWhere('expires_at > :now', { now })
+      .execute();
+    return (result.affected ?? 0) === 1;
+  }
+
+  /** Unexpired devices of these users, newest first (idx_trusted_devices_user). */
+  listUnexpired(manager: EntityManager, userIds: readonly string[], now: Date): Promise<TrustedDeviceRecord[]> {
+    if (userIds.length === 0) return Promise.resolve([]);
+    return manager
+      .createQueryBuilder(TrustedDeviceRecord, 'device')
+      .where('device.userId IN (:...userIds)', { userIds })
+      .andWhere('device.expiresAt > :now', { now })
+      .orderBy('device.createdAt', 'DESC')
+      .addOrderBy('device.id', 'DESC')
+      .getMany();
+  }
+
+  /** The ids of the user's devices past the newest `keep` (the oldest go first); a user has at most one more. */
+  async idsBeyond(manager: EntityManager, userId: string, keep: number): Promise<string[]> {
+    const rows = await manager.find(TrustedDeviceRecord, {
+      select: { id: true },
+      where: { userId },
+      order: { createdAt: 'DESC', id: 'DESC' },
+    });
+    return rows.slice(keep).map((row) => row.id);
+  }
+
+  async deleteExpiredOf(manager: EntityManager, userId: string, now: Date): Promise<number> {
+    const result = await manager
+      .createQueryBuilder()
+      .delete()
+      .from(TrustedDeviceRecord)
+      .where('user_id = :userId', { userId })
+      .andWhere('expires_at <= :now', { now })
+      .execute();
+    return result.affected ?? 0;
+  }
+
+  /** The ids of up to `limit` expired devices of anyone, the longest expired first (idx_trusted_devices_expires). */
+  async expiredIds(manager: EntityManager, now: Date, limit: number): Promise<string[]> {
+    const rows = await manager
+      .createQueryBuilder(TrustedDeviceRecord, 'device')
+      .select('device.id', 'id')
+      .where('device.expiresAt <= :now', { now })
+      .orderBy('device.expiresAt', 'ASC')
+      .limit(limit)
+      .getRawMany<{ id: string }>();
+    return rows.map((row) => row.id);
+  }
+
+  /** Deletes these devices, those of them that have expired by `now` only when `onlyExpired` is given. */
+  async deleteMany(manager: EntityManager, ids: string[], onlyExpired?: Date): Promise<number> {
+    if (ids.length === 0) return 0;
+    const query = manager
+      .createQueryBuilder()
+      .delete()
+      .from(TrustedDeviceRecord)
+      .where({ id: In(ids) });
+    if (onlyExpired) query.andWhere('expires_at <= :now', { now: onlyExpired });
+    return (await query.execute()).affected ?? 0;
+  }
+
+  async delete(manager: EntityManager, userId: string, id: string): Promise<TrustedDeviceRecord | null> {
+    const device = await manager.findOneBy(TrustedDeviceRecord, { userId, id });
+    if (!device) return null;
+    const result = await manager.delete(TrustedDeviceRecord, { userId, id });
+    return (result.affected ?? 0) > 0 ? device : null;
+  }
+
+  /** Deletes every device of the user; returns how many there were. */
+  async deleteAll(manager: EntityManager, userId: string): Promise<number> {
+    return (await manager.delete(TrustedDeviceRecord, { userId })).affected ?? 0;
+  }
+}
