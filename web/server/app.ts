@@ -35,6 +35,8 @@ export function createRequestHandler({ config, identity, service, sessions, log 
   const origin = config.publicOrigin.origin;
   // __Host-: only over https, for this host alone, path /, set by this host.
   const cookieName = config.secureCookies ? '__Host-tf_session' : 'tf_session';
+  // A remembered browser's token ("Remember this browser"): its own cookie, kept across sign-outs until it expires.
+  const deviceCookieName = config.secureCookies ? '__Host-tf_device' : 'tf_device';
 
   const setSession = (session: Session | null): string =>
     serializeCookie(cookieName, session?.id ?? '', {
@@ -43,8 +45,18 @@ export function createRequestHandler({ config, identity, service, sessions, log 
     });
 
   const answer = (response: ServerResponse, result: AuthResult) => {
-    const headers: Record<string, string> = {};
-    if (result.session !== undefined) headers['set-cookie'] = setSession(result.session);
+    const cookies: string[] = [];
+    if (result.session !== undefined) cookies.push(setSession(result.session));
+    if ('data' in result && result.device) {
+      cookies.push(
+        serializeCookie(deviceCookieName, result.device.token, {
+          secure: config.secureCookies,
+          sameSite: 'Strict',
+          maxAgeSeconds: (Date.parse(result.device.expiresAt) - Date.now()) / 1000,
+        }),
+      );
+    }
+    const headers: Record<string, string[]> = cookies.length > 0 ? { 'set-cookie': cookies } : {};
     if ('data' in result) sendJson(response, 200, { data: result.data }, headers);
     else sendJson(response, result.status, { errors: result.errors }, headers);
   };
@@ -66,7 +78,9 @@ export function createRequestHandler({ config, identity, service, sessions, log 
       return sendError(response, 421, 'BAD_REQUEST', `Use ${origin}.`);
     }
 
-    const session = sessions.get(parseCookies(request.headers.cookie).get(cookieName));
+    const cookies = parseCookies(request.headers.cookie);
+    const session = sessions.get(cookies.get(cookieName));
+    const deviceToken = cookies.get(deviceCookieName);
 
     if (url.pathname === '/auth/session' && method === 'GET') {
       return sendJson(response, 200, {
@@ -74,9 +88,9 @@ export function createRequestHandler({ config, identity, service, sessions, log 
           user: publicUser(session),
           pendingLogin: publicPendingLogin(session?.pendingLogin),
           development: !config.production,
-          // Trusted devices ("Remember this browser") arrive with the service's
-          // trusted-devices API; see web/README.md.
-          trustedDevices: false,
+          // "Remember this browser" (the service's trusted devices; TRUSTED_DEVICE_DAYS=0 or an
+          // organization may still refuse, and the sign-in answer says so).
+          trustedDevices: true,
         },
       });
     }
@@ -88,11 +102,27 @@ export function createRequestHandler({ config, identity, service, sessions, log 
 
       switch (url.pathname) {
         case '/auth/password':
-          return answer(response, await auth.password(session, await readJsonObject(request, 10_000), clientIp));
+          return answer(
+            response,
+            await auth.password(
+              session,
+              await readJsonObject(request, 10_000),
+              clientIp,
+              deviceToken && /^[\w-]{1,256}$/.test(deviceToken) ? deviceToken : undefined,
+            ),
+          );
         case '/auth/sms':
           return answer(response, await auth.sendSms(session, clientIp));
         case '/auth/verify':
-          return answer(response, await auth.verify(session, await readJsonObject(request, BODY_LIMIT), clientIp));
+          return answer(
+            response,
+            await auth.verify(
+              session,
+              await readJsonObject(request, BODY_LIMIT),
+              clientIp,
+              request.headers['user-agent'],
+            ),
+          );
         case '/auth/cancel':
           return answer(response, auth.cancel(session));
         case '/auth/logout':

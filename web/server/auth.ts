@@ -3,9 +3,15 @@ import { SendLoginSmsCode, StartLoginChallenge, VerifyLoginChallenge } from './o
 import type { ServiceClient, ServiceError } from './service';
 import type { PendingLogin, Session, SessionStore, UsedOnce } from './sessions';
 
+/** A remembered browser's token, to keep in its own cookie until it expires. */
+export interface DeviceToken {
+  token: string;
+  expiresAt: string;
+}
+
 /** What an /auth endpoint answers: data for the page, or the service's (or our own) errors. */
 export type AuthResult =
-  | { status: 200; data: unknown; session?: Session | null }
+  | { status: 200; data: unknown; session?: Session | null; device?: DeviceToken }
   | { status: number; errors: ServiceError[]; session?: Session | null };
 
 const USER_ID = /^[\x21-\x7e]{1,128}$/;
@@ -23,6 +29,9 @@ const expired = (): AuthResult =>
     'CHALLENGE_NOT_FOUND',
     'This sign-in has expired or was already used. Start again with your user id and password.',
   );
+
+const notConfirmed = (): AuthResult =>
+  refusal(502, 'ASSERTION_REFUSED', 'The sign-in could not be confirmed. Start again with your user id and password.');
 
 /** What the pages may know of a login in progress: never the challenge id. */
 export function publicPendingLogin(pending: PendingLogin | undefined) {
@@ -42,10 +51,40 @@ export function publicUser(session: Session | undefined) {
 }
 
 /**
+ * The name a remembered browser gets in the user's list ("Chrome on Linux"):
+ * plain text from the User-Agent, never the header itself.
+ */
+export function deviceNameOf(userAgent: string | undefined): string {
+  const ua = userAgent ?? '';
+  const browser = /Edg\//.test(ua)
+    ? 'Edge'
+    : /Firefox\//.test(ua)
+      ? 'Firefox'
+      : /Chrom(e|ium)\//.test(ua)
+        ? 'Chrome'
+        : /Safari\//.test(ua)
+          ? 'Safari'
+          : 'A browser';
+  const system = /Android/.test(ua)
+    ? 'Android'
+    : /iPhone|iPad/.test(ua)
+      ? 'iOS'
+      : /Mac OS X/.test(ua)
+        ? 'macOS'
+        : /Windows/.test(ua)
+          ? 'Windows'
+          : /Linux/.test(ua)
+            ? 'Linux'
+            : '';
+  return system ? `${browser} on ${system}` : browser;
+}
+
+/**
  * The web server as the login service (development): the password step, then
  * the challenge it opened with its own twofactor:login token, then the
  * assertion, checked as the service's README tells a login service to. The
- * challenge id and the assertion never reach the browser.
+ * challenge id, the assertion and the remembered browser's token never reach
+ * the page's scripts.
  */
 export class Auth {
   constructor(
@@ -55,7 +94,12 @@ export class Auth {
     private readonly usedAssertions: UsedOnce,
   ) {}
 
-  async password(session: Session | undefined, body: Record<string, unknown>, clientIp: string): Promise<AuthResult> {
+  async password(
+    session: Session | undefined,
+    body: Record<string, unknown>,
+    clientIp: string,
+    deviceToken: string | undefined,
+  ): Promise<AuthResult> {
     const userId = typeof body.userId === 'string' ? body.userId.trim() : '';
     const password = typeof body.password === 'string' ? body.password : '';
     if (!USER_ID.test(userId)) {
@@ -66,7 +110,8 @@ export class Auth {
     }
     const answer = await this.service.request(
       StartLoginChallenge,
-      { userId },
+      // A remembered browser's token: the service ignores it unless it is this user's, valid and allowed.
+      { userId, deviceToken: deviceToken ?? null },
       { token: await this.identity.serviceToken(LOGIN_SERVICE, 'twofactor:login'), clientIp },
     );
     const challenge = answer.data?.startLoginChallenge;
@@ -75,9 +120,16 @@ export class Auth {
     // A new session id at every sign-in step: an id planted before is worth nothing.
     const fresh = session ? this.sessions.rotate(session) : this.sessions.create();
     fresh.user = undefined;
+    fresh.pendingLogin = undefined;
+    if (challenge.assertion) {
+      // A remembered browser: the challenge came back spent, with its assertion (amr ["device"]).
+      const amr = await this.checkAssertion(challenge.assertion, challenge.id, userId);
+      if (!amr) return notConfirmed();
+      fresh.user = { id: userId, amr: ['pwd', ...amr], signedInAt: new Date() };
+      return { status: 200, data: { status: 'SIGNED_IN', user: publicUser(fresh) }, session: fresh };
+    }
     if (challenge.methods.length === 0) {
       // No second factor is set up: the password alone signs in (the service's answer says so).
-      fresh.pendingLogin = undefined;
       fresh.user = { id: userId, amr: ['pwd'], signedInAt: new Date() };
       return { status: 200, data: { status: 'SIGNED_IN', user: publicUser(fresh) }, session: fresh };
     }
@@ -104,7 +156,12 @@ export class Auth {
     return { status: 200, data: answer.data.sendLoginSmsCode };
   }
 
-  async verify(session: Session | undefined, body: Record<string, unknown>, clientIp: string): Promise<AuthResult> {
+  async verify(
+    session: Session | undefined,
+    body: Record<string, unknown>,
+    clientIp: string,
+    userAgent: string | undefined,
+  ): Promise<AuthResult> {
     const pending = session?.pendingLogin;
     if (!session || !pending || pending.expiresAt < Date.now()) return expired();
     const code = typeof body.code === 'string' ? body.code : undefined;
@@ -112,9 +169,16 @@ export class Auth {
     if (!code === !webAuthn) {
       return refusal(400, 'BAD_USER_INPUT', 'Enter a code, or use your security key.');
     }
+    const rememberDevice = body.rememberDevice === true;
     const answer = await this.service.request(
       VerifyLoginChallenge,
-      { challengeId: pending.challengeId, code, webAuthn },
+      {
+        challengeId: pending.challengeId,
+        code,
+        webAuthn,
+        rememberDevice,
+        deviceName: rememberDevice ? deviceNameOf(userAgent) : undefined,
+      },
       { clientIp },
     );
     const verification = answer.data?.verifyLoginChallenge;
@@ -123,24 +187,15 @@ export class Auth {
       return { status: 400, errors: answer.errors ?? [] };
     }
 
-    // The login service's checks: signature (HS256 only), issuer, audience, expiry;
-    // the challenge this server opened for this user; each assertion once.
     session.pendingLogin = undefined;
-    let amr: string[];
-    try {
-      const payload = await this.identity.verifyAssertion(verification.assertion);
-      if (payload.jti !== pending.challengeId || payload.sub !== pending.userId) throw new Error('not this login');
-      if (!this.usedAssertions.mark(payload.jti, (payload.exp ?? 0) * 1000)) throw new Error('already used');
-      amr = Array.isArray(payload.amr) ? payload.amr.filter((value): value is string => typeof value === 'string') : [];
-    } catch {
-      return refusal(
-        502,
-        'ASSERTION_REFUSED',
-        'The sign-in could not be confirmed. Start again with your user id and password.',
-      );
-    }
+    const amr = await this.checkAssertion(verification.assertion, pending.challengeId, pending.userId);
+    if (!amr) return notConfirmed();
     const signedIn = this.sessions.rotate(session);
     signedIn.user = { id: pending.userId, amr: ['pwd', ...amr], signedInAt: new Date() };
+    const device =
+      verification.deviceToken && verification.deviceTokenExpiresAt
+        ? { token: verification.deviceToken, expiresAt: verification.deviceTokenExpiresAt }
+        : undefined;
     return {
       status: 200,
       data: {
@@ -148,8 +203,11 @@ export class Auth {
         user: publicUser(signedIn),
         recoveryCodesRemaining: verification.recoveryCodesRemaining,
         method: verification.method,
+        // Asked to remember this browser: whether the service agreed (an organization may forbid it), and until when.
+        rememberedUntil: device?.expiresAt ?? null,
       },
       session: signedIn,
+      device,
     };
   }
 
@@ -167,5 +225,23 @@ export class Auth {
       user.token = { value: token, expiresAt };
     }
     return user.token.value;
+  }
+
+  /**
+   * The login service's checks of an assertion: signature (HS256 only), issuer,
+   * audience, expiry; `jti` the challenge this server opened for this login and
+   * `sub` its user; each `jti` once. Its `amr`, or undefined when refused.
+   */
+  private async checkAssertion(assertion: string, challengeId: string, userId: string): Promise<string[] | undefined> {
+    try {
+      const payload = await this.identity.verifyAssertion(assertion);
+      if (payload.jti !== challengeId || payload.sub !== userId) return undefined;
+      if (!this.usedAssertions.mark(payload.jti, (payload.exp ?? 0) * 1000)) return undefined;
+      return Array.isArray(payload.amr)
+        ? payload.amr.filter((value): value is string => typeof value === 'string')
+        : [];
+    } catch {
+      return undefined;
+    }
   }
 }

@@ -9,7 +9,7 @@ export function sendJson(
   response: ServerResponse,
   status: number,
   body: unknown,
-  headers: Record<string, string> = {},
+  headers: Record<string, string | string[]> = {},
 ) {
   const text = JSON.stringify(body);
   response.writeHead(status, {
@@ -85,17 +85,17 @@ export function parseCookies(header: string | undefined): Map<string, string> {
 export interface CookieOptions {
   secure: boolean;
   maxAgeSeconds: number;
-  path?: string;
+  sameSite?: 'Lax' | 'Strict';
 }
 
-/** httpOnly, SameSite=Lax, Secure outside localhost (https); Max-Age 0 deletes it. */
+/** httpOnly, Path=/, SameSite=Lax (or Strict), Secure outside localhost (https); Max-Age 0 deletes it. */
 export function serializeCookie(name: string, value: string, options: CookieOptions): string {
   return [
     `${name}=${value}`,
-    `Path=${options.path ?? '/'}`,
-    `Max-Age=${options.maxAgeSeconds}`,
+    'Path=/',
+    `Max-Age=${Math.max(0, Math.floor(options.maxAgeSeconds))}`,
     'HttpOnly',
-    'SameSite=Lax',
+    `SameSite=${options.sameSite ?? 'Lax'}`,
     ...(options.secure ? ['Secure'] : []),
   ].join('; ');
 }

@@ -4,14 +4,15 @@ import { graphql } from '../src/gql';
 // Checked against schema.graphql by GraphQL Code Generator at build time.
 
 export const StartLoginChallenge = graphql(`
-  mutation StartLoginChallenge($userId: ID!) {
-    startLoginChallenge(userId: $userId) {
+  mutation StartLoginChallenge($userId: ID!, $deviceToken: String) {
+    startLoginChallenge(userId: $userId, deviceToken: $deviceToken) {
       id
       userId
       methods
       phoneNumberMasked
       expiresAt
       webAuthnOptions
+      assertion
     }
   }
 `);
@@ -27,12 +28,26 @@ export const SendLoginSmsCode = graphql(`
 `);
 
 export const VerifyLoginChallenge = graphql(`
-  mutation VerifyLoginChallenge($challengeId: ID!, $code: String, $webAuthn: JSON) {
-    verifyLoginChallenge(challengeId: $challengeId, code: $code, webAuthn: $webAuthn) {
+  mutation VerifyLoginChallenge(
+    $challengeId: ID!
+    $code: String
+    $webAuthn: JSON
+    $rememberDevice: Boolean
+    $deviceName: String
+  ) {
+    verifyLoginChallenge(
+      challengeId: $challengeId
+      code: $code
+      webAuthn: $webAuthn
+      rememberDevice: $rememberDevice
+      deviceName: $deviceName
+    ) {
       userId
       method
       assertion
       recoveryCodesRemaining
+      deviceToken
+      deviceTokenExpiresAt
     }
   }
 `);

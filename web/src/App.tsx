@@ -49,8 +49,13 @@ export function App() {
     if (user && (path === '/login' || path === '/')) navigate('/account', { replace: true });
   }, [session, user, path]);
 
-  const signedIn = (signedInUser: SessionUser) => {
-    setNotice(null);
+  // A message from the sign-in belongs to the first page after it.
+  useEffect(() => {
+    if (user && path !== '/account') setNotice(null);
+  }, [user, path]);
+
+  const signedIn = (signedInUser: SessionUser, message?: string) => {
+    setNotice(message ?? null);
     setSession((current) => ({ ...(current as SessionInfo), user: signedInUser, pendingLogin: null }));
     navigate('/account', { replace: true });
   };
@@ -96,7 +101,7 @@ export function App() {
         )}
       </header>
       <main id="main" tabIndex={-1}>
-        {notice && !user && (
+        {notice && (
           <p className="notice" role="status">
             {notice}
           </p>

@@ -28,6 +28,13 @@ export const StatusFields = graphql(`
       synced
       transports
     }
+    trustedDevices {
+      id
+      name
+      createdAt
+      lastUsedAt
+      expiresAt
+    }
   }
 `);
 
@@ -207,6 +214,7 @@ export const OrganizationPolicyQuery = graphql(`
       requiresPhishingResistantTwoFactor
       twoFactorRequiredSince
       gracePeriodEndsAt
+      allowsTrustedDevices
     }
   }
 `);
@@ -251,6 +259,7 @@ export const PolicyFields = graphql(`
     requiresPhishingResistantTwoFactor
     twoFactorRequiredSince
     gracePeriodEndsAt
+    allowsTrustedDevices
   }
 `);
 
@@ -275,5 +284,25 @@ export const StopRequiringTwoFactor = graphql(`
     stopRequiringTwoFactor(organizationId: $organizationId) {
       ...PolicyFields
     }
+  }
+`);
+
+export const SetTrustedDevicesAllowed = graphql(`
+  mutation SetTrustedDevicesAllowed($organizationId: ID!, $allowed: Boolean!) {
+    setTrustedDevicesAllowed(organizationId: $organizationId, allowed: $allowed) {
+      ...PolicyFields
+    }
+  }
+`);
+
+export const RevokeTrustedDevice = graphql(`
+  mutation RevokeTrustedDevice($id: ID!) {
+    revokeTrustedDevice(id: $id)
+  }
+`);
+
+export const RevokeAllTrustedDevices = graphql(`
+  mutation RevokeAllTrustedDevices {
+    revokeAllTrustedDevices
   }
 `);

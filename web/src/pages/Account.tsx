@@ -20,6 +20,8 @@ import {
   RemoveTotp,
   RemoveWebAuthnCredential,
   RenameWebAuthnCredential,
+  RevokeAllTrustedDevices,
+  RevokeTrustedDevice,
   StartSmsSetup,
   StartTotpSetup,
   StartWebAuthnRegistration,
@@ -107,6 +109,7 @@ export function Account({ user, onSignOut }: { user: SessionUser; onSignOut: () 
           <TextMessages {...props} />
           <SecurityKeys {...props} />
           {status.enabled && <RecoveryCodesSection {...props} />}
+          {(status.enabled || status.trustedDevices.length > 0) && <TrustedDevices {...props} />}
           {status.enabled && <DisableSection {...props} />}
           <Organizations memberships={data.me.memberships} />
         </>
@@ -622,6 +625,71 @@ function RecoveryCodesSection({ status, guarded, refresh, showCodes, onSignOut }
           Regenerate backup codes
         </button>
       </div>
+    </Section>
+  );
+}
+
+function TrustedDevices({ status, refresh, announce }: SectionProps) {
+  const [problem, setProblem] = useState<Problem | undefined>();
+  const [, revoke] = useMutation(RevokeTrustedDevice);
+  const [, revokeAll] = useMutation(RevokeAllTrustedDevices);
+  const devices = status.trustedDevices;
+
+  const revokeOne = async (id: string, name: string) => {
+    setProblem(undefined);
+    const result = await revoke({ id });
+    if (result.error) return setProblem(problemOf(result.error));
+    announce(`${name} is no longer remembered: it will ask for a code again.`);
+    refresh();
+  };
+
+  const revokeEvery = async () => {
+    setProblem(undefined);
+    const result = await revokeAll({});
+    if (result.error) return setProblem(problemOf(result.error));
+    announce('No browser is remembered any more: each will ask for a code again.');
+    refresh();
+  };
+
+  return (
+    <Section id="devices-heading" title="Trusted devices">
+      <p>
+        Browsers where you chose &quot;Remember this browser&quot; skip the second step until they expire. Removing a
+        method, regenerating recovery codes or turning two-factor off forgets them all.
+      </p>
+      {devices.length === 0 ? (
+        <p>No browser is remembered.</p>
+      ) : (
+        <ul className="keys" aria-label="Remembered browsers">
+          {devices.map((device) => (
+            <li key={device.id}>
+              <strong>{device.name}</strong>
+              <span className="meta">
+                remembered {formatDate(device.createdAt)} · last used {formatDate(device.lastUsedAt)} · until{' '}
+                {formatDate(device.expiresAt)}
+              </span>
+              <span className="buttons">
+                <button
+                  type="button"
+                  className="danger"
+                  aria-label={`Revoke ${device.name}, remembered ${formatDate(device.createdAt)}`}
+                  onClick={() => void revokeOne(device.id, device.name)}
+                >
+                  Revoke
+                </button>
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+      <SectionProblem problem={problem} onSignOut={() => undefined} />
+      {devices.length > 1 && (
+        <div className="buttons">
+          <button type="button" className="danger" onClick={() => void revokeEvery()}>
+            Revoke all remembered browsers
+          </button>
+        </div>
+      )}
     </Section>
   );
 }

@@ -9,6 +9,7 @@ import {
   OrganizationPolicyQuery,
   RequirePhishingResistantTwoFactor,
   RequireTwoFactor,
+  SetTrustedDevicesAllowed,
   StopRequiringTwoFactor,
 } from '../operations';
 import { Link } from '../router';
@@ -80,6 +81,23 @@ export function OrganizationSettings({ organizationId }: { organizationId: strin
               </p>
             )}
           </section>
+          <section className="card" aria-labelledby="devices-heading">
+            <h2 id="devices-heading">Trusted devices</h2>
+            <p id="devices-status">
+              {organization.allowsTrustedDevices
+                ? `Members of ${organization.name} may skip the second step on browsers they chose to remember.`
+                : `Members of ${organization.name} are asked for their second step at every sign-in: remembered browsers do not count.`}
+            </p>
+            {owner && (
+              <TrustedDevicesSetting
+                organization={organization}
+                onChanged={(text) => {
+                  setMessage(text);
+                  reexecutePolicy({ requestPolicy: 'network-only' });
+                }}
+              />
+            )}
+          </section>
           {owner && <Compliance organizationId={organizationId} required={organization.requiresTwoFactor} />}
         </>
       )}
@@ -94,6 +112,7 @@ interface Policy {
   requiresPhishingResistantTwoFactor: boolean;
   twoFactorRequiredSince?: string | null;
   gracePeriodEndsAt?: string | null;
+  allowsTrustedDevices: boolean;
 }
 
 function PolicyStatus({ organization }: { organization: Policy }) {
@@ -200,6 +219,45 @@ function PolicyForm({ organization, onChanged }: { organization: Policy; onChang
         )}
       </div>
     </form>
+  );
+}
+
+function TrustedDevicesSetting({
+  organization,
+  onChanged,
+}: {
+  organization: Policy;
+  onChanged: (message: string) => void;
+}) {
+  const [problem, setProblem] = useState<Problem | undefined>();
+  const [{ fetching }, setAllowed] = useMutation(SetTrustedDevicesAllowed);
+  const allow = !organization.allowsTrustedDevices;
+
+  const change = async () => {
+    setProblem(undefined);
+    const result = await setAllowed({ organizationId: organization.id, allowed: allow });
+    if (result.error) return setProblem(problemOf(result.error));
+    onChanged(
+      allow
+        ? `Remembered browsers count again for ${organization.name}'s members (those not expired).`
+        : `${organization.name}'s members are asked for their second step at every sign-in now.`,
+    );
+  };
+
+  return (
+    <>
+      <ProblemMessage problem={problem} context="organization" />
+      <div className="buttons">
+        <button
+          type="button"
+          className={allow ? 'secondary' : 'danger'}
+          disabled={fetching}
+          onClick={() => void change()}
+        >
+          {allow ? 'Allow remembered browsers' : 'Forbid remembered browsers'}
+        </button>
+      </div>
+    </>
   );
 }
 

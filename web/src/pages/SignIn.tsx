@@ -10,12 +10,18 @@ import {
 } from '../api';
 import { ProblemMessage } from '../components/ProblemMessage';
 import { webAuthnProblem } from '../errors';
-import { secondsUntil, useNow, usePageHeading } from '../hooks';
+import { formatDate, secondsUntil, useNow, usePageHeading } from '../hooks';
 
 type Answer = { status: 'SIGNED_IN'; user: SessionUser } | { status: 'TWO_FACTOR'; pendingLogin: PendingLogin };
 
 /** Sign-in: the password step (the login service's), then the two-factor step. */
-export function SignIn({ session, onSignedIn }: { session: SessionInfo; onSignedIn: (user: SessionUser) => void }) {
+export function SignIn({
+  session,
+  onSignedIn,
+}: {
+  session: SessionInfo;
+  onSignedIn: (user: SessionUser, message?: string) => void;
+}) {
   const [pending, setPending] = useState<PendingLogin | null>(session.pendingLogin);
   const [problem, setProblem] = useState<Problem | null>(null);
 
@@ -119,7 +125,7 @@ function TwoFactorStep({
 }: {
   pending: PendingLogin;
   trustedDevices: boolean;
-  onSignedIn: (user: SessionUser) => void;
+  onSignedIn: (user: SessionUser, message?: string) => void;
   onRestart: (reason?: Problem) => void;
 }) {
   const methods = pending.methods;
@@ -145,8 +151,18 @@ function TwoFactorStep({
     setBusy(true);
     setProblem(null);
     try {
-      const answer = await authRequest<{ user: SessionUser }>('/auth/verify', { ...body, rememberDevice: remember });
-      onSignedIn(answer.user);
+      const answer = await authRequest<{ user: SessionUser; rememberedUntil: string | null }>('/auth/verify', {
+        ...body,
+        rememberDevice: remember,
+      });
+      onSignedIn(
+        answer.user,
+        !remember
+          ? undefined
+          : answer.rememberedUntil
+            ? `This browser is remembered until ${formatDate(answer.rememberedUntil)}: it will not ask for a second step until then, unless you revoke it.`
+            : 'This browser could not be remembered (an organization of yours does not allow it, or the service has it turned off): it will ask for a second step next time.',
+      );
     } catch (error) {
       const found = problemFromException(error);
       if (found.code === 'CHALLENGE_NOT_FOUND' || found.code === 'ASSERTION_REFUSED') return onRestart(found);
@@ -203,6 +219,25 @@ function TwoFactorStep({
             ? `Choose "Send SMS" to get a code at ${pending.phoneNumberMasked ?? 'your phone'}.`
             : 'Use your security key, or a recovery code.';
 
+  // "Remember this browser": sent with whichever answer signs in (code, SMS, security key, recovery code).
+  const rememberField = trustedDevices && (
+    <div className="remember">
+      <p className="checkbox">
+        <input
+          id="remember-browser"
+          type="checkbox"
+          aria-describedby="remember-browser-help"
+          checked={remember}
+          onChange={(event) => setRemember(event.target.checked)}
+        />
+        <label htmlFor="remember-browser">Remember this browser</label>
+      </p>
+      <p className="help" id="remember-browser-help">
+        It will not ask for a second step for a while; you can revoke it in your account settings.
+      </p>
+    </div>
+  );
+
   return (
     <section className="card narrow" aria-labelledby="two-factor-heading">
       <h1 id="two-factor-heading">Two-factor authentication</h1>
@@ -245,23 +280,14 @@ function TwoFactorStep({
               onChange={(event) => setCode(event.target.value.replace(/\D/g, ''))}
             />
           )}
+          {rememberField}
           <ProblemMessage problem={problem} context="login" />
           <button type="submit" disabled={busy}>
             {busy ? 'Verifying…' : 'Verify'}
           </button>
         </form>
       )}
-      {trustedDevices && (
-        <p className="checkbox">
-          <input
-            id="remember-browser"
-            type="checkbox"
-            checked={remember}
-            onChange={(event) => setRemember(event.target.checked)}
-          />
-          <label htmlFor="remember-browser">Remember this browser</label>
-        </p>
-      )}
+      {mode === 'none' && rememberField}
       {mode === 'none' && <ProblemMessage problem={problem} context="login" />}
 
       <h2 className="small-heading">Other ways to sign in</h2>
