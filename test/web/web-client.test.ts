@@ -466,6 +466,37 @@ describe('the reference web client in Chromium', () => {
       await waitForText(signedInAs(page), /amr: pwd, sms\)/);
     });
 
+    it('"Remember this browser" skips the second step next time; revoking it brings the step back', async () => {
+      await signOut(page);
+      await signIn(page, 'alice');
+      await page.getByRole('button', { name: 'Use a recovery code' }).click();
+      await page.getByLabel('Recovery code').fill(recoveryCodes[2]);
+      await page.getByLabel('Remember this browser').check();
+      await page.getByRole('button', { name: 'Verify' }).click();
+      await waitForText(signedInAs(page), /amr: pwd, recovery\)/);
+      await page.getByRole('status').filter({ hasText: 'This browser is remembered until' }).waitFor();
+      const device = (await page.context().cookies()).find((cookie) => cookie.name === 'tf_device');
+      expect(device).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+
+      // Signed out and in again: the password alone, the device token from its cookie.
+      await signOut(page);
+      await signIn(page, 'alice');
+      await waitForText(signedInAs(page), /amr: pwd, device\)/);
+      const remembered = page.getByRole('list', { name: 'Remembered browsers' });
+      await waitForText(remembered, 'Chrome on Linux');
+      await screen(page, '07b-remembered-browser');
+      await page.getByRole('button', { name: /^Revoke Chrome on Linux/ }).click();
+      await page.getByText('No browser is remembered.').waitFor();
+
+      await signOut(page);
+      await signIn(page, 'alice');
+      await page.getByLabel('Authentication code').waitFor();
+      await page.getByRole('button', { name: 'Use a recovery code' }).click();
+      await page.getByLabel('Recovery code').fill(recoveryCodes[3]);
+      await page.getByRole('button', { name: 'Verify' }).click();
+      await waitForText(signedInAs(page), /amr: pwd, recovery\)/);
+    });
+
     it("registers a security key in Chromium's virtual authenticator and signs in with it", async () => {
       const cdp = await page.context().newCDPSession(page);
       await cdp.send('WebAuthn.enable');
@@ -513,7 +544,7 @@ describe('the reference web client in Chromium', () => {
       const list = page.getByRole('list', { name: 'Recovery codes' });
       await list.waitFor();
       await expect(list.locator('li').count()).resolves.toBe(10);
-      await expect(list.locator('li.used').count()).resolves.toBe(2);
+      await expect(list.locator('li.used').count()).resolves.toBe(4);
       await screen(page, '09-view-backup-codes');
       await page.getByRole('button', { name: 'I have saved my recovery codes' }).click();
 
@@ -569,6 +600,10 @@ describe('the reference web client in Chromium', () => {
       await page.getByText(/grace period ends on/).waitFor();
       await page.getByRole('button', { name: 'Stop requiring two-factor' }).waitFor();
 
+      await page.getByRole('button', { name: 'Forbid remembered browsers' }).click();
+      await waitForText(page.locator('#devices-status'), 'asked for their second step at every sign-in');
+      await page.getByRole('button', { name: 'Allow remembered browsers' }).waitFor();
+
       const caption = page.locator('caption');
       await waitForText(caption, /^30 members without two-factor; page 1 of 3/);
       await waitForText(page.locator('dl.counts'), /Members\s+31\s+With two-factor\s+1\s+Without two-factor\s+30/);
@@ -585,6 +620,8 @@ describe('the reference web client in Chromium', () => {
       await page.getByRole('link', { name: 'Demo: Authentication' }).click();
       await page.getByText('Demo requires two-factor authentication').waitFor();
       await page.getByText('Only owners of Demo can change this.').waitFor();
+      await waitForText(page.locator('#devices-status'), 'Members of Demo are asked for their second step');
+      await expect(page.getByRole('button', { name: 'Allow remembered browsers' }).count()).resolves.toBe(0);
       await expect(page.getByRole('button', { name: 'Require two-factor' }).count()).resolves.toBe(0);
       await expect(page.getByRole('heading', { name: 'Compliance' }).count()).resolves.toBe(0);
       await screen(page, '12-organization-member');
