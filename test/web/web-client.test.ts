@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -116,6 +116,7 @@ describe('the reference web client in Chromium', () => {
   const started = Date.now();
 
   let webPort: number;
+  let dataDir: string | undefined;
 
   /** One request to the web server on 127.0.0.1, as from a browser at http://localhost:<port> unless `host` says otherwise. */
   function webRequest(
@@ -240,7 +241,7 @@ describe('the reference web client in Chromium', () => {
     mkdirSync(RESULTS, { recursive: true });
     axeSource = readFileSync(webRequire.resolve('axe-core/axe.min.js'), 'utf8');
 
-    const dataDir = mkdtempSync(join(tmpdir(), 'tf-web-'));
+    dataDir = mkdtempSync(join(tmpdir(), 'tf-web-'));
     const port = await freePort();
     webPort = await freePort();
     const common = { DATA_DIR: dataDir, PORT: String(port), WEB_PORT: String(webPort) };
@@ -268,6 +269,7 @@ describe('the reference web client in Chromium', () => {
     await browser?.close();
     await stop(web);
     await stop(service);
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     process.stdout.write(`web client browser tests: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   });
 
