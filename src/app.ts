@@ -56,6 +56,9 @@ import { OrganizationService } from './organizations/organization.service';
 import { UserMembershipsResolver } from './organizations/user-memberships.resolver';
 import { TwoFactorStatusReader } from './users/two-factor-status.reader';
 import { UserResolver } from './users/user.resolver';
+import { createWebhooks, type WebhookOverrides, type Webhooks } from './webhooks';
+import { WebhookEventWriter } from './webhooks/event-writer';
+import { WebhookRepository } from './webhooks/webhook.repository';
 
 /** What the process entry (main.ts) and tests pass beside the config: time, where logs go, the Sandbox's token. */
 export interface AppOverrides {
@@ -65,6 +68,8 @@ export interface AppOverrides {
   storeKeyPrefix?: string;
   /** The development token main.ts minted: put in the Sandbox page's headers (never in production). */
   sandboxToken?: string;
+  /** Webhook delivery: a stub DNS, a private CA (tests). */
+  webhooks?: WebhookOverrides;
 }
 
 export interface App {
@@ -74,6 +79,8 @@ export interface App {
   database: Database;
   store: Store;
   logger: Logger;
+  /** The outbox writer, the endpoint API, the delivery worker and the purge. */
+  webhooks: Webhooks;
   close(): Promise<void>;
 }
 
@@ -103,6 +110,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const pendingSetups = new PendingSetupRepository();
   const recoveryCodes = new RecoveryCodeRepository();
   const auditEvents = new AuditEventRepository();
+  const webhookRepository = new WebhookRepository(database);
 
   const secrets = new SecretBox(config.encryption.key, config.encryption.retiredKeys);
   // Store keys that derive from numbers, users or challenge ids are keyed hashes (same key, same names on every instance).
@@ -113,7 +121,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
 
   // Services shared by every factor; the registry is filled below, before any request.
   const registry = new FactorRegistry();
-  const audit = new AuditLog(auditEvents);
+  // Every audited security change also enters the webhook outbox, in its transaction.
+  const webhookEvents = new WebhookEventWriter(webhookRepository, clock);
+  const audit = new AuditLog(auditEvents, webhookEvents);
   const statuses = new TwoFactorStatusReader(database, users);
   const organizationService = new OrganizationService(database, organizations, memberships, clock);
   const attemptLimits = new AttemptLimits(store, config.limits, storeKeys);
@@ -126,7 +136,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     pendingSetups,
     recoveryCodes,
     issuer,
-    organizations: new OrganizationMembers(memberships, organizations, users),
+    organizations: new OrganizationMembers(memberships, organizations, users, webhookEvents),
     audit,
   });
   const setup = new FactorSetup({
@@ -190,6 +200,18 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const organizationPolicy = new OrganizationPolicyService(database, organizations, memberships, audit, clock);
   const auditQuery = new AuditQueryService(database, auditEvents, memberships, organizations);
   const admin = new AdminService({ database, users, lifecycle, attemptLimits, statuses, audit, clock, logger });
+  const webhooks = createWebhooks({
+    config,
+    database,
+    repository: webhookRepository,
+    events: webhookEvents,
+    secrets,
+    audit,
+    metrics,
+    clock,
+    logger,
+    overrides: overrides.webhooks,
+  });
 
   // GraphQL and HTTP
   const schema = await buildGraphQLSchema([
@@ -202,6 +224,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     new TwoFactorResolver(twoFactor),
     new AuditResolver(auditQuery),
     new AdminResolver(admin),
+    webhooks.resolver,
     ...factorModules.flatMap((module) => module.resolvers),
   ]);
   const { fastify, metricsServer } = await createHttpServer({
@@ -224,14 +247,19 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     ],
   });
 
+  // Every instance delivers the outbox (the embedded default too, from its SQLite file).
+  webhooks.start();
+
   return {
     fastify,
     metricsServer,
     database,
     store,
     logger,
+    webhooks,
     async close() {
-      await fastify.close();
+      // Requests finish (they may still write events) while attempts in flight get a moment.
+      await Promise.all([fastify.close(), webhooks.stop()]);
       smsSender.close();
       await store.close();
       await dataSource.destroy();

@@ -11,6 +11,7 @@ import { MemberResolver } from '../organizations/member.resolver';
 import { OrganizationResolver } from '../organizations/organization.resolver';
 import { UserMembershipsResolver } from '../organizations/user-memberships.resolver';
 import { UserResolver } from '../users/user.resolver';
+import { WebhookResolver } from '../webhooks/webhook.resolver';
 import { authChecker } from './auth';
 
 /** Every resolver of the API: the core's, then each factor's (factors/modules.ts). */
@@ -24,6 +25,7 @@ export const resolverClasses: NonEmptyArray<Function> = [
   TwoFactorResolver,
   AuditResolver,
   AdminResolver,
+  WebhookResolver,
   ...FACTOR_MODULES.flatMap((module) => module.resolvers),
 ];
 

@@ -1,4 +1,5 @@
 import { FACTOR_MODULES } from '../../../factors/modules';
+import { WEBHOOK_ENTITIES } from '../../../webhooks/webhook.entities';
 import { AuditEventRecord } from './audit-event.entity';
 import { MembershipRecord } from './membership.entity';
 import { OrganizationRecord } from './organization.entity';
@@ -7,7 +8,7 @@ import { UserRecord } from './user.entity';
 
 export { AuditEventRecord, MembershipRecord, OrganizationRecord, PendingSetupRecord, UserRecord };
 
-/** The core tables, then each factor's own (factors/<factor>/*.entity.ts). */
+/** The core tables, then each factor's own (factors/<factor>/*.entity.ts), then the webhook outbox's. */
 export const entities = [
   UserRecord,
   PendingSetupRecord,
@@ -15,4 +16,5 @@ export const entities = [
   MembershipRecord,
   AuditEventRecord,
   ...FACTOR_MODULES.flatMap((module) => module.entities),
+  ...WEBHOOK_ENTITIES,
 ];
