@@ -129,6 +129,8 @@ export class DeliveryWorker {
     this.timer = setTimeout(() => {
       this.ticking = this.tick();
     }, delayMs);
+    // The server keeps the process alive; an idle worker alone does not.
+    this.timer.unref();
   }
 
   private async tick(): Promise<void> {
