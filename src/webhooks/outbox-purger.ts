@@ -4,7 +4,8 @@ import type { Logger } from '../infra/logger';
 import { LIMITS } from '../limits';
 import type { WebhookRepository } from './webhook.repository';
 
-const LOCK_NAME = 'twofactor_webhook_purge';
+/** GET_LOCK names are server-wide: this one names the database, so services on other databases of the server never wait on it. */
+export const PURGE_LOCK = "CONCAT('twofactor_webhook_purge_', MD5(DATABASE()))";
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
@@ -64,12 +65,12 @@ export class OutboxPurger {
     if (!database.isMysql) return purge();
     const runner = database.dataSource.createQueryRunner();
     try {
-      const [{ acquired }] = await runner.query('SELECT GET_LOCK(?, 0) AS acquired', [LOCK_NAME]);
+      const [{ acquired }] = await runner.query(`SELECT GET_LOCK(${PURGE_LOCK}, 0) AS acquired`);
       if (Number(acquired) !== 1) return null;
       try {
         return await purge();
       } finally {
-        await runner.query('SELECT RELEASE_LOCK(?)', [LOCK_NAME]).catch(() => undefined);
+        await runner.query(`SELECT RELEASE_LOCK(${PURGE_LOCK})`).catch(() => undefined);
       }
     } finally {
       await runner.release();

@@ -1,4 +1,5 @@
 import { createConnection } from 'mysql2/promise';
+import { PURGE_LOCK } from '../../src/webhooks/outbox-purger';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { PRIVATE_WEBHOOKS } from '../support/webhook-receiver';
 
@@ -39,11 +40,13 @@ describe('webhooks: retention', () => {
       await insert(7, 29, 'DELIVERED');
       expect(await count('webhook_deliveries')).toBe(2_332);
 
-      // Another instance purging now: this one skips the round.
+      // Another instance purging now (the lock names this database): this one skips the round.
       const other = await createConnection({ uri: t.databaseUrl });
-      await other.query("SELECT GET_LOCK('twofactor_webhook_purge', 0)");
+      const [[held]] = await other.query<any[]>(`SELECT GET_LOCK(${PURGE_LOCK}, 0) AS held`);
+      expect(Number(held.held)).toBe(1);
       expect(await t.app.webhooks.purger.runOnce()).toBeNull();
       expect(await count('webhook_deliveries')).toBe(2_332);
+      await other.query(`SELECT RELEASE_LOCK(${PURGE_LOCK})`);
       await other.end();
 
       expect(await t.app.webhooks.purger.runOnce()).toEqual({ deliveries: 2_320, events: 2_320 });
