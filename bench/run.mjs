@@ -62,6 +62,7 @@ import {
   serverUrl,
   waitForQuietDatabase,
 } from './lib/seed.mjs';
+import { startWebhookReceiver, WEBHOOK_SERVICE_ENV } from './lib/webhooks.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(ROOT, 'package.json'));
@@ -84,6 +85,8 @@ const settings = {
   mysqlRootUrl: process.env.BENCH_MYSQL_URL || 'mysql://root@127.0.0.1:3306',
   redisUrl: process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379',
   redisDb: number('BENCH_REDIS_DB', 5),
+  // The webhook outbox with a live receiver on loopback (BENCH_WEBHOOKS=0: no endpoint, as before webhooks).
+  webhooks: process.env.BENCH_WEBHOOKS !== '0',
 };
 for (const [name, url] of [
   ['BENCH_MYSQL_URL', settings.mysqlRootUrl],
@@ -256,6 +259,7 @@ async function main() {
       SNS_ENDPOINT: `http://127.0.0.1:${snsPort}/`,
       // Behind one proxy: web clients' addresses come in X-Forwarded-For (the login scenario).
       TRUST_PROXY: '1',
+      ...(settings.webhooks ? WEBHOOK_SERVICE_ENV : {}),
     },
   });
   const apollo = startNode('bare Apollo on Fastify', join(ROOT, 'bench/baselines/apollo-fastify.mjs'), {
@@ -307,6 +311,16 @@ async function main() {
     signDevelopmentToken(secrets.auth, subject, scopes, { issuer: AUTH_ISSUER, audience: AUTH_AUDIENCE });
   const readToken = await sign('bench-internal-service', ['twofactor:read']);
   const loginToken = await sign('bench-login-service', ['twofactor:login']);
+  const webhooks = settings.webhooks
+    ? await startWebhookReceiver({
+        root: ROOT,
+        serviceUrl: service.url,
+        adminToken: await sign('bench-admin', ['twofactor:admin']),
+        env: baseEnv,
+        logFile: join(workDir, 'webhook-receiver.log'),
+      })
+    : null;
+  if (webhooks) log(`webhooks: every event type to a live receiver at ${webhooks.endpoint.url}`);
 
   const notes = [];
   const checks = {};
@@ -593,6 +607,22 @@ async function main() {
   await apolloRun(4);
 
   stopSampling();
+  // Deliveries of the last scenario's events are due within a poll interval.
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const webhookSummary = webhooks ? await webhooks.summary() : null;
+  if (webhookSummary) {
+    notes.push(
+      `webhooks: a live receiver verified ${webhookSummary.requests} deliveries of ${webhookSummary.distinctIds} events (${Object.entries(
+        webhookSummary.byType,
+      )
+        .map(([type, count]) => `${count} ${type}`)
+        .join(
+          ', ',
+        )}); ${webhookSummary.invalid} bad signatures; the oldest event still pending at the end was ${webhookSummary.oldestPendingSeconds} s old.`,
+    );
+  } else {
+    notes.push('webhooks: off (BENCH_WEBHOOKS=0): no endpoint, so changes write no outbox rows.');
+  }
   const memory = {
     serviceMb: service.peakRssKb / 1024,
     apolloMb: apollo.peakRssKb / 1024,
@@ -793,6 +823,7 @@ async function main() {
       warmup: settings.warmup,
       connections: settings.connections,
       latencyDuration: settings.latencyDuration,
+      webhooks: settings.webhooks,
     },
     serviceEnvironment: {
       NODE_ENV: 'production',
@@ -803,6 +834,7 @@ async function main() {
       AUTH_ISSUER,
       AUTH_AUDIENCE,
       TRUST_PROXY: '1',
+      WEBHOOK_ALLOW_PRIVATE_NETWORKS: settings.webhooks ? 'true (a live receiver on loopback)' : 'unset (no endpoint)',
       LOG_LEVEL: 'info (default: one line per request)',
       AWS_EC2_METADATA_DISABLED: 'true',
     },
@@ -834,6 +866,7 @@ async function main() {
       single: organizationPrSingle[size.label],
     })),
     memory,
+    webhooks: webhookSummary,
     serviceLog,
     measurements,
     notes,

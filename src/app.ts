@@ -63,6 +63,9 @@ import { TrustedDeviceResolver, TrustedDeviceStatusResolver } from './trusted-de
 import { TrustedDeviceService } from './trusted-devices/trusted-device.service';
 import { TwoFactorStatusReader } from './users/two-factor-status.reader';
 import { UserResolver } from './users/user.resolver';
+import { createWebhooks, type WebhookOverrides, type Webhooks } from './webhooks';
+import { WebhookEventWriter } from './webhooks/event-writer';
+import { WebhookRepository } from './webhooks/webhook.repository';
 
 /** What the process entry (main.ts) and tests pass beside the config: time, where logs go, the Sandbox's token. */
 export interface AppOverrides {
@@ -72,6 +75,8 @@ export interface AppOverrides {
   storeKeyPrefix?: string;
   /** The development token main.ts minted: put in the Sandbox page's headers (never in production). */
   sandboxToken?: string;
+  /** Webhook delivery: a stub DNS, a private CA (tests). */
+  webhooks?: WebhookOverrides;
 }
 
 export interface App {
@@ -83,6 +88,8 @@ export interface App {
   database: Database;
   store: Store;
   logger: Logger;
+  /** The outbox writer, the endpoint API, the delivery worker and the purge. */
+  webhooks: Webhooks;
   close(): Promise<void>;
 }
 
@@ -112,6 +119,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const pendingSetups = new PendingSetupRepository();
   const recoveryCodes = new RecoveryCodeRepository();
   const auditEvents = new AuditEventRepository();
+  const webhookRepository = new WebhookRepository(database);
 
   const secrets = new SecretBox(config.encryption.key, config.encryption.retiredKeys);
   // Store keys that derive from numbers, users or challenge ids are keyed hashes (same key, same names on every instance).
@@ -122,7 +130,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
 
   // Services shared by every factor; the registry is filled below, before any request.
   const registry = new FactorRegistry();
-  const audit = new AuditLog(auditEvents);
+  // Every audited security change also enters the webhook outbox, in its transaction.
+  const webhookEvents = new WebhookEventWriter(webhookRepository, clock);
+  const audit = new AuditLog(auditEvents, webhookEvents);
   const statuses = new TwoFactorStatusReader(database, users);
   const organizationService = new OrganizationService(database, organizations, memberships, clock);
   const attemptLimits = new AttemptLimits(store, config.limits, storeKeys);
@@ -144,7 +154,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     pendingSetups,
     recoveryCodes,
     issuer,
-    organizations: new OrganizationMembers(memberships, organizations, users),
+    organizations: new OrganizationMembers(memberships, organizations, users, webhookEvents),
     trustedDevices,
     audit,
   });
@@ -230,6 +240,18 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const organizationPolicy = new OrganizationPolicyService(database, organizations, memberships, audit, clock);
   const auditQuery = new AuditQueryService(database, auditEvents, memberships, organizations);
   const admin = new AdminService({ database, users, lifecycle, attemptLimits, statuses, audit, clock, logger });
+  const webhooks = createWebhooks({
+    config,
+    database,
+    repository: webhookRepository,
+    events: webhookEvents,
+    secrets,
+    audit,
+    metrics,
+    clock,
+    logger,
+    overrides: overrides.webhooks,
+  });
 
   // GraphQL and HTTP
   const schema = await buildGraphQLSchema([
@@ -244,6 +266,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     new AdminResolver(admin),
     new TrustedDeviceResolver(trustedDevices),
     new TrustedDeviceStatusResolver(trustedDevices),
+    webhooks.resolver,
     ...factorModules.flatMap((module) => module.resolvers),
   ]);
   const { fastify, metricsServer } = await createHttpServer({
@@ -267,17 +290,22 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
 
   for (const job of jobs) job.start();
+  // Every instance delivers the outbox (the embedded default too, from its SQLite file).
+  webhooks.start();
+
   return {
     fastify,
     metricsServer,
     database,
     store,
     logger,
+    webhooks,
     async runBackgroundJobs() {
       await Promise.all(jobs.map((job) => job.runOnce()));
     },
     async close() {
-      await fastify.close();
+      // Requests finish (they may still write events) while attempts in flight get a moment.
+      await Promise.all([fastify.close(), webhooks.stop()]);
       await Promise.all(jobs.map((job) => job.stop()));
       smsSender.close();
       await store.close();

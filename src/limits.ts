@@ -58,6 +58,31 @@ export const LIMITS = {
   maxDeviceNameLength: 64,
   /** Expired rows deleted at a time (after each new device); bounds the work a login does for others. */
   trustedDevicePurgeBatch: 100,
+  // Webhooks: security events delivered from the outbox (contract: README.md, "Webhooks").
+  /** An attempt without a complete answer within this fails (and is retried). */
+  webhookTimeoutSeconds: 10,
+  /** Delays before the 1st, 2nd, ... retry, each jittered; the last one repeats. */
+  webhookRetryDelaysSeconds: [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600],
+  /** Each delay is multiplied by a random factor within 1 ± this. */
+  webhookRetryJitter: 0.2,
+  /** A delivery whose next attempt would start later than this after its first is FAILED. */
+  webhookGiveUpAfterSeconds: 3 * 24 * 3600,
+  /** A claimed delivery whose instance reports nothing within this is claimed again (it died). */
+  webhookLeaseSeconds: 30,
+  /** After a rotation, the old secret signs beside the new one this long. */
+  webhookSecretOverlapSeconds: 24 * 3600,
+  /** Default of WEBHOOK_RETENTION_DAYS: delivered and failed outbox rows are kept this long. */
+  webhookRetentionDays: 30,
+  /** Rows one DELETE of the purge removes, and how often each instance purges. */
+  webhookPurgeBatch: 1_000,
+  webhookPurgeIntervalSeconds: 3600,
+  /** Default of WEBHOOK_POLL_INTERVAL_MS: how often an idle worker looks for due deliveries. */
+  webhookPollIntervalMs: 1_000,
+  /** Attempts in flight per instance: a slow receiver holds at most these. */
+  webhookMaxInFlight: 16,
+  /** Endpoints in all: each event is fanned out to every subscribed one in its change's transaction. */
+  webhookMaxEndpoints: 20,
+  webhookUrlMaxLength: 2_048,
 
   // Organizations and lists.
   maxGracePeriodDays: 90,

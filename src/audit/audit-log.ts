@@ -36,7 +36,13 @@ export type AuditAction =
   | 'MEMBERSHIP_SET'
   | 'MEMBERSHIP_REMOVED'
   | 'USER_DELETED'
-  | 'TWO_FACTOR_RESET_BY_ADMIN';
+  | 'TWO_FACTOR_RESET_BY_ADMIN'
+  | 'WEBHOOK_ENDPOINT_CREATED'
+  | 'WEBHOOK_ENDPOINT_UPDATED'
+  | 'WEBHOOK_ENDPOINT_DISABLED'
+  | 'WEBHOOK_SECRET_ROTATED'
+  | 'WEBHOOK_ENDPOINT_DELETED'
+  | 'WEBHOOK_DELIVERY_RETRIED';
 
 /** Who did it, from where: taken from the request by the resolvers. */
 export interface Actor {
@@ -50,15 +56,29 @@ export interface AuditEntry {
   organizationId?: string | null;
   /** The reason an admin gave, or why an attempt failed. Never a code. */
   reason?: string | null;
+  /** For the webhook event only (not stored in the audit log): what the factor shows of itself. */
+  details?: { phoneNumberMasked?: string };
 }
 
-/** Writes audit events inside the caller's transaction, so an event exists exactly when its change does. */
+/** Turns audited changes into webhook events in the same transaction (webhooks/event-writer.ts). */
+export interface AuditedChanges {
+  recorded(manager: EntityManager, actor: Actor, entry: AuditEntry, now: Date): Promise<void>;
+}
+
+/**
+ * Writes audit events inside the caller's transaction, so an event exists exactly
+ * when its change does; the security changes among them also go to the webhook
+ * outbox there (`changes`), in the same transaction.
+ */
 export class AuditLog {
-  constructor(private readonly events: AuditEventRepository) {}
+  constructor(
+    private readonly events: AuditEventRepository,
+    private readonly changes?: AuditedChanges,
+  ) {}
 
   /** Returns the event's id. */
   async record(manager: EntityManager, actor: Actor, entry: AuditEntry, now: Date): Promise<string> {
-    return this.events.insert(manager, {
+    const id = await this.events.insert(manager, {
       action: entry.action,
       userId: entry.userId ?? null,
       organizationId: entry.organizationId ?? null,
@@ -67,5 +87,7 @@ export class AuditLog {
       clientIp: actor.clientIp,
       occurredAt: now,
     });
+    await this.changes?.recorded(manager, actor, entry, now);
+    return id;
   }
 }

@@ -48,6 +48,13 @@ export interface Config {
   auditRetentionDays: number;
   /** "Remember this browser": a device token's lifetime in days; 0 turns the feature off. */
   trustedDevices: { days: number };
+  /** Security events as signed webhooks (src/webhooks). */
+  webhooks: {
+    /** http and internal addresses allowed (internal receivers, tests); else https to public addresses only. */
+    allowPrivateNetworks: boolean;
+    retentionDays: number;
+    pollIntervalMs: number;
+  };
   limits: {
     userFailuresPerWindow: number;
     userFailureWindowSeconds: number;
@@ -156,6 +163,9 @@ const environmentSchema = z.object({
   IP_ATTEMPTS_PER_MINUTE: integer(LIMITS.ipAttemptsPerMinute, 1, 1_000_000),
   AUDIT_RETENTION_DAYS: integer(LIMITS.auditRetentionDays, 0, 36_500),
   TRUSTED_DEVICE_DAYS: integer(LIMITS.trustedDeviceDays, 0, LIMITS.maxTrustedDeviceDays),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: booleanFlag,
+  WEBHOOK_RETENTION_DAYS: integer(LIMITS.webhookRetentionDays, 1, 3650),
+  WEBHOOK_POLL_INTERVAL_MS: integer(LIMITS.webhookPollIntervalMs, 10, 60_000),
   DATA_DIR: z.preprocess(blankToUndefined, z.string().default('./data')),
   LOG_LEVEL: z.preprocess(
     blankToUndefined,
@@ -216,6 +226,11 @@ export function loadConfig(environment: Environment = process.env): Config {
     if (!env.AUTH_ISSUER) problems.push("AUTH_ISSUER: required in production (the issuer callers' tokens must name)");
     if (!env.AUTH_AUDIENCE)
       problems.push("AUTH_AUDIENCE: required in production (the audience callers' tokens must name)");
+  }
+  if (production && env.WEBHOOK_ALLOW_PRIVATE_NETWORKS === 'true') {
+    warnings.push(
+      'WEBHOOK_ALLOW_PRIVATE_NETWORKS=true: webhook endpoints may use http and reach internal addresses (SSRF guard off)',
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -285,6 +300,11 @@ export function loadConfig(environment: Environment = process.env): Config {
     webAuthn,
     auditRetentionDays: env.AUDIT_RETENTION_DAYS,
     trustedDevices: { days: env.TRUSTED_DEVICE_DAYS },
+    webhooks: {
+      allowPrivateNetworks: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS === 'true',
+      retentionDays: env.WEBHOOK_RETENTION_DAYS,
+      pollIntervalMs: env.WEBHOOK_POLL_INTERVAL_MS,
+    },
     limits: {
       userFailuresPerWindow: LIMITS.userFailuresPerWindow,
       userFailureWindowSeconds: LIMITS.userFailureWindowSeconds,

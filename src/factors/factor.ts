@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { Actor, AuditAction } from '../audit/audit-log';
+import type { Actor, AuditAction, AuditEntry } from '../audit/audit-log';
 import type { EnrolledMethod, TwoFactorMethod } from './method';
 
 /**
@@ -65,6 +65,8 @@ export interface Enrollment {
    * an admin's reset); a refusal throws and rolls the change back.
    */
   afterChange?(manager: EntityManager, userId: string, options: { enforce: boolean }): Promise<void>;
+  /** What the security event of an addition or removal may show of it (a masked phone number), read while it exists. */
+  eventDetails?(manager: EntityManager, userId: string): Promise<AuditEntry['details']>;
 }
 
 /** TOTP and SMS codes: exactly 6 ASCII digits (surrounding white space is trimmed before). */

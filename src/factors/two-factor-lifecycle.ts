@@ -42,7 +42,8 @@ export class TwoFactorLifecycle {
     now: Date,
   ): Promise<string[] | null> {
     const { audit, users, issuer, organizations } = this.deps;
-    await audit.record(manager, actor, { action: enrollment.enabledAction, userId }, now);
+    const details = await enrollment.eventDetails?.(manager, userId);
+    await audit.record(manager, actor, { action: enrollment.enabledAction, userId, details }, now);
     await enrollment.afterChange?.(manager, userId, { enforce: true });
     if ((await users.find(manager, userId))?.twoFactorEnabled) return null;
     await users.update(manager, userId, { twoFactorEnabled: true, enabledAt: now });

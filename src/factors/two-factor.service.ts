@@ -55,9 +55,11 @@ export class TwoFactorService {
         lifecycle.countFactors(manager, userId),
       ]);
       if (all === (one === undefined ? mine : 1)) await lifecycle.assertMayTurnOff(manager, userId);
+      // Read while it is there: the event of its removal may show it (a masked phone number).
+      const details = await enrollment.eventDetails?.(manager, userId);
       if (!(await remove(manager))) throw notEnrolled(enrollment);
       await enrollment.afterChange?.(manager, userId, { enforce: true });
-      await audit.record(manager, actor, { action: enrollment.removedAction, userId }, now);
+      await audit.record(manager, actor, { action: enrollment.removedAction, userId, details }, now);
       await lifecycle.revokeTrustedDevices(manager, actor, userId, now, `${enrollment.noun} removed`);
       if (await lifecycle.disableIfNoFactorLeft(manager, userId)) {
         await audit.record(

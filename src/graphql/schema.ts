@@ -12,6 +12,7 @@ import { OrganizationResolver } from '../organizations/organization.resolver';
 import { UserMembershipsResolver } from '../organizations/user-memberships.resolver';
 import { TrustedDeviceResolver, TrustedDeviceStatusResolver } from '../trusted-devices/trusted-device.resolver';
 import { UserResolver } from '../users/user.resolver';
+import { WebhookResolver } from '../webhooks/webhook.resolver';
 import { authChecker } from './auth';
 
 /** Every resolver of the API: the core's, then each factor's (factors/modules.ts). */
@@ -27,6 +28,7 @@ export const resolverClasses: NonEmptyArray<Function> = [
   AdminResolver,
   TrustedDeviceResolver,
   TrustedDeviceStatusResolver,
+  WebhookResolver,
   ...FACTOR_MODULES.flatMap((module) => module.resolvers),
 ];
 

@@ -60,6 +60,37 @@ export class Metrics {
   }
 
   /**
+   * Webhooks: attempts by outcome (delivered, retried, failed, disabled: the
+   * endpoint answered 410), counted by the instance that made them; and the age
+   * of the oldest event still waiting for delivery (0 when none), read from the
+   * database at each scrape (absent while it cannot answer).
+   */
+  watchWebhooks(readOldestPending: () => Promise<Date | null>, now: () => Date): (outcome: string) => void {
+    const deliveries = new Counter({
+      name: 'webhook_deliveries_total',
+      help: 'Webhook delivery attempts by outcome: delivered, retried, failed (gave up), disabled (410).',
+      labelNames: ['outcome'] as const,
+      registers: [this.registry],
+    });
+    for (const outcome of ['delivered', 'retried', 'failed', 'disabled']) deliveries.inc({ outcome }, 0);
+    new Gauge({
+      name: 'webhook_oldest_pending_event_age_seconds',
+      help: 'Age of the oldest security event not yet delivered to every endpoint (0 when none waits).',
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        const oldest = await readOldestPending().then(
+          (date) => date,
+          () => undefined,
+        );
+        if (oldest === undefined) return;
+        this.set(oldest ? Math.max(0, (now().getTime() - oldest.getTime()) / 1000) : 0);
+      },
+    });
+    return (outcome) => deliveries.inc({ outcome });
+  }
+
+  /**
    * Labels use the root field names (bounded by the schema), never the
    * client-chosen operation name, so callers cannot grow the label set.
    */

@@ -1,8 +1,29 @@
 import type { EntityManager } from 'typeorm';
-import type { OrganizationRecord } from '../infra/db/entities';
+import type { MembershipRecord, OrganizationRecord } from '../infra/db/entities';
 import type { MembershipRepository } from '../infra/db/repositories/membership.repository';
 import type { OrganizationRepository } from '../infra/db/repositories/organization.repository';
 import type { UserRepository } from '../infra/db/repositories/user.repository';
+
+/** A member's copy of the user's state, as it decides access. */
+export interface MemberState {
+  twoFactorEnabled: boolean;
+  phishingResistant: boolean;
+}
+
+/**
+ * Told of every membership whose copy of the user's state moves, inside the
+ * change's transaction (the webhook outbox: `organization.member_access_changed`
+ * when the member's access to that organization changed with it).
+ */
+export interface MemberStateChanges {
+  changed(
+    manager: EntityManager,
+    userId: string,
+    organization: OrganizationRecord,
+    before: MemberState,
+    after: MemberState,
+  ): Promise<void>;
+}
 
 /**
  * What a user's own two-factor change means for the user's organizations, inside
@@ -15,12 +36,13 @@ export class OrganizationMembers {
     private readonly memberships: MembershipRepository,
     private readonly organizations: OrganizationRepository,
     private readonly users: UserRepository,
+    private readonly stateChanges?: MemberStateChanges,
   ) {}
 
   /** Two-factor turned on or off; the caller updates users.two_factor_enabled (TwoFactorLifecycle). */
   async setMemberTwoFactor(manager: EntityManager, userId: string, enabled: boolean): Promise<void> {
     const memberships = await this.memberships.findByUser(manager, userId);
-    await this.organizations.lockMany(
+    const locked = await this.organizations.lockMany(
       manager,
       memberships.map((m) => m.organizationId),
     );
@@ -32,6 +54,7 @@ export class OrganizationMembers {
         twoFactorEnabled: enabled,
         phishingResistant,
       });
+      await this.told(manager, userId, locked, membership, { twoFactorEnabled: enabled, phishingResistant });
     }
     await this.memberships.setTwoFactorForUser(manager, userId, enabled);
   }
@@ -52,7 +75,7 @@ export class OrganizationMembers {
   async setMemberPhishingResistant(manager: EntityManager, userId: string, value: boolean): Promise<void> {
     await this.users.update(manager, userId, { phishingResistant: value });
     const memberships = await this.memberships.findByUser(manager, userId);
-    await this.organizations.lockMany(
+    const locked = await this.organizations.lockMany(
       manager,
       memberships.map((m) => m.organizationId),
     );
@@ -64,8 +87,23 @@ export class OrganizationMembers {
         twoFactorEnabled,
         phishingResistant: value,
       });
+      await this.told(manager, userId, locked, membership, { twoFactorEnabled, phishingResistant: value });
     }
     await this.memberships.setPhishingResistantForUser(manager, userId, value);
+  }
+
+  /** The membership's copy moved from what it was to `after`: told to whoever listens, with its organization as locked. */
+  private async told(
+    manager: EntityManager,
+    userId: string,
+    organizations: OrganizationRecord[],
+    membership: MembershipRecord,
+    after: MemberState,
+  ): Promise<void> {
+    if (!this.stateChanges) return;
+    const organization = organizations.find((candidate) => candidate.id === membership.organizationId);
+    const before = { twoFactorEnabled: membership.twoFactorEnabled, phishingResistant: membership.phishingResistant };
+    if (organization) await this.stateChanges.changed(manager, userId, organization, before, after);
   }
 
   /** The ids of the user's organizations that require two-factor; `lock`: locked before they are read. */

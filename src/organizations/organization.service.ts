@@ -4,7 +4,7 @@ import { AppError } from '../errors';
 import { toPage } from '../graphql/connection';
 import type { Clock } from '../infra/clock';
 import type { Database } from '../infra/db/database';
-import type { MembershipRepository } from '../infra/db/repositories/membership.repository';
+import type { AccessFacts, MembershipRepository } from '../infra/db/repositories/membership.repository';
 import type { OrganizationRepository } from '../infra/db/repositories/organization.repository';
 import { decodeCursor, encodeCursor, pageSize } from '../pagination';
 import { UserView } from '../users/user.types';
@@ -18,6 +18,22 @@ import {
   type OrganizationCompliance,
   OrganizationView,
 } from './organization.types';
+
+/** A member's access to its organization at `now`, from what decides it. */
+export function decideAccess(facts: AccessFacts, now: Date): OrganizationAccess {
+  if (!facts.requiresTwoFactor) return { allowed: true, reason: OrganizationAccessReason.OK, graceEndsAt: null };
+  // Only a WebAuthn credential satisfies a phishing-resistant policy; any factor satisfies the other.
+  const satisfied = facts.requiresPhishingResistant ? facts.phishingResistant : facts.twoFactorEnabled;
+  if (satisfied) return { allowed: true, reason: OrganizationAccessReason.OK, graceEndsAt: null };
+  const graceEndsAt = facts.gracePeriodEndsAt;
+  if (graceEndsAt && graceEndsAt > now) {
+    return { allowed: true, reason: OrganizationAccessReason.GRACE_PERIOD, graceEndsAt };
+  }
+  const reason = facts.requiresPhishingResistant
+    ? OrganizationAccessReason.PHISHING_RESISTANT_REQUIRED
+    : OrganizationAccessReason.TWO_FACTOR_REQUIRED;
+  return { allowed: false, reason, graceEndsAt: null };
+}
 
 /** Reading organizations as the caller may see them, and the access answer. */
 export class OrganizationService {
@@ -128,18 +144,7 @@ export class OrganizationService {
   async access(organizationId: string, userId: string): Promise<OrganizationAccess> {
     const facts = await this.database.run((manager) => this.memberships.accessFacts(manager, organizationId, userId));
     if (!facts) return { allowed: false, reason: OrganizationAccessReason.NOT_A_MEMBER, graceEndsAt: null };
-    if (!facts.requiresTwoFactor) return { allowed: true, reason: OrganizationAccessReason.OK, graceEndsAt: null };
-    // Only a WebAuthn credential satisfies a phishing-resistant policy; any factor satisfies the other.
-    const satisfied = facts.requiresPhishingResistant ? facts.phishingResistant : facts.twoFactorEnabled;
-    if (satisfied) return { allowed: true, reason: OrganizationAccessReason.OK, graceEndsAt: null };
-    const graceEndsAt = facts.gracePeriodEndsAt;
-    if (graceEndsAt && graceEndsAt > this.clock.now()) {
-      return { allowed: true, reason: OrganizationAccessReason.GRACE_PERIOD, graceEndsAt };
-    }
-    const reason = facts.requiresPhishingResistant
-      ? OrganizationAccessReason.PHISHING_RESISTANT_REQUIRED
-      : OrganizationAccessReason.TWO_FACTOR_REQUIRED;
-    return { allowed: false, reason, graceEndsAt: null };
+    return decideAccess(facts, this.clock.now());
   }
 
   /**

@@ -632,6 +632,55 @@ export const MATRIX: MatrixRow[] = [
     expected: cells({ admin: 'allowed' }, 'FORBIDDEN'),
     check: (answer) => (answer.data.resetTwoFactor.enabled === false ? undefined : 'two-factor should be off'),
   },
+  // ---- webhooks (the matrix's service refuses internal URLs, so nothing is ever registered here)
+  {
+    name: '`webhookEndpoints`',
+    operation: 'webhookEndpoints',
+    document: '{ webhookEndpoints { id url } }',
+    expected: cells({ admin: 'allowed' }, 'FORBIDDEN'),
+  },
+  {
+    name: '`webhookDeliveries(endpointId)`',
+    operation: 'webhookDeliveries',
+    document: 'query($e: ID!) { webhookDeliveries(endpointId: $e) { edges { node { id state } } } }',
+    variables: () => ({ e: 'an-endpoint' }),
+    expected: cells({ admin: 'allowed' }, 'FORBIDDEN'),
+  },
+  {
+    name: '`createWebhookEndpoint(url)`',
+    operation: 'createWebhookEndpoint',
+    document: 'mutation($u: String!) { createWebhookEndpoint(url: $u) { secret } }',
+    variables: () => ({ u: 'https://127.0.0.1/hooks' }),
+    expected: cells({ admin: 'allowed' }, 'FORBIDDEN'),
+  },
+  {
+    name: '`updateWebhookEndpoint(id, enabled)`',
+    operation: 'updateWebhookEndpoint',
+    document: 'mutation($id: ID!) { updateWebhookEndpoint(id: $id, enabled: false) { id } }',
+    variables: () => ({ id: 'an-endpoint' }),
+    expected: cells({ admin: 'allowed' }, 'FORBIDDEN'),
+  },
+  {
+    name: '`rotateWebhookSecret(id)`',
+    operation: 'rotateWebhookSecret',
+    document: 'mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }',
+    variables: () => ({ id: 'an-endpoint' }),
+    expected: cells({ admin: 'allowed' }, 'FORBIDDEN'),
+  },
+  {
+    name: '`deleteWebhookEndpoint(id)`',
+    operation: 'deleteWebhookEndpoint',
+    document: 'mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }',
+    variables: () => ({ id: 'an-endpoint' }),
+    expected: cells({ admin: 'allowed' }, 'FORBIDDEN'),
+  },
+  {
+    name: '`retryWebhookDelivery(id)`',
+    operation: 'retryWebhookDelivery',
+    document: 'mutation($id: ID!) { retryWebhookDelivery(id: $id) { id state } }',
+    variables: () => ({ id: '1' }),
+    expected: cells({ admin: 'allowed' }, 'FORBIDDEN'),
+  },
 ];
 
 /** The matrix as the Markdown table SECURITY.md shows (between its matrix markers). */

@@ -7,6 +7,7 @@ import { type App, createApp } from '../../src/app';
 import { signDevelopmentToken } from '../../src/callers/token-signer';
 import { loadConfig, type Config } from '../../src/config/config';
 import { ManualClock } from '../../src/infra/clock';
+import type { WebhookOverrides } from '../../src/webhooks';
 import { MYSQL_ROOT_URL, REDIS_URL } from './services';
 
 export const AUTH_SECRET = 'test-auth-secret-0123456789abcdef0123456789';
@@ -23,6 +24,8 @@ export interface TestAppOptions {
   /** Store key prefix; defaults to a random one per app. Instances given the same prefix share the store's state. */
   storeKeyPrefix?: string;
   configure?: (config: Config) => void;
+  /** Webhook delivery's stub DNS and trust anchors. */
+  webhooks?: WebhookOverrides;
 }
 
 export interface TestApp {
@@ -100,6 +103,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     clock,
     logger,
     storeKeyPrefix: options.storeKeyPrefix ?? `tf:t:${randomBytes(4).toString('hex')}:`,
+    webhooks: options.webhooks,
   });
   await app.fastify.listen({ port: 0, host: '127.0.0.1' });
   const address = app.fastify.server.address() as { port: number };

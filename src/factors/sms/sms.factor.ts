@@ -47,6 +47,10 @@ export class SmsFactor implements SecondFactor {
       removedAction: 'SMS_REMOVED',
       count: (manager, userId) => numbers.count(manager, userId),
       removeAll: (manager, userId) => numbers.delete(manager, userId),
+      eventDetails: async (manager, userId) => {
+        const number = await numbers.find(manager, userId);
+        return number ? { phoneNumberMasked: number.phoneMasked } : {};
+      },
     };
   }
 

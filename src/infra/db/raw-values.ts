@@ -13,3 +13,6 @@ export function rawDate(value: unknown): Date | null {
 }
 
 export const rawNumber = (value: unknown): number => Number(value ?? 0);
+
+/** A time as a plain-SQL parameter: UTC 'YYYY-MM-DD HH:MM:SS.SSS', as both MySQL (session time zone Z) and SQLite store it. */
+export const sqlTime = (date: Date): string => date.toISOString().replace('T', ' ').replace('Z', '');

@@ -1,5 +1,6 @@
 import { FACTOR_MODULES } from '../../../factors/modules';
 import { TrustedDeviceRecord } from '../../../trusted-devices/trusted-device.entity';
+import { WEBHOOK_ENTITIES } from '../../../webhooks/webhook.entities';
 import { AuditEventRecord } from './audit-event.entity';
 import { MembershipRecord } from './membership.entity';
 import { OrganizationDeletionRecord } from './organization-deletion.entity';
@@ -17,6 +18,7 @@ export {
 };
 
 /** The core tables, trusted devices, then each factor's own (factors/<factor>/*.entity.ts). */
+/** The core tables, then each factor's own (factors/<factor>/*.entity.ts), then the webhook outbox's. */
 export const entities = [
   UserRecord,
   PendingSetupRecord,
@@ -26,4 +28,5 @@ export const entities = [
   AuditEventRecord,
   TrustedDeviceRecord,
   ...FACTOR_MODULES.flatMap((module) => module.entities),
+  ...WEBHOOK_ENTITIES,
 ];

@@ -1,0 +1,249 @@
+import { randomUUID } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+import type { AuditLog } from '../audit/audit-log';
+import type { Clock } from '../infra/clock';
+import { systemClock } from '../infra/clock';
+import type { SecretBox } from '../infra/crypto/cipher';
+import type { Database } from '../infra/db/database';
+import type { Logger } from '../infra/logger';
+import { LIMITS } from '../limits';
+import type { AttemptResult, WebhookSender } from './webhook-sender';
+import type { ClaimedDelivery, WebhookRepository } from './webhook.repository';
+
+/** Deliveries by what an attempt came to: delivered, retried later, failed for good, or the endpoint disabled (410). */
+export type DeliveryOutcome = 'delivered' | 'retried' | 'failed' | 'disabled';
+
+export interface DeliveryWorkerDependencies {
+  database: Database;
+  repository: WebhookRepository;
+  sender: WebhookSender;
+  secrets: SecretBox;
+  /** Schedules: when a delivery is due, leases, retries. */
+  clock: Clock;
+  /** The `webhook-timestamp` of each attempt: the wall clock, as receivers check it against theirs. */
+  wallClock?: Clock;
+  logger: Logger;
+  /** Records the service disabling an endpoint (410). */
+  audit?: AuditLog;
+  pollIntervalMs: number;
+  /** Told of each attempt's outcome (metrics). */
+  onOutcome?: (outcome: DeliveryOutcome) => void;
+  random?: () => number;
+}
+
+/**
+ * When the attempt after `attempts` failed ones is due, or null when the series
+ * gives up: the contract's schedule (about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h,
+ * then every 10 h), each delay jittered by ±20 %, for 3 days from the series'
+ * first attempt.
+ */
+export function nextAttemptAt(
+  attempts: number,
+  seriesStartedAt: Date,
+  now: Date,
+  random: () => number = Math.random,
+): Date | null {
+  const delays = LIMITS.webhookRetryDelaysSeconds;
+  const base = delays[Math.min(Math.max(attempts, 1), delays.length) - 1];
+  const jitter = 1 + LIMITS.webhookRetryJitter * (2 * random() - 1);
+  const next = new Date(now.getTime() + Math.round(base * jitter * 1000));
+  return next.getTime() - seriesStartedAt.getTime() > LIMITS.webhookGiveUpAfterSeconds * 1000 ? null : next;
+}
+
+/** The Standard Webhooks signatures of one attempt: under the current secret, and the previous one while it lasts. */
+export function sign(secrets: string[], webhookId: string, timestamp: Date, payload: string): string {
+  return secrets.map((secret) => new Webhook(secret).sign(webhookId, timestamp, payload)).join(' ');
+}
+
+/**
+ * Delivers the outbox, on every instance (docs/adr/0008-webhook-outbox.md):
+ * 1. claims due deliveries in a short transaction (SELECT … FOR UPDATE SKIP
+ *    LOCKED on MySQL: instances never claim the same row), leased for
+ *    LIMITS.webhookLeaseSeconds, and commits;
+ * 2. sends each one outside any transaction, signed, within the time-out;
+ * 3. records each outcome in its own short transaction, under the claim's token.
+ * An instance that dies between 1 and 3 loses nothing: its claims lapse and are
+ * claimed again. At most LIMITS.webhookMaxInFlight attempts are in flight here,
+ * so a slow or absent receiver costs queued rows, not memory or connections.
+ */
+export class DeliveryWorker {
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private stopping = false;
+  private ticking: Promise<void> | undefined;
+  private readonly inFlight = new Map<string, { token: string; done: Promise<void> }>();
+  private abort = new AbortController();
+  private lastProblemLoggedAt = 0;
+
+  constructor(private readonly deps: DeliveryWorkerDependencies) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.stopping = false;
+    this.abort = new AbortController();
+    this.schedule(0);
+  }
+
+  /** Stops claiming; waits up to `graceMs` for attempts in flight, then aborts them and gives their claims back. */
+  async stop(graceMs = 2_000): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.timer);
+    await this.ticking;
+    const pending = [...this.inFlight.values()].map((entry) => entry.done);
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+    await Promise.race([Promise.all(pending), grace]);
+    if (this.inFlight.size > 0) {
+      this.abort.abort();
+      await Promise.all([...this.inFlight.values()].map((entry) => entry.done));
+    }
+    this.running = false;
+  }
+
+  /** One round: claim what is due (as much as there is room for) and start sending it. Returns how many it claimed. */
+  async runOnce(): Promise<number> {
+    const room = LIMITS.webhookMaxInFlight - this.inFlight.size;
+    if (room <= 0 || this.stopping) return 0;
+    const { database, repository, clock } = this.deps;
+    if (!(await repository.anyDue(clock.now(), [...this.inFlight.keys()]))) return 0;
+    const token = randomUUID();
+    const claimed = await database.transaction((manager) => {
+      const now = clock.now();
+      const leaseUntil = new Date(now.getTime() + LIMITS.webhookLeaseSeconds * 1000);
+      return repository.claim(manager, now, room, token, leaseUntil, [...this.inFlight.keys()]);
+    });
+    for (const delivery of claimed) {
+      const done = this.deliver(delivery, token).finally(() => this.inFlight.delete(delivery.id));
+      this.inFlight.set(delivery.id, { token, done });
+    }
+    return claimed.length;
+  }
+
+  /** Resolves when nothing is in flight (tests). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight.values()].map((entry) => entry.done));
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopping) return;
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick();
+    }, delayMs);
+    // The server keeps the process alive; an idle worker alone does not.
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    let claimed = 0;
+    try {
+      claimed = await this.runOnce();
+    } catch (error) {
+      this.problem(error, 'webhooks: could not claim deliveries; trying again');
+    }
+    // A full batch: there may be more due now; else wait for the next poll.
+    const full = claimed > 0 && this.inFlight.size >= LIMITS.webhookMaxInFlight;
+    this.schedule(claimed > 0 && !full ? 0 : this.deps.pollIntervalMs);
+  }
+
+  private async deliver(delivery: ClaimedDelivery, token: string): Promise<void> {
+    try {
+      await this.attempt(delivery, token);
+    } catch (error) {
+      // The claim lapses and the delivery is sent again: at least once.
+      this.problem(error, 'webhooks: an attempt failed unexpectedly; it will be made again');
+    }
+  }
+
+  private async attempt(delivery: ClaimedDelivery, token: string): Promise<void> {
+    const { database, repository, clock } = this.deps;
+    const endpoint = delivery.endpoint;
+    let result: AttemptResult;
+    if (!endpoint || !endpoint.enabled) {
+      result = { status: null, error: 'endpoint disabled' };
+    } else {
+      const now = clock.now();
+      const secrets = [this.deps.secrets.decrypt(endpoint.secretCiphertext)];
+      if (
+        endpoint.previousSecretCiphertext &&
+        endpoint.previousSecretExpiresAt &&
+        endpoint.previousSecretExpiresAt > now
+      )
+        secrets.push(this.deps.secrets.decrypt(endpoint.previousSecretCiphertext));
+      const timestamp = (this.deps.wallClock ?? systemClock).now();
+      const headers = {
+        'webhook-id': delivery.webhookId,
+        'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
+        'webhook-signature': sign(secrets, delivery.webhookId, timestamp, delivery.payload),
+      };
+      result = await this.deps.sender.send(endpoint.url, headers, delivery.payload, this.abort.signal);
+      if (this.abort.signal.aborted && result.status === null) {
+        // Stopped mid-attempt: not an attempt; another instance (or this one, restarted) sends it.
+        await database
+          .transaction((manager) => repository.release(manager, [delivery.id], token, clock.now()))
+          .catch((error: unknown) => this.problem(error, 'webhooks: could not give a claim back; it lapses by itself'));
+        return;
+      }
+    }
+    try {
+      const outcome = await this.record(delivery, token, result, endpoint?.id ?? null, !endpoint?.enabled);
+      if (outcome) this.deps.onOutcome?.(outcome);
+    } catch (error) {
+      // The claim lapses and the delivery is sent again: at least once.
+      this.problem(error, 'webhooks: could not record an attempt; it will be sent again');
+    }
+  }
+
+  private record(
+    delivery: ClaimedDelivery,
+    token: string,
+    result: AttemptResult,
+    endpointId: string | null,
+    endpointDisabled: boolean,
+  ): Promise<DeliveryOutcome | null> {
+    const { database, repository, clock } = this.deps;
+    return database.transaction(async (manager) => {
+      const now = clock.now();
+      if (result.error === null) {
+        return (await repository.delivered(manager, delivery.id, token, result.status!, now)) ? 'delivered' : null;
+      }
+      if (endpointDisabled) {
+        return (await repository.failed(manager, delivery.id, token, null, 'endpoint disabled')) ? 'failed' : null;
+      }
+      if (result.status === 410 && endpointId) {
+        // Gone: the receiver asks for no more. The endpoint is disabled, and everything queued for it fails.
+        await repository.failed(manager, delivery.id, token, 410, 'HTTP 410: the endpoint was disabled');
+        await repository.updateEndpoint(manager, endpointId, {
+          enabled: false,
+          disabledReason: 'answered 410 Gone',
+          updatedAt: now,
+        });
+        await repository.failPending(manager, endpointId, 'endpoint disabled (it answered 410)');
+        await this.deps.audit?.record(
+          manager,
+          { actorId: null, clientIp: null },
+          { action: 'WEBHOOK_ENDPOINT_DISABLED', reason: `endpoint ${endpointId} answered 410 Gone` },
+          now,
+        );
+        this.deps.logger.warn({ endpointId }, 'webhooks: an endpoint answered 410 Gone; it is disabled');
+        return 'disabled';
+      }
+      const next = nextAttemptAt(delivery.attempts, delivery.seriesStartedAt, now, this.deps.random);
+      if (next === null) {
+        return (await repository.failed(manager, delivery.id, token, result.status, `${result.error}; gave up`))
+          ? 'failed'
+          : null;
+      }
+      return (await repository.retryAt(manager, delivery.id, token, result.status, result.error, next))
+        ? 'retried'
+        : null;
+    });
+  }
+
+  /** Logged at most once a minute: a database that is down for an hour writes 60 lines, not 3600. */
+  private problem(error: unknown, message: string): void {
+    const now = Date.now();
+    if (now - this.lastProblemLoggedAt < 60_000) return;
+    this.lastProblemLoggedAt = now;
+    this.deps.logger.warn({ err: error }, message);
+  }
+}

@@ -1,0 +1,134 @@
+import type { Actor, AuditEntry } from '../audit/audit-log';
+import { TwoFactorMethod } from '../factors/method';
+
+/** The event types of the contract, as endpoints subscribe to them (`eventTypes`). */
+export const WEBHOOK_EVENT_TYPES = [
+  'two_factor.enabled',
+  'two_factor.disabled',
+  'two_factor.locked',
+  'two_factor.reset',
+  'factor.added',
+  'factor.removed',
+  'recovery_codes.viewed',
+  'recovery_codes.regenerated',
+  'recovery_code.used',
+  'login.verified',
+  'login.failed',
+  'trusted_device.added',
+  'trusted_device.revoked',
+  'organization.policy_changed',
+  'organization.member_access_changed',
+] as const;
+
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+export const isWebhookEventType = (value: string): value is WebhookEventType =>
+  (WEBHOOK_EVENT_TYPES as readonly string[]).includes(value);
+
+/** What `organization.policy_changed` says changed. */
+export type PolicyChange = 'requires' | 'phishing_resistant' | 'grace_period' | 'trusted_devices' | 'stopped';
+
+/**
+ * An event's `data`: ids, the method, a masked phone number, the actor and its
+ * client IP, the time. Never a code, secret, token, whole phone number or
+ * recovery code: nothing here is free text a caller typed.
+ */
+export type EventData = Record<string, string | number | boolean | null>;
+
+export type MappedEvent =
+  | { type: Exclude<WebhookEventType, 'organization.policy_changed'>; data: EventData }
+  | { type: 'organization.policy_changed'; data: EventData; organizationId: string; change: PolicyChange };
+
+/**
+ * The one mapping from audited security changes to webhook events: every change
+ * the contract lists is audited inside its transaction (AuditLog.record), and the
+ * audit log hands each entry here. Actions without an event type (an SMS sent, a
+ * failed step-up code, directory sync, admin changes to endpoints) map to null.
+ * `organization.member_access_changed` is not an audit action: OrganizationMembers
+ * reports it where a member's state moves (WebhookEventWriter.memberAccessChanged).
+ */
+export function eventFromAudit(actor: Actor, entry: AuditEntry, now: Date): MappedEvent | null {
+  const userId = entry.userId ?? null;
+  const who = { actorId: actor.actorId, clientIp: actor.clientIp, occurredAt: now.toISOString() };
+  const user = (type: Exclude<WebhookEventType, 'organization.policy_changed'>, extra: EventData = {}) => ({
+    type,
+    data: { userId, ...extra, ...who },
+  });
+  const factor = (type: 'factor.added' | 'factor.removed', method: string) =>
+    user(type, {
+      method,
+      ...(entry.details?.phoneNumberMasked ? { phoneNumberMasked: entry.details.phoneNumberMasked } : {}),
+    });
+  const policy = (change: PolicyChange): MappedEvent | null =>
+    entry.organizationId
+      ? {
+          type: 'organization.policy_changed',
+          organizationId: entry.organizationId,
+          change,
+          data: { organizationId: entry.organizationId, change, ...who },
+        }
+      : null;
+
+  switch (entry.action) {
+    case 'TWO_FACTOR_ENABLED':
+      // The reason names the first factor's method.
+      return user('two_factor.enabled', { method: methodIn(entry.reason) });
+    case 'TWO_FACTOR_DISABLED':
+      return user('two_factor.disabled', { lastFactorRemoved: entry.reason === 'last factor removed' });
+    case 'TWO_FACTOR_LOCKED':
+      return user('two_factor.locked');
+    case 'TWO_FACTOR_RESET_BY_ADMIN':
+      // The admin's reason is free text: it stays in the audit log.
+      return user('two_factor.reset');
+    case 'TOTP_ENABLED':
+      return factor('factor.added', 'TOTP');
+    case 'SMS_ENABLED':
+      return factor('factor.added', 'SMS');
+    case 'WEBAUTHN_CREDENTIAL_ADDED':
+      return factor('factor.added', 'WEBAUTHN');
+    case 'TOTP_REMOVED':
+      return factor('factor.removed', 'TOTP');
+    case 'SMS_REMOVED':
+      return factor('factor.removed', 'SMS');
+    case 'WEBAUTHN_CREDENTIAL_REMOVED':
+      return factor('factor.removed', 'WEBAUTHN');
+    case 'RECOVERY_CODES_VIEWED':
+      return user('recovery_codes.viewed');
+    case 'RECOVERY_CODES_REGENERATED':
+      return user('recovery_codes.regenerated');
+    case 'RECOVERY_CODE_USED':
+      return user('recovery_code.used');
+    case 'LOGIN_VERIFIED':
+      // The reason names the method that answered.
+      return user('login.verified', { method: methodIn(entry.reason) });
+    case 'LOGIN_FAILED':
+      return user('login.failed');
+    case 'TRUSTED_DEVICE_USED':
+      // A login that a remembered browser answered: no method, the device stood for it.
+      return user('login.verified', { method: null, trustedDevice: true });
+    case 'TRUSTED_DEVICE_ADDED':
+      return user('trusted_device.added');
+    case 'TRUSTED_DEVICE_REVOKED':
+    case 'TRUSTED_DEVICES_REVOKED':
+      return user('trusted_device.revoked');
+    case 'ORGANIZATION_ALLOWED_TRUSTED_DEVICES':
+    case 'ORGANIZATION_FORBADE_TRUSTED_DEVICES':
+      return policy('trusted_devices');
+    case 'ORGANIZATION_REQUIRED_TWO_FACTOR':
+    case 'ORGANIZATION_STOPPED_REQUIRING_PHISHING_RESISTANT':
+      return policy('requires');
+    case 'ORGANIZATION_REQUIRED_PHISHING_RESISTANT':
+      return policy('phishing_resistant');
+    case 'ORGANIZATION_GRACE_PERIOD_CHANGED':
+      return policy('grace_period');
+    case 'ORGANIZATION_STOPPED_REQUIRING_TWO_FACTOR':
+      return policy('stopped');
+    default:
+      return null;
+  }
+}
+
+/** A method named by an audit reason; anything else (free text) is never copied into an event. */
+function methodIn(reason: string | null | undefined): TwoFactorMethod | null {
+  return (Object.values(TwoFactorMethod) as string[]).includes(reason ?? '') ? (reason as TwoFactorMethod) : null;
+}

@@ -1,0 +1,94 @@
+import type { AuditLog } from '../audit/audit-log';
+import type { Config } from '../config/config';
+import type { Metrics } from '../http/metrics';
+import type { Clock } from '../infra/clock';
+import type { SecretBox } from '../infra/crypto/cipher';
+import type { Database } from '../infra/db/database';
+import type { Logger } from '../infra/logger';
+import { DeliveryWorker } from './delivery-worker';
+import type { WebhookEventWriter } from './event-writer';
+import { NetworkPolicy, type ResolveHost } from './network-policy';
+import { OutboxPurger } from './outbox-purger';
+import { WebhookEndpointService } from './webhook-endpoint.service';
+import { WebhookSender } from './webhook-sender';
+import type { WebhookRepository } from './webhook.repository';
+import { WebhookResolver } from './webhook.resolver';
+
+/** What tests may swap: name resolution (a stub DNS), the trust anchors for receivers' certificates. */
+export interface WebhookOverrides {
+  resolve?: ResolveHost;
+  ca?: string | Buffer;
+}
+
+export interface Webhooks {
+  events: WebhookEventWriter;
+  service: WebhookEndpointService;
+  resolver: WebhookResolver;
+  worker: DeliveryWorker;
+  purger: OutboxPurger;
+  policy: NetworkPolicy;
+  start(): void;
+  /** Stops the worker (attempts in flight get a moment to finish) and the purge. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Security events as signed webhooks: the outbox writer (made first, for the
+ * audit log), then the endpoint API, the delivery worker and the retention
+ * purge that every instance runs.
+ */
+export function createWebhooks(deps: {
+  config: Config;
+  database: Database;
+  repository: WebhookRepository;
+  events: WebhookEventWriter;
+  secrets: SecretBox;
+  audit: AuditLog;
+  metrics: Metrics;
+  clock: Clock;
+  logger: Logger;
+  overrides?: WebhookOverrides;
+}): Webhooks {
+  const { config, database, repository, events, secrets, audit, metrics, clock, logger } = deps;
+  const policy = new NetworkPolicy(config.webhooks.allowPrivateNetworks, deps.overrides?.resolve);
+  const sender = new WebhookSender(policy, { ca: deps.overrides?.ca });
+  const service = new WebhookEndpointService({ database, repository, policy, secrets, audit, clock });
+  const counted = metrics.watchWebhooks(
+    () => repository.oldestPending(),
+    () => clock.now(),
+  );
+  const worker = new DeliveryWorker({
+    database,
+    repository,
+    sender,
+    secrets,
+    clock,
+    logger,
+    audit,
+    pollIntervalMs: config.webhooks.pollIntervalMs,
+    onOutcome: counted,
+  });
+  const purger = new OutboxPurger({
+    database,
+    repository,
+    clock,
+    logger,
+    retentionDays: config.webhooks.retentionDays,
+  });
+  return {
+    events,
+    service,
+    resolver: new WebhookResolver(service),
+    worker,
+    purger,
+    policy,
+    start() {
+      worker.start();
+      purger.start();
+    },
+    async stop() {
+      await Promise.all([worker.stop(), purger.stop()]);
+      sender.close();
+    },
+  };
+}

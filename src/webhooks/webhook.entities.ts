@@ -1,0 +1,138 @@
+import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import { CiphertextColumn, TimestampColumn } from '../infra/db/entities/columns';
+
+const ascii = { charset: 'ascii', collation: 'ascii_bin' } as const;
+
+/** Where security events go: an https URL an admin registered, and its signing secret (encrypted). */
+@Entity('webhook_endpoints')
+export class WebhookEndpointRecord {
+  @PrimaryColumn({ type: 'varchar', length: 36, ...ascii })
+  id: string;
+
+  /** As the URL parser serializes it (ASCII: punycode host, percent-encoded path). */
+  @Column({ type: 'varchar', length: 2048, ...ascii })
+  url: string;
+
+  /** Comma separated; empty: every type. */
+  @Column({ name: 'event_types', type: 'varchar', length: 1024, ...ascii })
+  eventTypes: string;
+
+  @Column({ type: 'boolean' })
+  enabled: boolean;
+
+  /** Why the service disabled it (it answered 410); null when enabled or disabled by hand. */
+  @Column({
+    name: 'disabled_reason',
+    type: 'varchar',
+    length: 255,
+    charset: 'utf8mb4',
+    collation: 'utf8mb4_bin',
+    nullable: true,
+  })
+  disabledReason: string | null;
+
+  /** `whsec_…`, encrypted (SecretBox). */
+  @CiphertextColumn({ name: 'secret_ciphertext' })
+  secretCiphertext: string;
+
+  /** The secret before the last rotation: it signs beside the new one until it expires. */
+  @CiphertextColumn({ name: 'previous_secret_ciphertext', nullable: true })
+  previousSecretCiphertext: string | null;
+
+  @TimestampColumn({ name: 'previous_secret_expires_at', nullable: true })
+  previousSecretExpiresAt: Date | null;
+
+  @TimestampColumn({ name: 'created_at' })
+  createdAt: Date;
+
+  @TimestampColumn({ name: 'updated_at' })
+  updatedAt: Date;
+}
+
+/**
+ * The outbox: one row per security event that at least one endpoint subscribed
+ * to, written in the transaction of the change it describes. `payload` is the
+ * body exactly as sent, so every attempt signs the same bytes.
+ */
+@Entity('webhook_events')
+@Index('idx_webhook_events_created', ['createdAt'])
+export class WebhookEventRecord {
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  id: string;
+
+  /** The `webhook-id` header: random, the same on every attempt to every endpoint. */
+  @Column({ name: 'webhook_id', type: 'varchar', length: 64, ...ascii })
+  webhookId: string;
+
+  @Column({ type: 'varchar', length: 64, ...ascii })
+  type: string;
+
+  @Column({ type: 'text', charset: 'utf8mb4', collation: 'utf8mb4_bin' })
+  payload: string;
+
+  @TimestampColumn({ name: 'created_at' })
+  createdAt: Date;
+}
+
+/**
+ * One event to one endpoint: the delivery queue. Due when PENDING and
+ * `next_attempt_at` has come; a worker claims it by moving `next_attempt_at` to
+ * the end of its lease and setting `lease_token` (docs/adr/0008-webhook-outbox.md).
+ */
+@Entity('webhook_deliveries')
+@Index('idx_webhook_deliveries_due', ['state', 'nextAttemptAt'])
+@Index('idx_webhook_deliveries_state_created', ['state', 'createdAt'])
+@Index('idx_webhook_deliveries_endpoint', ['endpointId', 'id'])
+@Index('idx_webhook_deliveries_endpoint_state', ['endpointId', 'state', 'id'])
+@Index('idx_webhook_deliveries_event', ['eventId'])
+export class WebhookDeliveryRecord {
+  @PrimaryGeneratedColumn({ type: 'bigint' })
+  id: string;
+
+  @Column({ name: 'event_id', type: 'bigint' })
+  eventId: string;
+
+  @Column({ name: 'endpoint_id', type: 'varchar', length: 36, ...ascii })
+  endpointId: string;
+
+  /** PENDING, DELIVERED or FAILED. */
+  @Column({ type: 'varchar', length: 10, ...ascii })
+  state: string;
+
+  /** Attempts of the current series (a retry by hand starts a new one). */
+  @Column({ type: 'int' })
+  attempts: number;
+
+  @Column({ name: 'last_status', type: 'smallint', nullable: true })
+  lastStatus: number | null;
+
+  @Column({
+    name: 'last_error',
+    type: 'varchar',
+    length: 300,
+    charset: 'utf8mb4',
+    collation: 'utf8mb4_bin',
+    nullable: true,
+  })
+  lastError: string | null;
+
+  /** When PENDING: when it is due (or, while claimed, when the claim lapses). Null once final. */
+  @TimestampColumn({ name: 'next_attempt_at', nullable: true })
+  nextAttemptAt: Date | null;
+
+  /** The claim that sends it now (or last did): an outcome counts only with the claim's token. */
+  @Column({ name: 'lease_token', type: 'varchar', length: 36, ...ascii, nullable: true })
+  leaseToken: string | null;
+
+  /** The first attempt of the current series is due at this; it gives up 3 days later. */
+  @TimestampColumn({ name: 'series_started_at' })
+  seriesStartedAt: Date;
+
+  @TimestampColumn({ name: 'created_at' })
+  createdAt: Date;
+
+  @TimestampColumn({ name: 'delivered_at', nullable: true })
+  deliveredAt: Date | null;
+}
+
+export const WEBHOOK_ENTITIES = [WebhookEndpointRecord, WebhookEventRecord, WebhookDeliveryRecord];

@@ -1,0 +1,389 @@
+import type { EntityManager } from 'typeorm';
+import type { Database } from '../infra/db/database';
+import { rawDate, rawNumber, sqlTime } from '../infra/db/raw-values';
+import { WebhookDeliveryRecord, WebhookEndpointRecord, WebhookEventRecord } from './webhook.entities';
+
+export type DeliveryState = 'PENDING' | 'DELIVERED' | 'FAILED';
+
+/** A delivery a worker claimed, with what sending it needs. */
+export interface ClaimedDelivery {
+  id: string;
+  /** Attempts of the series, this one included. */
+  attempts: number;
+  seriesStartedAt: Date;
+  webhookId: string;
+  payload: string;
+  /** Null when the endpoint is gone. */
+  endpoint: {
+    id: string;
+    url: string;
+    enabled: boolean;
+    secretCiphertext: string;
+    previousSecretCiphertext: string | null;
+    previousSecretExpiresAt: Date | null;
+  } | null;
+}
+
+/** A delivery as the admin API lists it. */
+export interface DeliveryRow {
+  id: string;
+  endpointId: string;
+  webhookId: string;
+  eventType: string;
+  state: DeliveryState;
+  attempts: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  nextAttemptAt: Date | null;
+  createdAt: Date;
+  deliveredAt: Date | null;
+}
+
+/**
+ * The webhook tables: endpoints, the outbox (events) and the delivery queue.
+ * Plain SQL only where MySQL and SQLite differ (claiming with SKIP LOCKED, batched
+ * deletes), guarded by the database's kind; everything else through TypeORM,
+ * which converts times for both.
+ */
+export class WebhookRepository {
+  constructor(private readonly database: Database) {}
+
+  // ---- endpoints
+
+  listEndpoints(manager: EntityManager): Promise<WebhookEndpointRecord[]> {
+    return manager.find(WebhookEndpointRecord, { order: { createdAt: 'ASC', id: 'ASC' } });
+  }
+
+  findEndpoint(manager: EntityManager, id: string): Promise<WebhookEndpointRecord | null> {
+    return manager.findOneBy(WebhookEndpointRecord, { id });
+  }
+
+  countEndpoints(manager: EntityManager): Promise<number> {
+    return manager.count(WebhookEndpointRecord);
+  }
+
+  async insertEndpoint(manager: EntityManager, endpoint: WebhookEndpointRecord): Promise<void> {
+    await manager.insert(WebhookEndpointRecord, endpoint);
+  }
+
+  async updateEndpoint(manager: EntityManager, id: string, changes: Partial<WebhookEndpointRecord>): Promise<void> {
+    await manager.update(WebhookEndpointRecord, { id }, changes);
+  }
+
+  /** The endpoint and its deliveries (sent or not); events no endpoint needs any more go with the retention purge. */
+  async deleteEndpoint(manager: EntityManager, id: string): Promise<boolean> {
+    await manager.delete(WebhookDeliveryRecord, { endpointId: id });
+    const result = await manager.delete(WebhookEndpointRecord, { id });
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** The ids of the enabled endpoints that take events of this type (an empty list takes every type). */
+  async subscribers(manager: EntityManager, type: string): Promise<string[]> {
+    const endpoints = await manager.find(WebhookEndpointRecord, {
+      select: { id: true, eventTypes: true },
+      where: { enabled: true },
+    });
+    return endpoints
+      .filter((endpoint) => endpoint.eventTypes === '' || endpoint.eventTypes.split(',').includes(type))
+      .map((endpoint) => endpoint.id);
+  }
+
+  // ---- the outbox
+
+  /** Returns the event's row id. */
+  async insertEvent(manager: EntityManager, event: Omit<WebhookEventRecord, 'id'>): Promise<string> {
+    const result = await manager.insert(WebhookEventRecord, event);
+    return String(result.identifiers[0].id);
+  }
+
+  /** One PENDING delivery per endpoint, due now. */
+  async insertDeliveries(manager: EntityManager, eventId: string, endpointIds: string[], now: Date): Promise<void> {
+    if (endpointIds.length === 0) return;
+    await manager.insert(
+      WebhookDeliveryRecord,
+      endpointIds.map((endpointId) => ({
+        eventId,
+        endpointId,
+        state: 'PENDING',
+        attempts: 0,
+        lastStatus: null,
+        lastError: null,
+        nextAttemptAt: now,
+        leaseToken: null,
+        seriesStartedAt: now,
+        createdAt: now,
+        deliveredAt: null,
+      })),
+    );
+  }
+
+  // ---- the worker
+
+  /** Whether any delivery is due: one cheap read, so an idle worker opens no transaction. */
+  async anyDue(now: Date, inFlight: string[] = []): Promise<boolean> {
+    const found = await this.database.run((manager) => {
+      const query = this.due(manager, now).select('d.id', 'id');
+      if (inFlight.length > 0) query.andWhere('d.id NOT IN (:...inFlight)', { inFlight });
+      return query.limit(1).getRawMany();
+    });
+    return found.length > 0;
+  }
+
+  private due(manager: EntityManager, now: Date) {
+    return manager
+      .createQueryBuilder(WebhookDeliveryRecord, 'd')
+      .where("d.state = 'PENDING'")
+      .andWhere('d.nextAttemptAt <= :now', { now })
+      .orderBy('d.nextAttemptAt', 'ASC');
+  }
+
+  /**
+   * Inside a short transaction: up to `limit` due deliveries, locked with
+   * `FOR UPDATE SKIP LOCKED` on MySQL (rows another instance is claiming are
+   * skipped, not waited for), then claimed: attempts + 1, due again only when
+   * the lease ends, marked with this claim's token. Once committed, no other
+   * instance sends them before `leaseUntil`.
+   */
+  async claim(
+    manager: EntityManager,
+    now: Date,
+    limit: number,
+    token: string,
+    leaseUntil: Date,
+    inFlight: string[] = [],
+  ): Promise<ClaimedDelivery[]> {
+    const count = Math.max(1, Math.floor(limit));
+    // SKIP LOCKED is MySQL 8 / MariaDB 10.6+; the embedded SQLite file runs one transaction at a time.
+    const lock = this.database.isMysql ? ' FOR UPDATE SKIP LOCKED' : '';
+    // Never what this instance is still sending, even if its lease lapsed meanwhile.
+    const mine = inFlight.length > 0 ? ` AND id NOT IN (${inFlight.map(() => '?').join(', ')})` : '';
+    const due: { id: unknown }[] = await manager.query(
+      `SELECT id FROM webhook_deliveries WHERE state = 'PENDING' AND next_attempt_at <= ?${mine} ORDER BY next_attempt_at LIMIT ${count}${lock}`,
+      [sqlTime(now), ...inFlight],
+    );
+    if (due.length === 0) return [];
+    const ids = due.map((row) => String(row.id));
+    await manager
+      .createQueryBuilder()
+      .update(WebhookDeliveryRecord)
+      .set({ attempts: () => 'attempts + 1', nextAttemptAt: leaseUntil, leaseToken: token })
+      .whereInIds(ids)
+      .execute();
+    const rows: Record<string, unknown>[] = await manager.query(
+      `SELECT d.id, d.attempts, d.series_started_at, e.webhook_id, e.payload,
+              p.id AS endpoint_id, p.url, p.enabled, p.secret_ciphertext, p.previous_secret_ciphertext, p.previous_secret_expires_at
+         FROM webhook_deliveries d
+         JOIN webhook_events e ON e.id = d.event_id
+         LEFT JOIN webhook_endpoints p ON p.id = d.endpoint_id
+        WHERE d.id IN (${ids.map(() => '?').join(', ')})`,
+      ids,
+    );
+    return rows.map((row) => ({
+      id: String(row.id),
+      attempts: rawNumber(row.attempts),
+      seriesStartedAt: rawDate(row.series_started_at)!,
+      webhookId: String(row.webhook_id),
+      payload: String(row.payload),
+      endpoint:
+        row.endpoint_id === null || row.endpoint_id === undefined
+          ? null
+          : {
+              id: String(row.endpoint_id),
+              url: String(row.url),
+              enabled: row.enabled === true || Number(row.enabled) === 1,
+              secretCiphertext: String(row.secret_ciphertext),
+              previousSecretCiphertext: (row.previous_secret_ciphertext as string | null) ?? null,
+              previousSecretExpiresAt: rawDate(row.previous_secret_expires_at),
+            },
+    }));
+  }
+
+  /** A 2xx: recorded even if the delivery was failed meanwhile (its endpoint disabled): it did arrive. */
+  delivered(manager: EntityManager, id: string, token: string, status: number, now: Date): Promise<boolean> {
+    return this.settle(manager, id, token, false, {
+      state: 'DELIVERED',
+      lastStatus: status,
+      lastError: null,
+      nextAttemptAt: null,
+      deliveredAt: now,
+    });
+  }
+
+  /** A failed attempt, to be tried again at `nextAttemptAt`; unless the delivery was failed meanwhile. */
+  retryAt(
+    manager: EntityManager,
+    id: string,
+    token: string,
+    status: number | null,
+    error: string,
+    nextAttemptAt: Date,
+  ): Promise<boolean> {
+    return this.settle(manager, id, token, true, { lastStatus: status, lastError: error, nextAttemptAt });
+  }
+
+  /** Given up: FAILED. */
+  failed(manager: EntityManager, id: string, token: string, status: number | null, error: string): Promise<boolean> {
+    return this.settle(manager, id, token, true, {
+      state: 'FAILED',
+      lastStatus: status,
+      lastError: error,
+      nextAttemptAt: null,
+    });
+  }
+
+  /** Claims given back unsent (the instance is stopping): due again now, the attempt not counted. */
+  async release(manager: EntityManager, ids: string[], token: string, now: Date): Promise<void> {
+    if (ids.length === 0) return;
+    await manager
+      .createQueryBuilder()
+      .update(WebhookDeliveryRecord)
+      .set({ attempts: () => 'attempts - 1', nextAttemptAt: now, leaseToken: null })
+      .whereInIds(ids)
+      .andWhere('lease_token = :token', { token })
+      .andWhere("state = 'PENDING'")
+      .execute();
+  }
+
+  /** Every delivery of the endpoint still PENDING (claimed or not) gives up: the endpoint is disabled. */
+  async failPending(manager: EntityManager, endpointId: string, error: string): Promise<void> {
+    await manager
+      .createQueryBuilder()
+      .update(WebhookDeliveryRecord)
+      .set({ state: 'FAILED', lastError: error, nextAttemptAt: null })
+      .where('endpoint_id = :endpointId', { endpointId })
+      .andWhere("state = 'PENDING'")
+      .execute();
+  }
+
+  /** An outcome counts only under the claim that made the attempt (a lapsed claim's late answer changes nothing). */
+  private async settle(
+    manager: EntityManager,
+    id: string,
+    token: string,
+    onlyPending: boolean,
+    changes: Partial<WebhookDeliveryRecord>,
+  ): Promise<boolean> {
+    const query = manager
+      .createQueryBuilder()
+      .update(WebhookDeliveryRecord)
+      .set(changes)
+      .where('id = :id', { id })
+      .andWhere('lease_token = :token', { token });
+    if (onlyPending) query.andWhere("state = 'PENDING'");
+    const result = await query.execute();
+    return (result.affected ?? 0) > 0;
+  }
+
+  // ---- the admin API
+
+  /** Newest first: a keyset on the id, within one endpoint (and state). */
+  async page(
+    manager: EntityManager,
+    query: { endpointId: string; state?: DeliveryState; beforeId?: string; limit: number },
+  ): Promise<DeliveryRow[]> {
+    const builder = this.deliveries(manager).where('d.endpointId = :endpointId', { endpointId: query.endpointId });
+    if (query.state !== undefined) builder.andWhere('d.state = :state', { state: query.state });
+    if (query.beforeId !== undefined) builder.andWhere('d.id < :beforeId', { beforeId: query.beforeId });
+    const rows = await builder.orderBy('d.id', 'DESC').limit(query.limit).getRawMany<Record<string, unknown>>();
+    return rows.map(deliveryRow);
+  }
+
+  async findDelivery(manager: EntityManager, id: string): Promise<DeliveryRow | null> {
+    const [row] = await this.deliveries(manager).where('d.id = :id', { id }).getRawMany<Record<string, unknown>>();
+    return row ? deliveryRow(row) : null;
+  }
+
+  /** Deliveries with their event's id and type, as the admin API shows them. */
+  private deliveries(manager: EntityManager) {
+    return manager
+      .createQueryBuilder(WebhookDeliveryRecord, 'd')
+      .innerJoin(WebhookEventRecord, 'e', 'e.id = d.eventId')
+      .select([
+        'd.id AS id',
+        'd.endpointId AS endpoint_id',
+        'd.state AS state',
+        'd.attempts AS attempts',
+        'd.lastStatus AS last_status',
+        'd.lastError AS last_error',
+        'd.nextAttemptAt AS next_attempt_at',
+        'd.createdAt AS created_at',
+        'd.deliveredAt AS delivered_at',
+        'e.webhookId AS webhook_id',
+        'e.type AS type',
+      ]);
+  }
+
+  /** A FAILED delivery queued again: a new series, due now, with the same event (and webhook-id). */
+  async requeue(manager: EntityManager, id: string, now: Date): Promise<boolean> {
+    const result = await manager
+      .createQueryBuilder()
+      .update(WebhookDeliveryRecord)
+      .set({
+        state: 'PENDING',
+        attempts: 0,
+        lastStatus: null,
+        lastError: null,
+        nextAttemptAt: now,
+        leaseToken: null,
+        seriesStartedAt: now,
+        deliveredAt: null,
+      })
+      .where('id = :id', { id })
+      .andWhere("state = 'FAILED'")
+      .execute();
+    return (result.affected ?? 0) > 0;
+  }
+
+  // ---- operations
+
+  /** When the oldest delivery still PENDING was written (its event's time); null when none is. */
+  async oldestPending(): Promise<Date | null> {
+    const row = await this.database.run((manager) =>
+      manager
+        .createQueryBuilder(WebhookDeliveryRecord, 'd')
+        .select('MIN(d.createdAt)', 'oldest')
+        .where("d.state = 'PENDING'")
+        .getRawOne<{ oldest: unknown }>(),
+    );
+    return rawDate(row?.oldest);
+  }
+
+  /**
+   * One batch of the retention purge, in its own short transaction: delivered and
+   * failed deliveries written before `cutoff`, then events before it that no
+   * delivery needs. Returns the rows deleted (less than `batch` of each: done).
+   */
+  async purgeBatch(cutoff: Date, batch: number): Promise<{ deliveries: number; events: number }> {
+    const size = Math.max(1, Math.floor(batch));
+    const time = sqlTime(cutoff);
+    const deliveries = this.database.isMysql
+      ? `DELETE FROM webhook_deliveries WHERE state IN ('DELIVERED', 'FAILED') AND created_at < ? LIMIT ${size}`
+      : `DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries WHERE state IN ('DELIVERED', 'FAILED') AND created_at < ? LIMIT ${size})`;
+    const unneeded = 'NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = webhook_events.id)';
+    const events = this.database.isMysql
+      ? `DELETE FROM webhook_events WHERE created_at < ? AND ${unneeded} LIMIT ${size}`
+      : `DELETE FROM webhook_events WHERE id IN (SELECT id FROM webhook_events WHERE created_at < ? AND ${unneeded} LIMIT ${size})`;
+    return this.database.transaction(async (manager) => {
+      const runner = manager.queryRunner!;
+      const deleted = await runner.query(deliveries, [time], true);
+      const purged = await runner.query(events, [time], true);
+      return { deliveries: deleted.affected ?? 0, events: purged.affected ?? 0 };
+    });
+  }
+}
+
+function deliveryRow(row: Record<string, unknown>): DeliveryRow {
+  return {
+    id: String(row.id),
+    endpointId: String(row.endpoint_id),
+    webhookId: String(row.webhook_id),
+    eventType: String(row.type),
+    state: String(row.state) as DeliveryState,
+    attempts: rawNumber(row.attempts),
+    lastStatus: row.last_status === null || row.last_status === undefined ? null : Number(row.last_status),
+    lastError: (row.last_error as string | null) ?? null,
+    nextAttemptAt: rawDate(row.next_attempt_at),
+    createdAt: rawDate(row.created_at)!,
+    deliveredAt: rawDate(row.delivered_at),
+  };
+}

@@ -1,0 +1,160 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import { eventually } from './eventually';
+import type { TestApp } from './test-app';
+
+export interface Received {
+  id: string;
+  timestamp: string;
+  signature: string;
+  body: string;
+  headers: Record<string, string>;
+  /** The body parsed: { type, timestamp, data }. */
+  event: { type: string; timestamp: string; data: Record<string, unknown> };
+}
+
+/** What the receiver answers: a status (and headers), decided per request. */
+export type Responder = (
+  request: Received,
+  index: number,
+) => number | { status: number; headers?: Record<string, string> };
+
+/**
+ * A webhook receiver on 127.0.0.1 (node:http): records every request, answers
+ * what `respond` says (200 by default). `close()` then `reopen()` keeps its port.
+ */
+export class WebhookReceiver {
+  readonly received: Received[] = [];
+  respond: Responder = () => 200;
+  /** How long each answer takes. */
+  delayMs = 0;
+  private server: Server | undefined;
+  port = 0;
+
+  static async start(respond?: Responder): Promise<WebhookReceiver> {
+    const receiver = new WebhookReceiver();
+    if (respond) receiver.respond = respond;
+    await receiver.listen(0);
+    return receiver;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}/hooks`;
+  }
+
+  /** Requests whose body has this type. */
+  ofType(type: string): Received[] {
+    return this.received.filter((request) => request.event.type === type);
+  }
+
+  async waitFor(count: number, filter: (request: Received) => boolean = () => true, timeoutMs = 15_000) {
+    await eventually(async () => this.received.filter(filter).length >= count, timeoutMs).catch(() => {
+      throw new Error(
+        `expected ${count} webhook requests, got ${this.received.filter(filter).length}: ${JSON.stringify(this.received.map((r) => r.event.type))}`,
+      );
+    });
+    return this.received.filter(filter);
+  }
+
+  /** Verifies a request as a receiver would, with the standardwebhooks library; returns the parsed body. */
+  static verify(secret: string, request: Received): unknown {
+    return new Webhook(secret).verify(request.body, {
+      'webhook-id': request.id,
+      'webhook-timestamp': request.timestamp,
+      'webhook-signature': request.signature,
+    });
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  async reopen(): Promise<void> {
+    await this.listen(this.port);
+  }
+
+  private listen(port: number): Promise<void> {
+    const server = createServer((request, response) => this.handle(request, response));
+    server.keepAliveTimeout = 1_000;
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        this.port = (server.address() as AddressInfo).port;
+        resolve();
+      });
+    });
+  }
+
+  private handle(request: IncomingMessage, response: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const headers = Object.fromEntries(
+        Object.entries(request.headers).map(([name, value]) => [
+          name,
+          Array.isArray(value) ? value.join(',') : String(value),
+        ]),
+      );
+      let event: Received['event'];
+      try {
+        event = JSON.parse(body);
+      } catch {
+        event = { type: '(not JSON)', timestamp: '', data: {} };
+      }
+      const received: Received = {
+        id: headers['webhook-id'],
+        timestamp: headers['webhook-timestamp'],
+        signature: headers['webhook-signature'],
+        body,
+        headers,
+        event,
+      };
+      this.received.push(received);
+      const answer = this.respond(received, this.received.length - 1);
+      const { status, headers: extra } = typeof answer === 'number' ? { status: answer, headers: {} } : answer;
+      setTimeout(() => {
+        response.writeHead(status, { 'content-type': 'text/plain', ...extra });
+        response.end('ok');
+      }, this.delayMs);
+    });
+  }
+}
+
+/** An admin's token, and an endpoint registered through the API for `url`. */
+export async function createEndpoint(
+  t: TestApp,
+  url: string,
+  eventTypes?: string[],
+): Promise<{ id: string; secret: string; admin: string }> {
+  const admin = await t.token('ops-admin', ['twofactor:admin']);
+  const result = await t.gql(
+    'mutation($url: String!, $types: [String!]) { createWebhookEndpoint(url: $url, eventTypes: $types) { secret endpoint { id } } }',
+    { url, types: eventTypes ?? null },
+    admin,
+  );
+  if (result.errors) throw new Error(JSON.stringify(result.errors));
+  return { id: result.data.createWebhookEndpoint.endpoint.id, secret: result.data.createWebhookEndpoint.secret, admin };
+}
+
+/** The endpoint's deliveries as the admin API lists them (newest first). */
+export async function deliveriesOf(t: TestApp, endpointId: string, admin: string, state?: string) {
+  const result = await t.gql(
+    `query($e: ID!, $s: WebhookDeliveryState) { webhookDeliveries(endpointId: $e, state: $s, first: 100) {
+       edges { node { id eventId eventType state attempts lastStatus lastError nextAttemptAt deliveredAt createdAt } }
+     } }`,
+    { e: endpointId, s: state ?? null },
+    admin,
+  );
+  if (result.errors) throw new Error(JSON.stringify(result.errors));
+  return result.data.webhookDeliveries.edges.map((edge: any) => edge.node) as any[];
+}
+
+/** The env of a test app that delivers to receivers on loopback, polling often. */
+export const PRIVATE_WEBHOOKS = { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_POLL_INTERVAL_MS: '50' };

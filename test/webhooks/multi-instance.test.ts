@@ -1,0 +1,71 @@
+import { eventually } from '../support/eventually';
+import { startTestApp, type TestApp, uniqueId } from '../support/test-app';
+import { createEndpoint, PRIVATE_WEBHOOKS, WebhookReceiver } from '../support/webhook-receiver';
+
+const EVENTS = 200;
+
+/** Attempts an instance made, by outcome, from its /metrics. */
+async function delivered(t: TestApp): Promise<number> {
+  const text = await (await fetch(`${t.url}/metrics`)).text();
+  return Number(/^webhook_deliveries_total\{outcome="delivered"\} (\S+)$/m.exec(text)?.[1] ?? NaN);
+}
+
+/**
+ * Two instances on one database, each with its worker: every event is delivered,
+ * and none twice while nothing fails (rows are claimed with FOR UPDATE SKIP LOCKED).
+ */
+describe('webhooks: two instances', () => {
+  let a: TestApp;
+  let b: TestApp;
+  let receiver: WebhookReceiver;
+
+  beforeAll(async () => {
+    a = await startTestApp({ env: PRIVATE_WEBHOOKS });
+    b = await startTestApp({ env: PRIVATE_WEBHOOKS, databaseUrl: a.databaseUrl, clock: a.clock });
+    receiver = await WebhookReceiver.start();
+    // Answers take a little time, so both instances have claims in flight together.
+    receiver.delayMs = 15;
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+    await receiver?.close();
+  });
+
+  it(`deliver ${EVENTS} events between them, each exactly once`, async () => {
+    const endpoint = await createEndpoint(a, receiver.url);
+    const userIds = Array.from({ length: EVENTS }, () => uniqueId('u'));
+    // Written by both instances, in parallel transactions, as requests to either would.
+    await Promise.all(
+      userIds.map((userId, index) => {
+        const t = index % 2 === 0 ? a : b;
+        return t.app.database.transaction((manager) =>
+          t.app.webhooks.events.recorded(
+            manager,
+            { actorId: userId, clientIp: '127.0.0.1' },
+            { action: 'LOGIN_FAILED', userId },
+            t.clock.now(),
+          ),
+        );
+      }),
+    );
+    await receiver.waitFor(EVENTS, () => true, 60_000);
+    await eventually(async () => {
+      const [row] = await a.sql("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE state = 'DELIVERED'");
+      return Number(row.n) === EVENTS;
+    });
+    // Anything sent twice would have arrived by now.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const ids = receiver.received.map((request) => request.id);
+    expect(ids).toHaveLength(EVENTS);
+    expect(new Set(ids).size).toBe(EVENTS);
+    expect(new Set(receiver.received.map((request) => request.event.data.userId))).toEqual(new Set(userIds));
+    for (const request of receiver.received) expect(WebhookReceiver.verify(endpoint.secret, request)).toBeTruthy();
+    const attempts = await a.sql('SELECT attempts, COUNT(*) AS n FROM webhook_deliveries GROUP BY attempts');
+    expect(attempts.map((row) => [Number(row.attempts), Number(row.n)])).toEqual([[1, EVENTS]]);
+    const [byA, byB] = [await delivered(a), await delivered(b)];
+    expect(byA + byB).toBe(EVENTS);
+    expect(byA).toBeGreaterThan(0);
+    expect(byB).toBeGreaterThan(0);
+  }, 90_000);
+});
