@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { syncOrganization } from '../support/directory';
+import { CONTRACT_CODES } from '../support/faults';
 import { REDIS_URL } from '../support/services';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { enrollTotp, type EnrolledUser } from '../support/two-factor';
@@ -9,26 +10,6 @@ import { enrollTotp, type EnrolledUser } from '../support/two-factor';
  * to the running service. Each must get a typed error of the contract, never a
  * 5xx or a hang, and change nothing but counted failures and their audit events.
  */
-
-const CONTRACT_CODES = new Set([
-  'UNAUTHENTICATED',
-  'FORBIDDEN',
-  'BAD_REQUEST',
-  'BAD_USER_INPUT',
-  'NOT_FOUND',
-  'INVALID_CODE',
-  'RATE_LIMITED',
-  'TWO_FACTOR_LOCKED',
-  'CHALLENGE_NOT_FOUND',
-  'NOT_ENROLLED',
-  'REAUTHENTICATION_REQUIRED',
-  'TWO_FACTOR_REQUIRED_BY_ORGANIZATION',
-  'OWNERS_WITHOUT_TWO_FACTOR',
-  'SMS_DELIVERY_FAILED',
-  'SERVICE_UNAVAILABLE',
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-]);
 
 const BIG = 'x'.repeat(60_000);
 const TEXT_ATTACKS = [
