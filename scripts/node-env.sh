@@ -11,7 +11,10 @@ if ! node_is_recent; then
   pinned=$(sed -n 's/^ *"node": "\([0-9.]*\)",\{0,1\}$/\1/p' package.json | head -n 1)
   if [[ "$(.tools/node_modules/node/bin/node -v 2>/dev/null)" != "v$pinned" ]]; then
     echo "setup: this machine has Node $(node -v 2>/dev/null || echo 'none'); bringing the project's Node $pinned into .tools/"
-    npm install --prefix .tools --no-save --no-package-lock --no-audit --no-fund --allow-scripts=node --loglevel=error "node@$pinned" >/dev/null
+    mkdir -p .tools
+    # Its own tiny project, so npm lets the node package's install script run (it links the binary).
+    echo '{ "private": true, "allowScripts": { "node": true } }' > .tools/package.json
+    npm install --prefix .tools --no-save --no-package-lock --no-audit --no-fund --loglevel=error "node@$pinned" >/dev/null
   fi
   export PATH="$PWD/.tools/node_modules/.bin:$PATH"
 fi
