@@ -7,6 +7,7 @@ import {
   type PublicKeyCredentialCreationOptionsJSON,
   type PublicKeyCredentialRequestOptionsJSON,
 } from '@simplewebauthn/server';
+import { cose, decodeCredentialPublicKey } from '@simplewebauthn/server/helpers';
 import { decodeCanonicalBase64Url, knownTransports, parseWebAuthnJson, type WebAuthnTransport } from './webauthn-json';
 import {
   WEBAUTHN_CEREMONY_TIMEOUT_MS,
@@ -280,6 +281,9 @@ export class WebAuthnRelyingParty {
     ) {
       return invalid('the response is for another user handle');
     }
+    if (!canonicalSignature(parsed.value.response.signature, credential.publicKey)) {
+      return invalid('the signature is not in its canonical encoding');
+    }
     try {
       const result = await verifyAuthenticationResponse({
         response: parsed.value,
@@ -318,4 +322,37 @@ export class WebAuthnRelyingParty {
       return invalid(describe(error));
     }
   }
+}
+
+/**
+ * An ECDSA signature (an EC2 key) must be strict DER: the library's decoder
+ * accepts some bytes of the encoding flipped (the SEQUENCE tag, its length) and
+ * still finds r and s. That forges nothing, but an answer must have one encoding
+ * only. EdDSA and RSA signatures are fixed-length raw bytes, checked by the library.
+ */
+function canonicalSignature(signatureBase64Url: string, publicKey: Uint8Array): boolean {
+  let kty: unknown;
+  try {
+    kty = decodeCredentialPublicKey(new Uint8Array(publicKey)).get(cose.COSEKEYS.kty);
+  } catch {
+    return false;
+  }
+  if (kty !== cose.COSEKTY.EC2) return true;
+  return isStrictDerEcdsaSignature(Buffer.from(signatureBase64Url, 'base64url'));
+}
+
+/** SEQUENCE { INTEGER r, INTEGER s }, short-form lengths, minimal positive integers, nothing after. */
+export function isStrictDerEcdsaSignature(signature: Buffer): boolean {
+  if (signature.length < 8 || signature[0] !== 0x30 || signature[1] !== signature.length - 2) return false;
+  let at = 2;
+  for (let integer = 0; integer < 2; integer += 1) {
+    if (signature[at] !== 0x02) return false;
+    const length = signature[at + 1];
+    if (length < 1 || length > 33 || at + 2 + length > signature.length) return false;
+    const first = signature[at + 2];
+    if (first & 0x80) return false;
+    if (length > 1 && first === 0x00 && !(signature[at + 3] & 0x80)) return false;
+    at += 2 + length;
+  }
+  return at === signature.length;
 }

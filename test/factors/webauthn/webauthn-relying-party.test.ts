@@ -733,6 +733,26 @@ describe('malformed input', () => {
     });
   });
 
+  it("refuses every single-bit change of an assertion, the signature's DER encoding included", async () => {
+    const accepted: string[] = [];
+    for (const field of ['clientDataJSON', 'authenticatorData', 'signature'] as const) {
+      const original = bytesOf(assertion.response[field]);
+      for (let index = 0; index < original.length; index += 1) {
+        for (let bit = 0; bit < 8; bit += 1) {
+          const bytes = Buffer.from(original);
+          bytes[index] ^= 1 << bit;
+          const result = await rp.verifyAuthentication(
+            withResponse(assertion, { [field]: b64u(bytes) }),
+            challenge,
+            credential,
+          );
+          if (result.ok) accepted.push(`${field}[${index}] bit ${bit}`);
+        }
+      }
+    }
+    expect(accepted).toEqual([]);
+  });
+
   it('never throws, and never accepts, on bit flips anywhere in an assertion', async () => {
     const fields = ['clientDataJSON', 'authenticatorData', 'signature'] as const;
     for (let round = 0; round < 150; round += 1) {
