@@ -211,20 +211,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
   // Background work on every instance: deleted organizations' memberships, old audit events.
   const organizationPurge = new OrganizationPurge(database);
-  const jobs = [
-    new PeriodicJob(
-      'organization purge',
-      LIMITS.backgroundJobIntervalSeconds * 1000,
-      () => organizationPurge.run(),
-      logger,
-    ),
-    new PeriodicJob(
-      'audit retention',
-      LIMITS.backgroundJobIntervalSeconds * 1000,
-      () => new AuditRetention(database, config.auditRetentionDays, clock).run(),
-      logger,
-    ),
-  ];
+  const auditRetention = new AuditRetention(database, config.auditRetentionDays, clock);
+  const every = LIMITS.backgroundJobIntervalSeconds * 1000;
+  const purgeJob = new PeriodicJob('organization purge', every, () => organizationPurge.run(), logger);
+  const jobs = [purgeJob, new PeriodicJob('audit retention', every, () => auditRetention.run(), logger)];
   const directory = new DirectoryService({
     database,
     users,
@@ -235,7 +225,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     audit,
     clock,
     purge: organizationPurge,
-    purgeSoon: () => void jobs[0].runOnce(),
+    purgeSoon: () => void purgeJob.runOnce(),
   });
   const organizationPolicy = new OrganizationPolicyService(database, organizations, memberships, audit, clock);
   const auditQuery = new AuditQueryService(database, auditEvents, memberships, organizations);
