@@ -2,6 +2,7 @@ import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } 
 import { AppError } from '../errors';
 import { parseId } from '../ids';
 import { type Clock, systemClock } from '../infra/clock';
+import { type HmacJwtKey, hmacJwtKey } from '../infra/crypto/hmac-jwt-key';
 import type { Caller } from './caller';
 import { VerifiedTokenCache } from './verified-token-cache';
 
@@ -22,7 +23,7 @@ const MAX_CLOCK_SKEW_SECONDS = 60;
  * time to come: a far-future `auth_time` would pass the re-sign-in window forever.
  */
 export class TokenVerifier {
-  private readonly key: Uint8Array | JWTVerifyGetKey;
+  private readonly key: HmacJwtKey | JWTVerifyGetKey;
   private readonly algorithms: string[];
   private readonly verified = new VerifiedTokenCache();
 
@@ -34,7 +35,7 @@ export class TokenVerifier {
       this.key = createRemoteJWKSet(new URL(options.jwksUrl), { timeoutDuration: 3_000, cooldownDuration: 30_000 });
       this.algorithms = ['RS256', 'ES256'];
     } else if (options.jwtSecret) {
-      this.key = new TextEncoder().encode(options.jwtSecret);
+      this.key = hmacJwtKey(options.jwtSecret);
       this.algorithms = ['HS256'];
     } else {
       throw new Error('TokenVerifier needs a JWT secret or a JWKS URL');
@@ -50,7 +51,7 @@ export class TokenVerifier {
     if (cached) return cached;
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(match[1], this.key as Uint8Array, {
+      ({ payload } = await jwtVerify(match[1], this.key as HmacJwtKey, {
         algorithms: this.algorithms,
         issuer: this.options.issuer,
         audience: this.options.audience,

@@ -1,13 +1,14 @@
 import { SignJWT } from 'jose';
 import type { Config } from '../config/config';
+import { type HmacJwtKey, hmacJwtKey } from '../infra/crypto/hmac-jwt-key';
 import { LIMITS } from '../limits';
 
 /** The signed statement the login service receives: this user passed the second factor of this challenge. */
 export class AssertionSigner {
-  private readonly key: Uint8Array;
+  private readonly key: HmacJwtKey;
 
   constructor(private readonly options: Config['assertion']) {
-    this.key = new TextEncoder().encode(options.secret);
+    this.key = hmacJwtKey(options.secret);
   }
 
   /** `amr`: how the second factor was given (RFC 8176), as the factor that accepted it says. */

@@ -1,4 +1,13 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  createSecretKey,
+  hkdfSync,
+  type KeyObject,
+  randomBytes,
+} from 'node:crypto';
 
 /**
  * AES-256-GCM for secrets at rest (TOTP secrets, phone numbers, recovery codes),
@@ -10,14 +19,15 @@ import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, ran
  * hashed before a rotation too.
  */
 export class SecretBox {
-  private readonly keys: { id: string; encryption: Buffer; hashing: Buffer }[];
+  // KeyObjects, not Buffers: Node 24 checks a Buffer key's type by throwing, which cost ~13 µs per HMAC.
+  private readonly keys: { id: string; encryption: KeyObject; hashing: KeyObject }[];
 
   constructor(currentKey: Buffer, retiredKeys: Buffer[] = []) {
     this.keys = [currentKey, ...retiredKeys].map((key) => ({
       id: createHash('sha256').update(key).digest('hex').slice(0, 8),
       // Separate subkeys, so a hash never doubles as a key stream.
-      encryption: Buffer.from(hkdfSync('sha256', key, '', 'twofactor encryption', 32)),
-      hashing: Buffer.from(hkdfSync('sha256', key, '', 'twofactor lookup hash', 32)),
+      encryption: createSecretKey(Buffer.from(hkdfSync('sha256', key, '', 'twofactor encryption', 32))),
+      hashing: createSecretKey(Buffer.from(hkdfSync('sha256', key, '', 'twofactor lookup hash', 32))),
     }));
   }
 
@@ -54,7 +64,7 @@ export class SecretBox {
     return this.keys.map((key) => this.hashWith(key.hashing, value));
   }
 
-  private hashWith(key: Buffer, value: string): string {
+  private hashWith(key: KeyObject, value: string): string {
     return createHmac('sha256', key).update(value).digest('base64url');
   }
 }

@@ -1,4 +1,4 @@
-import { createHmac, hkdfSync } from 'node:crypto';
+import { createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 
 /**
  * Names store keys after what a reader of Redis must not learn or link: phone
@@ -11,10 +11,11 @@ import { createHmac, hkdfSync } from 'node:crypto';
  * counters, challenges and codes afresh.
  */
 export class StoreKeyHash {
-  private readonly key: Buffer;
+  /** A KeyObject: a Buffer key costs ~13 µs per HMAC on Node 24 (its type is checked by throwing). */
+  private readonly key: KeyObject;
 
   constructor(encryptionKey: Buffer) {
-    this.key = Buffer.from(hkdfSync('sha256', encryptionKey, '', 'twofactor store keys', 32));
+    this.key = createSecretKey(Buffer.from(hkdfSync('sha256', encryptionKey, '', 'twofactor store keys', 32)));
   }
 
   /**
