@@ -10,6 +10,8 @@ import { AppError } from '../../errors';
  */
 export class Database {
   private queue: Promise<unknown> = Promise.resolve();
+  /** Pooled MySQL connections whose session already reads committed (set once, not per transaction). */
+  private readonly readCommitted = new WeakSet<object>();
   readonly isMysql: boolean;
 
   constructor(readonly dataSource: DataSource) {
@@ -30,7 +32,7 @@ export class Database {
   ): Promise<T> {
     try {
       if (this.isMysql) {
-        const run = () => this.dataSource.transaction('READ COMMITTED', work);
+        const run = () => this.mysqlTransaction(work);
         return await (options.retryDeadlocks === false ? run() : this.retryingDeadlocks(run));
       }
       const run = this.queue.then(() => this.dataSource.transaction(work));
@@ -38,6 +40,34 @@ export class Database {
       return await run;
     } catch (error) {
       throw translateDatabaseError(error);
+    }
+  }
+
+  /**
+   * READ COMMITTED, set on the connection's session the first time it serves a
+   * transaction: TypeORM's transaction('READ COMMITTED') sends SET TRANSACTION
+   * before every START TRANSACTION, one round trip more on every write.
+   */
+  private async mysqlTransaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      await runner.connect();
+      const connection = (runner as unknown as { databaseConnection: object }).databaseConnection;
+      if (!this.readCommitted.has(connection)) {
+        await runner.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
+        this.readCommitted.add(connection);
+      }
+      await runner.startTransaction();
+      try {
+        const result = await work(runner.manager);
+        await runner.commitTransaction();
+        return result;
+      } catch (error) {
+        await runner.rollbackTransaction().catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      await runner.release();
     }
   }
 
@@ -66,6 +96,30 @@ export class Database {
     } catch (error) {
       throw translateDatabaseError(error);
     }
+  }
+
+  /**
+   * A plain-SQL write inside a transaction (ADR 0005): the rows it changed, as
+   * both drivers count them (on MySQL, the rows its WHERE matched).
+   */
+  async write(manager: EntityManager, sql: string, parameters: unknown[]): Promise<number> {
+    if (!manager.queryRunner) throw new Error('Database.write runs inside a transaction');
+    const result = (await manager.queryRunner.query(sql, parameters, true)) as { affected?: number };
+    return result.affected ?? 0;
+  }
+
+  /** A plain-SQL INSERT inside a transaction: the id the database generated for the row. */
+  async insert(manager: EntityManager, sql: string, parameters: unknown[]): Promise<string> {
+    if (!manager.queryRunner) throw new Error('Database.insert runs inside a transaction');
+    const result = (await manager.queryRunner.query(sql, parameters, true)) as { raw: { insertId?: number | string } };
+    if (this.isMysql) return String(result.raw.insertId);
+    const [row] = (await manager.queryRunner.query('SELECT last_insert_rowid() AS id')) as { id: number }[];
+    return String(row.id);
+  }
+
+  /** ` FOR UPDATE` for a plain-SQL read on MySQL; nothing where transactions are serialized. */
+  get forUpdate(): string {
+    return this.isMysql ? ' FOR UPDATE' : '';
   }
 
   /** SELECT ... FOR UPDATE on MySQL; a no-op where transactions are serialized. */
