@@ -50,7 +50,7 @@ import type { Store } from './infra/store/store';
 import { LIMITS } from './limits';
 import { AssertionSigner } from './login/assertion-signer';
 import { ChallengeStore } from './login/challenge-store';
-import { LoginResolver } from './login/login.resolver';
+import { LoginResolver, LoginVerificationResolver } from './login/login.resolver';
 import { LoginService } from './login/login.service';
 import { MemberResolver } from './organizations/member.resolver';
 import { OrganizationMembers } from './organizations/organization-members';
@@ -118,7 +118,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const memberships = new MembershipRepository();
   const pendingSetups = new PendingSetupRepository();
   const recoveryCodes = new RecoveryCodeRepository();
-  const auditEvents = new AuditEventRepository();
+  const auditEvents = new AuditEventRepository(database);
   const webhookRepository = new WebhookRepository(database);
 
   const secrets = new SecretBox(config.encryption.key, config.encryption.retiredKeys);
@@ -251,6 +251,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     new MemberResolver(),
     new DirectoryResolver(directory),
     new LoginResolver(login),
+    new LoginVerificationResolver(statuses),
     new TwoFactorResolver(twoFactor),
     new AuditResolver(auditQuery),
     new AdminResolver(admin),

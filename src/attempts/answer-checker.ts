@@ -51,10 +51,10 @@ export class AnswerChecker {
     }
     for (const factor of request.factors) factor.validate?.(answer);
 
-    const user = await database.run((manager) => users.find(manager, request.userId));
+    const failedAttemptsInRow = await database.run((manager) => users.failedAttemptsInRow(manager, request.userId));
     if (
-      user &&
-      isLocked(user.failedAttemptsInRow) &&
+      failedAttemptsInRow !== null &&
+      isLocked(failedAttemptsInRow) &&
       !request.factors.some((f) => !f.refusedWhenLocked && f.accepts(answer))
     ) {
       throw locked();

@@ -6,7 +6,7 @@ import { DirectoryResolver } from '../directory/directory.resolver';
 import { FACTOR_MODULES } from '../factors/modules';
 import { TwoFactorResolver } from '../factors/two-factor.resolver';
 import '../factors/two-factor.types';
-import { LoginResolver } from '../login/login.resolver';
+import { LoginResolver, LoginVerificationResolver } from '../login/login.resolver';
 import { MemberResolver } from '../organizations/member.resolver';
 import { OrganizationResolver } from '../organizations/organization.resolver';
 import { UserMembershipsResolver } from '../organizations/user-memberships.resolver';
@@ -23,6 +23,7 @@ export const resolverClasses: NonEmptyArray<Function> = [
   MemberResolver,
   DirectoryResolver,
   LoginResolver,
+  LoginVerificationResolver,
   TwoFactorResolver,
   AuditResolver,
   AdminResolver,

@@ -1,8 +1,9 @@
-import { Arg, Args, Authorized, Ctx, ID, Mutation, Resolver } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from 'type-graphql';
 import { AnswerArgs, answerOf } from '../graphql/answer-args';
 import { ChecksAnswer } from '../graphql/auth';
 import type { Context } from '../graphql/context';
 import { IdArg } from '../graphql/id-arg';
+import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
 import type { LoginService } from './login.service';
 import { LoginChallenge, LoginVerification } from './login.types';
 
@@ -50,5 +51,16 @@ export class LoginResolver {
     @Ctx() { actor }: Context,
   ): Promise<LoginVerification> {
     return this.login.verify(actor, challengeId, answerOf(answer), rememberDevice ? { deviceName } : null);
+  }
+}
+
+@Resolver(() => LoginVerification)
+export class LoginVerificationResolver {
+  constructor(private readonly statuses: TwoFactorStatusReader) {}
+
+  /** After the commit (so a recovery code just used is counted), and only when asked: not under the user's lock. */
+  @FieldResolver(() => Int)
+  recoveryCodesRemaining(@Root() verification: LoginVerification): Promise<number> {
+    return this.statuses.recoveryCodesRemaining(verification.userId);
   }
 }

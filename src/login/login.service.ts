@@ -105,7 +105,7 @@ export class LoginService {
     answer: Answer,
     remember: RememberDevice | null = null,
   ): Promise<LoginVerification> {
-    const { challenges, limits, statuses, signer, audit, trustedDevices } = this.deps;
+    const { challenges, limits, signer, audit, trustedDevices } = this.deps;
     // A bad name is refused before anything is counted.
     const deviceName = remember ? trustedDevices.parseName(remember.deviceName) : null;
     const challenge = await challenges.find(challengeId);
@@ -137,11 +137,9 @@ export class LoginService {
           deviceName === null
             ? null
             : await trustedDevices.rememberIn(manager, userActor, challenge.userId, deviceName, now);
-        const recoveryCodesRemaining = await statuses.recoveryCodesRemainingIn(manager, challenge.userId);
         const assertion = await signer.sign(challenge.userId, challenge.id, amr, now);
         return {
           assertion,
-          recoveryCodesRemaining,
           deviceToken: device?.token ?? null,
           deviceTokenExpiresAt: device?.expiresAt ?? null,
         };

@@ -1,4 +1,4 @@
-import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Field, ID, ObjectType } from 'type-graphql';
 import { TwoFactorMethod } from '../factors/method';
 
 @ObjectType()
@@ -29,6 +29,7 @@ export class LoginChallenge {
   assertion: string | null;
 }
 
+/** `recoveryCodesRemaining` is read after the commit, only when asked (LoginVerificationResolver). */
 @ObjectType()
 export class LoginVerification {
   @Field(() => ID)
@@ -39,9 +40,6 @@ export class LoginVerification {
 
   @Field({ description: 'A short-lived JWT signed by this service (see README.md) for the login service.' })
   assertion: string;
-
-  @Field(() => Int)
-  recoveryCodesRemaining: number;
 
   @Field(() => String, {
     nullable: true,

@@ -57,13 +57,15 @@ export class TwoFactorStatusReader {
     });
   }
 
-  /** Inside a change's transaction, the one figure a login answer needs: one indexed COUNT, not the whole status. */
-  async recoveryCodesRemainingIn(manager: EntityManager, userId: string): Promise<number> {
-    const [row]: { n: number | string }[] = await manager.query(
-      'SELECT COUNT(*) AS n FROM recovery_codes WHERE user_id = ? AND used_at IS NULL',
-      [userId],
-    );
-    return Number(row.n);
+  /** The one figure a login answer may ask for: one indexed COUNT, not the whole status. */
+  recoveryCodesRemaining(userId: string): Promise<number> {
+    return this.database.run(async (manager) => {
+      const [row]: { n: number | string }[] = await manager.query(
+        'SELECT COUNT(*) AS n FROM recovery_codes WHERE user_id = ? AND used_at IS NULL',
+        [userId],
+      );
+      return Number(row.n);
+    });
   }
 
   async readOne(userId: string): Promise<TwoFactorStatus> {

@@ -27,7 +27,7 @@ export async function embeddedKit() {
   await dataSource.initialize();
   await migrate(dataSource, logger);
   const database = new Database(dataSource);
-  const auditEvents = new AuditEventRepository();
+  const auditEvents = new AuditEventRepository(database);
   const users = new UserRepository(database);
   return {
     database,

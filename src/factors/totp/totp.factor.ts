@@ -39,16 +39,17 @@ export class TotpFactor implements SecondFactor {
     return code !== undefined && isSixDigits(code);
   }
 
+  /** Accepting the code also records the authenticator's use (one statement with the replay guard). */
   async verify(manager: EntityManager, userId: string, answer: Answer): Promise<Accepted | null> {
-    const factor = await this.authenticators.find(manager, userId);
-    if (!factor || answer.code === undefined) return null;
-    return (await this.verifySecret(manager, userId, this.secrets.decrypt(factor.secretCiphertext), answer.code))
-      ? ACCEPTED
-      : null;
+    const ciphertext = await this.authenticators.secretOf(manager, userId);
+    if (ciphertext === null || answer.code === undefined) return null;
+    const now = this.clock.now();
+    const step = matchTotpStep(this.secrets.decrypt(ciphertext), answer.code, now);
+    return step !== null && (await this.authenticators.acceptStep(manager, userId, step, now)) ? ACCEPTED : null;
   }
 
-  async recordUse(manager: EntityManager, _actor: unknown, userId: string, now: Date): Promise<void> {
-    await this.authenticators.touch(manager, userId, now);
+  async recordUse(): Promise<void> {
+    // verify recorded it.
   }
 
   /** Also confirms a new authenticator's secret: the same replay rule applies. */

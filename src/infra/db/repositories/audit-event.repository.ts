@@ -1,5 +1,7 @@
 import type { EntityManager } from 'typeorm';
+import type { Database } from '../database';
 import { AuditEventRecord } from '../entities';
+import { sqlTime } from '../raw-values';
 
 export interface AuditPageQuery {
   userId?: string;
@@ -11,10 +13,28 @@ export interface AuditPageQuery {
 }
 
 export class AuditEventRepository {
-  /** Returns the new event's id. */
+  constructor(private readonly database: Database) {}
+
+  /** Returns the new event's id. Plain SQL in a transaction: every change and every answer checked writes one (ADR 0005). */
   async insert(manager: EntityManager, event: Omit<AuditEventRecord, 'id'>): Promise<string> {
-    const result = await manager.insert(AuditEventRecord, event);
-    return String(result.identifiers[0].id);
+    if (!manager.queryRunner) {
+      const result = await manager.insert(AuditEventRecord, event);
+      return String(result.identifiers[0].id);
+    }
+    return this.database.insert(
+      manager,
+      `INSERT INTO audit_events (action, user_id, organization_id, actor_id, reason, client_ip, occurred_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      [
+        event.action,
+        event.userId,
+        event.organizationId,
+        event.actorId,
+        event.reason,
+        event.clientIp,
+        sqlTime(event.occurredAt),
+      ],
+    );
   }
 
   /** Newest first; keyset on the id. */

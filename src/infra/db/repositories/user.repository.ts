@@ -3,6 +3,9 @@ import type { Database } from '../database';
 import { UserRecord } from '../entities';
 import { rawBoolean, rawDate, rawNumber } from '../raw-values';
 
+const USER_COLUMNS =
+  'id, two_factor_enabled, phishing_resistant, enabled_at, failed_attempts_in_row, last_totp_step, recovery_codes_generated_at, created_at';
+
 /** A user's two-factor status as stored: the user's row, its factors and the unused codes. */
 export interface StatusRow {
   id: string;
@@ -65,6 +68,15 @@ export class UserRepository {
     return manager.findOneBy(UserRecord, { id });
   }
 
+  /** How many answers in a row failed; null without a row. Read before every answer is checked (plain SQL: ADR 0005). */
+  async failedAttemptsInRow(manager: EntityManager, id: string): Promise<number | null> {
+    const rows: Record<string, unknown>[] = await manager.query(
+      'SELECT failed_attempts_in_row FROM users WHERE id = ?',
+      [id],
+    );
+    return rows.length === 0 ? null : rawNumber(rows[0].failed_attempts_in_row);
+  }
+
   /**
    * Inserts the user's row unless it exists, holding an exclusive lock on it
    * either way: on a row another transaction just inserted, INSERT IGNORE waits
@@ -83,14 +95,20 @@ export class UserRepository {
 
   /** The user's row, locked for the rest of the transaction (created first if missing). */
   async lock(manager: EntityManager, id: string, now: Date): Promise<UserRecord> {
-    const query = () =>
-      this.database.lockForUpdate(manager.createQueryBuilder(UserRecord, 'user').where('user.id = :id', { id }));
+    // Plain SQL (ADR 0005): every answer checked takes this lock.
+    const query = async () => {
+      const rows: Record<string, unknown>[] = await manager.query(
+        `SELECT ${USER_COLUMNS} FROM users WHERE id = ?${this.database.forUpdate}`,
+        [id],
+      );
+      return rows.length === 0 ? null : userOf(rows[0]);
+    };
     // An existing row (nearly always): one locking read.
-    const existing = await query().getOne();
+    const existing = await query();
     if (existing) return existing;
     // Missing (a new user's first change; parallel requests race here): created already locked.
     await this.insertLocked(manager, id, now);
-    return query().getOneOrFail();
+    return (await query())!;
   }
 
   async update(manager: EntityManager, id: string, changes: Partial<UserRecord>): Promise<void> {
@@ -102,14 +120,12 @@ export class UserRepository {
    * One conditional UPDATE: of two requests racing with the same code, one wins.
    */
   async advanceTotpStep(manager: EntityManager, id: string, step: number): Promise<boolean> {
-    const result = await manager
-      .createQueryBuilder()
-      .update(UserRecord)
-      .set({ lastTotpStep: step })
-      .where('id = :id', { id })
-      .andWhere('(last_totp_step IS NULL OR last_totp_step < :step)', { step })
-      .execute();
-    return (result.affected ?? 0) === 1;
+    const changed = await this.database.write(
+      manager,
+      'UPDATE users SET last_totp_step = ? WHERE id = ? AND (last_totp_step IS NULL OR last_totp_step < ?)',
+      [step, id, step],
+    );
+    return changed === 1;
   }
 
   async addFailure(manager: EntityManager, id: string): Promise<void> {
@@ -124,4 +140,17 @@ export class UserRepository {
   async delete(manager: EntityManager, id: string): Promise<void> {
     await manager.delete(UserRecord, { id });
   }
+}
+
+function userOf(row: Record<string, unknown>): UserRecord {
+  return Object.assign(new UserRecord(), {
+    id: String(row.id),
+    twoFactorEnabled: rawBoolean(row.two_factor_enabled),
+    phishingResistant: rawBoolean(row.phishing_resistant),
+    enabledAt: rawDate(row.enabled_at),
+    failedAttemptsInRow: rawNumber(row.failed_attempts_in_row),
+    lastTotpStep: row.last_totp_step === null ? null : rawNumber(row.last_totp_step),
+    recoveryCodesGeneratedAt: rawDate(row.recovery_codes_generated_at),
+    createdAt: rawDate(row.created_at)!,
+  });
 }
