@@ -38,7 +38,7 @@ export interface AnswerCheckerDependencies {
  * The one path every answer takes: login, step-up, confirmations
  * (docs/adr/0001-one-answer-checking-path.md). Precedence of refusals:
  * TWO_FACTOR_LOCKED, RATE_LIMITED, then what `countAttempt` throws, then
- * INVALID_CODE.
+ * INVALID_CODE. A locked user's answer is refused before it is counted.
  */
 export class AnswerChecker {
   constructor(private readonly deps: AnswerCheckerDependencies) {}
@@ -51,25 +51,21 @@ export class AnswerChecker {
     }
     for (const factor of request.factors) factor.validate?.(answer);
 
-    const failedAttemptsInRow = await database.run((manager) => users.failedAttemptsInRow(manager, request.userId));
-    if (
-      failedAttemptsInRow !== null &&
-      isLocked(failedAttemptsInRow) &&
-      !request.factors.some((f) => !f.refusedWhenLocked && f.accepts(answer))
-    ) {
-      throw locked();
-    }
-
-    await limits.admit(request.userId, request.actor.clientIp);
-    await request.countAttempt?.();
-
+    // Set once the attempt is counted and being checked: only then is anything given back.
+    let counted = false;
     let outcome: { method: TwoFactorMethod; result: T } | null;
     try {
+      // One transaction under the user's row lock: the lock check, the counting,
+      // the answer, and a success's effects or a failure's record.
       outcome = await database.transaction(
         async (manager) => {
           const now = clock.now();
           const current = await users.lock(manager, request.userId, now);
           const lockedNow = isLocked(current.failedAttemptsInRow);
+          if (lockedNow && !request.factors.some((f) => !f.refusedWhenLocked && f.accepts(answer))) throw locked();
+          await limits.admit(request.userId, request.actor.clientIp);
+          await request.countAttempt?.();
+          counted = true;
           for (const factor of request.factors) {
             if (!factor.accepts(answer) || (lockedNow && factor.refusedWhenLocked)) continue;
             const accepted = await factor.verify(manager, request.userId, answer, request.purpose);
@@ -82,13 +78,14 @@ export class AnswerChecker {
               result: await request.onSuccess(manager, factor.method, now, accepted.amr),
             };
           }
+          await this.recordFailure(manager, request, answer, current.failedAttemptsInRow + 1, now);
           return null;
         },
         { retryDeadlocks: false },
       );
     } catch (error) {
       // The check did not complete (or the answer was right and its effect was refused): no failure.
-      await this.forgive(request.userId);
+      if (counted) await this.forgive(request.userId);
       throw error;
     }
     if (outcome) {
@@ -96,7 +93,6 @@ export class AnswerChecker {
       await this.forgive(request.userId);
       return outcome;
     }
-    await this.recordFailure(request, answer);
     throw new AppError('INVALID_CODE', 'The code is not valid.');
   }
 
@@ -106,27 +102,24 @@ export class AnswerChecker {
     });
   }
 
-  private async recordFailure(request: AnswerCheck<unknown>, answer: Answer): Promise<void> {
-    const { database, users, audit, clock } = this.deps;
+  /** A wrong answer, under the row lock: one more failure in a row, audited; the one that locks is audited too. */
+  private async recordFailure(
+    manager: EntityManager,
+    request: AnswerCheck<unknown>,
+    answer: Answer,
+    failuresInRow: number,
+    now: Date,
+  ): Promise<void> {
+    const { users, audit } = this.deps;
     const shaped = request.factors.some((factor) => factor.accepts(answer));
-    await database.transaction(async (manager) => {
-      const now = clock.now();
-      await users.lock(manager, request.userId, now);
-      await users.addFailure(manager, request.userId);
-      const reason = shaped
-        ? `wrong, used or expired code (${request.purpose.kind})`
-        : `malformed code (${request.purpose.kind})`;
-      await audit.record(
-        manager,
-        request.actor,
-        { action: request.failureAction, userId: request.userId, reason },
-        now,
-      );
-      const user = await users.find(manager, request.userId);
-      if (user?.failedAttemptsInRow === LIMITS.failuresInRowToLock) {
-        await audit.record(manager, request.actor, { action: 'TWO_FACTOR_LOCKED', userId: request.userId }, now);
-      }
-    });
+    await users.addFailure(manager, request.userId);
+    const reason = shaped
+      ? `wrong, used or expired code (${request.purpose.kind})`
+      : `malformed code (${request.purpose.kind})`;
+    await audit.record(manager, request.actor, { action: request.failureAction, userId: request.userId, reason }, now);
+    if (failuresInRow === LIMITS.failuresInRowToLock) {
+      await audit.record(manager, request.actor, { action: 'TWO_FACTOR_LOCKED', userId: request.userId }, now);
+    }
   }
 }
 
