@@ -38,7 +38,7 @@ export interface AnswerCheckerDependencies {
  * The one path every answer takes: login, step-up, confirmations
  * (docs/adr/0001-one-answer-checking-path.md). Precedence of refusals:
  * TWO_FACTOR_LOCKED, RATE_LIMITED, then what `countAttempt` throws, then
- * INVALID_CODE. A locked user's answer is refused before it is counted.
+ * INVALID_CODE.
  */
 export class AnswerChecker {
   constructor(private readonly deps: AnswerCheckerDependencies) {}
@@ -51,21 +51,27 @@ export class AnswerChecker {
     }
     for (const factor of request.factors) factor.validate?.(answer);
 
-    // Set once the attempt is counted and being checked: only then is anything given back.
-    let counted = false;
+    // The lock check and the counting come before the row lock: a slow store must not queue the user's other answers.
+    const failedAttemptsInRow = await database.run((manager) => users.failedAttemptsInRow(manager, request.userId));
+    if (
+      failedAttemptsInRow !== null &&
+      isLocked(failedAttemptsInRow) &&
+      !request.factors.some((f) => !f.refusedWhenLocked && f.accepts(answer))
+    ) {
+      throw locked();
+    }
+    await limits.admit(request.userId, request.actor.clientIp);
+    await request.countAttempt?.();
+
     let outcome: { method: TwoFactorMethod; result: T } | null;
     try {
-      // One transaction under the user's row lock: the lock check, the counting,
-      // the answer, and a success's effects or a failure's record.
+      // Under the user's row lock, in one transaction: the answer, and a success's
+      // effects or a failure's record.
       outcome = await database.transaction(
         async (manager) => {
           const now = clock.now();
           const current = await users.lock(manager, request.userId, now);
           const lockedNow = isLocked(current.failedAttemptsInRow);
-          if (lockedNow && !request.factors.some((f) => !f.refusedWhenLocked && f.accepts(answer))) throw locked();
-          await limits.admit(request.userId, request.actor.clientIp);
-          await request.countAttempt?.();
-          counted = true;
           for (const factor of request.factors) {
             if (!factor.accepts(answer) || (lockedNow && factor.refusedWhenLocked)) continue;
             const accepted = await factor.verify(manager, request.userId, answer, request.purpose);
@@ -85,7 +91,7 @@ export class AnswerChecker {
       );
     } catch (error) {
       // The check did not complete (or the answer was right and its effect was refused): no failure.
-      if (counted) await this.forgive(request.userId);
+      await this.forgive(request.userId);
       throw error;
     }
     if (outcome) {

@@ -180,7 +180,7 @@ describe('SIGTERM with requests in flight (the built service as a child process)
         'verifications waiting on the row locks',
         async () => {
           const [rows] = await locker.query<any[]>(
-            "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE db = ? AND command = 'Query' AND info LIKE 'SELECT %FROM `users` `user`%FOR UPDATE'",
+            "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE db = ? AND command = 'Query' AND id <> CONNECTION_ID() AND info LIKE 'SELECT % FROM users WHERE id = % FOR UPDATE'",
             [new URL(database!.url).pathname.slice(1)],
           );
           return Number(rows[0].n) >= 10;

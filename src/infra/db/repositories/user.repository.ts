@@ -68,6 +68,15 @@ export class UserRepository {
     return manager.findOneBy(UserRecord, { id });
   }
 
+  /** How many answers in a row failed; null without a row. Read before every answer is checked (plain SQL: ADR 0005). */
+  async failedAttemptsInRow(manager: EntityManager, id: string): Promise<number | null> {
+    const rows: Record<string, unknown>[] = await manager.query(
+      'SELECT failed_attempts_in_row FROM users WHERE id = ?',
+      [id],
+    );
+    return rows.length === 0 ? null : rawNumber(rows[0].failed_attempts_in_row);
+  }
+
   /**
    * Inserts the user's row unless it exists, holding an exclusive lock on it
    * either way: on a row another transaction just inserted, INSERT IGNORE waits
