@@ -119,7 +119,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const pendingSetups = new PendingSetupRepository();
   const recoveryCodes = new RecoveryCodeRepository();
   const auditEvents = new AuditEventRepository(database);
-  const webhookRepository = new WebhookRepository(database);
+  const webhookRepository = new WebhookRepository(database, () => clock.now().getTime());
 
   const secrets = new SecretBox(config.encryption.key, config.encryption.retiredKeys);
   // Store keys that derive from numbers, users or challenge ids are keyed hashes (same key, same names on every instance).

@@ -82,6 +82,8 @@ export const LIMITS = {
   webhookMaxInFlight: 16,
   /** Endpoints in all: each event is fanned out to every subscribed one in its change's transaction. */
   webhookMaxEndpoints: 20,
+  /** How long an instance reuses the list of enabled endpoints it fans events out to (its own changes clear it at once). */
+  webhookSubscribersCacheMs: 1_000,
   webhookUrlMaxLength: 2_048,
 
   // Organizations and lists.

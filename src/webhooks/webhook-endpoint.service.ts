@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
 import type { Actor, AuditLog } from '../audit/audit-log';
 import { AppError, badInput } from '../errors';
 import { toPage } from '../graphql/connection';
@@ -47,11 +48,11 @@ export class WebhookEndpointService {
   }
 
   async create(actor: Actor, url: string, eventTypes: string[] | null | undefined): Promise<WebhookEndpointSecret> {
-    const { database, repository, policy, secrets, audit, clock } = this.deps;
+    const { repository, policy, secrets, audit, clock } = this.deps;
     const checkedUrl = await policy.checkUrl(url);
     const types = parseEventTypes(eventTypes);
     const secret = newSecret();
-    const record = await database.transaction(async (manager) => {
+    const record = await this.changingEndpoints(async (manager) => {
       if ((await repository.countEndpoints(manager)) >= LIMITS.webhookMaxEndpoints) {
         throw badInput(`At most ${LIMITS.webhookMaxEndpoints} webhook endpoints; delete one first.`);
       }
@@ -90,11 +91,11 @@ export class WebhookEndpointService {
     id: string,
     changes: { url?: string | null; eventTypes?: string[] | null; enabled?: boolean | null },
   ): Promise<WebhookEndpoint> {
-    const { database, repository, policy, audit, clock } = this.deps;
+    const { repository, policy, audit, clock } = this.deps;
     const url = changes.url === null || changes.url === undefined ? undefined : await policy.checkUrl(changes.url);
     const types =
       changes.eventTypes === null || changes.eventTypes === undefined ? undefined : parseEventTypes(changes.eventTypes);
-    const record = await database.transaction(async (manager) => {
+    const record = await this.changingEndpoints(async (manager) => {
       const existing = await repository.findEndpoint(manager, id);
       if (!existing) throw notFound();
       const now = clock.now();
@@ -119,9 +120,9 @@ export class WebhookEndpointService {
 
   /** A new secret; the one it replaces keeps signing beside it for LIMITS.webhookSecretOverlapSeconds. */
   async rotate(actor: Actor, id: string): Promise<WebhookEndpointSecret> {
-    const { database, repository, secrets, audit, clock } = this.deps;
+    const { repository, secrets, audit, clock } = this.deps;
     const secret = newSecret();
-    const record = await database.transaction(async (manager) => {
+    const record = await this.changingEndpoints(async (manager) => {
       const existing = await repository.findEndpoint(manager, id);
       if (!existing) throw notFound();
       const now = clock.now();
@@ -140,12 +141,21 @@ export class WebhookEndpointService {
 
   /** The endpoint and its deliveries; false when there was none. */
   async delete(actor: Actor, id: string): Promise<boolean> {
-    const { database, repository, audit, clock } = this.deps;
-    return database.transaction(async (manager) => {
+    const { repository, audit, clock } = this.deps;
+    return this.changingEndpoints(async (manager) => {
       if (!(await repository.deleteEndpoint(manager, id))) return false;
       await audit.record(manager, actor, { action: 'WEBHOOK_ENDPOINT_DELETED', reason: `endpoint ${id}` }, clock.now());
       return true;
     });
+  }
+
+  /** A transaction that changes endpoints; after it, events on this instance read the endpoints afresh. */
+  private async changingEndpoints<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    try {
+      return await this.deps.database.transaction(work);
+    } finally {
+      this.deps.repository.endpointsChanged();
+    }
   }
 
   /** Newest first, keyset cursors valid for this endpoint and state filter only. */

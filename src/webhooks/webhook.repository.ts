@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { Database } from '../infra/db/database';
 import { rawDate, rawNumber, sqlTime } from '../infra/db/raw-values';
+import { LIMITS } from '../limits';
 import { WebhookDeliveryRecord, WebhookEndpointRecord, WebhookEventRecord } from './webhook.entities';
 
 export type DeliveryState = 'PENDING' | 'DELIVERED' | 'FAILED';
@@ -46,7 +47,13 @@ export interface DeliveryRow {
  * which converts times for both.
  */
 export class WebhookRepository {
-  constructor(private readonly database: Database) {}
+  /** The enabled endpoints, as last read, and until when they may be reused (docs/adr/0008-webhook-outbox.md). */
+  private enabledEndpoints: { until: number; endpoints: { id: string; eventTypes: string }[] } | null = null;
+
+  constructor(
+    private readonly database: Database,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   // ---- endpoints
 
@@ -64,28 +71,51 @@ export class WebhookRepository {
 
   async insertEndpoint(manager: EntityManager, endpoint: WebhookEndpointRecord): Promise<void> {
     await manager.insert(WebhookEndpointRecord, endpoint);
+    this.endpointsChanged();
   }
 
   async updateEndpoint(manager: EntityManager, id: string, changes: Partial<WebhookEndpointRecord>): Promise<void> {
     await manager.update(WebhookEndpointRecord, { id }, changes);
+    this.endpointsChanged();
   }
 
   /** The endpoint and its deliveries (sent or not); events no endpoint needs any more go with the retention purge. */
   async deleteEndpoint(manager: EntityManager, id: string): Promise<boolean> {
     await manager.delete(WebhookDeliveryRecord, { endpointId: id });
     const result = await manager.delete(WebhookEndpointRecord, { id });
+    this.endpointsChanged();
     return (result.affected ?? 0) > 0;
   }
 
-  /** The ids of the enabled endpoints that take events of this type (an empty list takes every type). */
+  /**
+   * The ids of the enabled endpoints that take events of this type (an empty list
+   * takes every type). Every audited change asks, so the list is reused for
+   * LIMITS.webhookSubscribersCacheMs; `endpointsChanged` clears it on this
+   * instance, and insertDeliveries skips an endpoint disabled meanwhile.
+   */
   async subscribers(manager: EntityManager, type: string): Promise<string[]> {
-    const endpoints = await manager.find(WebhookEndpointRecord, {
-      select: { id: true, eventTypes: true },
-      where: { enabled: true },
-    });
-    return endpoints
+    let cached = this.enabledEndpoints;
+    if (!cached || cached.until <= this.now()) {
+      const until = this.now() + LIMITS.webhookSubscribersCacheMs;
+      const endpoints = await manager.find(WebhookEndpointRecord, {
+        select: { id: true, eventTypes: true },
+        where: { enabled: true },
+      });
+      cached = { until, endpoints: endpoints.map(({ id, eventTypes }) => ({ id, eventTypes })) };
+      this.enabledEndpoints = cached;
+    }
+    return cached.endpoints
       .filter((endpoint) => endpoint.eventTypes === '' || endpoint.eventTypes.split(',').includes(type))
       .map((endpoint) => endpoint.id);
+  }
+
+  /**
+   * An endpoint was added, changed or deleted here: the next event reads the
+   * list afresh (called by each change, and again once its transaction ended, so
+   * a list read inside it is not kept).
+   */
+  endpointsChanged(): void {
+    this.enabledEndpoints = null;
   }
 
   // ---- the outbox
@@ -96,24 +126,15 @@ export class WebhookRepository {
     return String(result.identifiers[0].id);
   }
 
-  /** One PENDING delivery per endpoint, due now. */
+  /** One PENDING delivery, due now, per endpoint of these that is still enabled (the list may be a second old). */
   async insertDeliveries(manager: EntityManager, eventId: string, endpointIds: string[], now: Date): Promise<void> {
     if (endpointIds.length === 0) return;
-    await manager.insert(
-      WebhookDeliveryRecord,
-      endpointIds.map((endpointId) => ({
-        eventId,
-        endpointId,
-        state: 'PENDING',
-        attempts: 0,
-        lastStatus: null,
-        lastError: null,
-        nextAttemptAt: now,
-        leaseToken: null,
-        seriesStartedAt: now,
-        createdAt: now,
-        deliveredAt: null,
-      })),
+    const time = sqlTime(now);
+    await manager.query(
+      `INSERT INTO webhook_deliveries (event_id, endpoint_id, state, attempts, next_attempt_at, series_started_at, created_at)
+       SELECT ?, id, 'PENDING', 0, ?, ?, ? FROM webhook_endpoints
+        WHERE enabled = 1 AND id IN (${endpointIds.map(() => '?').join(', ')})`,
+      [eventId, time, time, time, ...endpointIds],
     );
   }
 

@@ -68,4 +68,42 @@ describe('webhooks: two instances', () => {
     expect(byA).toBeGreaterThan(0);
     expect(byB).toBeGreaterThan(0);
   }, 90_000);
+
+  it('an endpoint added or disabled on one instance counts on the other within a second, and a disabled one is never queued', async () => {
+    const UPDATE = 'mutation($id: ID!, $enabled: Boolean) { updateWebhookEndpoint(id: $id, enabled: $enabled) { id } }';
+    const emitOn = async (t: TestApp) => {
+      const userId = uniqueId('cache');
+      await t.app.database.transaction((manager) =>
+        t.app.webhooks.events.recorded(
+          manager,
+          { actorId: userId, clientIp: '127.0.0.1' },
+          { action: 'LOGIN_FAILED', userId },
+          t.clock.now(),
+        ),
+      );
+      return userId;
+    };
+    const queuedFor = async (endpointId: string, userId: string) => {
+      const [row] = await a.sql(
+        'SELECT COUNT(*) AS n FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id WHERE d.endpoint_id = ? AND e.payload LIKE ?',
+        [endpointId, `%${userId}%`],
+      );
+      return Number(row.n);
+    };
+    const first = await createEndpoint(a, receiver.url);
+    // a's own change counts on a at once; b reads the endpoints afresh once its list is a second old.
+    expect(await queuedFor(first.id, await emitOn(a))).toBe(1);
+    a.clock.advance(1_001);
+    expect(await queuedFor(first.id, await emitOn(b))).toBe(1);
+
+    // Disabled on a while b still holds its list: b queues nothing for it.
+    expect((await a.gql(UPDATE, { id: first.id, enabled: false }, first.admin)).errors).toBeUndefined();
+    expect(await queuedFor(first.id, await emitOn(b))).toBe(0);
+
+    // Added on a: b may miss it for up to a second, never longer.
+    const second = await createEndpoint(a, receiver.url);
+    a.clock.advance(1_001);
+    expect(await queuedFor(second.id, await emitOn(b))).toBe(1);
+    expect(await queuedFor(first.id, await emitOn(b))).toBe(0);
+  });
 });
