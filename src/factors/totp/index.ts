@@ -9,8 +9,8 @@ import { TotpService } from './totp.service';
 export const totpModule: FactorModule = {
   entities: [TotpFactorRecord],
   resolvers: [TotpResolver],
-  create({ database, users, secrets, clock, setup, twoFactor, config }) {
-    const authenticators = new TotpFactorRepository(database);
+  create({ users, secrets, clock, setup, twoFactor, config }) {
+    const authenticators = new TotpFactorRepository();
     const factor = new TotpFactor(authenticators, users, secrets, clock);
     const service = new TotpService(setup, authenticators, factor, config.totpIssuer);
     return { factor, resolvers: [new TotpResolver(service, twoFactor)] };

@@ -39,17 +39,14 @@ export class TotpFactor implements SecondFactor {
     return code !== undefined && isSixDigits(code);
   }
 
-  /** Accepting the code also records the authenticator's use (one statement with the replay guard). */
   async verify(manager: EntityManager, userId: string, answer: Answer): Promise<Accepted | null> {
     const ciphertext = await this.authenticators.secretOf(manager, userId);
     if (ciphertext === null || answer.code === undefined) return null;
-    const now = this.clock.now();
-    const step = matchTotpStep(this.secrets.decrypt(ciphertext), answer.code, now);
-    return step !== null && (await this.authenticators.acceptStep(manager, userId, step, now)) ? ACCEPTED : null;
+    return (await this.verifySecret(manager, userId, this.secrets.decrypt(ciphertext), answer.code)) ? ACCEPTED : null;
   }
 
-  async recordUse(): Promise<void> {
-    // verify recorded it.
+  async recordUse(manager: EntityManager, _actor: unknown, userId: string, now: Date): Promise<void> {
+    await this.authenticators.touch(manager, userId, now);
   }
 
   /** Also confirms a new authenticator's secret: the same replay rule applies. */
