@@ -33,8 +33,10 @@ import {
 } from './lib/webauthn.mjs';
 import { measure, measurePaced } from './lib/load.mjs';
 import {
+  cpuTimes,
   freePort,
   killAllNow,
+  pidOf,
   sampleMemory,
   startNode,
   stopAll,
@@ -43,6 +45,7 @@ import {
 } from './lib/processes.mjs';
 import { updateReadme, writeResults } from './lib/report.mjs';
 import {
+  accessFloorRequests,
   accessRequests,
   checkOnce,
   meRequests,
@@ -418,6 +421,21 @@ async function main() {
     }
   }
 
+  // CPU per request: the server measured, and what shares the two cores with it.
+  const servers = { service, apollo, mercurius, floor };
+  const sharedProcesses = {
+    mariadb: pidOf('mariadbd'),
+    redis: pidOf('redis-server'),
+    'load generator': process.pid,
+    ...(webhooks ? { 'webhook receiver': webhooks.receiver.pid } : {}),
+  };
+  for (const [name, pid] of Object.entries(sharedProcesses)) {
+    if (pid === null) {
+      notes.push(`CPU per request: no ${name} process found on this machine; its column stays empty.`);
+      delete sharedProcesses[name];
+    }
+  }
+
   // The schedule: bare Apollo runs between the scenarios, so drift shows.
   const measurements = [];
   let order = 0;
@@ -436,6 +454,7 @@ async function main() {
     // Paced passes on the service also record its event-loop delay and GC pauses (from its /metrics).
     const watchStalls = options.rate && options.url === service.url;
     const before = watchStalls ? await runtimeFigures(service.url) : null;
+    common.cpu = () => cpuTimes({ [target]: servers[target].pid, ...sharedProcesses });
     const measurement = options.rate ? await measurePaced(common) : await measure(common);
     if (watchStalls) measurement.runtime = stallsBetween(before, await runtimeFigures(service.url));
     for (const server of [service, apollo, mercurius]) {
@@ -472,6 +491,10 @@ async function main() {
   const accessPeak = await run('access', 'organizationAccess (twofactor:read)', 'service', {
     url: service.url,
     requests: access,
+  });
+  await run('access-floor', "the read floor: organizationAccess's one SELECT on Fastify + mysql2", 'floor', {
+    url: floor.url,
+    requests: accessFloorRequests(),
   });
   const mePeak = await run('me', 'me { twoFactor { enabled methods } }', 'service', { url: service.url, requests: me });
   await apolloRun(2);
@@ -570,6 +593,13 @@ async function main() {
   await run('apollo-paced', `bare Apollo on Fastify paced at ${half(accessPeak)} req/s`, 'apollo', {
     url: apollo.url,
     requests: baseline.apollo,
+    rate: half(accessPeak),
+    warmup: 1,
+  });
+  // The floor of a paced read that asks MariaDB: its stalls and the machine's, without the service.
+  await run('access-floor-paced', `the read floor paced at ${half(accessPeak)} req/s`, 'floor', {
+    url: floor.url,
+    requests: accessFloorRequests(),
     rate: half(accessPeak),
     warmup: 1,
   });
@@ -677,6 +707,27 @@ async function main() {
     'p99 < 10 ms',
     (m) => m.correctedLatencyMs.p99 < 10,
   );
+  addRow(
+    'access-floor',
+    "the read floor (Fastify + mysql2: organizationAccess's one SELECT), peak",
+    'reference',
+    () => true,
+  );
+  rows.at(-1).verdict = '';
+  const accessEntry = entryOf('access');
+  const accessFloorEntry = entryOf('access-floor');
+  if (accessEntry && accessFloorEntry) {
+    rows.push({
+      key: 'access-vs-floor',
+      title: `organizationAccess against the read floor (${accessEntry.measurement.requestsPerSecond} / ${accessFloorEntry.measurement.requestsPerSecond} req/s)`,
+      measurement: accessEntry.measurement,
+      ratio: Number(
+        (accessEntry.measurement.requestsPerSecond / accessFloorEntry.measurement.requestsPerSecond).toFixed(2),
+      ),
+      target: 'reference',
+      verdict: '',
+    });
+  }
   addRow('me', 'me { twoFactor }, peak', 'ratio ≥ 0.60', (_m, r) => r >= 0.6);
   addRow(
     'me-half',
@@ -757,6 +808,13 @@ async function main() {
     'apollo-paced',
     `bare Apollo on Fastify, paced at ${half(accessPeak)} req/s`,
     'the floor of the paced rows on this machine',
+    () => true,
+  );
+  rows.at(-1).verdict = '';
+  addRow(
+    'access-floor-paced',
+    `the read floor (Fastify + mysql2), paced at ${half(accessPeak)} req/s`,
+    'the floor of the paced reads that ask MariaDB',
     () => true,
   );
   rows.at(-1).verdict = '';

@@ -3,7 +3,10 @@
 // its last accepted step with a conditional UPDATE (the replay guard), insert one
 // audit row, COMMIT. No GraphQL, no Redis, no code to compute: what is left is the
 // database round trips and the commit, the physical floor the service's
-// verification is compared with. Listens on 127.0.0.1:$PORT; prints "ready <port>".
+// verification is compared with. POST /access does organizationAccess's one
+// SELECT (the same statement the service sends) and nothing else: the floor of a
+// read that must ask the database, at full speed and paced. Listens on
+// 127.0.0.1:$PORT; prints "ready <port>".
 import Fastify from 'fastify';
 import { createPool } from 'mysql2/promise';
 
@@ -35,6 +38,17 @@ fastify.post('/verify', async (request, reply) => {
   } finally {
     connection.release();
   }
+});
+
+fastify.post('/access', async (request, reply) => {
+  const { organizationId, userId } = request.body;
+  const [rows] = await pool.query(
+    `SELECT m.two_factor_enabled, m.phishing_resistant, o.requires_two_factor, o.requires_phishing_resistant, o.grace_period_ends_at
+       FROM memberships m JOIN organizations o ON o.id = m.organization_id
+      WHERE m.organization_id = ? AND m.user_id = ?`,
+    [organizationId, userId],
+  );
+  return reply.send({ data: { member: rows.length === 1 } });
 });
 
 await fastify.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 0) });

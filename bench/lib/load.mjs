@@ -50,6 +50,7 @@ export async function measure({
   warmup = 2,
   rate,
   verifyBody = graphqlOk,
+  cpu,
 }) {
   const common = { url, connections, requests, verifyBody, timeout: 5 };
   if (warmup > 0) {
@@ -59,6 +60,7 @@ export async function measure({
   let count = 0;
   let responses = 0;
   let firstMismatch;
+  const cpuBefore = cpu?.();
   const instance = autocannon({ ...common, duration, ...(rate ? { overallRate: rate } : {}) });
   instance.on('response', (_client, statusCode, _bytes, responseTime) => {
     responses += 1;
@@ -68,6 +70,7 @@ export async function measure({
     firstMismatch ??= String(body).slice(0, 300);
   });
   const result = await instance;
+  const cpuUsPerRequest = cpuPerRequest(cpuBefore, cpu?.(), responses);
   const sorted = samples.subarray(0, count).sort();
   let sum = 0;
   for (let i = 0; i < count; i += 1) sum += sorted[i];
@@ -90,6 +93,7 @@ export async function measure({
     // autocannon's own p99: whole milliseconds, corrected for coordinated omission in rate-limited passes.
     autocannonP99Ms: result.latency?.p99 ?? null,
     errors,
+    cpuUsPerRequest,
     errorDetail: {
       socket: result.errors - result.timeouts,
       timeouts: result.timeouts,
@@ -122,6 +126,7 @@ export async function measurePaced({
   duration = 8,
   warmup = 1,
   verifyBody = graphqlOk,
+  cpu,
 }) {
   const target = new URL(url);
   const [request] = requests;
@@ -264,7 +269,9 @@ export async function measurePaced({
     });
 
   if (warmup > 0) await pass(warmup);
+  const cpuBefore = cpu?.();
   const { stats, latencies, corrected, seconds } = await pass(duration);
+  const cpuUsPerRequest = cpuPerRequest(cpuBefore, cpu?.(), stats.responses + stats.errors);
   const summary = (values) => {
     const sorted = Float64Array.from(values).sort();
     let sum = 0;
@@ -288,6 +295,7 @@ export async function measurePaced({
     latencyMs: summary(latencies),
     correctedLatencyMs: summary(corrected),
     errors: stats.errors,
+    cpuUsPerRequest,
     errorDetail: {
       socket: stats.socketErrors,
       timeouts: stats.timeouts,
@@ -297,6 +305,21 @@ export async function measurePaced({
       firstErrorBody: stats.firstErrorBody,
     },
   };
+}
+
+/**
+ * CPU time per answered request, by process, over the measured pass (`cpu()`
+ * returns each process's total so far in µs): what a request costs the machine,
+ * which req/s on two shared cores hides.
+ */
+function cpuPerRequest(before, after, requests) {
+  if (!before || !after || requests === 0) return null;
+  const perRequest = {};
+  for (const name of Object.keys(after)) {
+    if (before[name] === null || after[name] === null) continue;
+    perRequest[name] = Math.round((after[name] - before[name]) / requests);
+  }
+  return perRequest;
 }
 
 const HEADER_END = Buffer.from('\r\n\r\n');

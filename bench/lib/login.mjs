@@ -7,7 +7,7 @@
 // A TOTP code works once per user and time step (the service keeps the last
 // step accepted), so a verification pass needs about as many users with TOTP as
 // it verifies in 30 s: LOGIN_USERS of them.
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { graphqlRequest } from './load.mjs';
 import { currentStep, totpCode } from './totp.mjs';
@@ -152,7 +152,8 @@ export class LoginWorkload {
   /** @param {{ userId: string, secret: Buffer }[]} users */
   constructor(users, loginToken) {
     this.users = users;
-    this.secrets = new Map(users.map((user) => [user.userId, user.secret]));
+    // As KeyObjects: with a Buffer key Node 24 spends ~13 µs a code, on the cores the service shares.
+    this.secrets = new Map(users.map((user) => [user.userId, createSecretKey(user.secret)]));
     this.loginToken = loginToken;
     this.nextUser = 0;
     this.challenges = [];

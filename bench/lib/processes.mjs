@@ -1,7 +1,7 @@
 // The servers under test, each a process of its own (so its memory is its own and
 // the load generator does not share its event loop), and their memory.
-import { spawn } from 'node:child_process';
-import { openSync, closeSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { openSync, closeSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 /** A free TCP port on 127.0.0.1 (asked of the kernel, then released). */
@@ -158,4 +158,41 @@ export function killAllNow() {
       // already gone
     }
   }
+}
+
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** The pid of the process whose command is `name` (e.g. mariadbd), or null. */
+export function pidOf(name) {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === name) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return null;
+}
+
+/** CPU time (user + system, all threads) each of `pids` used so far, in µs; null for a process gone or not found. */
+export function cpuTimes(pids) {
+  const times = {};
+  for (const [name, pid] of Object.entries(pids)) {
+    try {
+      // Fields after the command (which may hold spaces): utime is the 14th field, stime the 15th.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      times[name] = ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+    } catch {
+      times[name] = null;
+    }
+  }
+  return times;
 }

@@ -61,6 +61,7 @@ export function markdown(results) {
     'Rows marked "paced" are open-loop passes at a fixed rate: their p50/p99 count from the moment each request was due ' +
       '(the JSON also has them from the moment it was written). Ratios use the mean of the bare Apollo runs just before and after.',
   );
+  lines.push(...cpuTable(results));
   lines.push('');
   lines.push(
     'Baselines in run order (drift shows here; each ratio above uses the Apollo runs just before and after it):',
@@ -115,6 +116,32 @@ export function markdown(results) {
   }
   lines.push('');
   return lines.join('\n');
+}
+
+/**
+ * What each request cost each process sharing the machine's cores: with two
+ * cores, the database, Redis and the load generator take from the same budget
+ * as the server measured, so a ratio of throughputs is a ratio of these totals.
+ */
+function cpuTable(results) {
+  const passes = (results.measurements ?? []).filter((entry) => entry.measurement.cpuUsPerRequest);
+  if (passes.length === 0) return [];
+  const lines = [
+    '',
+    'CPU per answered request, µs of user + system time over each measured pass (the server measured, and what shares the two cores with it):',
+    '',
+    '| # | pass | server | MariaDB | Redis | load generator | webhook receiver | total |',
+    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const { order, title, url, measurement } of passes) {
+    const cpu = measurement.cpuUsPerRequest;
+    const cell = (name) => (cpu[name] === undefined ? '—' : fmt(cpu[name]));
+    const total = Object.values(cpu).reduce((sum, value) => sum + value, 0);
+    lines.push(
+      `| ${order} | ${title} | ${cell(url)} | ${cell('mariadb')} | ${cell('redis')} | ${cell('load generator')} | ${cell('webhook receiver')} | ${fmt(total)} |`,
+    );
+  }
+  return lines;
 }
 
 export function writeResults(resultsDir, stamp, results) {

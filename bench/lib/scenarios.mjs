@@ -43,27 +43,34 @@ function rotating(items) {
 }
 
 /**
- * organizationAccess by an internal service: pairs spread over the three
+ * The pairs organizationAccess is asked about: spread over the three
  * organizations (one requires two-factor and its grace ended, one is in its grace
  * period, one requires nothing), 5 % of them not members.
  */
-export function accessRequests(readToken) {
+function accessPairs() {
   const random = prng(8);
-  const bodies = [];
+  const pairs = [];
   for (let i = 0; i < POOL; i += 1) {
     const size = ORGANIZATION_SIZES[Math.floor(random() * ORGANIZATION_SIZES.length)];
     const other = ORGANIZATION_SIZES[(ORGANIZATION_SIZES.indexOf(size) + 1) % ORGANIZATION_SIZES.length];
     const member = random() >= 0.05;
     const pick = member ? size : other;
     const seq = 1 + Math.floor(random() * Math.min(pick.members, size.members));
-    bodies.push({
-      body: JSON.stringify({
-        query: ACCESS_QUERY,
-        variables: { organizationId: organizationId(size.label), userId: userId(pick.label, seq) },
-      }),
-    });
+    pairs.push({ organizationId: organizationId(size.label), userId: userId(pick.label, seq) });
   }
+  return pairs;
+}
+
+/** organizationAccess by an internal service, for accessPairs(). */
+export function accessRequests(readToken) {
+  const bodies = accessPairs().map((variables) => ({ body: JSON.stringify({ query: ACCESS_QUERY, variables }) }));
   return [graphqlRequest({ headers: { authorization: `Bearer ${readToken}` }, next: rotating(bodies) })];
+}
+
+/** The same pairs for the read floor's POST /access (bench/baselines/verify-floor.mjs). */
+export function accessFloorRequests() {
+  const bodies = accessPairs().map((variables) => ({ body: JSON.stringify(variables) }));
+  return [{ ...graphqlRequest({ next: rotating(bodies) }), path: '/access' }];
 }
 
 /** `me` by signed-in users of the 10k organization (60 % have TOTP and recovery codes). */

@@ -5,7 +5,7 @@ export const STEP_SECONDS = 30;
 
 export const currentStep = (nowMs = Date.now()) => Math.floor(nowMs / 1000 / STEP_SECONDS);
 
-/** The 6-digit code of time step `step` for the raw secret bytes. */
+/** The 6-digit code of time step `step` for the secret (its raw bytes, or a KeyObject of them). */
 export function totpCode(secret, step) {
   const counter = Buffer.alloc(8);
   counter.writeBigUInt64BE(BigInt(step));
