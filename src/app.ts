@@ -115,7 +115,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // Repositories
   const users = new UserRepository(database);
   const organizations = new OrganizationRepository(database);
-  const memberships = new MembershipRepository();
+  const memberships = new MembershipRepository(database);
   const pendingSetups = new PendingSetupRepository();
   const recoveryCodes = new RecoveryCodeRepository();
   const auditEvents = new AuditEventRepository(database);

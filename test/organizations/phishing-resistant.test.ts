@@ -622,7 +622,7 @@ describe('phishing-resistant two-factor, the organization side', () => {
         const original = logger.logQuery;
         const pages: { query: string; parameters: unknown[] }[] = [];
         logger.logQuery = function (this: typeof logger, query, parameters, queryRunner) {
-          if (/FROM `memberships`/.test(query) && /ORDER BY/.test(query))
+          if (/FROM `?memberships`?\b/.test(query) && /ORDER BY/.test(query))
             pages.push({ query, parameters: (parameters as unknown[] | undefined) ?? [] });
           return original.call(this, query, parameters, queryRunner);
         };

@@ -37,7 +37,7 @@ export async function embeddedKit() {
     logger,
     users,
     organizations: new OrganizationRepository(database),
-    memberships: new MembershipRepository(),
+    memberships: new MembershipRepository(database),
     auditEvents,
     audit: new AuditLog(auditEvents),
     /** The audit actions recorded for a user, oldest first. */

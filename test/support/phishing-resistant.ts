@@ -15,7 +15,11 @@ import { OrganizationMembers } from '../../src/organizations/organization-member
 export function webAuthnStandIn(app: App, clock: Clock) {
   const { database } = app;
   const users = new UserRepository(database);
-  const members = new OrganizationMembers(new MembershipRepository(), new OrganizationRepository(database), users);
+  const members = new OrganizationMembers(
+    new MembershipRepository(database),
+    new OrganizationRepository(database),
+    users,
+  );
   return {
     /** As confirming the first credential: the user becomes phishing-resistant. */
     addFirstCredential: (userId: string) =>

@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import type { Database } from '../database';
 import { MembershipRecord } from '../entities';
 import type { OrganizationRoleValue } from '../entities/membership.entity';
 import { rawBoolean, rawDate } from '../raw-values';
@@ -10,6 +11,13 @@ export interface MemberPageQuery {
   twoFactorEnabled?: boolean;
   phishingResistant?: boolean;
   role?: OrganizationRoleValue;
+}
+
+/** What a members page shows of each member. */
+export interface MemberPageRow {
+  userId: string;
+  role: OrganizationRoleValue;
+  twoFactorEnabled: boolean;
 }
 
 /**
@@ -38,6 +46,8 @@ export interface AccessFacts {
 }
 
 export class MembershipRepository {
+  constructor(private readonly database: Database) {}
+
   find(manager: EntityManager, organizationId: string, userId: string): Promise<MembershipRecord | null> {
     return manager.findOneBy(MembershipRecord, { organizationId, userId });
   }
@@ -123,32 +133,46 @@ export class MembershipRepository {
   }
 
   /** One page, ordered by user id: an index range scan on (organization, [two-factor], [phishing-resistant], [role], user). */
-  page(manager: EntityManager, query: MemberPageQuery): Promise<MembershipRecord[]> {
-    const builder = manager
-      .createQueryBuilder(MembershipRecord, 'membership')
-      .where('membership.organizationId = :organizationId', { organizationId: query.organizationId });
+  /**
+   * A page of members in user-id order. Plain SQL (ADR 0005): the organization
+   * page reads 51 rows a request, and hydrating them as entities through the query
+   * builder was a tenth of the service's CPU on it.
+   */
+  async page(manager: EntityManager, query: MemberPageQuery): Promise<MemberPageRow[]> {
+    const conditions = ['organization_id = ?'];
+    const parameters: unknown[] = [query.organizationId];
     const filters: string[] = [];
     if (query.twoFactorEnabled !== undefined) {
-      builder.andWhere('membership.twoFactorEnabled = :twoFactorEnabled', { twoFactorEnabled: query.twoFactorEnabled });
+      conditions.push('two_factor_enabled = ?');
+      parameters.push(query.twoFactorEnabled ? 1 : 0);
       filters.push('tfa');
     }
     if (query.phishingResistant !== undefined) {
-      builder.andWhere('membership.phishingResistant = :phishingResistant', {
-        phishingResistant: query.phishingResistant,
-      });
+      conditions.push('phishing_resistant = ?');
+      parameters.push(query.phishingResistant ? 1 : 0);
       filters.push('pr');
     }
     if (query.role !== undefined) {
-      builder.andWhere('membership.role = :role', { role: query.role });
+      conditions.push('role = ?');
+      parameters.push(query.role);
       filters.push('role');
     }
-    if (query.afterUserId !== undefined) builder.andWhere('membership.userId > :after', { after: query.afterUserId });
+    if (query.afterUserId !== undefined) {
+      conditions.push('user_id > ?');
+      parameters.push(query.afterUserId);
+    }
     // The index whose order is the page's: otherwise MySQL may walk the primary key
     // in user order and filter row by row, which grows with the organization.
-    return builder
-      .useIndex(PAGE_INDEXES[filters.join(',')])
-      .orderBy('membership.userId', 'ASC')
-      .limit(query.limit)
-      .getMany();
+    const index = this.database.isMysql ? ` USE INDEX (\`${PAGE_INDEXES[filters.join(',')]}\`)` : '';
+    const rows: Record<string, unknown>[] = await manager.query(
+      `SELECT user_id, role, two_factor_enabled FROM memberships${index}
+        WHERE ${conditions.join(' AND ')} ORDER BY user_id LIMIT ?`,
+      [...parameters, query.limit],
+    );
+    return rows.map((row) => ({
+      userId: String(row.user_id),
+      role: String(row.role) as OrganizationRoleValue,
+      twoFactorEnabled: rawBoolean(row.two_factor_enabled),
+    }));
   }
 }
