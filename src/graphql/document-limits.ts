@@ -9,6 +9,7 @@ import {
   type SelectionSetNode,
   type ValidationContext,
   type ValidationRule,
+  type ValueNode,
 } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import { LIMITS } from '../limits';
@@ -176,6 +177,43 @@ function hasMultipliers(document: DocumentNode): boolean {
   return found;
 }
 
+/**
+ * Whether a variable can change the document's cost: one given to `first` or
+ * `ids` (the multipliers), or to @include/@skip. Decided once per parsed document.
+ */
+const variableCost = new WeakMap<DocumentNode, boolean>();
+function costDependsOnVariables(document: DocumentNode): boolean {
+  let found = variableCost.get(document);
+  if (found === undefined) {
+    let depends = false;
+    visit(document, {
+      Argument(node) {
+        if ((node.name.value === 'first' || node.name.value === 'ids') && containsVariable(node.value)) depends = true;
+      },
+      Directive(node) {
+        if (
+          (node.name.value === 'include' || node.name.value === 'skip') &&
+          node.arguments?.some((a) => containsVariable(a.value))
+        )
+          depends = true;
+      },
+    });
+    found = depends;
+    variableCost.set(document, found);
+  }
+  return found;
+}
+
+function containsVariable(value: ValueNode): boolean {
+  if (value.kind === Kind.VARIABLE) return true;
+  if (value.kind === Kind.LIST) return value.values.some(containsVariable);
+  if (value.kind === Kind.OBJECT) return value.fields.some((field) => containsVariable(field.value));
+  return false;
+}
+
+/** The cost of an operation whose variables cannot change it, by document and operation name. */
+const fixedCosts = new WeakMap<DocumentNode, Map<string, number>>();
+
 /** Needs the variables, so it runs once the operation is resolved, still before execution. */
 export function costLimitPlugin(maxCost: number, exemptIntrospection = false): ApolloServerPlugin {
   return {
@@ -183,18 +221,27 @@ export function costLimitPlugin(maxCost: number, exemptIntrospection = false): A
       return {
         async didResolveOperation({ request, document, schema }) {
           if (!hasMultipliers(document) || (exemptIntrospection && selectsOnlyIntrospection(document))) return;
-          let cost: number;
-          try {
-            cost = getComplexity({
-              schema,
-              query: document,
-              variables: request.variables ?? {},
-              operationName: request.operationName ?? undefined,
-              estimators: [listAwareEstimator],
-            });
-          } catch {
-            // Variables that do not coerce: execution refuses them as BAD_USER_INPUT before running anything.
-            return;
+          const fixed = !costDependsOnVariables(document);
+          const operation = request.operationName ?? '';
+          let cost = fixed ? fixedCosts.get(document)?.get(operation) : undefined;
+          if (cost === undefined) {
+            try {
+              cost = getComplexity({
+                schema,
+                query: document,
+                variables: request.variables ?? {},
+                operationName: request.operationName ?? undefined,
+                estimators: [listAwareEstimator],
+              });
+            } catch {
+              // Variables that do not coerce: execution refuses them as BAD_USER_INPUT before running anything.
+              return;
+            }
+            if (fixed) {
+              const costs = fixedCosts.get(document) ?? new Map<string, number>();
+              costs.set(operation, cost);
+              fixedCosts.set(document, costs);
+            }
           }
           if (cost > maxCost) throw refuse(`The query costs ${cost}; at most ${maxCost} is allowed.`);
         },

@@ -55,6 +55,24 @@ describe('GraphQL document limits', () => {
     expect(result.errors![0].message).toMatch(/costs/);
   });
 
+  it('counts the cost anew when the variables decide it, and refuses a fixed cost every time', async () => {
+    const query =
+      'query($ids: [ID!]!) { users(ids: $ids) { memberships { organization { members(first: 100) { edges { node { user { id } } } } } } } }';
+    const few = await t.gql(query, { ids: ['u1'] }, reader);
+    expect(few.errors).toBeUndefined();
+    const many = await t.gql(query, { ids: Array.from({ length: 100 }, (_, i) => `u${i}`) }, reader);
+    expect(errorCode(many)).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect((await t.gql(query, { ids: ['u1'] }, reader)).errors).toBeUndefined();
+
+    const ids = JSON.stringify(Array.from({ length: 100 }, (_, i) => `u${i}`));
+    const fixed = `query Fixed($org: ID!) { organization(id: $org) { id } users(ids: ${ids}) { memberships { organization { members(first: 100) { edges { node { user { id } } } } } } } }`;
+    for (let i = 0; i < 2; i += 1) {
+      const result = await t.gql(fixed, { org: `org-${i}` }, reader);
+      expect(errorCode(result)).toBe('GRAPHQL_VALIDATION_FAILED');
+      expect(result.errors![0].message).toMatch(/costs/);
+    }
+  });
+
   it('lets an owner-sized page through', async () => {
     const query =
       '{ organization(id: "none") { compliance { totalMembers } members(first: 100, filter: { twoFactorEnabled: false }) { totalCount edges { cursor node { role twoFactorEnabled user { id twoFactor { enabled methods } } } } pageInfo { hasNextPage endCursor } } } }';
