@@ -1,7 +1,8 @@
-import { In, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { Database } from '../database';
 import { OrganizationRecord } from '../entities';
 import type { OrganizationRoleValue } from '../entities/membership.entity';
+import { rawBoolean, rawDate, rawNumber } from '../raw-values';
 
 /** What decides which counters a member falls in. */
 export interface MemberKind {
@@ -45,16 +46,55 @@ const ZERO_COUNTERS = Object.fromEntries(Object.keys(COUNTER_COLUMNS).map((count
   number
 >;
 
+const ORGANIZATION_COLUMNS = [
+  'id',
+  'name',
+  'requires_two_factor',
+  'requires_phishing_resistant',
+  'allows_trusted_devices',
+  'two_factor_required_since',
+  'grace_period_ends_at',
+  'audit_events_from',
+  'created_at',
+  'updated_at',
+  ...Object.values(COUNTER_COLUMNS),
+].join(', ');
+
+function organizationOf(row: Record<string, unknown>): OrganizationRecord {
+  const counters = Object.fromEntries(
+    Object.entries(COUNTER_COLUMNS).map(([counter, column]) => [counter, rawNumber(row[column])]),
+  );
+  return Object.assign(new OrganizationRecord(), {
+    id: String(row.id),
+    name: String(row.name),
+    requiresTwoFactor: rawBoolean(row.requires_two_factor),
+    requiresPhishingResistant: rawBoolean(row.requires_phishing_resistant),
+    allowsTrustedDevices: rawBoolean(row.allows_trusted_devices),
+    twoFactorRequiredSince: rawDate(row.two_factor_required_since),
+    gracePeriodEndsAt: rawDate(row.grace_period_ends_at),
+    auditEventsFrom: row.audit_events_from === null ? null : String(row.audit_events_from),
+    createdAt: rawDate(row.created_at)!,
+    updatedAt: rawDate(row.updated_at)!,
+    ...counters,
+  });
+}
+
 export class OrganizationRepository {
   constructor(private readonly database: Database) {}
 
-  find(manager: EntityManager, id: string): Promise<OrganizationRecord | null> {
-    return manager.findOneBy(OrganizationRecord, { id });
+  /** Plain SQL (ADR 0005): every organization page and every user's memberships read these. */
+  async find(manager: EntityManager, id: string): Promise<OrganizationRecord | null> {
+    const [row] = await this.findMany(manager, [id]);
+    return row ?? null;
   }
 
-  findMany(manager: EntityManager, ids: string[]): Promise<OrganizationRecord[]> {
-    if (ids.length === 0) return Promise.resolve([]);
-    return manager.findBy(OrganizationRecord, { id: In(ids) });
+  async findMany(manager: EntityManager, ids: string[]): Promise<OrganizationRecord[]> {
+    if (ids.length === 0) return [];
+    const rows: Record<string, unknown>[] = await manager.query(
+      `SELECT ${ORGANIZATION_COLUMNS} FROM organizations WHERE id IN (${ids.map(() => '?').join(', ')})`,
+      ids,
+    );
+    return rows.map(organizationOf);
   }
 
   lock(manager: EntityManager, id: string): Promise<OrganizationRecord | null> {
