@@ -1,5 +1,6 @@
 import { In, type EntityManager } from 'typeorm';
 import { UserRecord } from '../infra/db/entities';
+import { sqlTime } from '../infra/db/raw-values';
 import { TrustedDeviceRecord } from './trusted-device.entity';
 
 /**
@@ -11,6 +12,12 @@ const forbiddingOrganizationOf = (userId: string) =>
   `SELECT 1 FROM memberships forbidding_membership
      INNER JOIN organizations forbidding_organization ON forbidding_organization.id = forbidding_membership.organization_id
     WHERE forbidding_membership.user_id = ${userId} AND forbidding_organization.allows_trusted_devices = 0`;
+
+/** What signing in with a device needs of it. */
+export interface UsableDevice {
+  id: string;
+  name: string;
+}
 
 /** Users' trusted devices; every read that decides something goes through an index. */
 export class TrustedDeviceRepository {
@@ -24,22 +31,22 @@ export class TrustedDeviceRepository {
    * with two-factor on (primary key), and no organization of the user
    * forbidding trusted devices (NOT EXISTS over the user's memberships).
    */
-  findUsable(
+  async findUsable(
     manager: EntityManager,
     userId: string,
     tokenHashes: string[],
     now: Date,
-  ): Promise<TrustedDeviceRecord | null> {
-    return manager
-      .createQueryBuilder(TrustedDeviceRecord, 'device')
-      .innerJoin(UserRecord, 'owner', 'owner.id = device.userId AND owner.twoFactorEnabled = :enabled', {
-        enabled: true,
-      })
-      .where('device.tokenHash IN (:...tokenHashes)', { tokenHashes })
-      .andWhere('device.userId = :userId', { userId })
-      .andWhere('device.expiresAt > :now', { now })
-      .andWhere(`NOT EXISTS (${forbiddingOrganizationOf('device.user_id')})`)
-      .getOne();
+  ): Promise<UsableDevice | null> {
+    // Plain SQL (ADR 0005): every start with a device token asks this.
+    const rows: { id: string; name: string }[] = await manager.query(
+      `SELECT device.id, device.name FROM trusted_devices device
+         INNER JOIN users owner ON owner.id = device.user_id AND owner.two_factor_enabled = 1
+        WHERE device.token_hash IN (${tokenHashes.map(() => '?').join(', ')}) AND device.user_id = ? AND device.expires_at > ?
+          AND NOT EXISTS (${forbiddingOrganizationOf('device.user_id')})
+        LIMIT 1`,
+      [...tokenHashes, userId, sqlTime(now)],
+    );
+    return rows.length === 0 ? null : { id: String(rows[0].id), name: String(rows[0].name) };
   }
 
   /**
