@@ -15,7 +15,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /**
  * The queries trusted devices rely on (the login's decision, the organizations'
  * check, the list, the purge) on the embedded default: SQLite (sql.js) and the
- * in-process store (docs/adr/0005-plain-sql-only-on-measured-hot-reads.md).
+ * in-process store (docs/adr/0005-plain-sql-only-on-measured-hot-paths.md).
  */
 describe('trusted devices on the embedded default', () => {
   const clock = new ManualClock(new Date());
