@@ -137,17 +137,20 @@ export class LoginService {
           deviceName === null
             ? null
             : await trustedDevices.rememberIn(manager, userActor, challenge.userId, deviceName, now);
-        const assertion = await signer.sign(challenge.userId, challenge.id, amr, now);
-        return {
-          assertion,
-          deviceToken: device?.token ?? null,
-          deviceTokenExpiresAt: device?.expiresAt ?? null,
-        };
+        return { amr, now, device };
       },
     });
+    // Signed once committed: the user's row is not held while the key works.
+    const assertion = await signer.sign(challenge.userId, challenge.id, result.amr, result.now);
     this.deps.metrics.countLogin(method.toLowerCase() as LoginMethod);
-    if (result.deviceToken !== null) await trustedDevices.purgeExpired();
-    return { userId: challenge.userId, method, ...result };
+    if (result.device !== null) await trustedDevices.purgeExpired();
+    return {
+      userId: challenge.userId,
+      method,
+      assertion,
+      deviceToken: result.device?.token ?? null,
+      deviceTokenExpiresAt: result.device?.expiresAt ?? null,
+    };
   }
 }
 
