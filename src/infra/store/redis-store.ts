@@ -9,11 +9,9 @@ export type RedisTarget =
 
 // Commands fail at once while the connection is down (no offline queue, no long
 // retries), so requests fail closed quickly; the client keeps reconnecting and
-// recovers by itself. Commands issued in the same tick go out in one write
-// (auto-pipelining): under load that is most of them, and fewer writes is less CPU.
+// recovers by itself.
 const clientOptions: RedisOptions = {
   enableOfflineQueue: false,
-  enableAutoPipelining: true,
   maxRetriesPerRequest: 1,
   connectTimeout: 2_000,
   commandTimeout: 2_000,
@@ -38,7 +36,6 @@ export class RedisStore implements Store {
         ? new Redis(target.url, clientOptions)
         : new Cluster(target.nodes, {
             enableOfflineQueue: false,
-            enableAutoPipelining: true,
             redisOptions: clientOptions,
             clusterRetryStrategy: clientOptions.retryStrategy,
           });
