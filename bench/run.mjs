@@ -244,7 +244,11 @@ async function main() {
     cwd: SERVICE_ROOT,
     // e.g. BENCH_SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the service under the load.
     // As `npm start` and the Dockerfile run it.
-    nodeArgs: ['--max-semi-space-size=16', ...(process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean)],
+    nodeArgs: [
+      '--max-semi-space-size=16',
+      '--max-old-space-size=192',
+      ...(process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    ],
     port: servicePort,
     logFile: join(workDir, 'service.log'),
     env: {
