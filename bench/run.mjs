@@ -185,6 +185,10 @@ function packageVersion(name) {
 async function machineInfo(redis) {
   const connection = await connect(settings.mysqlRootUrl);
   const [[{ version }]] = await connection.query('SELECT VERSION() AS version');
+  // As this machine's MariaDB has them (the bench changes none): they decide its stalls under write load.
+  const [[mariadbSettings]] = await connection.query(
+    'SELECT @@innodb_buffer_pool_size AS bufferPoolBytes, @@innodb_log_file_size AS redoLogBytes, @@innodb_io_capacity AS ioCapacity, @@innodb_flush_log_at_trx_commit AS flushLogAtCommit',
+  );
   await connection.end();
   const redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
   return {
@@ -194,6 +198,7 @@ async function machineInfo(redis) {
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
     mariadb: version,
+    mariadbSettings,
     redis: redisVersion,
     loadAverageBefore: os.loadavg().map((value) => Number(value.toFixed(2))),
     packages: Object.fromEntries(

@@ -37,6 +37,14 @@ export function markdown(results) {
     `Machine: ${machine.cores} cores (${machine.cpuModel}), ${fmt(machine.memoryGiB, 1)} GiB, ${machine.os}; Node ${machine.node}, ` +
       `MariaDB ${machine.mariadb}, Redis ${machine.redis}; load average before the run ${machine.loadAverageBefore.join(' / ')}.`,
   );
+  if (machine.mariadbSettings) {
+    const mib = (bytes) => fmt(Number(bytes) / 2 ** 20);
+    const db = machine.mariadbSettings;
+    lines.push(
+      `MariaDB as the machine has it (the bench changes nothing): buffer pool ${mib(db.bufferPoolBytes)} MiB, redo log ${mib(db.redoLogBytes)} MiB, ` +
+        `innodb_io_capacity ${db.ioCapacity}, innodb_flush_log_at_trx_commit ${db.flushLogAtCommit} (every COMMIT is flushed to disk).`,
+    );
+  }
   lines.push(
     `Versions: ${Object.entries(machine.packages)
       .map(([name, version]) => `${name} ${version}`)
