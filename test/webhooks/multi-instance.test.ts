@@ -10,6 +10,17 @@ async function delivered(t: TestApp): Promise<number> {
   return Number(/^webhook_deliveries_total\{outcome="delivered"\} (\S+)$/m.exec(text)?.[1] ?? NaN);
 }
 
+/** A failed login of the user, audited by instance `t` as a request to it would be: one event. */
+const recordLoginFailed = (t: TestApp, userId: string) =>
+  t.app.database.transaction((manager) =>
+    t.app.webhooks.events.recorded(
+      manager,
+      { actorId: userId, clientIp: '127.0.0.1' },
+      { action: 'LOGIN_FAILED', userId },
+      t.clock.now(),
+    ),
+  );
+
 /**
  * Two instances on one database, each with its worker: every event is delivered,
  * and none twice while nothing fails (rows are claimed with FOR UPDATE SKIP LOCKED).
@@ -36,19 +47,7 @@ describe('webhooks: two instances', () => {
     const endpoint = await createEndpoint(a, receiver.url);
     const userIds = Array.from({ length: EVENTS }, () => uniqueId('u'));
     // Written by both instances, in parallel transactions, as requests to either would.
-    await Promise.all(
-      userIds.map((userId, index) => {
-        const t = index % 2 === 0 ? a : b;
-        return t.app.database.transaction((manager) =>
-          t.app.webhooks.events.recorded(
-            manager,
-            { actorId: userId, clientIp: '127.0.0.1' },
-            { action: 'LOGIN_FAILED', userId },
-            t.clock.now(),
-          ),
-        );
-      }),
-    );
+    await Promise.all(userIds.map((userId, index) => recordLoginFailed(index % 2 === 0 ? a : b, userId)));
     await receiver.waitFor(EVENTS, () => true, 60_000);
     await eventually(async () => {
       const [row] = await a.sql("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE state = 'DELIVERED'");
@@ -73,14 +72,7 @@ describe('webhooks: two instances', () => {
     const UPDATE = 'mutation($id: ID!, $enabled: Boolean) { updateWebhookEndpoint(id: $id, enabled: $enabled) { id } }';
     const emitOn = async (t: TestApp) => {
       const userId = uniqueId('cache');
-      await t.app.database.transaction((manager) =>
-        t.app.webhooks.events.recorded(
-          manager,
-          { actorId: userId, clientIp: '127.0.0.1' },
-          { action: 'LOGIN_FAILED', userId },
-          t.clock.now(),
-        ),
-      );
+      await recordLoginFailed(t, userId);
       return userId;
     };
     const queuedFor = async (endpointId: string, userId: string) => {
