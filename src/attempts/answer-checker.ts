@@ -64,6 +64,8 @@ export class AnswerChecker {
     await request.countAttempt?.();
 
     let outcome: { method: TwoFactorMethod; result: T } | null;
+    // Set once every factor has refused the answer: a failure stays counted even if recording it fails.
+    let refused = false;
     try {
       // Under the user's row lock, in one transaction: the answer, and a success's
       // effects or a failure's record.
@@ -84,6 +86,7 @@ export class AnswerChecker {
               result: await request.onSuccess(manager, factor.method, now, accepted.amr),
             };
           }
+          refused = true;
           await this.recordFailure(manager, request, answer, current.failedAttemptsInRow + 1, now);
           return null;
         },
@@ -91,7 +94,7 @@ export class AnswerChecker {
       );
     } catch (error) {
       // The check did not complete (or the answer was right and its effect was refused): no failure.
-      await this.forgive(request.userId);
+      if (!refused) await this.forgive(request.userId);
       throw error;
     }
     if (outcome) {

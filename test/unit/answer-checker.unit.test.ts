@@ -44,6 +44,14 @@ describe('the answer checker (embedded SQLite, in-process store)', () => {
       onSuccess,
     });
 
+  const checkerDeps = () => ({
+    database: kit.database,
+    users: kit.users,
+    audit: kit.audit,
+    clock: kit.clock,
+    logger: kit.logger,
+  });
+
   beforeAll(async () => {
     kit = await embeddedKit();
     const limits = new AttemptLimits(
@@ -55,14 +63,7 @@ describe('the answer checker (embedded SQLite, in-process store)', () => {
       },
       kit.storeKeys,
     );
-    checker = new AnswerChecker({
-      database: kit.database,
-      users: kit.users,
-      limits,
-      audit: kit.audit,
-      clock: kit.clock,
-      logger: kit.logger,
-    });
+    checker = new AnswerChecker({ ...checkerDeps(), limits });
   });
   afterAll(() => kit.close());
 
@@ -101,6 +102,39 @@ describe('the answer checker (embedded SQLite, in-process store)', () => {
     await expect(check('rolled-back', 'totp-right', refused)).rejects.toThrow('refused');
     expect((await kit.database.run((m) => kit.users.find(m, 'rolled-back')))?.failedAttemptsInRow ?? 0).toBe(0);
     expect(await kit.actionsOf('rolled-back')).toEqual([]);
+  });
+
+  it('gives an attempt back when a right answer is refused, never when a wrong one could not be recorded', async () => {
+    const given: string[] = [];
+    const counting = {
+      admit: async () => undefined,
+      admitIp: async () => undefined,
+      forgive: async (userId: string) => {
+        given.push(userId);
+      },
+    } as unknown as AttemptLimits;
+    const failingAudit = {
+      record: async () => {
+        throw new Error('the audit log cannot be written');
+      },
+    } as unknown as typeof kit.audit;
+    const fragile = new AnswerChecker({ ...checkerDeps(), limits: counting, audit: failingAudit });
+    const attempt = (userId: string, code: string, onSuccess: () => Promise<string>) =>
+      fragile.check({
+        userId,
+        answer: { code },
+        factors: [totp],
+        purpose: { kind: 'step-up', userId },
+        actor,
+        failureAction: 'CODE_CHECK_FAILED',
+        onSuccess,
+      });
+    const refusedEffect = async (): Promise<string> => {
+      throw new Error('effect refused');
+    };
+    await expect(attempt('given-back', 'totp-right', refusedEffect)).rejects.toThrow('effect refused');
+    await expect(attempt('kept', 'totp-wrong', async () => 'never')).rejects.toThrow('cannot be written');
+    expect(given).toEqual(['given-back']);
   });
 
   it('wants exactly one answer', async () => {
