@@ -158,3 +158,14 @@ export async function deliveriesOf(t: TestApp, endpointId: string, admin: string
 
 /** The env of a test app that delivers to receivers on loopback, polling often. */
 export const PRIVATE_WEBHOOKS = { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_POLL_INTERVAL_MS: '50' };
+
+/** An audited change of the user's, written by instance `t` in a transaction of its own, as a request to it would. */
+export const recordAudited = (t: TestApp, action: 'LOGIN_FAILED' | 'RECOVERY_CODES_VIEWED', userId: string) =>
+  t.app.database.transaction((manager) =>
+    t.app.webhooks.events.recorded(
+      manager,
+      { actorId: userId, clientIp: '127.0.0.1' },
+      { action, userId },
+      t.clock.now(),
+    ),
+  );

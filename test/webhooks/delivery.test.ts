@@ -6,6 +6,7 @@ import {
   deliveriesOf,
   PRIVATE_WEBHOOKS,
   type Received,
+  recordAudited,
   WebhookReceiver,
 } from '../support/webhook-receiver';
 
@@ -427,14 +428,6 @@ describe('webhooks: delivery', () => {
 /** Events written straight to the outbox, in a transaction of the app's (as a change's audit entry would). */
 function database(t: TestApp) {
   return {
-    emit: (userId: string) =>
-      t.app.database.transaction((manager) =>
-        t.app.webhooks.events.recorded(
-          manager,
-          { actorId: userId, clientIp: '127.0.0.1' },
-          { action: 'RECOVERY_CODES_VIEWED', userId },
-          t.clock.now(),
-        ),
-      ),
+    emit: (userId: string) => recordAudited(t, 'RECOVERY_CODES_VIEWED', userId),
   };
 }

@@ -1,6 +1,6 @@
 import { eventually } from '../support/eventually';
 import { startTestApp, type TestApp, uniqueId } from '../support/test-app';
-import { createEndpoint, PRIVATE_WEBHOOKS, WebhookReceiver } from '../support/webhook-receiver';
+import { createEndpoint, PRIVATE_WEBHOOKS, recordAudited, WebhookReceiver } from '../support/webhook-receiver';
 
 const EVENTS = 200;
 
@@ -9,17 +9,6 @@ async function delivered(t: TestApp): Promise<number> {
   const text = await (await fetch(`${t.url}/metrics`)).text();
   return Number(/^webhook_deliveries_total\{outcome="delivered"\} (\S+)$/m.exec(text)?.[1] ?? NaN);
 }
-
-/** A failed login of the user, audited by instance `t` as a request to it would be: one event. */
-const recordLoginFailed = (t: TestApp, userId: string) =>
-  t.app.database.transaction((manager) =>
-    t.app.webhooks.events.recorded(
-      manager,
-      { actorId: userId, clientIp: '127.0.0.1' },
-      { action: 'LOGIN_FAILED', userId },
-      t.clock.now(),
-    ),
-  );
 
 /**
  * Two instances on one database, each with its worker: every event is delivered,
@@ -47,7 +36,7 @@ describe('webhooks: two instances', () => {
     const endpoint = await createEndpoint(a, receiver.url);
     const userIds = Array.from({ length: EVENTS }, () => uniqueId('u'));
     // Written by both instances, in parallel transactions, as requests to either would.
-    await Promise.all(userIds.map((userId, index) => recordLoginFailed(index % 2 === 0 ? a : b, userId)));
+    await Promise.all(userIds.map((userId, index) => recordAudited(index % 2 === 0 ? a : b, 'LOGIN_FAILED', userId)));
     await receiver.waitFor(EVENTS, () => true, 60_000);
     await eventually(async () => {
       const [row] = await a.sql("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE state = 'DELIVERED'");
@@ -72,7 +61,7 @@ describe('webhooks: two instances', () => {
     const UPDATE = 'mutation($id: ID!, $enabled: Boolean) { updateWebhookEndpoint(id: $id, enabled: $enabled) { id } }';
     const emitOn = async (t: TestApp) => {
       const userId = uniqueId('cache');
-      await recordLoginFailed(t, userId);
+      await recordAudited(t, 'LOGIN_FAILED', userId);
       return userId;
     };
     const queuedFor = async (endpointId: string, userId: string) => {
