@@ -3,10 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { createConnection } from 'mysql2/promise';
 import pino from 'pino';
+import type { DataSource } from 'typeorm';
 import { type App, createApp } from '../../src/app';
 import { signDevelopmentToken } from '../../src/callers/token-signer';
 import { loadConfig, type Config } from '../../src/config/config';
 import { ManualClock } from '../../src/infra/clock';
+import { createDataSource, detectMysqlFlavor } from '../../src/infra/db/data-source';
+import { migrate } from '../../src/infra/db/migrate';
+import { createLogger } from '../../src/infra/logger';
 import type { WebhookOverrides } from '../../src/webhooks';
 import { MYSQL_ROOT_URL, REDIS_URL } from './services';
 
@@ -68,6 +72,26 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
       await connection.end();
     },
   };
+}
+
+/**
+ * A TypeORM DataSource on a MariaDB database of its own, migrated unless told
+ * otherwise, for `use`; the database is dropped afterwards.
+ */
+export async function withMariaDbDataSource<T>(
+  use: (dataSource: DataSource) => Promise<T>,
+  { migrated = true }: { migrated?: boolean } = {},
+): Promise<T> {
+  const database = await createTestDatabase();
+  const dataSource = createDataSource({ kind: 'mysql', url: database.url }, await detectMysqlFlavor(database.url));
+  try {
+    await dataSource.initialize();
+    if (migrated) await migrate(dataSource, createLogger('silent'));
+    return await use(dataSource);
+  } finally {
+    if (dataSource.isInitialized) await dataSource.destroy();
+    await database.drop();
+  }
 }
 
 /** Boots the real service (MariaDB + Redis by default) on a free port. */

@@ -3,21 +3,14 @@ import { migrate } from '../../../src/infra/db/migrate';
 import { Initial1795812884372 } from '../../../src/infra/db/migrations/1795812884372-Initial';
 import { OrganizationAuditEventsFrom1796184652754 } from '../../../src/infra/db/migrations/1796184652754-OrganizationAuditEventsFrom';
 import { createLogger } from '../../../src/infra/logger';
-import { createTestDatabase } from '../../support/test-app';
+import { createTestDatabase, withMariaDbDataSource } from '../../support/test-app';
 
 describe('migrations', () => {
   it('leave no difference between the entities and the MariaDB schema', async () => {
-    const database = await createTestDatabase();
-    const dataSource = createDataSource({ kind: 'mysql', url: database.url }, await detectMysqlFlavor(database.url));
-    try {
-      await dataSource.initialize();
-      await migrate(dataSource, createLogger('silent'));
+    await withMariaDbDataSource(async (dataSource) => {
       const pending = await dataSource.driver.createSchemaBuilder().log();
       expect(pending.upQueries.map((query) => query.query)).toEqual([]);
-    } finally {
-      await dataSource.destroy();
-      await database.drop();
-    }
+    });
   });
 
   it("start a re-created organization's owners' audit events after its namesake's deletion", async () => {

@@ -1,14 +1,11 @@
 import type { DataSource } from 'typeorm';
-import { createDataSource, detectMysqlFlavor } from '../../../src/infra/db/data-source';
 import { Database } from '../../../src/infra/db/database';
 import { MembershipRecord, OrganizationRecord, UserRecord } from '../../../src/infra/db/entities';
-import { migrate } from '../../../src/infra/db/migrate';
 import { MembershipRepository } from '../../../src/infra/db/repositories/membership.repository';
 import { OrganizationRepository } from '../../../src/infra/db/repositories/organization.repository';
 import { UserRepository } from '../../../src/infra/db/repositories/user.repository';
-import { createLogger } from '../../../src/infra/logger';
 import { embeddedKit } from '../../support/embedded-kit';
-import { createTestDatabase } from '../../support/test-app';
+import { withMariaDbDataSource } from '../../support/test-app';
 
 /** Every column set to something other than its default, so a column the plain SQL forgot shows. */
 const organization = (): OrganizationRecord =>
@@ -97,16 +94,7 @@ async function readsLikeTypeorm(database: Database, dataSource: DataSource) {
 
 describe('plain-SQL reads', () => {
   it('read what TypeORM reads, on MariaDB', async () => {
-    const test = await createTestDatabase();
-    const dataSource = createDataSource({ kind: 'mysql', url: test.url }, await detectMysqlFlavor(test.url));
-    try {
-      await dataSource.initialize();
-      await migrate(dataSource, createLogger('silent'));
-      await readsLikeTypeorm(new Database(dataSource), dataSource);
-    } finally {
-      await dataSource.destroy();
-      await test.drop();
-    }
+    await withMariaDbDataSource((dataSource) => readsLikeTypeorm(new Database(dataSource), dataSource));
   });
 
   it('read what TypeORM reads, on the embedded SQLite', async () => {
