@@ -72,6 +72,10 @@ export class DeliveryWorker {
   private stopping = false;
   private ticking: Promise<void> | undefined;
   private readonly inFlight = new Map<string, { token: string; done: Promise<void> }>();
+  /** The last round found more due than there was room for: a slot coming free starts the next round at once. */
+  private saturated = false;
+  private tickInProgress = false;
+  private wakeRequested = false;
   private abort = new AbortController();
   private lastProblemLoggedAt = 0;
 
@@ -112,8 +116,12 @@ export class DeliveryWorker {
       const leaseUntil = new Date(now.getTime() + LIMITS.webhookLeaseSeconds * 1000);
       return repository.claim(manager, now, room, token, leaseUntil, [...this.inFlight.keys()]);
     });
+    this.saturated = this.inFlight.size + claimed.length >= LIMITS.webhookMaxInFlight;
     for (const delivery of claimed) {
-      const done = this.deliver(delivery, token).finally(() => this.inFlight.delete(delivery.id));
+      const done = this.deliver(delivery, token).finally(() => {
+        this.inFlight.delete(delivery.id);
+        if (this.saturated) this.wake();
+      });
       this.inFlight.set(delivery.id, { token, done });
     }
     return claimed.length;
@@ -134,15 +142,33 @@ export class DeliveryWorker {
   }
 
   private async tick(): Promise<void> {
+    this.tickInProgress = true;
+    this.wakeRequested = false;
     let claimed = 0;
     try {
       claimed = await this.runOnce();
     } catch (error) {
       this.problem(error, 'webhooks: could not claim deliveries; trying again');
+    } finally {
+      this.tickInProgress = false;
     }
-    // A full batch: there may be more due now; else wait for the next poll.
+    // Some room and something claimed, or an attempt of a full round ended meanwhile:
+    // go on now. No room: the next round starts when an attempt ends (wake). Else the next poll.
     const full = claimed > 0 && this.inFlight.size >= LIMITS.webhookMaxInFlight;
-    this.schedule(claimed > 0 && !full ? 0 : this.deps.pollIntervalMs);
+    const again = (claimed > 0 && !full) || this.wakeRequested;
+    this.schedule(again ? 0 : this.deps.pollIntervalMs);
+  }
+
+  /** An attempt of a full worker ended: the next round now, not at the next poll (one round at a time). */
+  private wake(): void {
+    if (!this.running || this.stopping) return;
+    if (this.tickInProgress) {
+      this.wakeRequested = true;
+      return;
+    }
+    this.saturated = false;
+    clearTimeout(this.timer);
+    this.schedule(0);
   }
 
   private async deliver(delivery: ClaimedDelivery, token: string): Promise<void> {
