@@ -42,8 +42,13 @@ interface SectionProps {
   refresh: () => void;
   announce: (message: string) => void;
   showCodes: (codes: { title: string; intro: string; codes: ShownCode[] }) => void;
+  /** The codes a first factor comes with (two-factor just turned on); nothing when none came. */
+  showNewCodes: (fresh: readonly string[] | null | undefined) => void;
   onSignOut: () => void;
 }
+
+/** A step-up answer as the mutations take it. */
+const answerArgs = (answer?: StepUpAnswer) => ({ code: answer?.code, webAuthn: answer?.webAuthn });
 
 const NEW_CODES_INTRO =
   'Two-factor authentication is on. Save these recovery codes somewhere safe (a password manager, or printed): each gets you in once if you lose your phone or security key. They are shown only now.';
@@ -72,6 +77,10 @@ export function Account({ user, onSignOut }: { user: SessionUser; onSignOut: () 
     refresh,
     announce: setMessage,
     showCodes: setCodes,
+    showNewCodes: (fresh: readonly string[] | null | undefined) => {
+      if (fresh)
+        setCodes({ title: 'Save your recovery codes', intro: NEW_CODES_INTRO, codes: fresh.map((c) => ({ code: c })) });
+    },
     onSignOut,
   };
 
@@ -164,7 +173,7 @@ function StatusSummary({ status }: { status: StatusFieldsFragment }) {
   );
 }
 
-function AuthenticatorApp({ status, guarded, refresh, announce, showCodes, onSignOut }: SectionProps) {
+function AuthenticatorApp({ status, guarded, refresh, announce, showNewCodes, onSignOut }: SectionProps) {
   const [setup, setSetup] = useState<{ secret: string; qrCodeSvg: string; expiresAt: string } | null>(null);
   const [code, setCode] = useState('');
   const [problem, setProblem] = useState<Problem | undefined>();
@@ -177,7 +186,7 @@ function AuthenticatorApp({ status, guarded, refresh, announce, showCodes, onSig
     guarded(
       status.totp ? 'Replace authenticator app' : 'Set up authenticator app',
       async (answer) => {
-        const result = await startTotpSetup({ code: answer?.code, webAuthn: answer?.webAuthn });
+        const result = await startTotpSetup(answerArgs(answer));
         if (!result.data) return problemOf(result.error);
         setSetup(result.data.startTotpSetup);
         return undefined;
@@ -194,9 +203,7 @@ function AuthenticatorApp({ status, guarded, refresh, announce, showCodes, onSig
     if (!result.data) return setProblem(problemOf(result.error));
     setSetup(null);
     announce('Your authenticator app is set up.');
-    const fresh = result.data.confirmTotpSetup.recoveryCodes;
-    if (fresh)
-      showCodes({ title: 'Save your recovery codes', intro: NEW_CODES_INTRO, codes: fresh.map((c) => ({ code: c })) });
+    showNewCodes(result.data.confirmTotpSetup.recoveryCodes);
     refresh();
   };
 
@@ -204,7 +211,7 @@ function AuthenticatorApp({ status, guarded, refresh, announce, showCodes, onSig
     guarded(
       'Remove authenticator app',
       async (answer) => {
-        const result = await removeTotp({ code: answer?.code, webAuthn: answer?.webAuthn });
+        const result = await removeTotp(answerArgs(answer));
         if (!result.data) return problemOf(result.error);
         announce('The authenticator app was removed.');
         refresh();
@@ -283,7 +290,7 @@ function AuthenticatorApp({ status, guarded, refresh, announce, showCodes, onSig
   );
 }
 
-function TextMessages({ status, guarded, refresh, announce, showCodes, onSignOut }: SectionProps) {
+function TextMessages({ status, guarded, refresh, announce, showNewCodes, onSignOut }: SectionProps) {
   const [editing, setEditing] = useState(false);
   const [phoneNumber, setPhoneNumber] = useState('');
   const [sent, setSent] = useState<{
@@ -304,7 +311,7 @@ function TextMessages({ status, guarded, refresh, announce, showCodes, onSignOut
     guarded(
       'Set up text messages',
       async (answer) => {
-        const result = await startSmsSetup({ phoneNumber: number, code: answer?.code, webAuthn: answer?.webAuthn });
+        const result = await startSmsSetup({ phoneNumber: number, ...answerArgs(answer) });
         if (!result.data) return problemOf(result.error);
         setSent({ phoneNumber: number, ...result.data.startSmsSetup });
         return undefined;
@@ -325,9 +332,7 @@ function TextMessages({ status, guarded, refresh, announce, showCodes, onSignOut
     announce(
       `Text messages to ${result.data.confirmSmsSetup.status.sms?.phoneNumberMasked ?? 'your phone'} are set up.`,
     );
-    const fresh = result.data.confirmSmsSetup.recoveryCodes;
-    if (fresh)
-      showCodes({ title: 'Save your recovery codes', intro: NEW_CODES_INTRO, codes: fresh.map((c) => ({ code: c })) });
+    showNewCodes(result.data.confirmSmsSetup.recoveryCodes);
     refresh();
   };
 
@@ -335,7 +340,7 @@ function TextMessages({ status, guarded, refresh, announce, showCodes, onSignOut
     guarded(
       'Remove phone number',
       async (answer) => {
-        const result = await removeSms({ code: answer?.code, webAuthn: answer?.webAuthn });
+        const result = await removeSms(answerArgs(answer));
         if (!result.data) return problemOf(result.error);
         announce('The phone number was removed.');
         refresh();
@@ -423,7 +428,7 @@ function TextMessages({ status, guarded, refresh, announce, showCodes, onSignOut
   );
 }
 
-function SecurityKeys({ status, guarded, refresh, announce, showCodes, onSignOut }: SectionProps) {
+function SecurityKeys({ status, guarded, refresh, announce, showNewCodes, onSignOut }: SectionProps) {
   const [name, setName] = useState('');
   const [renaming, setRenaming] = useState<{ id: string; name: string } | null>(null);
   const [problem, setProblem] = useState<Problem | undefined>();
@@ -446,13 +451,7 @@ function SecurityKeys({ status, guarded, refresh, announce, showCodes, onSignOut
       if (!result.data) return setProblem(problemOf(result.error));
       setName('');
       announce('Your security key is registered.');
-      const fresh = result.data.confirmWebAuthnRegistration.recoveryCodes;
-      if (fresh)
-        showCodes({
-          title: 'Save your recovery codes',
-          intro: NEW_CODES_INTRO,
-          codes: fresh.map((c) => ({ code: c })),
-        });
+      showNewCodes(result.data.confirmWebAuthnRegistration.recoveryCodes);
       refresh();
     } finally {
       setBusy(false);
@@ -465,7 +464,7 @@ function SecurityKeys({ status, guarded, refresh, announce, showCodes, onSignOut
     guarded(
       'Add a security key',
       async (answer) => {
-        const result = await startRegistrationOp({ code: answer?.code, webAuthn: answer?.webAuthn });
+        const result = await startRegistrationOp(answerArgs(answer));
         if (!result.data) return problemOf(result.error);
         // The dialog closes; the browser then asks for the key.
         void register(result.data.startWebAuthnRegistration.options);
@@ -489,7 +488,7 @@ function SecurityKeys({ status, guarded, refresh, announce, showCodes, onSignOut
     guarded(
       `Remove ${keyName}`,
       async (answer) => {
-        const result = await removeCredential({ id, code: answer?.code, webAuthn: answer?.webAuthn });
+        const result = await removeCredential({ id, ...answerArgs(answer) });
         if (!result.data) return problemOf(result.error);
         announce(`${keyName} was removed.`);
         refresh();
@@ -580,7 +579,7 @@ function RecoveryCodesSection({ status, guarded, refresh, showCodes, onSignOut }
     guarded(
       'View backup codes',
       async (answer) => {
-        const result = await view({ code: answer?.code, webAuthn: answer?.webAuthn });
+        const result = await view(answerArgs(answer));
         if (!result.data) return problemOf(result.error);
         showCodes({
           title: 'Your recovery codes',
@@ -597,7 +596,7 @@ function RecoveryCodesSection({ status, guarded, refresh, showCodes, onSignOut }
     guarded(
       'Regenerate backup codes',
       async (answer) => {
-        const result = await regenerate({ code: answer?.code, webAuthn: answer?.webAuthn });
+        const result = await regenerate(answerArgs(answer));
         if (!result.data) return problemOf(result.error);
         showCodes({
           title: 'Your new recovery codes',
@@ -701,7 +700,7 @@ function DisableSection({ guarded, refresh, announce, onSignOut }: SectionProps)
     guarded(
       'Disable two-factor authentication',
       async (answer) => {
-        const result = await disable({ code: answer?.code, webAuthn: answer?.webAuthn });
+        const result = await disable(answerArgs(answer));
         if (!result.data) return problemOf(result.error);
         announce('Two-factor authentication is off. Your methods and recovery codes were removed.');
         refresh();
