@@ -137,11 +137,14 @@ describe('webhooks: delivery', () => {
     await receiver.close();
     const userIds = [uniqueId('u'), uniqueId('u'), uniqueId('u')];
     for (const userId of userIds) await database(t).emit(userId);
-    const attempted = (attempts: number) =>
-      eventually(async () => {
+    // An attempt counts when claimed; its outcome is recorded once it ends: wait for both.
+    const attempted = async (attempts: number) => {
+      await eventually(async () => {
         const listed = await deliveries();
         return listed.length === 3 && listed.every((delivery) => delivery.attempts === attempts);
       });
+      await t.app.webhooks.worker.idle();
+    };
     await attempted(1);
     expect((await deliveries())[0]).toMatchObject({
       state: 'PENDING',
