@@ -12,7 +12,7 @@ import type { PendingSetupRepository } from '../infra/db/repositories/pending-se
 import { LIMITS } from '../limits';
 import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
 import type { EnrollmentGuard } from './enrollment-guard';
-import type { Answer, Enrollment, SecondFactor } from './factor';
+import type { Answer, Enrollment, FactorCheck, SecondFactor } from './factor';
 import type { EnrolledMethod } from './method';
 import type { TwoFactorLifecycle } from './two-factor-lifecycle';
 import type { TwoFactorSetupResult } from './two-factor.types';
@@ -33,14 +33,8 @@ export interface PendingConfirmation {
   factor: SecondFactor & { enrollment: Enrollment };
   /** The shape of a confirming answer, when it differs from the factor's own answers. */
   accepts?(answer: Answer): boolean;
-  /** Checks the answer against the pending secret, which is not the user's factor yet. */
-  verify(
-    manager: EntityManager,
-    userId: string,
-    answer: Answer,
-    secret: string,
-    pending: PendingSetupRecord,
-  ): Promise<boolean>;
+  /** Checks the answer against the pending secret, which is not the user's factor yet (under the user's row lock). */
+  verify(check: FactorCheck, secret: string, pending: PendingSetupRecord): Promise<boolean>;
   /** Stores the confirmed factor, in the confirmation's transaction. */
   bind(manager: EntityManager, pending: PendingSetupRecord, now: Date): Promise<void>;
 }
@@ -109,9 +103,7 @@ export class FactorSetup {
       method: confirmation.factor.method,
       refusedWhenLocked: true,
       accepts: (given) => (confirmation.accepts ?? confirmation.factor.accepts.bind(confirmation.factor))(given),
-      verify: async (manager, id, given) =>
-        (await confirmation.verify(manager, id, given, secret, pending)) ? { amr: [] } : null,
-      recordUse: async () => undefined,
+      verify: async (check) => ((await confirmation.verify(check, secret, pending)) ? { amr: [] } : null),
     };
     const { result } = await this.deps.checker.check({
       userId,

@@ -26,7 +26,7 @@ export const smsModule: FactorModule = {
     twoFactor,
     challenges,
   }) {
-    const numbers = new SmsFactorRepository();
+    const numbers = new SmsFactorRepository(database);
     const codes = new SmsCodeStore(store, secrets, storeKeys, clock);
     const factor = new SmsFactor(codes, numbers);
     const limits = new SmsSendLimits(
