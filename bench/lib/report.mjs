@@ -86,6 +86,9 @@ export function markdown(results) {
   const lines = [];
   lines.push(`### Run of ${results.date}`);
   lines.push('');
+  // The verdicts first: what the run says, before how it was measured.
+  const targets = targetsTable(results);
+  if (targets.length > 0) lines.push(...targets, '');
   lines.push(
     `Machine: ${machine.cores} cores (${machine.cpuModel}), ${fmt(machine.memoryGiB, 1)} GiB, ${machine.os}; Node ${machine.node}, ` +
       `MariaDB ${machine.mariadb}, Redis ${machine.redis}; load average before the run ${machine.loadAverageBefore.join(' / ')}.`,
@@ -114,8 +117,6 @@ export function markdown(results) {
       `Bench run took ${fmt(results.benchSeconds?.seconds ?? results.elapsedSeconds)} s (${results.benchSeconds?.from ?? 'this process'}; ` +
       `seeding ${fmt(results.seeding.totalSeconds, 1)} s for ${fmt(results.seeding.memberships)} memberships).`,
   );
-  lines.push('');
-  lines.push(...targetsTable(results));
   lines.push('');
   lines.push('| scenario | req/s | p50 ms | p99 ms | errors | ratio to bare Apollo | target | result |');
   lines.push('| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |');
