@@ -17,6 +17,8 @@ const forbiddingOrganizationOf = (userId: string) =>
 export interface UsableDevice {
   id: string;
   name: string;
+  /** The strength of the sign-in that remembered it (login/amr.ts). */
+  signInStrength: string;
 }
 
 /** Users' trusted devices; every read that decides something goes through an index. */
@@ -38,15 +40,17 @@ export class TrustedDeviceRepository {
     now: Date,
   ): Promise<UsableDevice | null> {
     // Plain SQL (ADR 0005): every start with a device token asks this.
-    const rows: { id: string; name: string }[] = await manager.query(
-      `SELECT device.id, device.name FROM trusted_devices device
+    const rows: { id: string; name: string; sign_in_strength: string }[] = await manager.query(
+      `SELECT device.id, device.name, device.sign_in_strength FROM trusted_devices device
          INNER JOIN users owner ON owner.id = device.user_id AND owner.two_factor_enabled = 1
         WHERE device.token_hash IN (${tokenHashes.map(() => '?').join(', ')}) AND device.user_id = ? AND device.expires_at > ?
           AND NOT EXISTS (${forbiddingOrganizationOf('device.user_id')})
         LIMIT 1`,
       [...tokenHashes, userId, sqlTime(now)],
     );
-    return rows.length === 0 ? null : { id: String(rows[0].id), name: String(rows[0].name) };
+    if (rows.length === 0) return null;
+    const [row] = rows;
+    return { id: String(row.id), name: String(row.name), signInStrength: String(row.sign_in_strength) };
   }
 
   /**
