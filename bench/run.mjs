@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm run bench` (issue 8): the service with production settings on this
-// machine's MariaDB and Redis, bare Apollo-on-Fastify and Mercurius baselines
-// alternating with the scenarios, results in bench/results/<date>.json and .md
+// `npm run bench` (issues 8 and 22): the service with production settings on
+// this machine's MariaDB and Redis, bare Apollo-on-Fastify and Mercurius
+// baselines and the floors alternating with the scenarios (lib/plan.mjs), the
+// targets judged (lib/targets.mjs), results in bench/results/<date>.json and .md
 // and the latest table in bench/README.md. See bench/README.md.
 //
 // It creates and drops its own database `tf_bench_<stamp>`, uses Redis database
@@ -15,6 +16,8 @@ import os from 'node:os';
 import { createInterface } from 'node:readline';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { floorSteps, seedFloorUsers, waitForFloor } from './lib/floor.mjs';
+import { measure, measurePaced } from './lib/load.mjs';
 import {
   LOGIN_USERS,
   LoginWorkload,
@@ -24,19 +27,13 @@ import {
   seedTrustedDevices,
   TRUSTED_DEVICE_USERS,
 } from './lib/login.mjs';
-import {
-  seedWebAuthnUsers,
-  WEBAUTHN_ORIGIN,
-  WEBAUTHN_RP_ID,
-  WEBAUTHN_USERS,
-  WebAuthnLoginWorkload,
-} from './lib/webauthn.mjs';
-import { measure, measurePaced } from './lib/load.mjs';
+import { allTargets, SCENARIOS, SCHEDULE, scenario as scenarioOf, validatePlan } from './lib/plan.mjs';
 import {
   cpuTimes,
   freePort,
   killAllNow,
   pidOf,
+  processAgeSeconds,
   sampleMemory,
   startNode,
   stopAll,
@@ -46,16 +43,14 @@ import {
 import { updateReadme, writeResults } from './lib/report.mjs';
 import {
   accessFloorRequests,
-  accessRequests,
   checkOnce,
   meRequests,
-  organizationPhishingResistantRequests,
   organizationRequests,
+  readRequests,
   typenameRequests,
 } from './lib/scenarios.mjs';
 import {
   connect,
-  countersFor,
   createDatabase,
   dropDatabase,
   explainMembersPage,
@@ -65,6 +60,14 @@ import {
   serverUrl,
   waitForQuietDatabase,
 } from './lib/seed.mjs';
+import { entryOf, floorPacedKey, halfPeakKey, judge, ratioToApollo, tally } from './lib/targets.mjs';
+import {
+  seedWebAuthnUsers,
+  WEBAUTHN_ORIGIN,
+  WEBAUTHN_RP_ID,
+  WEBAUTHN_USERS,
+  WebAuthnLoginWorkload,
+} from './lib/webauthn.mjs';
 import { startWebhookReceiver, WEBHOOK_SERVICE_ENV } from './lib/webhooks.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -220,6 +223,7 @@ async function machineInfo(redis) {
 }
 
 async function main() {
+  validatePlan();
   if (!existsSync(join(SERVICE_ROOT, 'dist/src/main.js')))
     throw new Error(`${SERVICE_ROOT}/dist/src/main.js is missing: run \`npm run build\` (npm run bench does)`);
   const { Redis } = require('ioredis');
@@ -336,63 +340,17 @@ async function main() {
 
   const notes = [];
   const checks = {};
-  const check = async (name, url, requests, expect) => {
-    const answer = await checkOnce(url, requests);
-    checks[name] = { status: answer.status, body: answer.body };
-    const problem = expect(answer.json);
-    if (problem) notes.push(`check of ${name} before its load: ${problem} (answer: ${answer.body.slice(0, 200)})`);
-  };
-
-  const baseline = { apollo: typenameRequests(), mercurius: typenameRequests() };
-  const access = accessRequests(readToken);
-  const me = await meRequests((subject) => sign(subject, []));
-  const organization = Object.fromEntries(
-    ORGANIZATION_SIZES.map((size) => [size.label, organizationRequests(readToken, size.label)]),
-  );
-  const organizationPr = Object.fromEntries(
-    ORGANIZATION_SIZES.map((size) => [size.label, organizationPhishingResistantRequests(readToken, size.label)]),
-  );
-
-  await check('organizationAccess', service.url, access, (json) =>
-    json?.data?.organizationAccess?.reason ? null : 'no reason in the answer',
-  );
-  await check('me', service.url, me, (json) =>
-    Array.isArray(json?.data?.me?.twoFactor?.methods) ? null : 'no methods in the answer',
-  );
-  for (const size of ORGANIZATION_SIZES) {
-    const counters = countersFor(size.members);
-    await check(`organization ${size.label}`, service.url, organization[size.label], (json) => {
-      const org = json?.data?.organization;
-      if (!org) return 'no organization in the answer';
-      if (org.compliance.totalMembers !== size.members)
-        return `totalMembers ${org.compliance.totalMembers}, seeded ${size.members}`;
-      const without = counters.ownersWithout + counters.membersWithout;
-      if (org.members.totalCount !== without)
-        return `members totalCount ${org.members.totalCount}, seeded ${without} without two-factor`;
-      if (org.members.edges.length !== 50) return `${org.members.edges.length} edges, wanted 50`;
-      return null;
-    });
-    await check(`organization ${size.label}, phishing-resistant`, service.url, organizationPr[size.label], (json) => {
-      const org = json?.data?.organization;
-      if (!org) return 'no organization in the answer';
-      const withPr = counters.ownersWithPr + counters.membersWithPr;
-      const withoutPr = counters.ownersWithoutPr + counters.membersWithoutPr;
-      if (org.compliance.membersWithPhishingResistant !== withPr)
-        return `membersWithPhishingResistant ${org.compliance.membersWithPhishingResistant}, seeded ${withPr}`;
-      if (org.compliance.ownersWithoutPhishingResistant !== counters.ownersWithoutPr) {
-        return `ownersWithoutPhishingResistant ${org.compliance.ownersWithoutPhishingResistant}, seeded ${counters.ownersWithoutPr}`;
-      }
-      if (org.members.totalCount !== withoutPr)
-        return `members totalCount ${org.members.totalCount}, seeded ${withoutPr} without a WebAuthn credential`;
-      if (org.members.edges.length !== 50) return `${org.members.edges.length} edges, wanted 50`;
-      return null;
-    });
-  }
+  /** Why a pass did not run, by its key: shown in its row, and as its targets' reason. */
+  const skipped = {};
 
   // The login scenario: present in the schema? its users seeded?
+  let loginSkip = null;
+  let deviceSkip = null;
   let login = null;
   let webAuthnLogin = null;
-  let loginSkip = null;
+  let floorLoad = null;
+  const { LIMITS } = require(join(SERVICE_ROOT, 'dist/src/limits.js'));
+  const workloadOptions = { maxChallengeAgeMs: (LIMITS.challengeTtlSeconds - 30) * 1000 };
   const probe = await probeLogin(service.url, loginToken);
   if (!probe.implemented) {
     loginSkip = 'skipped: not implemented';
@@ -405,10 +363,11 @@ async function main() {
       connect,
       serviceRoot: SERVICE_ROOT,
     });
-    login = new LoginWorkload(users, loginToken);
+    login = new LoginWorkload(users, loginToken, workloadOptions);
     webAuthnLogin = new WebAuthnLoginWorkload(
       await seedWebAuthnUsers({ databaseUrl, count: WEBAUTHN_USERS, connect }),
       loginToken,
+      workloadOptions,
     );
     // Logins with a remembered browser: some of the same users, each with a trusted device.
     const deviceProbe = await probeTrustedDevices(service.url, loginToken);
@@ -420,15 +379,30 @@ async function main() {
         connect,
         serviceRoot: SERVICE_ROOT,
       });
-      await check('startLoginChallenge with a trusted device', service.url, login.deviceStartRequests(), (json) =>
-        json?.data?.startLoginChallenge?.assertion ? null : 'no assertion: the device did not skip the code',
-      );
-      login.deviceAssertions = 0;
-      login.deviceWithoutAssertion = 0;
     } else {
+      deviceSkip = 'skipped: not implemented';
       notes.push(`trusted-device login skipped: ${deviceProbe.detail}.`);
     }
+    // One request source for every durable-floor pass, so every step it sends is a new one.
+    floorLoad = floorSteps(await seedFloorUsers(databaseUrl, connect));
   }
+
+  // What the scenarios of lib/plan.mjs build their requests from.
+  const me = await meRequests((subject) => sign(subject, []));
+  const ctx = {
+    readToken,
+    loginToken,
+    loginSkip,
+    deviceSkip,
+    login,
+    webAuthnLogin,
+    floorLoad,
+    me,
+    typename: typenameRequests,
+    floorAccess: accessFloorRequests,
+    organization: (label, query) => organizationRequests(readToken, label, query),
+    graphql: (query, variables) => readRequests(readToken, query, variables),
+  };
 
   // CPU per request: the server measured, and what shares the two cores with it.
   const servers = { service, apollo, mercurius, floor };
@@ -445,35 +419,56 @@ async function main() {
     }
   }
 
-  // The schedule: bare Apollo runs between the scenarios, so drift shows.
+  // Before any load: what is skipped, and that each checked scenario answers what it means to measure.
+  for (const scenario of SCENARIOS) {
+    const reason = scenario.skip?.(ctx);
+    if (reason) {
+      skipped[scenario.key] = reason;
+      continue;
+    }
+    if (!scenario.check) continue;
+    const answer = await checkOnce(servers[scenario.server].url, await scenario.requests(ctx));
+    checks[scenario.key] = { status: answer.status, body: answer.body };
+    const invalid = (answer.json?.errors ?? []).find((error) => error.extensions?.code === 'GRAPHQL_VALIDATION_FAILED');
+    if (invalid) {
+      skipped[scenario.key] = 'skipped: not implemented';
+      notes.push(`${scenario.name} skipped: the service answers GRAPHQL_VALIDATION_FAILED (${invalid.message}).`);
+      continue;
+    }
+    const problem = scenario.check(answer.json);
+    if (problem)
+      notes.push(`check of ${scenario.name} before its load: ${problem} (answer: ${answer.body.slice(0, 200)})`);
+  }
+
+  // The schedule (lib/plan.mjs): bare Apollo runs between the groups, so drift shows.
   const measurements = [];
-  let order = 0;
-  const run = async (key, title, target, options) => {
-    order += 1;
-    log(
-      `${String(order).padStart(2)}. ${title}${options.rate && !title.includes('req/s') ? ` at ${options.rate} req/s` : ''}`,
-    );
+  const counts = {};
+  const pass = async (key, title, serverName, options) => {
+    const order = measurements.length + 1;
+    log(`${String(order).padStart(2)}. ${title}`);
     const common = {
       connections: settings.connections,
       duration: settings.duration,
       warmup: settings.warmup,
       ...options,
     };
+    const server = servers[serverName];
     // A steady rate is paced by our own open-loop client; as fast as it goes, autocannon.
     // Paced passes on the service also record its event-loop delay and GC pauses (from its /metrics).
-    const watchStalls = options.rate && options.url === service.url;
+    const watchStalls = options.rate && server === service;
     const before = watchStalls ? await runtimeFigures(service.url) : null;
-    common.cpu = () => cpuTimes({ [target]: servers[target].pid, ...sharedProcesses });
+    common.cpu = () => cpuTimes({ [serverName]: server.pid, ...sharedProcesses });
+    const background = options.during ? await options.during(ctx) : null;
     const measurement = options.rate ? await measurePaced(common) : await measure(common);
+    if (background) measurement.during = await background.stop();
     if (watchStalls) measurement.runtime = stallsBetween(before, await runtimeFigures(service.url));
-    for (const server of [service, apollo, mercurius]) {
-      if (server.exited)
+    for (const running of [service, apollo, mercurius, floor]) {
+      if (running.exited)
         throw new Error(
-          `${server.name} exited during "${title}" (${JSON.stringify(server.exit)}); its log ends:\n${server.tail(30)}`,
+          `${running.name} exited during "${title}" (${JSON.stringify(running.exit)}); its log ends:\n${running.tail(30)}`,
         );
     }
-    const entry = { order, key, title, url: target, measurement };
-    measurements.push(entry);
+    measurements.push({ order, key, title, url: serverName, measurement });
     log(
       `    ${measurement.requestsPerSecond} req/s, p50 ${measurement.latencyMs.p50} ms, p99 ${measurement.latencyMs.p99} ms, errors ${measurement.errors}` +
         (measurement.correctedLatencyMs
@@ -484,176 +479,72 @@ async function main() {
       log(`    first error: ${measurement.errorDetail.firstErrorBody}`);
     return measurement;
   };
-  const apolloRun = (n) =>
-    run('apollo', `bare Apollo Server 5 on Fastify 5, { __typename } (#${n})`, 'apollo', {
-      url: apollo.url,
-      requests: baseline.apollo,
-    });
-  const mercuriusRun = (n) =>
-    run('mercurius', `bare Mercurius 16 with JIT, { __typename } (#${n})`, 'mercurius', {
-      url: mercurius.url,
-      requests: baseline.mercurius,
-    });
-
-  await apolloRun(1);
-  await mercuriusRun(1);
-  const accessPeak = await run('access', 'organizationAccess (twofactor:read)', 'service', {
-    url: service.url,
-    requests: access,
-  });
-  await run('access-floor', "the read floor: organizationAccess's one SELECT on Fastify + mysql2", 'floor', {
-    url: floor.url,
-    requests: accessFloorRequests(),
-  });
-  const mePeak = await run('me', 'me { twoFactor { enabled methods } }', 'service', { url: service.url, requests: me });
-  await apolloRun(2);
-  let startPeak;
-  let verifyPeak;
-  let floorLoad;
-  let devicePeak;
-  if (login) {
-    startPeak = await run('login-start', 'login step 1: startLoginChallenge', 'service', {
-      url: service.url,
-      requests: login.startRequests(),
-    });
-    verifyPeak = await run('login-verify', 'login step 2: verifyLoginChallenge (TOTP)', 'service', {
-      url: service.url,
-      requests: login.verifyRequests(),
-    });
-    // One request source for both floor passes, so every step it sends is a new one.
-    floorLoad = floorRequests(await seedFloorUsers(databaseUrl, connect));
-    await run('verify-floor', 'the verification floor: lock, conditional UPDATE, audit INSERT, COMMIT', 'floor', {
-      url: floor.url,
-      requests: floorLoad,
-    });
-    await run('login-webauthn-start', 'login step 1 with webAuthnOptions', 'service', {
-      url: service.url,
-      requests: webAuthnLogin.startRequests(),
-    });
-    await run('login-webauthn-verify', 'login step 2: verifyLoginChallenge (WebAuthn)', 'service', {
-      url: service.url,
-      requests: webAuthnLogin.verifyRequests(),
-    });
-    if (login.devices.length > 0) {
-      devicePeak = await run(
-        'login-device',
-        'login with a trusted device: startLoginChallenge(deviceToken)',
-        'service',
-        {
-          url: service.url,
-          requests: login.deviceStartRequests(),
-        },
-      );
+  const peakOf = (key) => entryOf({ measurements }, key)?.measurement;
+  const halfOf = (key) => Math.max(1, Math.round(peakOf(key).requestsPerSecond / 2));
+  /** One scenario's pass: at full speed, or paced at half another's peak (pacedAtHalfOf). */
+  const runScenario = async (scenario) => {
+    if (skipped[scenario.key]) return;
+    const single = scenario.options?.connections === 1;
+    const options = {
+      url: servers[scenario.server].url,
+      requests: await scenario.requests(ctx),
+      ...(single ? { duration: settings.latencyDuration, warmup: 1 } : {}),
+      ...scenario.options,
+      during: scenario.during,
+    };
+    let title = scenario.title;
+    if (scenario.phase === 'baseline') {
+      counts[scenario.key] = (counts[scenario.key] ?? 0) + 1;
+      title = `${title} (#${counts[scenario.key]})`;
     }
-  }
-  const organizationLoaded = {};
-  for (const size of ORGANIZATION_SIZES) {
-    organizationLoaded[size.label] = await run(
-      `organization-${size.label}`,
-      `organization of ${size.label} members`,
-      'service',
-      {
-        url: service.url,
-        requests: organization[size.label],
-      },
-    );
-  }
-  // The phishing-resistant counters and filter at a million members, loaded.
-  const organizationPrLoaded = {
-    '1m': await run('organization-pr-1m', 'organization of 1m members, phishingResistant: false', 'service', {
-      url: service.url,
-      requests: organizationPr['1m'],
-    }),
+    if (scenario.pacedAtHalfOf) {
+      if (!peakOf(scenario.pacedAtHalfOf)) {
+        skipped[scenario.key] = skipped[scenario.pacedAtHalfOf] ?? `${scenario.pacedAtHalfOf} not measured`;
+        return;
+      }
+      options.rate = halfOf(scenario.pacedAtHalfOf);
+      options.warmup = 1;
+      title = `${title} (${options.rate} req/s)`;
+    }
+    await pass(scenario.key, title, scenario.server, options);
   };
-  await apolloRun(3);
-  const half = (m) => Math.max(1, Math.round(m.requestsPerSecond / 2));
-  await run('access-half', 'organizationAccess at half its peak rate', 'service', {
-    url: service.url,
-    requests: access,
-    rate: half(accessPeak),
-    warmup: 1,
-  });
-  await run('me-half', 'me at half its peak rate', 'service', {
-    url: service.url,
-    requests: me,
-    rate: half(mePeak),
-    warmup: 1,
-  });
-  if (login) {
-    await run('login-start-half', 'login step 1 at half its peak rate', 'service', {
-      url: service.url,
-      requests: login.startRequests(),
-      rate: half(startPeak),
+  /** At half its peak rate, paced; then its floor paced at that same rate, right after (the same moment's machine). */
+  const runHalfPeak = async (scenario) => {
+    const halfKey = halfPeakKey(scenario.key);
+    const floorScenario = scenarioOf(scenario.halfPeak.floor);
+    const floorKey = floorPacedKey(floorScenario.key, scenario.key);
+    if (!peakOf(scenario.key)) {
+      skipped[halfKey] = skipped[scenario.key] ?? `${scenario.key} not measured`;
+      skipped[floorKey] = skipped[halfKey];
+      return;
+    }
+    const rate = halfOf(scenario.key);
+    await pass(halfKey, `${scenario.name} at half its peak rate, paced (${rate} req/s)`, scenario.server, {
+      url: servers[scenario.server].url,
+      requests: await scenario.requests(ctx),
+      rate,
       warmup: 1,
     });
-    await run('login-verify-half', 'login step 2 at half its peak rate', 'service', {
-      url: service.url,
-      requests: login.verifyRequests(),
-      rate: half(verifyPeak),
+    if (skipped[floorScenario.key]) {
+      skipped[floorKey] = skipped[floorScenario.key];
+      return;
+    }
+    await pass(floorKey, `${floorScenario.name} paced at ${rate} req/s (as ${scenario.name})`, floorScenario.server, {
+      url: servers[floorScenario.server].url,
+      requests: await floorScenario.requests(ctx),
+      rate,
       warmup: 1,
     });
-    // The same rate on the floor: what one durable COMMIT's tail (the disk's fsync) leaves of a 25 ms p99.
-    await run('verify-floor-paced', `the verification floor paced at ${half(verifyPeak)} req/s`, 'floor', {
-      url: floor.url,
-      requests: floorLoad,
-      rate: half(verifyPeak),
-      warmup: 1,
-    });
-    if (devicePeak) {
-      await run('login-device-half', 'login with a trusted device at half its peak rate', 'service', {
-        url: service.url,
-        requests: login.deviceStartRequests(),
-        rate: half(devicePeak),
-        warmup: 1,
-      });
+  };
+  for (const item of SCHEDULE) {
+    if (item.run) await runScenario(scenarioOf(item.run));
+    else if (item.phase) {
+      for (const scenario of SCENARIOS.filter((candidate) => candidate.phase === item.phase))
+        await runScenario(scenario);
+    } else if (item.halfPeak) {
+      for (const scenario of SCENARIOS.filter((candidate) => candidate.halfPeak)) await runHalfPeak(scenario);
     }
   }
-  // The floor of a paced measurement on this machine: bare Apollo at the same rate.
-  await run('apollo-paced', `bare Apollo on Fastify paced at ${half(accessPeak)} req/s`, 'apollo', {
-    url: apollo.url,
-    requests: baseline.apollo,
-    rate: half(accessPeak),
-    warmup: 1,
-  });
-  // The floor of a paced read that asks MariaDB: its stalls and the machine's, without the service.
-  await run('access-floor-paced', `the read floor paced at ${half(accessPeak)} req/s`, 'floor', {
-    url: floor.url,
-    requests: accessFloorRequests(),
-    rate: half(accessPeak),
-    warmup: 1,
-  });
-  const organizationSingle = {};
-  for (const size of ORGANIZATION_SIZES) {
-    organizationSingle[size.label] = await run(
-      `organization-${size.label}-single`,
-      `organization of ${size.label} members, 1 connection`,
-      'service',
-      {
-        url: service.url,
-        requests: organization[size.label],
-        connections: 1,
-        duration: settings.latencyDuration,
-        warmup: 1,
-      },
-    );
-  }
-  const organizationPrSingle = {};
-  for (const size of ORGANIZATION_SIZES) {
-    organizationPrSingle[size.label] = await run(
-      `organization-pr-${size.label}-single`,
-      `organization of ${size.label} members, phishingResistant: false, 1 connection`,
-      'service',
-      {
-        url: service.url,
-        requests: organizationPr[size.label],
-        connections: 1,
-        duration: settings.latencyDuration,
-        warmup: 1,
-      },
-    );
-  }
-  await mercuriusRun(2);
-  await apolloRun(4);
 
   stopSampling();
   // Deliveries of the last scenario's events are due within a poll interval.
@@ -682,214 +573,27 @@ async function main() {
     notes.push(`the service logged ${serviceLog.errorLines} error lines; first: ${serviceLog.firstError}`);
   if (login)
     notes.push(
-      `login: ${login.challenges.length} challenges collected, ${login.exhausted} verifications found none left, ${login.skippedForReplay} skipped to avoid TOTP replay.`,
+      `login: ${login.challenges.length} challenges collected, ${login.exhausted} verifications found none left, ${login.skippedForReplay} skipped to avoid TOTP replay, ${login.skippedStale} passed over near their expiry; with a security key: ${webAuthnLogin.challenges.length} collected, ${webAuthnLogin.exhausted} found none left, ${webAuthnLogin.skippedStale} passed over near their expiry.`,
     );
   if (login?.devices.length)
     notes.push(
       `login with a trusted device: ${login.devices.length} devices seeded; ${login.deviceAssertions} starts came back with an assertion, ${login.deviceWithoutAssertion} without (should be 0).`,
     );
 
-  // Ratios: against the mean of the bare Apollo runs just before and just after.
-  const apolloRuns = measurements.filter((entry) => entry.key === 'apollo');
-  const ratioFor = (entry) => {
-    const before = apolloRuns.filter((b) => b.order < entry.order).at(-1);
-    const after = apolloRuns.find((b) => b.order > entry.order);
-    const around = [before, after].filter(Boolean).map((b) => b.measurement.requestsPerSecond);
-    const reference = around.reduce((sum, value) => sum + value, 0) / around.length;
-    return entry.measurement.requestsPerSecond / reference;
+  // The verdicts: every target of lib/plan.mjs judged by lib/targets.mjs, once.
+  const bench = benchSeconds();
+  const run = {
+    measurements,
+    skipped,
+    figures: { serviceRssMb: Number(memory.serviceMb.toFixed(1)), benchSeconds: bench.seconds },
   };
-  const entryOf = (key) => measurements.find((entry) => entry.key === key);
-  const clean = (m) => m.errors === 0;
-  const verdict = (ok, m) => (m && !clean(m) ? `MISSED: ${m.errors} errors` : ok ? 'met' : 'MISSED');
-  const rows = [];
-  const addRow = (key, title, target, judge) => {
-    const entry = entryOf(key);
-    if (!entry) return;
-    const ratio = entry.measurement.paced || entry.key.endsWith('-single') ? null : ratioFor(entry);
-    const ok = judge(entry.measurement, ratio);
-    rows.push({
-      key,
-      title,
-      measurement: entry.measurement,
-      ratio,
-      target,
-      verdict: verdict(ok, entry.measurement),
-      met: ok && clean(entry.measurement),
-    });
-  };
-  /** The service's pass against its floor's: a ratio of req/s, judged when a target is given. */
-  const addFloorRow = (key, serviceKey, floorKey, title, target) => {
-    const [service, floor] = [entryOf(serviceKey), entryOf(floorKey)];
-    if (!service || !floor) return;
-    const [served, floored] = [service.measurement.requestsPerSecond, floor.measurement.requestsPerSecond];
-    const ratio = Number((served / floored).toFixed(2));
-    const met = target === null ? undefined : ratio >= target;
-    rows.push({
-      key,
-      title: `${title} (${served} / ${floored} req/s)`,
-      measurement: service.measurement,
-      ratio,
-      target: target === null ? 'reference' : `ratio ≥ ${target.toFixed(2)} of the floor`,
-      verdict: target === null ? '' : met ? 'met' : 'missed',
-      met,
-    });
-  };
-  addRow('mercurius', 'bare Mercurius 16 with JIT (#1)', 'reference', () => true);
-  rows.at(-1).verdict = '';
-  addRow('access', 'organizationAccess, peak', 'ratio ≥ 0.70', (_m, r) => r >= 0.7);
-  addRow(
-    'access-half',
-    `organizationAccess at half peak, paced (${half(accessPeak)} req/s)`,
-    'p99 < 10 ms',
-    (m) => m.correctedLatencyMs.p99 < 10,
-  );
-  addRow(
-    'access-floor',
-    "the read floor (Fastify + mysql2: organizationAccess's one SELECT), peak",
-    'reference',
-    () => true,
-  );
-  rows.at(-1).verdict = '';
-  addFloorRow('access-vs-floor', 'access', 'access-floor', 'organizationAccess against the read floor', null);
-  addRow('me', 'me { twoFactor }, peak', 'ratio ≥ 0.60', (_m, r) => r >= 0.6);
-  addRow(
-    'me-half',
-    `me at half peak, paced (${half(mePeak)} req/s)`,
-    'p99 < 10 ms',
-    (m) => m.correctedLatencyMs.p99 < 10,
-  );
-  if (login) {
-    addRow('login-start', 'login step 1 startLoginChallenge, peak', 'ratio ≥ 0.40', (_m, r) => r >= 0.4);
-    addRow(
-      'login-start-half',
-      `login step 1 at half peak, paced (${half(startPeak)} req/s)`,
-      'p99 < 25 ms',
-      (m) => m.correctedLatencyMs.p99 < 25,
-    );
-    addRow('login-verify', 'login step 2 verifyLoginChallenge, peak', 'ratio ≥ 0.40', (_m, r) => r >= 0.4);
-    addRow(
-      'verify-floor',
-      'the verification floor (Fastify + mysql2: lock, UPDATE, INSERT, COMMIT), peak',
-      'reference',
-      () => true,
-    );
-    rows.at(-1).verdict = '';
-    addFloorRow('login-verify-vs-floor', 'login-verify', 'verify-floor', 'login step 2 against the floor', 0.5);
-    addRow('login-webauthn-start', 'login step 1 with webAuthnOptions, peak', 'measured', () => true);
-    addRow(
-      'login-webauthn-verify',
-      'login step 2 verifyLoginChallenge with a security key, peak',
-      'measured',
-      () => true,
-    );
-    addRow(
-      'login-verify-half',
-      `login step 2 at half peak, paced (${half(verifyPeak)} req/s)`,
-      'p99 < 25 ms',
-      (m) => m.correctedLatencyMs.p99 < 25,
-    );
-    addRow(
-      'verify-floor-paced',
-      `the verification floor paced at ${half(verifyPeak)} req/s`,
-      'the floor of the paced login steps that commit',
-      () => true,
-    );
-    rows.at(-1).verdict = '';
-    // One step and no code for the user; for the service an indexed query and a small transaction (the use, audited).
-    addRow(
-      'login-device',
-      'start with a trusted device: startLoginChallenge(deviceToken), peak',
-      'ratio ≥ 0.40',
-      (_m, r) => r >= 0.4,
-    );
-    if (devicePeak) {
-      addRow(
-        'login-device-half',
-        `start with a trusted device at half peak, paced (${half(devicePeak)} req/s)`,
-        'p99 < 25 ms',
-        (m) => m.correctedLatencyMs.p99 < 25,
-      );
-    }
-  } else {
-    rows.push({
-      key: 'login',
-      title: 'login: startLoginChallenge + verifyLoginChallenge',
-      skipped: loginSkip,
-      target: 'ratio ≥ 0.40 per step; p99 < 25 ms at half peak',
-      verdict: 'not measured',
-    });
-  }
-  addRow(
-    'apollo-paced',
-    `bare Apollo on Fastify, paced at ${half(accessPeak)} req/s`,
-    'the floor of the paced rows on this machine',
-    () => true,
-  );
-  rows.at(-1).verdict = '';
-  addRow(
-    'access-floor-paced',
-    `the read floor (Fastify + mysql2), paced at ${half(accessPeak)} req/s`,
-    'the floor of the paced reads that ask MariaDB',
-    () => true,
-  );
-  rows.at(-1).verdict = '';
-  for (const size of ORGANIZATION_SIZES) {
-    addRow(`organization-${size.label}`, `organization ${size.label} members, 16 connections`, '', () => true);
-    rows.at(-1).verdict = '';
-    rows.at(-1).target = '';
-  }
-  const single10k = organizationSingle['10k'];
-  const single1m = organizationSingle['1m'];
-  addRow(
-    'organization-10k-single',
-    'organization 10k members, 1 connection (time per query)',
-    'reference for growth',
-    () => true,
-  );
-  rows.at(-1).verdict = '';
-  addRow('organization-100k-single', 'organization 100k members, 1 connection', '', () => true);
-  rows.at(-1).verdict = '';
-  addRow(
-    'organization-1m-single',
-    'organization 1M members, 1 connection',
-    `p99 < 20 ms; p50 < 2 × 10k's (${(2 * single10k.latencyMs.p50).toFixed(2)} ms)`,
-    (m) => m.latencyMs.p99 < 20 && m.latencyMs.p50 < 2 * single10k.latencyMs.p50,
-  );
-  addRow('organization-pr-1m', 'organization 1M members, phishingResistant: false, 16 connections', '', () => true);
-  rows.at(-1).verdict = '';
-  const prSingle10k = organizationPrSingle['10k'];
-  addRow(
-    'organization-pr-10k-single',
-    'organization 10k members, phishingResistant: false, 1 connection',
-    'reference for growth',
-    () => true,
-  );
-  rows.at(-1).verdict = '';
-  addRow(
-    'organization-pr-100k-single',
-    'organization 100k members, phishingResistant: false, 1 connection',
-    '',
-    () => true,
-  );
-  rows.at(-1).verdict = '';
-  addRow(
-    'organization-pr-1m-single',
-    'organization 1M members, phishingResistant: false, 1 connection',
-    `p99 < 20 ms; p50 < 2 × 10k's (${(2 * prSingle10k.latencyMs.p50).toFixed(2)} ms)`,
-    (m) => m.latencyMs.p99 < 20 && m.latencyMs.p50 < 2 * prSingle10k.latencyMs.p50,
-  );
-  rows.push({
-    key: 'rss',
-    title: `peak RSS of the service (VmHWM): ${memory.serviceMb.toFixed(1)} MB`,
-    skipped: '—',
-    target: 'RSS < 250 MB',
-    verdict: memory.serviceMb < 250 ? 'met' : 'MISSED',
-    met: memory.serviceMb < 250,
-  });
+  const targets = allTargets().map((target) => judge(target, run));
+  const rows = tableRowsOf(run, targets, { memoryMb: memory.serviceMb, bench });
 
   const results = {
     date: now.toISOString(),
     elapsedSeconds: Math.round((performance.now() - began) / 1000),
+    benchSeconds: bench,
     machine: { ...machine, loadAverageAfter: os.loadavg().map((value) => Number(value.toFixed(2))) },
     settings: {
       duration: settings.duration,
@@ -920,6 +624,10 @@ async function main() {
       plans,
     },
     checks,
+    skipped,
+    // Targets only: reference and measured rows are never counted.
+    ...tally(targets),
+    targets,
     rows,
     baselines: measurements
       .filter((entry) => entry.key === 'apollo' || entry.key === 'mercurius')
@@ -927,30 +635,84 @@ async function main() {
     organizationGrowth: ORGANIZATION_SIZES.map((size) => ({
       label: size.label,
       members: size.members,
-      loaded: organizationLoaded[size.label],
-      single: organizationSingle[size.label],
+      loaded: peakOf(`organization-${size.label}`) ?? null,
+      single: peakOf(`organization-${size.label}-single`) ?? null,
     })),
-    growth1mOver10k:
-      single1m && single10k ? Number((single1m.latencyMs.p50 / single10k.latencyMs.p50).toFixed(2)) : null,
     organizationPhishingResistantGrowth: ORGANIZATION_SIZES.map((size) => ({
       label: size.label,
       members: size.members,
-      loaded: organizationPrLoaded[size.label] ?? null,
-      single: organizationPrSingle[size.label],
+      loaded: peakOf(`organization-pr-${size.label}`) ?? null,
+      single: peakOf(`organization-pr-${size.label}-single`) ?? null,
     })),
     memory,
     webhooks: webhookSummary,
     serviceLog,
     measurements,
     notes,
-    targetsMet: rows.filter((row) => row.met).length,
-    targetsMissed: rows.filter((row) => row.verdict?.startsWith('MISSED')).map((row) => row.title),
   };
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   const { jsonFile, text } = writeResults(join(ROOT, 'bench/results'), stamp, results);
   updateReadme(join(ROOT, 'bench/README.md'), text, `bench/results/${stamp}.json`);
   process.stdout.write(`\n${text}\n`);
   log(`wrote ${jsonFile.slice(ROOT.length + 1)} and the table in bench/README.md`);
+}
+
+/**
+ * The table's rows, in SCENARIOS order (not run order): each scenario's pass,
+ * then its half-peak pass and its floor paced alike; a skipped one with its
+ * reason; then the run's own figures. Bare Apollo's runs have their own table.
+ */
+function tableRowsOf(run, targets, { memoryMb, bench }) {
+  const rows = [];
+  const targetIds = (key) => targets.filter((target) => target.row === key).map((target) => target.id);
+  const add = (key, title, role) => {
+    const entry = entryOf(run, key);
+    if (!entry && !run.skipped[key]) return;
+    const ratio = entry ? ratioToApollo(run, key) : null;
+    rows.push({
+      key,
+      title: entry?.title ?? title,
+      role,
+      measurement: entry?.measurement ?? null,
+      skipped: entry ? null : run.skipped[key],
+      ratioToApollo: ratio === null ? null : Number(ratio.toFixed(3)),
+      targets: targetIds(key),
+    });
+  };
+  for (const scenario of SCENARIOS) {
+    if (scenario.key === 'apollo') continue;
+    add(scenario.key, scenario.title, scenario.role ?? 'scenario');
+    if (scenario.halfPeak) {
+      add(halfPeakKey(scenario.key), `${scenario.name} at half its peak rate, paced`, 'scenario');
+      const floorName = scenarioOf(scenario.halfPeak.floor).name;
+      add(floorPacedKey(scenario.halfPeak.floor, scenario.key), `${floorName} paced alike`, 'reference');
+    }
+  }
+  rows.push({
+    key: 'rss',
+    title: `peak RSS of the service (VmHWM): ${memoryMb.toFixed(1)} MB`,
+    role: 'figure',
+    targets: targetIds('rss'),
+  });
+  rows.push({
+    key: 'duration',
+    title: `the bench run: ${bench.seconds} s (${bench.from})`,
+    role: 'figure',
+    targets: targetIds('duration'),
+  });
+  return rows;
+}
+
+/**
+ * How long the bench has run so far. Under `npm run bench` (build included),
+ * from the start of npm's script shell, which ran tsc first; else from this
+ * process's start.
+ */
+function benchSeconds() {
+  const own = { seconds: Math.round((performance.now() - began) / 1000), from: 'this process, the build not included' };
+  if (process.env.npm_lifecycle_event !== 'bench') return own;
+  const parentAge = processAgeSeconds(process.ppid);
+  return parentAge === null ? own : { seconds: Math.round(parentAge), from: '`npm run bench`: the build included' };
 }
 
 /** Error lines of the service's log (level 50 and up), read as a stream: the log holds a line per request. */
@@ -987,62 +749,6 @@ main()
     await cleanup();
     process.exit(1);
   });
-
-/** Waits for a baseline that prints "ready <port>" and answers POST. */
-async function waitForFloor(server, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (server.exited) throw new Error(`${server.name} exited: ${server.tail()}`);
-    try {
-      const response = await fetch(`${server.url}/verify`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: '{}',
-        signal: AbortSignal.timeout(2_000),
-      });
-      if (response.status) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((done) => setTimeout(done, 200));
-  }
-  throw new Error(`${server.name} did not answer within ${timeoutMs} ms`);
-}
-
-/** Users for the floor only (the login users' steps stay the service's). */
-async function seedFloorUsers(url, connect, count = 20_000) {
-  const users = Array.from({ length: count }, (_, i) => `bfloor-u${String(i).padStart(6, '0')}`);
-  const connection = await connect(url);
-  try {
-    const now = new Date();
-    for (let offset = 0; offset < users.length; offset += 5_000) {
-      await connection.query(
-        'INSERT INTO users (id, two_factor_enabled, failed_attempts_in_row, created_at) VALUES ?',
-        [users.slice(offset, offset + 5_000).map((id) => [id, 1, 0, now])],
-      );
-    }
-  } finally {
-    await connection.end();
-  }
-  return users;
-}
-
-/** Each request a user's next step, so every conditional UPDATE succeeds as a right code's would. */
-function floorRequests(users) {
-  let next = 0;
-  return [
-    {
-      method: 'POST',
-      path: '/verify',
-      headers: { 'content-type': 'application/json' },
-      setupRequest: (request) => {
-        const n = next++;
-        const body = JSON.stringify({ userId: users[n % users.length], step: 1 + Math.floor(n / users.length) });
-        return { ...request, body };
-      },
-    },
-  ];
-}
 
 /** The service's event-loop delay (prom-client resets its histogram at each scrape) and GC totals. */
 async function runtimeFigures(url) {

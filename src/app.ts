@@ -144,7 +144,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const organizationService = new OrganizationService(database, organizations, memberships, clock);
   const attemptLimits = new AttemptLimits(store, config.limits, storeKeys);
   const checker = new AnswerChecker({ database, users, limits: attemptLimits, audit, clock, logger });
-  const stepUp = new StepUp(checker, registry, database, users);
+  const organizationMembers = new OrganizationMembers(memberships, organizations, users, webhookEvents);
+  const stepUp = new StepUp(checker, registry, database, users, organizationMembers);
   const issuer = new RecoveryCodeIssuer(recoveryCodes, users, secrets);
   const trustedDevices = new TrustedDeviceService({
     database,
@@ -161,7 +162,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     pendingSetups,
     recoveryCodes,
     issuer,
-    organizations: new OrganizationMembers(memberships, organizations, users, webhookEvents),
+    organizations: organizationMembers,
     trustedDevices,
     audit,
   });

@@ -95,6 +95,9 @@ export const LIMITS = {
   maxIdsPerQuery: 100,
   /** Characters of an admin's reason. */
   maxReasonLength: 500,
+  /** organizationAccess's sessionAmr: values, and characters of each. */
+  maxSessionAmrValues: 10,
+  maxSessionAmrValueLength: 32,
 
   // Background work.
   /** Rows one statement of a background purge removes (memberships of a deleted organization, old audit events). */

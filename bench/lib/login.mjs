@@ -15,6 +15,12 @@ import { currentStep, totpCode } from './totp.mjs';
 export const LOGIN_USERS = 40_000;
 /** Of those, how many have a remembered browser (a trusted device) for the device scenario. */
 export const TRUSTED_DEVICE_USERS = 10_000;
+/**
+ * Challenges older than this are not sent (counted as stale): the service keeps
+ * them 5 minutes (LIMITS.challengeTtlSeconds), and a pass late in the schedule
+ * must not spend expired ones. run.mjs passes the built service's own TTL.
+ */
+export const CHALLENGE_MAX_AGE_MS = (5 * 60 - 30) * 1000;
 
 const START = 'mutation Start($userId: ID!) { startLoginChallenge(userId: $userId) { id userId } }';
 const VERIFY =
@@ -150,8 +156,10 @@ export async function probeLogin(serviceUrl, loginToken) {
 /** Request factories for the two steps, sharing the challenges collected by the first. */
 export class LoginWorkload {
   /** @param {{ userId: string, secret: Buffer }[]} users */
-  constructor(users, loginToken) {
+  constructor(users, loginToken, { maxChallengeAgeMs = CHALLENGE_MAX_AGE_MS } = {}) {
     this.users = users;
+    this.maxChallengeAgeMs = maxChallengeAgeMs;
+    this.skippedStale = 0;
     // As KeyObjects: with a Buffer key Node 24 spends ~13 µs a code, on the cores the service shares.
     this.secrets = new Map(users.map((user) => [user.userId, createSecretKey(user.secret)]));
     this.loginToken = loginToken;
@@ -213,7 +221,7 @@ export class LoginWorkload {
           if (status !== 200) return;
           try {
             const challenge = JSON.parse(body).data?.startLoginChallenge;
-            if (challenge?.id) this.challenges.push({ id: challenge.id, userId: challenge.userId });
+            if (challenge?.id) this.challenges.push({ id: challenge.id, userId: challenge.userId, at: Date.now() });
           } catch {
             // counted as an error by the measurement
           }
@@ -226,8 +234,9 @@ export class LoginWorkload {
    * verifyLoginChallenge for the collected challenges in order, each with a code
    * of a step its user has not used yet (the current one, else the next one,
    * which the service also accepts), from a client address of its own behind the
-   * proxy (TRUST_PROXY=1), as web clients come from many addresses. When the
-   * challenges run out it sends a bogus one, which shows as errors.
+   * proxy (TRUST_PROXY=1), as web clients come from many addresses. Challenges
+   * near their expiry are passed over. When the challenges run out it sends a
+   * bogus one, which shows as errors.
    */
   verifyRequests() {
     return [
@@ -235,8 +244,13 @@ export class LoginWorkload {
         next: () => {
           const headers = { 'x-forwarded-for': this.clientIp() };
           const step = currentStep();
+          const oldest = Date.now() - this.maxChallengeAgeMs;
           while (this.nextChallenge < this.challenges.length) {
             const challenge = this.challenges[this.nextChallenge++];
+            if (challenge.at < oldest) {
+              this.skippedStale += 1;
+              continue;
+            }
             const last = this.lastStep.get(challenge.userId) ?? -Infinity;
             const use = last < step ? step : last < step + 1 ? step + 1 : null;
             if (use === null) {

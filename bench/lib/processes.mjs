@@ -196,3 +196,17 @@ export function cpuTimes(pids) {
   }
   return times;
 }
+
+/** How long ago process `pid` started, in seconds (from /proc: its start in clock ticks since boot), or null. */
+export function processAgeSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command: starttime is the 22nd field of the whole line, the 20th after it.
+    const startTicks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    const age = uptime - startTicks / CLOCK_TICKS;
+    return Number.isFinite(age) && age >= 0 ? age : null;
+  } catch {
+    return null;
+  }
+}

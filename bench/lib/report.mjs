@@ -1,6 +1,7 @@
 // The results: targets checked, a markdown report, bench/results/<date>.json and .md,
 // and the latest table copied into bench/README.md between its markers.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { MET, MISSED } from './targets.mjs';
 
 export const README_START = '<!-- bench:latest:start -->';
 export const README_END = '<!-- bench:latest:end -->';
@@ -11,18 +12,70 @@ const fmt = (value, digits = 0) =>
     : Number(value).toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const ms = (value) => (value === null || value === undefined ? '—' : value < 10 ? fmt(value, 2) : fmt(value, 1));
 
-/** One row per measurement of a scenario, in the order of the table. */
+/** A figure or threshold: two decimals under 10, one under 100, none above. */
+const figure = (value) =>
+  value === null || value === undefined
+    ? '—'
+    : Math.abs(value) < 10
+      ? fmt(value, 2)
+      : Math.abs(value) < 100
+        ? fmt(value, 1)
+        : fmt(value);
+
+/** How a verdict reads: a miss in capitals, with why when it was errors; a target not measured, with why. */
+export function verdictText(target) {
+  if (target.verdict === MET) return 'met';
+  if (target.verdict === MISSED) return target.why ? `MISSED: ${target.why}` : 'MISSED';
+  return `not measured${target.why ? ` (${target.why})` : ''}`;
+}
+
+/** A threshold as the issue writes it: 0.85, 1.5, 20, 700. */
+const threshold = (value) => Number(value).toLocaleString('en-US', { maximumFractionDigits: 2 });
+
+/** "0.47 × the read floor (≥ 0.85)": the figure beside its threshold. */
+export const targetText = (target) =>
+  `${figure(target.figure)} ${target.unit} (${target.comparison} ${threshold(target.threshold)})`;
+
+/** The short table of targets, each with its figure, threshold and verdict. */
+export function targetsTable(results) {
+  const targets = results.targets ?? [];
+  if (targets.length === 0) return [];
+  const lines = [
+    `Targets: ${results.targetsMet} met, ${results.targetsMissed} missed, ${results.targetsNotMeasured} not measured (of ${targets.length}).`,
+    '',
+    '| target | figure | threshold | result |',
+    '| --- | ---: | --- | --- |',
+  ];
+  for (const target of targets) {
+    lines.push(
+      `| ${target.title} | ${figure(target.figure)}${target.detail ? ` (${target.detail})` : ''} | ${target.comparison} ${threshold(target.threshold)} ${target.unit} | ${verdictText(target)} |`,
+    );
+  }
+  return lines;
+}
+
+/** One row per pass of a scenario (and the run's own figures), in the order of the table. */
 export function tableRows(results) {
+  const byId = new Map((results.targets ?? []).map((target) => [target.id, target]));
   const rows = [];
   for (const row of results.rows) {
+    const targets = (row.targets ?? []).map((id) => byId.get(id)).filter(Boolean);
     const m = row.measurement && {
       ...row.measurement,
       latencyMs: row.measurement.correctedLatencyMs ?? row.measurement.latencyMs,
     };
+    let target = targets.map(targetText).join('; ');
+    let result = targets.map(verdictText).join('; ');
+    if (targets.length === 0) {
+      // Never "met": only a target is met or missed.
+      target = row.role === 'reference' ? 'reference' : '';
+      result = row.role === 'scenario' && !row.skipped ? 'measured' : '';
+    }
+    const measured = Boolean(m);
     rows.push(
-      `| ${row.title} | ${row.skipped ? row.skipped : fmt(m?.requestsPerSecond)} | ${row.skipped ? '' : ms(m?.latencyMs.p50)} | ${
-        row.skipped ? '' : ms(m?.latencyMs.p99)
-      } | ${row.skipped ? '' : fmt(m?.errors)} | ${row.ratio === null || row.ratio === undefined ? '—' : fmt(row.ratio, 2)} | ${row.target ?? ''} | ${row.verdict ?? ''} |`,
+      `| ${row.title} | ${row.skipped ?? (measured ? fmt(m.requestsPerSecond) : '—')} | ${measured ? ms(m.latencyMs.p50) : ''} | ${
+        measured ? ms(m.latencyMs.p99) : ''
+      } | ${measured ? fmt(m.errors) : ''} | ${row.ratioToApollo === null || row.ratioToApollo === undefined ? '—' : fmt(row.ratioToApollo, 2)} | ${target} | ${result} |`,
     );
   }
   return rows;
@@ -33,6 +86,9 @@ export function markdown(results) {
   const lines = [];
   lines.push(`### Run of ${results.date}`);
   lines.push('');
+  // The verdicts first: what the run says, before how it was measured.
+  const targets = targetsTable(results);
+  if (targets.length > 0) lines.push(...targets, '');
   lines.push(
     `Machine: ${machine.cores} cores (${machine.cpuModel}), ${fmt(machine.memoryGiB, 1)} GiB, ${machine.os}; Node ${machine.node}, ` +
       `MariaDB ${machine.mariadb}, Redis ${machine.redis}; load average before the run ${machine.loadAverageBefore.join(' / ')}.`,
@@ -58,7 +114,8 @@ export function markdown(results) {
   lines.push(
     `Settings: ${settings.connections} connections, ${settings.duration} s per measurement after ${settings.warmup} s of warm-up, ` +
       `time-per-query passes with 1 connection for ${settings.latencyDuration} s; load generator (autocannon) on the same machine. ` +
-      `Bench run took ${fmt(results.elapsedSeconds)} s (seeding ${fmt(results.seeding.totalSeconds, 1)} s for ${fmt(results.seeding.memberships)} memberships).`,
+      `Bench run took ${fmt(results.benchSeconds?.seconds ?? results.elapsedSeconds)} s (${results.benchSeconds?.from ?? 'this process'}; ` +
+      `seeding ${fmt(results.seeding.totalSeconds, 1)} s for ${fmt(results.seeding.memberships)} memberships).`,
   );
   lines.push('');
   lines.push('| scenario | req/s | p50 ms | p99 ms | errors | ratio to bare Apollo | target | result |');
@@ -67,7 +124,8 @@ export function markdown(results) {
   lines.push('');
   lines.push(
     'Rows marked "paced" are open-loop passes at a fixed rate: their p50/p99 count from the moment each request was due ' +
-      '(the JSON also has them from the moment it was written). Ratios use the mean of the bare Apollo runs just before and after.',
+      '(the JSON also has them from the moment it was written); each half-peak pass is followed by its floor paced at the same rate. ' +
+      'Ratios to bare Apollo use the mean of the bare Apollo runs just before and after. "measured" rows have no target and count for nothing.',
   );
   lines.push(...cpuTable(results));
   lines.push('');

@@ -22,6 +22,14 @@ export const ORGANIZATION_PHISHING_RESISTANT_QUERY = `query OrganizationPhishing
   }
 }`;
 
+/** ACCESS_QUERY with more arguments, each a variable of its name (only sessionAmr is typed here). */
+function accessQueryWith(names) {
+  const types = { sessionAmr: '[String!]' };
+  const declared = names.map((name) => `, $${name}: ${types[name] ?? 'String'}`).join('');
+  const passed = names.map((name) => `, ${name}: $${name}`).join('');
+  return `query Access($organizationId: ID!, $userId: ID!${declared}) { organizationAccess(organizationId: $organizationId, userId: $userId${passed}) { allowed reason graceEndsAt } }`;
+}
+
 /** A small deterministic generator, so every run asks the same things. */
 export function prng(seed) {
   let state = seed >>> 0;
@@ -61,9 +69,10 @@ function accessPairs() {
   return pairs;
 }
 
-/** organizationAccess by an internal service, for accessPairs(). */
-export function accessRequests(readToken) {
-  const bodies = accessPairs().map((variables) => ({ body: JSON.stringify({ query: ACCESS_QUERY, variables }) }));
+/** organizationAccess by an internal service, for accessPairs(); `extra`: more arguments (e.g. sessionAmr). */
+export function accessRequests(readToken, extra = null) {
+  const query = extra ? accessQueryWith(Object.keys(extra)) : ACCESS_QUERY;
+  const bodies = accessPairs().map((pair) => ({ body: JSON.stringify({ query, variables: { ...pair, ...extra } }) }));
   return [graphqlRequest({ headers: { authorization: `Bearer ${readToken}` }, next: rotating(bodies) })];
 }
 
@@ -96,8 +105,12 @@ export function organizationRequests(readToken, label, query = ORGANIZATION_QUER
   ];
 }
 
-export const organizationPhishingResistantRequests = (readToken, label) =>
-  organizationRequests(readToken, label, ORGANIZATION_PHISHING_RESISTANT_QUERY);
+/** Any query with the read token, the same every time. */
+export function readRequests(readToken, query, variables) {
+  return [
+    graphqlRequest({ headers: { authorization: `Bearer ${readToken}` }, body: JSON.stringify({ query, variables }) }),
+  ];
+}
 
 export function typenameRequests() {
   return [graphqlRequest({ body: TYPENAME })];

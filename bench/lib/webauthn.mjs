@@ -7,6 +7,7 @@
 // the authenticator data and the hash of the client data.
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { graphqlRequest } from './load.mjs';
+import { CHALLENGE_MAX_AGE_MS } from './login.mjs';
 
 export const WEBAUTHN_USERS = 5_000;
 export const WEBAUTHN_RP_ID = 'bench.example';
@@ -65,8 +66,10 @@ export async function seedWebAuthnUsers({ databaseUrl, count, connect }) {
 
 /** Request factories for the two steps, sharing the challenges collected by the first. */
 export class WebAuthnLoginWorkload {
-  constructor(users, loginToken) {
+  constructor(users, loginToken, { maxChallengeAgeMs = CHALLENGE_MAX_AGE_MS } = {}) {
     this.users = users;
+    this.maxChallengeAgeMs = maxChallengeAgeMs;
+    this.skippedStale = 0;
     this.byId = new Map(users.map((user) => [user.userId, user]));
     this.loginToken = loginToken;
     this.nextUser = 0;
@@ -94,6 +97,7 @@ export class WebAuthnLoginWorkload {
                 id: challenge.id,
                 userId: challenge.userId,
                 challenge: challenge.webAuthnOptions.challenge,
+                at: Date.now(),
               });
             }
           } catch {
@@ -104,13 +108,18 @@ export class WebAuthnLoginWorkload {
     ];
   }
 
-  /** verifyLoginChallenge with a fresh assertion for each collected challenge; a bogus one when they run out. */
+  /** verifyLoginChallenge with a fresh assertion for each collected challenge (not near its expiry); a bogus one when they run out. */
   verifyRequests() {
     return [
       graphqlRequest({
         next: () => {
           const headers = { 'x-forwarded-for': this.clientIp() };
-          const challenge = this.challenges[this.nextChallenge++];
+          const oldest = Date.now() - this.maxChallengeAgeMs;
+          let challenge = this.challenges[this.nextChallenge++];
+          while (challenge && challenge.at < oldest) {
+            this.skippedStale += 1;
+            challenge = this.challenges[this.nextChallenge++];
+          }
           if (!challenge) {
             this.exhausted += 1;
             return {

@@ -1,17 +1,34 @@
 import type { EntityManager } from 'typeorm';
 import type { Actor } from '../audit/audit-log';
 import { AppError, badInput } from '../errors';
-import type { Answer } from '../factors/factor';
-import type { TwoFactorMethod } from '../factors/method';
+import type { Answer, SecondFactor } from '../factors/factor';
+import { TwoFactorMethod } from '../factors/method';
 import type { FactorRegistry } from '../factors/registry';
 import type { Database } from '../infra/db/database';
 import type { UserRepository } from '../infra/db/repositories/user.repository';
+import { hasAcceptedKey } from '../organizations/accepted-key';
+import type { OrganizationMembers } from '../organizations/organization-members';
 import type { AnswerChecker } from './answer-checker';
+
+/**
+ * The factors whose answer a phishing proxy cannot relay: a WebAuthn response is
+ * bound to the origin the browser saw. Every other answer (a TOTP, SMS or
+ * recovery code) is phishable.
+ */
+const PHISHING_RESISTANT_METHODS: ReadonlySet<TwoFactorMethod> = new Set([TwoFactorMethod.WEBAUTHN]);
 
 /**
  * Step-up: the answer that the operations changing or revealing a user's
  * two-factor require. Any registered factor of the user may give it (a recovery
  * code is then used up); checked through the one answer path.
+ *
+ * Every step-up adds or removes a factor, shows or regenerates recovery codes,
+ * or turns two-factor off. So while an organization of the user requires a
+ * phishing-resistant factor and the user has an accepted key, only the key
+ * gives one: a phishable answer is PHISHING_RESISTANT_ANSWER_REQUIRED before it
+ * is counted, and again under the locks of the success transaction
+ * (docs/adr/0003-check-then-check-again-under-lock.md,
+ * docs/adr/0012-access-per-sign-in.md).
  */
 export class StepUp {
   constructor(
@@ -19,6 +36,7 @@ export class StepUp {
     private readonly registry: FactorRegistry,
     private readonly database: Database,
     private readonly users: UserRepository,
+    private readonly organizations: OrganizationMembers,
   ) {}
 
   async require<T>(
@@ -33,15 +51,27 @@ export class StepUp {
         'code',
       );
     }
-    await this.requireEnabled(userId);
+    const factors = this.registry.all();
+    const user = await this.database.run((manager) => this.users.find(manager, userId));
+    if (!user?.twoFactorEnabled) throw notEnrolled();
+    if (hasAcceptedKey(user) && !factors.some((factor) => factor.accepts(answer) && isPhishingResistant(factor))) {
+      await this.database.run((manager) => this.refusePhishable(manager, userId, { lock: false }));
+    }
     const { result } = await this.checker.check({
       userId,
       answer,
-      factors: this.registry.all(),
+      factors,
       purpose: { kind: 'step-up', userId },
       actor,
       failureAction: 'CODE_CHECK_FAILED',
-      onSuccess,
+      onSuccess: async (manager, method, now) => {
+        // The check that decides: the user's row is locked here, the organizations are locked before they are read.
+        if (!PHISHING_RESISTANT_METHODS.has(method)) {
+          const current = await this.users.find(manager, userId);
+          if (current && hasAcceptedKey(current)) await this.refusePhishable(manager, userId, { lock: true });
+        }
+        return onSuccess(manager, method, now);
+      },
     });
     return result;
   }
@@ -52,6 +82,21 @@ export class StepUp {
   }
 
   async requireEnabled(userId: string): Promise<void> {
-    if (!(await this.isEnabled(userId))) throw new AppError('NOT_ENROLLED', 'Two-factor is not on for this user.');
+    if (!(await this.isEnabled(userId))) throw notEnrolled();
+  }
+
+  /** For a user with an accepted key: refused while any organization of the user requires a phishing-resistant factor. */
+  private async refusePhishable(manager: EntityManager, userId: string, options: { lock: boolean }): Promise<void> {
+    const organizationIds = await this.organizations.requiringPhishingResistant(manager, userId, options);
+    if (organizationIds.length === 0) return;
+    throw new AppError(
+      'PHISHING_RESISTANT_ANSWER_REQUIRED',
+      'An organization you belong to requires a security key or passkey: confirm this with your key, not a code.',
+      { organizationIds },
+    );
   }
 }
+
+const isPhishingResistant = (factor: SecondFactor) => PHISHING_RESISTANT_METHODS.has(factor.method);
+
+const notEnrolled = () => new AppError('NOT_ENROLLED', 'Two-factor is not on for this user.');

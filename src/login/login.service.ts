@@ -11,6 +11,7 @@ import { LIMITS } from '../limits';
 import type { IssuedDeviceToken, TrustedDeviceService } from '../trusted-devices/trusted-device.service';
 import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
 import type { TwoFactorStatus } from '../users/user.types';
+import { deviceStartAmr, strengthOf } from './amr';
 import type { AssertionSigner } from './assertion-signer';
 import { type ChallengeStore, challengeNotFound } from './challenge-store';
 import type { LoginChallenge, LoginVerification } from './login.types';
@@ -47,8 +48,9 @@ export class LoginService {
   /**
    * A user without two-factor gets a challenge too (methods: []): nothing verifies it.
    * With a `deviceToken` that signs the user in (TrustedDeviceService.signIn), the
-   * challenge comes back already spent, with its assertion (amr ["device"]); any
-   * other token is ignored.
+   * challenge comes back already spent, with its assertion (amr ["device"], plus
+   * "hwk" when the device was remembered at a sign-in with a key); any other
+   * token is ignored.
    */
   async start(actor: Actor, userId: string, deviceToken?: string | null): Promise<LoginChallenge> {
     if (deviceToken !== null && deviceToken !== undefined) {
@@ -61,7 +63,8 @@ export class LoginService {
         [statuses.statement(userId)],
       );
       const status = rows ? statuses.statusOf(userId, rows[0]) : await statuses.readOne(userId);
-      return trusted ? this.spentByDevice(userId, status) : this.open(userId, status);
+      if (trusted) return this.spentByDevice(userId, status, deviceStartAmr(trusted.signInStrength));
+      return this.open(userId, status);
     }
     return this.open(userId, await this.deps.statuses.readOne(userId));
   }
@@ -84,10 +87,10 @@ export class LoginService {
    * any challenge would, so a login service that keeps opened challenges until
    * then accepts the assertion unchanged.
    */
-  private async spentByDevice(userId: string, status: TwoFactorStatus): Promise<LoginChallenge> {
+  private async spentByDevice(userId: string, status: TwoFactorStatus, amr: string[]): Promise<LoginChallenge> {
     const now = this.deps.clock.now();
     const id = randomId();
-    const assertion = await this.deps.signer.sign(userId, id, ['device'], now);
+    const assertion = await this.deps.signer.sign(userId, id, amr, now);
     this.deps.metrics.countLogin('device');
     return {
       id,
@@ -146,7 +149,7 @@ export class LoginService {
         const device: IssuedDeviceToken | null =
           deviceName === null
             ? null
-            : await trustedDevices.rememberIn(manager, userActor, challenge.userId, deviceName, now);
+            : await trustedDevices.rememberIn(manager, userActor, challenge.userId, deviceName, strengthOf(amr), now);
         return { amr, now, device };
       },
     });

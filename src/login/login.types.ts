@@ -24,7 +24,7 @@ export class LoginChallenge {
   @Field(() => String, {
     nullable: true,
     description:
-      'Present when startLoginChallenge got a valid deviceToken for this user and every organization of the user allows trusted devices: the login needs no code, and the challenge is already spent. amr is ["device"].',
+      'Present when startLoginChallenge got a valid deviceToken for this user and every organization of the user allows trusted devices: the login needs no code, and the challenge is already spent. amr is ["device"], or ["device", "hwk"] when the device was remembered at a sign-in with a security key (a device keeps the strength of the sign-in that remembered it).',
   })
   assertion: string | null;
 }

@@ -3,6 +3,7 @@ import type { Caller } from '../callers/caller';
 import { SignedIn } from '../graphql/auth';
 import type { Context } from '../graphql/context';
 import { IdArg } from '../graphql/id-arg';
+import { LIMITS } from '../limits';
 import type { OrganizationPolicyService } from './organization-policy.service';
 import type { OrganizationService } from './organization.service';
 import {
@@ -31,13 +32,19 @@ export class OrganizationResolver {
 
   @Authorized('twofactor:read')
   @Query(() => OrganizationAccess, {
-    description: 'twofactor:read. Whether the user may use the organization now, under its two-factor policy.',
+    description:
+      'twofactor:read. Whether the user may use the organization now, under its two-factor policy, in the session that signed in with sessionAmr.',
   })
   organizationAccess(
     @IdArg('organizationId') organizationId: string,
     @IdArg('userId') userId: string,
+    @Arg('sessionAmr', () => [String], {
+      nullable: true,
+      description: `The amr of the session the user acts in (e.g. ["pwd", "hwk"]: the login assertion's amr after the password's), at most ${LIMITS.maxSessionAmrValues} values, each 1 to ${LIMITS.maxSessionAmrValueLength} printable ASCII characters. Without it a phishing-resistant requirement refuses a member who has a key (SESSION_FACTOR_NOT_ACCEPTED).`,
+    })
+    sessionAmr: string[] | null,
   ): Promise<OrganizationAccess> {
-    return this.organizations.access(organizationId, userId);
+    return this.organizations.access(organizationId, userId, sessionAmr);
   }
 
   @Authorized()

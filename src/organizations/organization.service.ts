@@ -1,13 +1,16 @@
 import type { Caller } from '../callers/caller';
 import { hasScope } from '../callers/caller';
-import { AppError } from '../errors';
+import { AppError, badInput } from '../errors';
 import { toPage } from '../graphql/connection';
 import type { Clock } from '../infra/clock';
 import type { Database } from '../infra/db/database';
 import type { AccessFacts, MembershipRepository } from '../infra/db/repositories/membership.repository';
 import type { OrganizationRepository } from '../infra/db/repositories/organization.repository';
+import { LIMITS } from '../limits';
+import { KEY_AMR, SECOND_FACTOR_AMR } from '../login/amr';
 import { decodeCursor, encodeCursor, pageSize } from '../pagination';
 import { UserView } from '../users/user.types';
+import { hasAcceptedKey } from './accepted-key';
 import { OrganizationRole } from './organization-role';
 import {
   type MemberConnection,
@@ -19,17 +22,70 @@ import {
   OrganizationView,
 } from './organization.types';
 
-/** A member's access to its organization at `now`, from what decides it. */
-export function decideAccess(facts: AccessFacts, now: Date): OrganizationAccess {
+/**
+ * What a session's amr says, as access needs it (login/amr.ts): the caller gave
+ * sessionAmr, and it holds one of our second factors, or a key.
+ */
+export interface SessionFactors {
+  secondFactor: boolean;
+  key: boolean;
+}
+
+/**
+ * How the sign-in being judged is known: from the caller's sessionAmr; `unsaid`
+ * (organizationAccess without it: a phishing-resistant requirement fails closed);
+ * or `strongest`, the member itself as if signed in with the strongest factor it
+ * has (what an event about the member's own change reports, not a session).
+ */
+export type SignIn = SessionFactors | 'unsaid' | 'strongest';
+
+const SESSION_AMR_VALUE = new RegExp(`^[\\x20-\\x7e]{1,${LIMITS.maxSessionAmrValueLength}}$`);
+
+/** organizationAccess's sessionAmr, checked (BAD_USER_INPUT) and read; absent is `unsaid`. */
+export function parseSessionAmr(sessionAmr: readonly unknown[] | null | undefined): SignIn {
+  if (sessionAmr === null || sessionAmr === undefined) return 'unsaid';
+  if (
+    sessionAmr.length > LIMITS.maxSessionAmrValues ||
+    !sessionAmr.every((value) => typeof value === 'string' && SESSION_AMR_VALUE.test(value))
+  ) {
+    throw badInput(
+      `sessionAmr takes at most ${LIMITS.maxSessionAmrValues} values, each 1 to ${LIMITS.maxSessionAmrValueLength} printable ASCII characters.`,
+      'sessionAmr',
+    );
+  }
+  const amr = sessionAmr as readonly string[];
+  return { secondFactor: amr.some((value) => SECOND_FACTOR_AMR.has(value)), key: amr.includes(KEY_AMR) };
+}
+
+/** Whether the sign-in holds a factor the requirement accepts. */
+function signInMeets(signIn: SignIn, phishingResistant: boolean): boolean {
+  if (signIn === 'strongest') return true;
+  if (signIn === 'unsaid') return !phishingResistant;
+  return phishingResistant ? signIn.key : signIn.secondFactor;
+}
+
+/**
+ * A member's access to its organization at `now`, for a sign-in
+ * (docs/adr/0012-access-per-sign-in.md): a user who has a factor the requirement
+ * accepts is let in only by a sign-in with it (else SESSION_FACTOR_NOT_ACCEPTED);
+ * one who has none is refused, or in its grace period, whatever the session says.
+ */
+export function decideAccess(facts: AccessFacts, now: Date, signIn: SignIn = 'strongest'): OrganizationAccess {
   if (!facts.requiresTwoFactor) return { allowed: true, reason: OrganizationAccessReason.OK, graceEndsAt: null };
-  // Only a WebAuthn credential satisfies a phishing-resistant policy; any factor satisfies the other.
-  const satisfied = facts.requiresPhishingResistant ? facts.phishingResistant : facts.twoFactorEnabled;
-  if (satisfied) return { allowed: true, reason: OrganizationAccessReason.OK, graceEndsAt: null };
+  const phishingResistant = facts.requiresPhishingResistant;
+  // Identity-provider MFA, where an organization accepts it, will allow here (any-factor requirements only).
+  const userHasAccepted = phishingResistant ? hasAcceptedKey(facts) : facts.twoFactorEnabled;
+  if (userHasAccepted) {
+    return signInMeets(signIn, phishingResistant)
+      ? { allowed: true, reason: OrganizationAccessReason.OK, graceEndsAt: null }
+      : { allowed: false, reason: OrganizationAccessReason.SESSION_FACTOR_NOT_ACCEPTED, graceEndsAt: null };
+  }
+  // No factor the requirement accepts: an exemption will allow here, before the grace period.
   const graceEndsAt = facts.gracePeriodEndsAt;
   if (graceEndsAt && graceEndsAt > now) {
     return { allowed: true, reason: OrganizationAccessReason.GRACE_PERIOD, graceEndsAt };
   }
-  const reason = facts.requiresPhishingResistant
+  const reason = phishingResistant
     ? OrganizationAccessReason.PHISHING_RESISTANT_REQUIRED
     : OrganizationAccessReason.TWO_FACTOR_REQUIRED;
   return { allowed: false, reason, graceEndsAt: null };
@@ -139,12 +195,19 @@ export class OrganizationService {
    * The hottest read, asked on every request to an organization: one query, a
    * primary-key lookup of the membership joined to its organization. Nothing is
    * cached, so every change (policy, membership, the member's two-factor or
-   * phishing-resistance) shows at once.
+   * phishing-resistance) shows at once. `sessionAmr`: how the session the
+   * caller acts in signed in; without it a phishing-resistant requirement
+   * fails closed for a member who has a key.
    */
-  async access(organizationId: string, userId: string): Promise<OrganizationAccess> {
+  async access(
+    organizationId: string,
+    userId: string,
+    sessionAmr?: readonly string[] | null,
+  ): Promise<OrganizationAccess> {
+    const signIn = parseSessionAmr(sessionAmr);
     const facts = await this.database.run((manager) => this.memberships.accessFacts(manager, organizationId, userId));
     if (!facts) return { allowed: false, reason: OrganizationAccessReason.NOT_A_MEMBER, graceEndsAt: null };
-    return decideAccess(facts, this.clock.now());
+    return decideAccess(facts, this.clock.now(), signIn);
   }
 
   /**

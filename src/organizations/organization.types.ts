@@ -10,6 +10,7 @@ export enum OrganizationAccessReason {
   TWO_FACTOR_REQUIRED = 'TWO_FACTOR_REQUIRED',
   GRACE_PERIOD = 'GRACE_PERIOD',
   PHISHING_RESISTANT_REQUIRED = 'PHISHING_RESISTANT_REQUIRED',
+  SESSION_FACTOR_NOT_ACCEPTED = 'SESSION_FACTOR_NOT_ACCEPTED',
 }
 registerEnumType(OrganizationAccessReason, {
   name: 'OrganizationAccessReason',
@@ -24,6 +25,10 @@ registerEnumType(OrganizationAccessReason, {
     PHISHING_RESISTANT_REQUIRED: {
       description:
         'The organization requires a phishing-resistant factor (a security key or passkey) and the user has none; refused (or allowed until graceEndsAt, with GRACE_PERIOD).',
+    },
+    SESSION_FACTOR_NOT_ACCEPTED: {
+      description:
+        'The session holds no factor that the requirement accepts (sessionAmr), though the user could sign in with one: refused until the user signs in again with it. Under a phishing-resistant requirement also when sessionAmr is not given and the user has a key (it fails closed).',
     },
   },
 });

@@ -34,4 +34,19 @@ export class TrustedDeviceRecord {
 
   @TimestampColumn({ name: 'last_used_at', nullable: true })
   lastUsedAt: Date | null;
+
+  /**
+   * The strength of the sign-in that remembered it (login/amr.ts: `mfa`, `phr`),
+   * named as the assertion's `acr`: a device start is never stronger than that
+   * sign-in. Rows from before it was kept are `mfa`: they prove no key.
+   */
+  @Column({
+    name: 'sign_in_strength',
+    type: 'varchar',
+    length: 8,
+    charset: 'ascii',
+    collation: 'ascii_bin',
+    default: 'mfa',
+  })
+  signInStrength: string;
 }

@@ -22,6 +22,8 @@ const forbiddingOrganizationOf = (userId: string) =>
 export interface UsableDevice {
   id: string;
   name: string;
+  /** The strength of the sign-in that remembered it (login/amr.ts). */
+  signInStrength: string;
 }
 
 /** Users' trusted devices; every read that decides something goes through an index. */
@@ -42,7 +44,7 @@ export class TrustedDeviceRepository {
   usableReads(userId: string, tokenHashes: string[], now: Date): Statement[] {
     return [
       {
-        sql: `SELECT ${devices.columns('id', 'name')} FROM ${devices.name}
+        sql: `SELECT ${devices.columns('id', 'name', 'signInStrength')} FROM ${devices.name}
                WHERE ${devices.column('tokenHash')} IN (${tokenHashes.map(() => '?').join(', ')})
                  AND ${devices.column('userId')} = ? AND ${devices.column('expiresAt')} > ?
                LIMIT 1${this.database.forUpdate}`,
@@ -60,7 +62,7 @@ export class TrustedDeviceRepository {
   /** The device `usableReads` found, when it may sign the user in. */
   usableOf([device, allowed]: Record<string, unknown>[][]): UsableDevice | null {
     if (device.length === 0 || allowed.length === 0) return null;
-    return devices.row(device[0], 'id', 'name');
+    return devices.row(device[0], 'id', 'name', 'signInStrength');
   }
 
   /** Records a use of the device the caller locked (queued with the COMMIT). */

@@ -7,6 +7,7 @@ import { randomId } from '../infra/crypto/random';
 import type { Database, Statement } from '../infra/db/database';
 import type { Logger } from '../infra/logger';
 import { LIMITS } from '../limits';
+import type { SignInStrength } from '../login/amr';
 import { parsePlainText } from '../plain-text';
 import type { TrustedDeviceRecord } from './trusted-device.entity';
 import type { TrustedDeviceRepository } from './trusted-device.repository';
@@ -64,14 +65,16 @@ export class TrustedDeviceService {
   /**
    * Inside a login's success transaction (which holds the user's row lock):
    * a new trusted device, unless the feature is off or an organization of the
-   * user forbids it (then null). The user's expired devices go, and past
-   * LIMITS.trustedDevicesPerUser the oldest.
+   * user forbids it (then null). It keeps `signInStrength`, the strength of
+   * this sign-in, which its later starts never exceed. The user's expired
+   * devices go, and past LIMITS.trustedDevicesPerUser the oldest.
    */
   async rememberIn(
     manager: EntityManager,
     actor: Actor,
     userId: string,
     name: string,
+    signInStrength: SignInStrength,
     now: Date,
   ): Promise<IssuedDeviceToken | null> {
     const { devices, audit } = this.deps;
@@ -87,6 +90,7 @@ export class TrustedDeviceService {
       createdAt: now,
       expiresAt,
       lastUsedAt: null,
+      signInStrength,
     });
     await audit.record(manager, actor, { action: 'TRUSTED_DEVICE_ADDED', userId, reason: name }, now);
     const beyond = await devices.idsBeyond(manager, userId, LIMITS.trustedDevicesPerUser);
@@ -107,13 +111,14 @@ export class TrustedDeviceService {
   }
 
   /**
-   * A login with a device token: true when it is a valid, unexpired token of
-   * this user and every organization of the user allows trusted devices (one
-   * query decides); the device's use is then recorded and audited. Anything
-   * else (another user's token, expired, revoked, forbidden, malformed) is
-   * false, and nothing tells which.
+   * A login with a device token: when it is a valid, unexpired token of this
+   * user and every organization of the user allows trusted devices (one query
+   * decides), the device's use is recorded and audited, and the answer is the
+   * strength of the sign-in that remembered it. Anything else (another user's
+   * token, expired, revoked, forbidden, malformed) is null, and nothing tells
+   * which.
    */
-  async signIn(actor: Actor, userId: string, token: string): Promise<boolean> {
+  async signIn(actor: Actor, userId: string, token: string): Promise<{ signInStrength: string } | null> {
     return (await this.signInReading(actor, userId, token, [])).trusted;
   }
 
@@ -127,8 +132,8 @@ export class TrustedDeviceService {
     userId: string,
     token: string,
     reads: Statement[],
-  ): Promise<{ trusted: boolean; rows: Record<string, unknown>[][] | null }> {
-    if (!this.enabled || !TOKEN_PATTERN.test(token)) return { trusted: false, rows: null };
+  ): Promise<{ trusted: { signInStrength: string } | null; rows: Record<string, unknown>[][] | null }> {
+    if (!this.enabled || !TOKEN_PATTERN.test(token)) return { trusted: null, rows: null };
     const { database, devices, secrets, audit, clock } = this.deps;
     const now = clock.now();
     const hashes = secrets.lookupHashes(deviceTokenHashInput(token));
@@ -137,10 +142,10 @@ export class TrustedDeviceService {
       const rows = await database.read(manager, [...usable, ...reads]);
       const device = devices.usableOf(rows.slice(0, usable.length));
       const theirs = rows.slice(usable.length);
-      if (!device) return { trusted: false, rows: theirs };
+      if (!device) return { trusted: null, rows: theirs };
       await devices.recordUse(manager, device.id, now);
       await audit.record(manager, actor, { action: 'TRUSTED_DEVICE_USED', userId, reason: device.name }, now);
-      return { trusted: true, rows: theirs };
+      return { trusted: { signInStrength: device.signInStrength }, rows: theirs };
     });
   }
 

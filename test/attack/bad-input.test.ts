@@ -84,6 +84,19 @@ const BAD_CURSORS = [
   {},
 ];
 const BAD_ENUMS = ['ADMIN', 'owner', '', 1, null, {}];
+/** organizationAccess's sessionAmr: at most 10 values, each 1 to 32 printable ASCII characters. */
+const BAD_SESSION_AMRS = [
+  Array.from({ length: 11 }, () => 'otp'),
+  Array.from({ length: 10_000 }, () => 'hwk'),
+  ...TEXT_ATTACKS.filter((text) => !/^[\x20-\x7e]{1,32}$/.test(text)).map((text) => ['pwd', text]),
+  ['x'.repeat(33)],
+  ['otp\n'],
+  ['ü'],
+  ...WRONG_TYPES.filter((value) => !Array.isArray(value)),
+  [1.5],
+  [null],
+  [['hwk']],
+];
 /** What a WebAuthn `JSON` argument may be sent instead of a browser's response. */
 const BAD_WEBAUTHN = [
   ...TEXT_ATTACKS,
@@ -143,6 +156,13 @@ const OPERATIONS: Record<string, Operation> = {
     document: 'query($o: ID!, $u: ID!) { organizationAccess(organizationId: $o, userId: $u) { allowed } }',
     base: { o: 'a b', u: 'a b' },
     bad: { o: BAD_IDS, u: BAD_IDS },
+    token: 'all',
+  },
+  organizationAccessSession: {
+    document:
+      'query($o: ID!, $u: ID!, $s: [String!]) { organizationAccess(organizationId: $o, userId: $u, sessionAmr: $s) { allowed } }',
+    base: { o: 'seeded-org', u: 'victim' },
+    bad: { s: BAD_SESSION_AMRS },
     token: 'all',
   },
   auditEvents: {

@@ -153,17 +153,25 @@ describe('the embedded default runs the same rules', () => {
     expect((await gql(require, {}, owner)).data.requirePhishingResistantTwoFactor).toEqual({
       requiresPhishingResistantTwoFactor: true,
     });
-    const access = (userId: string) =>
+    const access = (userId: string, sessionAmr?: string[]) =>
       gql(
-        `{ organizationAccess(organizationId: "emb-pr-org", userId: "${userId}") { allowed reason } }`,
-        {},
+        'query($u: ID!, $s: [String!]) { organizationAccess(organizationId: "emb-pr-org", userId: $u, sessionAmr: $s) { allowed reason } }',
+        { u: userId, s: sessionAmr },
         directory,
       );
     expect((await access('plain-user')).data.organizationAccess).toEqual({
       allowed: false,
       reason: 'PHISHING_RESISTANT_REQUIRED',
     });
-    expect((await access('embedded-user')).data.organizationAccess).toEqual({ allowed: true, reason: 'OK' });
+    expect((await access('embedded-user', ['pwd', 'hwk'])).data.organizationAccess).toEqual({
+      allowed: true,
+      reason: 'OK',
+    });
+    // Without the session's amr a member who has a key is refused: the requirement fails closed.
+    expect((await access('embedded-user')).data.organizationAccess).toEqual({
+      allowed: false,
+      reason: 'SESSION_FACTOR_NOT_ACCEPTED',
+    });
     const organization = await gql(
       `{ organization(id: "emb-pr-org") {
         compliance { membersWithPhishingResistant ownersWithoutPhishingResistant compliant }

@@ -9,7 +9,9 @@ const REQUIRE = `mutation($o: ID!, $d: Int) { requireTwoFactor(organizationId: $
 const STOP = `mutation($o: ID!) { stopRequiringTwoFactor(organizationId: $o) { ${FIELDS} } }`;
 const ORGANIZATION = `query($id: ID!) { organization(id: $id) { ${FIELDS} } }`;
 const ACCESS =
-  'query($o: ID!, $u: ID!) { organizationAccess(organizationId: $o, userId: $u) { allowed reason graceEndsAt } }';
+  'query($o: ID!, $u: ID!, $s: [String!]) { organizationAccess(organizationId: $o, userId: $u, sessionAmr: $s) { allowed reason graceEndsAt } }';
+/** A session signed in with a security key, as the login service passes it. */
+const KEY_SESSION = ['pwd', 'hwk'];
 const COMPLIANCE = `query($id: ID!) { organization(id: $id) { compliance {
   totalMembers membersWithTwoFactor membersWithoutTwoFactor ownersWithoutTwoFactor membersWithPhishingResistant ownersWithoutPhishingResistant compliant
 } } }`;
@@ -26,6 +28,7 @@ const DAY = 24 * 60 * 60 * 1000;
 const OK = { allowed: true, reason: 'OK', graceEndsAt: null };
 const PR_REQUIRED = { allowed: false, reason: 'PHISHING_RESISTANT_REQUIRED', graceEndsAt: null };
 const TFA_REQUIRED = { allowed: false, reason: 'TWO_FACTOR_REQUIRED', graceEndsAt: null };
+const NOT_ACCEPTED = { allowed: false, reason: 'SESSION_FACTOR_NOT_ACCEPTED', graceEndsAt: null };
 
 type Role = 'OWNER' | 'MEMBER';
 interface Filter {
@@ -49,8 +52,8 @@ describe('phishing-resistant two-factor, the organization side', () => {
   });
   afterAll(() => t.close());
 
-  const access = async (organizationId: string, userId: string) => {
-    const result = await t.gql(ACCESS, { o: organizationId, u: userId }, reader);
+  const access = async (organizationId: string, userId: string, sessionAmr?: string[]) => {
+    const result = await t.gql(ACCESS, { o: organizationId, u: userId, s: sessionAmr }, reader);
     expect(result.errors).toBeUndefined();
     return result.data.organizationAccess;
   };
@@ -296,8 +299,10 @@ describe('phishing-resistant two-factor, the organization side', () => {
       const grace = { allowed: true, reason: 'GRACE_PERIOD', graceEndsAt: endsAt };
       expect(await access(org, withTotp.userId)).toEqual(grace);
       expect(await access(org, without)).toEqual(grace);
-      expect(await access(org, withKey.userId)).toEqual(OK);
-      expect(await access(org, owner.userId)).toEqual(OK);
+      expect(await access(org, withKey.userId, KEY_SESSION)).toEqual(OK);
+      expect(await access(org, owner.userId, KEY_SESSION)).toEqual(OK);
+      // Without the session's amr, a member who has a key is refused: the requirement fails closed.
+      expect(await access(org, withKey.userId)).toEqual(NOT_ACCEPTED);
       expect(await access(org, uniqueId('stranger'))).toEqual({
         allowed: false,
         reason: 'NOT_A_MEMBER',
@@ -309,12 +314,12 @@ describe('phishing-resistant two-factor, the organization side', () => {
       t.clock.advance(1_000);
       expect(await access(org, withTotp.userId)).toEqual(PR_REQUIRED);
       expect(await access(org, without)).toEqual(PR_REQUIRED);
-      expect(await access(org, withKey.userId)).toEqual(OK);
+      expect(await access(org, withKey.userId, KEY_SESSION)).toEqual(OK);
       expect((await t.gql(ORGANIZATION, { id: org }, reader)).data.organization.gracePeriodEndsAt).toBeNull();
 
-      // The TOTP member adds a key: let in at once; a member losing it: refused at once.
+      // The TOTP member adds a key: let in at once (signed in with it); a member losing it: refused at once.
       await webAuthn.addFirstCredential(withTotp.userId);
-      expect(await access(org, withTotp.userId)).toEqual(OK);
+      expect(await access(org, withTotp.userId, KEY_SESSION)).toEqual(OK);
       await t.gql(STOP, { o: org }, owner.token);
       await webAuthn.removeLastCredential(withKey.userId);
       await t.gql(REQUIRE_PR, { o: org }, owner.token);

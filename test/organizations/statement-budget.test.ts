@@ -52,4 +52,16 @@ describe('the hot reads stay within their statement budget', () => {
     );
     expect(statements).toHaveLength(1);
   });
+
+  it('organizationAccess with the session amr: the same one statement', async () => {
+    const reader = await t.token('internal', ['twofactor:read']);
+    const statements = await statementsOf(t, () =>
+      t.gql(
+        '{ organizationAccess(organizationId: "budget-org", userId: "m1", sessionAmr: ["pwd", "hwk"]) { allowed reason } }',
+        {},
+        reader,
+      ),
+    );
+    expect(statements).toHaveLength(1);
+  });
 });

@@ -261,6 +261,16 @@ export const MATRIX: MatrixRow[] = [
     check: (answer) =>
       answer.data.organizationAccess.reason === 'OK' ? undefined : `reason ${answer.data.organizationAccess.reason}`,
   },
+  {
+    name: '`organizationAccess(the org, the user, sessionAmr)`',
+    operation: 'organizationAccess',
+    document:
+      'query($o: ID!, $u: ID!) { organizationAccess(organizationId: $o, userId: $u, sessionAmr: ["pwd", "hwk"]) { allowed reason } }',
+    variables: (fixture) => ({ o: fixture.organizationId, u: target(fixture) }),
+    expected: cells({ read: 'allowed' }, 'FORBIDDEN'),
+    check: (answer) =>
+      answer.data.organizationAccess.reason === 'OK' ? undefined : `reason ${answer.data.organizationAccess.reason}`,
+  },
   // ---- audit events
   {
     name: '`auditEvents` (no filter)',

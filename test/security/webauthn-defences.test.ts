@@ -380,12 +380,19 @@ describe('with real keys', () => {
 
   describe('the phishing-resistant policy, end to end', () => {
     const ACCESS =
-      'query($o: ID!, $u: ID!) { organizationAccess(organizationId: $o, userId: $u) { allowed reason graceEndsAt } }';
+      'query($o: ID!, $u: ID!, $s: [String!]) { organizationAccess(organizationId: $o, userId: $u, sessionAmr: $s) { allowed reason graceEndsAt } }';
+    /** Asked for a session signed in with a key, as the login service passes its amr. */
     const access = async (organizationId: string, userId: string) =>
-      data(await t.gql(ACCESS, { o: organizationId, u: userId }, await t.token('reader', ['twofactor:read'])), 'access')
-        .organizationAccess;
+      data(
+        await t.gql(
+          ACCESS,
+          { o: organizationId, u: userId, s: ['pwd', 'hwk'] },
+          await t.token('reader', ['twofactor:read']),
+        ),
+        'access',
+      ).organizationAccess;
 
-    it('lets in members with a key only; a member cannot remove its last key while it is required, even with TOTP', async () => {
+    it('lets in members signed in with a key only; a member cannot remove its last key while it is required, even with TOTP', async () => {
       const owner = await keyUser('wa-pr-owner');
       const member = await keyUser('wa-pr-member');
       const totp = await addTotp(member);
@@ -411,13 +418,20 @@ describe('with real keys', () => {
         graceEndsAt: null,
       });
 
-      const removed = await t.gql(
-        'mutation($id: ID!, $c: String) { removeWebAuthnCredential(id: $id, code: $c) { methods } }',
-        { id: member.credentialId, c: currentTotp(t, totp) },
+      const REMOVE =
+        'mutation($id: ID!, $c: String, $w: JSON) { removeWebAuthnCredential(id: $id, code: $c, webAuthn: $w) { methods } }';
+      // TOTP gives no step-up while a key is required (a phishing proxy could relay it) ...
+      const removed = await t.gql(REMOVE, { id: member.credentialId, c: currentTotp(t, totp) }, member.token);
+      expect(errorCode(removed)).toBe('PHISHING_RESISTANT_ANSWER_REQUIRED');
+      expect(removed.errors![0].extensions!.organizationIds).toEqual([org]);
+      // ... and the key itself may not remove the last key.
+      const withKey = await t.gql(
+        REMOVE,
+        { id: member.credentialId, w: member.key.authenticate(await stepUpOptions(member), { origin: ORIGIN }) },
         member.token,
       );
-      expect(errorCode(removed)).toBe('TWO_FACTOR_REQUIRED_BY_ORGANIZATION');
-      expect(removed.errors![0].extensions!.organizationIds).toEqual([org]);
+      expect(errorCode(withKey)).toBe('TWO_FACTOR_REQUIRED_BY_ORGANIZATION');
+      expect(withKey.errors![0].extensions!.organizationIds).toEqual([org]);
       expect(JSON.parse(await status(member.userId)).data.user.twoFactor.methods).toEqual(['TOTP', 'WEBAUTHN']);
 
       // The member with TOTP only registers a key: let in at once, and counted.

@@ -191,6 +191,18 @@ describe('the reference web client in Chromium', () => {
     return { context, page };
   }
 
+  /** What the web server, as the login service, answers for the page's session and an organization (POST /auth/access). */
+  function accessOf(page: Page, organizationId: string): Promise<{ data?: unknown; errors?: unknown }> {
+    return page.evaluate(async (id) => {
+      const response = await fetch('/auth/access', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-requested-by': 'twofactor-web' },
+        body: JSON.stringify({ organizationId: id }),
+      });
+      return response.json();
+    }, organizationId);
+  }
+
   async function signIn(page: Page, userId: string): Promise<void> {
     await page.goto(`${base}/`);
     await page.getByLabel('User ID').fill(userId);
@@ -601,6 +613,11 @@ describe('the reference web client in Chromium', () => {
       await page.getByText('Demo requires two-factor authentication').waitFor();
       await page.getByText(/grace period ends on/).waitFor();
       await page.getByRole('button', { name: 'Stop requiring two-factor' }).waitFor();
+      // The owner's session signed in with the password alone (the app was set up after): organizationAccess,
+      // asked with the session's amr, wants a sign-in with the new factor.
+      expect(await accessOf(page, 'demo-org')).toEqual({
+        data: { allowed: false, reason: 'SESSION_FACTOR_NOT_ACCEPTED', graceEndsAt: null },
+      });
 
       await page.getByRole('button', { name: 'Forbid remembered browsers' }).click();
       await waitForText(page.locator('#devices-status'), 'asked for their second step at every sign-in');
@@ -622,6 +639,8 @@ describe('the reference web client in Chromium', () => {
       await page.getByRole('link', { name: 'Demo: Authentication' }).click();
       await page.getByText('Demo requires two-factor authentication').waitFor();
       await page.getByText('Only owners of Demo can change this.').waitFor();
+      // Without two-factor, in the grace period: allowed until it ends.
+      expect(await accessOf(page, 'demo-org')).toMatchObject({ data: { allowed: true, reason: 'GRACE_PERIOD' } });
       await waitForText(page.locator('#devices-status'), 'Members of Demo are asked for their second step');
       await expect(page.getByRole('button', { name: 'Allow remembered browsers' }).count()).resolves.toBe(0);
       await expect(page.getByRole('button', { name: 'Require two-factor' }).count()).resolves.toBe(0);

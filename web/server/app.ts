@@ -123,6 +123,8 @@ export function createRequestHandler({ config, identity, service, sessions, log 
               request.headers['user-agent'],
             ),
           );
+        case '/auth/access':
+          return answer(response, await auth.access(session, await readJsonObject(request, 10_000), clientIp));
         case '/auth/cancel':
           return answer(response, auth.cancel(session));
         case '/auth/logout':

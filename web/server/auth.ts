@@ -1,5 +1,5 @@
 import type { Identity } from './identity';
-import { SendLoginSmsCode, StartLoginChallenge, VerifyLoginChallenge } from './operations';
+import { OrganizationAccess, SendLoginSmsCode, StartLoginChallenge, VerifyLoginChallenge } from './operations';
 import type { ServiceClient, ServiceError } from './service';
 import type { PendingLogin, Session, SessionStore, UsedOnce } from './sessions';
 
@@ -15,6 +15,7 @@ export type AuthResult =
   | { status: number; errors: ServiceError[]; session?: Session | null };
 
 const USER_ID = /^[\x21-\x7e]{1,128}$/;
+const ORGANIZATION_ID = USER_ID;
 const LOGIN_SERVICE = 'web-login';
 
 const refusal = (status: number, code: string, message: string, session?: Session | null): AuthResult => ({
@@ -209,6 +210,28 @@ export class Auth {
       session: signedIn,
       device,
     };
+  }
+
+  /**
+   * What the login service asks before letting this session into an organization:
+   * organizationAccess with the session's amr (`pwd` plus the assertion's), so a
+   * phishing-resistant requirement is met by a sign-in with a key, not by owning one.
+   */
+  async access(session: Session | undefined, body: Record<string, unknown>, clientIp: string): Promise<AuthResult> {
+    const user = session?.user;
+    if (!user) return refusal(401, 'UNAUTHENTICATED', 'You are signed out. Sign in again.');
+    const organizationId = typeof body.organizationId === 'string' ? body.organizationId : '';
+    if (!ORGANIZATION_ID.test(organizationId)) {
+      return refusal(400, 'BAD_USER_INPUT', 'organizationId: 1 to 128 letters, digits or symbols, no spaces.');
+    }
+    const answer = await this.service.request(
+      OrganizationAccess,
+      { organizationId, userId: user.id, sessionAmr: user.amr },
+      { token: await this.identity.serviceToken(LOGIN_SERVICE, 'twofactor:read'), clientIp },
+    );
+    const access = answer.data?.organizationAccess;
+    if (!access) return { status: 400, errors: answer.errors ?? [] };
+    return { status: 200, data: access };
   }
 
   cancel(session: Session | undefined): AuthResult {

@@ -52,6 +52,18 @@ export const VerifyLoginChallenge = graphql(`
   }
 `);
 
+// Asked as the login service does before letting a session into an organization:
+// with the session's amr, so the answer is for this sign-in, not only for the user.
+export const OrganizationAccess = graphql(`
+  query OrganizationAccess($organizationId: ID!, $userId: ID!, $sessionAmr: [String!]) {
+    organizationAccess(organizationId: $organizationId, userId: $userId, sessionAmr: $sessionAmr) {
+      allowed
+      reason
+      graceEndsAt
+    }
+  }
+`);
+
 export const UpsertOrganization = graphql(`
   mutation UpsertOrganization($id: ID!, $name: String!) {
     upsertOrganization(id: $id, name: $name) {

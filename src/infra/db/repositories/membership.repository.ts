@@ -39,6 +39,7 @@ const PAGE_INDEXES: Record<string, string> = {
 /** What decides a member's access, read in one query. */
 export interface AccessFacts {
   twoFactorEnabled: boolean;
+  /** The membership's copy of users.phishing_resistant; read through hasAcceptedKey (organization.service.ts). */
   phishingResistant: boolean;
   requiresTwoFactor: boolean;
   requiresPhishingResistant: boolean;

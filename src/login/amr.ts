@@ -1,0 +1,31 @@
+/**
+ * What the authentication method references (RFC 8176) of a sign-in say about
+ * its strength: the values our login assertion carries, read back by
+ * organizationAccess (sessionAmr) and kept by trusted devices. Contract README,
+ * "Enforcement"; docs/adr/0012-access-per-sign-in.md.
+ */
+
+/** A security key or passkey: the one phishing-resistant second factor. */
+export const KEY_AMR = 'hwk';
+
+/** Our assertion's second factors: a session holding any of them passed one. */
+export const SECOND_FACTOR_AMR: ReadonlySet<string> = new Set(['otp', 'sms', KEY_AMR, 'recovery', 'device']);
+
+/**
+ * How strong a sign-in was, named as the assertion's `acr` will name it: `phr`
+ * with a key, `mfa` with any other second factor. (`phrh`, a device-bound key,
+ * comes with authenticator policies; it is phishing-resistant too.)
+ */
+export type SignInStrength = 'mfa' | 'phr';
+
+const PHISHING_RESISTANT_STRENGTHS: ReadonlySet<string> = new Set(['phr', 'phrh']);
+
+export const strengthOf = (amr: readonly string[]): SignInStrength => (amr.includes(KEY_AMR) ? 'phr' : 'mfa');
+
+/**
+ * A trusted device keeps the strength of the sign-in that remembered it: its
+ * start says "hwk" only when that sign-in used a key. Anything else (a row from
+ * before the strength was kept included) is a device alone.
+ */
+export const deviceStartAmr = (rememberedWith: string): string[] =>
+  PHISHING_RESISTANT_STRENGTHS.has(rememberedWith) ? ['device', KEY_AMR] : ['device'];
