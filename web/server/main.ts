@@ -39,18 +39,23 @@ async function main(): Promise<void> {
     createRequestHandler({ config, identity, service, sessions, log }),
   );
 
-  if (config.seedDemo) {
-    seedDemoOrganization(service, identity).then(
-      (count) => log(`demo organization demo-org ("Demo"): owner demo-owner and ${count - 1} members`),
-      (error: Error) => log(`could not seed the demo organization: ${error.message}`),
-    );
-  }
+  const seeded: Promise<unknown> = config.seedDemo
+    ? seedDemoOrganization(service, identity).then(
+        (count) => log(`demo organization demo-org ("Demo"): owner demo-owner and ${count - 1} members`),
+        (error: Error) => log(`could not seed the demo organization: ${error.message}`),
+      )
+    : Promise.resolve();
 
   await new Promise<void>((done) => server.listen(config.port, config.host, done));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = config.publicOrigin.port === String(port) ? config.publicOrigin.origin : `http://localhost:${port}`;
-  process.stdout.write(`\n  Web client: ${url}   (sign in with any user id and the password demo)\n\n`);
+  if (process.send) {
+    // Started by `npm run web` (scripts/web.mjs): it prints the address, once, when this is ready.
+    void seeded.then(() => process.send?.({ ready: url }));
+  } else {
+    process.stdout.write(`\n  Web client: ${url}   (sign in with any user id and the password demo)\n\n`);
+  }
 
   const shutdown = () => {
     sessions.close();
