@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequestHandler } from './app';
 import { loadWebConfig, WebConfigError } from './config';
 import { developmentIdentity } from './identity';
+import { WEB_LIMITS } from './limits';
 import { seedDemoOrganization } from './seed';
 import { ServiceClient } from './service';
 import { SessionStore } from './sessions';
@@ -33,7 +34,12 @@ async function main(): Promise<void> {
 
   const identity = await developmentIdentity(config, process.env);
   const service = new ServiceClient(config.serviceUrl);
-  const sessions = new SessionStore(config.sessionIdleSeconds * 1000, config.sessionMaxSeconds * 1000);
+  const sessions = new SessionStore({
+    idleSeconds: config.sessionIdleSeconds,
+    maxSeconds: config.sessionMaxSeconds,
+    maxCount: config.sessionMaxCount,
+    sweepSeconds: WEB_LIMITS.sessionSweepSeconds,
+  });
   const server = createServer(
     { requestTimeout: 30_000, headersTimeout: 10_000 },
     createRequestHandler({ config, identity, service, sessions, log }),
