@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createRequire } from 'node:module';
@@ -93,6 +94,9 @@ class Authenticator {
     }
   }
 }
+
+/** A user id no other test uses: each test sets up its own user. */
+const uniqueUser = (name: string) => `${name}-${randomBytes(4).toString('hex')}`;
 
 /** Waits until the locator's text matches (pages update after their queries answer); fails with the last text seen. */
 async function waitForText(locator: Locator, expected: string | RegExp, timeoutMs = 15_000): Promise<void> {
@@ -320,6 +324,58 @@ describe('the reference web client in Chromium', () => {
       });
       expect(wrong.status).toBe(401);
       expect(wrong.headers['set-cookie']).toBeUndefined();
+    });
+
+    /** Signs a user without two-factor in over HTTP: the session cookie. */
+    async function sessionCookie(userId: string): Promise<string> {
+      const signedIn = await webRequest('/auth/password', {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ userId, password: 'demo' }),
+      });
+      expect(JSON.parse(signedIn.body).data.status).toBe('SIGNED_IN');
+      return String(signedIn.headers['set-cookie']).split(';')[0];
+    }
+
+    it('forwards only the operations the pages were built with (trusted documents), by their hash', async () => {
+      const userId = uniqueUser('trusted');
+      const cookie = await sessionCookie(userId);
+      const manifest = JSON.parse(readFileSync(join(WEB, 'src', 'gql', 'persisted-documents.json'), 'utf8')) as Record<
+        string,
+        string
+      >;
+      const [meId] = Object.entries(manifest).find(([, document]) => /\bquery Me\b/.test(document))!;
+      const graphql = (body: unknown) =>
+        webRequest('/graphql', { method: 'POST', headers: { ...json, cookie }, body: JSON.stringify(body) });
+
+      const known = await graphql({ documentId: meId });
+      expect(known.status).toBe(200);
+      expect(JSON.parse(known.body).data.me.id).toBe(userId);
+
+      // Any other document, as text or by an unknown id, is refused here: the service never sees it.
+      for (const body of [
+        { query: '{ me { id } }' },
+        { query: manifest[meId] },
+        { documentId: meId, query: '{ me { id } }' },
+        { documentId: `sha256:${'0'.repeat(64)}` },
+        { documentId: '__proto__' },
+        { documentId: 'constructor' },
+        { documentId: meId, variables: [1] },
+        {},
+      ]) {
+        const refused = await graphql(body);
+        expect({ body, status: refused.status }).toEqual({ body, status: 400 });
+        const errors = JSON.parse(refused.body).errors;
+        expect(errors).toHaveLength(1);
+        expect(errors[0].extensions.code).toBe('BAD_REQUEST');
+        expect(JSON.parse(refused.body).data).toBeUndefined();
+      }
+      const batch = await webRequest('/graphql', {
+        method: 'POST',
+        headers: { ...json, cookie },
+        body: JSON.stringify([{ documentId: meId }]),
+      });
+      expect(batch.status).toBe(400);
     });
 
     it('sends a strict content security policy, and sends 127.0.0.1 to localhost', async () => {
