@@ -25,6 +25,12 @@ scopes: ${SCOPES.join(' ')}
   npm run -s token -- ops twofactor:read twofactor:admin
 `;
 
+// `npm run -s token | head -c 20`: a reader that goes away is no error; stop quietly.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 /** `npm run -s token -- <userId> [scope ...]`: the token alone on stdout; everything else on stderr. */
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -33,6 +39,14 @@ async function main(): Promise<void> {
     return;
   }
   const [userId, ...scopes] = args;
+  // `token -- twofactor:read` would mint a token for a user named "twofactor:read".
+  if (userId?.startsWith('twofactor:')) {
+    process.stderr.write(
+      `${userId} is a scope, not a user id: give the user id first, e.g.\n` +
+        `  npm run -s token -- <userId> ${args.join(' ')}\n\n${USAGE}`,
+    );
+    process.exit(2);
+  }
   if (!userId || userId.startsWith('-') || !/^[\x21-\x7e]{1,128}$/.test(userId)) {
     process.stderr.write(
       userId

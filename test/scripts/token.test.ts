@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +54,36 @@ describe('npm run -s token', () => {
       expect(stdout).toBe('');
     }
   });
+
+  it.each([['twofactor:read'], ['twofactor:admin', 'alice'], ['twofactor:whatever']])(
+    'refuses a first argument that is a scope (%s ...): the user id comes first, and nothing is minted',
+    (...args) => {
+      const { status, stdout, stderr } = token(args);
+      expect(status).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr).toContain(`${args[0]} is a scope, not a user id: give the user id first`);
+      expect(stderr).toContain(`npm run -s token -- <userId> ${args[0]}`);
+    },
+  );
+
+  it.each([['--help'], ['alice']])(
+    'stops quietly when the reader goes away (npm run -s token -- %s | head -c 1)',
+    async (arg) => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'tf-token-pipe-'));
+      const child = spawn(process.execPath, [TOKEN_SCRIPT, arg], {
+        cwd: dataDir,
+        env: { PATH: process.env.PATH, DATA_DIR: dataDir },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      // The reader is gone before the script writes: its first write meets EPIPE.
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      expect(stderr).toBe('');
+      expect(status).toBe(0);
+    },
+  );
 
   it('signs with AUTH_JWT_SECRET from .env when the environment has none', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'tf-token-env-'));
