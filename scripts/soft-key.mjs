@@ -72,7 +72,8 @@ function load(keyFile) {
     if (error.code !== 'ENOENT') throw error;
     return repository;
   }
-  for (const credential of JSON.parse(text))
+  // An empty file (as mktemp makes it) is an authenticator without credentials.
+  for (const credential of text.trim() ? JSON.parse(text) : [])
     repository.saveCredential(deserializeCredential(JSON.stringify(credential)));
   return repository;
 }

@@ -22,8 +22,9 @@ function softKey(args: string[]) {
 }
 
 describe('npm run -s webauthn (scripts/soft-key.mjs)', () => {
-  it('registers a key the server verifies, then answers with it from its key file, its counter growing', async () => {
+  it('registers a key the server verifies (into an empty key file), then answers with it from its key file, its counter growing', async () => {
     const keyFile = join(mkdtempSync(join(tmpdir(), 'tf-soft-key-')), 'dana.key');
+    writeFileSync(keyFile, ''); // as mktemp leaves it: an authenticator without credentials
     const options = await generateRegistrationOptions({
       rpName: 'TwoFactor',
       rpID: 'localhost',
