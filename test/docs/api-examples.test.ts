@@ -237,10 +237,12 @@ describe('docs/api.md', () => {
       if (result.status !== 0 || result.stderr.trim()) {
         outcomes.push({
           example,
-          problem: `the command ${result.status === 'timeout' ? 'did not end' : `ended with status ${result.status}`}${
+          problem: `the command ${result.status === 'timeout' ? `did not end within ${COMMAND_TIMEOUT_MS / 1000} s` : `ended with status ${result.status}`}${
             result.stderr.trim() ? `, saying:\n${result.stderr.trim()}` : ''
           }${result.stdout.trim() ? `\nIt printed:\n${result.stdout.trim()}` : ''}`,
         });
+        // The shell is still busy with it: what follows would run out of turn.
+        if (result.status === 'timeout') break;
         continue;
       }
       outcomes.push({ example, ...check(example, result.stdout, moments) });
@@ -253,6 +255,11 @@ describe('docs/api.md', () => {
       // What a rewrite cannot mend (a command that fails) still fails.
       failed = failed.filter((outcome) => outcome.rewrite === undefined);
     }
+    if (outcomes.length < examples.length)
+      failed.push({
+        example: examples[outcomes.length],
+        problem: `not run, nor the ${examples.length - outcomes.length - 1} after it: a command before did not end within ${COMMAND_TIMEOUT_MS / 1000} s`,
+      });
     const report = failed.map(({ example, problem, rewrite }) => {
       const at = example.answer ?? example.command;
       return [
