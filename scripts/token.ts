@@ -11,12 +11,13 @@ const SCOPES = Object.keys({
   'twofactor:admin': true,
 } satisfies Record<Scope, true>);
 
-const USAGE = `usage: npm run -s token -- <userId> [scope ...]
+const USAGE = `usage: npm run -s token -- <userId> [scope ...] [--signed-in-ago <seconds>]
 
 Prints a caller token (and nothing else, so TOKEN=$(npm run -s token -- alice) works),
 signed with AUTH_JWT_SECRET or the development key under DATA_DIR (./data).
 The token is valid 12 hours and its auth_time is now: a fresh sign-in, so
-enrolling a first factor is not refused with REAUTHENTICATION_REQUIRED.
+enrolling a first factor is not refused with REAUTHENTICATION_REQUIRED
+(--signed-in-ago 1200 makes it a sign-in 20 minutes ago, which is).
 
 scopes: ${SCOPES.join(' ')}
 
@@ -37,6 +38,16 @@ async function main(): Promise<void> {
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(USAGE);
     return;
+  }
+  const ago = args.indexOf('--signed-in-ago');
+  let signedInAgo = 0;
+  if (ago !== -1) {
+    const [, seconds] = args.splice(ago, 2);
+    if (!/^\d{1,9}$/.test(seconds ?? '')) {
+      process.stderr.write(`--signed-in-ago takes a number of seconds\n\n${USAGE}`);
+      process.exit(2);
+    }
+    signedInAgo = Number(seconds);
   }
   const [userId, ...scopes] = args;
   // `token -- twofactor:read` would mint a token for a user named "twofactor:read".
@@ -71,6 +82,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const token = await signDevelopmentToken(config.auth.jwtSecret, userId, scopes, {
+    authTime: new Date(Date.now() - signedInAgo * 1000),
     issuer: config.auth.issuer,
     audience: config.auth.audience,
   });

@@ -32,6 +32,24 @@ describe('npm run -s token', () => {
     expect(payload.auth_time).toBeGreaterThanOrEqual(before);
   });
 
+  it('signs a sign-in that long ago with --signed-in-ago <seconds>, for trying REAUTHENTICATION_REQUIRED', async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const { status, stdout, stderr, dataDir } = token(['alice', '--signed-in-ago', '1200', 'twofactor:read']);
+    expect({ status, stderr }).toEqual({ status: 0, stderr: '' });
+    const keys = JSON.parse(readFileSync(join(dataDir, 'development-keys.json'), 'utf8'));
+    const { payload } = await jwtVerify(stdout.trim(), new TextEncoder().encode(keys.authJwtSecret), {
+      algorithms: ['HS256'],
+    });
+    expect(payload).toMatchObject({ sub: 'alice', scope: 'twofactor:read' });
+    expect(payload.auth_time).toBeGreaterThanOrEqual(before - 1200);
+    expect(payload.auth_time).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) - 1200);
+    for (const bad of [[], ['-5'], ['soon']]) {
+      const refused = token(['alice', '--signed-in-ago', ...bad]);
+      expect(refused.status).toBe(2);
+      expect(refused.stdout).toBe('');
+    }
+  });
+
   it.each([['--help'], ['-h']])('prints usage for %s instead of minting a token', (flag) => {
     const { status, stdout } = token([flag]);
     expect(status).toBe(0);

@@ -5,11 +5,14 @@ import type {
   PublicKeyCredentialRequestOptionsJSON,
   RegistrationResponseJSON,
 } from '@simplewebauthn/server';
-import WebAuthnEmulator, {
+// The named export, not the default: imported as ESM (a Node script runs this file
+// itself), the package's default export is its whole CommonJS module object.
+import {
   AuthenticatorEmulator,
   PasskeysCredentialsMemoryRepository,
   RpId,
   packAuthenticatorData,
+  WebAuthnEmulator,
   type PasskeyDiscoverableCredential,
 } from 'nid-webauthn-emulator';
 
