@@ -80,14 +80,20 @@ export class FactorSetup {
       expiresAt,
       createdAt,
     });
-    if (await this.deps.stepUp.isEnabled(userId)) {
-      await this.deps.stepUp.require(actor, userId, stepUp, (manager, _method, now) =>
-        pendingSetups.save(manager, pending(now)),
-      );
-    } else {
+    if (!(await this.deps.stepUp.isEnabled(userId))) {
       this.deps.enrollment.assertRecentSignIn(caller);
-      await database.transaction((manager) => pendingSetups.save(manager, pending(clock.now())));
+      // Checked again under the user's lock: two-factor may have turned on since (then a step-up is needed after all).
+      const saved = await database.transaction(async (manager) => {
+        const now = clock.now();
+        if (await this.deps.lifecycle.lockedIsOn(manager, userId, now)) return false;
+        await pendingSetups.save(manager, pending(now));
+        return true;
+      });
+      if (saved) return expiresAt;
     }
+    await this.deps.stepUp.require(actor, userId, stepUp, (manager, _method, now) =>
+      pendingSetups.save(manager, pending(now)),
+    );
     return expiresAt;
   }
 

@@ -33,6 +33,10 @@ export class TwoFactorLifecycle {
   /**
    * A factor was just confirmed: audited, and two-factor turned on if it was
    * off. Returns the fresh recovery codes when it turned on, else null.
+   * Turning on discards every other pending setup: each was started without a
+   * step-up (two-factor was off), and from now on no factor is added without
+   * a step-up answer given after it turned on (issue 21: a stolen session's
+   * setups, confirmed once the victim had turned two-factor on).
    */
   async completeEnrollment(
     manager: EntityManager,
@@ -47,10 +51,20 @@ export class TwoFactorLifecycle {
     await enrollment.afterChange?.(manager, userId, { enforce: true });
     if ((await users.find(manager, userId))?.twoFactorEnabled) return null;
     await users.update(manager, userId, { twoFactorEnabled: true, enabledAt: now });
+    await this.deps.pendingSetups.deleteAllOf(manager, userId);
     await organizations.setMemberTwoFactor(manager, userId, true);
     const codes = await issuer.issue(manager, userId, now);
     await audit.record(manager, actor, { action: 'TWO_FACTOR_ENABLED', userId, reason: enrollment.method }, now);
     return codes;
+  }
+
+  /**
+   * Locks the user's row (created if missing) and says whether two-factor is on.
+   * A setup started without a step-up is saved under this lock only while it is
+   * off, so it cannot slip in after completeEnrollment discarded the others.
+   */
+  async lockedIsOn(manager: EntityManager, userId: string, now: Date): Promise<boolean> {
+    return (await this.deps.users.lock(manager, userId, now)).twoFactorEnabled;
   }
 
   /** How many confirmed factors of every kind the user has. */
