@@ -22,7 +22,9 @@ describe("confirming a new user's first TOTP from many requests at once", () => 
       const userId = uniqueId('double-click');
       const token = await t.token(userId, [], { authTime: t.clock.now() });
       const { secret } = (await t.gql('mutation { startTotpSetup { secret } }', {}, token)).data.startTotpSetup;
-      // Nothing has created the user's row yet: the confirmations race to do it.
+      // startTotpSetup takes the user's row lock, creating the row; without it (a setup pending from before that
+      // did, or a row gone since) the confirmations race to create it.
+      await t.sql('DELETE FROM users WHERE id = ?', [userId]);
       expect(await t.sql('SELECT id FROM users WHERE id = ?', [userId])).toEqual([]);
       const code = currentTotp(t, secret);
       const results = await Promise.all(Array.from({ length: 8 }, () => t.gql(CONFIRM, { c: code }, token)));
