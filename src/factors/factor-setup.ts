@@ -41,6 +41,11 @@ export interface PendingConfirmation {
     secret: string,
     pending: PendingSetupRecord,
   ): Promise<boolean>;
+  /**
+   * A user has one of this kind (an authenticator app, a phone number): the new
+   * one replaces the old, which is removed first as removeTotp/removeSms would.
+   */
+  replaces?: boolean;
   /** Stores the confirmed factor, in the confirmation's transaction. */
   bind(manager: EntityManager, pending: PendingSetupRecord, now: Date): Promise<void>;
 }
@@ -131,6 +136,7 @@ export class FactorSetup {
         const current = await pendingSetups.find(manager, userId, enrollment.method);
         if (current?.payloadCiphertext !== pending.payloadCiphertext) throw noPendingSetup(enrollment);
         await pendingSetups.delete(manager, userId, enrollment.method);
+        if (confirmation.replaces) await lifecycle.removeReplaced(manager, actor, userId, enrollment, now);
         await confirmation.bind(manager, pending, now);
         const recoveryCodes = await lifecycle.completeEnrollment(manager, actor, userId, enrollment, now);
         // Read before the commit: once it commits, the answer must not depend on anything else working.

@@ -67,6 +67,25 @@ export class TwoFactorLifecycle {
     return (await this.deps.users.lock(manager, userId, now)).twoFactorEnabled;
   }
 
+  /**
+   * The user's factor of a one-a-user kind is being replaced by a confirmed new
+   * one: removed as removeTotp/removeSms would, in the confirmation's
+   * transaction: audited (`factor.removed`, with what the old one showed) and
+   * the trusted devices revoked. Two-factor stays on: the new one follows.
+   */
+  async removeReplaced(
+    manager: EntityManager,
+    actor: Actor,
+    userId: string,
+    enrollment: Enrollment,
+    now: Date,
+  ): Promise<void> {
+    const details = await enrollment.eventDetails?.(manager, userId);
+    if (!(await enrollment.removeAll(manager, userId))) return;
+    await this.deps.audit.record(manager, actor, { action: enrollment.removedAction, userId, details }, now);
+    await this.revokeTrustedDevices(manager, actor, userId, now, `${enrollment.noun} replaced`);
+  }
+
   /** How many confirmed factors of every kind the user has. */
   async countFactors(manager: EntityManager, userId: string): Promise<number> {
     const counts = await Promise.all(
@@ -90,7 +109,7 @@ export class TwoFactorLifecycle {
 
   /**
    * The factors a trusted device stood for changed (two-factor turned off, a
-   * factor removed, recovery codes regenerated, an admin's reset, the user
+   * factor removed or replaced, recovery codes regenerated, an admin's reset, the user
    * erased): every trusted device of the user goes, in the change's
    * transaction, audited when there was any. The one place this happens.
    */
