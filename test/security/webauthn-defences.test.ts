@@ -365,7 +365,20 @@ describe('with real keys', () => {
     it('bounds the names of keys: plain text, 1 to 64 characters', async () => {
       const user = await keyUser('wa-names');
       const RENAME = 'mutation($id: ID!, $n: String!) { renameWebAuthnCredential(id: $id, name: $n) { name } }';
-      for (const name of ['', ' ', 'x'.repeat(65), 'Key\u202egnp.exe', 'a\u0000b', 'zero\u200bwidth']) {
+      for (const name of [
+        '',
+        ' ',
+        'x'.repeat(65),
+        'Key\u202egnp.exe',
+        'a\u0000b',
+        'zero\u200bwidth',
+        // Issue 21, finding 9: nothing visible, or blank characters that let one name look like another.
+        '\u3164',
+        '\u2800\u2800',
+        '\u0301',
+        'Key\u115f',
+        'Key\ufe0f',
+      ]) {
         expect([name, errorCode(await t.gql(RENAME, { id: user.credentialId, n: name }, user.token))]).toEqual([
           name,
           'BAD_USER_INPUT',
