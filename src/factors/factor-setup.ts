@@ -120,8 +120,14 @@ export class FactorSetup {
       method: confirmation.factor.method,
       refusedWhenLocked: true,
       accepts: (given) => (confirmation.accepts ?? confirmation.factor.accepts.bind(confirmation.factor))(given),
-      verify: async (manager, id, given) =>
-        (await confirmation.verify(manager, id, given, secret, pending)) ? { amr: [] } : null,
+      verify: async (manager, id, given) => {
+        // Under the user's lock, before the answer is checked: a setup confirmed meanwhile (a double submit),
+        // started again or discarded is gone, and its answer is NOT_FOUND, not a failure (every change to
+        // pending setups holds this lock).
+        const current = await pendingSetups.find(manager, userId, enrollment.method);
+        if (current?.payloadCiphertext !== pending.payloadCiphertext) throw noPendingSetup(enrollment);
+        return (await confirmation.verify(manager, id, given, secret, pending)) ? { amr: [] } : null;
+      },
       recordUse: async () => undefined,
     };
     const { result } = await this.deps.checker.check({
@@ -132,9 +138,6 @@ export class FactorSetup {
       actor,
       failureAction: 'CODE_CHECK_FAILED',
       onSuccess: async (manager, _method, now) => {
-        // Started again meanwhile: this answer belongs to a setup that is gone.
-        const current = await pendingSetups.find(manager, userId, enrollment.method);
-        if (current?.payloadCiphertext !== pending.payloadCiphertext) throw noPendingSetup(enrollment);
         await pendingSetups.delete(manager, userId, enrollment.method);
         if (confirmation.replaces) await lifecycle.removeReplaced(manager, actor, userId, enrollment, now);
         await confirmation.bind(manager, pending, now);
