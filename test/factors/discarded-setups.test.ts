@@ -64,7 +64,8 @@ describe('a setup started while two-factor was off, once another factor turns it
         return {
           confirm: (as: string) => t.gql(CONFIRM_TOTP, { c: currentTotp(t, secret) }, as),
           /** A login answered with this factor. */
-          login: async (challengeId: string) => t.gql(VERIFY_LOGIN, { id: challengeId, c: currentTotp(t, secret) }),
+          login: async (challengeId: string, _webAuthnOptions?: unknown) =>
+            t.gql(VERIFY_LOGIN, { id: challengeId, c: currentTotp(t, secret) }),
         };
       }
       case 'SMS': {
@@ -73,7 +74,7 @@ describe('a setup started while two-factor was off, once another factor turns it
         const code = sns.lastCodeTo(phone);
         return {
           confirm: (as: string) => t.gql(CONFIRM_SMS, { c: code }, as),
-          login: async (challengeId: string) => {
+          login: async (challengeId: string, _webAuthnOptions?: unknown) => {
             // A login code goes to the user's confirmed number only: this one's last code is its setup code.
             await t.gql('mutation($id: ID!) { sendLoginSmsCode(challengeId: $id) { phoneNumberMasked } }', {
               id: challengeId,

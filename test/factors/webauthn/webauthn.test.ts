@@ -155,6 +155,19 @@ describe('security keys and passkeys (WebAuthn)', () => {
       [userId],
     );
     expect(Number(audited[0].n)).toBe(1);
+
+    // Its warning carries the id of the request it was written for (issue 21, finding 11), once.
+    const third = await loginOptions(userId);
+    const requestId = uniqueId('req-clone');
+    await t.gql(
+      VERIFY_LOGIN,
+      { id: third.id, w: key.authenticate(third.webAuthnOptions, { origin: ORIGIN, counter: 5 }) },
+      undefined,
+      { 'x-request-id': requestId },
+    );
+    const warnings = t.logs.filter((line) => line.includes('possibly a cloned authenticator'));
+    expect(JSON.parse(warnings.at(-1)!)).toMatchObject({ userId, reqId: requestId });
+    expect(warnings.at(-1)!.split('"reqId"')).toHaveLength(2);
   });
 
   it('refuses malformed and oversized JSON with BAD_USER_INPUT before counting an attempt', async () => {
