@@ -171,7 +171,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     clock,
   });
   const twoFactor = new TwoFactorService({ database, registry, stepUp, lifecycle, statuses, audit });
-  const challenges = new ChallengeStore(store, storeKeys, clock);
+  const challenges = new ChallengeStore(store, secrets, storeKeys, clock);
 
   // Second factors (factors/modules.ts)
   const factorModules = FACTOR_MODULES.map((module) =>

@@ -1,5 +1,6 @@
 import { AppError } from '../errors';
 import type { Clock } from '../infra/clock';
+import type { SecretBox } from '../infra/crypto/cipher';
 import { randomId } from '../infra/crypto/random';
 import type { StoreKeyHash } from '../infra/crypto/store-key-hash';
 import type { Store } from '../infra/store/store';
@@ -17,22 +18,22 @@ export interface Challenge {
  * Pending login challenges: an unguessable id (144 random bits) bound to one
  * user, living 5 minutes, allowing 5 attempts, spent by the first success.
  * The id is a credential, so keys hold only its keyed hash, which both keys of
- * a challenge share as hash tag (one Cluster slot).
+ * a challenge share as hash tag (one Cluster slot). The value names the user,
+ * so it is encrypted (AES-256-GCM under ENCRYPTION_KEY): a reader of the store
+ * learns no user id.
  */
 export class ChallengeStore {
   constructor(
     private readonly store: Store,
+    private readonly secrets: SecretBox,
     private readonly keyHash: StoreKeyHash,
     private readonly clock: Clock,
   ) {}
 
   async open(userId: string): Promise<Challenge> {
     const challenge = { id: randomId(), userId, expiresAt: new Date(this.clock.now().getTime() + CHALLENGE_TTL_MS) };
-    await this.store.set(
-      this.key(challenge.id),
-      JSON.stringify({ userId, expiresAt: challenge.expiresAt.getTime() }),
-      CHALLENGE_TTL_MS,
-    );
+    const value = JSON.stringify({ userId, expiresAt: challenge.expiresAt.getTime() });
+    await this.store.set(this.key(challenge.id), this.secrets.encrypt(value), CHALLENGE_TTL_MS);
     return challenge;
   }
 
@@ -41,7 +42,9 @@ export class ChallengeStore {
     if (!/^[A-Za-z0-9_-]{24}$/.test(id)) return null;
     const stored = await this.store.get(this.key(id));
     if (!stored) return null;
-    const { userId, expiresAt } = JSON.parse(stored) as { userId: string; expiresAt: number };
+    // A value written in clear before values were encrypted (a challenge lives 5 minutes) is still read.
+    const value = stored.startsWith('{') ? stored : this.secrets.decrypt(stored);
+    const { userId, expiresAt } = JSON.parse(value) as { userId: string; expiresAt: number };
     if (expiresAt <= this.clock.now().getTime()) return null;
     return { id, userId, expiresAt: new Date(expiresAt) };
   }

@@ -72,6 +72,7 @@ export class SmsService {
       { code },
       {
         factor: this.deps.factor,
+        replaces: true,
         verify: (_manager, userId, answer, _phone, pending) =>
           this.deps.codes.consume(smsPurposeKey({ kind: 'setup', userId }), answer.code ?? '', pending.lookupHash!),
         bind: (manager, pending, now) =>

@@ -45,6 +45,7 @@ export class TotpService {
       { code },
       {
         factor: this.factor,
+        replaces: true,
         verify: (manager, userId, answer, secret) =>
           this.factor.verifySecret(manager, userId, secret, answer.code ?? ''),
         bind: (manager, pending, now) =>

@@ -28,6 +28,7 @@ export const webAuthnModule: FactorModule = {
       audit,
       clock,
       logger,
+      keyHash: storeKeys,
       phishingResistanceChanged: (manager, userId, has, enforce) =>
         lifecycle.setPhishingResistant(manager, userId, has, { enforce }),
     });
