@@ -179,7 +179,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
   const twoFactor = new TwoFactorService({ database, registry, stepUp, lifecycle, statuses, audit });
   const spentChallenges = new SpentLoginChallenges(database, clock);
-  const challenges = new ChallengeStore(store, storeKeys, spentChallenges, clock);
+  const challenges = new ChallengeStore(store, secrets, storeKeys, spentChallenges, clock);
 
   // Second factors (factors/modules.ts)
   const factorModules = FACTOR_MODULES.map((module) =>

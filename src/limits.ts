@@ -46,6 +46,9 @@ export const LIMITS = {
   webAuthnCredentialsPerUser: 10,
   /** The largest WebAuthn response accepted (a real one is under 2 KiB). */
   webAuthnJsonMaxBytes: 16 * 1024,
+  /** An RS256 credential's key: at least this many bits, and exactly this public exponent. */
+  webAuthnRsaMinBits: 2048,
+  webAuthnRsaExponent: 65537,
 
   // Trusted devices ("remember this browser").
   /** Default of TRUSTED_DEVICE_DAYS: a device token's fixed lifetime (0 turns the feature off). */

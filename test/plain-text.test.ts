@@ -1,6 +1,8 @@
 import { AppError } from '../src/errors';
 import { parsePlainText } from '../src/plain-text';
 
+const hex = (codePoint: number) => codePoint.toString(16).toUpperCase().padStart(4, '0');
+
 const refusalOf = (value: unknown, maxLength = 100): AppError | undefined => {
   try {
     parsePlainText(value, 'name', maxLength);
@@ -14,7 +16,12 @@ describe('plain text (names and reasons callers give)', () => {
   it.each([
     ['ASCII', 'Acme Inc.', 'Acme Inc.'],
     ['accents, CJK and Arabic', 'Société 株式会社 شركة', 'Société 株式会社 شركة'],
-    ['emoji with a variation selector', 'Rocket 🚀 ❤️', 'Rocket 🚀 ❤️'],
+    ['an accent as a combining mark on its letter', 'Cafe\u0301 Zoe\u0308', 'Cafe\u0301 Zoe\u0308'],
+    ['Devanagari, Thai and Hangul (marks on their letters)', 'हिन्दी ภาษาไทย 한국어', 'हिन्दी ภาษาไทย 한국어'],
+    ['emoji without a variation selector', 'Rocket 🚀 ❤', 'Rocket 🚀 ❤'],
+    ['emoji with a skin tone, and a flag', 'Team 👍🏽 🇫🇷', 'Team 👍🏽 🇫🇷'],
+    ['a keycap without a variation selector (a mark on a digit)', 'Key 1\u20e3', 'Key 1\u20e3'],
+    ['inner spaces, a no-break space among them', 'Büro\u00a0Schlüssel 2', 'Büro\u00a0Schlüssel 2'],
     ['surrounding spaces, trimmed', '  Acme  ', 'Acme'],
   ])('accepts %s', (_name, given, stored) => {
     expect(parsePlainText(given, 'name', 100)).toBe(stored);
@@ -49,6 +56,33 @@ describe('plain text (names and reasons callers give)', () => {
     ['another C1 control', 'a\u009bb'],
     ['a line separator', 'a\u2028b'],
     ['a lone surrogate', 'a\ud800b'],
+    // Issue 21, finding 9: blank and invisible characters that are not controls or format characters.
+    ...[0x3164, 0x115f, 0x1160, 0xffa0].map((c) => [
+      `the Hangul filler U+${hex(c)}`,
+      `Alice${String.fromCodePoint(c)}`,
+    ]),
+    ...[0x3164, 0x115f, 0xffa0, 0x2800].map((c) => [`a name of U+${hex(c)} alone`, String.fromCodePoint(c).repeat(3)]),
+    ['the Braille blank U+2800 (a blank filler, not default-ignorable)', 'Alice\u2800Phone'],
+    ['the combining grapheme joiner U+034F', 'Ali\u034fce'],
+    ...[0xfe00, 0xfe0f, 0xe0100, 0xe01ef].map((c) => [
+      `the variation selector U+${hex(c)}`,
+      `Heart \u2764${String.fromCodePoint(c)}`,
+    ]),
+    ['an emoji with its variation selector (U+FE0F is default-ignorable)', 'Rocket 🚀 ❤️'],
+    ['an emoji ZWJ sequence (U+200D is default-ignorable)', 'Dev 👩\u200d💻'],
+    ...[0x17b4, 0x17b5].map((c) => [`the Khmer inherent vowel U+${hex(c)}`, `ab${String.fromCodePoint(c)}c`]),
+    ['the soft hyphen U+00AD', 'Ali\u00adce'],
+    ['an invisible operator U+2062', 'a\u2062b'],
+    ['the Mongolian vowel separator U+180E', 'a\u180eb'],
+    ['a lone combining mark', '\u0301'],
+    ['a combining mark at the start', '\u0301Alice'],
+    ['a combining mark after a space (no base)', 'Alice \u0301Phone'],
+    ['combining marks only', '\u0301\u0302\u0303'],
+    ['an unassigned code point U+0378', 'a\u0378b'],
+    ['a noncharacter U+FFFF', 'a\uffffb'],
+    ['a noncharacter U+1FFFE', `a${String.fromCodePoint(0x1fffe)}b`],
+    ['nothing visible: an ideographic space', '\u3000'],
+    ['nothing visible: a no-break space', '\u00a0'],
     ['an empty string', ''],
     ['blanks only', '   '],
     ['more than the maximum', 'x'.repeat(101)],

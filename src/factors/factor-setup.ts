@@ -35,6 +35,11 @@ export interface PendingConfirmation {
   accepts?(answer: Answer): boolean;
   /** Checks the answer against the pending secret, which is not the user's factor yet (under the user's row lock). */
   verify(check: FactorCheck, secret: string, pending: PendingSetupRecord): Promise<boolean>;
+  /**
+   * A user has one of this kind (an authenticator app, a phone number): the new
+   * one replaces the old, which is removed first as removeTotp/removeSms would.
+   */
+  replaces?: boolean;
   /** Stores the confirmed factor, in the confirmation's transaction. */
   bind(manager: EntityManager, pending: PendingSetupRecord, now: Date): Promise<void>;
 }
@@ -74,14 +79,20 @@ export class FactorSetup {
       expiresAt,
       createdAt,
     });
-    if (await this.deps.stepUp.isEnabled(userId)) {
-      await this.deps.stepUp.require(actor, userId, stepUp, (manager, _method, now) =>
-        pendingSetups.save(manager, pending(now)),
-      );
-    } else {
+    if (!(await this.deps.stepUp.isEnabled(userId))) {
       this.deps.enrollment.assertRecentSignIn(caller);
-      await database.transaction((manager) => pendingSetups.save(manager, pending(clock.now())));
+      // Checked again under the user's lock: two-factor may have turned on since (then a step-up is needed after all).
+      const saved = await database.transaction(async (manager) => {
+        const now = clock.now();
+        if (await this.deps.lifecycle.lockedIsOn(manager, userId, now)) return false;
+        await pendingSetups.save(manager, pending(now));
+        return true;
+      });
+      if (saved) return expiresAt;
     }
+    await this.deps.stepUp.require(actor, userId, stepUp, (manager, _method, now) =>
+      pendingSetups.save(manager, pending(now)),
+    );
     return expiresAt;
   }
 
@@ -103,7 +114,14 @@ export class FactorSetup {
       method: confirmation.factor.method,
       refusedWhenLocked: true,
       accepts: (given) => (confirmation.accepts ?? confirmation.factor.accepts.bind(confirmation.factor))(given),
-      verify: async (check) => ((await confirmation.verify(check, secret, pending)) ? { amr: [] } : null),
+      verify: async (check) => {
+        // Under the user's lock, before the answer is checked: a setup confirmed meanwhile (a double submit),
+        // started again or discarded is gone, and its answer is NOT_FOUND, not a failure (every change to
+        // pending setups holds this lock).
+        const current = await pendingSetups.find(check.manager, userId, enrollment.method);
+        if (current?.payloadCiphertext !== pending.payloadCiphertext) throw noPendingSetup(enrollment);
+        return (await confirmation.verify(check, secret, pending)) ? { amr: [] } : null;
+      },
     };
     const { result } = await this.deps.checker.check({
       userId,
@@ -113,10 +131,8 @@ export class FactorSetup {
       actor,
       failureAction: 'CODE_CHECK_FAILED',
       onSuccess: async (manager, _method, now) => {
-        // Started again meanwhile: this answer belongs to a setup that is gone.
-        const current = await pendingSetups.find(manager, userId, enrollment.method);
-        if (current?.payloadCiphertext !== pending.payloadCiphertext) throw noPendingSetup(enrollment);
         await pendingSetups.delete(manager, userId, enrollment.method);
+        if (confirmation.replaces) await lifecycle.removeReplaced(manager, actor, userId, enrollment, now);
         await confirmation.bind(manager, pending, now);
         const recoveryCodes = await lifecycle.completeEnrollment(manager, actor, userId, enrollment, now);
         // Read before the commit: once it commits, the answer must not depend on anything else working.

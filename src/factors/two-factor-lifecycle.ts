@@ -33,6 +33,10 @@ export class TwoFactorLifecycle {
   /**
    * A factor was just confirmed: audited, and two-factor turned on if it was
    * off. Returns the fresh recovery codes when it turned on, else null.
+   * Turning on discards every other pending setup: each was started without a
+   * step-up (two-factor was off), and from now on no factor is added without
+   * a step-up answer given after it turned on (issue 21: a stolen session's
+   * setups, confirmed once the victim had turned two-factor on).
    */
   async completeEnrollment(
     manager: EntityManager,
@@ -47,10 +51,39 @@ export class TwoFactorLifecycle {
     await enrollment.afterChange?.(manager, userId, { enforce: true });
     if ((await users.find(manager, userId))?.twoFactorEnabled) return null;
     await users.update(manager, userId, { twoFactorEnabled: true, enabledAt: now });
+    await this.deps.pendingSetups.deleteAllOf(manager, userId);
     await organizations.setMemberTwoFactor(manager, userId, true);
     const codes = await issuer.issue(manager, userId, now);
     await audit.record(manager, actor, { action: 'TWO_FACTOR_ENABLED', userId, reason: enrollment.method }, now);
     return codes;
+  }
+
+  /**
+   * Locks the user's row (created if missing) and says whether two-factor is on.
+   * A setup started without a step-up is saved under this lock only while it is
+   * off, so it cannot slip in after completeEnrollment discarded the others.
+   */
+  async lockedIsOn(manager: EntityManager, userId: string, now: Date): Promise<boolean> {
+    return (await this.deps.users.lock(manager, userId, now)).twoFactorEnabled;
+  }
+
+  /**
+   * The user's factor of a one-a-user kind is being replaced by a confirmed new
+   * one: removed as removeTotp/removeSms would, in the confirmation's
+   * transaction: audited (`factor.removed`, with what the old one showed) and
+   * the trusted devices revoked. Two-factor stays on: the new one follows.
+   */
+  async removeReplaced(
+    manager: EntityManager,
+    actor: Actor,
+    userId: string,
+    enrollment: Enrollment,
+    now: Date,
+  ): Promise<void> {
+    const details = await enrollment.eventDetails?.(manager, userId);
+    if (!(await enrollment.removeAll(manager, userId))) return;
+    await this.deps.audit.record(manager, actor, { action: enrollment.removedAction, userId, details }, now);
+    await this.revokeTrustedDevices(manager, actor, userId, now, `${enrollment.noun} replaced`);
   }
 
   /** How many confirmed factors of every kind the user has. */
@@ -76,7 +109,7 @@ export class TwoFactorLifecycle {
 
   /**
    * The factors a trusted device stood for changed (two-factor turned off, a
-   * factor removed, recovery codes regenerated, an admin's reset, the user
+   * factor removed or replaced, recovery codes regenerated, an admin's reset, the user
    * erased): every trusted device of the user goes, in the change's
    * transaction, audited when there was any. The one place this happens.
    */

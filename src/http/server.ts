@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { ApolloServer } from '@apollo/server';
 import {
@@ -25,7 +24,7 @@ import { AppError } from '../errors';
 import { createContext, type Context } from '../graphql/context';
 import { costLimitPlugin, DOCUMENT_LIMITS } from '../graphql/document-limits';
 import { createErrorFormatter } from '../graphql/format-error';
-import type { Logger } from '../infra/logger';
+import { currentRequestId, type Logger, runWithRequestId } from '../infra/logger';
 import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
 import { answerClientError, badRequestBody, hostProblem } from './malformed-requests';
 import type { Metrics } from './metrics';
@@ -151,10 +150,9 @@ export async function createHttpServer(
         },
   );
 
-  // The request id for log lines written far from the request (the error formatter).
-  // Set here, after the body is read: body parsing runs outside any scope set earlier.
-  const requestIds = new AsyncLocalStorage<string>();
-  fastify.addHook('preHandler', (request, _reply, done) => requestIds.run(String(request.id), done));
+  // The request id for log lines written far from the request (services, the error formatter): the
+  // logger adds it to every line. Set here, after the body is read: body parsing runs outside any scope set earlier.
+  fastify.addHook('preHandler', (request, _reply, done) => runWithRequestId(String(request.id), done));
 
   const apollo = new ApolloServer<Context>({
     schema: options.schema,
@@ -165,7 +163,7 @@ export async function createHttpServer(
     includeStacktraceInErrorResponses: false,
     validationRules: options.validationRules,
     parseOptions: { maxTokens: DOCUMENT_LIMITS.maxTokens },
-    formatError: createErrorFormatter(logger, config.production, () => requestIds.getStore()),
+    formatError: createErrorFormatter(logger, config.production, currentRequestId),
     logger,
     plugins: [
       fastifyApolloDrainPlugin(fastify),

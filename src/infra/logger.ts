@@ -1,16 +1,46 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger };
+
+/** The id of the request being served, for every line logged while serving it. */
+const requestIds = new AsyncLocalStorage<string>();
+
+/** Runs `work` (and everything it starts) as part of request `id`: its log lines carry `reqId`. */
+export function runWithRequestId<T>(id: string, work: () => T): T {
+  return requestIds.run(id, work);
+}
+
+export function currentRequestId(): string | undefined {
+  return requestIds.getStore();
+}
+
+/**
+ * Every line written while a request is served carries its `reqId`, as
+ * Fastify's request lines do, so support finds all of a request's lines: the
+ * services log through the app's logger, far from the request. Not added when
+ * the line or its logger names one already (Fastify's request logger binds it).
+ */
+export function requestIdMixin(line: object, _level: number, logger: Logger): { reqId?: string } {
+  const reqId = requestIds.getStore();
+  if (reqId === undefined || 'reqId' in line || logger.bindings().reqId !== undefined) return {};
+  return { reqId };
+}
 
 /**
  * Structured JSON logs. Tokens, codes and secrets never reach a log line: the
  * request logger logs no headers or bodies, and these paths are redacted in case
  * an object carrying them is ever logged. `pretty` (development on a terminal)
- * prints the same lines readably; production and piped output are always JSON.
+ * prints the same lines readably; production and piped output are always JSON;
+ * `destination` (tests) receives the JSON lines instead of stdout.
  */
-export function createLogger(level: string, options: { pretty?: boolean } = {}): Logger {
+export function createLogger(
+  level: string,
+  options: { pretty?: boolean; destination?: DestinationStream } = {},
+): Logger {
   const settings: LoggerOptions = {
     level,
+    mixin: requestIdMixin,
     base: { service: 'twofactor' },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: {
@@ -35,8 +65,8 @@ export function createLogger(level: string, options: { pretty?: boolean } = {}):
       },
     },
   };
-  const pretty = options.pretty ? prettyStream() : undefined;
-  return pretty ? pino(settings, pretty) : pino(settings);
+  const destination = options.destination ?? (options.pretty ? prettyStream() : undefined);
+  return destination ? pino(settings, destination) : pino(settings);
 }
 
 /** pino-pretty is a devDependency, absent from production images: loaded only when asked for. */

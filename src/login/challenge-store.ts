@@ -1,6 +1,7 @@
 import type { ChallengeAdmission } from '../attempts/attempt-limits';
 import { challengeNotFound } from '../errors';
 import type { Clock } from '../infra/clock';
+import type { SecretBox } from '../infra/crypto/cipher';
 import { randomId } from '../infra/crypto/random';
 import type { StoreKeyHash } from '../infra/crypto/store-key-hash';
 import type { Store } from '../infra/store/store';
@@ -24,12 +25,15 @@ export interface Challenge {
  * Pending login challenges: an unguessable id (144 random bits) bound to one
  * user, living 5 minutes, allowing 5 attempts, spent by the first success.
  * The id is a credential, so keys hold only its keyed hash, which both keys of
- * a challenge share as hash tag (one Cluster slot). The record and its tries
- * live in the store; the spend is durable, in the database (SpentLoginChallenges).
+ * a challenge share as hash tag (one Cluster slot). The value names the user,
+ * so it is encrypted (AES-256-GCM under ENCRYPTION_KEY): a reader of the store
+ * learns no user id. The record and its tries live in the store; the spend is
+ * durable, in the database (SpentLoginChallenges).
  */
 export class ChallengeStore {
   constructor(
     private readonly store: Store,
+    private readonly secrets: SecretBox,
     private readonly keyHash: StoreKeyHash,
     private readonly spent: SpentLoginChallenges,
     private readonly clock: Clock,
@@ -43,11 +47,8 @@ export class ChallengeStore {
       expiresAt: new Date(this.clock.now().getTime() + CHALLENGE_TTL_MS),
       hash: this.hashOf(id),
     };
-    await this.store.set(
-      this.key(challenge.hash),
-      JSON.stringify({ userId, expiresAt: challenge.expiresAt.getTime() }),
-      CHALLENGE_TTL_MS,
-    );
+    const value = JSON.stringify({ userId, expiresAt: challenge.expiresAt.getTime() });
+    await this.store.set(this.key(challenge.hash), this.secrets.encrypt(value), CHALLENGE_TTL_MS);
     return challenge;
   }
 
@@ -66,7 +67,9 @@ export class ChallengeStore {
   /** The challenge a stored value describes; null when there is none or it expired. */
   parse(id: string, stored: string | null): Challenge | null {
     if (stored === null) return null;
-    const { userId, expiresAt } = JSON.parse(stored) as { userId: string; expiresAt: number };
+    // A value written in clear before values were encrypted (a challenge lives 5 minutes) is still read.
+    const value = stored.startsWith('{') ? stored : this.secrets.decrypt(stored);
+    const { userId, expiresAt } = JSON.parse(value) as { userId: string; expiresAt: number };
     if (expiresAt <= this.clock.now().getTime()) return null;
     return { id, userId, expiresAt: new Date(expiresAt), hash: this.hashOf(id) };
   }

@@ -9,7 +9,11 @@ export const MEMBER_SUMMARY_OF = Symbol('member summary of');
 export function assertSelfOrReader(status: TwoFactorStatus, field: string): void {
   const memberId = (status as { [MEMBER_SUMMARY_OF]?: string })[MEMBER_SUMMARY_OF];
   if (memberId !== undefined)
-    throw new AppError('FORBIDDEN', `Only ${memberId} and twofactor:read callers see ${field}.`);
+    // Said without a name: the owner reading her own row is told where her own status is.
+    throw new AppError(
+      'FORBIDDEN',
+      `A member row shows only twoFactor { enabled methods }: ${field} is for the user itself (query me) and twofactor:read callers.`,
+    );
 }
 
 /** Fields only the user itself and twofactor:read callers see. */

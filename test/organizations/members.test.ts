@@ -254,6 +254,19 @@ describe('organization members and compliance', () => {
       ).toBe('FORBIDDEN');
     });
 
+    it('an owner reading her own member row is told where she reads her own status, not that only she may', async () => {
+      const denied = await t.gql(
+        'query($id: ID!) { organization(id: $id) { members(filter: { role: OWNER }) { edges { node { user { id twoFactor { locked } } } } } } }',
+        { id: org },
+        await t.token(owner),
+      );
+      expect(errorCode(denied)).toBe('FORBIDDEN');
+      const message = denied.errors![0].message;
+      expect(message).not.toContain(owner);
+      expect(message).toContain('locked');
+      expect(message).toMatch(/\bme\b/);
+    });
+
     it('twofactor:read: everything, members in full', async () => {
       const result = await t.gql(QUERY, { id: org }, reader);
       expect(result.errors).toBeUndefined();

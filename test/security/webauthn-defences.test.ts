@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from '../../src/config/config';
+import { type CoseKey, craftRegistration, ecKey, offCurve, rsaKey } from '../support/crafted-registration';
 import { syncOrganization } from '../support/directory';
 import { SoftAuthenticator } from '../support/soft-authenticator';
 import { errorCode, type GqlResult, startTestApp, type TestApp, uniqueId } from '../support/test-app';
@@ -221,6 +222,87 @@ describe('with real keys', () => {
     });
   });
 
+  describe("issue 21: broken keys, foreign frames, another user's handle", () => {
+    const PHISHING =
+      'query($u: ID!) { user(id: $u) { twoFactor { enabled phishingResistant webAuthnCredentials { id } } } }';
+    const reader = () => t.token('reader', ['twofactor:read']);
+
+    it.each<[string, () => CoseKey]>([
+      ['a P-256 point not on its curve', () => offCurve(ecKey('P-256', -7, 1))],
+      ['an ES256 key on the wrong curve', () => ecKey('P-384', -7, 2)],
+      ['a 512-bit RSA key', () => rsaKey(512)],
+      ['an RSA key with exponent 1', () => rsaKey(2048, 1)],
+    ])(
+      'a registration with %s is BAD_USER_INPUT, counts nothing, adds no key; the setup stays for a good key',
+      async (_name, key) => {
+        const userId = uniqueId('wa-weak');
+        const token = await t.token(userId, [], { authTime: t.clock.now() });
+        const options = data(await t.gql(START_REGISTRATION, {}, token), 'registering').startWebAuthnRegistration
+          .options;
+        const refused = await t.gql(
+          CONFIRM_REGISTRATION,
+          { r: craftRegistration(options, key(), { origin: ORIGIN }) },
+          token,
+        );
+        expect(errorCode(refused)).toBe('BAD_USER_INPUT');
+        expect(refused.errors![0].extensions!.field).toBe('response');
+        const status = data(await t.gql(PHISHING, { u: userId }, await reader()), 'status').user.twoFactor;
+        expect(status).toEqual({ enabled: false, phishingResistant: false, webAuthnCredentials: [] });
+        expect(await failures(userId)).toBe(0);
+        const good = await t.gql(
+          CONFIRM_REGISTRATION,
+          { r: craftRegistration(options, ecKey('P-256', -7, 1), { origin: ORIGIN }) },
+          token,
+        );
+        expect(data(good, 'a good key').confirmWebAuthnRegistration.status.webAuthnCredentials).toHaveLength(1);
+      },
+    );
+
+    it("a registration made in another origin's frame (crossOrigin: true) is refused", async () => {
+      const userId = uniqueId('wa-frame');
+      const token = await t.token(userId, [], { authTime: t.clock.now() });
+      const options = data(await t.gql(START_REGISTRATION, {}, token), 'registering').startWebAuthnRegistration.options;
+      const framed = craftRegistration(options, ecKey('P-256', -7, 1), {
+        origin: ORIGIN,
+        crossOrigin: true,
+        topOrigin: 'https://evil.example.org',
+      });
+      expect(errorCode(await t.gql(CONFIRM_REGISTRATION, { r: framed }, token))).toBe('INVALID_CODE');
+      expect(data(await t.gql(PHISHING, { u: userId }, await reader()), 'status').user.twoFactor.enabled).toBe(false);
+    });
+
+    it("a login answered in another origin's frame (crossOrigin: true) is refused", async () => {
+      const user = await keyUser('wa-frame-login');
+      const challenge = await loginChallenge(user.userId);
+      const framed = user.key.authenticate(challenge.webAuthnOptions, { origin: ORIGIN, crossOrigin: true });
+      expect(errorCode(await t.gql(VERIFY_LOGIN, { id: challenge.id, w: framed }))).toBe('INVALID_CODE');
+      expect(await failures(user.userId)).toBe(1);
+    });
+
+    it("a login answer carrying another user's handle is refused; the user's own handle, or none, is accepted", async () => {
+      const alice = await keyUser('wa-handle-alice');
+      const mallory = await keyUser('wa-handle-mallory');
+      const mallorysHandle = mallory.key.authenticate(await stepUpOptions(mallory), { origin: ORIGIN }).response
+        .userHandle!;
+      const challenge = await loginChallenge(alice.userId);
+      const answer = alice.key.authenticate(challenge.webAuthnOptions, { origin: ORIGIN });
+      expect(answer.response.userHandle).not.toBe(mallorysHandle);
+      const relabelled = { ...answer, response: { ...answer.response, userHandle: mallorysHandle } };
+      expect(errorCode(await t.gql(VERIFY_LOGIN, { id: challenge.id, w: relabelled }))).toBe('INVALID_CODE');
+
+      const own = await loginChallenge(alice.userId);
+      expect(
+        errorCode(
+          await t.gql(VERIFY_LOGIN, { id: own.id, w: alice.key.authenticate(own.webAuthnOptions, { origin: ORIGIN }) }),
+        ),
+      ).toBeUndefined();
+      const none = await loginChallenge(alice.userId);
+      const withoutHandle = alice.key.authenticate(none.webAuthnOptions, { origin: ORIGIN });
+      delete (withoutHandle.response as { userHandle?: string }).userHandle;
+      expect(errorCode(await t.gql(VERIFY_LOGIN, { id: none.id, w: withoutHandle }))).toBeUndefined();
+    });
+  });
+
   describe('an answer is bound to the purpose its challenge was issued for', () => {
     it('a step-up answer does not answer a login challenge, nor a login answer a step-up; each is counted', async () => {
       const user = await keyUser('wa-purpose');
@@ -365,7 +447,20 @@ describe('with real keys', () => {
     it('bounds the names of keys: plain text, 1 to 64 characters', async () => {
       const user = await keyUser('wa-names');
       const RENAME = 'mutation($id: ID!, $n: String!) { renameWebAuthnCredential(id: $id, name: $n) { name } }';
-      for (const name of ['', ' ', 'x'.repeat(65), 'Key\u202egnp.exe', 'a\u0000b', 'zero\u200bwidth']) {
+      for (const name of [
+        '',
+        ' ',
+        'x'.repeat(65),
+        'Key\u202egnp.exe',
+        'a\u0000b',
+        'zero\u200bwidth',
+        // Issue 21, finding 9: nothing visible, or blank characters that let one name look like another.
+        '\u3164',
+        '\u2800\u2800',
+        '\u0301',
+        'Key\u115f',
+        'Key\ufe0f',
+      ]) {
         expect([name, errorCode(await t.gql(RENAME, { id: user.credentialId, n: name }, user.token))]).toEqual([
           name,
           'BAD_USER_INPUT',

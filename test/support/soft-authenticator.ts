@@ -5,11 +5,14 @@ import type {
   PublicKeyCredentialRequestOptionsJSON,
   RegistrationResponseJSON,
 } from '@simplewebauthn/server';
-import WebAuthnEmulator, {
+// The named export, not the default: imported as ESM (a Node script runs this file
+// itself), the package's default export is its whole CommonJS module object.
+import {
   AuthenticatorEmulator,
   PasskeysCredentialsMemoryRepository,
   RpId,
   packAuthenticatorData,
+  WebAuthnEmulator,
   type PasskeyDiscoverableCredential,
 } from 'nid-webauthn-emulator';
 
@@ -27,8 +30,8 @@ import WebAuthnEmulator, {
  *
  * Registration goes through the emulator (attestation `none`, real CBOR and
  * COSE). Assertions go through the emulator as well, except when a counter or
- * another RP id is asked for: the emulator can neither set a counter nor sign
- * for an RP id its credential was not made for, so the authenticator data is
+ * another RP id or cross-origin client data is asked for: the emulator can
+ * neither set a counter nor sign for an RP id its credential was not made for, so the authenticator data is
  * then built with the emulator's packAuthenticatorData and signed with
  * node:crypto using the credential's private key from this instance's store.
  */
@@ -64,6 +67,9 @@ export interface AssertionKnobs extends CeremonyKnobs {
   counter?: number;
   /** Flip a bit of the signature. */
   tamperSignature?: boolean;
+  /** Written into clientDataJSON (signed): an answer made inside another origin's frame. */
+  crossOrigin?: boolean;
+  topOrigin?: string;
 }
 
 const toBase64Url = (bytes: Uint8Array | ArrayBuffer | string) =>
@@ -113,7 +119,10 @@ export class SoftAuthenticator {
     this.interaction = { uv: knobs.userVerified ?? this.userVerifies, up: knobs.userPresent ?? true };
     const request = { ...options, challenge: knobs.challenge ?? options.challenge };
     const response =
-      knobs.counter === undefined && knobs.rpId === undefined
+      knobs.counter === undefined &&
+      knobs.rpId === undefined &&
+      knobs.crossOrigin === undefined &&
+      knobs.topOrigin === undefined
         ? (this.emulator.getJSON(knobs.origin, request as never, [
             knobs.origin,
           ]) as unknown as AuthenticationResponseJSON)
@@ -155,7 +164,8 @@ export class SoftAuthenticator {
       type: 'webauthn.get',
       challenge: request.challenge,
       origin: knobs.origin,
-      crossOrigin: false,
+      crossOrigin: knobs.crossOrigin ?? false,
+      ...(knobs.topOrigin !== undefined ? { topOrigin: knobs.topOrigin } : {}),
     });
     const authenticatorData = packAuthenticatorData({
       rpIdHash: new RpId(rpId).hash,

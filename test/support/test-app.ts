@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { createConnection } from 'mysql2/promise';
-import pino from 'pino';
 import type { DataSource } from 'typeorm';
 import { type App, createApp } from '../../src/app';
 import { signDevelopmentToken } from '../../src/callers/token-signer';
@@ -116,15 +115,15 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   });
   options.configure?.(config);
   const logs: string[] = [];
-  const logger = pino(
-    { level: config.logLevel },
-    new Writable({
+  // The service's own logger (redaction, request ids), writing into `logs`.
+  const logger = createLogger(config.logLevel, {
+    destination: new Writable({
       write(chunk, _encoding, done) {
         logs.push(chunk.toString());
         done();
       },
     }),
-  );
+  });
   const app = await createApp(config, {
     clock,
     logger,

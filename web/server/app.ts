@@ -5,7 +5,6 @@ import {
   csrfRefusal,
   HttpError,
   parseCookies,
-  readBody,
   readJsonObject,
   SECURITY_HEADERS,
   sendError,
@@ -13,12 +12,11 @@ import {
   serializeCookie,
 } from './http';
 import type { Identity } from './identity';
+import { WEB_LIMITS } from './limits';
 import { ServiceUnavailable, type ServiceClient } from './service';
 import { UsedOnce, type Session, type SessionStore } from './sessions';
 import { StaticFiles } from './static';
-
-/** The service's own limit; larger bodies are refused here already. */
-const BODY_LIMIT = 100_000;
+import { TrustedDocuments } from './trusted-documents';
 
 export interface AppOptions {
   config: WebConfig;
@@ -32,6 +30,7 @@ export interface AppOptions {
 export function createRequestHandler({ config, identity, service, sessions, log }: AppOptions): RequestListener {
   const auth = new Auth(identity, service, sessions, new UsedOnce());
   const files = new StaticFiles(config.staticDir);
+  const trusted = new TrustedDocuments();
   const origin = config.publicOrigin.origin;
   // __Host-: only over https, for this host alone, path /, set by this host.
   const cookieName = config.secureCookies ? '__Host-tf_session' : 'tf_session';
@@ -106,7 +105,7 @@ export function createRequestHandler({ config, identity, service, sessions, log 
             response,
             await auth.password(
               session,
-              await readJsonObject(request, 10_000),
+              await readJsonObject(request, WEB_LIMITS.authBodyBytes),
               clientIp,
               deviceToken && /^[\w-]{1,256}$/.test(deviceToken) ? deviceToken : undefined,
             ),
@@ -118,7 +117,7 @@ export function createRequestHandler({ config, identity, service, sessions, log 
             response,
             await auth.verify(
               session,
-              await readJsonObject(request, BODY_LIMIT),
+              await readJsonObject(request, WEB_LIMITS.bodyBytes),
               clientIp,
               request.headers['user-agent'],
             ),
@@ -135,7 +134,9 @@ export function createRequestHandler({ config, identity, service, sessions, log 
           if (!session || !token) {
             return sendError(response, 401, 'UNAUTHENTICATED', 'You are signed out. Sign in again.');
           }
-          const forwarded = await service.forward(await readBody(request, BODY_LIMIT), { token, clientIp });
+          // Only the pages' own operations (trusted documents): anything else is refused, nothing forwarded.
+          const body = trusted.bodyFor(await readJsonObject(request, WEB_LIMITS.bodyBytes));
+          const forwarded = await service.forward(body, { token, clientIp });
           const text = await forwarded.text();
           response.writeHead(forwarded.status, {
             'content-type': 'application/json; charset=utf-8',

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { WEB_LIMITS } from './limits';
 
 /** The web server's settings, from the environment, checked once at start. */
 export interface WebConfig {
@@ -21,9 +22,10 @@ export interface WebConfig {
   assertionAudience: string;
   /** Seed the demo organization through the directory-sync API (development only). */
   seedDemo: boolean;
-  /** Idle and absolute lifetimes of a browser session. */
+  /** Idle and absolute lifetimes of a browser session, and how many sessions are kept at most. */
   sessionIdleSeconds: number;
   sessionMaxSeconds: number;
+  sessionMaxCount: number;
 }
 
 export class WebConfigError extends Error {}
@@ -36,6 +38,9 @@ function integer(name: string, value: string | undefined, fallback: number, min:
   }
   return number;
 }
+
+const setting = (name: string, env: NodeJS.ProcessEnv, limit: { default: number; min: number; max: number }) =>
+  integer(name, env[name], limit.default, limit.min, limit.max);
 
 export function loadWebConfig(env: NodeJS.ProcessEnv, webRoot: string): WebConfig {
   const production = env.NODE_ENV === 'production';
@@ -68,7 +73,8 @@ export function loadWebConfig(env: NodeJS.ProcessEnv, webRoot: string): WebConfi
     assertionIssuer: env.SERVICE_ISSUER?.trim() || 'twofactor',
     assertionAudience: env.ASSERTION_AUDIENCE?.trim() || 'login',
     seedDemo: !production && env.SEED_DEMO !== 'false',
-    sessionIdleSeconds: integer('SESSION_IDLE_SECONDS', env.SESSION_IDLE_SECONDS, 30 * 60, 60, 86_400),
-    sessionMaxSeconds: integer('SESSION_MAX_SECONDS', env.SESSION_MAX_SECONDS, 12 * 3600, 300, 30 * 86_400),
+    sessionIdleSeconds: setting('SESSION_IDLE_SECONDS', env, WEB_LIMITS.sessionIdleSeconds),
+    sessionMaxSeconds: setting('SESSION_MAX_SECONDS', env, WEB_LIMITS.sessionMaxSeconds),
+    sessionMaxCount: setting('SESSION_MAX_COUNT', env, WEB_LIMITS.sessionMaxCount),
   };
 }

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequestHandler } from './app';
 import { loadWebConfig, WebConfigError } from './config';
 import { developmentIdentity } from './identity';
+import { WEB_LIMITS } from './limits';
 import { seedDemoOrganization } from './seed';
 import { ServiceClient } from './service';
 import { SessionStore } from './sessions';
@@ -33,24 +34,34 @@ async function main(): Promise<void> {
 
   const identity = await developmentIdentity(config, process.env);
   const service = new ServiceClient(config.serviceUrl);
-  const sessions = new SessionStore(config.sessionIdleSeconds * 1000, config.sessionMaxSeconds * 1000);
+  const sessions = new SessionStore({
+    idleSeconds: config.sessionIdleSeconds,
+    maxSeconds: config.sessionMaxSeconds,
+    maxCount: config.sessionMaxCount,
+    sweepSeconds: WEB_LIMITS.sessionSweepSeconds,
+  });
   const server = createServer(
     { requestTimeout: 30_000, headersTimeout: 10_000 },
     createRequestHandler({ config, identity, service, sessions, log }),
   );
 
-  if (config.seedDemo) {
-    seedDemoOrganization(service, identity).then(
-      (count) => log(`demo organization demo-org ("Demo"): owner demo-owner and ${count - 1} members`),
-      (error: Error) => log(`could not seed the demo organization: ${error.message}`),
-    );
-  }
+  const seeded: Promise<unknown> = config.seedDemo
+    ? seedDemoOrganization(service, identity).then(
+        (count) => log(`demo organization demo-org ("Demo"): owner demo-owner and ${count - 1} members`),
+        (error: Error) => log(`could not seed the demo organization: ${error.message}`),
+      )
+    : Promise.resolve();
 
   await new Promise<void>((done) => server.listen(config.port, config.host, done));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = config.publicOrigin.port === String(port) ? config.publicOrigin.origin : `http://localhost:${port}`;
-  process.stdout.write(`\n  Web client: ${url}   (sign in with any user id and the password demo)\n\n`);
+  if (process.send) {
+    // Started by `npm run web` (scripts/web.mjs): it prints the address, once, when this is ready.
+    void seeded.then(() => process.send?.({ ready: url }));
+  } else {
+    process.stdout.write(`\n  Web client: ${url}   (sign in with any user id and the password demo)\n\n`);
+  }
 
   const shutdown = () => {
     sessions.close();

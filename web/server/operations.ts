@@ -1,4 +1,4 @@
-import { graphql } from '../src/gql';
+import { graphql } from './gql';
 
 // The operations the web server sends as the login service and as directory sync.
 // Checked against schema.graphql by GraphQL Code Generator at build time.

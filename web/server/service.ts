@@ -1,5 +1,6 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
+import { WEB_LIMITS } from './limits';
 
 /** A GraphQL error as the service answers it (`extensions.code` is what to match on). */
 export interface ServiceError {
@@ -14,8 +15,6 @@ export interface ServiceAnswer<T> {
 
 /** Thrown when the service cannot be reached or answers something that is not GraphQL. */
 export class ServiceUnavailable extends Error {}
-
-const TIMEOUT_MS = 15_000;
 
 /**
  * Calls the two-factor service: one operation, JSON, with a bearer token when
@@ -34,7 +33,7 @@ export class ServiceClient {
     return (await response.json()) as ServiceAnswer<T>;
   }
 
-  /** Forwards a browser's body as it is (the service checks it); answers the service's status and body. */
+  /** Sends a body on a browser's behalf (a trusted document and its variables); answers the service's status and body. */
   async forward(body: string, options: { token?: string; clientIp?: string }): Promise<Response> {
     return this.post(body, options);
   }
@@ -45,7 +44,12 @@ export class ServiceClient {
     if (clientIp) headers['x-forwarded-for'] = clientIp;
     let response: Response;
     try {
-      response = await fetch(this.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(TIMEOUT_MS) });
+      response = await fetch(this.url, {
+        method: 'POST',
+        headers,
+        body,
+        signal: AbortSignal.timeout(WEB_LIMITS.serviceTimeoutMs),
+      });
     } catch (error) {
       throw new ServiceUnavailable(`the two-factor service did not answer: ${(error as Error).message}`);
     }

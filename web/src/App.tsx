@@ -89,10 +89,7 @@ export function App() {
         {user && (
           <div className="who">
             <p>
-              Signed in as <strong>{user.id}</strong>{' '}
-              <span className="amr">
-                with {describeAmr(user.amr)} (amr: {user.amr.join(', ')})
-              </span>
+              Signed in as <strong>{user.id}</strong> <span className="amr">with {describeAmr(user.amr)}</span>
             </p>
             <button type="button" className="secondary" onClick={() => void signOut()}>
               Sign out
@@ -107,7 +104,7 @@ export function App() {
           </p>
         )}
         {!user ? (
-          <SignIn session={session} onSignedIn={signedIn} />
+          <SignIn session={session} onStart={() => setNotice(null)} onSignedIn={signedIn} />
         ) : organizationId ? (
           <OrganizationSettings organizationId={decodeURIComponent(organizationId)} />
         ) : (

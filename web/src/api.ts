@@ -1,4 +1,5 @@
-import { cacheExchange, Client, fetchExchange, mapExchange, type CombinedError } from 'urql';
+import { Kind, type DocumentNode } from 'graphql';
+import { cacheExchange, Client, fetchExchange, makeOperation, mapExchange, type CombinedError } from 'urql';
 
 /** Every POST carries this header: the web server refuses POSTs without it (CSRF). */
 const CSRF_HEADERS = { 'x-requested-by': 'twofactor-web' };
@@ -41,6 +42,21 @@ export function onSignedOut(listener: Listener): () => void {
 }
 
 /**
+ * Trusted documents: each operation goes out as its hash alone (`documentId`, from
+ * GraphQL Code Generator's persisted documents), which urql's fetch sends in place
+ * of the text; the web server looks it up in the list the pages were built with.
+ */
+const sendDocumentId = mapExchange({
+  onOperation(operation) {
+    const documentId = (operation.query as { __meta__?: { documentId?: string } }).__meta__?.documentId;
+    if (!documentId) return operation;
+    // No definitions and a documentId: urql's fetch sends `{ documentId, variables }` and no text.
+    const query: DocumentNode & { documentId: string } = { kind: Kind.DOCUMENT, definitions: [], documentId };
+    return makeOperation(operation.kind, { ...operation, query }, operation.context);
+  },
+});
+
+/**
  * GraphQL through the web server: same origin, the session cookie, never a
  * token. The server adds the user's bearer token and forwards to the service.
  * One client (and cache) per signed-in user.
@@ -60,6 +76,7 @@ export const createClient = () =>
         },
       }),
       cacheExchange,
+      sendDocumentId,
       fetchExchange,
     ],
   });

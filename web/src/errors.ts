@@ -12,20 +12,45 @@ export interface Explanation {
 const list = (value: unknown) => (Array.isArray(value) ? value.map(String).join(', ') : '');
 
 /**
+ * What a code field takes, so a wrong code is explained with only what works
+ * there: the user's own methods (sign-in, step-up), or the one being set up.
+ */
+export type CodeSource = 'TOTP' | 'SMS' | 'RECOVERY_CODE' | 'NEW_TOTP' | 'NEW_SMS';
+
+const CODE_SOURCE_WORDS: Record<CodeSource, string> = {
+  TOTP: 'the code your authenticator app shows now',
+  SMS: 'the latest code we sent by SMS',
+  RECOVERY_CODE: 'an unused recovery code',
+  NEW_TOTP: 'the code the app you are setting up shows now',
+  NEW_SMS: 'the code in the latest text message to this number',
+};
+
+/** "a", "a or b", "a, b or c". */
+export const either = (words: string[]) =>
+  words.length > 1 ? `${words.slice(0, -1).join(', ')} or ${words[words.length - 1]}` : (words[0] ?? '');
+
+/** The code sources of a step-up or sign-in for a user with these methods (recovery codes come with two-factor). */
+export const codeSourcesOf = (methods: readonly string[], recoveryCodes = true): CodeSource[] => [
+  ...(methods.includes('TOTP') ? (['TOTP'] as const) : []),
+  ...(methods.includes('SMS') ? (['SMS'] as const) : []),
+  ...(recoveryCodes ? (['RECOVERY_CODE'] as const) : []),
+];
+
+/**
  * Every refusal a person can meet, in words, with what to do next. Codes are
  * the service's `extensions.code` (docs/api.md, "Error codes") and the web
  * server's own; messages from the service are used where they say more.
  */
-export function explain(problem: Problem, context: 'login' | 'settings' | 'organization' = 'settings'): Explanation {
+export function explain(problem: Problem, accepts: readonly CodeSource[] = []): Explanation {
   const { code, message, extensions } = problem;
   switch (code) {
     case 'INVALID_CODE':
       return {
         title: 'That code did not work.',
         next:
-          context === 'login'
-            ? 'Type the code your authenticator app shows now, or the latest code we sent by SMS, and try again. Each code works once.'
-            : 'Type the code your authenticator app shows now (or the latest SMS code, or an unused recovery code) and try again. Each code works once.',
+          accepts.length > 0
+            ? `Type ${either(accepts.map((source) => CODE_SOURCE_WORDS[source]))}, and try again. Each code works once.`
+            : 'Check the code and try again. Each code works once.',
       };
     case 'RATE_LIMITED': {
       const seconds = Number(extensions.retryAfterSeconds ?? 0) || undefined;

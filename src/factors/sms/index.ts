@@ -25,6 +25,7 @@ export const smsModule: FactorModule = {
     setup,
     twoFactor,
     challenges,
+    logger,
   }) {
     const numbers = new SmsFactorRepository(database);
     const codes = new SmsCodeStore(store, secrets, storeKeys, clock);
@@ -33,6 +34,7 @@ export const smsModule: FactorModule = {
       store,
       { daily: config.sms.dailyBudget, setupDaily: config.sms.setupDailyBudget },
       storeKeys,
+      logger,
     );
     metrics.watchSmsBudgets({ total: config.sms.dailyBudget, setup: config.sms.setupDailyBudget }, async () => {
       const used = await limits.used();

@@ -1,5 +1,6 @@
 import { rateLimited } from '../../errors';
 import type { StoreKeyHash } from '../../infra/crypto/store-key-hash';
+import type { Logger } from '../../infra/logger';
 import type { Limiter, LimiterResult, Store } from '../../infra/store/store';
 import { LIMITS } from '../../limits';
 
@@ -43,6 +44,7 @@ export class SmsSendLimits {
     store: Store,
     private readonly budgets: SmsBudgets,
     private readonly keyHash: StoreKeyHash,
+    private readonly logger: Logger,
   ) {
     this.resend = store.limiter({ name: 'sms-resend', points: 1, durationSeconds: LIMITS.smsResendIntervalSeconds });
     this.hourly = store.limiter({
@@ -81,7 +83,16 @@ export class SmsSendLimits {
     const counters = this.counters(request);
     const taken: [Limiter, string][] = [];
     const giveBack = async () => {
-      await Promise.all(taken.map(([limiter, key]) => limiter.refund(key).catch(() => undefined)));
+      const results = await Promise.allSettled(taken.map(([limiter, key]) => limiter.refund(key)));
+      const failed = results.filter((result) => result.status === 'rejected');
+      // Swallowed: the caller answers its own error (the publish failed, or a limit refused), and a count
+      // not given back only makes the limits stricter until its window ends (they fail closed).
+      if (failed.length > 0) {
+        this.logger.warn(
+          { err: failed[0].reason, counts: failed.length },
+          'could not give back an SMS send count: the store failed; it stays counted until its window ends',
+        );
+      }
     };
     for (const [limiter, key] of counters) {
       let result: LimiterResult;

@@ -72,6 +72,7 @@ export class SmsService {
       { code },
       {
         factor: this.deps.factor,
+        replaces: true,
         verify: ({ user, answer }, _phone, pending) =>
           this.deps.codes.consume(
             smsPurposeKey({ kind: 'setup', userId: user.id }),

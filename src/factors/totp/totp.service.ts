@@ -45,6 +45,7 @@ export class TotpService {
       { code },
       {
         factor: this.factor,
+        replaces: true,
         verify: ({ manager, user, answer, now }, secret) =>
           this.factor.spendStep(manager, user, secret, answer.code ?? '', now),
         bind: (manager, pending, now) =>

@@ -27,6 +27,7 @@ export const webAuthnModule: FactorModule = {
       relyingParty,
       audit,
       logger,
+      keyHash: storeKeys,
       phishingResistanceChanged: (manager, userId, has, enforce) =>
         lifecycle.setPhishingResistant(manager, userId, has, { enforce }),
     });

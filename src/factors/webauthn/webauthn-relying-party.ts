@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, type JsonWebKey, randomBytes } from 'node:crypto';
 import {
   generateAuthenticationOptions,
   generateRegistrationOptions,
@@ -7,7 +7,14 @@ import {
   type PublicKeyCredentialCreationOptionsJSON,
   type PublicKeyCredentialRequestOptionsJSON,
 } from '@simplewebauthn/server';
-import { cose, decodeCredentialPublicKey } from '@simplewebauthn/server/helpers';
+import {
+  cose,
+  decodeAttestationObject,
+  decodeClientDataJSON,
+  decodeCredentialPublicKey,
+  parseAuthenticatorData,
+} from '@simplewebauthn/server/helpers';
+import { LIMITS } from '../../limits';
 import { decodeCanonicalBase64Url, knownTransports, parseWebAuthnJson, type WebAuthnTransport } from './webauthn-json';
 import {
   WEBAUTHN_CEREMONY_TIMEOUT_MS,
@@ -31,6 +38,12 @@ import {
  *   when no `expectedRPID` is given);
  * - an assertion must come from the credential it is checked against (the
  *   library never compares the response's id with the credential's);
+ * - a credential's public key is checked before anything else at registration
+ *   (credentialPublicKeyProblem: a point on its curve, the curve and key type of
+ *   its algorithm, RSA size and exponent); the library stores any key it can decode;
+ * - client data made inside another origin's frame (`crossOrigin: true`, or a
+ *   `topOrigin`) is refused at registration and authentication (the library
+ *   checks neither at registration, nor `crossOrigin` without `topOrigin`);
  * - the signature counter rule is applied here, after the signature, so that a
  *   "possible clone" is only ever reported for a genuinely signed response (the
  *   library checks the counter before the signature and throws a plain Error);
@@ -76,6 +89,8 @@ export type WebAuthnRefusal =
   | { ok: false; reason: 'invalid'; detail: string };
 
 export type RegistrationVerification =
+  /** The credential's public key is broken or weak (BAD_USER_INPUT): `detail` quotes nothing the client sent. */
+  | { ok: false; reason: 'unacceptable-key'; detail: string }
   | {
       ok: true;
       /** base64url, no padding: the key to store and look the credential up by. */
@@ -206,6 +221,10 @@ export class WebAuthnRelyingParty {
     const parsed = parseWebAuthnJson(response, 'registration');
     if (!parsed.ok) return { ok: false, reason: 'malformed', detail: parsed.reason };
     if (!plausibleChallenge(expectedChallenge)) return invalid('no challenge to compare with');
+    const keyProblem = this.credentialKeyProblem(parsed.value);
+    if (keyProblem) return { ok: false, reason: 'unacceptable-key', detail: keyProblem };
+    const crossOrigin = crossOriginProblem(parsed.value.response.clientDataJSON);
+    if (crossOrigin) return invalid(crossOrigin);
     try {
       const result = await verifyRegistrationResponse({
         response: parsed.value,
@@ -234,6 +253,26 @@ export class WebAuthnRelyingParty {
     } catch (error) {
       return invalid(describe(error));
     }
+  }
+
+  /**
+   * What is wrong with the public key a registration response would register
+   * (see credentialPublicKeyProblem); null when it is acceptable, or when the
+   * response cannot be read that far (verifyRegistration then refuses it).
+   */
+  credentialKeyProblem(response: unknown): string | null {
+    const parsed = parseWebAuthnJson(response, 'registration');
+    if (!parsed.ok) return null;
+    let publicKey: Uint8Array | undefined;
+    try {
+      const attestation = decodeAttestationObject(
+        new Uint8Array(decodeCanonicalBase64Url(parsed.value.response.attestationObject)!),
+      );
+      publicKey = parseAuthenticatorData(attestation.get('authData')).credentialPublicKey;
+    } catch {
+      return null;
+    }
+    return publicKey ? credentialPublicKeyProblem(publicKey) : null;
   }
 
   /**
@@ -284,6 +323,8 @@ export class WebAuthnRelyingParty {
     if (!canonicalSignature(parsed.value.response.signature, credential.publicKey)) {
       return invalid('the signature is not in its canonical encoding');
     }
+    const crossOrigin = crossOriginProblem(parsed.value.response.clientDataJSON);
+    if (crossOrigin) return invalid(crossOrigin);
     try {
       const result = await verifyAuthenticationResponse({
         response: parsed.value,
@@ -321,6 +362,91 @@ export class WebAuthnRelyingParty {
     } catch (error) {
       return invalid(describe(error));
     }
+  }
+}
+
+/**
+ * Client data made in a frame of another origin: `crossOrigin` anything but
+ * absent or false, or any `topOrigin`. Unreadable client data is left to the
+ * library, which refuses it.
+ */
+function crossOriginProblem(clientDataJSON: string): string | null {
+  let clientData: { crossOrigin?: unknown; topOrigin?: unknown };
+  try {
+    clientData = decodeClientDataJSON(clientDataJSON);
+  } catch {
+    return null;
+  }
+  if (clientData === null || typeof clientData !== 'object') return null;
+  if (clientData.crossOrigin !== undefined && clientData.crossOrigin !== false)
+    return 'cross-origin client data (crossOrigin) is refused';
+  if (clientData.topOrigin !== undefined) return 'client data with a top origin is refused';
+  return null;
+}
+
+const RSA_MIN_BITS = LIMITS.webAuthnRsaMinBits;
+const RSA_EXPONENT = BigInt(LIMITS.webAuthnRsaExponent);
+
+/**
+ * Why a COSE public key must not be registered, or null: each of the allowed
+ * algorithms with its own key type and curve only (ES256: EC2 on P-256; EdDSA:
+ * OKP on Ed25519; RS256: RSA of at least RSA_MIN_BITS bits with exponent
+ * RSA_EXPONENT), every coordinate of its curve's size, and the key importable
+ * by node:crypto (which refuses an EC point that is not on its curve). The
+ * reasons are ours: they quote nothing the client sent.
+ */
+export function credentialPublicKeyProblem(publicKey: Uint8Array): string | null {
+  let key: Map<number, unknown>;
+  try {
+    key = decodeCredentialPublicKey(new Uint8Array(publicKey)) as unknown as Map<number, unknown>;
+  } catch {
+    return 'the credential public key is not a COSE key';
+  }
+  if (!(key instanceof Map)) return 'the credential public key is not a COSE key';
+  const { COSEKEYS, COSEKTY, COSECRV, COSEALG } = cose;
+  const bytes = (label: number, length?: number): string | undefined => {
+    const value = key.get(label);
+    if (!(value instanceof Uint8Array) || value.length === 0) return undefined;
+    if (length !== undefined && value.length !== length) return undefined;
+    return Buffer.from(value).toString('base64url');
+  };
+  const importable = (jwk: JsonWebKey) => {
+    try {
+      return createPublicKey({ key: jwk, format: 'jwk' });
+    } catch {
+      return null;
+    }
+  };
+  const kty = key.get(COSEKEYS.kty);
+  const crv = key.get(COSEKEYS.crv);
+  switch (key.get(COSEKEYS.alg)) {
+    case COSEALG.ES256: {
+      if (kty !== COSEKTY.EC2 || crv !== COSECRV.P256) return 'an ES256 credential key must be an EC2 key on P-256';
+      const x = bytes(COSEKEYS.x, 32);
+      const y = bytes(COSEKEYS.y, 32);
+      if (!x || !y || !importable({ kty: 'EC', crv: 'P-256', x, y }))
+        return 'the credential public key is not a point on P-256';
+      return null;
+    }
+    case COSEALG.EdDSA: {
+      if (kty !== COSEKTY.OKP || crv !== COSECRV.ED25519) return 'an EdDSA credential key must be an Ed25519 key';
+      const x = bytes(COSEKEYS.x, 32);
+      if (!x || !importable({ kty: 'OKP', crv: 'Ed25519', x }))
+        return 'the credential public key is not an Ed25519 key';
+      return null;
+    }
+    case COSEALG.RS256: {
+      if (kty !== COSEKTY.RSA) return 'an RS256 credential key must be an RSA key';
+      const n = bytes(COSEKEYS.n);
+      const e = bytes(COSEKEYS.e);
+      const details = n && e ? importable({ kty: 'RSA', n, e })?.asymmetricKeyDetails : undefined;
+      if (!details) return 'the credential public key is not an RSA key';
+      if ((details.modulusLength ?? 0) < RSA_MIN_BITS || details.publicExponent !== RSA_EXPONENT)
+        return `an RSA credential key must have at least ${RSA_MIN_BITS} bits and the exponent ${RSA_EXPONENT}`;
+      return null;
+    }
+    default:
+      return 'the credential public key is not of an allowed algorithm (ES256, EdDSA, RS256)';
   }
 }
 

@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { AuditLog } from '../../audit/audit-log';
 import { badInput } from '../../errors';
+import type { StoreKeyHash } from '../../infra/crypto/store-key-hash';
 import type { Logger } from '../../infra/logger';
 import type { Accepted, Answer, AnswerPurpose, Enrollment, FactorCheck, SecondFactor } from '../factor';
 import { TwoFactorMethod } from '../method';
@@ -16,6 +17,8 @@ export interface WebAuthnFactorDependencies {
   relyingParty: () => WebAuthnRelyingParty;
   audit: AuditLog;
   logger: Logger;
+  /** Names the user's WebAuthn user handle (webAuthnUserHandle). */
+  keyHash: StoreKeyHash;
   /** The user's phishing-resistance changed with its credentials (organizations' copies, their rule). */
   phishingResistanceChanged: (
     manager: EntityManager,
@@ -23,6 +26,14 @@ export interface WebAuthnFactorDependencies {
     hasCredentials: boolean,
     enforce: boolean,
   ) => Promise<void>;
+}
+
+/**
+ * The user's opaque, stable WebAuthn user handle (`user.id` at registration;
+ * authenticators hand it back as `userHandle`): a keyed hash, so it never names the user.
+ */
+export function webAuthnUserHandle(keyHash: StoreKeyHash, userId: string): Uint8Array {
+  return Buffer.from(keyHash.of('webauthn-user-handle', userId), 'utf8');
 }
 
 /**
@@ -81,6 +92,8 @@ export class WebAuthnFactor implements SecondFactor {
       publicKey: Buffer.from(credential.publicKey, 'base64url'),
       counter: credential.signCount,
       transports: credential.transports ? credential.transports.split(',') : [],
+      // A passkey's answer names its user: when it does, it must be this user (contract "WebAuthn").
+      userHandle: webAuthnUserHandle(this.deps.keyHash, user.id),
     });
     if (!result.ok) {
       if (result.reason === 'counter') {

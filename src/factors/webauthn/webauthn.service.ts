@@ -19,7 +19,7 @@ import type { WebAuthnCredentialRepository } from './webauthn-credential.reposit
 import { parseWebAuthnJson } from './webauthn-json';
 import { WEBAUTHN_CREDENTIAL_ID_MAX_CHARS } from './webauthn-limits';
 import type { RegistrationVerification, WebAuthnRelyingParty } from './webauthn-relying-party';
-import type { WebAuthnFactor } from './webauthn.factor';
+import { type WebAuthnFactor, webAuthnUserHandle } from './webauthn.factor';
 import { WebAuthnChallenge, WebAuthnCredential, WebAuthnRegistration } from './webauthn.types';
 
 export interface WebAuthnServiceDependencies {
@@ -74,6 +74,9 @@ export class WebAuthnService {
     const relyingParty = this.deps.relyingParty();
     const parsed = parseWebAuthnJson(response, 'registration');
     if (!parsed.ok) throw badInput(`response is not a WebAuthn registration response: ${parsed.reason}`, 'response');
+    // A broken or weak key is refused as input, before an attempt is counted (contract "WebAuthn").
+    const keyProblem = relyingParty.credentialKeyProblem(parsed.value);
+    if (keyProblem) throw badInput(`response: ${keyProblem}.`, 'response');
     const given = name === null || name === undefined ? null : parsePlainText(name, 'name', 64);
     const { credentials } = this.deps;
     let registered: Registered | undefined;
@@ -170,7 +173,7 @@ export class WebAuthnService {
 
   /** An opaque, stable handle per user (the authenticator keeps it; it never names the user). */
   private userHandle(userId: string): Uint8Array {
-    return Buffer.from(this.deps.keyHash.of('webauthn-user-handle', userId), 'utf8');
+    return webAuthnUserHandle(this.deps.keyHash, userId);
   }
 }
 

@@ -207,6 +207,21 @@ describe('SMS as a second factor (real SNS client against a local SNS endpoint)'
     },
   );
 
+  it("the warning of a failed publish carries the request's id, as every line written for a request", async () => {
+    // Issue 21, finding 11: this line carried no request id.
+    const token = await t.token(uniqueId('u'), [], { authTime: t.clock.now() });
+    const requestId = uniqueId('req-sms');
+    sns.mode = 'error';
+    const refused = await t.gql(START, { p: newPhone() }, token, { 'x-request-id': requestId });
+    expect(errorCode(refused)).toBe('SMS_DELIVERY_FAILED');
+    const failed = t.logs.map((line) => JSON.parse(line)).filter((line) => line.msg === 'SMS publish failed');
+    expect(failed.at(-1)).toMatchObject({ reqId: requestId });
+    // Once: the request's own line (Fastify's) is not given a second one.
+    expect(t.logs.filter((line) => line.includes(requestId)).every((line) => line.split('"reqId"').length === 2)).toBe(
+      true,
+    );
+  });
+
   it('an SNS endpoint that hangs gives SMS_DELIVERY_FAILED in bounded time', async () => {
     const token = await t.token(uniqueId('u'), [], { authTime: t.clock.now() });
     sns.mode = 'hang';

@@ -9,6 +9,15 @@ import {
   type StoredCredential,
 } from '../../../src/factors/webauthn/webauthn-relying-party';
 import {
+  COSE,
+  type CoseKey,
+  craftRegistration,
+  ecKey,
+  offCurve,
+  okpKey,
+  rsaKey,
+} from '../../support/crafted-registration';
+import {
   SoftAuthenticator,
   type AssertionKnobs,
   type SoftAuthenticatorOptions,
@@ -228,6 +237,118 @@ describe('registration', () => {
       ok: false,
       reason: 'invalid',
     });
+  });
+});
+
+describe('credential public keys (issue 21, finding 10)', () => {
+  const creation = () =>
+    rp.registrationOptions({ userHandle: newWebAuthnUserHandle(), userName: 'a', excludeCredentials: [] });
+
+  it.each<[string, () => CoseKey]>([
+    ['a P-256 key (ES256)', () => ecKey('P-256', -7, 1)],
+    ['an Ed25519 key (EdDSA)', () => okpKey()],
+    ['a 2048-bit RSA key with exponent 65537 (RS256)', () => rsaKey(2048)],
+    ['a 3072-bit RSA key', () => rsaKey(3072)],
+  ])('accepts %s made by hand (the refusals below are the keys, not the making)', async (_name, key) => {
+    const options = await creation();
+    const result = await rp.verifyRegistration(
+      craftRegistration(options, key(), { origin: ORIGIN }),
+      options.challenge,
+    );
+    expect(result).toMatchObject({ ok: true });
+  });
+
+  it.each<[string, () => CoseKey]>([
+    ['a P-256 point not on its curve', () => offCurve(ecKey('P-256', -7, 1))],
+    ['an ES256 key on P-384 (the wrong curve)', () => ecKey('P-384', -7, 2)],
+    ['an EC2 key on an unknown curve', () => new Map(ecKey('P-256', -7, 1)).set(COSE.crv, 99)],
+    ['an EC2 key with a coordinate cut short', () => new Map(ecKey('P-256', -7, 1)).set(COSE.x, new Uint8Array(31))],
+    ['an ES384 key (an algorithm not offered)', () => ecKey('P-384', -35, 2)],
+    ['an EdDSA key on X25519', () => okpKey(4)],
+    ['an EdDSA key with a 31-byte x', () => okpKey(6, new Uint8Array(31).fill(1))],
+    ['an EdDSA key labelled EC2', () => new Map(okpKey()).set(COSE.kty, 2)],
+    ['a 512-bit RSA key', () => rsaKey(512)],
+    ['a 1024-bit RSA key', () => rsaKey(1024)],
+    ['a 2048-bit RSA key with exponent 1', () => rsaKey(2048, 1)],
+    ['a 2048-bit RSA key with exponent 3', () => rsaKey(2048, 3)],
+    [
+      'an RSA key without its exponent',
+      () => {
+        const key = rsaKey(2048);
+        key.delete(COSE.e);
+        return key;
+      },
+    ],
+    [
+      'an ML-DSA key (an unknown algorithm)',
+      () =>
+        new Map<number, number | Uint8Array>([
+          [COSE.kty, 7],
+          [COSE.alg, -48],
+          [-1, new Uint8Array(1312)],
+        ]),
+    ],
+    [
+      'a key with no algorithm',
+      () => {
+        const key = ecKey('P-256', -7, 1);
+        key.delete(COSE.alg);
+        return key;
+      },
+    ],
+  ])('refuses %s as an unacceptable key, before anything else is checked', async (_name, key) => {
+    const options = await creation();
+    const response = craftRegistration(options, key(), { origin: ORIGIN });
+    expect(rp.credentialKeyProblem(response)).toEqual(expect.any(String));
+    expect(await rp.verifyRegistration(response, options.challenge)).toMatchObject({
+      ok: false,
+      reason: 'unacceptable-key',
+    });
+    // Refused the same against a challenge it does not answer: the key alone decides.
+    expect(await rp.verifyRegistration(response, b64u(randomBytes(32)))).toMatchObject({ reason: 'unacceptable-key' });
+  });
+
+  it('names no key problem for a response whose attestation cannot be read (verification refuses it)', () => {
+    expect(rp.credentialKeyProblem({ response: { attestationObject: 'AAAA' } })).toBeNull();
+    expect(rp.credentialKeyProblem('junk')).toBeNull();
+  });
+});
+
+describe('cross-origin client data (issue 21, finding 11)', () => {
+  it.each<[string, { crossOrigin?: boolean; topOrigin?: string }]>([
+    ['crossOrigin: true', { crossOrigin: true }],
+    ['crossOrigin: true with a top origin', { crossOrigin: true, topOrigin: 'https://evil.example.org' }],
+    ['a top origin without crossOrigin', { topOrigin: 'https://evil.example.org' }],
+  ])('refuses a registration with %s', async (_name, fields) => {
+    const options = await rp.registrationOptions({
+      userHandle: newWebAuthnUserHandle(),
+      userName: 'a',
+      excludeCredentials: [],
+    });
+    const response = craftRegistration(options, ecKey('P-256', -7, 1), { origin: ORIGIN, ...fields });
+    expect(await rp.verifyRegistration(response, options.challenge)).toMatchObject({
+      ok: false,
+      reason: 'invalid',
+      detail: expect.stringMatching(/cross-origin|top origin/i),
+    });
+  });
+
+  it.each<[string, Partial<AssertionKnobs>]>([
+    ['crossOrigin: true', { crossOrigin: true }],
+    ['crossOrigin: true with a top origin', { crossOrigin: true, topOrigin: 'https://evil.example.org' }],
+    ['a top origin without crossOrigin', { crossOrigin: false, topOrigin: 'https://evil.example.org' }],
+  ])('refuses an assertion with %s', async (_name, knobs) => {
+    const { authenticator, credential } = await register();
+    expect((await answer(authenticator, credential, knobs)).result).toMatchObject({
+      ok: false,
+      reason: 'invalid',
+      detail: expect.stringMatching(/cross-origin|top origin/i),
+    });
+  });
+
+  it('accepts crossOrigin: false, as browsers send it', async () => {
+    const { authenticator, credential } = await register();
+    expect((await answer(authenticator, credential, { crossOrigin: false })).result).toMatchObject({ ok: true });
   });
 });
 

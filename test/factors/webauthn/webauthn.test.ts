@@ -155,6 +155,19 @@ describe('security keys and passkeys (WebAuthn)', () => {
       [userId],
     );
     expect(Number(audited[0].n)).toBe(1);
+
+    // Its warning carries the id of the request it was written for (issue 21, finding 11), once.
+    const third = await loginOptions(userId);
+    const requestId = uniqueId('req-clone');
+    await t.gql(
+      VERIFY_LOGIN,
+      { id: third.id, w: key.authenticate(third.webAuthnOptions, { origin: ORIGIN, counter: 5 }) },
+      undefined,
+      { 'x-request-id': requestId },
+    );
+    const warnings = t.logs.filter((line) => line.includes('possibly a cloned authenticator'));
+    expect(JSON.parse(warnings.at(-1)!)).toMatchObject({ userId, reqId: requestId });
+    expect(warnings.at(-1)!.split('"reqId"')).toHaveLength(2);
   });
 
   it('refuses malformed and oversized JSON with BAD_USER_INPUT before counting an attempt', async () => {
@@ -233,6 +246,31 @@ describe('security keys and passkeys (WebAuthn)', () => {
     );
     expect(removed.errors).toBeUndefined();
     expect(removed.data.removeWebAuthnCredential).toEqual({ enabled: false, methods: [] });
+  });
+
+  it('a registration submitted twice at once: one key, the copy NOT_FOUND and not counted as a failure', async () => {
+    // Issue 21, finding 11: the copy found its setup gone only after its answer was checked, and counted as wrong.
+    const outcomes: string[] = [];
+    for (let round = 0; round < 6; round += 1) {
+      const userId = uniqueId('wa-double');
+      const token = await t.token(userId, [], { authTime: t.clock.now() });
+      const start = await t.gql(START_REGISTRATION, {}, token);
+      const response = new SoftAuthenticator().register(start.data.startWebAuthnRegistration.options, {
+        origin: ORIGIN,
+      });
+      const results = await Promise.all(
+        [0, 1, 2, 3].map(() => t.gql(CONFIRM_REGISTRATION, { r: response, n: 'Key' }, token)),
+      );
+      outcomes.push(...results.map((result) => errorCode(result) ?? 'OK'));
+      expect(results.filter((result) => !result.errors)).toHaveLength(1);
+      expect(await failures(userId)).toBe(0);
+      const audited = await t.sql(
+        "SELECT COUNT(*) AS n FROM audit_events WHERE user_id = ? AND action = 'CODE_CHECK_FAILED'",
+        [userId],
+      );
+      expect(Number(audited[0].n)).toBe(0);
+    }
+    expect(outcomes.filter((outcome) => outcome !== 'OK' && outcome !== 'NOT_FOUND')).toEqual([]);
   });
 
   it('keeps at most 10 keys a user', async () => {

@@ -26,7 +26,7 @@ function unkeyedHashes(value: string): string[] {
 
 /**
  * A reader of Redis (a dump, a replica, a MONITOR) learns no phone number, no
- * challenge id, and no tie between a user and a number: every key and value
+ * challenge id, no user id, and no tie between a user and a number: every key and value
  * derived from them is a keyed hash, so guessing all numbers of a country gets
  * nowhere without the service's key.
  */
@@ -150,14 +150,17 @@ describe('store keys and values after SMS setup, step-up and login', () => {
           contains: null,
         });
       }
-      // No key names a user; a value that does (a challenge's) holds nothing derived from a number, not even a keyed hash.
+      // No key or value names a user (issue 21, finding 11: a challenge's value held its user id in clear),
+      // and no value ties a user to a number, not even by a keyed hash.
       for (const userId of [user.userId, pendingUser]) {
-        expect({ key, userInKey: key.includes(userId) }).toEqual({ key, userInKey: false });
-        if (value.includes(userId)) {
-          for (const phone of [user.phone, pendingPhone])
-            expect({ key, value, keyed: value.includes(box.hash(phone)) }).toEqual({ key, value, keyed: false });
-        }
+        expect({ key, value, user: key.includes(userId) || value.includes(userId) }).toEqual({
+          key,
+          value,
+          user: false,
+        });
       }
+      for (const phone of [user.phone, pendingPhone])
+        expect({ key, value, keyed: value.includes(box.hash(phone)) }).toEqual({ key, value, keyed: false });
     }
   });
 });

@@ -1,35 +1,36 @@
 import { useState, type ReactNode } from 'react';
 import type { Problem } from '../api';
-import { explain } from '../errors';
+import { explain, type CodeSource } from '../errors';
 import { secondsUntil, useNow } from '../hooks';
 
 /**
  * A refusal in words, with what to do next; announced to screen readers
- * (role="alert"). RATE_LIMITED counts down the wait it was given.
+ * (role="alert"). RATE_LIMITED counts down the wait it was given. `accepts`:
+ * what the code field beside it takes, so a wrong code names only that.
  */
 export function ProblemMessage({
   problem,
-  context,
+  accepts,
   children,
 }: {
   problem: Problem | undefined | null;
-  context?: 'login' | 'settings' | 'organization';
+  accepts?: readonly CodeSource[];
   children?: ReactNode;
 }) {
   if (!problem) return null;
-  return <Explained key={`${problem.code}:${problem.message}`} problem={problem} context={context} extra={children} />;
+  return <Explained key={`${problem.code}:${problem.message}`} problem={problem} accepts={accepts} extra={children} />;
 }
 
 function Explained({
   problem,
-  context,
+  accepts,
   extra,
 }: {
   problem: Problem;
-  context?: 'login' | 'settings' | 'organization';
+  accepts?: readonly CodeSource[];
   extra?: ReactNode;
 }) {
-  const explanation = explain(problem, context);
+  const explanation = explain(problem, accepts);
   const [until] = useState(() =>
     explanation.retryAfterSeconds ? Date.now() + explanation.retryAfterSeconds * 1000 : null,
   );

@@ -6,7 +6,7 @@ export interface ShownCode {
 }
 
 /**
- * Recovery codes, shown once after they are made (and on "View backup codes"):
+ * Recovery codes, shown once after they are made (and on "View recovery codes"):
  * copy, download as a text file, and a clear "done".
  */
 export function RecoveryCodes({

@@ -2,7 +2,7 @@ import { startAuthentication } from '@simplewebauthn/browser';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useMutation } from 'urql';
 import { problemOf, type Problem } from '../api';
-import { webAuthnProblem } from '../errors';
+import { codeSourcesOf, either, webAuthnProblem } from '../errors';
 import { secondsUntil, useNow } from '../hooks';
 import { SendSmsCode, StartWebAuthnStepUp } from '../operations';
 import { ProblemMessage } from './ProblemMessage';
@@ -11,10 +11,20 @@ import { ProblemMessage } from './ProblemMessage';
 export type StepUpAnswer = { code: string; webAuthn?: undefined } | { webAuthn: unknown; code?: undefined };
 
 export interface StepUpRequest {
-  /** What the person is confirming, e.g. "View backup codes". */
+  /** What the person is confirming, e.g. "View recovery codes". */
   action: string;
   /** Runs the operation with the answer; a problem keeps the dialog open and shows it. */
   run: (answer: StepUpAnswer) => Promise<Problem | undefined>;
+}
+
+/** What the dialog takes, in words: only the user's own methods (and recovery codes, which come with two-factor). */
+function answers(methods: readonly string[]): string {
+  const codes = either([
+    ...(methods.includes('TOTP') ? ['a code from your authenticator app'] : []),
+    ...(methods.includes('SMS') ? ['a code sent by SMS'] : []),
+    'one of your recovery codes',
+  ]);
+  return methods.includes('WEBAUTHN') ? `${codes}, or use your security key` : codes;
 }
 
 /**
@@ -101,8 +111,7 @@ export function StepUpDialog({
     >
       <h2 id="step-up-title">Confirm it&apos;s you</h2>
       <p id="step-up-purpose">
-        To continue with <strong>{request.action}</strong>, enter a code from your authenticator app, a code sent by
-        SMS, or one of your recovery codes{methods.includes('WEBAUTHN') ? ', or use your security key' : ''}.
+        To continue with <strong>{request.action}</strong>, enter {answers(methods)}.
       </p>
       <form onSubmit={submit}>
         <label htmlFor="step-up-code">Code or recovery code</label>
@@ -123,7 +132,7 @@ export function StepUpDialog({
           value={code}
           onChange={(event) => setCode(event.target.value)}
         />
-        <ProblemMessage problem={problem} />
+        <ProblemMessage problem={problem} accepts={codeSourcesOf(methods)} />
         <div className="buttons">
           <button type="submit" disabled={busy}>
             {busy ? 'Checking…' : 'Confirm'}

@@ -6,7 +6,7 @@ import { METHOD_WORDS } from '../amr';
 import { ProblemMessage } from '../components/ProblemMessage';
 import { RecoveryCodes, type ShownCode } from '../components/RecoveryCodes';
 import { StepUpDialog, type StepUpAnswer, type StepUpRequest } from '../components/StepUpDialog';
-import { webAuthnProblem } from '../errors';
+import { webAuthnProblem, type CodeSource } from '../errors';
 import type { StatusFieldsFragment } from '../gql/graphql';
 import { formatDate, secondsUntil, useNow, usePageHeading } from '../hooks';
 import {
@@ -137,9 +137,17 @@ function Section({ id, title, children }: { id: string; title: string; children:
   );
 }
 
-function SectionProblem({ problem, onSignOut }: { problem: Problem | undefined; onSignOut: () => void }) {
+function SectionProblem({
+  problem,
+  accepts,
+  onSignOut,
+}: {
+  problem: Problem | undefined;
+  accepts?: readonly CodeSource[];
+  onSignOut: () => void;
+}) {
   return (
-    <ProblemMessage problem={problem}>
+    <ProblemMessage problem={problem} accepts={accepts}>
       {problem?.code === 'REAUTHENTICATION_REQUIRED' && (
         <button type="button" className="secondary" onClick={onSignOut}>
           Sign out to sign in again
@@ -260,7 +268,8 @@ function AuthenticatorApp({ status, guarded, refresh, announce, showNewCodes, on
                   onChange={(event) => setCode(event.target.value.replace(/\D/g, ''))}
                 />
                 <p className="help">Confirm before {formatDate(setup.expiresAt)}, or start again.</p>
-                <SectionProblem problem={problem} onSignOut={onSignOut} />
+                {/* Only the new app's code confirms it. */}
+                <SectionProblem problem={problem} accepts={['NEW_TOTP']} onSignOut={onSignOut} />
                 <div className="buttons">
                   <button type="submit">Confirm</button>
                   <button type="button" className="secondary" onClick={() => (setSetup(null), setProblem(undefined))}>
@@ -370,7 +379,8 @@ function TextMessages({ status, guarded, refresh, announce, showNewCodes, onSign
             value={code}
             onChange={(event) => setCode(event.target.value.replace(/\D/g, ''))}
           />
-          <SectionProblem problem={problem} onSignOut={onSignOut} />
+          {/* Only the code sent to the new number confirms it. */}
+          <SectionProblem problem={problem} accepts={['NEW_SMS']} onSignOut={onSignOut} />
           <div className="buttons">
             <button type="submit">Confirm</button>
             <button type="button" className="secondary" disabled={resendIn > 0} onClick={() => send(sent.phoneNumber)}>
@@ -577,7 +587,7 @@ function RecoveryCodesSection({ status, guarded, refresh, showCodes, onSignOut }
 
   const viewCodes = () =>
     guarded(
-      'View backup codes',
+      'View recovery codes',
       async (answer) => {
         const result = await view(answerArgs(answer));
         if (!result.data) return problemOf(result.error);
@@ -594,7 +604,7 @@ function RecoveryCodesSection({ status, guarded, refresh, showCodes, onSignOut }
 
   const regenerateCodes = () =>
     guarded(
-      'Regenerate backup codes',
+      'Regenerate recovery codes',
       async (answer) => {
         const result = await regenerate(answerArgs(answer));
         if (!result.data) return problemOf(result.error);
@@ -618,10 +628,10 @@ function RecoveryCodesSection({ status, guarded, refresh, showCodes, onSignOut }
       <SectionProblem problem={problem} onSignOut={onSignOut} />
       <div className="buttons">
         <button type="button" className="secondary" onClick={viewCodes}>
-          View backup codes
+          View recovery codes
         </button>
         <button type="button" className="secondary" onClick={regenerateCodes}>
-          Regenerate backup codes
+          Regenerate recovery codes
         </button>
       </div>
     </Section>

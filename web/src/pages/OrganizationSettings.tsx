@@ -46,7 +46,7 @@ export function OrganizationSettings({ organizationId }: { organizationId: strin
       ) : policy.fetching ? (
         <p>Loading…</p>
       ) : policy.error ? (
-        <ProblemMessage problem={problemOf(policy.error)} context="organization" />
+        <ProblemMessage problem={problemOf(policy.error)} />
       ) : (
         <p role="alert">
           No organization <strong>{organizationId}</strong> is visible to you.{' '}
@@ -207,7 +207,7 @@ function PolicyForm({ organization, onChanged }: { organization: Policy; onChang
           Only security keys and passkeys (phishing-resistant): authenticator apps and SMS are not enough
         </label>
       </p>
-      <ProblemMessage problem={problem} context="organization" />
+      <ProblemMessage problem={problem} />
       <div className="buttons">
         <button type="submit" disabled={busy}>
           {organization.requiresTwoFactor ? 'Update requirement' : 'Require two-factor'}
@@ -246,7 +246,7 @@ function TrustedDevicesSetting({
 
   return (
     <>
-      <ProblemMessage problem={problem} context="organization" />
+      <ProblemMessage problem={problem} />
       <div className="buttons">
         <button
           type="button"
@@ -277,7 +277,7 @@ function Compliance({ organizationId, required }: { organizationId: string; requ
     <>
       <section className="card" aria-labelledby="compliance-heading">
         <h2 id="compliance-heading">Compliance</h2>
-        {error && <ProblemMessage problem={problemOf(error)} context="organization" />}
+        {error && <ProblemMessage problem={problemOf(error)} />}
         {compliance && (
           <>
             <p className={compliance.compliant ? 'status-on' : 'status-off'}>

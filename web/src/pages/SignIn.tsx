@@ -9,7 +9,7 @@ import {
   type SessionUser,
 } from '../api';
 import { ProblemMessage } from '../components/ProblemMessage';
-import { webAuthnProblem } from '../errors';
+import { codeSourcesOf, webAuthnProblem, type CodeSource } from '../errors';
 import { formatDate, secondsUntil, useNow, usePageHeading } from '../hooks';
 
 type Answer = { status: 'SIGNED_IN'; user: SessionUser } | { status: 'TWO_FACTOR'; pendingLogin: PendingLogin };
@@ -17,9 +17,12 @@ type Answer = { status: 'SIGNED_IN'; user: SessionUser } | { status: 'TWO_FACTOR
 /** Sign-in: the password step (the login service's), then the two-factor step. */
 export function SignIn({
   session,
+  onStart,
   onSignedIn,
 }: {
   session: SessionInfo;
+  /** A new sign-in begins (the password step is sent): what the page said before is over. */
+  onStart: () => void;
   onSignedIn: (user: SessionUser, message?: string) => void;
 }) {
   const [pending, setPending] = useState<PendingLogin | null>(session.pendingLogin);
@@ -43,16 +46,18 @@ export function SignIn({
       />
     );
   }
-  return <PasswordStep development={session.development} problem={problem} onAnswer={answered} />;
+  return <PasswordStep development={session.development} problem={problem} onStart={onStart} onAnswer={answered} />;
 }
 
 function PasswordStep({
   development,
   problem: initialProblem,
+  onStart,
   onAnswer,
 }: {
   development: boolean;
   problem: Problem | null;
+  onStart: () => void;
   onAnswer: (answer: Answer) => void;
 }) {
   const heading = usePageHeading('Sign in');
@@ -65,6 +70,7 @@ function PasswordStep({
     event.preventDefault();
     setBusy(true);
     setProblem(null);
+    onStart();
     try {
       onAnswer(await authRequest<Answer>('/auth/password', { userId, password }));
     } catch (error) {
@@ -106,7 +112,7 @@ function PasswordStep({
           value={password}
           onChange={(event) => setPassword(event.target.value)}
         />
-        <ProblemMessage problem={problem} context="login" />
+        <ProblemMessage problem={problem} />
         <button type="submit" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
@@ -208,6 +214,9 @@ function TwoFactorStep({
     onRestart();
   };
 
+  // A wrong code is explained with what this field takes: the user's own methods only.
+  const accepts: CodeSource[] = mode === 'recovery' ? ['RECOVERY_CODE'] : codeSourcesOf(methods, false);
+
   const help =
     mode === 'recovery'
       ? 'Enter one of the recovery codes you saved when you turned on two-factor authentication. Each code works once.'
@@ -281,14 +290,14 @@ function TwoFactorStep({
             />
           )}
           {rememberField}
-          <ProblemMessage problem={problem} context="login" />
+          <ProblemMessage problem={problem} accepts={accepts} />
           <button type="submit" disabled={busy}>
             {busy ? 'Verifying…' : 'Verify'}
           </button>
         </form>
       )}
       {mode === 'none' && rememberField}
-      {mode === 'none' && <ProblemMessage problem={problem} context="login" />}
+      {mode === 'none' && <ProblemMessage problem={problem} />}
 
       <h2 className="small-heading">Other ways to sign in</h2>
       <ul className="actions">
