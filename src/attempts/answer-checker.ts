@@ -49,13 +49,23 @@ export interface AnswerCheckerDependencies {
 export class AnswerChecker {
   constructor(private readonly deps: AnswerCheckerDependencies) {}
 
-  async check<T>(request: AnswerCheck<T>): Promise<{ method: TwoFactorMethod; result: T }> {
-    const { database, users, limits } = this.deps;
-    const answer = bounded(request.answer);
+  /**
+   * The answer as it is checked, or BAD_USER_INPUT for one no factor could take
+   * (both a code and a key's answer, a malformed response): refused before
+   * anything is counted. A caller that admits the attempt itself (a login) asks first.
+   */
+  prepare(given: Answer, factors: readonly SecondFactor[]): Answer {
+    const answer = bounded(given);
     if ((answer.code === undefined) === (answer.webAuthn === undefined)) {
       throw badInput('Give exactly one answer: a code, or a WebAuthn response (webAuthn).', 'code');
     }
-    for (const factor of request.factors) factor.validate?.(answer);
+    for (const factor of factors) factor.validate?.(answer);
+    return answer;
+  }
+
+  async check<T>(request: AnswerCheck<T>): Promise<{ method: TwoFactorMethod; result: T }> {
+    const { database, users, limits } = this.deps;
+    const answer = this.prepare(request.answer, request.factors);
     const candidates = request.factors.filter((factor) => factor.accepts(answer));
     // Whether the lock refuses this answer whatever it is (no factor that unlocks could take it).
     const lockRefuses = !candidates.some((factor) => !factor.refusedWhenLocked);

@@ -76,6 +76,11 @@ export class AttemptLimits {
     };
   }
 
+  /** The store key of a client IP's attempts in the current window (its value: how many were counted). */
+  ipKey(clientIp: string): string {
+    return `ip-attempts:{${this.keyHash.of('ip-attempts', clientIp)}}`;
+  }
+
   /** The user's failure window at `now`, from the locked row (a user without a row has none yet). */
   failureWindow(user: LockedUser | null, now: Date): FailureWindow {
     const windowMs = this.limits.userFailureWindowSeconds * 1000;

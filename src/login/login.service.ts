@@ -115,8 +115,9 @@ export class LoginService {
     remember: RememberDevice | null = null,
   ): Promise<LoginVerification> {
     const { challenges, spentChallenges, limits, audit, trustedDevices } = this.deps;
-    // A bad name is refused before anything is counted.
+    // A bad name or a malformed answer is refused before anything is counted.
     const deviceName = remember ? trustedDevices.parseName(remember.deviceName) : null;
+    this.deps.checker.prepare(answer, this.deps.registry.all());
     // One round trip to the store: the attempt counted per IP and, for a challenge that exists, per challenge.
     const keys = challenges.admission(challengeId);
     const admission = await limits.admit(actor.clientIp, keys ?? undefined);
