@@ -25,6 +25,7 @@ import { AppError } from '../errors';
 import { createContext, type Context } from '../graphql/context';
 import { costLimitPlugin, DOCUMENT_LIMITS } from '../graphql/document-limits';
 import { createErrorFormatter } from '../graphql/format-error';
+import { knownOperationTypesRule } from '../graphql/operation-types';
 import type { Logger } from '../infra/logger';
 import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
 import { answerClientError, badRequestBody, hostProblem } from './malformed-requests';
@@ -163,7 +164,9 @@ export async function createHttpServer(
     csrfPrevention: true,
     hideSchemaDetailsFromClientErrors: config.production,
     includeStacktraceInErrorResponses: false,
-    validationRules: options.validationRules,
+    validationRules: [knownOperationTypesRule, ...options.validationRules],
+    // No persisted queries (contract): such requests are refused before Apollo (below).
+    persistedQueries: false,
     parseOptions: { maxTokens: DOCUMENT_LIMITS.maxTokens },
     formatError: createErrorFormatter(logger, config.production, () => requestIds.getStore()),
     logger,
@@ -183,10 +186,15 @@ export async function createHttpServer(
   });
   await apollo.start();
 
-  // A JSON array is a batch of operations: refused before Apollo sees it.
+  // A JSON array is a batch of operations, and there are no persisted queries:
+  // both refused before Apollo sees them (Apollo's own answers are 200 or a 5xx-like error).
   fastify.addHook('preValidation', async (request, reply) => {
-    if (request.url.startsWith('/graphql') && Array.isArray(request.body)) {
+    if (!request.url.startsWith('/graphql')) return;
+    if (Array.isArray(request.body)) {
       return badRequest(reply, 400, 'Batches of operations are not accepted: send one operation per request.');
+    }
+    if (asksForPersistedQuery(request.body) || asksForPersistedQuery(request.query)) {
+      return badRequest(reply, 400, 'Persisted queries are not supported: send the query text.');
     }
   });
 
@@ -248,6 +256,20 @@ function transportMessage(error: FastifyError): string {
         ? 'The request body is not valid JSON.'
         : 'Bad request.';
   }
+}
+
+/** A POST body or GET query whose `extensions` (an object, or JSON text in a GET) name a persisted query. */
+function asksForPersistedQuery(request: unknown): boolean {
+  if (typeof request !== 'object' || request === null) return false;
+  let extensions = (request as { extensions?: unknown }).extensions;
+  if (typeof extensions === 'string') {
+    try {
+      extensions = JSON.parse(extensions);
+    } catch {
+      return false; // Apollo refuses malformed extensions itself (BAD_REQUEST)
+    }
+  }
+  return typeof extensions === 'object' && extensions !== null && 'persistedQuery' in extensions;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
