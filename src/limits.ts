@@ -111,6 +111,13 @@ export const LIMITS = {
   maxCost: 5_000,
   /** Fields after expanding fragments: bounds the cost walk too. */
   maxExpandedFields: 2_000,
+  /**
+   * Introspection fields a document may select (aliases and fragments counted):
+   * graphql-js's full introspection query selects `__schema` once; each answers
+   * the whole schema, so aliased copies multiplied the answer (3.8 MB for 17 KB).
+   */
+  maxSchemaSelections: 1,
+  maxTypeSelections: 10,
   /** Parser tokens: bounds the work of parsing a huge document. */
   maxTokens: 5_000,
   /** Default of BODY_LIMIT_BYTES. */

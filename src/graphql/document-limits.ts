@@ -21,6 +21,8 @@ export const DOCUMENT_LIMITS = {
   maxRootFields: LIMITS.maxRootFields,
   maxCost: LIMITS.maxCost,
   maxExpandedFields: LIMITS.maxExpandedFields,
+  maxSchemaSelections: LIMITS.maxSchemaSelections,
+  maxTypeSelections: LIMITS.maxTypeSelections,
   maxTokens: LIMITS.maxTokens,
 };
 
@@ -31,9 +33,9 @@ const introspectionOnly = new WeakMap<DocumentNode, boolean>();
  * Whether every operation of the document selects only `__schema`, `__type` and
  * `__typename` at its root (through fragments too): how Sandbox, code generators
  * and IDEs load the schema, with graphql-js's 15-level introspection query. When
- * introspection is on, such documents are held to the token, body and expansion
- * limits only (graphql-js's own MaxIntrospectionDepthRule bounds their nested
- * lists); a document mixing them with our fields keeps every limit.
+ * introspection is on, such documents are held to the token, body, expansion and
+ * introspection-count limits only (graphql-js's own MaxIntrospectionDepthRule
+ * bounds their nested lists); a document mixing them with our fields keeps every limit.
  */
 export function selectsOnlyIntrospection(document: DocumentNode): boolean {
   let only = introspectionOnly.get(document);
@@ -61,18 +63,36 @@ export function selectsOnlyIntrospection(document: DocumentNode): boolean {
   return only;
 }
 
+const times = (count: number) => (count === 1 ? 'once' : `${count} times`);
+
 const refuse = (message: string) =>
   new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
 
+interface Shape {
+  depth: number;
+  fields: number;
+  /** `__schema` and `__type` fields selected (each answers a slice of the schema). */
+  schemas: number;
+  types: number;
+}
+
 /**
  * Selection depth, and the number of fields once fragments are expanded, per
- * operation. Each fragment is measured once (memoized), so a document that
- * spreads fragments into each other exponentially costs linear time to refuse;
- * the expanded size also bounds what the cost walk may have to expand later.
- * Fragment cycles are refused by graphql's own rules (and skipped here).
+ * operation; `__schema` and `__type` selections in the whole document (every
+ * document: introspection-only ones are exempt from the alias limit). Each
+ * fragment is measured once (memoized), so a document that spreads fragments
+ * into each other exponentially costs linear time to refuse; the expanded size
+ * also bounds what the cost walk may have to expand later. Fragment cycles are
+ * refused by graphql's own rules (and skipped here).
  */
 export const shapeRule =
-  (maxDepth: number, maxExpandedFields: number, exemptIntrospection = false): ValidationRule =>
+  (
+    maxDepth: number,
+    maxExpandedFields: number,
+    exemptIntrospection = false,
+    maxSchemaSelections: number = DOCUMENT_LIMITS.maxSchemaSelections,
+    maxTypeSelections: number = DOCUMENT_LIMITS.maxTypeSelections,
+  ): ValidationRule =>
   (context: ValidationContext): ASTVisitor => {
     // The expansion cap holds for introspection too: the full query expands to ~230 fields.
     const depthExempt = exemptIntrospection && selectsOnlyIntrospection(context.getDocument());
@@ -80,16 +100,26 @@ export const shapeRule =
     for (const definition of context.getDocument().definitions) {
       if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
     }
-    const measured = new Map<string, { depth: number; fields: number }>();
+    const measured = new Map<string, Shape>();
     const inProgress = new Set<string>();
-    const measure = (selectionSet: SelectionSetNode): { depth: number; fields: number } => {
+    const measure = (selectionSet: SelectionSetNode): Shape => {
       let depth = 0;
       let fields = 0;
+      let schemas = 0;
+      let types = 0;
       for (const selection of selectionSet.selections) {
-        let inner: { depth: number; fields: number };
+        let inner: Shape;
         if (selection.kind === Kind.FIELD) {
-          const below = selection.selectionSet ? measure(selection.selectionSet) : { depth: 0, fields: 0 };
-          inner = { depth: below.depth + 1, fields: below.fields + 1 };
+          const below = selection.selectionSet
+            ? measure(selection.selectionSet)
+            : { depth: 0, fields: 0, schemas: 0, types: 0 };
+          const name = selection.name.value;
+          inner = {
+            depth: below.depth + 1,
+            fields: below.fields + 1,
+            schemas: below.schemas + (name === '__schema' ? 1 : 0),
+            types: below.types + (name === '__type' ? 1 : 0),
+          };
         } else if (selection.kind === Kind.INLINE_FRAGMENT) {
           inner = measure(selection.selectionSet);
         } else {
@@ -105,12 +135,35 @@ export const shapeRule =
         }
         depth = Math.max(depth, inner.depth);
         fields += inner.fields;
+        schemas += inner.schemas;
+        types += inner.types;
       }
-      return { depth, fields };
+      return { depth, fields, schemas, types };
     };
+    let schemas = 0;
+    let types = 0;
     return {
+      Document: {
+        leave() {
+          for (const [field, count, max] of [
+            ['__schema', schemas, maxSchemaSelections],
+            ['__type', types, maxTypeSelections],
+          ] as const) {
+            if (count > max) {
+              context.reportError(
+                refuse(
+                  `A document may select ${field} at most ${times(max)} (aliases and fragments count); this one selects it ${times(count)}.`,
+                ),
+              );
+            }
+          }
+        },
+      },
       OperationDefinition(node) {
-        const { depth, fields } = measure(node.selectionSet);
+        const shape = measure(node.selectionSet);
+        const { depth, fields } = shape;
+        schemas += shape.schemas;
+        types += shape.types;
         if (depth > maxDepth && !depthExempt)
           context.reportError(refuse(`The query is ${depth} levels deep; at most ${maxDepth} are allowed.`));
         if (fields > maxExpandedFields) {
