@@ -28,7 +28,7 @@ import { createErrorFormatter } from '../graphql/format-error';
 import { knownOperationTypesRule } from '../graphql/operation-types';
 import type { Logger } from '../infra/logger';
 import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
-import { answerClientError, badRequestBody, hostProblem } from './malformed-requests';
+import { answerClientError, badRequestBody, hostProblem, MALFORMED_URL, urlProblem } from './malformed-requests';
 import type { Metrics } from './metrics';
 import { metricsServer, serveMetrics } from './metrics-endpoint';
 
@@ -71,6 +71,14 @@ export async function createHttpServer(
     // A missing Host is refused below, GraphQL-shaped, rather than by Node's bare 400.
     http: { requireHostHeader: false },
     clientErrorHandler: answerClientError(logger),
+    // The router's refusals (a path whose percent-encoding does not decode) are
+    // transport refusals like the others, not Fastify's own body. No route ran,
+    // so no hook sets the headers or logs the line: done here, at info.
+    frameworkErrors: (error, request, reply) => {
+      request.log.info({ method: request.method, status: 400, reason: error.code }, 'request');
+      reply.header('cache-control', 'no-store').header('x-request-id', request.id);
+      void badRequest(reply, 400, error.code === 'FST_ERR_BAD_URL' ? MALFORMED_URL : 'Bad request.');
+    },
   });
 
   // Every answer: never cached; the request id echoed for support. While shutting
@@ -96,9 +104,9 @@ export async function createHttpServer(
       'request',
     );
   });
-  // A Host no URL can hold is the client's mistake, refused before any route runs.
+  // A Host or a query string no URL can hold is the client's mistake, refused before any route runs.
   fastify.addHook('onRequest', async (request, reply) => {
-    const problem = hostProblem(request);
+    const problem = hostProblem(request) ?? urlProblem(request.url);
     if (problem) return badRequest(reply, 400, problem);
   });
   if (config.http.corsOrigins.length > 0) {
