@@ -27,6 +27,8 @@ export const LIMITS = {
   pendingSetupTtlSeconds: 10 * 60,
   /** Default of REAUTH_MAX_AGE: how recent a sign-in must be to enroll the first factor. */
   reauthMaxAgeSeconds: 900,
+  /** Default of AUTH_MAX_TOKEN_LIFETIME: a caller's token whose exp lies further ahead is refused. */
+  maxTokenLifetimeSeconds: 24 * 3600,
   /** Recovery codes issued at a time. */
   recoveryCodeCount: 10,
 
