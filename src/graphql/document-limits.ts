@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import {
   type DocumentNode,
+  getVariableValues,
   GraphQLError,
   Kind,
   visit,
@@ -267,17 +268,37 @@ function containsVariable(value: ValueNode): boolean {
 /** The cost of an operation whose variables cannot change it, by document and operation name. */
 const fixedCosts = new WeakMap<DocumentNode, Map<string, number>>();
 
-/** Needs the variables, so it runs once the operation is resolved, still before execution. */
-export function costLimitPlugin(maxCost: number, exemptIntrospection = false): ApolloServerPlugin {
+/** Where the cost limit says why it refused a document it could not measure. */
+export type CostWarning = (fields: Record<string, unknown>, message: string) => void;
+
+/**
+ * Needs the variables, so it runs once the operation is resolved, still before
+ * execution. A cost that cannot be computed refuses the document (fails closed,
+ * ADR 0010): a check that is skipped when it throws is no limit.
+ */
+export function costLimitPlugin(
+  maxCost: number,
+  exemptIntrospection = false,
+  warn: CostWarning = () => undefined,
+): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ request, document, schema }) {
+        async didResolveOperation({ request, document, schema, operation: definition }) {
           if (!hasMultipliers(document) || (exemptIntrospection && selectsOnlyIntrospection(document))) return;
           const fixed = !costDependsOnVariables(document);
           const operation = request.operationName ?? '';
           let cost = fixed ? fixedCosts.get(document)?.get(operation) : undefined;
           if (cost === undefined) {
+            // Variables that do not coerce are the caller's mistake, refused as execution would refuse them.
+            const coerced = getVariableValues(schema, definition?.variableDefinitions ?? [], request.variables ?? {}, {
+              maxErrors: 1,
+            });
+            if (coerced.errors) {
+              throw new GraphQLError(coerced.errors[0].message, {
+                extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+              });
+            }
             try {
               cost = getComplexity({
                 schema,
@@ -286,9 +307,18 @@ export function costLimitPlugin(maxCost: number, exemptIntrospection = false): A
                 operationName: request.operationName ?? undefined,
                 estimators: [listAwareEstimator],
               });
-            } catch {
-              // Variables that do not coerce: execution refuses them as BAD_USER_INPUT before running anything.
-              return;
+            } catch (error) {
+              // A fault of ours, not the caller's: why, without the document's values (quoted in messages).
+              warn(
+                {
+                  err: {
+                    type: error instanceof Error ? error.name : typeof error,
+                    message: error instanceof Error ? error.message.replace(/"(?:[^"\\]|\\.)*"/g, '"…"') : undefined,
+                  },
+                },
+                'cost could not be computed: document refused',
+              );
+              throw refuse('The cost of this query could not be computed, so it is refused.');
             }
             if (fixed) {
               const costs = fixedCosts.get(document) ?? new Map<string, number>();

@@ -26,6 +26,7 @@ import { createContext, type Context } from '../graphql/context';
 import { costLimitPlugin, DOCUMENT_LIMITS } from '../graphql/document-limits';
 import { createErrorFormatter } from '../graphql/format-error';
 import { knownOperationTypesRule } from '../graphql/operation-types';
+import { translateDatabaseError } from '../infra/db/database';
 import type { Logger } from '../infra/logger';
 import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
 import { answerClientError, badRequestBody, hostProblem, MALFORMED_URL, urlProblem } from './malformed-requests';
@@ -113,14 +114,21 @@ export async function createHttpServer(
     await fastify.register(cors, { origin: config.http.corsOrigins, methods: ['GET', 'POST'], maxAge: 600 });
   }
 
-  // Transport-level refusals get a GraphQL-shaped body with BAD_REQUEST.
+  // Transport-level refusals get a GraphQL-shaped body with BAD_REQUEST; a store
+  // or database that cannot be reached is 503; anything else is a bug: 500, logged
+  // with the request id, no details (ADR 0010: a 503 would tell clients to retry it).
   fastify.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : undefined;
     if (status) return badRequest(reply, status, transportMessage(error));
-    request.log.error({ err: error }, 'unhandled error');
+    const known = translateDatabaseError(error);
+    if (known instanceof AppError && known.code === 'SERVICE_UNAVAILABLE') {
+      request.log.warn({ err: error }, 'service unavailable');
+      return reply.code(503).send({ errors: [{ message: known.message, extensions: { code: known.code } }] });
+    }
+    request.log.error({ err: error }, 'unexpected error');
     return reply
-      .code(503)
-      .send({ errors: [{ message: 'Service unavailable', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
+      .code(500)
+      .send({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
   });
   fastify.setNotFoundHandler((request, reply) =>
     badRequest(reply, 404, `No route ${request.method} ${request.url.split('?')[0]}`),
@@ -188,7 +196,9 @@ export async function createHttpServer(
       ApolloServerPluginSchemaReportingDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
       options.metrics.apolloPlugin(),
-      costLimitPlugin(DOCUMENT_LIMITS.maxCost, config.introspection),
+      costLimitPlugin(DOCUMENT_LIMITS.maxCost, config.introspection, (fields, message) =>
+        logger.warn({ ...fields, reqId: requestIds.getStore() }, message),
+      ),
       config.introspection ? sandboxPage(options.sandboxToken) : ApolloServerPluginLandingPageDisabled(),
     ],
   });
