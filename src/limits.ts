@@ -27,6 +27,8 @@ export const LIMITS = {
   pendingSetupTtlSeconds: 10 * 60,
   /** Default of REAUTH_MAX_AGE: how recent a sign-in must be to enroll the first factor. */
   reauthMaxAgeSeconds: 900,
+  /** Default of AUTH_MAX_TOKEN_LIFETIME: a caller's token whose exp lies further ahead is refused. */
+  maxTokenLifetimeSeconds: 24 * 3600,
   /** Recovery codes issued at a time. */
   recoveryCodeCount: 10,
 
@@ -117,6 +119,13 @@ export const LIMITS = {
   maxCost: 5_000,
   /** Fields after expanding fragments: bounds the cost walk too. */
   maxExpandedFields: 2_000,
+  /**
+   * Introspection fields a document may select (aliases and fragments counted):
+   * graphql-js's full introspection query selects `__schema` once; each answers
+   * the whole schema, so aliased copies multiplied the answer (3.8 MB for 17 KB).
+   */
+  maxSchemaSelections: 1,
+  maxTypeSelections: 10,
   /** Parser tokens: bounds the work of parsing a huge document. */
   maxTokens: 5_000,
   /** Default of BODY_LIMIT_BYTES. */

@@ -67,24 +67,36 @@ async function main(): Promise<void> {
     );
   }
 
+  // Requests in flight get this long after a signal, and less after a fault.
+  const graceMs = { signal: 25_000, fault: 10_000 };
   let closing = false;
-  const shutdown = async (signal: string) => {
+  const shutdown = async (reason: string, exitCode: 0 | 1) => {
+    // A fault during a signal's shutdown still ends it non-zero.
+    process.exitCode = Math.max(Number(process.exitCode ?? 0), exitCode);
     if (closing) return;
     closing = true;
-    logger.info({ signal }, 'shutting down: finishing requests in flight');
-    const force = setTimeout(() => process.exit(1), 25_000).unref();
+    logger.info({ reason }, 'shutting down: finishing requests in flight');
+    const force = setTimeout(() => process.exit(1), exitCode === 0 ? graceMs.signal : graceMs.fault).unref();
     try {
       await app.close();
       clearTimeout(force);
-      process.exit(0);
+      process.exit();
     } catch (error) {
       logger.error({ err: error }, 'shutdown failed');
       process.exit(1);
     }
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
+  process.on('SIGINT', () => void shutdown('SIGINT', 0));
+  // A fault nobody handled leaves the process in a state nobody knows: log it,
+  // give requests in flight a bounded time, exit non-zero; the supervisor starts
+  // a fresh one (ADR 0011).
+  const fault = (msg: string) => (error: unknown) => {
+    logger.fatal({ err: error }, msg);
+    void shutdown(msg, 1);
+  };
+  process.on('unhandledRejection', fault('unhandled rejection'));
+  process.on('uncaughtException', fault('uncaught exception'));
 }
 
 main().catch((error) => {

@@ -6,8 +6,12 @@ import { join } from 'node:path';
 const MAIN = join(__dirname, '..', 'dist', 'src', 'main.js');
 
 /** `node dist/src/main.js` in a folder of its own (its ./data, its .env), on a free port. */
-function start(cwd: string, env: Record<string, string>): Promise<{ child: ChildProcess; stdout: () => string }> {
-  const child = spawn(process.execPath, [MAIN], {
+function start(
+  cwd: string,
+  env: Record<string, string>,
+  nodeOptions: string[] = [],
+): Promise<{ child: ChildProcess; stdout: () => string }> {
+  const child = spawn(process.execPath, [...nodeOptions, MAIN], {
     cwd,
     env: { PATH: process.env.PATH, AWS_EC2_METADATA_DISABLED: 'true', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -88,5 +92,55 @@ describe('the process entry in development', () => {
     const root = await fetch(new URL('/', listening.url));
     expect(root.status).toBe(200);
     expect((await root.json()).graphql).toBe('/graphql');
+  });
+});
+
+/**
+ * Loaded before main.js (`--require`): on SIGUSR2 it makes the fault FAULT names
+ * happen inside the running service, as a bug would.
+ */
+const FAULTS = `
+process.on('SIGUSR2', () => {
+  if (process.env.FAULT === 'rejection') Promise.reject(new Error('a promise nobody awaited'));
+  else setImmediate(() => { throw new Error('a throw nobody caught'); });
+});
+`;
+
+/** The exit code, once the child's output is read to its end too ('close', not 'exit'). */
+const exited = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => {
+    child.removeAllListeners('exit');
+    child.on('close', (code) => resolve(code));
+  });
+
+describe.each([
+  ['an unhandled rejection', 'rejection', 'unhandled rejection', 'a promise nobody awaited'],
+  ['an uncaught exception', 'exception', 'uncaught exception', 'a throw nobody caught'],
+])('the process after %s', (_name, fault, msg, message) => {
+  const cwd = mkdtempSync(join(tmpdir(), 'tf-main-fault-'));
+  let child: ChildProcess;
+  let stdout: () => string;
+  beforeAll(async () => {
+    writeFileSync(join(cwd, 'faults.js'), FAULTS);
+    ({ child, stdout } = await start(cwd, { FAULT: fault }, ['--require', join(cwd, 'faults.js')]));
+  });
+  afterAll(() => {
+    if (child?.exitCode === null) child.kill('SIGKILL');
+  });
+
+  it('logs it at fatal, shuts down gracefully and exits non-zero, for its supervisor to restart it', async () => {
+    const exit = exited(child);
+    child.kill('SIGUSR2');
+    const code = await exit;
+    const lines = stdout()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line));
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: 60, msg, err: expect.objectContaining({ message }) }),
+    );
+    // The graceful part ran (lines may reach the pipe out of order: pino writes fatal apart).
+    expect(lines).toContainEqual(expect.objectContaining({ msg: expect.stringMatching(/shutting down/), reason: msg }));
+    expect(code).toBe(1);
   });
 });

@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import type { Config } from '../config/config';
 import { type AppError, challengeNotFound, rateLimited } from '../errors';
 import type { LockedUser } from '../factors/factor';
@@ -31,7 +32,7 @@ export interface FailureWindow {
 
 /**
  * The attempt limits every answer passes (docs/adr/0013-answers-planned-then-sent.md):
- * - per client IP, every attempt (100 a minute by default), and a login
+ * - per client IP (ipQuotaKey), every attempt (100 a minute by default), and a login
  *   challenge's 5 tries: counted in the store, in one round trip, before the
  *   database is asked;
  * - per user, failures in a fixed window (10 in 15 minutes by default): kept on
@@ -52,11 +53,7 @@ export class AttemptLimits {
   async admit(clientIp: string | null, challenge?: ChallengeAdmission): Promise<Admission> {
     const result = await this.store.admitAnswer({
       ip: clientIp
-        ? {
-            key: `ip-attempts:{${this.keyHash.of('ip-attempts', clientIp)}}`,
-            limit: this.limits.ipAttemptsPerMinute,
-            windowMs: 60_000,
-          }
+        ? { key: this.ipKey(clientIp), limit: this.limits.ipAttemptsPerMinute, windowMs: 60_000 }
         : undefined,
       challenge,
     });
@@ -78,7 +75,7 @@ export class AttemptLimits {
 
   /** The store key of a client IP's attempts in the current window (its value: how many were counted). */
   ipKey(clientIp: string): string {
-    return `ip-attempts:{${this.keyHash.of('ip-attempts', clientIp)}}`;
+    return `ip-attempts:{${this.keyHash.of('ip-attempts', ipQuotaKey(clientIp))}}`;
   }
 
   /** The user's failure window at `now`, from the locked row (a user without a row has none yet). */
@@ -97,4 +94,25 @@ export class AttemptLimits {
         : { failuresInWindow: 1, failureWindowStartedAt: now },
     };
   }
+}
+
+/**
+ * Who the per-IP quota counts: an IPv4 address; an IPv4-mapped IPv6 address
+ * (::ffff:a.b.c.d) as its IPv4 address; any other IPv6 address as its /64, since
+ * one host is given a whole /64 and would otherwise hold 2^64 quotas. Spellings
+ * (case, leading zeros, `::`, a zone, brackets) make no difference; ipaddr.js
+ * also reads the deprecated `::a.b.c.d` as mapped (one quota fewer, never one
+ * more). Text that is no address (a proxy's `unknown`) counts as itself.
+ */
+export function ipQuotaKey(clientIp: string): string {
+  const text = clientIp.trim().replace(/^\[(.*)\]$/, '$1');
+  let address: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    address = ipaddr.process(text); // IPv4-mapped IPv6 becomes the IPv4 address
+  } catch {
+    return `text:${clientIp}`;
+  }
+  if (address instanceof ipaddr.IPv4) return address.toString();
+  const network = new ipaddr.IPv6([...address.parts.slice(0, 4), 0, 0, 0, 0]);
+  return `${network.toRFC5952String()}/64`;
 }

@@ -3,6 +3,7 @@ import { AppError } from '../errors';
 import { parseId } from '../ids';
 import { type Clock, systemClock } from '../infra/clock';
 import { type HmacJwtKey, hmacJwtKey } from '../infra/crypto/hmac-jwt-key';
+import { LIMITS } from '../limits';
 import type { Caller } from './caller';
 import { VerifiedTokenCache } from './verified-token-cache';
 
@@ -11,16 +12,24 @@ export interface TokenVerifierOptions {
   jwksUrl?: string;
   issuer?: string;
   audience?: string;
+  /** How far ahead a token's exp may lie (AUTH_MAX_TOKEN_LIFETIME, seconds). */
+  maxTokenLifetimeSeconds?: number;
 }
 
 /** How far ahead of our clock a token's iat, nbf or auth_time may be (the issuer's clock may run ahead). */
 const MAX_CLOCK_SKEW_SECONDS = 60;
+/** The NumericDates a JavaScript Date can hold (±8.64e15 ms): past them a claim is no time at all. */
+const MAX_NUMERIC_DATE = 8.64e12;
+const TIME_CLAIMS = ['exp', 'iat', 'nbf', 'auth_time'] as const;
 
 /**
  * Verifies callers' bearer tokens: HS256 with a shared secret, or RS256/ES256
  * against a JWKS. Algorithms are pinned, so `alg: none` and algorithm confusion
- * fail like any bad signature. A token must expire (`exp`), and may not claim a
- * time to come: a far-future `auth_time` would pass the re-sign-in window forever.
+ * fail like any bad signature. A token must expire (`exp`), within
+ * AUTH_MAX_TOKEN_LIFETIME, and may not claim a time to come: a far-future
+ * `auth_time` would pass the re-sign-in window forever. Its time claims must be
+ * dates: an `auth_time` of -1e308 made an invalid Date whose age (NaN) passed
+ * every "too old" comparison.
  */
 export class TokenVerifier {
   private readonly key: HmacJwtKey | JWTVerifyGetKey;
@@ -61,7 +70,9 @@ export class TokenVerifier {
     } catch {
       throw unauthenticated();
     }
-    if (this.claimsTimeToCome(payload)) throw unauthenticated();
+    if (!timeClaimsAreDates(payload) || this.claimsTimeToCome(payload) || this.expiresTooLate(payload)) {
+      throw unauthenticated();
+    }
     const subject = parseId(payload.sub, 'sub', () => unauthenticated());
     const scope = typeof payload.scope === 'string' ? payload.scope : '';
     const authTime = typeof payload.auth_time === 'number' ? new Date(payload.auth_time * 1000) : undefined;
@@ -82,6 +93,21 @@ export class TokenVerifier {
       (claim) => typeof claim === 'number' && claim > now + MAX_CLOCK_SKEW_SECONDS,
     );
   }
+
+  /** True when exp lies further ahead than AUTH_MAX_TOKEN_LIFETIME (judged as claimsTimeToCome judges). */
+  private expiresTooLate(payload: JWTPayload): boolean {
+    const max = this.options.maxTokenLifetimeSeconds ?? LIMITS.maxTokenLifetimeSeconds;
+    const now = Math.max(Date.now(), this.clock.now().getTime()) / 1000;
+    return payload.exp! > now + max;
+  }
+}
+
+/** exp, iat, nbf and auth_time, where present, are finite numbers a Date can hold. */
+function timeClaimsAreDates(payload: JWTPayload): boolean {
+  return TIME_CLAIMS.every((name) => {
+    const claim = payload[name];
+    return claim === undefined || (typeof claim === 'number' && Math.abs(claim) <= MAX_NUMERIC_DATE);
+  });
 }
 
 const unauthenticated = () => new AppError('UNAUTHENTICATED', 'The bearer token is not valid.');

@@ -36,6 +36,8 @@ export interface Config {
     issuer?: string;
     audience?: string;
     reauthMaxAgeSeconds: number;
+    /** Seconds ahead a caller's token may expire (exp); further is UNAUTHENTICATED. */
+    maxTokenLifetimeSeconds: number;
   };
   assertion: { secret: string; audience: string; issuer: string };
   encryption: { key: Buffer; retiredKeys: Buffer[] };
@@ -140,6 +142,7 @@ const environmentSchema = z.object({
   ENCRYPTION_KEY: optionalString,
   ENCRYPTION_KEYS_RETIRED: optionalString,
   REAUTH_MAX_AGE: integer(LIMITS.reauthMaxAgeSeconds, 1, 86_400 * 30),
+  AUTH_MAX_TOKEN_LIFETIME: integer(LIMITS.maxTokenLifetimeSeconds, 60, 86_400 * 30),
   INTROSPECTION: booleanFlag,
   WEBAUTHN_RP_ID: z.preprocess(
     blankToUndefined,
@@ -285,6 +288,7 @@ export function loadConfig(environment: Environment = process.env): Config {
       issuer: env.AUTH_ISSUER,
       audience: env.AUTH_AUDIENCE,
       reauthMaxAgeSeconds: env.REAUTH_MAX_AGE,
+      maxTokenLifetimeSeconds: env.AUTH_MAX_TOKEN_LIFETIME,
     },
     assertion: {
       secret: env.ASSERTION_JWT_SECRET ?? developmentKeys!.assertionJwtSecret,

@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import {
   type DocumentNode,
+  getVariableValues,
   GraphQLError,
   Kind,
   visit,
@@ -21,6 +22,8 @@ export const DOCUMENT_LIMITS = {
   maxRootFields: LIMITS.maxRootFields,
   maxCost: LIMITS.maxCost,
   maxExpandedFields: LIMITS.maxExpandedFields,
+  maxSchemaSelections: LIMITS.maxSchemaSelections,
+  maxTypeSelections: LIMITS.maxTypeSelections,
   maxTokens: LIMITS.maxTokens,
 };
 
@@ -31,9 +34,9 @@ const introspectionOnly = new WeakMap<DocumentNode, boolean>();
  * Whether every operation of the document selects only `__schema`, `__type` and
  * `__typename` at its root (through fragments too): how Sandbox, code generators
  * and IDEs load the schema, with graphql-js's 15-level introspection query. When
- * introspection is on, such documents are held to the token, body and expansion
- * limits only (graphql-js's own MaxIntrospectionDepthRule bounds their nested
- * lists); a document mixing them with our fields keeps every limit.
+ * introspection is on, such documents are held to the token, body, expansion and
+ * introspection-count limits only (graphql-js's own MaxIntrospectionDepthRule
+ * bounds their nested lists); a document mixing them with our fields keeps every limit.
  */
 export function selectsOnlyIntrospection(document: DocumentNode): boolean {
   let only = introspectionOnly.get(document);
@@ -61,18 +64,36 @@ export function selectsOnlyIntrospection(document: DocumentNode): boolean {
   return only;
 }
 
+const times = (count: number) => (count === 1 ? 'once' : `${count} times`);
+
 const refuse = (message: string) =>
   new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } } });
 
+interface Shape {
+  depth: number;
+  fields: number;
+  /** `__schema` and `__type` fields selected (each answers a slice of the schema). */
+  schemas: number;
+  types: number;
+}
+
 /**
  * Selection depth, and the number of fields once fragments are expanded, per
- * operation. Each fragment is measured once (memoized), so a document that
- * spreads fragments into each other exponentially costs linear time to refuse;
- * the expanded size also bounds what the cost walk may have to expand later.
- * Fragment cycles are refused by graphql's own rules (and skipped here).
+ * operation; `__schema` and `__type` selections in the whole document (every
+ * document: introspection-only ones are exempt from the alias limit). Each
+ * fragment is measured once (memoized), so a document that spreads fragments
+ * into each other exponentially costs linear time to refuse; the expanded size
+ * also bounds what the cost walk may have to expand later. Fragment cycles are
+ * refused by graphql's own rules (and skipped here).
  */
 export const shapeRule =
-  (maxDepth: number, maxExpandedFields: number, exemptIntrospection = false): ValidationRule =>
+  (
+    maxDepth: number,
+    maxExpandedFields: number,
+    exemptIntrospection = false,
+    maxSchemaSelections: number = DOCUMENT_LIMITS.maxSchemaSelections,
+    maxTypeSelections: number = DOCUMENT_LIMITS.maxTypeSelections,
+  ): ValidationRule =>
   (context: ValidationContext): ASTVisitor => {
     // The expansion cap holds for introspection too: the full query expands to ~230 fields.
     const depthExempt = exemptIntrospection && selectsOnlyIntrospection(context.getDocument());
@@ -80,16 +101,26 @@ export const shapeRule =
     for (const definition of context.getDocument().definitions) {
       if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
     }
-    const measured = new Map<string, { depth: number; fields: number }>();
+    const measured = new Map<string, Shape>();
     const inProgress = new Set<string>();
-    const measure = (selectionSet: SelectionSetNode): { depth: number; fields: number } => {
+    const measure = (selectionSet: SelectionSetNode): Shape => {
       let depth = 0;
       let fields = 0;
+      let schemas = 0;
+      let types = 0;
       for (const selection of selectionSet.selections) {
-        let inner: { depth: number; fields: number };
+        let inner: Shape;
         if (selection.kind === Kind.FIELD) {
-          const below = selection.selectionSet ? measure(selection.selectionSet) : { depth: 0, fields: 0 };
-          inner = { depth: below.depth + 1, fields: below.fields + 1 };
+          const below = selection.selectionSet
+            ? measure(selection.selectionSet)
+            : { depth: 0, fields: 0, schemas: 0, types: 0 };
+          const name = selection.name.value;
+          inner = {
+            depth: below.depth + 1,
+            fields: below.fields + 1,
+            schemas: below.schemas + (name === '__schema' ? 1 : 0),
+            types: below.types + (name === '__type' ? 1 : 0),
+          };
         } else if (selection.kind === Kind.INLINE_FRAGMENT) {
           inner = measure(selection.selectionSet);
         } else {
@@ -105,12 +136,35 @@ export const shapeRule =
         }
         depth = Math.max(depth, inner.depth);
         fields += inner.fields;
+        schemas += inner.schemas;
+        types += inner.types;
       }
-      return { depth, fields };
+      return { depth, fields, schemas, types };
     };
+    let schemas = 0;
+    let types = 0;
     return {
+      Document: {
+        leave() {
+          for (const [field, count, max] of [
+            ['__schema', schemas, maxSchemaSelections],
+            ['__type', types, maxTypeSelections],
+          ] as const) {
+            if (count > max) {
+              context.reportError(
+                refuse(
+                  `A document may select ${field} at most ${times(max)} (aliases and fragments count); this one selects it ${times(count)}.`,
+                ),
+              );
+            }
+          }
+        },
+      },
       OperationDefinition(node) {
-        const { depth, fields } = measure(node.selectionSet);
+        const shape = measure(node.selectionSet);
+        const { depth, fields } = shape;
+        schemas += shape.schemas;
+        types += shape.types;
         if (depth > maxDepth && !depthExempt)
           context.reportError(refuse(`The query is ${depth} levels deep; at most ${maxDepth} are allowed.`));
         if (fields > maxExpandedFields) {
@@ -214,17 +268,37 @@ function containsVariable(value: ValueNode): boolean {
 /** The cost of an operation whose variables cannot change it, by document and operation name. */
 const fixedCosts = new WeakMap<DocumentNode, Map<string, number>>();
 
-/** Needs the variables, so it runs once the operation is resolved, still before execution. */
-export function costLimitPlugin(maxCost: number, exemptIntrospection = false): ApolloServerPlugin {
+/** Where the cost limit says why it refused a document it could not measure. */
+export type CostWarning = (fields: Record<string, unknown>, message: string) => void;
+
+/**
+ * Needs the variables, so it runs once the operation is resolved, still before
+ * execution. A cost that cannot be computed refuses the document (fails closed,
+ * ADR 0010): a check that is skipped when it throws is no limit.
+ */
+export function costLimitPlugin(
+  maxCost: number,
+  exemptIntrospection = false,
+  warn: CostWarning = () => undefined,
+): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ request, document, schema }) {
+        async didResolveOperation({ request, document, schema, operation: definition }) {
           if (!hasMultipliers(document) || (exemptIntrospection && selectsOnlyIntrospection(document))) return;
           const fixed = !costDependsOnVariables(document);
           const operation = request.operationName ?? '';
           let cost = fixed ? fixedCosts.get(document)?.get(operation) : undefined;
           if (cost === undefined) {
+            // Variables that do not coerce are the caller's mistake, refused as execution would refuse them.
+            const coerced = getVariableValues(schema, definition?.variableDefinitions ?? [], request.variables ?? {}, {
+              maxErrors: 1,
+            });
+            if (coerced.errors) {
+              throw new GraphQLError(coerced.errors[0].message, {
+                extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+              });
+            }
             try {
               cost = getComplexity({
                 schema,
@@ -233,9 +307,18 @@ export function costLimitPlugin(maxCost: number, exemptIntrospection = false): A
                 operationName: request.operationName ?? undefined,
                 estimators: [listAwareEstimator],
               });
-            } catch {
-              // Variables that do not coerce: execution refuses them as BAD_USER_INPUT before running anything.
-              return;
+            } catch (error) {
+              // A fault of ours, not the caller's: why, without the document's values (quoted in messages).
+              warn(
+                {
+                  err: {
+                    type: error instanceof Error ? error.name : typeof error,
+                    message: error instanceof Error ? error.message.replace(/"(?:[^"\\]|\\.)*"/g, '"…"') : undefined,
+                  },
+                },
+                'cost could not be computed: document refused',
+              );
+              throw refuse('The cost of this query could not be computed, so it is refused.');
             }
             if (fixed) {
               const costs = fixedCosts.get(document) ?? new Map<string, number>();

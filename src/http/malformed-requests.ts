@@ -33,6 +33,25 @@ export function hostProblem(request: FastifyRequest): string | undefined {
 }
 
 /**
+ * Why the request's URL is unusable, or undefined: a query string whose
+ * percent-encoding does not decode (`%zz`, a lone `%`, bytes that are no UTF-8).
+ * Fastify's router refuses such a path itself (see `frameworkErrors` in
+ * server.ts) but parses query strings leniently, so GraphQL saw mangled text.
+ */
+export function urlProblem(url: string): string | undefined {
+  const query = url.indexOf('?');
+  if (query === -1) return undefined;
+  try {
+    decodeURIComponent(url.slice(query + 1));
+  } catch {
+    return MALFORMED_URL;
+  }
+  return undefined;
+}
+
+export const MALFORMED_URL = 'The URL is malformed: a percent-encoding in it does not decode.';
+
+/**
  * Node's own parser refusals (headers too large, not HTTP at all) come before any
  * request exists, so the answer is written to the socket as bytes; GraphQL-shaped
  * like every other transport refusal, and logged at info like them.

@@ -1,5 +1,12 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { Kind, type OperationDefinitionNode } from 'graphql';
+import {
+  Kind,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 type Budgets = { total: number; setup: number };
@@ -91,8 +98,9 @@ export class Metrics {
   }
 
   /**
-   * Labels use the root field names (bounded by the schema), never the
-   * client-chosen operation name, so callers cannot grow the label set.
+   * Labels are closed: `operation` is one root field of the schema, `multiple`
+   * or `unknown`, never a name the caller wrote (operation names, unknown
+   * fields), so no caller can grow the label set (each label set is 14 series).
    */
   apolloPlugin(): ApolloServerPlugin {
     const histogram = this.operations;
@@ -101,16 +109,15 @@ export class Metrics {
         const started = process.hrtime.bigint();
         let operation = 'unknown';
         return {
-          async didResolveOperation({ operation: definition }) {
-            if (definition) operation = rootFields(definition);
+          async didResolveOperation({ operation: definition, document, schema }) {
+            if (definition) operation = operationLabel(definition, document, schema);
           },
           async willSendResponse({ response, errors }) {
             const seconds = Number(process.hrtime.bigint() - started) / 1e9;
             const body = response.body.kind === 'single' ? response.body.singleResult : undefined;
             // The formatted errors carry the contract's codes.
             const first = body?.errors?.[0] ?? errors?.[0];
-            const outcome = first ? String(first.extensions?.code ?? 'ERROR') : 'ok';
-            histogram.observe({ operation, outcome }, seconds);
+            histogram.observe({ operation, outcome: first ? outcomeLabel(first.extensions?.code) : 'ok' }, seconds);
           },
         };
       },
@@ -118,9 +125,52 @@ export class Metrics {
   }
 }
 
-function rootFields(definition: OperationDefinitionNode): string {
-  const names = definition.selectionSet.selections
-    .map((selection) => (selection.kind === Kind.FIELD ? selection.name.value : '...'))
-    .sort();
-  return [...new Set(names)].slice(0, 3).join(',') || 'unknown';
+/** Root fields that only describe the schema; ignored beside a real field. */
+const TYPENAME = '__typename';
+const META_FIELDS = new Set([TYPENAME, '__schema', '__type']);
+const labels = new WeakMap<OperationDefinitionNode, string>();
+
+/**
+ * The operation's label: the one root field of the schema it selects (through
+ * fragments too; `__typename` beside others is ignored), `multiple` for more
+ * than one, `unknown` for none the schema has. Memoized per parsed operation
+ * (Apollo reuses the parsed document of a repeated query).
+ */
+export function operationLabel(
+  definition: OperationDefinitionNode,
+  document: DocumentNode,
+  schema: GraphQLSchema,
+): string {
+  let label = labels.get(definition);
+  if (label !== undefined) return label;
+  const rootFields = schema.getRootType(definition.operation)?.getFields() ?? {};
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const node of document.definitions)
+    if (node.kind === Kind.FRAGMENT_DEFINITION) fragments.set(node.name.value, node);
+  const names = new Set<string>();
+  const seen = new Set<string>();
+  const collect = (selectionSet: SelectionSetNode) => {
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) {
+        const name = selection.name.value;
+        if (META_FIELDS.has(name) || Object.hasOwn(rootFields, name)) names.add(name);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        collect(selection.selectionSet);
+      } else if (!seen.has(selection.name.value)) {
+        seen.add(selection.name.value);
+        const fragment = fragments.get(selection.name.value);
+        if (fragment) collect(fragment.selectionSet);
+      }
+    }
+  };
+  collect(definition.selectionSet);
+  if (names.size > 1) names.delete(TYPENAME);
+  label = names.size === 0 ? 'unknown' : names.size === 1 ? [...names][0] : 'multiple';
+  labels.set(definition, label);
+  return label;
+}
+
+/** `ok`, or the error's code: codes are the service's constants, and anything else is `ERROR`. */
+function outcomeLabel(code: unknown): string {
+  return typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,47}$/.test(code) ? code : 'ERROR';
 }

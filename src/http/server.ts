@@ -24,9 +24,11 @@ import { AppError } from '../errors';
 import { createContext, type Context } from '../graphql/context';
 import { costLimitPlugin, DOCUMENT_LIMITS } from '../graphql/document-limits';
 import { createErrorFormatter } from '../graphql/format-error';
+import { knownOperationTypesRule } from '../graphql/operation-types';
+import { translateDatabaseError } from '../infra/db/database';
 import { currentRequestId, type Logger, runWithRequestId } from '../infra/logger';
 import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
-import { answerClientError, badRequestBody, hostProblem } from './malformed-requests';
+import { answerClientError, badRequestBody, hostProblem, MALFORMED_URL, urlProblem } from './malformed-requests';
 import type { Metrics } from './metrics';
 import { metricsServer, serveMetrics } from './metrics-endpoint';
 
@@ -69,6 +71,14 @@ export async function createHttpServer(
     // A missing Host is refused below, GraphQL-shaped, rather than by Node's bare 400.
     http: { requireHostHeader: false },
     clientErrorHandler: answerClientError(logger),
+    // The router's refusals (a path whose percent-encoding does not decode) are
+    // transport refusals like the others, not Fastify's own body. No route ran,
+    // so no hook sets the headers or logs the line: done here, at info.
+    frameworkErrors: (error, request, reply) => {
+      request.log.info({ method: request.method, status: 400, reason: error.code }, 'request');
+      reply.header('cache-control', 'no-store').header('x-request-id', request.id);
+      void badRequest(reply, 400, error.code === 'FST_ERR_BAD_URL' ? MALFORMED_URL : 'Bad request.');
+    },
   });
 
   // Every answer: never cached; the request id echoed for support. While shutting
@@ -94,23 +104,30 @@ export async function createHttpServer(
       'request',
     );
   });
-  // A Host no URL can hold is the client's mistake, refused before any route runs.
+  // A Host or a query string no URL can hold is the client's mistake, refused before any route runs.
   fastify.addHook('onRequest', async (request, reply) => {
-    const problem = hostProblem(request);
+    const problem = hostProblem(request) ?? urlProblem(request.url);
     if (problem) return badRequest(reply, 400, problem);
   });
   if (config.http.corsOrigins.length > 0) {
     await fastify.register(cors, { origin: config.http.corsOrigins, methods: ['GET', 'POST'], maxAge: 600 });
   }
 
-  // Transport-level refusals get a GraphQL-shaped body with BAD_REQUEST.
+  // Transport-level refusals get a GraphQL-shaped body with BAD_REQUEST; a store
+  // or database that cannot be reached is 503; anything else is a bug: 500, logged
+  // with the request id, no details (ADR 0010: a 503 would tell clients to retry it).
   fastify.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : undefined;
     if (status) return badRequest(reply, status, transportMessage(error));
-    request.log.error({ err: error }, 'unhandled error');
+    const known = translateDatabaseError(error);
+    if (known instanceof AppError && known.code === 'SERVICE_UNAVAILABLE') {
+      request.log.warn({ err: error }, 'service unavailable');
+      return reply.code(503).send({ errors: [{ message: known.message, extensions: { code: known.code } }] });
+    }
+    request.log.error({ err: error }, 'unexpected error');
     return reply
-      .code(503)
-      .send({ errors: [{ message: 'Service unavailable', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
+      .code(500)
+      .send({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
   });
   fastify.setNotFoundHandler((request, reply) =>
     badRequest(reply, 404, `No route ${request.method} ${request.url.split('?')[0]}`),
@@ -161,7 +178,9 @@ export async function createHttpServer(
     csrfPrevention: true,
     hideSchemaDetailsFromClientErrors: config.production,
     includeStacktraceInErrorResponses: false,
-    validationRules: options.validationRules,
+    validationRules: [knownOperationTypesRule, ...options.validationRules],
+    // No persisted queries (contract): such requests are refused before Apollo (below).
+    persistedQueries: false,
     parseOptions: { maxTokens: DOCUMENT_LIMITS.maxTokens },
     formatError: createErrorFormatter(logger, config.production, currentRequestId),
     logger,
@@ -175,16 +194,23 @@ export async function createHttpServer(
       ApolloServerPluginSchemaReportingDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
       options.metrics.apolloPlugin(),
-      costLimitPlugin(DOCUMENT_LIMITS.maxCost, config.introspection),
+      costLimitPlugin(DOCUMENT_LIMITS.maxCost, config.introspection, (fields, message) =>
+        logger.warn(fields, message),
+      ),
       config.introspection ? sandboxPage(options.sandboxToken) : ApolloServerPluginLandingPageDisabled(),
     ],
   });
   await apollo.start();
 
-  // A JSON array is a batch of operations: refused before Apollo sees it.
+  // A JSON array is a batch of operations, and there are no persisted queries:
+  // both refused before Apollo sees them (Apollo's own answers are 200 or a 5xx-like error).
   fastify.addHook('preValidation', async (request, reply) => {
-    if (request.url.startsWith('/graphql') && Array.isArray(request.body)) {
+    if (!request.url.startsWith('/graphql')) return;
+    if (Array.isArray(request.body)) {
       return badRequest(reply, 400, 'Batches of operations are not accepted: send one operation per request.');
+    }
+    if (asksForPersistedQuery(request.body) || asksForPersistedQuery(request.query)) {
+      return badRequest(reply, 400, 'Persisted queries are not supported: send the query text.');
     }
   });
 
@@ -246,6 +272,20 @@ function transportMessage(error: FastifyError): string {
         ? 'The request body is not valid JSON.'
         : 'Bad request.';
   }
+}
+
+/** A POST body or GET query whose `extensions` (an object, or JSON text in a GET) name a persisted query. */
+function asksForPersistedQuery(request: unknown): boolean {
+  if (typeof request !== 'object' || request === null) return false;
+  let extensions = (request as { extensions?: unknown }).extensions;
+  if (typeof extensions === 'string') {
+    try {
+      extensions = JSON.parse(extensions);
+    } catch {
+      return false; // Apollo refuses malformed extensions itself (BAD_REQUEST)
+    }
+  }
+  return typeof extensions === 'object' && extensions !== null && 'persistedQuery' in extensions;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

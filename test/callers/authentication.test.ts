@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { SignJWT, generateKeyPair, exportJWK } from 'jose';
 import { AUTH_SECRET, startTestApp, type TestApp, errorCode } from '../support/test-app';
@@ -11,6 +12,33 @@ async function sign(claims: Record<string, unknown>, build: (jwt: SignJWT) => Si
   return build(
     new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('alice').setIssuedAt().setExpirationTime('5m'),
   ).sign(secret);
+}
+
+/**
+ * An HS256 token over payload text as written, so that numbers JSON holds but
+ * no JWT library writes (1e400 reads as Infinity) reach the service.
+ */
+function signRaw(payload: string): string {
+  const encode = (text: string) => Buffer.from(text).toString('base64url');
+  const signed = `${encode(JSON.stringify({ alg: 'HS256', typ: 'JWT' }))}.${encode(payload)}`;
+  return `${signed}.${createHmac('sha256', AUTH_SECRET).update(signed).digest('base64url')}`;
+}
+
+/** A good token's claims with some replaced by raw JSON number text. */
+function rawClaims(replace: Record<string, string>): string {
+  const claims: Record<string, string> = {
+    sub: '"alice"',
+    iss: '"https://id.example"',
+    aud: '"twofactor"',
+    scope: '""',
+    iat: String(inSeconds(0)),
+    exp: String(inSeconds(300)),
+    auth_time: String(inSeconds(0)),
+    ...replace,
+  };
+  return `{${Object.entries(claims)
+    .map(([name, value]) => `"${name}":${value}`)
+    .join(',')}}`;
 }
 
 describe("callers' identity", () => {
@@ -101,6 +129,18 @@ describe("callers' identity", () => {
       'signed in more than 60 s ahead (auth_time)',
       () => sign({ auth_time: inSeconds(90) }, (jwt) => jwt.setIssuer('https://id.example').setAudience('twofactor')),
     ],
+    [
+      'that expires more than AUTH_MAX_TOKEN_LIFETIME (24 hours) ahead',
+      () => good((jwt) => jwt.setExpirationTime(inSeconds(24 * 3600 + 120))),
+    ],
+    ['that expires at 1e308', async () => signRaw(rawClaims({ exp: '1e308' }))],
+    ['that expires at Infinity (1e400)', async () => signRaw(rawClaims({ exp: '1e400' }))],
+    ['issued at Infinity', async () => signRaw(rawClaims({ iat: '1e400' }))],
+    ['issued at -Infinity', async () => signRaw(rawClaims({ iat: '-1e400' }))],
+    ['valid from -Infinity (nbf)', async () => signRaw(rawClaims({ nbf: '-1e400' }))],
+    ['signed in at -1e308 (auth_time, no date)', async () => signRaw(rawClaims({ auth_time: '-1e308' }))],
+    ['signed in at -Infinity (auth_time)', async () => signRaw(rawClaims({ auth_time: '-1e400' }))],
+    ['signed in before any date (auth_time -9e12)', async () => signRaw(rawClaims({ auth_time: '-9e12' }))],
   ])('refuses a token %s with UNAUTHENTICATED, on every operation', async (_name, make) => {
     const token = await make();
     const result = await t.gql(ME, {}, token);
@@ -112,6 +152,23 @@ describe("callers' identity", () => {
       token,
     );
     if (open.status !== 400) expect(errorCode(open)).toBe('UNAUTHENTICATED');
+  });
+
+  it('accepts a token that expires within AUTH_MAX_TOKEN_LIFETIME, and one written by hand', async () => {
+    const day = await good((jwt) => jwt.setExpirationTime(inSeconds(24 * 3600 - 60)));
+    expect((await t.gql(ME, {}, day)).data.me.id).toBe('alice');
+    expect((await t.gql(ME, {}, signRaw(rawClaims({})))).data.me.id).toBe('alice');
+  });
+
+  it('never lets an auth_time that is no date pass as a recent sign-in', async () => {
+    // An invalid Date made the age NaN, and NaN > REAUTH_MAX_AGE is false.
+    const result = await t.gql(
+      'mutation { startTotpSetup { secret } }',
+      {},
+      signRaw(rawClaims({ auth_time: '-1e308' })),
+    );
+    expect(result.status).toBe(401);
+    expect(errorCode(result)).toBe('UNAUTHENTICATED');
   });
 
   it('allows up to 60 s of clock skew on iat and auth_time', async () => {
@@ -137,6 +194,22 @@ describe("callers' identity", () => {
   it('refuses the right token with the wrong rights as FORBIDDEN', async () => {
     const result = await t.gql('{ users(ids: ["bob"]) { id } }', {}, await good());
     expect(errorCode(result)).toBe('FORBIDDEN');
+  });
+});
+
+describe('AUTH_MAX_TOKEN_LIFETIME', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { AUTH_MAX_TOKEN_LIFETIME: '3600' } });
+  });
+  afterAll(() => t?.close());
+
+  it('bounds how far ahead a token may expire', async () => {
+    const token = (seconds: number) => sign({}, (jwt) => jwt.setExpirationTime(inSeconds(seconds)));
+    expect((await t.gql(ME, {}, await token(3_000))).data.me.id).toBe('alice');
+    const far = await t.gql(ME, {}, await token(7_200));
+    expect(far.status).toBe(401);
+    expect(errorCode(far)).toBe('UNAUTHENTICATED');
   });
 });
 

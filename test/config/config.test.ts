@@ -49,6 +49,14 @@ describe('configuration', () => {
     }
   });
 
+  it("bounds callers' token lifetime with AUTH_MAX_TOKEN_LIFETIME, 24 hours by default", () => {
+    expect(loadConfig(production).auth.maxTokenLifetimeSeconds).toBe(86_400);
+    expect(loadConfig({ ...production, AUTH_MAX_TOKEN_LIFETIME: '3600' }).auth.maxTokenLifetimeSeconds).toBe(3_600);
+    for (const value of ['0', '-1', '1e308', 'Infinity', '2592001', 'soon']) {
+      expect(problemsOf({ ...production, AUTH_MAX_TOKEN_LIFETIME: value })[0]).toContain('AUTH_MAX_TOKEN_LIFETIME');
+    }
+  });
+
   it('refuses an encryption key that is not 32 bytes of base64', () => {
     expect(problemsOf({ ...production, ENCRYPTION_KEY: Buffer.alloc(16).toString('base64') })).toEqual([
       expect.stringContaining('ENCRYPTION_KEY: must be 32 bytes'),

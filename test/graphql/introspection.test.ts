@@ -69,6 +69,44 @@ describe('introspection while it is on', () => {
     expect(aliased.errors![0].message).toMatch(/aliases/);
   });
 
+  it('refuses an introspection-only document that selects __schema more than once (aliases counted)', async () => {
+    // The attack: ~16.8 KB of aliased __schema selections answered 3.8 MB for 0.5 s of CPU.
+    const selection = 'types { name fields { name type { name } } }';
+    const flood = `{ ${Array.from({ length: 270 }, (_, i) => `s${i}: __schema { ${selection} }`).join(' ')} }`;
+    expect(flood.length).toBeGreaterThan(16_000);
+    const result = await t.gql(flood);
+    expect(result.status).toBe(400);
+    expect(errorCode(result)).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(result.errors![0].message).toMatch(/__schema at most once/);
+    expect(JSON.stringify(result.body).length).toBeLessThan(2_000);
+
+    for (const twice of [
+      '{ a: __schema { queryType { name } } b: __schema { queryType { name } } }',
+      '{ ...S ...S } fragment S on Query { __schema { queryType { name } } }',
+      '{ __schema { queryType { name } } ... on Query { __schema { mutationType { name } } } }',
+    ]) {
+      const refused = await t.gql(twice);
+      expect(errorCode(refused)).toBe('GRAPHQL_VALIDATION_FAILED');
+      expect(refused.errors![0].message).toMatch(/__schema at most once/);
+    }
+  });
+
+  it('lets an introspection-only document select __type 10 times, not 11', async () => {
+    const types = (count: number) =>
+      `{ ${Array.from({ length: count }, (_, i) => `t${i}: __type(name: "Query") { name fields { name } }`).join(' ')} }`;
+    const ten = await t.gql(types(10));
+    expect(ten.errors).toBeUndefined();
+    expect(ten.data.t9.name).toBe('Query');
+    const eleven = await t.gql(types(11));
+    expect(eleven.status).toBe(400);
+    expect(errorCode(eleven)).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(eleven.errors![0].message).toMatch(/__type at most 10 times/);
+    const throughFragments = await t.gql(
+      `{ ...T ...T } fragment T on Query { ${Array.from({ length: 6 }, (_, i) => `t${i}: __type(name: "Query") { name }`).join(' ')} }`,
+    );
+    expect(errorCode(throughFragments)).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
   it('still holds introspection to the token limit', async () => {
     const result = await t.gql(`{ __schema { types { ${'name '.repeat(6_000)} } } }`);
     expect(result.status).toBe(400);

@@ -68,6 +68,44 @@ describe('requests malformed below GraphQL', () => {
     expect(loud(t).slice(before)).toEqual([]);
   });
 
+  const get = (target: string) =>
+    [
+      `GET ${target} HTTP/1.1`,
+      'Host: localhost',
+      'Accept: application/json',
+      'Apollo-Require-Preflight: 1',
+      'Connection: close',
+      '',
+      '',
+    ].join('\r\n');
+  const postTo = (target: string) => graphql('localhost').replace('POST /graphql ', `POST ${target} `);
+
+  it.each([
+    ['a path with a bad percent-encoding', postTo('/gr%aphql')],
+    ['a path of one percent sign', get('/%')],
+    ['a path with an encoded byte that is no UTF-8', get('/graphql/%C0')],
+    ['an unknown path with a bad percent-encoding', get('/%zz?x=1')],
+    ['a GraphQL query string with a bad percent-encoding', get('/graphql?query=%7B__typename%7D%zz')],
+    ['a query string ending in a percent sign', postTo('/graphql?x=%')],
+    ['a query string whose bytes are no UTF-8', get('/healthz?a=%FF')],
+  ])('answers %s with a 400 BAD_REQUEST, logged at info at most', async (_name, request) => {
+    const before = loud(t).length;
+    const response = await raw(t.url, request);
+    expect(response.status).toBe(400);
+    expect(response.headers).toMatch(/cache-control: no-store/i);
+    expect(JSON.parse(response.body)).toEqual({
+      errors: [{ message: expect.stringMatching(/URL/), extensions: { code: 'BAD_REQUEST' } }],
+    });
+    expect(loud(t).slice(before)).toEqual([]);
+    expect(t.logs.slice(before).some((line) => JSON.parse(line).status === 400)).toBe(true);
+  });
+
+  it('still answers well-formed percent-encoding in the path and the query', async () => {
+    const response = await raw(t.url, get('/graphql?query=%7B%20__typename%20%7D&x=%E2%9C%93'));
+    expect(JSON.parse(response.body)).toEqual({ data: { __typename: 'Query' } });
+    expect((await raw(t.url, get('/health%7A'))).status).toBe(200);
+  });
+
   it('still answers a well-formed Host, and HTTP/1.0 health checks without one', async () => {
     expect(JSON.parse((await raw(t.url, graphql('localhost:4000'))).body)).toEqual({ data: { __typename: 'Query' } });
     expect((await raw(t.url, 'GET /healthz HTTP/1.0\r\n\r\n')).status).toBe(200);
