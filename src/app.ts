@@ -52,6 +52,7 @@ import { AssertionSigner } from './login/assertion-signer';
 import { ChallengeStore } from './login/challenge-store';
 import { LoginResolver, LoginVerificationResolver } from './login/login.resolver';
 import { LoginService } from './login/login.service';
+import { SpentLoginChallenges } from './login/spent-login-challenges';
 import { MemberResolver } from './organizations/member.resolver';
 import { OrganizationMembers } from './organizations/organization-members';
 import { OrganizationPolicyService } from './organizations/organization-policy.service';
@@ -77,6 +78,8 @@ export interface AppOverrides {
   sandboxToken?: string;
   /** Webhook delivery: a stub DNS, a private CA (tests). */
   webhooks?: WebhookOverrides;
+  /** Background work (purges, webhook delivery) runs only when asked (runBackgroundJobs): tests that watch every statement. */
+  manualBackgroundWork?: boolean;
 }
 
 export interface App {
@@ -106,7 +109,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const dataSource = createDataSource(config.database, flavor);
   await dataSource.initialize();
   if (config.migrationsRun || config.database.kind === 'sqlite') await migrate(dataSource, logger);
-  const database = new Database(dataSource);
+  // On MySQL, transactions run on a pool of their own that sends several statements per round trip (ADR 0013).
+  const transactionSource =
+    config.database.kind === 'mysql' ? createDataSource(config.database, flavor, { forTransactions: true }) : undefined;
+  await transactionSource?.initialize();
+  const database = new Database(dataSource, transactionSource);
   const store: Store =
     config.store.kind === 'memory'
       ? new MemoryStore()
@@ -117,7 +124,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const organizations = new OrganizationRepository(database);
   const memberships = new MembershipRepository(database);
   const pendingSetups = new PendingSetupRepository();
-  const recoveryCodes = new RecoveryCodeRepository();
+  const recoveryCodes = new RecoveryCodeRepository(database);
   const auditEvents = new AuditEventRepository(database);
   const webhookRepository = new WebhookRepository(database, () => clock.now().getTime());
 
@@ -142,7 +149,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const issuer = new RecoveryCodeIssuer(recoveryCodes, users, secrets);
   const trustedDevices = new TrustedDeviceService({
     database,
-    devices: new TrustedDeviceRepository(),
+    devices: new TrustedDeviceRepository(database),
     secrets,
     audit,
     clock,
@@ -171,7 +178,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     clock,
   });
   const twoFactor = new TwoFactorService({ database, registry, stepUp, lifecycle, statuses, audit });
-  const challenges = new ChallengeStore(store, secrets, storeKeys, clock);
+  const spentChallenges = new SpentLoginChallenges(database, clock);
+  const challenges = new ChallengeStore(store, secrets, storeKeys, spentChallenges, clock);
 
   // Second factors (factors/modules.ts)
   const factorModules = FACTOR_MODULES.map((module) =>
@@ -200,6 +208,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
 
   const login = new LoginService({
     challenges,
+    spentChallenges,
     checker,
     limits: attemptLimits,
     registry,
@@ -215,7 +224,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const auditRetention = new AuditRetention(database, config.auditRetentionDays, clock);
   const every = LIMITS.backgroundJobIntervalSeconds * 1000;
   const purgeJob = new PeriodicJob('organization purge', every, () => organizationPurge.run(), logger);
-  const jobs = [purgeJob, new PeriodicJob('audit retention', every, () => auditRetention.run(), logger)];
+  const jobs = [
+    purgeJob,
+    new PeriodicJob('audit retention', every, () => auditRetention.run(), logger),
+    new PeriodicJob('spent login challenges', every, () => spentChallenges.purgeExpired(LIMITS.purgeBatchSize), logger),
+  ];
   const directory = new DirectoryService({
     database,
     users,
@@ -230,7 +243,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
   const organizationPolicy = new OrganizationPolicyService(database, organizations, memberships, audit, clock);
   const auditQuery = new AuditQueryService(database, auditEvents, memberships, organizations);
-  const admin = new AdminService({ database, users, lifecycle, attemptLimits, statuses, audit, clock, logger });
+  const admin = new AdminService({ database, users, lifecycle, statuses, audit, clock });
   const webhooks = createWebhooks({
     config,
     database,
@@ -281,9 +294,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     ],
   });
 
-  for (const job of jobs) job.start();
-  // Every instance delivers the outbox (the embedded default too, from its SQLite file).
-  webhooks.start();
+  if (!overrides.manualBackgroundWork) {
+    for (const job of jobs) job.start();
+    // Every instance delivers the outbox (the embedded default too, from its SQLite file).
+    webhooks.start();
+  }
 
   return {
     fastify,
@@ -301,6 +316,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       await Promise.all(jobs.map((job) => job.stop()));
       smsSender.close();
       await store.close();
+      await transactionSource?.destroy();
       await dataSource.destroy();
     },
   };

@@ -41,3 +41,9 @@ export const rateLimited = (retryAfterSeconds: number) =>
 
 export const serviceUnavailable = (what: string) =>
   new AppError('SERVICE_UNAVAILABLE', `The ${what} cannot be reached; try again shortly.`);
+
+export const challengeNotFound = () =>
+  new AppError(
+    'CHALLENGE_NOT_FOUND',
+    'The login challenge is unknown, expired, spent or exhausted: start the login again.',
+  );

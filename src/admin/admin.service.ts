@@ -1,10 +1,8 @@
-import type { AttemptLimits } from '../attempts/attempt-limits';
 import type { Actor, AuditLog } from '../audit/audit-log';
 import type { TwoFactorLifecycle } from '../factors/two-factor-lifecycle';
 import type { Clock } from '../infra/clock';
 import type { Database } from '../infra/db/database';
 import type { UserRepository } from '../infra/db/repositories/user.repository';
-import type { Logger } from '../infra/logger';
 import { LIMITS } from '../limits';
 import { parsePlainText } from '../plain-text';
 import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
@@ -14,11 +12,9 @@ export interface AdminServiceDependencies {
   database: Database;
   users: UserRepository;
   lifecycle: TwoFactorLifecycle;
-  attemptLimits: AttemptLimits;
   statuses: TwoFactorStatusReader;
   audit: AuditLog;
   clock: Clock;
-  logger: Logger;
 }
 
 /** Support (twofactor:admin): what a user cannot do alone. */
@@ -41,14 +37,13 @@ export class AdminService {
       await this.deps.lifecycle.removeEverything(manager, userId);
       await this.deps.lifecycle.disableIfNoFactorLeft(manager, userId);
       await this.deps.lifecycle.revokeTrustedDevices(manager, actor, userId, now, 'two-factor reset by an admin');
-      await this.deps.users.update(manager, userId, { failedAttemptsInRow: 0 });
+      await this.deps.users.update(manager, userId, {
+        failedAttemptsInRow: 0,
+        failuresInWindow: 0,
+        failureWindowStartedAt: null,
+      });
       await this.deps.audit.record(manager, actor, { action: 'TWO_FACTOR_RESET_BY_ADMIN', userId, reason: text }, now);
       return this.deps.statuses.readIn(manager, userId);
-    });
-    // The failure window lives in the store; cleared once the reset is committed
-    // (if the store is down, the window simply runs out: the reset itself stands).
-    await this.deps.attemptLimits.reset(userId).catch((error: unknown) => {
-      this.deps.logger.warn({ err: error }, 'reset: could not clear the failure window; it runs out by itself');
     });
     return status;
   }

@@ -1,14 +1,14 @@
 import type { EntityManager } from 'typeorm';
 import type { Actor, AuditAction, AuditLog } from '../audit/audit-log';
 import { AppError, badInput } from '../errors';
-import type { Answer, AnswerPurpose, SecondFactor } from '../factors/factor';
+import type { Answer, AnswerPurpose, LockedUser, SecondFactor } from '../factors/factor';
 import type { TwoFactorMethod } from '../factors/method';
 import type { Clock } from '../infra/clock';
-import type { Database } from '../infra/db/database';
+import type { Database, Statement } from '../infra/db/database';
 import type { UserRepository } from '../infra/db/repositories/user.repository';
 import type { Logger } from '../infra/logger';
 import { LIMITS } from '../limits';
-import type { AttemptLimits } from './attempt-limits';
+import type { Admission, AttemptLimits, FailureWindow } from './attempt-limits';
 
 export interface AnswerCheck<T> {
   userId: string;
@@ -19,8 +19,10 @@ export interface AnswerCheck<T> {
   purpose: AnswerPurpose;
   actor: Actor;
   failureAction: Extract<AuditAction, 'CODE_CHECK_FAILED' | 'LOGIN_FAILED'>;
-  /** Counted with the attempt, before the answer is checked (e.g. a login challenge's tries). */
-  countAttempt?: () => Promise<void>;
+  /** The store's admission, when the caller made it (a login, with its challenge); else the checker makes it. */
+  admission?: Admission;
+  /** What the purpose itself reads under the lock (e.g. whether the login challenge is spent), checked before any factor. */
+  guard?: { reads: Statement[]; check(rows: Record<string, unknown>[][]): void };
   /** Everything a success changes, in the same transaction as spending the answer. */
   onSuccess: (manager: EntityManager, method: TwoFactorMethod, now: Date, amr: readonly string[]) => Promise<T>;
 }
@@ -36,97 +38,160 @@ export interface AnswerCheckerDependencies {
 
 /**
  * The one path every answer takes: login, step-up, confirmations
- * (docs/adr/0001-one-answer-checking-path.md). Precedence of refusals:
- * TWO_FACTOR_LOCKED, RATE_LIMITED, then what `countAttempt` throws, then
+ * (docs/adr/0001-one-answer-checking-path.md), planned, then sent
+ * (docs/adr/0013-answers-planned-then-sent.md): one round trip to the store
+ * (the attempt counted per IP and per challenge), then one transaction of two
+ * round trips: the user's row locked with everything the factors and the
+ * purpose read, then every write of the decision with its COMMIT.
+ * Precedence of refusals: TWO_FACTOR_LOCKED, RATE_LIMITED, CHALLENGE_NOT_FOUND,
  * INVALID_CODE.
  */
 export class AnswerChecker {
   constructor(private readonly deps: AnswerCheckerDependencies) {}
 
-  async check<T>(request: AnswerCheck<T>): Promise<{ method: TwoFactorMethod; result: T }> {
-    const { database, users, limits, clock } = this.deps;
-    const answer = bounded(request.answer);
+  /**
+   * The answer as it is checked, or BAD_USER_INPUT for one no factor could take
+   * (both a code and a key's answer, a malformed response): refused before
+   * anything is counted. A caller that admits the attempt itself (a login) asks first.
+   */
+  prepare(given: Answer, factors: readonly SecondFactor[]): Answer {
+    const answer = bounded(given);
     if ((answer.code === undefined) === (answer.webAuthn === undefined)) {
       throw badInput('Give exactly one answer: a code, or a WebAuthn response (webAuthn).', 'code');
     }
-    for (const factor of request.factors) factor.validate?.(answer);
+    for (const factor of factors) factor.validate?.(answer);
+    return answer;
+  }
 
-    // The lock check and the counting come before the row lock: a slow store must not queue the user's other answers.
-    const failedAttemptsInRow = await database.run((manager) => users.failedAttemptsInRow(manager, request.userId));
-    if (
-      failedAttemptsInRow !== null &&
-      isLocked(failedAttemptsInRow) &&
-      !request.factors.some((f) => !f.refusedWhenLocked && f.accepts(answer))
-    ) {
-      throw locked();
-    }
-    await limits.admit(request.userId, request.actor.clientIp);
-    await request.countAttempt?.();
+  async check<T>(request: AnswerCheck<T>): Promise<{ method: TwoFactorMethod; result: T }> {
+    const { database, users, limits } = this.deps;
+    const answer = this.prepare(request.answer, request.factors);
+    const candidates = request.factors.filter((factor) => factor.accepts(answer));
+    // Whether the lock refuses this answer whatever it is (no factor that unlocks could take it).
+    const lockRefuses = !candidates.some((factor) => !factor.refusedWhenLocked);
 
-    let outcome: { method: TwoFactorMethod; result: T } | null;
+    const admission = request.admission ?? (await limits.admit(request.actor.clientIp));
+    if (admission.refusal) await this.refuseInOrder(request.userId, lockRefuses, admission);
+
     // Set once every factor has refused the answer: a failure stays counted even if recording it fails.
-    let refused = false;
+    let failed = false;
+    // Set when the answer was refused before it was checked: the challenge's try is given back.
+    let uncounted = false;
     try {
-      // Under the user's row lock, in one transaction: the answer, and a success's
-      // effects or a failure's record.
-      outcome = await database.transaction(
+      const outcome = await database.transaction(
         async (manager) => {
-          const now = clock.now();
-          const current = await users.lock(manager, request.userId, now);
-          const lockedNow = isLocked(current.failedAttemptsInRow);
-          for (const factor of request.factors) {
-            if (!factor.accepts(answer) || (lockedNow && factor.refusedWhenLocked)) continue;
-            const accepted = await factor.verify(manager, request.userId, answer, request.purpose);
+          const now = this.deps.clock.now();
+          const factorReads = candidates.map((factor) => factor.reads?.(request.userId, answer, request.purpose) ?? []);
+          const guardReads = request.guard?.reads ?? [];
+          const [userRows, ...rows] = await database.read(manager, [
+            users.lockedUserRead(request.userId),
+            ...guardReads,
+            ...factorReads.flat(),
+          ]);
+          const user = users.lockedUserOf(userRows) ?? (await this.createLocked(manager, request.userId, now));
+          const lockedNow = isLocked(user.failedAttemptsInRow);
+          const window = limits.failureWindow(user, now);
+          if (lockedNow && lockRefuses) {
+            uncounted = true;
+            throw locked();
+          }
+          if (window.refusal) {
+            uncounted = true;
+            throw window.refusal;
+          }
+          request.guard?.check(rows.splice(0, guardReads.length));
+          for (const [index, factor] of candidates.entries()) {
+            const factorRows = rows.splice(0, factorReads[index].length);
+            if (lockedNow && factor.refusedWhenLocked) continue;
+            const accepted = await factor.verify({
+              manager,
+              user,
+              answer,
+              purpose: request.purpose,
+              actor: request.actor,
+              rows: factorRows,
+              now,
+            });
             if (!accepted) continue;
-            if (current.failedAttemptsInRow > 0)
-              await users.update(manager, request.userId, { failedAttemptsInRow: 0 });
-            await factor.recordUse(manager, request.actor, request.userId, now);
+            if (user.failedAttemptsInRow > 0) await users.endFailuresInRow(manager, request.userId);
             return {
               method: factor.method,
               result: await request.onSuccess(manager, factor.method, now, accepted.amr),
             };
           }
-          refused = true;
-          await this.recordFailure(manager, request, answer, current.failedAttemptsInRow + 1, now);
+          failed = true;
+          await this.recordFailure(manager, request, candidates.length > 0, user, window, now);
           return null;
         },
         { retryDeadlocks: false },
       );
+      if (outcome) return outcome;
     } catch (error) {
-      // The check did not complete (or the answer was right and its effect was refused): no failure.
-      if (!refused) await this.forgive(request.userId);
+      if (uncounted) await this.giveBack(admission);
+      if (failed) await this.countFailureAlone(request.userId);
       throw error;
-    }
-    if (outcome) {
-      // Committed: the answer stands even if the store fails now (docs/adr/0004-store-fails-closed.md).
-      await this.forgive(request.userId);
-      return outcome;
     }
     throw new AppError('INVALID_CODE', 'The code is not valid.');
   }
 
-  private async forgive(userId: string): Promise<void> {
-    await this.deps.limits.forgive(userId).catch((error: unknown) => {
-      this.deps.logger.warn({ err: error }, 'could not give back an attempt: the store failed; it stays counted');
+  /**
+   * The store refused (the IP's window, the challenge's tries): what the
+   * database says comes first in the contract's precedence is answered instead.
+   */
+  private async refuseInOrder(userId: string, lockRefuses: boolean, admission: Admission): Promise<never> {
+    const { database, users, limits, clock } = this.deps;
+    const user = await database.run((manager) => users.answerState(manager, userId));
+    let refusal = admission.refusal!;
+    if (user && lockRefuses && isLocked(user.failedAttemptsInRow)) refusal = locked();
+    else refusal = limits.failureWindow(user, clock.now()).refusal ?? refusal;
+    if (refusal !== admission.refusal) await this.giveBack(admission);
+    throw refusal;
+  }
+
+  /** A user's first answer: the row is made, locked (rare: users are made when they enroll). */
+  private createLocked(manager: EntityManager, userId: string, now: Date): Promise<LockedUser> {
+    return this.deps.users.lock(manager, userId, now);
+  }
+
+  private async giveBack(admission: Admission): Promise<void> {
+    await admission.giveBack().catch((error: unknown) => {
+      this.deps.logger.warn({ err: error }, 'could not give back a challenge try: the store failed; it stays counted');
     });
   }
 
-  /** A wrong answer, under the row lock: one more failure in a row, audited; the one that locks is audited too. */
+  /**
+   * The failure's transaction did not commit: the user's count still grows (in a
+   * transaction of its own), so a failure that cannot be recorded is never a free guess.
+   */
+  private async countFailureAlone(userId: string): Promise<void> {
+    const { database, users, limits, clock, logger } = this.deps;
+    await database
+      .transaction(async (manager) => {
+        const now = clock.now();
+        const user = await users.lock(manager, userId, now);
+        await users.recordFailure(manager, userId, limits.failureWindow(user, now).afterFailure);
+      })
+      .catch((error: unknown) => {
+        logger.warn({ err: error }, 'could not count a failed answer: the database failed twice');
+      });
+  }
+
+  /** A wrong answer, under the row lock: one more failure in a row and in the window, audited; the one that locks is audited too. */
   private async recordFailure(
     manager: EntityManager,
     request: AnswerCheck<unknown>,
-    answer: Answer,
-    failuresInRow: number,
+    shaped: boolean,
+    user: LockedUser,
+    window: FailureWindow,
     now: Date,
   ): Promise<void> {
     const { users, audit } = this.deps;
-    const shaped = request.factors.some((factor) => factor.accepts(answer));
-    await users.addFailure(manager, request.userId);
+    await users.recordFailure(manager, request.userId, window.afterFailure);
     const reason = shaped
       ? `wrong, used or expired code (${request.purpose.kind})`
       : `malformed code (${request.purpose.kind})`;
     await audit.record(manager, request.actor, { action: request.failureAction, userId: request.userId, reason }, now);
-    if (failuresInRow === LIMITS.failuresInRowToLock) {
+    if (user.failedAttemptsInRow + 1 === LIMITS.failuresInRowToLock) {
       await audit.record(manager, request.actor, { action: 'TWO_FACTOR_LOCKED', userId: request.userId }, now);
     }
   }

@@ -1,62 +1,98 @@
 import ipaddr from 'ipaddr.js';
 import type { Config } from '../config/config';
-import { rateLimited } from '../errors';
+import { type AppError, challengeNotFound, rateLimited } from '../errors';
+import type { LockedUser } from '../factors/factor';
 import type { StoreKeyHash } from '../infra/crypto/store-key-hash';
-import type { Limiter, Store } from '../infra/store/store';
+import type { AdmissionRequest, Store } from '../infra/store/store';
+
+/** Where a login challenge and its tries live in the store (ChallengeStore.admission). */
+export type ChallengeAdmission = NonNullable<AdmissionRequest['challenge']>;
+
+/** What the store said of an answer before the database is asked. */
+export interface Admission {
+  /** The login challenge's stored value; null when none was asked for, or it does not exist. */
+  challengeValue: string | null;
+  /**
+   * The store's refusal (RATE_LIMITED: the client IP's window is full;
+   * CHALLENGE_NOT_FOUND: the challenge has had its tries), answered only after
+   * what comes first in the contract's precedence (TWO_FACTOR_LOCKED).
+   */
+  refusal: AppError | null;
+  /** Gives the challenge's try back: for an attempt refused before it was checked. */
+  giveBack(): Promise<void>;
+}
+
+/** The user's window of failures as the answer path reads it, under the user's row lock. */
+export interface FailureWindow {
+  /** The window is full: every answer is RATE_LIMITED, not checked, not counted. */
+  refusal: AppError | null;
+  /** What the window becomes with one more failure. */
+  afterFailure: { failuresInWindow: number; failureWindowStartedAt: Date };
+}
 
 /**
- * The attempt counters that every code check passes through, shared by every
- * instance through the store:
- * - per user, failures in a fixed window (10 in 15 minutes by default): an
- *   attempt is counted before its code is checked and given back if it succeeds,
- *   so parallel guesses get no more than the limit;
- * - per client IP, every attempt (100 a minute by default), keyed by ipQuotaKey.
- * A store that cannot answer refuses the attempt (SERVICE_UNAVAILABLE). Keys
- * name users and IPs by keyed hash only.
+ * The attempt limits every answer passes (docs/adr/0013-answers-planned-then-sent.md):
+ * - per client IP (ipQuotaKey), every attempt (100 a minute by default), and a login
+ *   challenge's 5 tries: counted in the store, in one round trip, before the
+ *   database is asked;
+ * - per user, failures in a fixed window (10 in 15 minutes by default): kept on
+ *   the user's row and counted under its lock in the answer's own transaction,
+ *   so parallel guesses for one user queue behind each other and none gets past
+ *   the limit.
+ * A store that cannot answer refuses the attempt (SERVICE_UNAVAILABLE). Store
+ * keys name IPs and challenges by keyed hash only.
  */
 export class AttemptLimits {
-  private readonly userFailures: Limiter;
-  private readonly ipAttempts: Limiter;
-
   constructor(
-    store: Store,
-    limits: Config['limits'],
+    private readonly store: Store,
+    private readonly limits: Config['limits'],
     private readonly keyHash: StoreKeyHash,
-  ) {
-    this.userFailures = store.limiter({
-      name: 'user-failures',
-      points: limits.userFailuresPerWindow,
-      durationSeconds: limits.userFailureWindowSeconds,
+  ) {}
+
+  /** Counts the attempt against the client IP and, for a login, the challenge's tries. */
+  async admit(clientIp: string | null, challenge?: ChallengeAdmission): Promise<Admission> {
+    const result = await this.store.admitAnswer({
+      ip: clientIp
+        ? { key: this.ipKey(clientIp), limit: this.limits.ipAttemptsPerMinute, windowMs: 60_000 }
+        : undefined,
+      challenge,
     });
-    this.ipAttempts = store.limiter({ name: 'ip-attempts', points: limits.ipAttemptsPerMinute, durationSeconds: 60 });
+    const refusal =
+      result.ipRetryAfterMs !== null
+        ? rateLimited(Math.max(1, Math.ceil(result.ipRetryAfterMs / 1000)))
+        : result.challengeExhausted
+          ? challengeNotFound()
+          : null;
+    const counted = challenge !== undefined && result.challengeValue !== null && result.ipRetryAfterMs === null;
+    return {
+      challengeValue: result.challengeValue,
+      refusal,
+      giveBack: async () => {
+        if (counted) await this.store.decrement(challenge.triesKey);
+      },
+    };
   }
 
-  /** Counts the attempt; RATE_LIMITED (with retryAfterSeconds) when a limit is already reached. */
-  async admit(userId: string, clientIp: string | null): Promise<void> {
-    await this.admitIp(clientIp);
-    const user = await this.userFailures.consume(this.user(userId));
-    if (!user.allowed) throw rateLimited(user.retryAfterSeconds);
+  /** The store key of a client IP's attempts in the current window (its value: how many were counted). */
+  ipKey(clientIp: string): string {
+    return `ip-attempts:{${this.keyHash.of('ip-attempts', ipQuotaKey(clientIp))}}`;
   }
 
-  /** Counts an attempt that names no user (e.g. an unknown login challenge) against its IP. */
-  async admitIp(clientIp: string | null): Promise<void> {
-    if (!clientIp) return;
-    const ip = await this.ipAttempts.consume(this.keyHash.of('ip-attempts', ipQuotaKey(clientIp)));
-    if (!ip.allowed) throw rateLimited(ip.retryAfterSeconds);
-  }
-
-  /** The attempt succeeded: it was no failure. */
-  async forgive(userId: string): Promise<void> {
-    await this.userFailures.refund(this.user(userId));
-  }
-
-  /** An admin's reset clears the user's window too. */
-  async reset(userId: string): Promise<void> {
-    await this.userFailures.reset(this.user(userId));
-  }
-
-  private user(userId: string): string {
-    return this.keyHash.of('user-failures', userId);
+  /** The user's failure window at `now`, from the locked row (a user without a row has none yet). */
+  failureWindow(user: LockedUser | null, now: Date): FailureWindow {
+    const windowMs = this.limits.userFailureWindowSeconds * 1000;
+    const startedAt = user?.failureWindowStartedAt ?? null;
+    const open = startedAt !== null && startedAt.getTime() + windowMs > now.getTime();
+    const failures = open ? user!.failuresInWindow : 0;
+    return {
+      refusal:
+        failures >= this.limits.userFailuresPerWindow
+          ? rateLimited(Math.max(1, Math.ceil((startedAt!.getTime() + windowMs - now.getTime()) / 1000)))
+          : null,
+      afterFailure: open
+        ? { failuresInWindow: failures + 1, failureWindowStartedAt: startedAt }
+        : { failuresInWindow: 1, failureWindowStartedAt: now },
+    };
   }
 }
 

@@ -76,18 +76,26 @@ export class AuditLog {
     private readonly changes?: AuditedChanges,
   ) {}
 
-  /** Returns the event's id. */
-  async record(manager: EntityManager, actor: Actor, entry: AuditEntry, now: Date): Promise<string> {
-    const id = await this.events.insert(manager, {
-      action: entry.action,
-      userId: entry.userId ?? null,
-      organizationId: entry.organizationId ?? null,
-      actorId: actor.actorId,
-      reason: entry.reason?.slice(0, 500) ?? null,
-      clientIp: actor.clientIp,
-      occurredAt: now,
-    });
+  /** Queued with the transaction's COMMIT (ADR 0013). */
+  async record(manager: EntityManager, actor: Actor, entry: AuditEntry, now: Date): Promise<void> {
+    await this.events.insert(manager, row(actor, entry, now));
+    await this.changes?.recorded(manager, actor, entry, now);
+  }
+
+  /** The same, written at once: for a change that keeps the event's id. */
+  async recordReturningId(manager: EntityManager, actor: Actor, entry: AuditEntry, now: Date): Promise<string> {
+    const id = await this.events.insertReturningId(manager, row(actor, entry, now));
     await this.changes?.recorded(manager, actor, entry, now);
     return id;
   }
 }
+
+const row = (actor: Actor, entry: AuditEntry, now: Date) => ({
+  action: entry.action,
+  userId: entry.userId ?? null,
+  organizationId: entry.organizationId ?? null,
+  actorId: actor.actorId,
+  reason: entry.reason?.slice(0, 500) ?? null,
+  clientIp: actor.clientIp,
+  occurredAt: now,
+});

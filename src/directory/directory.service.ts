@@ -54,7 +54,7 @@ export class DirectoryService {
       const existing = await this.deps.organizations.lock(manager, id);
       if (!existing) {
         // Its creation's event first: its owners see the events from that one on (not a deleted namesake's).
-        const created = await this.deps.audit.record(
+        const created = await this.deps.audit.recordReturningId(
           manager,
           actor,
           { action: 'ORGANIZATION_UPSERTED', organizationId: id },

@@ -12,7 +12,7 @@ import type { PendingSetupRepository } from '../infra/db/repositories/pending-se
 import { LIMITS } from '../limits';
 import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
 import type { EnrollmentGuard } from './enrollment-guard';
-import type { Answer, Enrollment, SecondFactor } from './factor';
+import type { Answer, Enrollment, FactorCheck, SecondFactor } from './factor';
 import type { EnrolledMethod } from './method';
 import type { TwoFactorLifecycle } from './two-factor-lifecycle';
 import type { TwoFactorSetupResult } from './two-factor.types';
@@ -33,14 +33,8 @@ export interface PendingConfirmation {
   factor: SecondFactor & { enrollment: Enrollment };
   /** The shape of a confirming answer, when it differs from the factor's own answers. */
   accepts?(answer: Answer): boolean;
-  /** Checks the answer against the pending secret, which is not the user's factor yet. */
-  verify(
-    manager: EntityManager,
-    userId: string,
-    answer: Answer,
-    secret: string,
-    pending: PendingSetupRecord,
-  ): Promise<boolean>;
+  /** Checks the answer against the pending secret, which is not the user's factor yet (under the user's row lock). */
+  verify(check: FactorCheck, secret: string, pending: PendingSetupRecord): Promise<boolean>;
   /**
    * A user has one of this kind (an authenticator app, a phone number): the new
    * one replaces the old, which is removed first as removeTotp/removeSms would.
@@ -120,15 +114,14 @@ export class FactorSetup {
       method: confirmation.factor.method,
       refusedWhenLocked: true,
       accepts: (given) => (confirmation.accepts ?? confirmation.factor.accepts.bind(confirmation.factor))(given),
-      verify: async (manager, id, given) => {
+      verify: async (check) => {
         // Under the user's lock, before the answer is checked: a setup confirmed meanwhile (a double submit),
         // started again or discarded is gone, and its answer is NOT_FOUND, not a failure (every change to
         // pending setups holds this lock).
-        const current = await pendingSetups.find(manager, userId, enrollment.method);
+        const current = await pendingSetups.find(check.manager, userId, enrollment.method);
         if (current?.payloadCiphertext !== pending.payloadCiphertext) throw noPendingSetup(enrollment);
-        return (await confirmation.verify(manager, id, given, secret, pending)) ? { amr: [] } : null;
+        return (await confirmation.verify(check, secret, pending)) ? { amr: [] } : null;
       },
-      recordUse: async () => undefined,
     };
     const { result } = await this.deps.checker.check({
       userId,

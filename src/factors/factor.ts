@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { Actor, AuditAction, AuditEntry } from '../audit/audit-log';
+import type { Statement } from '../infra/db/database';
 import type { EnrolledMethod, TwoFactorMethod } from './method';
 
 /**
@@ -26,9 +27,37 @@ export interface Accepted {
 }
 
 /**
+ * The user's row as the answer path holds it, locked: what decides an answer
+ * besides the factor's own rows (UserRepository.lockedUser).
+ */
+export interface LockedUser {
+  id: string;
+  twoFactorEnabled: boolean;
+  failedAttemptsInRow: number;
+  /** The last TOTP time step accepted: no code of this step or earlier works again. */
+  lastTotpStep: number | null;
+  failuresInWindow: number;
+  failureWindowStartedAt: Date | null;
+}
+
+/** One factor's check of one answer, inside the answer's transaction, under the user's row lock. */
+export interface FactorCheck {
+  manager: EntityManager;
+  user: LockedUser;
+  answer: Answer;
+  purpose: AnswerPurpose;
+  actor: Actor;
+  /** The rows of the factor's `reads`, in order, read in the same round trip as the lock. */
+  rows: Record<string, unknown>[][];
+  now: Date;
+}
+
+/**
  * One second factor, as the shared answer-checking path sees it
  * (docs/adr/0001-one-answer-checking-path.md). The registry
- * (factors/registry.ts) lists them in the order an answer is tried.
+ * (factors/registry.ts) lists them in the order an answer is tried. An answer is
+ * planned, then sent (ADR 0013): what the factor reads goes with the user's row
+ * lock in one round trip; what a right answer writes is queued to go with the COMMIT.
  */
 export interface SecondFactor {
   readonly method: TwoFactorMethod;
@@ -38,10 +67,14 @@ export interface SecondFactor {
   accepts(answer: Answer): boolean;
   /** Refuses (BAD_USER_INPUT) an answer of this factor's kind that is malformed, before any attempt is counted. */
   validate?(answer: Answer): void;
-  /** Checks and spends the answer inside the caller's transaction: right, and never usable again; or null. */
-  verify(manager: EntityManager, userId: string, answer: Answer, purpose: AnswerPurpose): Promise<Accepted | null>;
-  /** What a success with this factor records besides spending the answer (last use, an audit event). */
-  recordUse(manager: EntityManager, actor: Actor, userId: string, now: Date): Promise<void>;
+  /** What checking this answer reads (plain SQL, no locks of its own): sent with the user's row lock. */
+  reads?(userId: string, answer: Answer, purpose: AnswerPurpose): Statement[];
+  /**
+   * Checks the answer; a right one is spent (never usable again) and its use
+   * recorded, by statements queued in the check's transaction (Database.queue).
+   * Null for a wrong one (what it queued commits with the failure's record).
+   */
+  verify(check: FactorCheck): Promise<Accepted | null>;
   /** Present for a factor the user sets up and removes. */
   readonly enrollment?: Enrollment;
 }

@@ -1,17 +1,24 @@
-import { AppError } from '../errors';
+import type { ChallengeAdmission } from '../attempts/attempt-limits';
+import { challengeNotFound } from '../errors';
 import type { Clock } from '../infra/clock';
 import type { SecretBox } from '../infra/crypto/cipher';
 import { randomId } from '../infra/crypto/random';
 import type { StoreKeyHash } from '../infra/crypto/store-key-hash';
 import type { Store } from '../infra/store/store';
 import { LIMITS } from '../limits';
+import type { SpentLoginChallenges } from './spent-login-challenges';
+
+export { challengeNotFound };
 
 const CHALLENGE_TTL_MS = LIMITS.challengeTtlSeconds * 1000;
+const ID_PATTERN = /^[A-Za-z0-9_-]{24}$/;
 
 export interface Challenge {
   id: string;
   userId: string;
   expiresAt: Date;
+  /** The id's keyed hash: how the store and the spent list name it. */
+  hash: string;
 }
 
 /**
@@ -20,65 +27,76 @@ export interface Challenge {
  * The id is a credential, so keys hold only its keyed hash, which both keys of
  * a challenge share as hash tag (one Cluster slot). The value names the user,
  * so it is encrypted (AES-256-GCM under ENCRYPTION_KEY): a reader of the store
- * learns no user id.
+ * learns no user id. The record and its tries live in the store; the spend is
+ * durable, in the database (SpentLoginChallenges).
  */
 export class ChallengeStore {
   constructor(
     private readonly store: Store,
     private readonly secrets: SecretBox,
     private readonly keyHash: StoreKeyHash,
+    private readonly spent: SpentLoginChallenges,
     private readonly clock: Clock,
   ) {}
 
   async open(userId: string): Promise<Challenge> {
-    const challenge = { id: randomId(), userId, expiresAt: new Date(this.clock.now().getTime() + CHALLENGE_TTL_MS) };
+    const id = randomId();
+    const challenge = {
+      id,
+      userId,
+      expiresAt: new Date(this.clock.now().getTime() + CHALLENGE_TTL_MS),
+      hash: this.hashOf(id),
+    };
     const value = JSON.stringify({ userId, expiresAt: challenge.expiresAt.getTime() });
-    await this.store.set(this.key(challenge.id), this.secrets.encrypt(value), CHALLENGE_TTL_MS);
+    await this.store.set(this.key(challenge.hash), this.secrets.encrypt(value), CHALLENGE_TTL_MS);
     return challenge;
   }
 
-  /** The live challenge, or null when unknown, expired or spent. */
-  async find(id: string): Promise<Challenge | null> {
-    if (!/^[A-Za-z0-9_-]{24}$/.test(id)) return null;
-    const stored = await this.store.get(this.key(id));
-    if (!stored) return null;
+  /** Where the answer path's admission finds the challenge and counts its try; null for an id this service never issues. */
+  admission(id: string): ChallengeAdmission | null {
+    if (!ID_PATTERN.test(id)) return null;
+    const hash = this.hashOf(id);
+    return {
+      key: this.key(hash),
+      triesKey: this.triesKey(hash),
+      maxTries: LIMITS.challengeMaxAttempts,
+      triesTtlMs: CHALLENGE_TTL_MS,
+    };
+  }
+
+  /** The challenge a stored value describes; null when there is none or it expired. */
+  parse(id: string, stored: string | null): Challenge | null {
+    if (stored === null) return null;
     // A value written in clear before values were encrypted (a challenge lives 5 minutes) is still read.
     const value = stored.startsWith('{') ? stored : this.secrets.decrypt(stored);
     const { userId, expiresAt } = JSON.parse(value) as { userId: string; expiresAt: number };
     if (expiresAt <= this.clock.now().getTime()) return null;
-    return { id, userId, expiresAt: new Date(expiresAt) };
+    return { id, userId, expiresAt: new Date(expiresAt), hash: this.hashOf(id) };
   }
 
-  /**
-   * Counts an attempt; false once the challenge has had its 5. The challenge
-   * itself stays until it expires, so an admitted attempt still in flight can
-   * spend it if its code was right.
-   */
-  async countAttempt(id: string): Promise<boolean> {
-    return (await this.store.increment(this.attemptsKey(id), CHALLENGE_TTL_MS)) <= LIMITS.challengeMaxAttempts;
+  /** The live challenge, or null when unknown, expired or spent (outside the answer path: e.g. sending its SMS). */
+  async find(id: string): Promise<Challenge | null> {
+    const admission = this.admission(id);
+    if (!admission) return null;
+    const challenge = this.parse(id, await this.store.get(admission.key));
+    if (!challenge || (await this.spent.isSpent(challenge.hash))) return null;
+    return challenge;
   }
 
   /** Whether the challenge has had its 5 attempts (then nothing can answer it, so nothing is sent for it). */
-  async isExhausted(id: string): Promise<boolean> {
-    return Number((await this.store.get(this.attemptsKey(id))) ?? 0) >= LIMITS.challengeMaxAttempts;
+  async isExhausted(challenge: Challenge): Promise<boolean> {
+    return Number((await this.store.get(this.triesKey(challenge.hash))) ?? 0) >= LIMITS.challengeMaxAttempts;
   }
 
-  /** Spends the challenge; true only for the one caller that did. */
-  spend(id: string): Promise<boolean> {
-    return this.store.delete(this.key(id));
+  private hashOf(id: string): string {
+    return this.keyHash.of('challenge', id);
   }
 
-  private key(id: string): string {
-    return `challenge:{${this.keyHash.of('challenge', id)}}`;
+  private key(hash: string): string {
+    return `challenge:{${hash}}`;
   }
 
-  private attemptsKey(id: string): string {
-    return `challenge-attempts:{${this.keyHash.of('challenge', id)}}`;
+  private triesKey(hash: string): string {
+    return `challenge-attempts:{${hash}}`;
   }
 }
-
-export const challengeNotFound = () =>
-  new AppError(
-    'CHALLENGE_NOT_FOUND',
-    'The login challenge is unknown, expired, spent or exhausted: start the login again.',
-  );

@@ -15,9 +15,11 @@ import { deviceStartAmr, strengthOf } from './amr';
 import type { AssertionSigner } from './assertion-signer';
 import { type ChallengeStore, challengeNotFound } from './challenge-store';
 import type { LoginChallenge, LoginVerification } from './login.types';
+import type { SpentLoginChallenges } from './spent-login-challenges';
 
 export interface LoginServiceDependencies {
   challenges: ChallengeStore;
+  spentChallenges: SpentLoginChallenges;
   checker: AnswerChecker;
   limits: AttemptLimits;
   registry: FactorRegistry;
@@ -52,10 +54,15 @@ export class LoginService {
    */
   async start(actor: Actor, userId: string, deviceToken?: string | null): Promise<LoginChallenge> {
     if (deviceToken !== null && deviceToken !== undefined) {
-      const [status, trusted] = await Promise.all([
-        this.deps.statuses.readOne(userId),
-        this.deps.trustedDevices.signIn({ ...actor, actorId: userId }, userId, deviceToken),
-      ]);
+      // The device and the status in one round trip, the device's use and its audit event with the COMMIT.
+      const { statuses } = this.deps;
+      const { trusted, rows } = await this.deps.trustedDevices.signInReading(
+        { ...actor, actorId: userId },
+        userId,
+        deviceToken,
+        [statuses.statement(userId)],
+      );
+      const status = rows ? statuses.statusOf(userId, rows[0]) : await statuses.readOne(userId);
       if (trusted) return this.spentByDevice(userId, status, deviceStartAmr(trusted.signInStrength));
       return this.open(userId, status);
     }
@@ -107,14 +114,15 @@ export class LoginService {
     answer: Answer,
     remember: RememberDevice | null = null,
   ): Promise<LoginVerification> {
-    const { challenges, limits, signer, audit, trustedDevices } = this.deps;
-    // A bad name is refused before anything is counted.
+    const { challenges, spentChallenges, limits, audit, trustedDevices } = this.deps;
+    // A bad name or a malformed answer is refused before anything is counted.
     const deviceName = remember ? trustedDevices.parseName(remember.deviceName) : null;
-    const challenge = await challenges.find(challengeId);
-    if (!challenge) {
-      await limits.admitIp(actor.clientIp);
-      throw challengeNotFound();
-    }
+    this.deps.checker.prepare(answer, this.deps.registry.all());
+    // One round trip to the store: the attempt counted per IP and, for a challenge that exists, per challenge.
+    const keys = challenges.admission(challengeId);
+    const admission = await limits.admit(actor.clientIp, keys ?? undefined);
+    const challenge = keys && challenges.parse(challengeId, admission.challengeValue);
+    if (!challenge) throw admission.refusal?.code === 'RATE_LIMITED' ? admission.refusal : challengeNotFound();
     const userActor = { ...actor, actorId: challenge.userId };
     const { method, result } = await this.deps.checker.check({
       userId: challenge.userId,
@@ -123,12 +131,16 @@ export class LoginService {
       purpose: { kind: 'login', userId: challenge.userId, challengeId: challenge.id },
       actor: userActor,
       failureAction: 'LOGIN_FAILED',
-      countAttempt: async () => {
-        if (!(await challenges.countAttempt(challenge.id))) throw challengeNotFound();
+      admission,
+      // Spent by an earlier success: read with the user's row lock, so of two right answers only the first commits.
+      guard: {
+        reads: [spentChallenges.read(challenge.hash)],
+        check: ([spent]) => {
+          if (spent.length > 0) throw challengeNotFound();
+        },
       },
       onSuccess: async (manager, answeredWith, now, amr) => {
-        // Spent inside the transaction: if another request spent it first, this one rolls back.
-        if (!(await challenges.spend(challenge.id))) throw challengeNotFound();
+        await spentChallenges.spendIn(manager, challenge.hash, challenge.userId, challenge.expiresAt);
         await audit.record(
           manager,
           userActor,
@@ -143,7 +155,7 @@ export class LoginService {
       },
     });
     // Signed once committed: the user's row is not held while the key works.
-    const assertion = await signer.sign(challenge.userId, challenge.id, result.amr, result.now);
+    const assertion = await this.deps.signer.sign(challenge.userId, challenge.id, result.amr, result.now);
     this.deps.metrics.countLogin(method.toLowerCase() as LoginMethod);
     if (result.device !== null) await trustedDevices.purgeExpired();
     return {

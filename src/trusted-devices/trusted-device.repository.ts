@@ -1,7 +1,12 @@
 import { In, type EntityManager } from 'typeorm';
+import type { Database, Statement } from '../infra/db/database';
 import { UserRecord } from '../infra/db/entities';
 import { sqlTime } from '../infra/db/raw-values';
+import { Table } from '../infra/db/table';
 import { TrustedDeviceRecord } from './trusted-device.entity';
+
+const devices = new Table(TrustedDeviceRecord);
+const users = new Table(UserRecord);
 
 /**
  * The user's organizations that forbid trusted devices, as an SQL condition on
@@ -23,34 +28,49 @@ export interface UsableDevice {
 
 /** Users' trusted devices; every read that decides something goes through an index. */
 export class TrustedDeviceRepository {
+  constructor(private readonly database: Database) {}
+
   async insert(manager: EntityManager, device: TrustedDeviceRecord): Promise<void> {
     await manager.insert(TrustedDeviceRecord, device);
   }
 
   /**
-   * What a login with a device token decides, in one query: a device of this
-   * user with one of these token hashes (the unique index), unexpired, the user
-   * with two-factor on (primary key), and no organization of the user
-   * forbidding trusted devices (NOT EXISTS over the user's memberships).
+   * What a login with a device token decides, read in one round trip inside its
+   * transaction (ADR 0013): the device of this user with one of these token
+   * hashes (the unique index), unexpired, locked, so a revocation either commits
+   * first (no row) or waits for this use; and, without locks, whether the user
+   * has two-factor on and no organization of the user forbids trusted devices.
    */
-  async findUsable(
-    manager: EntityManager,
-    userId: string,
-    tokenHashes: string[],
-    now: Date,
-  ): Promise<UsableDevice | null> {
-    // Plain SQL (ADR 0005): every start with a device token asks this.
-    const rows: { id: string; name: string; sign_in_strength: string }[] = await manager.query(
-      `SELECT device.id, device.name, device.sign_in_strength FROM trusted_devices device
-         INNER JOIN users owner ON owner.id = device.user_id AND owner.two_factor_enabled = 1
-        WHERE device.token_hash IN (${tokenHashes.map(() => '?').join(', ')}) AND device.user_id = ? AND device.expires_at > ?
-          AND NOT EXISTS (${forbiddingOrganizationOf('device.user_id')})
-        LIMIT 1`,
-      [...tokenHashes, userId, sqlTime(now)],
-    );
-    if (rows.length === 0) return null;
-    const [row] = rows;
-    return { id: String(row.id), name: String(row.name), signInStrength: String(row.sign_in_strength) };
+  usableReads(userId: string, tokenHashes: string[], now: Date): Statement[] {
+    return [
+      {
+        sql: `SELECT ${devices.columns('id', 'name', 'signInStrength')} FROM ${devices.name}
+               WHERE ${devices.column('tokenHash')} IN (${tokenHashes.map(() => '?').join(', ')})
+                 AND ${devices.column('userId')} = ? AND ${devices.column('expiresAt')} > ?
+               LIMIT 1${this.database.forUpdate}`,
+        parameters: [...tokenHashes, userId, sqlTime(now)],
+      },
+      {
+        sql: `SELECT owner.${users.column('id')} FROM ${users.name} owner
+               WHERE owner.${users.column('id')} = ? AND owner.${users.column('twoFactorEnabled')} = 1
+                 AND NOT EXISTS (${forbiddingOrganizationOf(`owner.${users.column('id')}`)})`,
+        parameters: [userId],
+      },
+    ];
+  }
+
+  /** The device `usableReads` found, when it may sign the user in. */
+  usableOf([device, allowed]: Record<string, unknown>[][]): UsableDevice | null {
+    if (device.length === 0 || allowed.length === 0) return null;
+    return devices.row(device[0], 'id', 'name', 'signInStrength');
+  }
+
+  /** Records a use of the device the caller locked (queued with the COMMIT). */
+  async recordUse(manager: EntityManager, id: string, now: Date): Promise<void> {
+    await this.database.queue(manager, {
+      sql: `UPDATE ${devices.name} SET ${devices.assignments('lastUsedAt')} WHERE ${devices.column('id')} = ?`,
+      parameters: [sqlTime(now), id],
+    });
   }
 
   /**
@@ -66,18 +86,6 @@ export class TrustedDeviceRepository {
       .andWhere(`NOT EXISTS (${forbiddingOrganizationOf('owner.id')})`)
       .getRawOne();
     return allowed !== undefined;
-  }
-
-  /** Records a use, only while the device still exists and has not expired: of a use and a revocation, one comes first. */
-  async markUsed(manager: EntityManager, id: string, now: Date): Promise<boolean> {
-    const result = await manager
-      .createQueryBuilder()
-      .update(TrustedDeviceRecord)
-      .set({ lastUsedAt: now })
-      .where('id = :id', { id })
-      .andWhere('expires_at > :now', { now })
-      .execute();
-    return (result.affected ?? 0) === 1;
   }
 
   /** Unexpired devices of these users, newest first (idx_trusted_devices_user). */

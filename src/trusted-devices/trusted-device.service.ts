@@ -4,7 +4,7 @@ import type { Actor, AuditLog } from '../audit/audit-log';
 import type { Clock } from '../infra/clock';
 import type { SecretBox } from '../infra/crypto/cipher';
 import { randomId } from '../infra/crypto/random';
-import type { Database } from '../infra/db/database';
+import type { Database, Statement } from '../infra/db/database';
 import type { Logger } from '../infra/logger';
 import { LIMITS } from '../limits';
 import type { SignInStrength } from '../login/amr';
@@ -119,17 +119,33 @@ export class TrustedDeviceService {
    * which.
    */
   async signIn(actor: Actor, userId: string, token: string): Promise<{ signInStrength: string } | null> {
-    if (!this.enabled || !TOKEN_PATTERN.test(token)) return null;
+    return (await this.signInReading(actor, userId, token, [])).trusted;
+  }
+
+  /**
+   * The same, with `reads` of the caller's sent in the same round trip as the
+   * device's (a login start reads the user's status with it: ADR 0013); their
+   * rows, or null when the token was no token at all (nothing was read).
+   */
+  async signInReading(
+    actor: Actor,
+    userId: string,
+    token: string,
+    reads: Statement[],
+  ): Promise<{ trusted: { signInStrength: string } | null; rows: Record<string, unknown>[][] | null }> {
+    if (!this.enabled || !TOKEN_PATTERN.test(token)) return { trusted: null, rows: null };
     const { database, devices, secrets, audit, clock } = this.deps;
     const now = clock.now();
     const hashes = secrets.lookupHashes(deviceTokenHashInput(token));
-    const device = await database.run((manager) => devices.findUsable(manager, userId, hashes, now));
-    if (!device) return null;
-    // Only the device's row is locked: a revocation that commits first wins, one that comes after waits.
+    const usable = devices.usableReads(userId, hashes, now);
     return database.transaction(async (manager) => {
-      if (!(await devices.markUsed(manager, device.id, now))) return null;
+      const rows = await database.read(manager, [...usable, ...reads]);
+      const device = devices.usableOf(rows.slice(0, usable.length));
+      const theirs = rows.slice(usable.length);
+      if (!device) return { trusted: null, rows: theirs };
+      await devices.recordUse(manager, device.id, now);
       await audit.record(manager, actor, { action: 'TRUSTED_DEVICE_USED', userId, reason: device.name }, now);
-      return { signInStrength: device.signInStrength };
+      return { trusted: { signInStrength: device.signInStrength }, rows: theirs };
     });
   }
 

@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { TwoFactorMethod } from '../factors/method';
-import type { Database } from '../infra/db/database';
-import type { UserRepository } from '../infra/db/repositories/user.repository';
+import type { Database, Statement } from '../infra/db/database';
+import type { StatusRow, UserRepository } from '../infra/db/repositories/user.repository';
 import { LIMITS } from '../limits';
 import type { TwoFactorStatus } from './user.types';
 
@@ -31,8 +31,20 @@ export class TwoFactorStatusReader {
     return (await this.readWith(manager, [userId]))[0];
   }
 
+  /** One user's status as a statement, to read with others in one round trip (statusOf turns its rows into the status). */
+  statement(userId: string): Statement {
+    return this.users.statusRowsRead([userId]);
+  }
+
+  statusOf(userId: string, rows: Record<string, unknown>[]): TwoFactorStatus {
+    return this.fromRows([userId], this.users.statusRowsOf(rows))[0];
+  }
+
   private async readWith(manager: EntityManager, userIds: readonly string[]): Promise<TwoFactorStatus[]> {
-    const rows = await this.users.statusRows(manager, [...new Set(userIds)]);
+    return this.fromRows(userIds, await this.users.statusRows(manager, [...new Set(userIds)]));
+  }
+
+  private fromRows(userIds: readonly string[], rows: StatusRow[]): TwoFactorStatus[] {
     const byId = new Map(rows.map((row) => [row.id, row]));
     return userIds.map((id) => {
       const row = byId.get(id);

@@ -31,13 +31,12 @@ export class WebhookEventWriter implements AuditedChanges, MemberStateChanges {
     const endpoints = await this.repository.subscribers(manager, type);
     if (endpoints.length === 0) return;
     const payload = JSON.stringify({ type, timestamp: now.toISOString(), data });
-    const eventId = await this.repository.insertEvent(manager, {
-      webhookId: newWebhookId(),
-      type,
-      payload,
-      createdAt: now,
-    });
-    await this.repository.insertDeliveries(manager, eventId, endpoints, now);
+    await this.repository.insertEvent(
+      manager,
+      { webhookId: newWebhookId(), type, payload, createdAt: now },
+      endpoints,
+      now,
+    );
   }
 
   /** AuditLog.record, for every audited change: the ones the contract lists become events. */

@@ -120,22 +120,28 @@ export class WebhookRepository {
 
   // ---- the outbox
 
-  /** Returns the event's row id. */
-  async insertEvent(manager: EntityManager, event: Omit<WebhookEventRecord, 'id'>): Promise<string> {
-    const result = await manager.insert(WebhookEventRecord, event);
-    return String(result.identifiers[0].id);
-  }
-
-  /** One PENDING delivery, due now, per endpoint of these that is still enabled (the list may be a second old). */
-  async insertDeliveries(manager: EntityManager, eventId: string, endpointIds: string[], now: Date): Promise<void> {
-    if (endpointIds.length === 0) return;
+  /**
+   * The event and one PENDING delivery, due now, per endpoint of these that is
+   * still enabled (the list may be a second old): queued with the change's
+   * COMMIT (ADR 0013), the deliveries naming the event by the id just generated.
+   */
+  async insertEvent(
+    manager: EntityManager,
+    event: Omit<WebhookEventRecord, 'id'>,
+    endpointIds: string[],
+    now: Date,
+  ): Promise<void> {
     const time = sqlTime(now);
-    await manager.query(
-      `INSERT INTO webhook_deliveries (event_id, endpoint_id, state, attempts, next_attempt_at, series_started_at, created_at)
-       SELECT ?, id, 'PENDING', 0, ?, ?, ? FROM webhook_endpoints
+    await this.database.queue(manager, {
+      sql: 'INSERT INTO webhook_events (webhook_id, type, payload, created_at) VALUES (?, ?, ?, ?)',
+      parameters: [event.webhookId, event.type, event.payload, sqlTime(event.createdAt)],
+    });
+    await this.database.queue(manager, {
+      sql: `INSERT INTO webhook_deliveries (event_id, endpoint_id, state, attempts, next_attempt_at, series_started_at, created_at)
+       SELECT ${this.database.lastInsertId}, id, 'PENDING', 0, ?, ?, ? FROM webhook_endpoints
         WHERE enabled = 1 AND id IN (${endpointIds.map(() => '?').join(', ')})`,
-      [eventId, time, time, time, ...endpointIds],
-    );
+      parameters: [time, time, time, ...endpointIds],
+    });
   }
 
   // ---- the worker

@@ -43,6 +43,12 @@ const SAME_CLIENT: [string, string[]][] = [
   ],
 ];
 
+/** The attempt counted against the address, refused (thrown) past the quota. */
+const admitIp = async (quota: AttemptLimits, address: string) => {
+  const { refusal } = await quota.admit(address);
+  if (refusal) throw refusal;
+};
+
 describe('the per-IP attempt quota (in-process store)', () => {
   const limits = () =>
     new AttemptLimits(
@@ -57,18 +63,18 @@ describe('the per-IP attempt quota (in-process store)', () => {
 
   it.each(SAME_CLIENT)('counts %s as one client', async (_name, addresses) => {
     const quota = limits();
-    for (const address of addresses.slice(0, QUOTA)) await quota.admitIp(address);
-    await expect(quota.admitIp(addresses[QUOTA])).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    for (const address of addresses.slice(0, QUOTA)) await admitIp(quota, address);
+    await expect(admitIp(quota, addresses[QUOTA])).rejects.toMatchObject({ code: 'RATE_LIMITED' });
   });
 
   it('gives another IPv4 address, another /64 and a NAT64 address their own quota', async () => {
     const quota = limits();
-    for (let i = 0; i < QUOTA; i += 1) await quota.admitIp('2001:db8:1:2::1');
-    for (let i = 0; i < QUOTA; i += 1) await quota.admitIp('203.0.113.7');
-    await quota.admitIp('2001:db8:1:3::1'); // the next /64
-    await quota.admitIp('203.0.113.8');
+    for (let i = 0; i < QUOTA; i += 1) await admitIp(quota, '2001:db8:1:2::1');
+    for (let i = 0; i < QUOTA; i += 1) await admitIp(quota, '203.0.113.7');
+    await admitIp(quota, '2001:db8:1:3::1'); // the next /64
+    await admitIp(quota, '203.0.113.8');
     // NAT64 (64:ff9b::/96) is not IPv4-mapped (::ffff:0:0/96): an IPv6 /64 of its own.
-    await quota.admitIp('64:ff9b::203.0.113.7');
+    await admitIp(quota, '64:ff9b::203.0.113.7');
   });
 });
 

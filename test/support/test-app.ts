@@ -29,6 +29,8 @@ export interface TestAppOptions {
   configure?: (config: Config) => void;
   /** Webhook delivery's stub DNS and trust anchors. */
   webhooks?: WebhookOverrides;
+  /** Background work (purges, webhook delivery) only when the test asks for it. */
+  manualBackgroundWork?: boolean;
 }
 
 export interface TestApp {
@@ -127,6 +129,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     logger,
     storeKeyPrefix: options.storeKeyPrefix ?? `tf:t:${randomBytes(4).toString('hex')}:`,
     webhooks: options.webhooks,
+    manualBackgroundWork: options.manualBackgroundWork,
   });
   await app.fastify.listen({ port: 0, host: '127.0.0.1' });
   const address = app.fastify.server.address() as { port: number };

@@ -1,7 +1,6 @@
-import type { EntityManager } from 'typeorm';
 import { AnswerChecker } from '../../src/attempts/answer-checker';
 import { AttemptLimits } from '../../src/attempts/attempt-limits';
-import type { Answer, SecondFactor } from '../../src/factors/factor';
+import type { Answer, FactorCheck, SecondFactor } from '../../src/factors/factor';
 import { TwoFactorMethod } from '../../src/factors/method';
 import { LIMITS } from '../../src/limits';
 import { embeddedKit, type EmbeddedKit } from '../support/embedded-kit';
@@ -18,11 +17,10 @@ function fakeFactor(
     refusedWhenLocked,
     used: 0,
     accepts: ({ code }: Answer) => code !== undefined && code.startsWith(prefix),
-    async verify(_manager: EntityManager, _userId: string, { code }: Answer) {
-      return code === right ? { amr: [method.toLowerCase()] } : null;
-    },
-    async recordUse() {
+    async verify({ answer: { code } }: FactorCheck) {
+      if (code !== right) return null;
       this.used += 1;
+      return { amr: [method.toLowerCase()] };
     },
   };
 }
@@ -30,6 +28,7 @@ function fakeFactor(
 describe('the answer checker (embedded SQLite, in-process store)', () => {
   let kit: EmbeddedKit;
   let checker: AnswerChecker;
+  let limits: AttemptLimits;
   const totp = fakeFactor(TwoFactorMethod.TOTP, 'totp-', 'totp-right');
   const recovery = fakeFactor(TwoFactorMethod.RECOVERY_CODE, 'recovery-', 'recovery-right', false);
   const actor = { actorId: 'u', clientIp: '127.0.0.1' };
@@ -54,7 +53,7 @@ describe('the answer checker (embedded SQLite, in-process store)', () => {
 
   beforeAll(async () => {
     kit = await embeddedKit();
-    const limits = new AttemptLimits(
+    limits = new AttemptLimits(
       kit.store,
       {
         userFailuresPerWindow: LIMITS.userFailuresPerWindow,
@@ -104,21 +103,13 @@ describe('the answer checker (embedded SQLite, in-process store)', () => {
     expect(await kit.actionsOf('rolled-back')).toEqual([]);
   });
 
-  it('gives an attempt back when a right answer is refused, never when a wrong one could not be recorded', async () => {
-    const given: string[] = [];
-    const counting = {
-      admit: async () => undefined,
-      admitIp: async () => undefined,
-      forgive: async (userId: string) => {
-        given.push(userId);
-      },
-    } as unknown as AttemptLimits;
+  it('counts nothing for a right answer whose effect is refused, and still counts a wrong one whose record fails', async () => {
     const failingAudit = {
       record: async () => {
         throw new Error('the audit log cannot be written');
       },
     } as unknown as typeof kit.audit;
-    const fragile = new AnswerChecker({ ...checkerDeps(), limits: counting, audit: failingAudit });
+    const fragile = new AnswerChecker({ ...checkerDeps(), limits, audit: failingAudit });
     const attempt = (userId: string, code: string, onSuccess: () => Promise<string>) =>
       fragile.check({
         userId,
@@ -134,7 +125,10 @@ describe('the answer checker (embedded SQLite, in-process store)', () => {
     };
     await expect(attempt('given-back', 'totp-right', refusedEffect)).rejects.toThrow('effect refused');
     await expect(attempt('kept', 'totp-wrong', async () => 'never')).rejects.toThrow('cannot be written');
-    expect(given).toEqual(['given-back']);
+    const user = (id: string) => kit.database.run((m) => kit.users.find(m, id));
+    expect((await user('given-back'))?.failuresInWindow ?? 0).toBe(0);
+    // Counted alone, in a transaction of its own: a failure that cannot be recorded is no free guess.
+    expect(await user('kept')).toMatchObject({ failuresInWindow: 1, failedAttemptsInRow: 1 });
   });
 
   it('wants exactly one answer', async () => {

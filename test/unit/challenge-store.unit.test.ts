@@ -3,6 +3,7 @@ import { SecretBox } from '../../src/infra/crypto/cipher';
 import { StoreKeyHash } from '../../src/infra/crypto/store-key-hash';
 import { MemoryStore } from '../../src/infra/store/memory-store';
 import { ChallengeStore } from '../../src/login/challenge-store';
+import type { SpentLoginChallenges } from '../../src/login/spent-login-challenges';
 
 /** What a login challenge leaves in the store (the keys and values a reader of Redis sees). */
 describe('login challenges in the store (in-process store)', () => {
@@ -16,7 +17,9 @@ describe('login challenges in the store (in-process store)', () => {
       return store.set(name, value, ttlMs);
     },
   });
-  const challenges = new ChallengeStore(recording, new SecretBox(key), new StoreKeyHash(key), clock);
+  // Nothing is spent here (the spent list is the database's: test/login/login.test.ts).
+  const unspent = { isSpent: async () => false } as unknown as SpentLoginChallenges;
+  const challenges = new ChallengeStore(recording, new SecretBox(key), new StoreKeyHash(key), unspent, clock);
 
   it('keeps neither the challenge id nor the user id in clear, and finds the challenge by its id', async () => {
     const userId = 'alice@example.com';

@@ -8,8 +8,8 @@ import { RecoveryCodesService } from './recovery-codes.service';
 export const recoveryCodesModule: FactorModule = {
   entities: [RecoveryCodeRecord],
   resolvers: [RecoveryCodesResolver],
-  create({ recoveryCodes, secrets, audit, clock, stepUp, issuer, users, lifecycle }) {
-    const factor = new RecoveryCodeFactor(recoveryCodes, secrets, audit, clock);
+  create({ recoveryCodes, secrets, audit, stepUp, issuer, users, lifecycle }) {
+    const factor = new RecoveryCodeFactor(recoveryCodes, secrets, audit);
     const service = new RecoveryCodesService(stepUp, issuer, users, lifecycle, audit);
     return { factor, resolvers: [new RecoveryCodesResolver(service)] };
   },

@@ -1,8 +1,15 @@
-import { In, IsNull, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
+import type { Database, Statement } from '../../infra/db/database';
+import { sqlTime } from '../../infra/db/raw-values';
+import { Table } from '../../infra/db/table';
 import { RecoveryCodeRecord } from './recovery-code.entity';
+
+const recoveryCodes = new Table(RecoveryCodeRecord);
 
 /** A user's current set of recovery codes. */
 export class RecoveryCodeRepository {
+  constructor(private readonly database: Database) {}
+
   list(manager: EntityManager, userId: string): Promise<RecoveryCodeRecord[]> {
     return manager.find(RecoveryCodeRecord, { where: { userId }, order: { position: 'ASC' } });
   }
@@ -16,16 +23,26 @@ export class RecoveryCodeRepository {
     await manager.delete(RecoveryCodeRecord, { userId });
   }
 
-  /**
-   * Marks an unused code (found by any of its keyed hashes) as used. One
-   * conditional UPDATE: of two requests racing with the same code, one wins.
-   */
-  async use(manager: EntityManager, userId: string, hashes: string[], now: Date): Promise<boolean> {
-    const result = await manager.update(
-      RecoveryCodeRecord,
-      { userId, codeHash: In(hashes), usedAt: IsNull() },
-      { usedAt: now },
-    );
-    return (result.affected ?? 0) === 1;
+  /** The answer path's read (ADR 0013): the unused code of the user with any of these keyed hashes. */
+  unusedRead(userId: string, hashes: string[]): Statement {
+    const { name } = recoveryCodes;
+    return {
+      sql: `SELECT ${recoveryCodes.columns('id')} FROM ${name}
+             WHERE ${recoveryCodes.column('userId')} = ? AND ${recoveryCodes.column('codeHash')} IN (${hashes.map(() => '?').join(', ')})
+               AND ${recoveryCodes.column('usedAt')} IS NULL`,
+      parameters: [userId, ...hashes],
+    };
+  }
+
+  unusedOf(rows: Record<string, unknown>[]): number | null {
+    return rows.length === 0 ? null : recoveryCodes.row(rows[0], 'id').id;
+  }
+
+  /** Marks the code used (queued with the answer's COMMIT; the user's row lock makes the read decisive). */
+  async markUsed(manager: EntityManager, id: number, now: Date): Promise<void> {
+    await this.database.queue(manager, {
+      sql: `UPDATE ${recoveryCodes.name} SET ${recoveryCodes.assignments('usedAt')} WHERE ${recoveryCodes.column('id')} = ?`,
+      parameters: [sqlTime(now), id],
+    });
   }
 }

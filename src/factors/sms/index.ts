@@ -27,7 +27,7 @@ export const smsModule: FactorModule = {
     challenges,
     logger,
   }) {
-    const numbers = new SmsFactorRepository();
+    const numbers = new SmsFactorRepository(database);
     const codes = new SmsCodeStore(store, secrets, storeKeys, clock);
     const factor = new SmsFactor(codes, numbers);
     const limits = new SmsSendLimits(

@@ -1,9 +1,9 @@
-import type { EntityManager } from 'typeorm';
 import {
   type Accepted,
   type Answer,
   type AnswerPurpose,
   type Enrollment,
+  type FactorCheck,
   isSixDigits,
   type SecondFactor,
 } from '../factor';
@@ -58,20 +58,15 @@ export class SmsFactor implements SecondFactor {
     return code !== undefined && isSixDigits(code);
   }
 
-  async verify(
-    manager: EntityManager,
-    userId: string,
-    { code }: Answer,
-    purpose: AnswerPurpose,
-  ): Promise<Accepted | null> {
-    if (purpose.kind === 'setup' || code === undefined) return null;
-    const factor = await this.numbers.find(manager, userId);
-    return factor !== null && (await this.codes.consume(smsPurposeKey(purpose), code, factor.phoneHash))
-      ? ACCEPTED
-      : null;
+  reads(userId: string, _answer: Answer, purpose: AnswerPurpose) {
+    return purpose.kind === 'setup' ? [] : [this.numbers.phoneHashRead(userId)];
   }
 
-  async recordUse(manager: EntityManager, _actor: unknown, userId: string, now: Date): Promise<void> {
-    await this.numbers.touch(manager, userId, now);
+  async verify({ manager, user, answer: { code }, purpose, rows, now }: FactorCheck): Promise<Accepted | null> {
+    if (purpose.kind === 'setup' || code === undefined) return null;
+    const phoneHash = this.numbers.phoneHashOf(rows[0]);
+    if (phoneHash === null || !(await this.codes.consume(smsPurposeKey(purpose), code, phoneHash))) return null;
+    await this.numbers.recordUse(manager, user.id, now);
+    return ACCEPTED;
   }
 }

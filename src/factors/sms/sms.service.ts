@@ -73,8 +73,12 @@ export class SmsService {
       {
         factor: this.deps.factor,
         replaces: true,
-        verify: (_manager, userId, answer, _phone, pending) =>
-          this.deps.codes.consume(smsPurposeKey({ kind: 'setup', userId }), answer.code ?? '', pending.lookupHash!),
+        verify: ({ user, answer }, _phone, pending) =>
+          this.deps.codes.consume(
+            smsPurposeKey({ kind: 'setup', userId: user.id }),
+            answer.code ?? '',
+            pending.lookupHash!,
+          ),
         bind: (manager, pending, now) =>
           this.deps.numbers.save(manager, {
             userId: pending.userId,
@@ -98,7 +102,7 @@ export class SmsService {
   async sendLoginCode(actor: Actor, challengeId: string): Promise<SentCode> {
     const challenge = await this.deps.challenges.find(challengeId);
     // Nothing can answer an exhausted challenge, so nothing is sent for it.
-    if (!challenge || (await this.deps.challenges.isExhausted(challenge.id))) throw challengeNotFound();
+    if (!challenge || (await this.deps.challenges.isExhausted(challenge))) throw challengeNotFound();
     const { userId } = challenge;
     const purposeKey = smsPurposeKey({ kind: 'login', userId, challengeId: challenge.id });
     // The code dies with its challenge, and the message says so.

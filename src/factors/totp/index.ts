@@ -9,9 +9,9 @@ import { TotpService } from './totp.service';
 export const totpModule: FactorModule = {
   entities: [TotpFactorRecord],
   resolvers: [TotpResolver],
-  create({ users, secrets, clock, setup, twoFactor, config }) {
-    const authenticators = new TotpFactorRepository();
-    const factor = new TotpFactor(authenticators, users, secrets, clock);
+  create({ database, users, secrets, setup, twoFactor, config }) {
+    const authenticators = new TotpFactorRepository(database);
+    const factor = new TotpFactor(authenticators, users, secrets);
     const service = new TotpService(setup, authenticators, factor, config.totpIssuer);
     return { factor, resolvers: [new TotpResolver(service, twoFactor)] };
   },

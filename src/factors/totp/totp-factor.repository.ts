@@ -1,19 +1,36 @@
 import type { EntityManager } from 'typeorm';
+import type { Database, Statement } from '../../infra/db/database';
+import { sqlTime } from '../../infra/db/raw-values';
 import { OnePerUserRepository } from '../../infra/db/repositories/one-per-user.repository';
+import { Table } from '../../infra/db/table';
 import { TotpFactorRecord } from './totp-factor.entity';
+
+const totpFactors = new Table(TotpFactorRecord);
 
 /** Confirmed TOTP authenticators: at most one a user. */
 export class TotpFactorRepository extends OnePerUserRepository<TotpFactorRecord> {
-  constructor() {
+  constructor(private readonly database: Database) {
     super(TotpFactorRecord);
   }
 
-  /** The encrypted secret of the user's authenticator; null without one. Plain SQL: every TOTP answer reads it (ADR 0005). */
-  async secretOf(manager: EntityManager, userId: string): Promise<string | null> {
-    const rows: { secret_ciphertext: string }[] = await manager.query(
-      'SELECT secret_ciphertext FROM totp_factors WHERE user_id = ?',
-      [userId],
-    );
-    return rows[0]?.secret_ciphertext ?? null;
+  /** The answer path's read of the user's encrypted secret (ADR 0013): no row without an authenticator. */
+  secretRead(userId: string): Statement {
+    return {
+      sql: `SELECT ${totpFactors.columns('secretCiphertext')} FROM ${totpFactors.name} WHERE ${totpFactors.column('userId')} = ?`,
+      parameters: [userId],
+    };
+  }
+
+  /** What `secretRead` found. */
+  secretOf(rows: Record<string, unknown>[]): string | null {
+    return rows.length === 0 ? null : totpFactors.row(rows[0], 'secretCiphertext').secretCiphertext;
+  }
+
+  /** The authenticator's last use, queued with the answer's COMMIT. */
+  async recordUse(manager: EntityManager, userId: string, now: Date): Promise<void> {
+    await this.database.queue(manager, {
+      sql: `UPDATE ${totpFactors.name} SET ${totpFactors.assignments('lastUsedAt')} WHERE ${totpFactors.column('userId')} = ?`,
+      parameters: [sqlTime(now), userId],
+    });
   }
 }

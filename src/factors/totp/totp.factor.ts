@@ -1,8 +1,15 @@
 import type { EntityManager } from 'typeorm';
-import type { Clock } from '../../infra/clock';
 import type { SecretBox } from '../../infra/crypto/cipher';
 import type { UserRepository } from '../../infra/db/repositories/user.repository';
-import { type Accepted, type Answer, type Enrollment, isSixDigits, type SecondFactor } from '../factor';
+import {
+  type Accepted,
+  type Answer,
+  type Enrollment,
+  type FactorCheck,
+  isSixDigits,
+  type LockedUser,
+  type SecondFactor,
+} from '../factor';
 import { TwoFactorMethod } from '../method';
 import { matchTotpStep } from './totp-algorithm';
 import type { TotpFactorRepository } from './totp-factor.repository';
@@ -10,7 +17,8 @@ import type { TotpFactorRepository } from './totp-factor.repository';
 /**
  * A code from the user's confirmed authenticator. Accepting it records its time
  * step for the user: no code of that step or an earlier one works again, in any
- * operation, on any instance (one conditional UPDATE decides races).
+ * operation, on any instance (decided under the user's row lock, which every
+ * answer takes).
  */
 const ACCEPTED: Accepted = { amr: ['otp'] };
 
@@ -23,7 +31,6 @@ export class TotpFactor implements SecondFactor {
     private readonly authenticators: TotpFactorRepository,
     private readonly users: UserRepository,
     private readonly secrets: SecretBox,
-    private readonly clock: Clock,
   ) {
     this.enrollment = {
       method: TwoFactorMethod.TOTP,
@@ -39,19 +46,33 @@ export class TotpFactor implements SecondFactor {
     return code !== undefined && isSixDigits(code);
   }
 
-  async verify(manager: EntityManager, userId: string, answer: Answer): Promise<Accepted | null> {
-    const ciphertext = await this.authenticators.secretOf(manager, userId);
+  reads(userId: string) {
+    return [this.authenticators.secretRead(userId)];
+  }
+
+  async verify({ manager, user, answer, rows, now }: FactorCheck): Promise<Accepted | null> {
+    const ciphertext = this.authenticators.secretOf(rows[0]);
     if (ciphertext === null || answer.code === undefined) return null;
-    return (await this.verifySecret(manager, userId, this.secrets.decrypt(ciphertext), answer.code)) ? ACCEPTED : null;
+    if (!(await this.spendStep(manager, user, this.secrets.decrypt(ciphertext), answer.code, now))) return null;
+    await this.authenticators.recordUse(manager, user.id, now);
+    return ACCEPTED;
   }
 
-  async recordUse(manager: EntityManager, _actor: unknown, userId: string, now: Date): Promise<void> {
-    await this.authenticators.touch(manager, userId, now);
-  }
-
-  /** Also confirms a new authenticator's secret: the same replay rule applies. */
-  async verifySecret(manager: EntityManager, userId: string, secretBase32: string, code: string): Promise<boolean> {
-    const step = matchTotpStep(secretBase32, code, this.clock.now());
-    return step !== null && (await this.users.advanceTotpStep(manager, userId, step));
+  /**
+   * Also confirms a new authenticator's secret: the same replay rule applies.
+   * The step must be later than every step accepted before; it is recorded
+   * (queued with the COMMIT) under the row lock the caller holds.
+   */
+  async spendStep(
+    manager: EntityManager,
+    user: LockedUser,
+    secretBase32: string,
+    code: string,
+    now: Date,
+  ): Promise<boolean> {
+    const step = matchTotpStep(secretBase32, code, now);
+    if (step === null || (user.lastTotpStep !== null && step <= user.lastTotpStep)) return false;
+    await this.users.recordTotpStep(manager, user.id, step);
+    return true;
   }
 }

@@ -46,8 +46,8 @@ export class TotpService {
       {
         factor: this.factor,
         replaces: true,
-        verify: (manager, userId, answer, secret) =>
-          this.factor.verifySecret(manager, userId, secret, answer.code ?? ''),
+        verify: ({ manager, user, answer, now }, secret) =>
+          this.factor.spendStep(manager, user, secret, answer.code ?? '', now),
         bind: (manager, pending, now) =>
           this.authenticators.save(manager, {
             userId: pending.userId,

@@ -19,14 +19,13 @@ export const webAuthnModule: FactorModule = {
         throw new AppError('FORBIDDEN', 'Security keys are off: set WEBAUTHN_RP_ID and WEBAUTHN_ORIGINS.');
       return configured;
     };
-    const credentials = new WebAuthnCredentialRepository();
+    const credentials = new WebAuthnCredentialRepository(database);
     const challenges = new WebAuthnChallengeStore(store, storeKeys, clock);
     const factor = new WebAuthnFactor({
       credentials,
       challenges,
       relyingParty,
       audit,
-      clock,
       logger,
       keyHash: storeKeys,
       phishingResistanceChanged: (manager, userId, has, enforce) =>

@@ -1,8 +1,30 @@
 import type { EntityManager } from 'typeorm';
+import type { Database, Statement } from '../../infra/db/database';
+import { sqlTime } from '../../infra/db/raw-values';
+import { Table } from '../../infra/db/table';
 import { WebAuthnCredentialRecord } from './webauthn-credential.entity';
+
+const credentials = new Table(WebAuthnCredentialRecord);
 
 /** A user's security keys and passkeys. */
 export class WebAuthnCredentialRepository {
+  constructor(private readonly database: Database) {}
+
+  /** The answer path's read of the credential an assertion names (ADR 0013): no row when it is not the user's. */
+  credentialRead(userId: string, id: string): Statement {
+    return {
+      sql: `SELECT ${credentials.columns(...credentials.properties)} FROM ${credentials.name}
+             WHERE ${credentials.column('userId')} = ? AND ${credentials.column('id')} = ?`,
+      parameters: [userId, id],
+    };
+  }
+
+  credentialOf(rows: Record<string, unknown>[]): WebAuthnCredentialRecord | null {
+    return rows.length === 0
+      ? null
+      : Object.assign(new WebAuthnCredentialRecord(), credentials.row(rows[0], ...credentials.properties));
+  }
+
   /** Oldest first. */
   list(manager: EntityManager, userId: string): Promise<WebAuthnCredentialRecord[]> {
     return manager.find(WebAuthnCredentialRecord, { where: { userId }, order: { createdAt: 'ASC', id: 'ASC' } });
@@ -35,23 +57,12 @@ export class WebAuthnCredentialRepository {
     await manager.insert(WebAuthnCredentialRecord, credential);
   }
 
-  /**
-   * Records a use, only if the counter is still the one the check read: of two
-   * assertions racing with the same credential, one wins.
-   */
-  async recordUse(
-    manager: EntityManager,
-    id: string,
-    expectedCount: number,
-    signCount: number,
-    now: Date,
-  ): Promise<boolean> {
-    const result = await manager.update(
-      WebAuthnCredentialRecord,
-      { id, signCount: expectedCount },
-      { signCount, lastUsedAt: now },
-    );
-    return (result.affected ?? 0) === 1;
+  /** Records a use with the counter the key reported (queued with the answer's COMMIT, under the user's row lock). */
+  async recordUse(manager: EntityManager, id: string, signCount: number, now: Date): Promise<void> {
+    await this.database.queue(manager, {
+      sql: `UPDATE ${credentials.name} SET ${credentials.assignments('signCount', 'lastUsedAt')} WHERE ${credentials.column('id')} = ?`,
+      parameters: [signCount, sqlTime(now), id],
+    });
   }
 
   async rename(manager: EntityManager, userId: string, id: string, name: string): Promise<boolean> {

@@ -1,10 +1,9 @@
 import type { EntityManager } from 'typeorm';
 import type { AuditLog } from '../../audit/audit-log';
 import { badInput } from '../../errors';
-import type { Clock } from '../../infra/clock';
 import type { StoreKeyHash } from '../../infra/crypto/store-key-hash';
 import type { Logger } from '../../infra/logger';
-import type { Accepted, Answer, AnswerPurpose, Enrollment, SecondFactor } from '../factor';
+import type { Accepted, Answer, AnswerPurpose, Enrollment, FactorCheck, SecondFactor } from '../factor';
 import { TwoFactorMethod } from '../method';
 import type { WebAuthnChallengeStore } from './webauthn-challenge-store';
 import type { WebAuthnCredentialRepository } from './webauthn-credential.repository';
@@ -17,7 +16,6 @@ export interface WebAuthnFactorDependencies {
   /** The relying party, or FORBIDDEN when WebAuthn is not configured. */
   relyingParty: () => WebAuthnRelyingParty;
   audit: AuditLog;
-  clock: Clock;
   logger: Logger;
   /** Names the user's WebAuthn user handle (webAuthnUserHandle). */
   keyHash: StoreKeyHash;
@@ -75,50 +73,48 @@ export class WebAuthnFactor implements SecondFactor {
     if (!parsed.ok) throw badInput(`webAuthn is not a WebAuthn authentication response: ${parsed.reason}`, 'webAuthn');
   }
 
-  async verify(
-    manager: EntityManager,
-    userId: string,
-    { webAuthn }: Answer,
-    purpose: AnswerPurpose,
-  ): Promise<Accepted | null> {
-    if (purpose.kind === 'setup' || webAuthn === undefined) return null;
-    const { credentials, challenges, audit, clock } = this.deps;
+  reads(userId: string, { webAuthn }: Answer, purpose: AnswerPurpose) {
+    if (purpose.kind === 'setup' || webAuthn === undefined) return [];
     const parsed = parseWebAuthnJson(webAuthn, 'authentication');
+    return parsed.ok ? [this.deps.credentials.credentialRead(userId, parsed.value.id)] : [];
+  }
+
+  async verify({ manager, user, answer: { webAuthn }, purpose, rows, now }: FactorCheck): Promise<Accepted | null> {
+    if (purpose.kind === 'setup' || webAuthn === undefined || rows.length === 0) return null;
+    const { credentials, challenges, audit } = this.deps;
+    const parsed = parseWebAuthnJson(webAuthn, 'authentication');
+    const credential = credentials.credentialOf(rows[0]);
+    if (!parsed.ok || !credential) return null;
     const challenge = await challenges.get(purpose);
-    if (!parsed.ok || !challenge) return null;
-    const credential = await credentials.find(manager, userId, parsed.value.id);
-    if (!credential) return null;
+    if (!challenge) return null;
     const result = await this.deps.relyingParty().verifyAuthentication(parsed.value, challenge, {
       id: credential.id,
       publicKey: Buffer.from(credential.publicKey, 'base64url'),
       counter: credential.signCount,
       transports: credential.transports ? credential.transports.split(',') : [],
       // A passkey's answer names its user: when it does, it must be this user (contract "WebAuthn").
-      userHandle: webAuthnUserHandle(this.deps.keyHash, userId),
+      userHandle: webAuthnUserHandle(this.deps.keyHash, user.id),
     });
-    const now = clock.now();
     if (!result.ok) {
       if (result.reason === 'counter') {
         // Committed with the failure: the answer checker's transaction is not rolled back for a wrong answer.
         const reason = `credential ${credential.id.slice(0, 16)}…: counter ${result.receivedCounter} after ${result.storedCounter}`;
         await audit.record(
           manager,
-          { actorId: userId, clientIp: null },
-          { action: 'WEBAUTHN_CLONE_SUSPECTED', userId, reason },
+          { actorId: user.id, clientIp: null },
+          { action: 'WEBAUTHN_CLONE_SUSPECTED', userId: user.id, reason },
           now,
         );
-        this.deps.logger.warn({ userId }, 'a WebAuthn signature counter did not grow: possibly a cloned authenticator');
+        this.deps.logger.warn(
+          { userId: user.id },
+          'a WebAuthn signature counter did not grow: possibly a cloned authenticator',
+        );
       }
       return null;
     }
-    if (!(await credentials.recordUse(manager, credential.id, credential.signCount, result.newCounter, now)))
-      return null;
     // Single use: of two right answers racing, the one that spends the challenge wins.
     if (!(await challenges.spend(purpose))) return null;
+    await credentials.recordUse(manager, credential.id, result.newCounter, now);
     return { amr: result.userVerified ? ['hwk', 'user'] : ['hwk'] };
-  }
-
-  async recordUse(): Promise<void> {
-    // verify() recorded the use with the counter, in the same conditional UPDATE.
   }
 }

@@ -6,7 +6,6 @@ import type { Clock } from '../../infra/clock';
 import type { StoreKeyHash } from '../../infra/crypto/store-key-hash';
 import type { Database } from '../../infra/db/database';
 import { LIMITS } from '../../limits';
-import type { Challenge } from '../../login/challenge-store';
 import { parsePlainText } from '../../plain-text';
 import type { TwoFactorStatus } from '../../users/user.types';
 import type { Answer } from '../factor';
@@ -88,7 +87,7 @@ export class WebAuthnService {
       {
         factor: this.deps.factor,
         accepts: (answer) => answer.webAuthn !== undefined,
-        verify: async (manager, _userId, answer, challenge) => {
+        verify: async ({ manager, answer }, challenge) => {
           const result = await relyingParty.verifyRegistration(answer.webAuthn, challenge);
           // A credential id that any user has already is no new credential.
           if (!result.ok || (await credentials.exists(manager, result.credentialId))) return false;
@@ -128,7 +127,7 @@ export class WebAuthnService {
   }
 
   /** Options bound to one login challenge, when its user has credentials and WebAuthn is on; else null. */
-  async loginOptions(challenge: Challenge): Promise<unknown> {
+  async loginOptions(challenge: { id: string; userId: string; expiresAt: Date }): Promise<unknown> {
     let relyingParty: WebAuthnRelyingParty;
     try {
       relyingParty = this.deps.relyingParty();

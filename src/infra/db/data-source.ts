@@ -23,8 +23,17 @@ export async function detectMysqlFlavor(url: string): Promise<MysqlFlavor> {
   }
 }
 
-/** The one way a TypeORM DataSource is made: by the app, the tests and the CLI (ormconfig.ts). */
-export function createDataSource(settings: DatabaseSettings, flavor: MysqlFlavor = 'mysql'): DataSource {
+/**
+ * The one way a TypeORM DataSource is made: by the app, the tests and the CLI
+ * (ormconfig.ts). `forTransactions`: the pool that runs transactions on MySQL,
+ * whose connections take several statements in one query (ADR 0013); it runs
+ * only SQL the code builds, every value a `?` parameter, never caller-shaped text.
+ */
+export function createDataSource(
+  settings: DatabaseSettings,
+  flavor: MysqlFlavor = 'mysql',
+  { forTransactions = false }: { forTransactions?: boolean } = {},
+): DataSource {
   if (settings.kind === 'mysql') {
     return new DataSource({
       type: flavor,
@@ -45,6 +54,7 @@ export function createDataSource(settings: DatabaseSettings, flavor: MysqlFlavor
         enableKeepAlive: true,
         // mysql2 otherwise captures a stack trace for every query: measurable on the hot reads.
         trace: false,
+        multipleStatements: forTransactions,
       },
     });
   }

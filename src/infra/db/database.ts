@@ -1,21 +1,42 @@
-import type { DataSource, EntityManager, SelectQueryBuilder, ObjectLiteral } from 'typeorm';
+import type { DataSource, EntityManager, SelectQueryBuilder, ObjectLiteral, QueryRunner } from 'typeorm';
 import { AppError } from '../../errors';
+import { BatchedTransaction, type Statement } from './batched-transaction';
+
+export type { Statement } from './batched-transaction';
 
 /**
  * The database as the services see it: transactions and a readiness probe.
  *
  * On MySQL, transactions run concurrently and take row locks where a rule needs
- * them (`lockForUpdate`). The embedded SQLite file serves one process, so there
- * every transaction runs one after another, which gives the same guarantees.
+ * them (`lockForUpdate`); each is planned, then sent (BatchedTransaction, ADR
+ * 0013). The embedded SQLite file serves one process, so there every
+ * transaction runs one after another, which gives the same guarantees.
  */
 export class Database {
-  private queue: Promise<unknown> = Promise.resolve();
+  /** The embedded SQLite file's one line: each transaction and read waits for the one before. */
+  private serial: Promise<unknown> = Promise.resolve();
   /** Pooled MySQL connections whose session already reads committed (set once, not per transaction). */
   private readonly readCommitted = new WeakSet<object>();
+  /** The open batched transaction of each query runner. */
+  private readonly batches = new WeakMap<QueryRunner, BatchedTransaction>();
   readonly isMysql: boolean;
+  /** Transactions run here: on MySQL, a pool whose connections accept several statements per query. */
+  private readonly transactionSource: DataSource;
+  private readonly multipleStatements: boolean;
 
-  constructor(readonly dataSource: DataSource) {
+  constructor(
+    readonly dataSource: DataSource,
+    transactionSource?: DataSource,
+  ) {
     this.isMysql = dataSource.options.type === 'mysql' || dataSource.options.type === 'mariadb';
+    this.transactionSource = transactionSource ?? dataSource;
+    const extra = (this.transactionSource.options as { extra?: { multipleStatements?: boolean } }).extra;
+    this.multipleStatements = extra?.multipleStatements === true;
+  }
+
+  /** Every DataSource this database talks through (reads, transactions): for tests that watch round trips. */
+  get sources(): DataSource[] {
+    return this.transactionSource === this.dataSource ? [this.dataSource] : [this.dataSource, this.transactionSource];
   }
 
   get manager(): EntityManager {
@@ -35,8 +56,8 @@ export class Database {
         const run = () => this.mysqlTransaction(work);
         return await (options.retryDeadlocks === false ? run() : this.retryingDeadlocks(run));
       }
-      const run = this.queue.then(() => this.dataSource.transaction(work));
-      this.queue = run.catch(() => undefined);
+      const run = this.serial.then(() => this.dataSource.transaction(work));
+      this.serial = run.catch(() => undefined);
       return await run;
     } catch (error) {
       throw translateDatabaseError(error);
@@ -45,30 +66,51 @@ export class Database {
 
   /**
    * READ COMMITTED, set on the connection's session the first time it serves a
-   * transaction: TypeORM's transaction('READ COMMITTED') sends SET TRANSACTION
-   * before every START TRANSACTION, one round trip more on every write.
+   * transaction, in the same round trip as the transaction's first statement.
    */
   private async mysqlTransaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    const runner = this.dataSource.createQueryRunner();
+    const runner = this.transactionSource.createQueryRunner();
     try {
-      await runner.connect();
-      const connection = (runner as unknown as { databaseConnection: object }).databaseConnection;
-      if (!this.readCommitted.has(connection)) {
-        await runner.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
-        this.readCommitted.add(connection);
-      }
-      await runner.startTransaction();
+      const connection = (await runner.connect()) as object;
+      const prelude = this.readCommitted.has(connection)
+        ? []
+        : [{ sql: 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', parameters: [] }];
+      const transaction = new BatchedTransaction(runner, prelude, this.multipleStatements);
+      this.batches.set(runner, transaction);
       try {
         const result = await work(runner.manager);
-        await runner.commitTransaction();
+        await transaction.commit();
         return result;
       } catch (error) {
-        await runner.rollbackTransaction().catch(() => undefined);
+        await transaction.rollback().catch(() => undefined);
         throw error;
+      } finally {
+        this.batches.delete(runner);
+        if (transaction.reachedServer) this.readCommitted.add(connection);
       }
     } finally {
       await runner.release();
     }
+  }
+
+  /**
+   * A write whose result is not needed, inside a transaction: on MySQL it waits
+   * and goes with the transaction's next read or its COMMIT (one round trip);
+   * elsewhere it runs now.
+   */
+  async queue(manager: EntityManager, statement: Statement): Promise<void> {
+    const batch = manager.queryRunner && this.batches.get(manager.queryRunner);
+    if (batch) return batch.queue(statement);
+    await manager.query(statement.sql, statement.parameters);
+  }
+
+  /** Reads (with whatever is queued before them) in one round trip on MySQL: each statement's rows, in order. */
+  async read(manager: EntityManager, statements: Statement[]): Promise<Record<string, unknown>[][]> {
+    const batch = manager.queryRunner && this.batches.get(manager.queryRunner);
+    if (batch) return batch.read(statements);
+    const results: Record<string, unknown>[][] = [];
+    for (const statement of statements) results.push(await manager.query(statement.sql, statement.parameters));
+    return results;
   }
 
   /** InnoDB may pick a transaction as a deadlock victim; it rolled back whole, so run it again. */
@@ -90,8 +132,8 @@ export class Database {
     try {
       if (this.isMysql) return await work(this.dataSource.manager);
       // One connection in the embedded default: reads wait their turn, so they never see a half-done write.
-      const run = this.queue.then(() => work(this.dataSource.manager));
-      this.queue = run.catch(() => undefined);
+      const run = this.serial.then(() => work(this.dataSource.manager));
+      this.serial = run.catch(() => undefined);
       return await run;
     } catch (error) {
       throw translateDatabaseError(error);
@@ -115,6 +157,11 @@ export class Database {
     if (this.isMysql) return String(result.raw.insertId);
     const [row] = (await manager.queryRunner.query('SELECT last_insert_rowid() AS id')) as { id: number }[];
     return String(row.id);
+  }
+
+  /** The id the connection's last INSERT generated, as an SQL expression (for a statement queued after it). */
+  get lastInsertId(): string {
+    return this.isMysql ? 'LAST_INSERT_ID()' : 'last_insert_rowid()';
   }
 
   /** ` FOR UPDATE` for a plain-SQL read on MySQL; nothing where transactions are serialized. */

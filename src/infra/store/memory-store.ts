@@ -1,6 +1,13 @@
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { FlexibleLimiter } from './limiter';
-import type { Limiter, LimiterOptions, Store } from './store';
+import {
+  type AdmissionRequest,
+  type AdmissionResult,
+  admit,
+  type Limiter,
+  type LimiterOptions,
+  type Store,
+} from './store';
 
 /**
  * The embedded default's store: one process, so a Map is as atomic as Redis.
@@ -25,15 +32,24 @@ export class MemoryStore implements Store {
   }
 
   async increment(key: string, ttlMs: number): Promise<number> {
-    const entry = this.live(key);
-    const count = entry ? Number(entry.value) + 1 : 1;
-    this.entries.set(key, { value: String(count), expiresAt: entry?.expiresAt ?? Date.now() + ttlMs });
-    return count;
+    return this.incrementNow(key, ttlMs);
   }
 
   async ttlMs(key: string): Promise<number> {
+    return this.ttlNow(key);
+  }
+
+  async decrement(key: string): Promise<void> {
     const entry = this.live(key);
-    return entry ? entry.expiresAt - Date.now() : 0;
+    if (entry) entry.value = String(Number(entry.value) - 1);
+  }
+
+  async admitAnswer(request: AdmissionRequest): Promise<AdmissionResult> {
+    return admit(request, {
+      get: (key) => this.live(key)?.value ?? null,
+      increment: (key, ttlMs) => this.incrementNow(key, ttlMs),
+      ttlMs: (key) => this.ttlNow(key),
+    });
   }
 
   limiter(options: LimiterOptions): Limiter {
@@ -47,6 +63,18 @@ export class MemoryStore implements Store {
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
+  }
+
+  private incrementNow(key: string, ttlMs: number): number {
+    const entry = this.live(key);
+    const count = entry ? Number(entry.value) + 1 : 1;
+    this.entries.set(key, { value: String(count), expiresAt: entry?.expiresAt ?? Date.now() + ttlMs });
+    return count;
+  }
+
+  private ttlNow(key: string): number {
+    const entry = this.live(key);
+    return entry ? entry.expiresAt - Date.now() : 0;
   }
 
   private live(key: string) {

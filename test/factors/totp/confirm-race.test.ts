@@ -1,3 +1,4 @@
+import { AttemptLimits } from '../../../src/attempts/attempt-limits';
 import { StoreKeyHash } from '../../../src/infra/crypto/store-key-hash';
 import { ENCRYPTION_KEY, errorCode, startTestApp, type TestApp, uniqueId } from '../../support/test-app';
 import { currentTotp } from '../../support/two-factor';
@@ -20,9 +21,8 @@ describe("confirming a new user's first TOTP from many requests at once", () => 
 
   /** The attempts admitted to the answer check from `ip` (counted per client IP before the row lock). */
   const admittedFrom = async (ip: string) => {
-    const limiter = t.app.store.limiter({ name: 'ip-attempts', points: 1_000_000, durationSeconds: 60 });
-    const keyHash = new StoreKeyHash(Buffer.from(ENCRYPTION_KEY, 'base64'));
-    return (await limiter.peek(keyHash.of('ip-attempts', ip))).consumed;
+    const limits = new AttemptLimits(t.app.store, t.config.limits, new StoreKeyHash(Buffer.from(ENCRYPTION_KEY, 'base64')));
+    return Number(await t.app.store.get(limits.ipKey(ip)));
   };
 
   it('8 parallel confirmations with the right code, 20 rounds: one success each, the rest NOT_FOUND and not counted, never SERVICE_UNAVAILABLE', async () => {

@@ -1,20 +1,15 @@
+import { createDataSource } from '../../../src/infra/db/data-source';
 import { Database } from '../../../src/infra/db/database';
+import { watchPool } from '../../support/round-trips';
 import { withMariaDbDataSource } from '../../support/test-app';
 
 describe('Database on MariaDB', () => {
-  it('runs every transaction at READ COMMITTED, telling each pooled connection once rather than per transaction', async () => {
-    const statements: string[] = [];
+  it('runs every transaction at READ COMMITTED, telling each pooled connection once, in its first round trip', async () => {
     await withMariaDbDataSource(
       async (dataSource) => {
         const database = new Database(dataSource);
-        dataSource.logger = {
-          logQuery: (query: string) => statements.push(query),
-          logQueryError: () => undefined,
-          logQuerySlow: () => undefined,
-          logSchemaBuild: () => undefined,
-          logMigration: () => undefined,
-          log: () => undefined,
-        };
+        const sent: string[] = [];
+        watchPool(dataSource, sent);
         const levels: string[] = [];
         for (let i = 0; i < 3; i += 1) {
           await database.transaction(async (manager) => {
@@ -23,8 +18,59 @@ describe('Database on MariaDB', () => {
           });
         }
         expect(levels).toEqual(['READ-COMMITTED', 'READ-COMMITTED', 'READ-COMMITTED']);
-        expect(statements.filter((sql) => /ISOLATION LEVEL/i.test(sql)).length).toBeLessThanOrEqual(1);
-        expect(statements.filter((sql) => sql === 'START TRANSACTION')).toHaveLength(3);
+        expect(sent.filter((sql) => /ISOLATION LEVEL/i.test(sql)).length).toBeLessThanOrEqual(1);
+        expect(sent.filter((sql) => sql.includes('START TRANSACTION'))).toHaveLength(3);
+      },
+      { migrated: false },
+    );
+  });
+
+  it('plans a transaction, then sends it: reads with what was queued before them, writes with the COMMIT', async () => {
+    await withMariaDbDataSource(
+      async (dataSource) => {
+        const url = (dataSource.options as { url: string }).url;
+        const batches = createDataSource({ kind: 'mysql', url }, 'mariadb', { forTransactions: true });
+        await batches.initialize();
+        try {
+          const database = new Database(dataSource, batches);
+          await dataSource.query('CREATE TABLE t (n INT PRIMARY KEY)');
+          const sent: string[] = [];
+          watchPool(batches, sent);
+          const rows = await database.transaction(async (manager) => {
+            const [locked] = await database.read(manager, [
+              { sql: 'SELECT n FROM t WHERE n = ? FOR UPDATE', parameters: [1] },
+            ]);
+            await database.queue(manager, { sql: 'INSERT INTO t (n) VALUES (?)', parameters: [1] });
+            await database.queue(manager, { sql: 'INSERT INTO t (n) VALUES (?)', parameters: [2] });
+            return locked;
+          });
+          expect(rows).toEqual([]);
+          expect(sent).toEqual([
+            expect.stringMatching(
+              /^SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED;\s*START TRANSACTION;\s*SELECT n FROM t WHERE n = \? FOR UPDATE$/,
+            ),
+            expect.stringMatching(/^INSERT INTO t \(n\) VALUES \(\?\);\s*INSERT INTO t \(n\) VALUES \(\?\);\s*COMMIT$/),
+          ]);
+          expect(await dataSource.query('SELECT n FROM t ORDER BY n')).toEqual([{ n: 1 }, { n: 2 }]);
+
+          // A batch stops at its first failing statement; nothing of the transaction stays.
+          sent.length = 0;
+          await expect(
+            database.transaction(async (manager) => {
+              await database.queue(manager, { sql: 'INSERT INTO t (n) VALUES (?)', parameters: [3] });
+              await database.queue(manager, { sql: 'INSERT INTO t (n) VALUES (?)', parameters: [1] });
+            }),
+          ).rejects.toThrow(/Duplicate entry/);
+          expect(sent).toEqual([expect.stringMatching(/COMMIT$/), 'ROLLBACK']);
+          expect(await dataSource.query('SELECT n FROM t ORDER BY n')).toEqual([{ n: 1 }, { n: 2 }]);
+
+          // A transaction that read nothing and wrote nothing sends nothing.
+          sent.length = 0;
+          await database.transaction(async () => undefined);
+          expect(sent).toEqual([]);
+        } finally {
+          await batches.destroy();
+        }
       },
       { migrated: false },
     );

@@ -1,4 +1,5 @@
 import { FACTOR_MODULES } from '../../../factors/modules';
+import { SpentLoginChallengeRecord } from '../../../login/spent-login-challenge.entity';
 import { TrustedDeviceRecord } from '../../../trusted-devices/trusted-device.entity';
 import { WEBHOOK_ENTITIES } from '../../../webhooks/webhook.entities';
 import { AuditEventRecord } from './audit-event.entity';
@@ -27,6 +28,7 @@ export const entities = [
   MembershipRecord,
   AuditEventRecord,
   TrustedDeviceRecord,
+  SpentLoginChallengeRecord,
   ...FACTOR_MODULES.flatMap((module) => module.entities),
   ...WEBHOOK_ENTITIES,
 ];

@@ -29,6 +29,17 @@ export class UserRecord {
   @Column({ name: 'last_totp_step', type: 'int', nullable: true })
   lastTotpStep: number | null;
 
+  /**
+   * Failed answers in the current window (LIMITS.userFailureWindowSeconds from
+   * the window's first failure): past the limit every answer is RATE_LIMITED.
+   * Counted under the user's row lock, in the answer's own transaction.
+   */
+  @Column({ name: 'failures_in_window', type: 'int', default: 0 })
+  failuresInWindow: number;
+
+  @TimestampColumn({ name: 'failure_window_started_at', nullable: true })
+  failureWindowStartedAt: Date | null;
+
   @TimestampColumn({ name: 'recovery_codes_generated_at', nullable: true })
   recoveryCodesGeneratedAt: Date | null;
 

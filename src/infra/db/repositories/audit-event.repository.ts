@@ -2,6 +2,10 @@ import type { EntityManager } from 'typeorm';
 import type { Database } from '../database';
 import { AuditEventRecord } from '../entities';
 import { sqlTime } from '../raw-values';
+import { Table } from '../table';
+
+const auditEvents = new Table(AuditEventRecord);
+const INSERTED = ['action', 'userId', 'organizationId', 'actorId', 'reason', 'clientIp', 'occurredAt'] as const;
 
 export interface AuditPageQuery {
   userId?: string;
@@ -15,26 +19,25 @@ export interface AuditPageQuery {
 export class AuditEventRepository {
   constructor(private readonly database: Database) {}
 
-  /** Returns the new event's id. Plain SQL in a transaction: every change and every answer checked writes one (ADR 0005). */
-  async insert(manager: EntityManager, event: Omit<AuditEventRecord, 'id'>): Promise<string> {
+  /**
+   * Inside the change's transaction: queued, so it goes with the COMMIT (ADR
+   * 0013); every change and every answer checked writes one. Outside one, now.
+   */
+  async insert(manager: EntityManager, event: Omit<AuditEventRecord, 'id'>): Promise<void> {
     if (!manager.queryRunner) {
-      const result = await manager.insert(AuditEventRecord, event);
-      return String(result.identifiers[0].id);
+      await manager.insert(AuditEventRecord, event);
+      return;
     }
-    return this.database.insert(
-      manager,
-      `INSERT INTO audit_events (action, user_id, organization_id, actor_id, reason, client_ip, occurred_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      [
-        event.action,
-        event.userId,
-        event.organizationId,
-        event.actorId,
-        event.reason,
-        event.clientIp,
-        sqlTime(event.occurredAt),
-      ],
-    );
+    await this.database.queue(manager, {
+      sql: `INSERT INTO ${auditEvents.name} (${auditEvents.columns(...INSERTED)}) VALUES (${INSERTED.map(() => '?').join(', ')})`,
+      parameters: INSERTED.map((property) => (property === 'occurredAt' ? sqlTime(event.occurredAt) : event[property])),
+    });
+  }
+
+  /** The same, sent now, for a change that needs the event's id (an organization's first event). */
+  async insertReturningId(manager: EntityManager, event: Omit<AuditEventRecord, 'id'>): Promise<string> {
+    const result = await manager.insert(AuditEventRecord, event);
+    return String(result.identifiers[0].id);
   }
 
   /** Newest first; keyset on the id. */

@@ -1,10 +1,20 @@
 import { In, type EntityManager } from 'typeorm';
-import type { Database } from '../database';
+import type { LockedUser } from '../../../factors/factor';
+import type { Database, Statement } from '../database';
 import { UserRecord } from '../entities';
-import { rawBoolean, rawDate, rawNumber } from '../raw-values';
+import { rawBoolean, rawDate, rawNumber, sqlTime } from '../raw-values';
+import { Table } from '../table';
 
-const USER_COLUMNS =
-  'id, two_factor_enabled, phishing_resistant, enabled_at, failed_attempts_in_row, last_totp_step, recovery_codes_generated_at, created_at';
+const users = new Table(UserRecord);
+/** What the answer path reads of the user's row, under its lock. */
+const LOCKED_USER = [
+  'id',
+  'twoFactorEnabled',
+  'failedAttemptsInRow',
+  'lastTotpStep',
+  'failuresInWindow',
+  'failureWindowStartedAt',
+] as const satisfies readonly (keyof LockedUser & keyof UserRecord)[];
 
 /** A user's two-factor status as stored: the user's row, its factors and the unused codes. */
 export interface StatusRow {
@@ -30,8 +40,14 @@ export class UserRepository {
   /** Everything a status shows, for many users, in one query (users without a row are absent). */
   async statusRows(manager: EntityManager, ids: string[]): Promise<StatusRow[]> {
     if (ids.length === 0) return [];
-    const rows: Record<string, unknown>[] = await manager.query(
-      `SELECT u.id, u.two_factor_enabled, u.enabled_at, u.failed_attempts_in_row,
+    const read = this.statusRowsRead(ids);
+    return this.statusRowsOf(await manager.query(read.sql, read.parameters));
+  }
+
+  /** The same query as a statement, to send with others in one round trip. */
+  statusRowsRead(ids: string[]): Statement {
+    return {
+      sql: `SELECT u.id, u.two_factor_enabled, u.enabled_at, u.failed_attempts_in_row,
               t.user_id AS totp_user, t.created_at AS totp_created_at, t.last_used_at AS totp_last_used_at,
               s.user_id AS sms_user, s.phone_masked, s.created_at AS sms_created_at, s.last_used_at AS sms_last_used_at,
               (SELECT COUNT(*) FROM recovery_codes r WHERE r.user_id = u.id AND r.used_at IS NULL) AS unused_recovery_codes,
@@ -40,8 +56,11 @@ export class UserRepository {
          LEFT JOIN totp_factors t ON t.user_id = u.id
          LEFT JOIN sms_factors s ON s.user_id = u.id
         WHERE u.id IN (${ids.map(() => '?').join(', ')})`,
-      ids,
-    );
+      parameters: ids,
+    };
+  }
+
+  statusRowsOf(rows: Record<string, unknown>[]): StatusRow[] {
     return rows.map((row) => ({
       id: String(row.id),
       twoFactorEnabled: rawBoolean(row.two_factor_enabled),
@@ -68,15 +87,6 @@ export class UserRepository {
     return manager.findOneBy(UserRecord, { id });
   }
 
-  /** How many answers in a row failed; null without a row. Read before every answer is checked (plain SQL: ADR 0005). */
-  async failedAttemptsInRow(manager: EntityManager, id: string): Promise<number | null> {
-    const rows: Record<string, unknown>[] = await manager.query(
-      'SELECT failed_attempts_in_row FROM users WHERE id = ?',
-      [id],
-    );
-    return rows.length === 0 ? null : rawNumber(rows[0].failed_attempts_in_row);
-  }
-
   /**
    * Inserts the user's row unless it exists, holding an exclusive lock on it
    * either way: on a row another transaction just inserted, INSERT IGNORE waits
@@ -98,10 +108,10 @@ export class UserRepository {
     // Plain SQL (ADR 0005): every answer checked takes this lock.
     const query = async () => {
       const rows: Record<string, unknown>[] = await manager.query(
-        `SELECT ${USER_COLUMNS} FROM users WHERE id = ?${this.database.forUpdate}`,
+        `SELECT ${users.columns(...users.properties)} FROM ${users.name} WHERE id = ?${this.database.forUpdate}`,
         [id],
       );
-      return rows.length === 0 ? null : userOf(rows[0]);
+      return rows.length === 0 ? null : Object.assign(new UserRecord(), users.row(rows[0], ...users.properties));
     };
     // An existing row (nearly always): one locking read.
     const existing = await query();
@@ -111,46 +121,59 @@ export class UserRepository {
     return (await query())!;
   }
 
+  /** The answer path's locking read of the user's row (ADR 0013): sent with the factors' reads in one round trip. */
+  lockedUserRead(id: string, { lock = true }: { lock?: boolean } = {}): Statement {
+    return {
+      sql: `SELECT ${users.columns(...LOCKED_USER)} FROM ${users.name} WHERE id = ?${lock ? this.database.forUpdate : ''}`,
+      parameters: [id],
+    };
+  }
+
+  /** The same, without a lock: how an answer refused before the transaction learns what comes first (the lock). */
+  async answerState(manager: EntityManager, id: string): Promise<LockedUser | null> {
+    const read = this.lockedUserRead(id, { lock: false });
+    return this.lockedUserOf(await manager.query(read.sql, read.parameters));
+  }
+
+  /** The row `lockedUserRead` found; null when the user has none. */
+  lockedUserOf(rows: Record<string, unknown>[]): LockedUser | null {
+    return rows.length === 0 ? null : users.row(rows[0], ...LOCKED_USER);
+  }
+
+  /** Under the row lock: the user's answers are right again (queued with the COMMIT). */
+  async endFailuresInRow(manager: EntityManager, id: string): Promise<void> {
+    await this.database.queue(manager, {
+      sql: `UPDATE ${users.name} SET ${users.assignments('failedAttemptsInRow')} WHERE id = ?`,
+      parameters: [0, id],
+    });
+  }
+
+  /** Under the row lock: one more failure in a row, and the failure window as the caller counted it (queued). */
+  async recordFailure(
+    manager: EntityManager,
+    id: string,
+    window: { failuresInWindow: number; failureWindowStartedAt: Date },
+  ): Promise<void> {
+    const inRow = users.column('failedAttemptsInRow');
+    await this.database.queue(manager, {
+      sql: `UPDATE ${users.name} SET ${inRow} = ${inRow} + 1, ${users.assignments('failuresInWindow', 'failureWindowStartedAt')} WHERE id = ?`,
+      parameters: [window.failuresInWindow, sqlTime(window.failureWindowStartedAt), id],
+    });
+  }
+
+  /** Under the row lock, with the step already checked later than the last one (LockedUser.lastTotpStep): queued. */
+  async recordTotpStep(manager: EntityManager, id: string, step: number): Promise<void> {
+    await this.database.queue(manager, {
+      sql: `UPDATE ${users.name} SET ${users.assignments('lastTotpStep')} WHERE id = ?`,
+      parameters: [step, id],
+    });
+  }
+
   async update(manager: EntityManager, id: string, changes: Partial<UserRecord>): Promise<void> {
     await manager.update(UserRecord, { id }, changes);
-  }
-
-  /**
-   * Records a TOTP step as used, only if it is later than every step used before.
-   * One conditional UPDATE: of two requests racing with the same code, one wins.
-   */
-  async advanceTotpStep(manager: EntityManager, id: string, step: number): Promise<boolean> {
-    const changed = await this.database.write(
-      manager,
-      'UPDATE users SET last_totp_step = ? WHERE id = ? AND (last_totp_step IS NULL OR last_totp_step < ?)',
-      [step, id, step],
-    );
-    return changed === 1;
-  }
-
-  async addFailure(manager: EntityManager, id: string): Promise<void> {
-    await manager
-      .createQueryBuilder()
-      .update(UserRecord)
-      .set({ failedAttemptsInRow: () => 'failed_attempts_in_row + 1' })
-      .where('id = :id', { id })
-      .execute();
   }
 
   async delete(manager: EntityManager, id: string): Promise<void> {
     await manager.delete(UserRecord, { id });
   }
-}
-
-function userOf(row: Record<string, unknown>): UserRecord {
-  return Object.assign(new UserRecord(), {
-    id: String(row.id),
-    twoFactorEnabled: rawBoolean(row.two_factor_enabled),
-    phishingResistant: rawBoolean(row.phishing_resistant),
-    enabledAt: rawDate(row.enabled_at),
-    failedAttemptsInRow: rawNumber(row.failed_attempts_in_row),
-    lastTotpStep: row.last_totp_step === null ? null : rawNumber(row.last_totp_step),
-    recoveryCodesGeneratedAt: rawDate(row.recovery_codes_generated_at),
-    createdAt: rawDate(row.created_at)!,
-  });
 }
