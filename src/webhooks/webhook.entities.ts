@@ -50,6 +50,17 @@ export class WebhookEndpointRecord {
 }
 
 /**
+ * Rows that transactions lock to run one at a time on every instance
+ * (SELECT ... FOR UPDATE needs a row that exists): `endpoints` is held while an
+ * endpoint is created, so the endpoints are counted and added atomically.
+ */
+@Entity('webhook_locks')
+export class WebhookLockRecord {
+  @PrimaryColumn({ type: 'varchar', length: 32, ...ascii })
+  name: string;
+}
+
+/**
  * The outbox: one row per security event that at least one endpoint subscribed
  * to, written in the transaction of the change it describes. `payload` is the
  * body exactly as sent, so every attempt signs the same bytes.
@@ -135,4 +146,4 @@ export class WebhookDeliveryRecord {
   deliveredAt: Date | null;
 }
 
-export const WEBHOOK_ENTITIES = [WebhookEndpointRecord, WebhookEventRecord, WebhookDeliveryRecord];
+export const WEBHOOK_ENTITIES = [WebhookEndpointRecord, WebhookLockRecord, WebhookEventRecord, WebhookDeliveryRecord];

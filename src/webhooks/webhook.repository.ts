@@ -4,6 +4,9 @@ import { rawDate, rawNumber, sqlTime } from '../infra/db/raw-values';
 import { LIMITS } from '../limits';
 import { WebhookDeliveryRecord, WebhookEndpointRecord, WebhookEventRecord } from './webhook.entities';
 
+/** The lock row held while an endpoint is created (webhook_locks). */
+const ENDPOINTS_LOCK = 'endpoints';
+
 export type DeliveryState = 'PENDING' | 'DELIVERED' | 'FAILED';
 
 /** A delivery a worker claimed, with what sending it needs. */
@@ -65,7 +68,25 @@ export class WebhookRepository {
     return manager.findOneBy(WebhookEndpointRecord, { id });
   }
 
-  countEndpoints(manager: EntityManager): Promise<number> {
+  /** The endpoint, its row locked until the transaction ends: changes to one endpoint run one at a time. */
+  findEndpointForUpdate(manager: EntityManager, id: string): Promise<WebhookEndpointRecord | null> {
+    return this.database
+      .lockForUpdate(manager.createQueryBuilder(WebhookEndpointRecord, 'endpoint').where('endpoint.id = :id', { id }))
+      .getOne();
+  }
+
+  /**
+   * Counts the endpoints under the `endpoints` lock row, held until the
+   * transaction ends: creates on every instance count and insert one at a time.
+   * The upsert locks the row whether or not the migration's copy of it is still
+   * there. The embedded SQLite file runs one transaction at a time already.
+   */
+  async countEndpointsLocked(manager: EntityManager): Promise<number> {
+    if (this.database.isMysql) {
+      await manager.query('INSERT INTO webhook_locks (name) VALUES (?) ON DUPLICATE KEY UPDATE name = name', [
+        ENDPOINTS_LOCK,
+      ]);
+    }
     return manager.count(WebhookEndpointRecord);
   }
 
