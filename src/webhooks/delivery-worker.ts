@@ -63,17 +63,19 @@ export function sign(secrets: string[], webhookId: string, timestamp: Date, payl
  * 2. sends each one outside any transaction, signed, within the time-out;
  * 3. records each outcome in its own short transaction, under the claim's token.
  * An instance that dies between 1 and 3 loses nothing: its claims lapse and are
- * claimed again. At most LIMITS.webhookMaxInFlight attempts are in flight here,
- * so a slow or absent receiver costs queued rows, not memory or connections.
+ * claimed again. Each endpoint has its own slots here
+ * (LIMITS.webhookMaxInFlightPerEndpoint): a receiver that is slow or hangs
+ * holds only those, so the others' deliveries go on as if it did not exist;
+ * its backlog costs queued rows, not memory or connections.
  */
 export class DeliveryWorker {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private stopping = false;
   private ticking: Promise<void> | undefined;
-  private readonly inFlight = new Map<string, { token: string; done: Promise<void> }>();
-  /** The last round found more due than there was room for: a slot coming free starts the next round at once. */
-  private saturated = false;
+  private readonly inFlight = new Map<string, { token: string; endpointId: string; done: Promise<void> }>();
+  /** Rounds run one at a time (the poll's, a wake's, runOnce's): each sees what the one before claimed. */
+  private rounds: Promise<unknown> = Promise.resolve();
   private tickInProgress = false;
   private wakeRequested = false;
   private abort = new AbortController();
@@ -104,32 +106,59 @@ export class DeliveryWorker {
     this.running = false;
   }
 
-  /** One round: claim what is due (as much as there is room for) and start sending it. Returns how many it claimed. */
-  async runOnce(): Promise<number> {
-    const room = LIMITS.webhookMaxInFlight - this.inFlight.size;
-    if (room <= 0 || this.stopping) return 0;
+  /**
+   * One round: claim what is due (as much as there is room for, each endpoint
+   * within its own slots) and start sending it. Returns how many it claimed.
+   * Rounds run one after another, whoever asks.
+   */
+  runOnce(): Promise<number> {
+    const round = this.rounds.then(() => this.round());
+    this.rounds = round.catch(() => undefined);
+    return round;
+  }
+
+  /** Resolves when nothing is in flight. */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight.values()].map((entry) => entry.done));
+  }
+
+  private async round(): Promise<number> {
+    const free = LIMITS.webhookMaxInFlight - this.inFlight.size;
+    if (free <= 0 || this.stopping) return 0;
     const { database, repository, clock } = this.deps;
-    if (!(await repository.anyDue(clock.now(), [...this.inFlight.keys()]))) return 0;
+    const room = { total: free, perEndpoint: LIMITS.webhookMaxInFlightPerEndpoint, busy: this.busy() };
+    if (!(await repository.anyDue(clock.now(), room))) return 0;
     const token = randomUUID();
     const claimed = await database.transaction((manager) => {
       const now = clock.now();
       const leaseUntil = new Date(now.getTime() + LIMITS.webhookLeaseSeconds * 1000);
-      return repository.claim(manager, now, room, token, leaseUntil, [...this.inFlight.keys()]);
+      return repository.claim(manager, now, room, token, leaseUntil);
     });
-    this.saturated = this.inFlight.size + claimed.length >= LIMITS.webhookMaxInFlight;
     for (const delivery of claimed) {
       const done = this.deliver(delivery, token).finally(() => {
+        // A slot of a full worker, or of an endpoint with all its slots taken, came free: the next round now.
+        const full =
+          this.inFlight.size >= LIMITS.webhookMaxInFlight ||
+          this.inFlightOf(delivery.endpointId) >= LIMITS.webhookMaxInFlightPerEndpoint;
         this.inFlight.delete(delivery.id);
-        if (this.saturated) this.wake();
+        if (full) this.wake();
       });
-      this.inFlight.set(delivery.id, { token, done });
+      this.inFlight.set(delivery.id, { token, endpointId: delivery.endpointId, done });
     }
     return claimed.length;
   }
 
-  /** Resolves when nothing is in flight (tests). */
-  async idle(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.all([...this.inFlight.values()].map((entry) => entry.done));
+  /** The deliveries in flight here, by endpoint. */
+  private busy(): Map<string, string[]> {
+    const busy = new Map<string, string[]>();
+    for (const [id, { endpointId }] of this.inFlight) busy.set(endpointId, [...(busy.get(endpointId) ?? []), id]);
+    return busy;
+  }
+
+  private inFlightOf(endpointId: string): number {
+    let count = 0;
+    for (const entry of this.inFlight.values()) if (entry.endpointId === endpointId) count += 1;
+    return count;
   }
 
   private schedule(delayMs: number): void {
@@ -159,14 +188,13 @@ export class DeliveryWorker {
     this.schedule(again ? 0 : this.deps.pollIntervalMs);
   }
 
-  /** An attempt of a full worker ended: the next round now, not at the next poll (one round at a time). */
+  /** An attempt that held a last free slot ended: the next round now, not at the next poll (one round at a time). */
   private wake(): void {
     if (!this.running || this.stopping) return;
     if (this.tickInProgress) {
       this.wakeRequested = true;
       return;
     }
-    this.saturated = false;
     clearTimeout(this.timer);
     this.schedule(0);
   }

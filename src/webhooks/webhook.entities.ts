@@ -91,7 +91,8 @@ export class WebhookEventRecord {
  * the end of its lease and setting `lease_token` (docs/adr/0008-webhook-outbox.md).
  */
 @Entity('webhook_deliveries')
-@Index('idx_webhook_deliveries_due', ['state', 'nextAttemptAt'])
+// Claimed per endpoint (each takes its own slots): the due ones of one endpoint, oldest first.
+@Index('idx_webhook_deliveries_endpoint_due', ['state', 'endpointId', 'nextAttemptAt'])
 @Index('idx_webhook_deliveries_state_created', ['state', 'createdAt'])
 @Index('idx_webhook_deliveries_endpoint', ['endpointId', 'id'])
 @Index('idx_webhook_deliveries_endpoint_state', ['endpointId', 'state', 'id'])

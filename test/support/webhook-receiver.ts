@@ -5,6 +5,8 @@ import { eventually } from './eventually';
 import type { TestApp } from './test-app';
 
 export interface Received {
+  /** The request's path (one receiver may stand for several endpoints). */
+  path: string;
   id: string;
   timestamp: string;
   signature: string;
@@ -29,8 +31,16 @@ export class WebhookReceiver {
   respond: Responder = () => 200;
   /** How long each answer takes. */
   delayMs = 0;
+  /** Accepts each request and never answers it (until closed). */
+  hang = false;
+  /** Requests not answered yet whose connection is still open. */
+  open = 0;
+  /** Requests whose connection the sender closed before an answer (e.g. its time-out). */
+  abandoned = 0;
   private server: Server | undefined;
   port = 0;
+  /** Checks of `until`, looked at again on every change. */
+  private readonly watchers = new Set<() => void>();
 
   static async start(respond?: Responder): Promise<WebhookReceiver> {
     const receiver = new WebhookReceiver();
@@ -55,6 +65,27 @@ export class WebhookReceiver {
       );
     });
     return this.received.filter(filter);
+  }
+
+  /**
+   * Resolves once `check` holds, looked at again on every request and every
+   * connection closed unanswered: it follows the receiver's own progress, with
+   * no deadline of its own (the test's time-out bounds it).
+   */
+  until(check: () => boolean): Promise<void> {
+    if (check()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const watcher = () => {
+        if (!check()) return;
+        this.watchers.delete(watcher);
+        resolve();
+      };
+      this.watchers.add(watcher);
+    });
+  }
+
+  private changed(): void {
+    for (const watcher of [...this.watchers]) watcher();
   }
 
   /** Verifies a request as a receiver would, with the standardwebhooks library; returns the parsed body. */
@@ -109,6 +140,7 @@ export class WebhookReceiver {
         event = { type: '(not JSON)', timestamp: '', data: {} };
       }
       const received: Received = {
+        path: request.url ?? '',
         id: headers['webhook-id'],
         timestamp: headers['webhook-timestamp'],
         signature: headers['webhook-signature'],
@@ -117,6 +149,17 @@ export class WebhookReceiver {
         event,
       };
       this.received.push(received);
+      if (this.hang) {
+        this.open += 1;
+        response.once('close', () => {
+          this.open -= 1;
+          if (this.server) this.abandoned += 1;
+          this.changed();
+        });
+        this.changed();
+        return;
+      }
+      this.changed();
       const answer = this.respond(received, this.received.length - 1);
       const { status, headers: extra } = typeof answer === 'number' ? { status: answer, headers: {} } : answer;
       setTimeout(() => {

@@ -323,13 +323,14 @@ describe('webhooks: delivery', () => {
     try {
       await database(t).emit(uniqueId('u'));
       // A claim that never reports back, as from an instance killed mid-attempt.
+      const room = { total: 10, perEndpoint: 10, busy: new Map<string, string[]>() };
       const claimed = await t.app.database.transaction((manager) =>
-        repository.claim(manager, t.clock.now(), 10, 'dead-instance', new Date(t.clock.now().getTime() + 30_000)),
+        repository.claim(manager, t.clock.now(), room, 'dead-instance', new Date(t.clock.now().getTime() + 30_000)),
       );
       expect(claimed).toHaveLength(1);
       expect(
         await t.app.database.transaction((manager) =>
-          repository.claim(manager, t.clock.now(), 10, 'another', new Date(t.clock.now().getTime() + 30_000)),
+          repository.claim(manager, t.clock.now(), room, 'another', new Date(t.clock.now().getTime() + 30_000)),
         ),
       ).toEqual([]);
     } finally {
