@@ -74,8 +74,9 @@ export class DeliveryWorker {
   private stopping = false;
   private ticking: Promise<void> | undefined;
   private readonly inFlight = new Map<string, { token: string; endpointId: string; done: Promise<void> }>();
-  /** Rounds run one at a time (the poll's, a wake's, runOnce's): each sees what the one before claimed. */
+  /** Rounds run one at a time (the poll's, a wake's, runOnce's, settle's): each sees what the one before claimed. */
   private rounds: Promise<unknown> = Promise.resolve();
+  private roundsWaiting = 0;
   private tickInProgress = false;
   private wakeRequested = false;
   private abort = new AbortController();
@@ -112,14 +113,36 @@ export class DeliveryWorker {
    * Rounds run one after another, whoever asks.
    */
   runOnce(): Promise<number> {
-    const round = this.rounds.then(() => this.round());
+    this.roundsWaiting += 1;
+    const round = this.rounds.then(() => this.round()).finally(() => (this.roundsWaiting -= 1));
     this.rounds = round.catch(() => undefined);
     return round;
+  }
+
+  /** No round running or waiting, and no attempt in flight: this instance is doing nothing right now. */
+  get quiet(): boolean {
+    return this.roundsWaiting === 0 && this.inFlight.size === 0;
   }
 
   /** Resolves when nothing is in flight. */
   async idle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight.values()].map((entry) => entry.done));
+  }
+
+  /**
+   * Resolves once this instance has attempted everything due by the clock's
+   * "now" that it may claim, and recorded each outcome: rounds, each awaited,
+   * until one claims nothing with nothing in flight. What comes due later (a
+   * retry, a lapsed lease, a new event) needs another call. It follows the
+   * worker's own progress, not the clock, so tests wait with it; an attempt that
+   * hangs holds it until the attempt's time-out.
+   */
+  async settle(): Promise<void> {
+    for (;;) {
+      await this.idle();
+      const claimed = await this.runOnce();
+      if (claimed === 0 && this.inFlight.size === 0) return;
+    }
   }
 
   private async round(): Promise<number> {

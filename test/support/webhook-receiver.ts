@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { eventually } from './eventually';
 import type { TestApp } from './test-app';
 
 export interface Received {
@@ -58,12 +57,13 @@ export class WebhookReceiver {
     return this.received.filter((request) => request.event.type === type);
   }
 
-  async waitFor(count: number, filter: (request: Received) => boolean = () => true, timeoutMs = 15_000) {
-    await eventually(async () => this.received.filter(filter).length >= count, timeoutMs).catch(() => {
-      throw new Error(
-        `expected ${count} webhook requests, got ${this.received.filter(filter).length}: ${JSON.stringify(this.received.map((r) => r.event.type))}`,
-      );
-    });
+  /**
+   * The requests that pass `filter`, once there are `count` of them: for senders
+   * this test cannot ask (another process). In-process, `settled` is better: it
+   * knows when nothing more is coming.
+   */
+  async waitFor(count: number, filter: (request: Received) => boolean = () => true): Promise<Received[]> {
+    await this.until(() => this.received.filter(filter).length >= count);
     return this.received.filter(filter);
   }
 
@@ -197,6 +197,28 @@ export async function deliveriesOf(t: TestApp, endpointId: string, admin: string
   );
   if (result.errors) throw new Error(JSON.stringify(result.errors));
   return result.data.webhookDeliveries.edges.map((edge: any) => edge.node) as any[];
+}
+
+/**
+ * Until the instances' workers have attempted everything due by the clock's
+ * now, and recorded every outcome (DeliveryWorker.settle): the system's own
+ * progress, however slow the machine. Then what the receivers got is all they
+ * will get until the clock moves or something new is written. Instances on one
+ * database: each settles, then nothing may be due in the database while every
+ * worker is quiet (one's background round may claim after another settled).
+ */
+export async function settled(...apps: TestApp[]): Promise<void> {
+  const [first] = apps;
+  for (;;) {
+    await Promise.all(apps.map((t) => t.app.webhooks.worker.settle()));
+    if (apps.length === 1) return;
+    const [due] = await first.sql(
+      "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE state = 'PENDING' AND next_attempt_at <= ?",
+      [first.clock.now()],
+    );
+    // Read first, then every worker looked at in one go: a claim under way is a round running.
+    if (Number(due.n) === 0 && apps.every((t) => t.app.webhooks.worker.quiet)) return;
+  }
 }
 
 /** The env of a test app that delivers to receivers on loopback, polling often. */

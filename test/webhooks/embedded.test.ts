@@ -8,7 +8,6 @@ import { signDevelopmentToken } from '../../src/callers/token-signer';
 import { loadConfig } from '../../src/config/config';
 import { totpCode, totpStepAt } from '../../src/factors/totp/totp-algorithm';
 import { ManualClock } from '../../src/infra/clock';
-import { eventually } from '../support/eventually';
 import { WebhookReceiver } from '../support/webhook-receiver';
 
 /** The embedded default (SQLite through sql.js, one process) delivers from its outbox with one in-process worker. */
@@ -74,12 +73,15 @@ describe('webhooks: the embedded default', () => {
     );
     expect(confirmed.data.confirmTotpSetup.status.enabled).toBe(true);
 
-    await receiver.waitFor(2);
-    await eventually(async () => (await deliveries(endpointId, admin)).some((d: any) => d.lastStatus === 500));
+    // Waits follow the worker's own progress (all that is due attempted, outcomes recorded), not the clock.
+    await app.webhooks.worker.settle();
+    expect(receiver.received).toHaveLength(2);
+    expect((await deliveries(endpointId, admin)).map((d: any) => d.lastStatus).sort()).toEqual([200, 500]);
     clock.advance(6_001);
-    await receiver.waitFor(3);
-    await eventually(async () => (await deliveries(endpointId, admin)).every((d: any) => d.state === 'DELIVERED'));
+    await app.webhooks.worker.settle();
+    expect(receiver.received).toHaveLength(3);
     const listed = await deliveries(endpointId, admin);
+    expect(listed.map((d: any) => d.state)).toEqual(['DELIVERED', 'DELIVERED']);
     expect(listed.map((d: any) => d.attempts).sort()).toEqual([1, 2]);
     // The one answered 500 came again, with the same webhook-id.
     expect(receiver.received.filter((request) => request.id === receiver.received[0].id)).toHaveLength(2);
