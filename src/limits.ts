@@ -87,6 +87,12 @@ export const LIMITS = {
    * at most these slots, its own, and delays no other endpoint's deliveries.
    */
   webhookMaxInFlightPerEndpoint: WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT,
+  /**
+   * Deliveries of an endpoint claimed beyond those in flight, waiting for a slot:
+   * an attempt that ends starts the next at once, and the claim that refills
+   * serves several. Each waits for one attempt at most (10 s), well inside its lease.
+   */
+  webhookClaimedAheadPerEndpoint: 4,
   /** Attempts in flight per instance: every endpoint's own slots, so none waits for another's (and memory is bounded). */
   webhookMaxInFlight: WEBHOOK_MAX_ENDPOINTS * WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT,
   /** Endpoints in all, counted under a lock row: each event is fanned out to every subscribed one in its change's transaction. */

@@ -5,10 +5,13 @@ import { createEndpoint, PRIVATE_WEBHOOKS, recordAudited, WebhookReceiver } from
 const ENDPOINTS = '{ webhookEndpoints { id } }';
 const DELETE = 'mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }';
 
+/** What a round claims of one endpoint: its slots, and as many waiting for one. */
+const CLAIMED = LIMITS.webhookMaxInFlightPerEndpoint + LIMITS.webhookClaimedAheadPerEndpoint;
+
 /**
- * A worker with no slot free for what is due (an endpoint's own slots all
- * taken, or every slot) does not sleep until its next poll: each attempt that
- * ends starts the next round. Here the next poll is an hour away, so only that
+ * A worker that has claimed all it may for what is due (an endpoint's slots and
+ * those waiting for one, or every endpoint's) does not sleep until its next
+ * poll: each attempt that ends starts the next round. Here the next poll is an hour away, so only that
  * can deliver what the first round had no room for; the waits follow the
  * receiver, and the test's time-out (far below an hour) is the only bound.
  */
@@ -43,10 +46,10 @@ describe('webhooks: a worker with no room left', () => {
 
   it("claims an endpoint's next delivery as soon as one of its attempts ends, not at the next poll", async () => {
     await createEndpoint(t, receiver.url, ['login.failed']);
-    const events = 3 * LIMITS.webhookMaxInFlightPerEndpoint;
+    const events = 3 * CLAIMED;
     const ours = await emit(events);
-    // The first round by hand (the worker polled at start, before these events): the endpoint's slots, no more.
-    expect(await t.app.webhooks.worker.runOnce()).toBe(LIMITS.webhookMaxInFlightPerEndpoint);
+    // The first round by hand (the worker polled at start, before these events): what the endpoint may claim, no more.
+    expect(await t.app.webhooks.worker.runOnce()).toBe(CLAIMED);
     const delivered = await receiver.waitFor(events, ours);
     expect(new Set(delivered.map((request) => request.id)).size).toBe(events);
   });
@@ -54,9 +57,9 @@ describe('webhooks: a worker with no room left', () => {
   it('claims the next round as soon as an attempt ends when every slot is taken', async () => {
     for (let i = 0; i < LIMITS.webhookMaxEndpoints; i += 1)
       await createEndpoint(t, `${receiver.url}/${i}`, ['login.failed']);
-    const events = 2 * LIMITS.webhookMaxInFlightPerEndpoint;
+    const events = 2 * CLAIMED;
     const ours = await emit(events);
-    expect(await t.app.webhooks.worker.runOnce()).toBe(LIMITS.webhookMaxInFlight);
+    expect(await t.app.webhooks.worker.runOnce()).toBe(CLAIMED * LIMITS.webhookMaxEndpoints);
     const delivered = await receiver.waitFor(events * LIMITS.webhookMaxEndpoints, ours);
     expect(new Set(delivered.map((request) => `${request.id} ${request.path}`)).size).toBe(
       events * LIMITS.webhookMaxEndpoints,

@@ -30,7 +30,7 @@ describe('webhooks: an endpoint that hangs', () => {
   });
 
   it(`delays no other endpoint: all ${EVENTS} events reach the healthy one while it holds its own slots`, async () => {
-    await createEndpoint(t, hanging.url, ['login.failed']);
+    const { id: hangingId } = await createEndpoint(t, hanging.url, ['login.failed']);
     await createEndpoint(t, healthy.url, ['login.failed']);
     const userIds = new Set<string>();
     for (let i = 0; i < EVENTS; i += 1) {
@@ -55,5 +55,14 @@ describe('webhooks: an endpoint that hangs', () => {
       received: LIMITS.webhookMaxInFlightPerEndpoint,
       abandoned: 0,
     });
+
+    // Stopping gives back every claim of the hanging endpoint, those in flight and those waiting for a slot:
+    // all due again, their attempts not counted.
+    await t.app.webhooks.worker.stop(0);
+    const [claimed] = await t.sql(
+      "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE endpoint_id = ? AND (attempts <> 0 OR next_attempt_at > ? OR state <> 'PENDING')",
+      [hangingId, t.clock.now()],
+    );
+    expect(Number(claimed.n)).toBe(0);
   });
 });
