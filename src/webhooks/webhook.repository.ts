@@ -11,8 +11,9 @@ export type DeliveryState = 'PENDING' | 'DELIVERED' | 'FAILED';
 
 /**
  * What one round may claim: `total` deliveries at most, and of each endpoint no
- * more than `perEndpoint` less those of it still in flight here (`busy`:
- * endpoint id -> delivery ids). An endpoint with no slot left is not looked at.
+ * more than `perEndpoint` less those of it claimed here already, in flight or
+ * waiting for a slot (`busy`: endpoint id -> delivery ids). An endpoint with no
+ * room left is not looked at.
  */
 export interface ClaimRoom {
   total: number;
@@ -202,7 +203,7 @@ export class WebhookRepository {
     leaseUntil: Date,
   ): Promise<ClaimedDelivery[]> {
     const due = await this.dueRows(manager, now, room, await this.knownEndpoints(manager), false);
-    // Each endpoint's rows come oldest first; an endpoint gets its free slots, the round `total` at most.
+    // Each endpoint's rows come oldest first; an endpoint gets the room it has, the round `total` at most.
     const taken = new Map<string, number>();
     const ids: string[] = [];
     for (const row of due) {
@@ -262,7 +263,7 @@ export class WebhookRepository {
   }
 
   /**
-   * The due deliveries `room` allows: per known endpoint with a free slot, its
+   * The due deliveries `room` allows: per known endpoint with room left, its
    * oldest due ones (an index range of that endpoint only, so one with a long
    * backlog costs the others nothing); and, for endpoints not in `known` (made
    * on another instance within the last second, or gone), one more query that
@@ -279,7 +280,7 @@ export class WebhookRepository {
     const lock = !probe && this.database.isMysql ? ' FOR UPDATE SKIP LOCKED' : '';
     const limit = (count: number) => Math.max(1, Math.floor(probe ? 1 : Math.min(count, room.total)));
     const list = (values: readonly unknown[]) => values.map(() => '?').join(', ');
-    // Never what this instance is still sending, even if its lease lapsed meanwhile.
+    // Never what this instance holds (sending, or waiting for a slot), even if its lease lapsed meanwhile.
     const notMine = (ids: readonly string[]) => (ids.length > 0 ? ` AND id NOT IN (${list(ids)})` : '');
     const time = sqlTime(now);
     const parts: { sql: string; params: unknown[] }[] = [];
@@ -487,7 +488,7 @@ export class WebhookRepository {
   }
 }
 
-/** The slots an endpoint has free in this round. */
+/** How many more of the endpoint's deliveries this round may claim. */
 function slotsOf(room: ClaimRoom, endpointId: string): number {
   return room.perEndpoint - (room.busy.get(endpointId)?.length ?? 0);
 }
