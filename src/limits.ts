@@ -4,6 +4,10 @@
  * in config/config.ts, which takes its default from here). Messages take their
  * numbers from here too, so a message never disagrees with the rule.
  */
+/** Webhook endpoints in all, and attempts in flight per endpoint and instance (LIMITS says why). */
+const WEBHOOK_MAX_ENDPOINTS = 20;
+const WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT = 4;
+
 export const LIMITS = {
   // Attempts: counted before an answer is checked, shared by every instance.
   /** Failures per user within the window; past it every attempt is RATE_LIMITED. */
@@ -83,10 +87,21 @@ export const LIMITS = {
   webhookPurgeIntervalSeconds: 3600,
   /** Default of WEBHOOK_POLL_INTERVAL_MS: how often an idle worker looks for due deliveries. */
   webhookPollIntervalMs: 1_000,
-  /** Attempts in flight per instance: a slow receiver holds at most these. */
-  webhookMaxInFlight: 16,
-  /** Endpoints in all: each event is fanned out to every subscribed one in its change's transaction. */
-  webhookMaxEndpoints: 20,
+  /**
+   * Attempts in flight per endpoint and instance: a slow or hanging receiver holds
+   * at most these slots, its own, and delays no other endpoint's deliveries.
+   */
+  webhookMaxInFlightPerEndpoint: WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT,
+  /**
+   * Deliveries of an endpoint claimed beyond those in flight, waiting for a slot:
+   * an attempt that ends starts the next at once, and the claim that refills
+   * serves several. Each waits for one attempt at most (10 s), well inside its lease.
+   */
+  webhookClaimedAheadPerEndpoint: 4,
+  /** Attempts in flight per instance: every endpoint's own slots, so none waits for another's (and memory is bounded). */
+  webhookMaxInFlight: WEBHOOK_MAX_ENDPOINTS * WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT,
+  /** Endpoints in all, counted under a lock row: each event is fanned out to every subscribed one in its change's transaction. */
+  webhookMaxEndpoints: WEBHOOK_MAX_ENDPOINTS,
   /** How long an instance reuses the list of enabled endpoints it fans events out to (its own changes clear it at once). */
   webhookSubscribersCacheMs: 1_000,
   webhookUrlMaxLength: 2_048,

@@ -21,7 +21,8 @@ const EVENT_ID = /^[1-9][0-9]{0,19}$/;
  * a user those about itself, an owner those of its organization (since it was
  * created: not those of a deleted organization of the same id), twofactor:read
  * all. The client IP is shown to twofactor:read, and to a user on the events
- * that record its own action (its own address); to anyone else it is null.
+ * that record its own action (its own address, e.g. an owner's policy change in
+ * its organization's events); to anyone else it is null.
  */
 export class AuditQueryService {
   constructor(
@@ -57,7 +58,8 @@ export class AuditQueryService {
     );
     return toPage(rows, limit, (row) => {
       const node = AuditEvent.of(row);
-      if (!reader && !(row.actorId === caller.subject && row.userId === caller.subject)) node.clientIp = null;
+      // The address is the actor's: its own, whatever the event is about (an owner's policy change too).
+      if (!reader && row.actorId !== caller.subject) node.clientIp = null;
       return { cursor: encodeCursor(list, node.id), node };
     });
   }

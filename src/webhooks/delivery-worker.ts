@@ -10,6 +10,11 @@ import { LIMITS } from '../limits';
 import type { AttemptResult, WebhookSender } from './webhook-sender';
 import type { ClaimedDelivery, WebhookRepository } from './webhook.repository';
 
+/** Each endpoint's claims here: its slots, and those waiting for one. */
+const CLAIMED_PER_ENDPOINT = LIMITS.webhookMaxInFlightPerEndpoint + LIMITS.webhookClaimedAheadPerEndpoint;
+/** Every endpoint's (the attempts in flight are LIMITS.webhookMaxInFlight at most). */
+const MAX_CLAIMED = (LIMITS.webhookMaxInFlight / LIMITS.webhookMaxInFlightPerEndpoint) * CLAIMED_PER_ENDPOINT;
+
 /** Deliveries by what an attempt came to: delivered, retried later, failed for good, or the endpoint disabled (410). */
 export type DeliveryOutcome = 'delivered' | 'retried' | 'failed' | 'disabled';
 
@@ -63,17 +68,24 @@ export function sign(secrets: string[], webhookId: string, timestamp: Date, payl
  * 2. sends each one outside any transaction, signed, within the time-out;
  * 3. records each outcome in its own short transaction, under the claim's token.
  * An instance that dies between 1 and 3 loses nothing: its claims lapse and are
- * claimed again. At most LIMITS.webhookMaxInFlight attempts are in flight here,
- * so a slow or absent receiver costs queued rows, not memory or connections.
+ * claimed again. Each endpoint has its own slots here
+ * (LIMITS.webhookMaxInFlightPerEndpoint): a receiver that is slow or hangs
+ * holds only those, so the others' deliveries go on as if it did not exist;
+ * its backlog costs queued rows, not memory or connections. A few more of each
+ * endpoint's are claimed ahead (LIMITS.webhookClaimedAheadPerEndpoint) and wait
+ * here for a slot, so a busy endpoint's next attempt starts as one ends.
  */
 export class DeliveryWorker {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private stopping = false;
   private ticking: Promise<void> | undefined;
-  private readonly inFlight = new Map<string, { token: string; done: Promise<void> }>();
-  /** The last round found more due than there was room for: a slot coming free starts the next round at once. */
-  private saturated = false;
+  private readonly inFlight = new Map<string, { token: string; endpointId: string; done: Promise<void> }>();
+  /** Claimed, waiting for a slot of their endpoint: endpoint id -> deliveries, oldest first. */
+  private readonly waiting = new Map<string, { delivery: ClaimedDelivery; token: string }[]>();
+  /** Rounds run one at a time (the poll's, a wake's, runOnce's, settle's): each sees what the one before claimed. */
+  private rounds: Promise<unknown> = Promise.resolve();
+  private roundsWaiting = 0;
   private tickInProgress = false;
   private wakeRequested = false;
   private abort = new AbortController();
@@ -89,11 +101,16 @@ export class DeliveryWorker {
     this.schedule(0);
   }
 
-  /** Stops claiming; waits up to `graceMs` for attempts in flight, then aborts them and gives their claims back. */
+  /**
+   * Stops claiming; gives back the claims still waiting for a slot; waits up to
+   * `graceMs` for attempts in flight, then aborts them and gives their claims back.
+   */
   async stop(graceMs = 2_000): Promise<void> {
     this.stopping = true;
     clearTimeout(this.timer);
     await this.ticking;
+    await this.rounds;
+    await this.releaseWaiting();
     const pending = [...this.inFlight.values()].map((entry) => entry.done);
     const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
     await Promise.race([Promise.all(pending), grace]);
@@ -104,32 +121,126 @@ export class DeliveryWorker {
     this.running = false;
   }
 
-  /** One round: claim what is due (as much as there is room for) and start sending it. Returns how many it claimed. */
-  async runOnce(): Promise<number> {
-    const room = LIMITS.webhookMaxInFlight - this.inFlight.size;
-    if (room <= 0 || this.stopping) return 0;
+  /**
+   * One round: claim what is due (as much as there is room for, of each endpoint
+   * its slots and as many to wait for one) and start sending what has a slot.
+   * Returns how many it claimed. Rounds run one after another, whoever asks.
+   */
+  runOnce(): Promise<number> {
+    this.roundsWaiting += 1;
+    const round = this.rounds.then(() => this.round()).finally(() => (this.roundsWaiting -= 1));
+    this.rounds = round.catch(() => undefined);
+    return round;
+  }
+
+  /** No round running or waiting, no attempt in flight or waiting: this instance is doing nothing right now. */
+  get quiet(): boolean {
+    return this.roundsWaiting === 0 && this.inFlight.size === 0 && this.waiting.size === 0;
+  }
+
+  /** Resolves when nothing is in flight. */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight.values()].map((entry) => entry.done));
+  }
+
+  /**
+   * Resolves once this instance has attempted everything due by the clock's
+   * "now" that it may claim, and recorded each outcome: rounds, each awaited,
+   * until one claims nothing with nothing in flight. What comes due later (a
+   * retry, a lapsed lease, a new event) needs another call. It follows the
+   * worker's own progress, not the clock, so tests wait with it; an attempt that
+   * hangs holds it until the attempt's time-out.
+   */
+  async settle(): Promise<void> {
+    for (;;) {
+      await this.idle();
+      const claimed = await this.runOnce();
+      if (claimed === 0 && this.inFlight.size === 0) return;
+    }
+  }
+
+  private async round(): Promise<number> {
+    const free = MAX_CLAIMED - this.claimedHere();
+    if (free <= 0 || this.stopping) return 0;
     const { database, repository, clock } = this.deps;
-    if (!(await repository.anyDue(clock.now(), [...this.inFlight.keys()]))) return 0;
+    const room = { total: free, perEndpoint: CLAIMED_PER_ENDPOINT, busy: this.busy() };
+    if (!(await repository.anyDue(clock.now(), room))) return 0;
     const token = randomUUID();
     const claimed = await database.transaction((manager) => {
       const now = clock.now();
       const leaseUntil = new Date(now.getTime() + LIMITS.webhookLeaseSeconds * 1000);
-      return repository.claim(manager, now, room, token, leaseUntil, [...this.inFlight.keys()]);
+      return repository.claim(manager, now, room, token, leaseUntil);
     });
-    this.saturated = this.inFlight.size + claimed.length >= LIMITS.webhookMaxInFlight;
     for (const delivery of claimed) {
-      const done = this.deliver(delivery, token).finally(() => {
-        this.inFlight.delete(delivery.id);
-        if (this.saturated) this.wake();
-      });
-      this.inFlight.set(delivery.id, { token, done });
+      const queue = this.waiting.get(delivery.endpointId) ?? [];
+      queue.push({ delivery, token });
+      this.waiting.set(delivery.endpointId, queue);
     }
+    for (const endpointId of new Set(claimed.map((delivery) => delivery.endpointId))) this.startWaiting(endpointId);
     return claimed.length;
   }
 
-  /** Resolves when nothing is in flight (tests). */
-  async idle(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.all([...this.inFlight.values()].map((entry) => entry.done));
+  /** Starts the endpoint's waiting deliveries while it has a free slot. */
+  private startWaiting(endpointId: string): void {
+    const queue = this.waiting.get(endpointId);
+    while (
+      !this.stopping &&
+      queue &&
+      queue.length > 0 &&
+      this.inFlightOf(endpointId) < LIMITS.webhookMaxInFlightPerEndpoint
+    ) {
+      const { delivery, token } = queue.shift()!;
+      const done = this.deliver(delivery, token).finally(() => {
+        // The endpoint (or the worker) had claimed all it may: the next round now, to claim what is due after it.
+        const full = this.claimedHere() >= MAX_CLAIMED || this.claimedOf(delivery.endpointId) >= CLAIMED_PER_ENDPOINT;
+        this.inFlight.delete(delivery.id);
+        this.startWaiting(delivery.endpointId);
+        if (full) this.wake();
+      });
+      this.inFlight.set(delivery.id, { token, endpointId, done });
+    }
+    if (queue && queue.length === 0) this.waiting.delete(endpointId);
+  }
+
+  /** Stopping: the claims still waiting go back, due again now for any instance. */
+  private async releaseWaiting(): Promise<void> {
+    const byToken = new Map<string, string[]>();
+    for (const queue of this.waiting.values())
+      for (const { delivery, token } of queue) byToken.set(token, [...(byToken.get(token) ?? []), delivery.id]);
+    this.waiting.clear();
+    const { database, repository, clock } = this.deps;
+    for (const [token, ids] of byToken) {
+      await database
+        .transaction((manager) => repository.release(manager, ids, token, clock.now()))
+        .catch((error: unknown) =>
+          this.problem(error, 'webhooks: could not give claims back; they lapse by themselves'),
+        );
+    }
+  }
+
+  /** The deliveries claimed here (in flight or waiting), by endpoint. */
+  private busy(): Map<string, string[]> {
+    const busy = new Map<string, string[]>();
+    const add = (endpointId: string, id: string) => busy.set(endpointId, [...(busy.get(endpointId) ?? []), id]);
+    for (const [id, { endpointId }] of this.inFlight) add(endpointId, id);
+    for (const [endpointId, queue] of this.waiting) for (const { delivery } of queue) add(endpointId, delivery.id);
+    return busy;
+  }
+
+  private claimedHere(): number {
+    let count = this.inFlight.size;
+    for (const queue of this.waiting.values()) count += queue.length;
+    return count;
+  }
+
+  private claimedOf(endpointId: string): number {
+    return this.inFlightOf(endpointId) + (this.waiting.get(endpointId)?.length ?? 0);
+  }
+
+  private inFlightOf(endpointId: string): number {
+    let count = 0;
+    for (const entry of this.inFlight.values()) if (entry.endpointId === endpointId) count += 1;
+    return count;
   }
 
   private schedule(delayMs: number): void {
@@ -154,19 +265,18 @@ export class DeliveryWorker {
     }
     // Some room and something claimed, or an attempt of a full round ended meanwhile:
     // go on now. No room: the next round starts when an attempt ends (wake). Else the next poll.
-    const full = claimed > 0 && this.inFlight.size >= LIMITS.webhookMaxInFlight;
+    const full = claimed > 0 && this.claimedHere() >= MAX_CLAIMED;
     const again = (claimed > 0 && !full) || this.wakeRequested;
     this.schedule(again ? 0 : this.deps.pollIntervalMs);
   }
 
-  /** An attempt of a full worker ended: the next round now, not at the next poll (one round at a time). */
+  /** An attempt that held a last free slot ended: the next round now, not at the next poll (one round at a time). */
   private wake(): void {
     if (!this.running || this.stopping) return;
     if (this.tickInProgress) {
       this.wakeRequested = true;
       return;
     }
-    this.saturated = false;
     clearTimeout(this.timer);
     this.schedule(0);
   }

@@ -14,10 +14,18 @@ import { WebhookSender } from './webhook-sender';
 import type { WebhookRepository } from './webhook.repository';
 import { WebhookResolver } from './webhook.resolver';
 
-/** What tests may swap: name resolution (a stub DNS), the trust anchors for receivers' certificates. */
+/**
+ * What tests may swap: name resolution (a stub DNS), the trust anchors for
+ * receivers' certificates; the attempt time-out and the idle poll, beyond what
+ * the settings allow, for tests that must not depend on either.
+ */
 export interface WebhookOverrides {
   resolve?: ResolveHost;
   ca?: string | Buffer;
+  /** Instead of LIMITS.webhookTimeoutSeconds. */
+  attemptTimeoutMs?: number;
+  /** Instead of WEBHOOK_POLL_INTERVAL_MS. */
+  pollIntervalMs?: number;
 }
 
 export interface Webhooks {
@@ -51,7 +59,7 @@ export function createWebhooks(deps: {
 }): Webhooks {
   const { config, database, repository, events, secrets, audit, metrics, clock, logger } = deps;
   const policy = new NetworkPolicy(config.webhooks.allowPrivateNetworks, deps.overrides?.resolve);
-  const sender = new WebhookSender(policy, { ca: deps.overrides?.ca });
+  const sender = new WebhookSender(policy, { ca: deps.overrides?.ca, timeoutMs: deps.overrides?.attemptTimeoutMs });
   const service = new WebhookEndpointService({ database, repository, policy, secrets, audit, clock });
   const counted = metrics.watchWebhooks(
     () => repository.oldestPending(),
@@ -65,7 +73,7 @@ export function createWebhooks(deps: {
     clock,
     logger,
     audit,
-    pollIntervalMs: config.webhooks.pollIntervalMs,
+    pollIntervalMs: deps.overrides?.pollIntervalMs ?? config.webhooks.pollIntervalMs,
     onOutcome: counted,
   });
   const purger = new OutboxPurger({

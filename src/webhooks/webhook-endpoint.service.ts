@@ -53,7 +53,8 @@ export class WebhookEndpointService {
     const types = parseEventTypes(eventTypes);
     const secret = newSecret();
     const record = await this.changingEndpoints(async (manager) => {
-      if ((await repository.countEndpoints(manager)) >= LIMITS.webhookMaxEndpoints) {
+      // Counted under a lock row: parallel creates, on any instance, count and insert one at a time.
+      if ((await repository.countEndpointsLocked(manager)) >= LIMITS.webhookMaxEndpoints) {
         throw badInput(`At most ${LIMITS.webhookMaxEndpoints} webhook endpoints; delete one first.`);
       }
       const now = clock.now();
@@ -96,7 +97,7 @@ export class WebhookEndpointService {
     const types =
       changes.eventTypes === null || changes.eventTypes === undefined ? undefined : parseEventTypes(changes.eventTypes);
     const record = await this.changingEndpoints(async (manager) => {
-      const existing = await repository.findEndpoint(manager, id);
+      const existing = await repository.findEndpointForUpdate(manager, id);
       if (!existing) throw notFound();
       const now = clock.now();
       const update: Partial<WebhookEndpointRecord> = { updatedAt: now };
@@ -118,12 +119,16 @@ export class WebhookEndpointService {
     return WebhookEndpoint.of(record);
   }
 
-  /** A new secret; the one it replaces keeps signing beside it for LIMITS.webhookSecretOverlapSeconds. */
+  /**
+   * A new secret; the one it replaces keeps signing beside it for
+   * LIMITS.webhookSecretOverlapSeconds. Under the endpoint's row lock: parallel
+   * rotations run one at a time, each keeping as previous the secret it replaced.
+   */
   async rotate(actor: Actor, id: string): Promise<WebhookEndpointSecret> {
     const { repository, secrets, audit, clock } = this.deps;
     const secret = newSecret();
     const record = await this.changingEndpoints(async (manager) => {
-      const existing = await repository.findEndpoint(manager, id);
+      const existing = await repository.findEndpointForUpdate(manager, id);
       if (!existing) throw notFound();
       const now = clock.now();
       const update: Partial<WebhookEndpointRecord> = {

@@ -34,6 +34,7 @@ export class WebhookSender {
     options: WebhookSenderOptions = {},
   ) {
     this.timeoutMs = options.timeoutMs ?? LIMITS.webhookTimeoutSeconds * 1000;
+    // Per origin: endpoints on one host never wait for each other's sockets (the worker bounds each endpoint).
     const pool = { keepAlive: true, maxSockets: LIMITS.webhookMaxInFlight, timeout: this.timeoutMs };
     this.agents = {
       http: new http.Agent(pool),

@@ -50,6 +50,17 @@ export class WebhookEndpointRecord {
 }
 
 /**
+ * Rows that transactions lock to run one at a time on every instance
+ * (SELECT ... FOR UPDATE needs a row that exists): `endpoints` is held while an
+ * endpoint is created, so the endpoints are counted and added atomically.
+ */
+@Entity('webhook_locks')
+export class WebhookLockRecord {
+  @PrimaryColumn({ type: 'varchar', length: 32, ...ascii })
+  name: string;
+}
+
+/**
  * The outbox: one row per security event that at least one endpoint subscribed
  * to, written in the transaction of the change it describes. `payload` is the
  * body exactly as sent, so every attempt signs the same bytes.
@@ -80,7 +91,8 @@ export class WebhookEventRecord {
  * the end of its lease and setting `lease_token` (docs/adr/0008-webhook-outbox.md).
  */
 @Entity('webhook_deliveries')
-@Index('idx_webhook_deliveries_due', ['state', 'nextAttemptAt'])
+// Claimed per endpoint (each takes its own slots): the due ones of one endpoint, oldest first.
+@Index('idx_webhook_deliveries_endpoint_due', ['state', 'endpointId', 'nextAttemptAt'])
 @Index('idx_webhook_deliveries_state_created', ['state', 'createdAt'])
 @Index('idx_webhook_deliveries_endpoint', ['endpointId', 'id'])
 @Index('idx_webhook_deliveries_endpoint_state', ['endpointId', 'state', 'id'])
@@ -135,4 +147,4 @@ export class WebhookDeliveryRecord {
   deliveredAt: Date | null;
 }
 
-export const WEBHOOK_ENTITIES = [WebhookEndpointRecord, WebhookEventRecord, WebhookDeliveryRecord];
+export const WEBHOOK_ENTITIES = [WebhookEndpointRecord, WebhookLockRecord, WebhookEventRecord, WebhookDeliveryRecord];

@@ -4,11 +4,27 @@ import { rawDate, rawNumber, sqlTime } from '../infra/db/raw-values';
 import { LIMITS } from '../limits';
 import { WebhookDeliveryRecord, WebhookEndpointRecord, WebhookEventRecord } from './webhook.entities';
 
+/** The lock row held while an endpoint is created (webhook_locks). */
+const ENDPOINTS_LOCK = 'endpoints';
+
 export type DeliveryState = 'PENDING' | 'DELIVERED' | 'FAILED';
+
+/**
+ * What one round may claim: `total` deliveries at most, and of each endpoint no
+ * more than `perEndpoint` less those of it claimed here already, in flight or
+ * waiting for a slot (`busy`: endpoint id -> delivery ids). An endpoint with no
+ * room left is not looked at.
+ */
+export interface ClaimRoom {
+  total: number;
+  perEndpoint: number;
+  busy: ReadonlyMap<string, readonly string[]>;
+}
 
 /** A delivery a worker claimed, with what sending it needs. */
 export interface ClaimedDelivery {
   id: string;
+  endpointId: string;
   /** Attempts of the series, this one included. */
   attempts: number;
   seriesStartedAt: Date;
@@ -49,6 +65,8 @@ export interface DeliveryRow {
 export class WebhookRepository {
   /** The enabled endpoints, as last read, and until when they may be reused (docs/adr/0008-webhook-outbox.md). */
   private enabledEndpoints: { until: number; endpoints: { id: string; eventTypes: string }[] } | null = null;
+  /** Every endpoint's id (enabled or not), as last read, for claiming per endpoint. */
+  private endpointIds: { until: number; ids: string[] } | null = null;
 
   constructor(
     private readonly database: Database,
@@ -65,7 +83,25 @@ export class WebhookRepository {
     return manager.findOneBy(WebhookEndpointRecord, { id });
   }
 
-  countEndpoints(manager: EntityManager): Promise<number> {
+  /** The endpoint, its row locked until the transaction ends: changes to one endpoint run one at a time. */
+  findEndpointForUpdate(manager: EntityManager, id: string): Promise<WebhookEndpointRecord | null> {
+    return this.database
+      .lockForUpdate(manager.createQueryBuilder(WebhookEndpointRecord, 'endpoint').where('endpoint.id = :id', { id }))
+      .getOne();
+  }
+
+  /**
+   * Counts the endpoints under the `endpoints` lock row, held until the
+   * transaction ends: creates on every instance count and insert one at a time.
+   * The upsert locks the row whether or not the migration's copy of it is still
+   * there. The embedded SQLite file runs one transaction at a time already.
+   */
+  async countEndpointsLocked(manager: EntityManager): Promise<number> {
+    if (this.database.isMysql) {
+      await manager.query('INSERT INTO webhook_locks (name) VALUES (?) ON DUPLICATE KEY UPDATE name = name', [
+        ENDPOINTS_LOCK,
+      ]);
+    }
     return manager.count(WebhookEndpointRecord);
   }
 
@@ -116,6 +152,7 @@ export class WebhookRepository {
    */
   endpointsChanged(): void {
     this.enabledEndpoints = null;
+    this.endpointIds = null;
   }
 
   // ---- the outbox
@@ -146,50 +183,43 @@ export class WebhookRepository {
 
   // ---- the worker
 
-  /** Whether any delivery is due: one cheap read, so an idle worker opens no transaction. */
-  async anyDue(now: Date, inFlight: string[] = []): Promise<boolean> {
-    const found = await this.database.run((manager) => {
-      const query = this.due(manager, now).select('d.id', 'id');
-      if (inFlight.length > 0) query.andWhere('d.id NOT IN (:...inFlight)', { inFlight });
-      return query.limit(1).getRawMany();
+  /**
+   * Whether any delivery is due that `room` lets this instance claim: one cheap
+   * read (an index probe per endpoint), so an idle worker opens no transaction.
+   */
+  async anyDue(now: Date, room: ClaimRoom): Promise<boolean> {
+    return this.database.run(async (manager) => {
+      const found = await this.dueRows(manager, now, room, await this.knownEndpoints(manager), true);
+      return found.length > 0;
     });
-    return found.length > 0;
-  }
-
-  private due(manager: EntityManager, now: Date) {
-    return manager
-      .createQueryBuilder(WebhookDeliveryRecord, 'd')
-      .where("d.state = 'PENDING'")
-      .andWhere('d.nextAttemptAt <= :now', { now })
-      .orderBy('d.nextAttemptAt', 'ASC');
   }
 
   /**
-   * Inside a short transaction: up to `limit` due deliveries, locked with
-   * `FOR UPDATE SKIP LOCKED` on MySQL (rows another instance is claiming are
-   * skipped, not waited for), then claimed: attempts + 1, due again only when
-   * the lease ends, marked with this claim's token. Once committed, no other
-   * instance sends them before `leaseUntil`.
+   * Inside a short transaction: the due deliveries `room` allows, oldest first
+   * per endpoint, locked with `FOR UPDATE SKIP LOCKED` on MySQL (rows another
+   * instance is claiming are skipped, not waited for), then claimed: attempts
+   * + 1, due again only when the lease ends, marked with this claim's token.
+   * Once committed, no other instance sends them before `leaseUntil`.
    */
   async claim(
     manager: EntityManager,
     now: Date,
-    limit: number,
+    room: ClaimRoom,
     token: string,
     leaseUntil: Date,
-    inFlight: string[] = [],
   ): Promise<ClaimedDelivery[]> {
-    const count = Math.max(1, Math.floor(limit));
-    // SKIP LOCKED is MySQL 8 / MariaDB 10.6+; the embedded SQLite file runs one transaction at a time.
-    const lock = this.database.isMysql ? ' FOR UPDATE SKIP LOCKED' : '';
-    // Never what this instance is still sending, even if its lease lapsed meanwhile.
-    const mine = inFlight.length > 0 ? ` AND id NOT IN (${inFlight.map(() => '?').join(', ')})` : '';
-    const due: { id: unknown }[] = await manager.query(
-      `SELECT id FROM webhook_deliveries WHERE state = 'PENDING' AND next_attempt_at <= ?${mine} ORDER BY next_attempt_at LIMIT ${count}${lock}`,
-      [sqlTime(now), ...inFlight],
-    );
-    if (due.length === 0) return [];
-    const ids = due.map((row) => String(row.id));
+    const due = await this.dueRows(manager, now, room, await this.knownEndpoints(manager), false);
+    // Each endpoint's rows come oldest first; an endpoint gets the room it has, the round `total` at most.
+    const taken = new Map<string, number>();
+    const ids: string[] = [];
+    for (const row of due) {
+      const endpointId = String(row.endpoint_id);
+      const count = taken.get(endpointId) ?? 0;
+      if (ids.length >= room.total || count >= slotsOf(room, endpointId)) continue;
+      taken.set(endpointId, count + 1);
+      ids.push(String(row.id));
+    }
+    if (ids.length === 0) return [];
     await manager
       .createQueryBuilder()
       .update(WebhookDeliveryRecord)
@@ -197,7 +227,7 @@ export class WebhookRepository {
       .whereInIds(ids)
       .execute();
     const rows: Record<string, unknown>[] = await manager.query(
-      `SELECT d.id, d.attempts, d.series_started_at, e.webhook_id, e.payload,
+      `SELECT d.id, d.endpoint_id AS delivery_endpoint_id, d.attempts, d.series_started_at, e.webhook_id, e.payload,
               p.id AS endpoint_id, p.url, p.enabled, p.secret_ciphertext, p.previous_secret_ciphertext, p.previous_secret_expires_at
          FROM webhook_deliveries d
          JOIN webhook_events e ON e.id = d.event_id
@@ -207,6 +237,7 @@ export class WebhookRepository {
     );
     return rows.map((row) => ({
       id: String(row.id),
+      endpointId: String(row.delivery_endpoint_id),
       attempts: rawNumber(row.attempts),
       seriesStartedAt: rawDate(row.series_started_at)!,
       webhookId: String(row.webhook_id),
@@ -223,6 +254,70 @@ export class WebhookRepository {
               previousSecretExpiresAt: rawDate(row.previous_secret_expires_at),
             },
     }));
+  }
+
+  /** Every endpoint's id, reused for LIMITS.webhookSubscribersCacheMs like the subscribers (claiming needs no fresher list: see dueRows). */
+  private async knownEndpoints(manager: EntityManager): Promise<string[]> {
+    let cached = this.endpointIds;
+    if (!cached || cached.until <= this.now()) {
+      const until = this.now() + LIMITS.webhookSubscribersCacheMs;
+      const rows = await manager.find(WebhookEndpointRecord, { select: { id: true }, order: { id: 'ASC' } });
+      cached = { until, ids: rows.map((row) => row.id) };
+      this.endpointIds = cached;
+    }
+    return cached.ids;
+  }
+
+  /**
+   * The due deliveries `room` allows: per known endpoint with room left, its
+   * oldest due ones (an index range of that endpoint only, so one with a long
+   * backlog costs the others nothing); and, for endpoints not in `known` (made
+   * on another instance within the last second, or gone), one more query that
+   * leaves the known ones out. One statement on MySQL, one per part on SQLite.
+   * `probe`: one row per part, nothing locked (anyDue).
+   */
+  private async dueRows(
+    manager: EntityManager,
+    now: Date,
+    room: ClaimRoom,
+    known: string[],
+    probe: boolean,
+  ): Promise<{ id: unknown; endpoint_id: unknown }[]> {
+    const lock = !probe && this.database.isMysql ? ' FOR UPDATE SKIP LOCKED' : '';
+    const limit = (count: number) => Math.max(1, Math.floor(probe ? 1 : Math.min(count, room.total)));
+    const list = (values: readonly unknown[]) => values.map(() => '?').join(', ');
+    // Never what this instance holds (sending, or waiting for a slot), even if its lease lapsed meanwhile.
+    const notMine = (ids: readonly string[]) => (ids.length > 0 ? ` AND id NOT IN (${list(ids)})` : '');
+    const time = sqlTime(now);
+    const parts: { sql: string; params: unknown[] }[] = [];
+    const knownSet = new Set(known);
+    for (const endpointId of known) {
+      const free = slotsOf(room, endpointId);
+      if (free <= 0) continue;
+      const mine = room.busy.get(endpointId) ?? [];
+      parts.push({
+        sql: `SELECT id, endpoint_id FROM webhook_deliveries WHERE state = 'PENDING' AND endpoint_id = ? AND next_attempt_at <= ?${notMine(mine)} ORDER BY next_attempt_at LIMIT ${limit(free)}${lock}`,
+        params: [endpointId, time, ...mine],
+      });
+    }
+    // The rest: endpoints this instance does not know yet or any more, those with no free slot left out;
+    // one endpoint's slots' worth a round (rows locked here and not taken wait for the commit).
+    const full = [...room.busy.keys()].filter((id) => !knownSet.has(id) && slotsOf(room, id) <= 0);
+    const skip = [...known, ...full];
+    const mine = [...room.busy].filter(([id]) => !knownSet.has(id)).flatMap(([, ids]) => ids);
+    parts.push({
+      sql: `SELECT id, endpoint_id FROM webhook_deliveries WHERE state = 'PENDING'${skip.length > 0 ? ` AND endpoint_id NOT IN (${list(skip)})` : ''} AND next_attempt_at <= ?${notMine(mine)} ORDER BY endpoint_id, next_attempt_at LIMIT ${limit(room.perEndpoint)}${lock}`,
+      params: [...skip, time, ...mine],
+    });
+    if (this.database.isMysql) {
+      return manager.query(
+        parts.map((part) => `(${part.sql})`).join(' UNION ALL '),
+        parts.flatMap((part) => part.params),
+      );
+    }
+    const rows: { id: unknown; endpoint_id: unknown }[] = [];
+    for (const part of parts) rows.push(...(await manager.query(part.sql, part.params)));
+    return rows;
   }
 
   /** A 2xx: recorded even if the delivery was failed meanwhile (its endpoint disabled): it did arrive. */
@@ -397,6 +492,11 @@ export class WebhookRepository {
       return { deliveries: deleted.affected ?? 0, events: purged.affected ?? 0 };
     });
   }
+}
+
+/** How many more of the endpoint's deliveries this round may claim. */
+function slotsOf(room: ClaimRoom, endpointId: string): number {
+  return room.perEndpoint - (room.busy.get(endpointId)?.length ?? 0);
 }
 
 function deliveryRow(row: Record<string, unknown>): DeliveryRow {

@@ -190,10 +190,22 @@ describe('auditEvents', () => {
       expect(errorCode(await t.gql(EVENTS, { organizationId: otherOrg }, await t.token(stranger)))).toBe('FORBIDDEN');
     });
 
-    it("sees no address on its organization's events, not even its own policy changes", async () => {
+    it("sees the address on its own actions in its organization's events (its policy change), on no one else's", async () => {
       const nodes = (await list(await t.token(owner), { organizationId: org })).edges.map((edge: any) => edge.node);
       expect(nodes.map((node: any) => node.actorId)).toEqual(expect.arrayContaining([owner, 'directory-sync']));
-      expect(nodes.every((node: any) => node.clientIp === null)).toBe(true);
+      const own = nodes.filter((node: any) => node.actorId === owner);
+      expect(own.map((node: any) => node.action)).toEqual(['ORGANIZATION_REQUIRED_TWO_FACTOR']);
+      expect(own.map((node: any) => node.clientIp)).toEqual(['127.0.0.1']);
+      // The directory sync's events hold its address; the owner sees null there.
+      const others = nodes.filter((node: any) => node.actorId !== owner);
+      const storedIps = await t.sql('SELECT client_ip FROM audit_events WHERE id IN (?)', [
+        others.map((node: any) => node.id),
+      ]);
+      expect(storedIps.map((row) => row.client_ip)).toContain('127.0.0.1');
+      expect(others.every((node: any) => node.clientIp === null)).toBe(true);
+      // Its own action seen through a filter on a member's events stays its own; the member's actions are not.
+      const aboutMember = (await list(await t.token(owner), { organizationId: org, userId: member })).edges;
+      expect(aboutMember.every((edge: any) => edge.node.actorId === owner || edge.node.clientIp === null)).toBe(true);
     });
 
     it("of an organization re-created with a deleted one's id, sees only the new organization's events", async () => {

@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { eventually } from './eventually';
 import type { TestApp } from './test-app';
 
 export interface Received {
+  /** The request's path (one receiver may stand for several endpoints). */
+  path: string;
   id: string;
   timestamp: string;
   signature: string;
@@ -29,8 +30,16 @@ export class WebhookReceiver {
   respond: Responder = () => 200;
   /** How long each answer takes. */
   delayMs = 0;
+  /** Accepts each request and never answers it (until closed). */
+  hang = false;
+  /** Requests not answered yet whose connection is still open. */
+  open = 0;
+  /** Requests whose connection the sender closed before an answer (e.g. its time-out). */
+  abandoned = 0;
   private server: Server | undefined;
   port = 0;
+  /** Checks of `until`, looked at again on every change. */
+  private readonly watchers = new Set<() => void>();
 
   static async start(respond?: Responder): Promise<WebhookReceiver> {
     const receiver = new WebhookReceiver();
@@ -48,13 +57,35 @@ export class WebhookReceiver {
     return this.received.filter((request) => request.event.type === type);
   }
 
-  async waitFor(count: number, filter: (request: Received) => boolean = () => true, timeoutMs = 15_000) {
-    await eventually(async () => this.received.filter(filter).length >= count, timeoutMs).catch(() => {
-      throw new Error(
-        `expected ${count} webhook requests, got ${this.received.filter(filter).length}: ${JSON.stringify(this.received.map((r) => r.event.type))}`,
-      );
-    });
+  /**
+   * The requests that pass `filter`, once there are `count` of them: for senders
+   * this test cannot ask (another process). In-process, `settled` is better: it
+   * knows when nothing more is coming.
+   */
+  async waitFor(count: number, filter: (request: Received) => boolean = () => true): Promise<Received[]> {
+    await this.until(() => this.received.filter(filter).length >= count);
     return this.received.filter(filter);
+  }
+
+  /**
+   * Resolves once `check` holds, looked at again on every request and every
+   * connection closed unanswered: it follows the receiver's own progress, with
+   * no deadline of its own (the test's time-out bounds it).
+   */
+  until(check: () => boolean): Promise<void> {
+    if (check()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const watcher = () => {
+        if (!check()) return;
+        this.watchers.delete(watcher);
+        resolve();
+      };
+      this.watchers.add(watcher);
+    });
+  }
+
+  private changed(): void {
+    for (const watcher of [...this.watchers]) watcher();
   }
 
   /** Verifies a request as a receiver would, with the standardwebhooks library; returns the parsed body. */
@@ -109,6 +140,7 @@ export class WebhookReceiver {
         event = { type: '(not JSON)', timestamp: '', data: {} };
       }
       const received: Received = {
+        path: request.url ?? '',
         id: headers['webhook-id'],
         timestamp: headers['webhook-timestamp'],
         signature: headers['webhook-signature'],
@@ -117,6 +149,17 @@ export class WebhookReceiver {
         event,
       };
       this.received.push(received);
+      if (this.hang) {
+        this.open += 1;
+        response.once('close', () => {
+          this.open -= 1;
+          if (this.server) this.abandoned += 1;
+          this.changed();
+        });
+        this.changed();
+        return;
+      }
+      this.changed();
       const answer = this.respond(received, this.received.length - 1);
       const { status, headers: extra } = typeof answer === 'number' ? { status: answer, headers: {} } : answer;
       setTimeout(() => {
@@ -154,6 +197,28 @@ export async function deliveriesOf(t: TestApp, endpointId: string, admin: string
   );
   if (result.errors) throw new Error(JSON.stringify(result.errors));
   return result.data.webhookDeliveries.edges.map((edge: any) => edge.node) as any[];
+}
+
+/**
+ * Until the instances' workers have attempted everything due by the clock's
+ * now, and recorded every outcome (DeliveryWorker.settle): the system's own
+ * progress, however slow the machine. Then what the receivers got is all they
+ * will get until the clock moves or something new is written. Instances on one
+ * database: each settles, then nothing may be due in the database while every
+ * worker is quiet (one's background round may claim after another settled).
+ */
+export async function settled(...apps: TestApp[]): Promise<void> {
+  const [first] = apps;
+  for (;;) {
+    await Promise.all(apps.map((t) => t.app.webhooks.worker.settle()));
+    if (apps.length === 1) return;
+    const [due] = await first.sql(
+      "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE state = 'PENDING' AND next_attempt_at <= ?",
+      [first.clock.now()],
+    );
+    // Read first, then every worker looked at in one go: a claim under way is a round running.
+    if (Number(due.n) === 0 && apps.every((t) => t.app.webhooks.worker.quiet)) return;
+  }
 }
 
 /** The env of a test app that delivers to receivers on loopback, polling often. */

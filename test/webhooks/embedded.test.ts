@@ -8,7 +8,7 @@ import { signDevelopmentToken } from '../../src/callers/token-signer';
 import { loadConfig } from '../../src/config/config';
 import { totpCode, totpStepAt } from '../../src/factors/totp/totp-algorithm';
 import { ManualClock } from '../../src/infra/clock';
-import { eventually } from '../support/eventually';
+import { LIMITS } from '../../src/limits';
 import { WebhookReceiver } from '../support/webhook-receiver';
 
 /** The embedded default (SQLite through sql.js, one process) delivers from its outbox with one in-process worker. */
@@ -74,12 +74,15 @@ describe('webhooks: the embedded default', () => {
     );
     expect(confirmed.data.confirmTotpSetup.status.enabled).toBe(true);
 
-    await receiver.waitFor(2);
-    await eventually(async () => (await deliveries(endpointId, admin)).some((d: any) => d.lastStatus === 500));
+    // Waits follow the worker's own progress (all that is due attempted, outcomes recorded), not the clock.
+    await app.webhooks.worker.settle();
+    expect(receiver.received).toHaveLength(2);
+    expect((await deliveries(endpointId, admin)).map((d: any) => d.lastStatus).sort()).toEqual([200, 500]);
     clock.advance(6_001);
-    await receiver.waitFor(3);
-    await eventually(async () => (await deliveries(endpointId, admin)).every((d: any) => d.state === 'DELIVERED'));
+    await app.webhooks.worker.settle();
+    expect(receiver.received).toHaveLength(3);
     const listed = await deliveries(endpointId, admin);
+    expect(listed.map((d: any) => d.state)).toEqual(['DELIVERED', 'DELIVERED']);
     expect(listed.map((d: any) => d.attempts).sort()).toEqual([1, 2]);
     // The one answered 500 came again, with the same webhook-id.
     expect(receiver.received.filter((request) => request.id === receiver.received[0].id)).toHaveLength(2);
@@ -92,5 +95,55 @@ describe('webhooks: the embedded default', () => {
     clock.advance(31 * 24 * 3600_000);
     expect(await app.webhooks.purger.runOnce()).toEqual({ deliveries: 2, events: 2 });
     expect(await deliveries(endpointId, admin)).toEqual([]);
+  });
+
+  it('creates at most 20 endpoints from parallel requests, and runs parallel rotations one after another', async () => {
+    const admin = await token('ops-admin', ['twofactor:admin']);
+    // The first test's endpoint counts: 19 more fit.
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        gql(
+          'mutation($url: String!) { createWebhookEndpoint(url: $url) { secret endpoint { id } } }',
+          { url: `${receiver.url}/${i}` },
+          admin,
+        ),
+      ),
+    );
+    expect((await gql('{ webhookEndpoints { id } }', {}, admin)).data.webhookEndpoints).toHaveLength(
+      LIMITS.webhookMaxEndpoints,
+    );
+    const index = results.findIndex((result) => !result.errors);
+    expect(results.filter((result) => !result.errors)).toHaveLength(LIMITS.webhookMaxEndpoints - 1);
+
+    const { secret: original, endpoint } = results[index].data.createWebhookEndpoint;
+    const rotations = await Promise.all(
+      [1, 2, 3].map(() =>
+        gql('mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }', { id: endpoint.id }, admin),
+      ),
+    );
+    const secrets: string[] = rotations.map((result) => result.data.rotateWebhookSecret.secret);
+    const userId = 'embedded-rotated';
+    await app.database.transaction((manager) =>
+      app.webhooks.events.recorded(
+        manager,
+        { actorId: userId, clientIp: null },
+        { action: 'LOGIN_FAILED', userId },
+        clock.now(),
+      ),
+    );
+    await app.webhooks.worker.settle();
+    const [request] = receiver.received.filter(
+      (received) => received.path === `/hooks/${index}` && received.event.data.userId === userId,
+    );
+    const signing = [original, ...secrets].filter((secret) => {
+      try {
+        return WebhookReceiver.verify(secret, request) !== undefined;
+      } catch {
+        return false;
+      }
+    });
+    // One after another: the last one's secret and the one it replaced (the second's).
+    expect(signing).toHaveLength(2);
+    expect(signing).not.toContain(original);
   });
 });
