@@ -1,14 +1,14 @@
 import type { EntityManager } from 'typeorm';
-import type { Actor } from '../audit/audit-log';
+import type { Actor } from '../callers/caller';
 import { AppError, badInput } from '../errors';
-import type { Answer, SecondFactor } from '../factors/factor';
-import { TwoFactorMethod } from '../factors/method';
-import type { FactorRegistry } from '../factors/registry';
 import type { Database } from '../infra/db/database';
-import type { UserRepository } from '../infra/db/repositories/user.repository';
 import { hasAcceptedKey } from '../organizations/accepted-key';
 import type { OrganizationMembers } from '../organizations/organization-members';
+import { TwoFactorMethod } from '../users/two-factor-method';
+import type { UserRepository } from '../users/user.repository';
 import type { AnswerChecker } from './answer-checker';
+import type { FactorRegistry } from './factor-registry';
+import type { Answer, SecondFactor } from './second-factor';
 
 /**
  * The factors whose answer a phishing proxy cannot relay: a WebAuthn response is

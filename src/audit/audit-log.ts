@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import type { AuditEventRepository } from '../infra/db/repositories/audit-event.repository';
+import type { Actor } from '../callers/caller';
+import type { AuditEventRepository } from './audit-event.repository';
 
 export type AuditAction =
   | 'TOTP_ENABLED'
@@ -43,12 +44,6 @@ export type AuditAction =
   | 'WEBHOOK_SECRET_ROTATED'
   | 'WEBHOOK_ENDPOINT_DELETED'
   | 'WEBHOOK_DELIVERY_RETRIED';
-
-/** Who did it, from where: taken from the request by the resolvers. */
-export interface Actor {
-  actorId: string | null;
-  clientIp: string | null;
-}
 
 export interface AuditEntry {
   action: AuditAction;

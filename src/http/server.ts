@@ -27,7 +27,6 @@ import { createErrorFormatter } from '../graphql/format-error';
 import { knownOperationTypesRule } from '../graphql/operation-types';
 import { translateDatabaseError } from '../infra/db/database';
 import { currentRequestId, type Logger, runWithRequestId } from '../infra/logger';
-import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
 import { answerClientError, badRequestBody, hostProblem, MALFORMED_URL, urlProblem } from './malformed-requests';
 import type { Metrics } from './metrics';
 import { metricsServer, serveMetrics } from './metrics-endpoint';
@@ -45,7 +44,6 @@ export interface HttpServerOptions {
   /** Development only: the Sandbox page opens with it in its Authorization header. */
   sandboxToken?: string;
   tokens: TokenVerifier;
-  statuses: TwoFactorStatusReader;
   metrics: Metrics;
   readiness: ReadinessCheck[];
 }
@@ -194,9 +192,7 @@ export async function createHttpServer(
       ApolloServerPluginSchemaReportingDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
       options.metrics.apolloPlugin(),
-      costLimitPlugin(DOCUMENT_LIMITS.maxCost, config.introspection, (fields, message) =>
-        logger.warn(fields, message),
-      ),
+      costLimitPlugin(DOCUMENT_LIMITS.maxCost, config.introspection, (fields, message) => logger.warn(fields, message)),
       config.introspection ? sandboxPage(options.sandboxToken) : ApolloServerPluginLandingPageDisabled(),
     ],
   });
@@ -224,7 +220,7 @@ export async function createHttpServer(
         .catch((error: unknown) => {
           throw error instanceof AppError ? toGraphQLError(error, 401) : error;
         });
-      return createContext(caller, request.ip, String(request.id), options.statuses);
+      return createContext(caller, request.ip, String(request.id));
     },
   });
 

@@ -1,8 +1,9 @@
 import type { EntityManager } from 'typeorm';
-import type { MembershipRecord, OrganizationRecord } from '../infra/db/entities';
-import type { MembershipRepository } from '../infra/db/repositories/membership.repository';
-import type { OrganizationRepository } from '../infra/db/repositories/organization.repository';
-import type { UserRepository } from '../infra/db/repositories/user.repository';
+import type { UserRepository } from '../users/user.repository';
+import type { MembershipRecord } from './membership.entity';
+import type { MembershipRepository } from './membership.repository';
+import type { OrganizationRecord } from './organization.entity';
+import type { OrganizationRepository } from './organization.repository';
 
 /** A member's copy of the user's state, as it decides access. */
 export interface MemberState {

@@ -1,13 +1,14 @@
 import type { EntityManager } from 'typeorm';
-import type { Actor, AuditAction, AuditLog } from '../audit/audit-log';
-import { type Caller, hasScope } from '../callers/caller';
+import type { AuditAction, AuditLog } from '../audit/audit-log';
+import type { Actor, Caller } from '../callers/caller';
+import { hasScope } from '../callers/caller';
 import { AppError, badInput } from '../errors';
 import type { Clock } from '../infra/clock';
 import type { Database } from '../infra/db/database';
-import type { OrganizationRecord } from '../infra/db/entities';
-import type { MembershipRepository } from '../infra/db/repositories/membership.repository';
-import type { OrganizationRepository } from '../infra/db/repositories/organization.repository';
 import { LIMITS } from '../limits';
+import type { MembershipRepository } from './membership.repository';
+import type { OrganizationRecord } from './organization.entity';
+import type { OrganizationRepository } from './organization.repository';
 import { OrganizationView } from './organization.types';
 
 const DAY_MS = 24 * 60 * 60 * 1000;

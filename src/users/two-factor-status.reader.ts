@@ -1,8 +1,9 @@
 import type { EntityManager } from 'typeorm';
-import { TwoFactorMethod } from '../factors/method';
+import type { Context } from '../graphql/context';
 import type { Database, Statement } from '../infra/db/database';
-import type { StatusRow, UserRepository } from '../infra/db/repositories/user.repository';
 import { LIMITS } from '../limits';
+import { TwoFactorMethod } from './two-factor-method';
+import type { StatusRow, UserRepository } from './user.repository';
 import type { TwoFactorStatus } from './user.types';
 
 const disabled = (): TwoFactorStatus => ({
@@ -78,6 +79,11 @@ export class TwoFactorStatusReader {
       );
       return Number(row.n);
     });
+  }
+
+  /** Within one request, batched with every other status it asks for (a page of members: one query). */
+  inRequest(context: Pick<Context, 'batch'>, userId: string): Promise<TwoFactorStatus> {
+    return context.batch('twoFactorStatus', (ids) => this.read(ids)).load(userId);
   }
 
   async readOne(userId: string): Promise<TwoFactorStatus> {

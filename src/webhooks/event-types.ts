@@ -1,5 +1,6 @@
-import type { Actor, AuditEntry } from '../audit/audit-log';
-import { TwoFactorMethod } from '../factors/method';
+import type { AuditEntry } from '../audit/audit-log';
+import type { Actor } from '../callers/caller';
+import { TwoFactorMethod } from '../users/two-factor-method';
 
 /** The event types of the contract, as endpoints subscribe to them (`eventTypes`). */
 export const WEBHOOK_EVENT_TYPES = [

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import type { Actor, AuditedChanges, AuditEntry } from '../audit/audit-log';
+import type { AuditedChanges, AuditEntry } from '../audit/audit-log';
+import type { Actor } from '../callers/caller';
 import type { Clock } from '../infra/clock';
-import { OrganizationRecord } from '../infra/db/entities';
 import type { MemberState, MemberStateChanges } from '../organizations/organization-members';
+import { OrganizationRecord } from '../organizations/organization.entity';
 import { decideAccess } from '../organizations/organization.service';
 import { type EventData, eventFromAudit, type WebhookEventType } from './event-types';
 import type { WebhookRepository } from './webhook.repository';

@@ -1,9 +1,9 @@
 import type { App } from '../../src/app';
 import { AppError } from '../../src/errors';
 import type { Clock } from '../../src/infra/clock';
-import { MembershipRepository } from '../../src/infra/db/repositories/membership.repository';
-import { OrganizationRepository } from '../../src/infra/db/repositories/organization.repository';
-import { UserRepository } from '../../src/infra/db/repositories/user.repository';
+import { MembershipRepository } from '../../src/organizations/membership.repository';
+import { OrganizationRepository } from '../../src/organizations/organization.repository';
+import { UserRepository } from '../../src/users/user.repository';
 import { OrganizationMembers } from '../../src/organizations/organization-members';
 
 /**

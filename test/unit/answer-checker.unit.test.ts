@@ -1,7 +1,7 @@
 import { AnswerChecker } from '../../src/attempts/answer-checker';
 import { AttemptLimits } from '../../src/attempts/attempt-limits';
-import type { Answer, FactorCheck, SecondFactor } from '../../src/factors/factor';
-import { TwoFactorMethod } from '../../src/factors/method';
+import type { Answer, FactorCheck, SecondFactor } from '../../src/attempts/second-factor';
+import { TwoFactorMethod } from '../../src/users/two-factor-method';
 import { LIMITS } from '../../src/limits';
 import { embeddedKit, type EmbeddedKit } from '../support/embedded-kit';
 

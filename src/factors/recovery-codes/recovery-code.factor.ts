@@ -1,7 +1,7 @@
+import type { Accepted, Answer, FactorCheck, SecondFactor } from '../../attempts/second-factor';
 import type { AuditLog } from '../../audit/audit-log';
 import type { SecretBox } from '../../infra/crypto/cipher';
-import type { Accepted, Answer, FactorCheck, SecondFactor } from '../factor';
-import { TwoFactorMethod } from '../method';
+import { TwoFactorMethod } from '../../users/two-factor-method';
 import { normalizeRecoveryCode } from './recovery-code-format';
 import type { RecoveryCodeRepository } from './recovery-code.repository';
 

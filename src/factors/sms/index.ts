@@ -1,4 +1,16 @@
+import type { AuditLog } from '../../audit/audit-log';
+import type { Config } from '../../config/config';
+import type { Metrics } from '../../http/metrics';
+import type { Clock } from '../../infra/clock';
+import type { SecretBox } from '../../infra/crypto/cipher';
+import type { StoreKeyHash } from '../../infra/crypto/store-key-hash';
+import type { Database } from '../../infra/db/database';
+import type { Logger } from '../../infra/logger';
+import type { SmsSender } from '../../infra/sms-sender/sms-sender';
+import type { Store } from '../../infra/store/store';
 import type { FactorModule } from '../factor-module';
+import type { FactorSetup } from '../factor-setup';
+import type { TwoFactorService } from '../two-factor.service';
 import { SmsCodeStore } from './sms-code-store';
 import { SmsDispatcher } from './sms-dispatcher';
 import { SmsFactorRecord } from './sms-factor.entity';
@@ -6,10 +18,27 @@ import { SmsFactorRepository } from './sms-factor.repository';
 import { SmsSendLimits } from './sms-send-limits';
 import { SmsFactor } from './sms.factor';
 import { SmsResolver } from './sms.resolver';
-import { SmsService } from './sms.service';
+import { type LoginChallenges, SmsService } from './sms.service';
+
+interface SmsNeeds {
+  config: Pick<Config, 'sms' | 'totpIssuer'>;
+  database: Database;
+  store: Store;
+  storeKeys: StoreKeyHash;
+  secrets: SecretBox;
+  clock: Clock;
+  smsSender: SmsSender;
+  metrics: Pick<Metrics, 'watchSmsBudgets'>;
+  audit: AuditLog;
+  setup: FactorSetup;
+  twoFactor: TwoFactorService;
+  loginChallenges: LoginChallenges;
+  logger: Logger;
+}
 
 /** Codes sent by SMS to a confirmed phone number. */
-export const smsModule: FactorModule = {
+export const smsModule: FactorModule<SmsNeeds> = {
+  name: 'sms',
   entities: [SmsFactorRecord],
   resolvers: [SmsResolver],
   create({
@@ -24,7 +53,7 @@ export const smsModule: FactorModule = {
     audit,
     setup,
     twoFactor,
-    challenges,
+    loginChallenges,
     logger,
   }) {
     const numbers = new SmsFactorRepository(database);
@@ -52,7 +81,7 @@ export const smsModule: FactorModule = {
       audit,
       clock,
       allowedCountries: config.sms.allowedCountries,
-      challenges,
+      challenges: loginChallenges,
     });
     return { factor, resolvers: [new SmsResolver(service, twoFactor)] };
   },

@@ -1,5 +1,5 @@
 import { Column, Entity, Index } from 'typeorm';
-import { CiphertextColumn, HashColumn, PrimaryIdColumn, TimestampColumn } from '../../infra/db/entities/columns';
+import { CiphertextColumn, HashColumn, PrimaryIdColumn, TimestampColumn } from '../../infra/db/columns';
 
 /** A confirmed phone number: encrypted, found by keyed hash, shown only masked. */
 @Entity('sms_factors')

@@ -6,8 +6,8 @@ import {
   type FactorCheck,
   isSixDigits,
   type SecondFactor,
-} from '../factor';
-import { TwoFactorMethod } from '../method';
+} from '../../attempts/second-factor';
+import { TwoFactorMethod } from '../../users/two-factor-method';
 import type { SmsCodeStore } from './sms-code-store';
 import type { SmsFactorRepository } from './sms-factor.repository';
 

@@ -1,10 +1,10 @@
 import { Arg, Args, Authorized, Ctx, ID, Mutation, Resolver } from 'type-graphql';
+import { AnswerArgs, answerOf } from '../../attempts/answer-args';
 import type { Caller } from '../../callers/caller';
-import { AnswerArgs, answerOf } from '../../graphql/answer-args';
 import { ChecksAnswer, SignedIn } from '../../graphql/auth';
 import type { Context } from '../../graphql/context';
+import { TwoFactorMethod } from '../../users/two-factor-method';
 import { TwoFactorStatus } from '../../users/user.types';
-import { TwoFactorMethod } from '../method';
 import type { TwoFactorService } from '../two-factor.service';
 import { TwoFactorSetupResult } from '../two-factor.types';
 import type { SmsService } from './sms.service';

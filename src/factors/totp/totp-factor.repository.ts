@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { Database, Statement } from '../../infra/db/database';
+import { OnePerUserRepository } from '../../infra/db/one-per-user.repository';
 import { sqlTime } from '../../infra/db/raw-values';
-import { OnePerUserRepository } from '../../infra/db/repositories/one-per-user.repository';
 import { Table } from '../../infra/db/table';
 import { TotpFactorRecord } from './totp-factor.entity';
 

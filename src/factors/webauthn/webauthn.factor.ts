@@ -1,10 +1,17 @@
 import type { EntityManager } from 'typeorm';
+import type {
+  Accepted,
+  Answer,
+  AnswerPurpose,
+  Enrollment,
+  FactorCheck,
+  SecondFactor,
+} from '../../attempts/second-factor';
 import type { AuditLog } from '../../audit/audit-log';
 import { badInput } from '../../errors';
 import type { StoreKeyHash } from '../../infra/crypto/store-key-hash';
 import type { Logger } from '../../infra/logger';
-import type { Accepted, Answer, AnswerPurpose, Enrollment, FactorCheck, SecondFactor } from '../factor';
-import { TwoFactorMethod } from '../method';
+import { TwoFactorMethod } from '../../users/two-factor-method';
 import type { WebAuthnChallengeStore } from './webauthn-challenge-store';
 import type { WebAuthnCredentialRepository } from './webauthn-credential.repository';
 import { parseWebAuthnJson } from './webauthn-json';

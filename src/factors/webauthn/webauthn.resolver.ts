@@ -1,11 +1,11 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
+import { AnswerArgs, answerOf } from '../../attempts/answer-args';
 import type { Caller } from '../../callers/caller';
-import { AnswerArgs, answerOf } from '../../graphql/answer-args';
 import { ChecksAnswer, SignedIn } from '../../graphql/auth';
 import type { Context } from '../../graphql/context';
 import { LoginChallenge } from '../../login/login.types';
+import { TwoFactorMethod } from '../../users/two-factor-method';
 import { assertSelfOrReader, TwoFactorStatus } from '../../users/user.types';
-import { TwoFactorMethod } from '../method';
 import { TwoFactorSetupResult } from '../two-factor.types';
 import type { WebAuthnService } from './webauthn.service';
 import { JSONScalar, WebAuthnChallenge, WebAuthnCredential, WebAuthnRegistration } from './webauthn.types';

@@ -1,9 +1,22 @@
 import { In, type EntityManager } from 'typeorm';
-import type { LockedUser } from '../../../factors/factor';
-import type { Database, Statement } from '../database';
-import { UserRecord } from '../entities';
-import { rawBoolean, rawDate, rawNumber, sqlTime } from '../raw-values';
-import { Table } from '../table';
+import type { Database, Statement } from '../infra/db/database';
+import { rawBoolean, rawDate, rawNumber, sqlTime } from '../infra/db/raw-values';
+import { Table } from '../infra/db/table';
+import { UserRecord } from './user.entity';
+
+/**
+ * The user's row as the answer path holds it, locked: what decides an answer
+ * besides the factor's own rows (UserRepository.lockedUser).
+ */
+export interface LockedUser {
+  id: string;
+  twoFactorEnabled: boolean;
+  failedAttemptsInRow: number;
+  /** The last TOTP time step accepted: no code of this step or earlier works again. */
+  lastTotpStep: number | null;
+  failuresInWindow: number;
+  failureWindowStartedAt: Date | null;
+}
 
 const users = new Table(UserRecord);
 /** What the answer path reads of the user's row, under its lock. */

@@ -1,5 +1,5 @@
 import { Column, Entity } from 'typeorm';
-import { PrimaryIdColumn, TimestampColumn } from './columns';
+import { PrimaryIdColumn, TimestampColumn } from '../infra/db/columns';
 
 /** A user's two-factor state. A user with no row has no two-factor. */
 @Entity('users')

@@ -1,5 +1,5 @@
 import { Column, Entity } from 'typeorm';
-import { PrimaryIdColumn, TimestampColumn } from './columns';
+import { PrimaryIdColumn, TimestampColumn } from '../infra/db/columns';
 
 /**
  * An organization, synced from upstream, with its two-factor policy. The member

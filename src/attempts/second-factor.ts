@@ -1,7 +1,9 @@
 import type { EntityManager } from 'typeorm';
-import type { Actor, AuditAction, AuditEntry } from '../audit/audit-log';
+import type { AuditAction, AuditEntry } from '../audit/audit-log';
+import type { Actor } from '../callers/caller';
 import type { Statement } from '../infra/db/database';
-import type { EnrolledMethod, TwoFactorMethod } from './method';
+import type { EnrolledMethod, TwoFactorMethod } from '../users/two-factor-method';
+import type { LockedUser } from '../users/user.repository';
 
 /**
  * What an answer is for. An answer is only ever checked for one purpose: an SMS
@@ -24,20 +26,6 @@ export interface Answer {
 /** A right answer, spent: how it was given, for the login assertion's `amr` (RFC 8176). */
 export interface Accepted {
   readonly amr: readonly string[];
-}
-
-/**
- * The user's row as the answer path holds it, locked: what decides an answer
- * besides the factor's own rows (UserRepository.lockedUser).
- */
-export interface LockedUser {
-  id: string;
-  twoFactorEnabled: boolean;
-  failedAttemptsInRow: number;
-  /** The last TOTP time step accepted: no code of this step or earlier works again. */
-  lastTotpStep: number | null;
-  failuresInWindow: number;
-  failureWindowStartedAt: Date | null;
 }
 
 /** One factor's check of one answer, inside the answer's transaction, under the user's row lock. */

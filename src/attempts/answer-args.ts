@@ -1,6 +1,6 @@
 import { GraphQLJSON } from 'graphql-scalars';
 import { ArgsType, Field } from 'type-graphql';
-import type { Answer } from '../factors/factor';
+import type { Answer } from './second-factor';
 
 /** The answer arguments of every step-up operation: exactly one of them when an answer is required. */
 @ArgsType()

@@ -1,5 +1,5 @@
-import type { Enrollment, SecondFactor } from './factor';
-import type { EnrolledMethod, TwoFactorMethod } from './method';
+import type { EnrolledMethod, TwoFactorMethod } from '../users/two-factor-method';
+import type { Enrollment, SecondFactor } from './second-factor';
 
 /**
  * The second factors the service knows, in the order an answer is tried. Filled

@@ -1,0 +1,83 @@
+/**
+ * One capability of the service as it offers itself to the composition root
+ * (Kratos' registry; docs/adr/0015-modules-wire-themselves.md): its tables, its
+ * migrations, its GraphQL resolvers, the services it gives the others, and what
+ * it builds from the services it needs. Every module is listed once, in
+ * src/modules.ts; the data source, the schema and src/app.ts read that list.
+ *
+ * `Needs` is the module's own, narrow view of the registry (one-method
+ * interfaces where it needs one thing); `Gives` the services other modules may
+ * need of it. This file knows no module: it is the ground the modules stand on.
+ */
+export interface Module<Needs = unknown, Gives = Record<never, never>, Builds extends Built = Built> {
+  readonly name: string;
+  /** TypeORM entities of the module's tables. */
+  readonly entities?: readonly Function[];
+  /** Migrations of those tables written after modules owned them (ordered with every other by their timestamp). */
+  readonly migrations?: readonly Function[];
+  /** Resolver classes, for the schema; their instances come from `create`. */
+  readonly resolvers?: readonly Function[];
+  /**
+   * The services the module gives, each made on first use from the registry
+   * (so modules may use each other's services whatever their order in the list).
+   */
+  readonly provides?: { readonly [K in keyof Gives]: (registry: Needs) => Gives[K] };
+  /** What the module builds once every service can be had: its resolvers and background work. */
+  create?(registry: Needs): Builds;
+}
+
+/** What a module built. */
+export interface Built {
+  resolvers?: object[];
+  /** Work that runs in the background on every instance (PeriodicJob and the like). */
+  background?: Background[];
+}
+
+export interface Background {
+  start(): void;
+  /** Runs its work now (tests; `App.runBackgroundJobs`). */
+  runOnce?(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The registry of one app: the adapters it was given, then every module's
+ * services, each made once, on first use. A service nobody provides is an
+ * error at boot (when a module's `create` asks for it), naming it.
+ */
+export function createRegistry<Registry extends object>(
+  adapters: object,
+  modules: readonly Module<never, unknown>[],
+): Registry {
+  const providers = new Map<string, { module: string; make: (registry: Registry) => unknown }>();
+  for (const module of modules) {
+    for (const [name, make] of Object.entries(module.provides ?? {})) {
+      const existing = providers.get(name);
+      if (existing || name in adapters) {
+        throw new Error(`${module.name} provides ${name}, which ${existing?.module ?? 'the adapters'} already provide`);
+      }
+      providers.set(name, { module: module.name, make: make as (registry: Registry) => unknown });
+    }
+  }
+  const made = new Map<string, unknown>(Object.entries(adapters));
+  const making = new Set<string>();
+  const registry = new Proxy({} as Registry, {
+    get(_target, name) {
+      if (typeof name !== 'string') return undefined;
+      if (made.has(name)) return made.get(name);
+      const provider = providers.get(name);
+      if (!provider) throw new Error(`no module provides ${name}`);
+      if (making.has(name)) throw new Error(`${name} needs itself (through ${[...making].join(' → ')})`);
+      making.add(name);
+      try {
+        const service = provider.make(registry);
+        made.set(name, service);
+        return service;
+      } finally {
+        making.delete(name);
+      }
+    },
+    has: (_target, name) => typeof name === 'string' && (made.has(name) || providers.has(name)),
+  });
+  return registry;
+}
