@@ -143,7 +143,7 @@ const environmentSchema = z.object({
   ENCRYPTION_KEYS_RETIRED: optionalString,
   REAUTH_MAX_AGE: integer(LIMITS.reauthMaxAgeSeconds, 1, 86_400 * 30),
   INTROSPECTION: booleanFlag,
-  GRAPHQL_EXECUTOR: z.preprocess(blankToUndefined, z.enum(['jit', 'graphql-js']).default('graphql-js')),
+  GRAPHQL_EXECUTOR: z.preprocess(blankToUndefined, z.enum(['jit', 'graphql-js']).default('jit')),
   WEBAUTHN_RP_ID: z.preprocess(
     blankToUndefined,
     z
