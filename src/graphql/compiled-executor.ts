@@ -1,11 +1,14 @@
 import type { ApolloServerOptionsWithGateway } from '@apollo/server';
 import {
+  defaultFieldResolver,
   type DocumentNode,
   execute,
   type ExecutionResult,
   getVariableValues,
   type GraphQLError,
   type GraphQLSchema,
+  isIntrospectionType,
+  isObjectType,
   locatedError,
   type OperationDefinitionNode,
   type SourceLocation,
@@ -43,6 +46,13 @@ interface Entry {
  * where the two differ (mutations; several errors) graphql-js runs it.
  */
 export function createCompiledExecutor(schema: GraphQLSchema, options: CompiledExecutorOptions) {
+  // jit reads a field that has no resolver inline, outside its try/catch: a getter
+  // that threw there would leave the request hanging. graphql-js's own default,
+  // given to those fields, runs inside it (graphql-js runs it for them anyway).
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || isIntrospectionType(type)) continue;
+    for (const field of Object.values(type.getFields())) field.resolve ??= defaultFieldResolver;
+  }
   const executions = new Counter({
     name: 'graphql_executions_total',
     help: 'GraphQL operations run, by executor: jit (compiled), or graphql-js (a document not compiled yet, or one jit does not compile).',

@@ -1,4 +1,5 @@
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { buildSchema, GraphQLError } from 'graphql';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -28,7 +29,9 @@ const schema = buildSchema(`
     count(n: Int!): Int
     graphQLErrorWithCode: String
     filtered(filter: Filter): String
+    withGetter: WithGetter
   }
+  type WithGetter { fine: String broken: String }
   input Filter { role: String }
   type Outer { inner: Inner! other: String }
   type Inner { value: String! }
@@ -69,6 +72,12 @@ fields.graphQLErrorWithCode.resolve = () => {
   throw new GraphQLError('Coded.', { extensions: { code: 'BAD_USER_INPUT' } });
 };
 fields.filtered.resolve = (_: unknown, { filter }: { filter?: unknown }) => JSON.stringify(filter);
+fields.withGetter.resolve = async () => ({
+  fine: 'fine',
+  get broken(): string {
+    throw new AppError('NOT_FOUND', 'A getter threw.');
+  },
+});
 const mutations = schema.getMutationType()!.getFields();
 mutations.fail.resolve = () => {
   throw new AppError('BAD_USER_INPUT', 'No.');
@@ -80,6 +89,8 @@ mutations.make.resolve = (_: unknown, { name }: { name: string }) => {
 
 const logger = pino({ level: 'silent' });
 const common = {
+  // As the service: without cache control, Apollo wraps no field's resolver (fields without one stay so).
+  plugins: [ApolloServerPluginCacheControlDisabled()],
   formatError: createErrorFormatter(logger, false),
   includeStacktraceInErrorResponses: false,
   logger,
@@ -124,6 +135,8 @@ describe('the compiled executor', () => {
     ['several failing items (graphql-js runs it)', '{ items(fail: [1, 3]) { id name } }'],
     ['several failing non-null items (graphql-js runs it)', '{ strictItems(fail: [1, 2, 3]) { id name } }'],
     ['a non-null null deep down', '{ nested { other inner { value } } }'],
+    // jit read a field without a resolver outside its try/catch: the getter's error escaped the request.
+    ['a getter that throws, on a field without a resolver', '{ withGetter { fine broken } }'],
     [
       'aliases, fragments and __typename',
       '{ a: ok b: ok ... on Query { __typename } items { ...F } } fragment F on Item { id }',
