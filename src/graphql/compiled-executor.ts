@@ -23,7 +23,7 @@ type GatewayExecutor = NonNullable<Awaited<ReturnType<Gateway['load']>>['executo
 export type ExecutorRequest = Parameters<GatewayExecutor>[0];
 
 export interface CompiledExecutorOptions {
-  /** Distinct documents (per operation name) kept, the least recently used dropped first. */
+  /** Documents kept (compiled, or counted until they are), the least recently used dropped first. */
   compiledDocuments: number;
   /** The request at which a document is compiled; until then graphql-js runs it. */
   compileAfterRequests: number;
@@ -33,8 +33,8 @@ export interface CompiledExecutorOptions {
 
 interface Entry {
   requests: number;
-  /** undefined: not compiled yet; null: graphql-jit cannot compile it (graphql-js runs it). */
-  compiled: CompiledQuery | null | undefined;
+  /** By operation name: null where graphql-jit cannot compile it (graphql-js runs it). */
+  compiled: Map<string, CompiledQuery | null>;
 }
 
 /**
@@ -43,7 +43,8 @@ interface Entry {
  * once (or a new text every time) never pays for a compilation. The answer is
  * graphql-js's to the byte (test/graphql/executor-parity.test.ts): variables are
  * coerced by graphql-js, jit's errors are rebuilt as graphql-js builds them, and
- * where the two differ (mutations; several errors) graphql-js runs it.
+ * where the two differ (mutations; several errors) graphql-js runs it. Fields of
+ * `schema` without a resolver are given graphql-js's default one.
  */
 export function createCompiledExecutor(schema: GraphQLSchema, options: CompiledExecutorOptions) {
   // jit reads a field that has no resolver inline, outside its try/catch: a getter
@@ -61,21 +62,27 @@ export function createCompiledExecutor(schema: GraphQLSchema, options: CompiledE
   });
   const ranByJit = executions.labels('jit');
   const ranByGraphqlJs = executions.labels('graphql-js');
+  // By the parsed document: Apollo keeps one per query text (its document store),
+  // so a repeated query finds its entry by identity, without hashing a key.
   // A Map iterates in insertion order: re-inserting on use keeps the least recently used first.
-  const entries = new Map<string, Entry>();
+  const entries = new Map<DocumentNode, Entry>();
 
-  const entryFor = (request: ExecutorRequest): Entry => {
-    const key = `${request.operationName ?? ''}\n${request.queryHash}`;
-    let entry = entries.get(key);
-    if (entry) entries.delete(key);
-    else entry = { requests: 0, compiled: undefined };
-    entries.set(key, entry);
+  const compiledFor = (request: ExecutorRequest): CompiledQuery | null => {
+    const { document } = request;
+    let entry = entries.get(document);
+    if (entry) entries.delete(document);
+    else entry = { requests: 0, compiled: new Map() };
+    entries.set(document, entry);
     if (entries.size > options.compiledDocuments) entries.delete(entries.keys().next().value!);
     entry.requests += 1;
-    if (entry.compiled === undefined && entry.requests >= options.compileAfterRequests) {
-      entry.compiled = compile(schema, request.document, request.operation, request.operationName ?? undefined);
+    if (entry.requests < options.compileAfterRequests) return null;
+    const name = request.operationName ?? '';
+    let compiled = entry.compiled.get(name);
+    if (compiled === undefined) {
+      compiled = compile(schema, document, request.operation, request.operationName ?? undefined);
+      entry.compiled.set(name, compiled);
     }
-    return entry;
+    return compiled;
   };
 
   const withGraphqlJs = (request: ExecutorRequest) => {
@@ -92,7 +99,7 @@ export function createCompiledExecutor(schema: GraphQLSchema, options: CompiledE
   return async (request: ExecutorRequest): Promise<ExecutionResult> => {
     // No operation to run (an unknown operationName): graphql-js words the error Apollo passes on.
     if (!request.operation) return withGraphqlJs(request);
-    const { compiled } = entryFor(request);
+    const compiled = compiledFor(request);
     if (!compiled) return withGraphqlJs(request);
     // graphql-js decides which variables are refused and how the refusal reads (BAD_USER_INPUT).
     const variables = request.request.variables ?? {};
