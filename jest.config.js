@@ -3,8 +3,9 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // jose is ESM-only; Node 24 requires it natively, jest's sandbox needs it compiled.
-  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
+  // Packages that ship only ESM (jose; otplib's @noble/hashes and @scure/base): Node 24
+  // requires them natively, jest's sandbox needs them compiled.
+  transformIgnorePatterns: ['/node_modules/(?!(jose|@noble/hashes|@scure/base)/)'],
   transform: {
     '^.+\\.[tj]s$': [
       '@swc/jest',
