@@ -107,7 +107,9 @@ describe('the test tiers', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tf-fast-tier-'));
     const results = join(dir, 'results.json');
     try {
-      const child = spawn('npm', ['run', '-s', 'test:fast', '--', '--json', `--outputFile=${results}`], {
+      // One worker: under `npm test` this runs beside the full tier's own two.
+      const args = ['run', '-s', 'test:fast', '--', '--maxWorkers=1', '--json', `--outputFile=${results}`];
+      const child = spawn('npm', args, {
         cwd: ROOT,
         env: childEnv({
           TEST_MYSQL_URL: `mysql://root@127.0.0.1:${mysqlPort}`,
