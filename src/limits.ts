@@ -151,6 +151,10 @@ export const LIMITS = {
   maxTypeSelections: 10,
   /** Parser tokens: bounds the work of parsing a huge document. */
   maxTokens: 5_000,
+  /** GRAPHQL_EXECUTOR=jit: documents (compiled, or counted until they are) kept per instance, least recently used dropped first. */
+  compiledDocuments: 200,
+  /** The request of a document that compiles it: a text sent once (or a new one every time) costs no compilation. */
+  compileAfterRequests: 2,
   /** Default of BODY_LIMIT_BYTES. */
   bodyLimitBytes: 100_000,
 } as const;

@@ -42,6 +42,8 @@ export interface Config {
   assertion: { secret: string; audience: string; issuer: string };
   encryption: { key: Buffer; retiredKeys: Buffer[] };
   introspection: boolean;
+  /** Who runs operations: graphql-jit (queries, compiled; graphql-js for the rest) or graphql-js alone. */
+  graphql: { executor: 'jit' | 'graphql-js'; compiledDocuments: number; compileAfterRequests: number };
   /** The issuer shown in authenticator apps (otpauth URIs). */
   totpIssuer: string;
   /** Security keys and passkeys: null when neither WEBAUTHN_RP_ID nor WEBAUTHN_ORIGINS is set (outside development). */
@@ -144,6 +146,7 @@ const environmentSchema = z.object({
   REAUTH_MAX_AGE: integer(LIMITS.reauthMaxAgeSeconds, 1, 86_400 * 30),
   AUTH_MAX_TOKEN_LIFETIME: integer(LIMITS.maxTokenLifetimeSeconds, 60, 86_400 * 30),
   INTROSPECTION: booleanFlag,
+  GRAPHQL_EXECUTOR: z.preprocess(blankToUndefined, z.enum(['jit', 'graphql-js']).default('jit')),
   WEBAUTHN_RP_ID: z.preprocess(
     blankToUndefined,
     z
@@ -300,6 +303,11 @@ export function loadConfig(environment: Environment = process.env): Config {
       retiredKeys,
     },
     introspection: env.INTROSPECTION ? env.INTROSPECTION === 'true' : !production,
+    graphql: {
+      executor: env.GRAPHQL_EXECUTOR,
+      compiledDocuments: LIMITS.compiledDocuments,
+      compileAfterRequests: LIMITS.compileAfterRequests,
+    },
     totpIssuer: env.TOTP_ISSUER,
     webAuthn,
     auditRetentionDays: env.AUDIT_RETENTION_DAYS,

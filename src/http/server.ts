@@ -21,6 +21,7 @@ import { GraphQLError, type GraphQLSchema, type ValidationRule } from 'graphql';
 import type { TokenVerifier } from '../callers/token-verifier';
 import type { Config } from '../config/config';
 import { AppError } from '../errors';
+import { compiledExecutorGateway } from '../graphql/compiled-executor';
 import { createContext, type Context } from '../graphql/context';
 import { costLimitPlugin, DOCUMENT_LIMITS } from '../graphql/document-limits';
 import { createErrorFormatter } from '../graphql/format-error';
@@ -170,7 +171,10 @@ export async function createHttpServer(
   fastify.addHook('preHandler', (request, _reply, done) => runWithRequestId(String(request.id), done));
 
   const apollo = new ApolloServer<Context>({
-    schema: options.schema,
+    // GRAPHQL_EXECUTOR=jit: compiled operations, through Apollo's one hook for another executor.
+    ...(config.graphql.executor === 'jit'
+      ? { gateway: compiledExecutorGateway(options.schema, { ...config.graphql, registry: options.metrics.registry }) }
+      : { schema: options.schema }),
     introspection: config.introspection,
     allowBatchedHttpRequests: false,
     csrfPrevention: true,

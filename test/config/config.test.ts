@@ -119,6 +119,12 @@ describe('configuration', () => {
     expect(loadConfig({ DATA_DIR: dataDir, REDIS_URL: 'redis://127.0.0.1:6379' }).database.kind).toBe('sqlite');
   });
 
+  it('runs queries compiled by default, with graphql-js alone when told', () => {
+    expect(loadConfig(production).graphql.executor).toBe('jit');
+    expect(loadConfig({ ...production, GRAPHQL_EXECUTOR: 'graphql-js' }).graphql.executor).toBe('graphql-js');
+    expect(problemsOf({ ...production, GRAPHQL_EXECUTOR: 'fast' })[0]).toContain('GRAPHQL_EXECUTOR');
+  });
+
   it('rejects malformed numbers and URLs', () => {
     expect(problemsOf({ ...production, PORT: 'eighty' })[0]).toContain('PORT');
     expect(problemsOf({ ...production, DATABASE_URL: 'postgres://x' })[0]).toContain('DATABASE_URL');

@@ -6,9 +6,9 @@ import pino from 'pino';
 import { type App, createApp } from '../../src/app';
 import { signDevelopmentToken } from '../../src/callers/token-signer';
 import { loadConfig } from '../../src/config/config';
-import { totpCode, totpStepAt } from '../../src/factors/totp/totp-algorithm';
 import { ManualClock } from '../../src/infra/clock';
 import { webAuthnStandIn } from '../support/phishing-resistant';
+import { totpCodeAt } from '../support/totp';
 
 /** The same rules on the embedded default: SQLite (sql.js) and the in-process store. */
 describe('the embedded default runs the same rules', () => {
@@ -33,7 +33,7 @@ describe('the embedded default runs the same rules', () => {
     });
     return response.json();
   };
-  const code = (offset = 0) => totpCode(secret, totpStepAt(clock.now()) + offset);
+  const code = (offset = 0) => totpCodeAt(secret, clock.now(), offset);
 
   it('sets up TOTP, refuses a replay, uses a recovery code once, and logs in', async () => {
     const token = await signDevelopmentToken(config.auth.jwtSecret!, 'embedded-user', [], { authTime: clock.now() });

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { signDevelopmentToken } from '../../src/callers/token-signer';
-import { totpCode, totpStepAt } from '../../src/factors/totp/totp-algorithm';
 import {
   describeOutcomes,
   eventually,
@@ -19,6 +18,7 @@ import {
 import { freePort } from '../support/private-redis';
 import { REDIS_URL } from '../support/services';
 import { ASSERTION_SECRET, AUTH_SECRET, createTestDatabase, ENCRYPTION_KEY } from '../support/test-app';
+import { totpCodeAt } from '../support/totp';
 
 const START_TOTP = 'mutation { startTotpSetup { secret } }';
 const CONFIRM_TOTP = 'mutation($c: String!) { confirmTotpSetup(code: $c) { recoveryCodes } }';
@@ -135,7 +135,7 @@ describe('SIGTERM with requests in flight (the built service as a child process)
         url,
         'confirmTotpSetup',
         CONFIRM_TOTP,
-        { c: totpCode(started.data.startTotpSetup.secret, totpStepAt(new Date())) },
+        { c: totpCodeAt(started.data.startTotpSetup.secret, new Date()) },
         { token },
       );
       expect(confirmed.errors).toBeUndefined();

@@ -1,5 +1,4 @@
 import { createConnection } from 'mysql2/promise';
-import { totpCode, totpStepAt } from '../../src/factors/totp/totp-algorithm';
 import {
   codeCheckingWorker,
   describeOutcomes,
@@ -15,6 +14,7 @@ import {
 import { PrivateMariaDb } from '../support/private-mariadb';
 import { freePort } from '../support/private-redis';
 import { startTestApp, type TestApp, uniqueId } from '../support/test-app';
+import { totpCodeAt } from '../support/totp';
 import { type EnrolledUser, enrollTotp } from '../support/two-factor';
 
 const START = 'mutation($u: ID!) { startLoginChallenge(userId: $u) { id } }';
@@ -82,7 +82,7 @@ describe('MariaDB goes away with requests in flight', () => {
       for (let i = 0; running && i < 5_000; i += 1) {
         const user = queue.shift();
         if (!user) return;
-        const code = totpCode(user.secret, totpStepAt(app.clock.now()));
+        const code = totpCodeAt(user.secret, app.clock.now());
         const outcome = await timedGql(
           app.url,
           'confirmTotpSetup',
@@ -211,7 +211,7 @@ describe('MariaDB goes away with requests in flight', () => {
     expect(challenge.errors).toBeUndefined();
     const result = await app.gql(VERIFY, {
       id: challenge.data.startLoginChallenge.id,
-      c: totpCode(enrolled[0].secret, totpStepAt(app.clock.now())),
+      c: totpCodeAt(enrolled[0].secret, app.clock.now()),
     });
     expect(result.data?.verifyLoginChallenge?.method).toBe('TOTP');
 

@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { createConnection } from 'mysql2/promise';
-import { totpCode, totpStepAt } from '../../src/factors/totp/totp-algorithm';
 import {
   codeCheckingWorker,
   describeOutcomes,
@@ -15,6 +14,7 @@ import {
 } from '../support/faults';
 import { PrivateRedis, freePort } from '../support/private-redis';
 import { startTestApp, type TestApp, uniqueId } from '../support/test-app';
+import { totpCodeForStep, totpStepAt } from '../support/totp';
 import { currentTotp, type EnrolledUser, enrollTotp } from '../support/two-factor';
 
 const START = 'mutation($u: ID!) { startLoginChallenge(userId: $u) { id } }';
@@ -150,7 +150,7 @@ describe('Redis goes away with requests in flight', () => {
     expect(challenge.errors).toBeUndefined();
     const step = totpStepAt(app.clock.now());
     expect(
-      (await app.gql(VERIFY, { id: challenge.data.startLoginChallenge.id, c: totpCode(user.secret, step) })).data
+      (await app.gql(VERIFY, { id: challenge.data.startLoginChallenge.id, c: totpCodeForStep(user.secret, step) })).data
         ?.verifyLoginChallenge?.method,
     ).toBe('TOTP');
     expect((await app.gql(VIEW, { c: user.recoveryCodes[9] }, user.token)).errors).toBeUndefined();

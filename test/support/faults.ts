@@ -1,4 +1,4 @@
-import { totpCode, totpStepAt } from '../../src/factors/totp/totp-algorithm';
+import { totpCodeForStep, totpStepAt } from './totp';
 /**
  * Helpers for the fault and multi-instance tests: requests that are timed and
  * never throw (a reset or a hang is recorded as such), and the contract's codes.
@@ -177,7 +177,7 @@ export async function codeCheckingWorker(
     if (succeeded(opened)) challengeId = opened.data.startLoginChallenge.id;
     const step = totpStepAt(clock.now());
     if (step > lastStep && challengeId) {
-      const code = totpCode(user.secret, step);
+      const code = totpCodeForStep(user.secret, step);
       const outcome =
         (i + index) % 2 === 0
           ? await timedGql(

@@ -1,6 +1,6 @@
-import { totpCode, totpStepAt } from '../../src/factors/totp/totp-algorithm';
 import type { FakeSns } from './fake-sns';
 import type { TestApp } from './test-app';
+import { totpCodeAt } from './totp';
 
 export interface EnrolledUser {
   userId: string;
@@ -11,7 +11,7 @@ export interface EnrolledUser {
 
 /** The code an authenticator shows at the app's current (test) time, `offsetSteps` away. */
 export function currentTotp(t: TestApp, secret: string, offsetSteps = 0): string {
-  return totpCode(secret, totpStepAt(t.clock.now()) + offsetSteps);
+  return totpCodeAt(secret, t.clock.now(), offsetSteps);
 }
 
 /** Moves the app's clock to the next TOTP step, so a fresh code is not a replay. */

@@ -6,9 +6,9 @@ import pino from 'pino';
 import { type App, createApp } from '../../src/app';
 import { signDevelopmentToken } from '../../src/callers/token-signer';
 import { loadConfig } from '../../src/config/config';
-import { totpCode, totpStepAt } from '../../src/factors/totp/totp-algorithm';
 import { ManualClock } from '../../src/infra/clock';
 import { LIMITS } from '../../src/limits';
+import { totpCodeAt } from '../support/totp';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -44,7 +44,7 @@ describe('trusted devices on the embedded default', () => {
   it('remembers, signs in, lists, follows the organization, expires and purges', async () => {
     const user = await sign('embedded-td');
     const secret = (await gql('mutation { startTotpSetup { secret } }', {}, user)).data.startTotpSetup.secret;
-    const code = () => totpCode(secret, totpStepAt(clock.now()));
+    const code = () => totpCodeAt(secret, clock.now());
     await gql('mutation($c: String!) { confirmTotpSetup(code: $c) { recoveryCodes } }', { c: code() }, user);
     clock.advance(30_000);
     const loginService = await sign('login', ['twofactor:login']);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { AxeResults } from 'axe-core';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { signDevelopmentToken } from '../../src/callers/token-signer';
-import { totpCode, totpStepAt } from '../../src/factors/totp/totp-algorithm';
+import { totpCodeForStep, totpStepAt } from '../support/totp';
 
 /**
  * The reference web client (web/) in a real browser: Debian's Chromium driven by
@@ -91,7 +91,7 @@ class Authenticator {
       const step = Math.max(this.lastStep + 1, current - 1);
       if (step <= current + 1) {
         this.lastStep = step;
-        return totpCode(this.secret, step);
+        return totpCodeForStep(this.secret, step);
       }
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }

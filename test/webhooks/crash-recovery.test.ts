@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signDevelopmentToken } from '../../src/callers/token-signer';
-import { totpCode, totpStepAt } from '../../src/factors/totp/totp-algorithm';
 import { readyz, sleep, timedGql } from '../support/faults';
 import { freePort } from '../support/private-redis';
 import { REDIS_URL } from '../support/services';
 import { ASSERTION_SECRET, AUTH_SECRET, createTestDatabase, ENCRYPTION_KEY } from '../support/test-app';
+import { totpCodeAt } from '../support/totp';
 import { WebhookReceiver } from '../support/webhook-receiver';
 
 /** Requests and the test wait on the service's own progress; this bounds only a hang (a loaded machine may take minutes). */
@@ -107,7 +107,7 @@ describe('webhooks: SIGKILL right after a commit', () => {
       url,
       'confirmTotpSetup',
       'mutation($c: String!) { confirmTotpSetup(code: $c) { status { enabled } } }',
-      { c: totpCode(started.data.startTotpSetup.secret, totpStepAt(new Date())) },
+      { c: totpCodeAt(started.data.startTotpSetup.secret, new Date()) },
       { token, timeoutMs: NO_DEADLINE },
     );
     // Committed (the answer came back), and killed at once.

@@ -6,9 +6,9 @@ import pino from 'pino';
 import { type App, createApp } from '../../src/app';
 import { signDevelopmentToken } from '../../src/callers/token-signer';
 import { loadConfig } from '../../src/config/config';
-import { totpCode, totpStepAt } from '../../src/factors/totp/totp-algorithm';
 import { ManualClock } from '../../src/infra/clock';
 import { LIMITS } from '../../src/limits';
+import { totpCodeAt } from '../support/totp';
 import { WebhookReceiver } from '../support/webhook-receiver';
 
 /** The embedded default (SQLite through sql.js, one process) delivers from its outbox with one in-process worker. */
@@ -69,7 +69,7 @@ describe('webhooks: the embedded default', () => {
     const totp = (await gql('mutation { startTotpSetup { secret } }', {}, user)).data.startTotpSetup.secret;
     const confirmed = await gql(
       'mutation($c: String!) { confirmTotpSetup(code: $c) { status { enabled } } }',
-      { c: totpCode(totp, totpStepAt(clock.now())) },
+      { c: totpCodeAt(totp, clock.now()) },
       user,
     );
     expect(confirmed.data.confirmTotpSetup.status.enabled).toBe(true);
