@@ -3,8 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // jose is ESM-only; Node 24 requires it natively, jest's sandbox needs it compiled.
-  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
+  // jose, intl-messageformat and @formatjs/* are ESM-only; Node 24 requires them natively, jest's sandbox needs them compiled.
+  transformIgnorePatterns: ['/node_modules/(?!(jose|intl-messageformat|@formatjs)/)'],
   transform: {
     '^.+\\.[tj]s$': [
       '@swc/jest',
