@@ -344,9 +344,14 @@ describe('SMS limits for the whole service and countries', () => {
     await sns.stop();
   });
 
-  it('refuses destinations outside SMS_ALLOWED_COUNTRIES before any send', async () => {
+  it('refuses destinations outside SMS_ALLOWED_COUNTRIES before any send, with SMS_NOT_ALLOWED naming the country', async () => {
+    // Issue 26: SMS_NOT_ALLOWED replaces the BAD_USER_INPUT a refused country got before.
     const token = await t.token(uniqueId('u'), [], { authTime: t.clock.now() });
-    expect(errorCode(await t.gql(START, { p: '+491701234567' }, token))).toBe('BAD_USER_INPUT');
+    const refused = await t.gql(START, { p: '+491701234567' }, token);
+    expect(refused.errors![0]).toMatchObject({
+      message: expect.stringContaining('DE'),
+      extensions: { code: 'SMS_NOT_ALLOWED', country: 'DE', reason: 'COUNTRY_NOT_ALLOWED' },
+    });
     expect(sns.requests).toBe(0);
   });
 
@@ -364,7 +369,7 @@ describe('SMS limits for the whole service and countries', () => {
       [userId, box.encrypt('+491701234567'), box.hash('+491701234567'), '+49 ••• ••• 4567', now],
     );
     const before = sns.requests;
-    expect(errorCode(await t.gql(SEND, {}, await t.token(userId)))).toBe('BAD_USER_INPUT');
+    expect(errorCode(await t.gql(SEND, {}, await t.token(userId)))).toBe('SMS_NOT_ALLOWED');
     expect(sns.requests).toBe(before);
   });
 
