@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { AppError } from '../../../src/errors';
 import { SMS_MESSAGES } from '../../../src/factors/sms/sms-messages';
 import { smsLocaleOf, SmsTexts } from '../../../src/factors/sms/sms-texts';
@@ -42,6 +44,17 @@ describe('SMS texts per locale (one ICU MessageFormat catalogue)', () => {
       expect(text).toContain('Acme Bank');
       expect(sixDigitNumbers(text)).toEqual([CODE]);
     });
+  });
+});
+
+describe('docs/api.md', () => {
+  it('shows each text as the service writes it', () => {
+    const page = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'api.md'), 'utf8');
+    const texts = new SmsTexts('TwoFactor', null);
+    const missing = LOCALES.filter(
+      (locale) => !page.includes(`| \`${locale}\` | ${texts.render(locale, '123456', 10)} |`),
+    );
+    expect(missing).toEqual([]);
   });
 });
 
