@@ -264,6 +264,21 @@ describe('SMS as a second factor (real SNS client against a local SNS endpoint)'
     expect(results.filter((result) => !result.errors)).toHaveLength(1);
   });
 
+  it('a resend never resets the failure count (NIST SP 800-63B-4 3.1.3.2): the 11th attempt is refused, right code or not', async () => {
+    const user = await enrollSms();
+    const wrong = (code: string) => (code === '000000' ? '111111' : '000000');
+    for (let i = 0; i < 9; i += 1)
+      expect(errorCode(await t.gql(VIEW, { c: '000000' }, user.token))).toBe('INVALID_CODE');
+    const [before] = await t.sql('SELECT failed_attempts_in_row FROM users WHERE id = ?', [user.userId]);
+    expect(before).toEqual({ failed_attempts_in_row: 9 });
+    // A new code (a new authentication secret) is sent: the failures stay counted.
+    expect((await t.gql(SEND, {}, user.token)).errors).toBeUndefined();
+    const fresh = sns.lastCodeTo(user.phone);
+    expect(await t.sql('SELECT failed_attempts_in_row FROM users WHERE id = ?', [user.userId])).toEqual([before]);
+    expect(errorCode(await t.gql(VIEW, { c: wrong(fresh) }, user.token))).toBe('INVALID_CODE');
+    expect(errorCode(await t.gql(VIEW, { c: fresh }, user.token))).toBe('RATE_LIMITED');
+  });
+
   it('removes the number with a step-up; the last factor gone turns two-factor off', async () => {
     const user = await enrollSms();
     const result = await t.gql(REMOVE, { c: user.recoveryCodes[0] }, user.token);
