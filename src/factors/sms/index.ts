@@ -1,9 +1,12 @@
 import type { FactorModule } from '../factor-module';
 import { SmsCodeStore } from './sms-code-store';
+import { SmsCountryRules } from './sms-country-rules';
 import { SmsDispatcher } from './sms-dispatcher';
 import { SmsFactorRecord } from './sms-factor.entity';
 import { SmsFactorRepository } from './sms-factor.repository';
 import { SmsSendLimits } from './sms-send-limits';
+import { SmsSendMetrics } from './sms-send-metrics';
+import { SmsTexts } from './sms-texts';
 import { SmsFactor } from './sms.factor';
 import { SmsResolver } from './sms.resolver';
 import { SmsService } from './sms.service';
@@ -35,12 +38,14 @@ export const smsModule: FactorModule = {
       { daily: config.sms.dailyBudget, setupDaily: config.sms.setupDailyBudget },
       storeKeys,
       logger,
+      new SmsCountryRules(store, config.sms.allowedCountries, config.sms.countryDailyCaps, clock),
     );
     metrics.watchSmsBudgets({ total: config.sms.dailyBudget, setup: config.sms.setupDailyBudget }, async () => {
       const used = await limits.used();
       return { total: used.daily, setup: used.setupDaily };
     });
-    const dispatcher = new SmsDispatcher(limits, codes, smsSender, clock, config.totpIssuer);
+    const texts = new SmsTexts(config.totpIssuer, config.sms.webOtpDomain);
+    const dispatcher = new SmsDispatcher(limits, codes, smsSender, clock, texts, new SmsSendMetrics(metrics.registry));
     const service = new SmsService({
       setup,
       database,
@@ -51,7 +56,6 @@ export const smsModule: FactorModule = {
       secrets,
       audit,
       clock,
-      allowedCountries: config.sms.allowedCountries,
       challenges,
     });
     return { factor, resolvers: [new SmsResolver(service, twoFactor)] };

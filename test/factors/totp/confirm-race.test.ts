@@ -21,7 +21,11 @@ describe("confirming a new user's first TOTP from many requests at once", () => 
 
   /** The attempts admitted to the answer check from `ip` (counted per client IP before the row lock). */
   const admittedFrom = async (ip: string) => {
-    const limits = new AttemptLimits(t.app.store, t.config.limits, new StoreKeyHash(Buffer.from(ENCRYPTION_KEY, 'base64')));
+    const limits = new AttemptLimits(
+      t.app.store,
+      t.config.limits,
+      new StoreKeyHash(Buffer.from(ENCRYPTION_KEY, 'base64')),
+    );
     return Number(await t.app.store.get(limits.ipKey(ip)));
   };
 
