@@ -45,9 +45,9 @@ const FAST_TIER = [
 const common = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
-  // Packages that ship only ESM (jose; otplib's @noble/hashes and @scure/base): Node 24
+  // Packages that ship only ESM (jose; otplib's @noble/hashes and @scure/base; intl-messageformat and @formatjs): Node 24
   // requires them natively, jest's sandbox needs them compiled.
-  transformIgnorePatterns: ['/node_modules/(?!(jose|@noble/hashes|@scure/base)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(jose|@noble/hashes|@scure/base|intl-messageformat|@formatjs)/)'],
   transform: {
     '^.+\\.[tj]s$': [
       '@swc/jest',

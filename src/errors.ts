@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'TWO_FACTOR_REQUIRED_BY_ORGANIZATION'
   | 'OWNERS_WITHOUT_TWO_FACTOR'
   | 'SMS_DELIVERY_FAILED'
+  | 'SMS_NOT_ALLOWED'
   | 'SERVICE_UNAVAILABLE';
 
 export class AppError extends Error {

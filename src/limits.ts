@@ -53,6 +53,15 @@ export const LIMITS = {
   smsPerUserAndNumberPerDay: 10,
   /** Default of SMS_DAILY_BUDGET: messages a day for the whole service. */
   smsDailyBudget: 10_000,
+  /** A user's SMS language (BCP 47): longer tags are refused (RFC 5646 asks room for 35 characters). */
+  smsLocaleMaxLength: 35,
+  /**
+   * The product name (TOTP_ISSUER) and WEBOTP_DOMAIN an SMS text has room for: at these lengths every
+   * GSM-7 text still fits one segment (test/factors/sms/sms-segments.test.ts). A longer TOTP_ISSUER is
+   * warned about at start; a longer WEBOTP_DOMAIN is refused.
+   */
+  smsProductNameMaxLength: 30,
+  webOtpDomainMaxLength: 40,
 
   // WebAuthn (security keys and passkeys).
   /** Registration and authentication challenges live this long. */

@@ -1,3 +1,4 @@
+import { isSupportedCountry } from 'libphonenumber-js/max';
 import { z } from 'zod';
 import { LIMITS } from '../limits';
 import { loadOrCreateDevelopmentKeys } from './development-keys';
@@ -29,6 +30,10 @@ export interface Config {
     dailyBudget: number;
     /** Of dailyBudget, what sends to numbers not yet confirmed may use: setups never starve logins. */
     setupDailyBudget: number;
+    /** SMS a UTC day per destination country; `otherwise` for each country not listed (null: none). Null: no caps. */
+    countryDailyCaps: CountryDailyCaps | null;
+    /** Ends every SMS with the WebOTP line `@<domain> #<code>` when set. */
+    webOtpDomain: string | null;
   };
   auth: {
     jwtSecret?: string;
@@ -70,6 +75,11 @@ export interface Config {
   warnings: string[];
   /** True when keys came from ./data because none were configured (development only). */
   usingDevelopmentKeys: boolean;
+}
+
+export interface CountryDailyCaps {
+  byCountry: Record<string, number>;
+  otherwise: number | null;
 }
 
 export class ConfigError extends Error {
@@ -134,6 +144,21 @@ const environmentSchema = z.object({
   ),
   SMS_DAILY_BUDGET: integer(LIMITS.smsDailyBudget, 0, 100_000_000),
   SMS_SETUP_DAILY_BUDGET: z.preprocess(blankToUndefined, z.coerce.number().int().min(0).max(100_000_000).optional()),
+  SMS_COUNTRY_DAILY_CAPS: optionalString,
+  WEBOTP_DOMAIN: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .max(
+        LIMITS.webOtpDomainMaxLength,
+        `must be at most ${LIMITS.webOtpDomainMaxLength} characters (it is in every SMS)`,
+      )
+      .regex(
+        /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i,
+        'must be a host name, e.g. example.com',
+      )
+      .optional(),
+  ),
   AUTH_JWT_SECRET: z.preprocess(blankToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
   AUTH_JWKS_URL: z.preprocess(blankToUndefined, z.url().optional()),
   AUTH_ISSUER: optionalString,
@@ -217,6 +242,16 @@ export function loadConfig(environment: Environment = process.env): Config {
     );
   }
 
+  const allowedCountries = env.SMS_ALLOWED_COUNTRIES
+    ? env.SMS_ALLOWED_COUNTRIES.split(',').map((code) => code.trim().toUpperCase())
+    : null;
+  const countryDailyCaps = parseCountryDailyCaps(env.SMS_COUNTRY_DAILY_CAPS, allowedCountries, problems);
+  if (env.TOTP_ISSUER.length > LIMITS.smsProductNameMaxLength) {
+    warnings.push(
+      `TOTP_ISSUER: longer than ${LIMITS.smsProductNameMaxLength} characters; every SMS names it, so texts may take two segments`,
+    );
+  }
+
   const webAuthn = webAuthnSettings(env, production, problems);
   if (production) {
     if (!env.DATABASE_URL) problems.push('DATABASE_URL: required in production');
@@ -279,11 +314,11 @@ export function loadConfig(environment: Environment = process.env): Config {
       region: env.AWS_REGION ?? 'us-east-1',
       endpoint: env.SNS_ENDPOINT,
       senderId: env.SMS_SENDER_ID,
-      allowedCountries: env.SMS_ALLOWED_COUNTRIES
-        ? env.SMS_ALLOWED_COUNTRIES.split(',').map((code) => code.trim().toUpperCase())
-        : null,
+      allowedCountries,
       dailyBudget: env.SMS_DAILY_BUDGET,
       setupDailyBudget,
+      countryDailyCaps,
+      webOtpDomain: env.WEBOTP_DOMAIN?.toLowerCase() ?? null,
     },
     auth: {
       jwtSecret: env.AUTH_JWT_SECRET ?? (env.AUTH_JWKS_URL ? undefined : developmentKeys?.authJwtSecret),
@@ -327,6 +362,47 @@ export function loadConfig(environment: Environment = process.env): Config {
     warnings,
     usingDevelopmentKeys: needsDevelopmentKeys,
   };
+}
+
+/**
+ * `US:5000,GB:1000,*:100`: SMS a UTC day per ISO 3166 country, `*` for each
+ * country not listed. A cap names a country libphonenumber knows and, when
+ * SMS_ALLOWED_COUNTRIES is set, one it allows (else a typo would cap nothing).
+ */
+function parseCountryDailyCaps(
+  value: string | undefined,
+  allowedCountries: string[] | null,
+  problems: string[],
+): CountryDailyCaps | null {
+  if (value === undefined) return null;
+  const caps: CountryDailyCaps = { byCountry: {}, otherwise: null };
+  for (const entry of value.split(',')) {
+    const match = /^\s*([A-Za-z]{2}|\*)\s*:\s*(\d{1,9})\s*$/.exec(entry);
+    const country = match?.[1].toUpperCase();
+    const cap = Number(match?.[2]);
+    if (!match || !(cap >= 1)) {
+      problems.push(
+        `SMS_COUNTRY_DAILY_CAPS: ${JSON.stringify(entry.trim())} must be COUNTRY:CAP with a cap of 1 or more, e.g. US:5000,GB:1000,*:100`,
+      );
+      return null;
+    }
+    if (country === '*') {
+      if (caps.otherwise !== null) return refused('* is given twice');
+      caps.otherwise = cap;
+      continue;
+    }
+    if (!isSupportedCountry(country!)) return refused(`${country} is no ISO 3166 country code`);
+    if (caps.byCountry[country!] !== undefined) return refused(`${country} is given twice`);
+    if (allowedCountries && !allowedCountries.includes(country!))
+      return refused(`${country} is capped, but SMS_ALLOWED_COUNTRIES does not allow it`);
+    caps.byCountry[country!] = cap;
+  }
+  return caps;
+
+  function refused(why: string): null {
+    problems.push(`SMS_COUNTRY_DAILY_CAPS: ${why}`);
+    return null;
+  }
 }
 
 function decodeKey(name: string, value: string, problems: string[]): Buffer | undefined {

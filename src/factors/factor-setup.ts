@@ -23,6 +23,8 @@ export interface NewFactor {
   /** The phone number's keyed hash and mask (SMS only). */
   lookupHash?: string;
   display?: string;
+  /** The language of the number's SMS (SMS only), kept on the number once confirmed. */
+  smsLocale?: string;
   /** When the pending setup lapses, if not after LIMITS.pendingSetupTtlSeconds. */
   ttlSeconds?: number;
 }
@@ -75,6 +77,7 @@ export class FactorSetup {
       payloadCiphertext: secrets.encrypt(factor.secret),
       lookupHash: factor.lookupHash ?? null,
       display: factor.display ?? null,
+      smsLocale: factor.smsLocale ?? null,
       expiresAt,
       createdAt,
     });

@@ -1,5 +1,6 @@
 import { Column, Entity } from 'typeorm';
 import { CiphertextColumn, HashColumn, PrimaryIdColumn, TimestampColumn } from '../infra/db/columns';
+import { LIMITS } from '../limits';
 import type { EnrolledMethod } from '../users/two-factor-method';
 
 /**
@@ -31,6 +32,17 @@ export class PendingSetupRecord {
     nullable: true,
   })
   display: string | null;
+
+  /** The language (BCP 47) of the SMS to the new number (SMS only). */
+  @Column({
+    name: 'sms_locale',
+    type: 'varchar',
+    length: LIMITS.smsLocaleMaxLength,
+    charset: 'ascii',
+    collation: 'ascii_bin',
+    nullable: true,
+  })
+  smsLocale: string | null;
 
   @TimestampColumn({ name: 'expires_at' })
   expiresAt: Date;

@@ -194,6 +194,14 @@ export const OPERATIONS: Record<string, Operation> = {
     bad: { p: BAD_PHONES, c: BAD_CODES },
     token: 'user',
   },
+  startSmsSetupLocale: {
+    // A number that could receive SMS: the malformed locale alone is refused, before any send or step-up.
+    document:
+      'mutation($p: String!, $c: String, $l: String) { startSmsSetup(phoneNumber: $p, code: $c, locale: $l) { phoneNumberMasked } }',
+    base: { p: '+14155550123', c: '000000' },
+    bad: { l: [...TEXT_ATTACKS.filter((l) => l !== null), 'en_US', 'x-private', 'de-', 'i-klingon'] },
+    token: 'user',
+  },
   confirmSmsSetup: {
     document: 'mutation($c: String!) { confirmSmsSetup(code: $c) { recoveryCodes } }',
     base: { c: '000000' },

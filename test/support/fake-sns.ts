@@ -5,7 +5,7 @@ export interface PublishedSms {
   phoneNumber: string;
   message: string;
   attributes: Record<string, string>;
-  /** The only 6-digit number in the message. */
+  /** The only 6-digit number in the message (besides a WebOTP line's). */
   code: string;
 }
 
@@ -81,7 +81,8 @@ export class FakeSns {
         form.get(`MessageAttributes.entry.${index}.Value.StringValue`) ?? '';
     }
     const message = form.get('Message') ?? '';
-    const numbers = message.match(/\d+/g) ?? [];
+    // The WebOTP line (`@domain #code`, last) repeats the code; the text before it must hold it once.
+    const numbers = message.replace(/\n@[^\n]* #\d+$/, '').match(/\d+/g) ?? [];
     const sixDigit = numbers.filter((n) => n.length === 6);
     this.published.push({
       phoneNumber: form.get('PhoneNumber') ?? '',

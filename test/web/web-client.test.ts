@@ -648,6 +648,26 @@ describe('the reference web client in Chromium', () => {
       await page.getByText(`Codes are sent to ${masked}`).waitFor();
     });
 
+    it('offers the language of the text messages next to the phone number, and says SMS is the weaker method (issue 26)', async () => {
+      const { page } = await freshUser(uniqueUser('sms-language'));
+      const { number, masked } = phoneNumber();
+      await page.getByLabel('Mobile phone number').fill(number);
+      const language = page.getByLabel('Language of the text messages');
+      // The browser's language (Chromium here: English) until the user picks another.
+      await expect(language.inputValue()).resolves.toBe('en');
+      await language.selectOption({ label: 'Deutsch' });
+      await waitForText(page.locator('#phone-number-risk'), 'SIM swap');
+      await screen(page, '07c-sms-language');
+      const seen = smsTexts().length;
+      await page.getByRole('button', { name: 'Send code' }).click();
+      await page.getByText(`We sent a code to ${masked}`).waitFor();
+      const code = await smsCode(seen);
+      expect(smsTexts().at(-1)).toContain(`Ihr Code lautet ${code}`);
+      await page.getByLabel('Code from the text message').fill(code);
+      await page.getByRole('button', { name: 'Confirm' }).click();
+      await page.getByText(`Codes are sent to ${masked}`).waitFor();
+    });
+
     it('signs in with "Send SMS"', async () => {
       const { page, userId } = await freshUser(uniqueUser('sms-sign-in'));
       const masked = await setUpSms(page);

@@ -81,8 +81,8 @@ export const ConfirmTotpSetup = graphql(`
 `);
 
 export const StartSmsSetup = graphql(`
-  mutation StartSmsSetup($phoneNumber: String!, $code: String, $webAuthn: JSON) {
-    startSmsSetup(phoneNumber: $phoneNumber, code: $code, webAuthn: $webAuthn) {
+  mutation StartSmsSetup($phoneNumber: String!, $code: String, $webAuthn: JSON, $locale: String) {
+    startSmsSetup(phoneNumber: $phoneNumber, code: $code, webAuthn: $webAuthn, locale: $locale) {
       phoneNumberMasked
       codeExpiresAt
       resendAvailableAt

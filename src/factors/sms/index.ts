@@ -12,10 +12,13 @@ import type { FactorModule } from '../factor-module';
 import type { FactorSetup } from '../factor-setup';
 import type { TwoFactorService } from '../two-factor.service';
 import { SmsCodeStore } from './sms-code-store';
+import { SmsCountryRules } from './sms-country-rules';
 import { SmsDispatcher } from './sms-dispatcher';
 import { SmsFactorRecord } from './sms-factor.entity';
 import { SmsFactorRepository } from './sms-factor.repository';
 import { SmsSendLimits } from './sms-send-limits';
+import { SmsSendMetrics } from './sms-send-metrics';
+import { SmsTexts } from './sms-texts';
 import { SmsFactor } from './sms.factor';
 import { SmsResolver } from './sms.resolver';
 import { type LoginChallenges, SmsService } from './sms.service';
@@ -28,7 +31,7 @@ interface SmsNeeds {
   secrets: SecretBox;
   clock: Clock;
   smsSender: SmsSender;
-  metrics: Pick<Metrics, 'watchSmsBudgets'>;
+  metrics: Pick<Metrics, 'watchSmsBudgets' | 'registry'>;
   audit: AuditLog;
   setup: FactorSetup;
   twoFactor: TwoFactorService;
@@ -64,12 +67,14 @@ export const smsModule: FactorModule<SmsNeeds> = {
       { daily: config.sms.dailyBudget, setupDaily: config.sms.setupDailyBudget },
       storeKeys,
       logger,
+      new SmsCountryRules(store, config.sms.allowedCountries, config.sms.countryDailyCaps, clock),
     );
     metrics.watchSmsBudgets({ total: config.sms.dailyBudget, setup: config.sms.setupDailyBudget }, async () => {
       const used = await limits.used();
       return { total: used.daily, setup: used.setupDaily };
     });
-    const dispatcher = new SmsDispatcher(limits, codes, smsSender, clock, config.totpIssuer);
+    const texts = new SmsTexts(config.totpIssuer, config.sms.webOtpDomain);
+    const dispatcher = new SmsDispatcher(limits, codes, smsSender, clock, texts, new SmsSendMetrics(metrics.registry));
     const service = new SmsService({
       setup,
       database,
@@ -80,7 +85,6 @@ export const smsModule: FactorModule<SmsNeeds> = {
       secrets,
       audit,
       clock,
-      allowedCountries: config.sms.allowedCountries,
       challenges: loginChallenges,
     });
     return { factor, resolvers: [new SmsResolver(service, twoFactor)] };

@@ -34,10 +34,10 @@ const KIND_NAMES: Record<PhoneNumberType, string> = {
 
 /**
  * A phone number a code can be sent to: valid E.164, of a kind that
- * libphonenumber types as mobile (or possibly mobile), and in
- * SMS_ALLOWED_COUNTRIES when that is set.
+ * libphonenumber types as mobile (or possibly mobile). Whether its country may
+ * receive SMS (SMS_ALLOWED_COUNTRIES, the caps) is the send limits' to say.
  */
-export function parsePhoneNumber(input: string, allowedCountries: string[] | null): PhoneNumber {
+export function parsePhoneNumber(input: string): PhoneNumber {
   const trimmed = input.trim();
   if (!/^\+[1-9][0-9]{6,14}$/.test(trimmed.replace(/[\s().-]/g, ''))) {
     throw badInput('phoneNumber must be an E.164 number, e.g. +14155552671.', 'phoneNumber');
@@ -53,9 +53,6 @@ export function parsePhoneNumber(input: string, allowedCountries: string[] | nul
   if (!SMS_CAPABLE.includes(type)) {
     const kind = type ? `a ${KIND_NAMES[type]} number` : 'a number of unknown kind';
     throw badInput(`phoneNumber is ${kind}: SMS codes go to mobile numbers only.`, 'phoneNumber');
-  }
-  if (allowedCountries && !allowedCountries.includes(parsed.country)) {
-    throw badInput(`SMS cannot be sent to numbers in ${parsed.country}.`, 'phoneNumber');
   }
   return {
     e164: parsed.number,

@@ -1,5 +1,7 @@
 import { Column, Entity, Index } from 'typeorm';
 import { CiphertextColumn, HashColumn, PrimaryIdColumn, TimestampColumn } from '../../infra/db/columns';
+import { LIMITS } from '../../limits';
+import { DEFAULT_SMS_LOCALE } from './sms-messages';
 
 /** A confirmed phone number: encrypted, found by keyed hash, shown only masked. */
 @Entity('sms_factors')
@@ -16,6 +18,17 @@ export class SmsFactorRecord {
 
   @Column({ name: 'phone_masked', type: 'varchar', length: 40, charset: 'utf8mb4', collation: 'utf8mb4_bin' })
   phoneMasked: string;
+
+  /** The language its SMS are written in: a canonical BCP 47 tag (numbers from before languages: en). */
+  @Column({
+    name: 'sms_locale',
+    type: 'varchar',
+    length: LIMITS.smsLocaleMaxLength,
+    charset: 'ascii',
+    collation: 'ascii_bin',
+    default: DEFAULT_SMS_LOCALE,
+  })
+  smsLocale: string;
 
   @TimestampColumn({ name: 'created_at' })
   createdAt: Date;

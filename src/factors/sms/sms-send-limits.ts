@@ -1,14 +1,20 @@
-import { rateLimited } from '../../errors';
+import { type AppError, rateLimited } from '../../errors';
 import type { StoreKeyHash } from '../../infra/crypto/store-key-hash';
 import type { Logger } from '../../infra/logger';
 import type { Limiter, LimiterResult, Store } from '../../infra/store/store';
 import { LIMITS } from '../../limits';
+import { smsNotAllowed, type SmsCountryRules } from './sms-country-rules';
 
 const SERVICE = 'service';
+
+/** A limiter, the key a send counts under, its limit, and the error a send past it gets. */
+type Counter = [Limiter, string, number, (retryAfterSeconds: number) => AppError];
 
 export interface SendRequest {
   userId: string;
   e164: string;
+  /** The number's ISO 3166 country (libphonenumber's). */
+  country: string;
   purposeKey: string;
   /** Whether the number is the user's confirmed one: counted apart from numbers being set up. */
   confirmed: boolean;
@@ -29,9 +35,10 @@ export interface SmsBudgets {
  * apart for confirmed numbers and numbers being set up (so "setting up" a
  * victim's number cannot use up the victim's login SMS); a daily budget for the
  * whole service, of which setups may use only their own smaller part (so
- * throwaway setups cannot starve login and step-up codes). A send that is
- * refused or fails counts nowhere. Keys name numbers, users and purposes by
- * keyed hash only, each on its own: no key ties a number to a user.
+ * throwaway setups cannot starve login and step-up codes); the destination
+ * country allowed and within its cap for the UTC day (SMS_NOT_ALLOWED). A send
+ * that is refused or fails counts nowhere. Keys name numbers, users and
+ * purposes by keyed hash only, each on its own: no key ties a number to a user.
  */
 export class SmsSendLimits {
   private readonly resend: Limiter;
@@ -45,6 +52,7 @@ export class SmsSendLimits {
     private readonly budgets: SmsBudgets,
     private readonly keyHash: StoreKeyHash,
     private readonly logger: Logger,
+    private readonly countries: SmsCountryRules,
   ) {
     this.resend = store.limiter({ name: 'sms-resend', points: 1, durationSeconds: LIMITS.smsResendIntervalSeconds });
     this.hourly = store.limiter({
@@ -68,18 +76,26 @@ export class SmsSendLimits {
   }
 
   /**
-   * RATE_LIMITED now if a send would be refused, counting nothing: lets a setup
-   * refuse before it spends the caller's step-up code. `take` still decides.
+   * RATE_LIMITED or SMS_NOT_ALLOWED now if a send would be refused, counting
+   * nothing: lets a setup refuse before it spends the caller's step-up code.
+   * `take` still decides.
    */
   async check(request: SendRequest): Promise<void> {
-    for (const [limiter, key, points] of this.counters(request)) {
+    this.countries.assertAllowed(request.country);
+    for (const [limiter, key, points, refusal] of this.counters(request)) {
       const state = await limiter.peek(key);
-      if (state.consumed >= points) throw rateLimited(state.retryAfterSeconds);
+      if (state.consumed >= points) throw refusal(state.retryAfterSeconds);
     }
   }
 
-  /** Counts the send everywhere, or counts nothing and throws RATE_LIMITED. Returns how to take it back. */
+  /**
+   * Counts the send everywhere, or counts nothing and throws RATE_LIMITED or
+   * SMS_NOT_ALLOWED. Returns how to take it back. Each count is one atomic step
+   * of the store, so parallel sends on any instance never pass a limit: those
+   * past it are refused and give back what they took.
+   */
   async take(request: SendRequest): Promise<() => Promise<void>> {
+    this.countries.assertAllowed(request.country);
     const counters = this.counters(request);
     const taken: [Limiter, string][] = [];
     const giveBack = async () => {
@@ -94,7 +110,7 @@ export class SmsSendLimits {
         );
       }
     };
-    for (const [limiter, key] of counters) {
+    for (const [limiter, key, , refusal] of counters) {
       let result: LimiterResult;
       try {
         result = await limiter.consume(key);
@@ -105,26 +121,29 @@ export class SmsSendLimits {
       taken.push([limiter, key]);
       if (!result.allowed) {
         await giveBack();
-        throw rateLimited(result.retryAfterSeconds);
+        throw refusal(result.retryAfterSeconds);
       }
     }
     return giveBack;
   }
 
-  private counters(request: SendRequest): [Limiter, string, number][] {
+  /** Each counter a send takes, with the error its refusal is: the caller's limits first, the country's cap last. */
+  private counters(request: SendRequest): Counter[] {
     const number = this.keyHash.of('sms-number', request.e164);
     const user = this.keyHash.of('sms-user', request.userId);
     const kind = request.confirmed ? 'confirmed' : 'unconfirmed';
-    const budgets: [Limiter, string, number][] = [[this.budget, SERVICE, this.budgets.daily]];
-    // A setup needs room in both; a login or step-up code only in the total, of which setups take at most their part.
-    if (!request.confirmed) budgets.push([this.setupBudget, SERVICE, this.budgets.setupDaily]);
-    return [
-      [this.resend, this.keyHash.of('sms-resend', request.e164, request.purposeKey), 1],
-      [this.hourly, `${kind}:user:${user}`, LIMITS.smsPerUserAndNumberPerHour],
-      [this.hourly, `${kind}:number:${number}`, LIMITS.smsPerUserAndNumberPerHour],
-      [this.daily, `${kind}:user:${user}`, LIMITS.smsPerUserAndNumberPerDay],
-      [this.daily, `${kind}:number:${number}`, LIMITS.smsPerUserAndNumberPerDay],
-      ...budgets,
+    const counters: Counter[] = [
+      [this.resend, this.keyHash.of('sms-resend', request.e164, request.purposeKey), 1, rateLimited],
+      [this.hourly, `${kind}:user:${user}`, LIMITS.smsPerUserAndNumberPerHour, rateLimited],
+      [this.hourly, `${kind}:number:${number}`, LIMITS.smsPerUserAndNumberPerHour, rateLimited],
+      [this.daily, `${kind}:user:${user}`, LIMITS.smsPerUserAndNumberPerDay, rateLimited],
+      [this.daily, `${kind}:number:${number}`, LIMITS.smsPerUserAndNumberPerDay, rateLimited],
+      [this.budget, SERVICE, this.budgets.daily, rateLimited],
     ];
+    // A setup needs room in both; a login or step-up code only in the total, of which setups take at most their part.
+    if (!request.confirmed) counters.push([this.setupBudget, SERVICE, this.budgets.setupDaily, rateLimited]);
+    const country = this.countries.counterOf(request.country);
+    if (country) counters.push([...country, () => smsNotAllowed(request.country, 'COUNTRY_DAILY_CAP')]);
+    return counters;
   }
 }

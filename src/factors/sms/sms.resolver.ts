@@ -26,10 +26,16 @@ export class SmsResolver {
   startSmsSetup(
     @Arg('phoneNumber') phoneNumber: string,
     @Args() answer: AnswerArgs,
+    @Arg('locale', () => String, {
+      nullable: true,
+      description:
+        'The language of SMS to this number, a BCP 47 tag (e.g. de, pt-BR); default en. A tag without a text of its own reads en.',
+    })
+    locale: string | null | undefined,
     @SignedIn() caller: Caller,
     @Ctx() { actor }: Context,
   ): Promise<SmsSetup> {
-    return this.sms.startSetup(caller, actor, phoneNumber, answerOf(answer));
+    return this.sms.startSetup(caller, actor, phoneNumber, answerOf(answer), locale);
   }
 
   @Authorized()

@@ -12,6 +12,8 @@ import { parsePhoneNumber } from './phone-number';
 import type { SmsCodeStore } from './sms-code-store';
 import type { SentCode, SmsDispatcher } from './sms-dispatcher';
 import type { SmsFactorRepository } from './sms-factor.repository';
+import { DEFAULT_SMS_LOCALE } from './sms-messages';
+import { smsLocaleOf } from './sms-texts';
 import { type SmsFactor, smsPurposeKey } from './sms.factor';
 
 /** Setting up, confirming and sending codes to an SMS-enabled phone number (removing it: TwoFactorService). */
@@ -25,7 +27,6 @@ export interface SmsServiceDependencies {
   secrets: SecretBox;
   audit: AuditLog;
   clock: Clock;
-  allowedCountries: string[] | null;
   /** The login challenge a login code is sent for (the login module's challenges). */
   challenges: LoginChallenges;
 }
@@ -46,29 +47,47 @@ export class SmsService {
   constructor(private readonly deps: SmsServiceDependencies) {}
 
   /**
-   * Sends a code to the new number. With two-factor on, a step-up code is needed
-   * and the new number replaces the old one only once confirmed.
+   * Sends a code to the new number, in the language `locale` names (BCP 47;
+   * none: English), which the number keeps once confirmed. With two-factor on,
+   * a step-up code is needed and the new number replaces the old one only once
+   * confirmed.
    */
-  async startSetup(caller: Caller, actor: Actor, phoneNumber: string, stepUp: Answer): Promise<SentCode> {
+  async startSetup(
+    caller: Caller,
+    actor: Actor,
+    phoneNumber: string,
+    stepUp: Answer,
+    locale?: string | null,
+  ): Promise<SentCode> {
     const userId = caller.subject;
-    const phone = parsePhoneNumber(phoneNumber, this.deps.allowedCountries);
+    const phone = parsePhoneNumber(phoneNumber);
+    const smsLocale = smsLocaleOf(locale);
     const lookupHash = this.deps.secrets.hash(phone.e164);
     const purposeKey = smsPurposeKey({ kind: 'setup', userId });
     // Refused before the step-up code is spent on a send that could not happen.
-    await this.deps.dispatcher.checkLimits({ userId, e164: phone.e164, confirmed: false, purposeKey });
+    await this.deps.dispatcher.checkLimits({
+      userId,
+      e164: phone.e164,
+      country: phone.country,
+      confirmed: false,
+      purposeKey,
+    });
     await this.deps.setup.start(caller, actor, stepUp, {
       method: TwoFactorMethod.SMS,
       secret: phone.e164,
       lookupHash,
       display: phone.masked,
+      smsLocale,
     });
     // Sent after the setup committed; a failed send leaves a setup that can be started again.
     // The code is bound to this number: a code sent to an earlier pending number never confirms this one.
     const sent = await this.deps.dispatcher.send({
       userId,
       e164: phone.e164,
+      country: phone.country,
       masked: phone.masked,
       destination: lookupHash,
+      locale: smsLocale,
       confirmed: false,
       purposeKey,
     });
@@ -97,6 +116,7 @@ export class SmsService {
             phoneCiphertext: pending.payloadCiphertext,
             phoneHash: pending.lookupHash!,
             phoneMasked: pending.display!,
+            smsLocale: pending.smsLocale ?? DEFAULT_SMS_LOCALE,
             createdAt: now,
             lastUsedAt: now,
           }),
@@ -130,13 +150,15 @@ export class SmsService {
   ): Promise<SentCode> {
     const factor = await this.deps.database.run((manager) => this.deps.numbers.find(manager, userId));
     if (!factor) throw new AppError('NOT_ENROLLED', 'No confirmed phone number to send a code to.');
-    // SMS_ALLOWED_COUNTRIES may have narrowed since the number was confirmed.
-    const phone = parsePhoneNumber(this.deps.secrets.decrypt(factor.phoneCiphertext), this.deps.allowedCountries);
+    // Checked again: the rules for numbers, SMS_ALLOWED_COUNTRIES and the caps may have changed since it was confirmed.
+    const phone = parsePhoneNumber(this.deps.secrets.decrypt(factor.phoneCiphertext));
     const sent = await this.deps.dispatcher.send({
       userId,
       e164: phone.e164,
+      country: phone.country,
       masked: factor.phoneMasked,
       destination: factor.phoneHash,
+      locale: factor.smsLocale,
       confirmed: true,
       purposeKey,
       notAfter,

@@ -4,7 +4,7 @@ import { parsePhoneNumber } from '../../../src/factors/sms/phone-number';
 /** What the parse threw: its code and message (no service needed). */
 function refusal(input: string): { code: string; message: string } | null {
   try {
-    parsePhoneNumber(input, null);
+    parsePhoneNumber(input);
     return null;
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
@@ -19,7 +19,7 @@ describe('which phone numbers may receive SMS (against SMS pumping)', () => {
     ['a French mobile', '+33612345678', 'FR'],
     ['a Brazilian mobile', '+5511912345678', 'BR'],
   ])('accepts %s', (_name, input, country) => {
-    expect(parsePhoneNumber(input, null)).toMatchObject({ e164: input, country });
+    expect(parsePhoneNumber(input)).toMatchObject({ e164: input, country });
   });
 
   it.each([

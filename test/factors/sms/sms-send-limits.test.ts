@@ -1,5 +1,7 @@
 import { Writable } from 'node:stream';
+import { SmsCountryRules } from '../../../src/factors/sms/sms-country-rules';
 import { SmsSendLimits, type SendRequest } from '../../../src/factors/sms/sms-send-limits';
+import { systemClock } from '../../../src/infra/clock';
 import { StoreKeyHash } from '../../../src/infra/crypto/store-key-hash';
 import { createLogger } from '../../../src/infra/logger';
 import { MemoryStore } from '../../../src/infra/store/memory-store';
@@ -43,6 +45,7 @@ describe('SMS send limits when giving counts back fails', () => {
       { daily: 100, setupDaily: 20 },
       new StoreKeyHash(Buffer.alloc(32, 5)),
       logger,
+      new SmsCountryRules(store, null, null, systemClock),
     );
     return { limits, store, warnings: () => lines.map((line) => JSON.parse(line)).filter((line) => line.level === 40) };
   }
@@ -50,6 +53,7 @@ describe('SMS send limits when giving counts back fails', () => {
   const request = (purposeKey: string): SendRequest => ({
     userId: 'alice',
     e164: '+14155550123',
+    country: 'US',
     purposeKey,
     confirmed: true,
   });

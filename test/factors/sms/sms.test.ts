@@ -264,6 +264,21 @@ describe('SMS as a second factor (real SNS client against a local SNS endpoint)'
     expect(results.filter((result) => !result.errors)).toHaveLength(1);
   });
 
+  it('a resend never resets the failure count (NIST SP 800-63B-4 3.1.3.2): the 11th attempt is refused, right code or not', async () => {
+    const user = await enrollSms();
+    const wrong = (code: string) => (code === '000000' ? '111111' : '000000');
+    for (let i = 0; i < 9; i += 1)
+      expect(errorCode(await t.gql(VIEW, { c: '000000' }, user.token))).toBe('INVALID_CODE');
+    const [before] = await t.sql('SELECT failed_attempts_in_row FROM users WHERE id = ?', [user.userId]);
+    expect(before).toEqual({ failed_attempts_in_row: 9 });
+    // A new code (a new authentication secret) is sent: the failures stay counted.
+    expect((await t.gql(SEND, {}, user.token)).errors).toBeUndefined();
+    const fresh = sns.lastCodeTo(user.phone);
+    expect(await t.sql('SELECT failed_attempts_in_row FROM users WHERE id = ?', [user.userId])).toEqual([before]);
+    expect(errorCode(await t.gql(VIEW, { c: wrong(fresh) }, user.token))).toBe('INVALID_CODE');
+    expect(errorCode(await t.gql(VIEW, { c: fresh }, user.token))).toBe('RATE_LIMITED');
+  });
+
   it('removes the number with a step-up; the last factor gone turns two-factor off', async () => {
     const user = await enrollSms();
     const result = await t.gql(REMOVE, { c: user.recoveryCodes[0] }, user.token);
@@ -344,9 +359,14 @@ describe('SMS limits for the whole service and countries', () => {
     await sns.stop();
   });
 
-  it('refuses destinations outside SMS_ALLOWED_COUNTRIES before any send', async () => {
+  it('refuses destinations outside SMS_ALLOWED_COUNTRIES before any send, with SMS_NOT_ALLOWED naming the country', async () => {
+    // Issue 26: SMS_NOT_ALLOWED replaces the BAD_USER_INPUT a refused country got before.
     const token = await t.token(uniqueId('u'), [], { authTime: t.clock.now() });
-    expect(errorCode(await t.gql(START, { p: '+491701234567' }, token))).toBe('BAD_USER_INPUT');
+    const refused = await t.gql(START, { p: '+491701234567' }, token);
+    expect(refused.errors![0]).toMatchObject({
+      message: expect.stringContaining('DE'),
+      extensions: { code: 'SMS_NOT_ALLOWED', country: 'DE', reason: 'COUNTRY_NOT_ALLOWED' },
+    });
     expect(sns.requests).toBe(0);
   });
 
@@ -364,7 +384,7 @@ describe('SMS limits for the whole service and countries', () => {
       [userId, box.encrypt('+491701234567'), box.hash('+491701234567'), '+49 ••• ••• 4567', now],
     );
     const before = sns.requests;
-    expect(errorCode(await t.gql(SEND, {}, await t.token(userId)))).toBe('BAD_USER_INPUT');
+    expect(errorCode(await t.gql(SEND, {}, await t.token(userId)))).toBe('SMS_NOT_ALLOWED');
     expect(sns.requests).toBe(before);
   });
 

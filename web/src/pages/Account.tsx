@@ -299,9 +299,25 @@ function AuthenticatorApp({ status, guarded, refresh, announce, showNewCodes, on
   );
 }
 
+/** The languages the service writes SMS in (docs/api.md), each named in itself. */
+const SMS_LANGUAGES: [string, string][] = [
+  ['en', 'English'],
+  ['de', 'Deutsch'],
+  ['fr', 'Français'],
+  ['es', 'Español'],
+  ['pt-BR', 'Português (Brasil)'],
+  ['ja', '日本語'],
+];
+/** The browser's first language the service has a text in, else English. */
+const browserSmsLanguage = () =>
+  navigator.languages
+    .map((tag) => SMS_LANGUAGES.find(([code]) => code === tag || code.split('-')[0] === tag.split('-')[0])?.[0])
+    .find(Boolean) ?? 'en';
+
 function TextMessages({ status, guarded, refresh, announce, showNewCodes, onSignOut }: SectionProps) {
   const [editing, setEditing] = useState(false);
   const [phoneNumber, setPhoneNumber] = useState('');
+  const [locale, setLocale] = useState(browserSmsLanguage);
   const [sent, setSent] = useState<{
     phoneNumber: string;
     phoneNumberMasked: string;
@@ -320,7 +336,7 @@ function TextMessages({ status, guarded, refresh, announce, showNewCodes, onSign
     guarded(
       'Set up text messages',
       async (answer) => {
-        const result = await startSmsSetup({ phoneNumber: number, ...answerArgs(answer) });
+        const result = await startSmsSetup({ phoneNumber: number, locale, ...answerArgs(answer) });
         if (!result.data) return problemOf(result.error);
         setSent({ phoneNumber: number, ...result.data.startSmsSetup });
         return undefined;
@@ -411,6 +427,18 @@ function TextMessages({ status, guarded, refresh, announce, showNewCodes, onSign
             value={phoneNumber}
             onChange={(event) => setPhoneNumber(event.target.value)}
           />
+          <label htmlFor="sms-language">Language of the text messages</label>
+          <select id="sms-language" value={locale} onChange={(event) => setLocale(event.target.value)}>
+            {SMS_LANGUAGES.map(([code, name]) => (
+              <option key={code} value={code} lang={code}>
+                {name}
+              </option>
+            ))}
+          </select>
+          <p className="help" id="phone-number-risk">
+            Text messages can be intercepted or redirected to another SIM (SIM swap): an authenticator app or a security
+            key is safer.
+          </p>
           <SectionProblem problem={problem} onSignOut={onSignOut} />
           <div className="buttons">
             <button type="submit">Send code</button>
