@@ -49,6 +49,15 @@ describe('verifying a Metadata Service blob', () => {
     ]);
   });
 
+  it('takes an RS256 blob under an RSA root, as FIDO signs its own', async () => {
+    const rsa = await TestMetadataService.create({ kind: 'RS256' });
+    const blob = await rsa.sign({ no: 6, entries: [key.entry()] });
+    expect(JSON.parse(Buffer.from(blob.split('.')[0], 'base64url').toString()).alg).toBe('RS256');
+    const verified = await verifyMetadataBlob(blob, { ...trust, anchors: [rsa.root.certificate] }, now());
+    expect(verified).toMatchObject({ no: 6, models: [expect.objectContaining({ aaguid: key.aaguid })] });
+    await expect(verifyMetadataBlob(blob, trust, now())).rejects.toThrow(/trusted root/);
+  });
+
   it('counts every entry, and lists as models only those with an AAGUID', async () => {
     const u2f = {
       attestationCertificateKeyIdentifiers: ['0123456789abcdef0123456789abcdef01234567'],

@@ -17,7 +17,7 @@ import { TestAuthenticatorModel, TestMetadataService } from '../support/metadata
 import { createTestDatabase } from '../support/test-app';
 
 /** One instance's view: its own pool, registry and loader, on a shared database. */
-function instance(dataSource: DataSource, trust: MetadataTrust, clock: ManualClock) {
+function instance(dataSource: DataSource, clock: ManualClock) {
   const logs: string[] = [];
   const logger = createLogger('info', {
     destination: new Writable({
@@ -30,7 +30,7 @@ function instance(dataSource: DataSource, trust: MetadataTrust, clock: ManualClo
   const database = new Database(dataSource);
   const store = new MetadataStore(database);
   const registry = new ModelRegistry();
-  const loader = new MetadataLoader({ store, registry, trust, clock, logger });
+  const loader = new MetadataLoader({ store, registry, clock, logger });
   return { database, store, registry, loader, logs };
 }
 
@@ -70,9 +70,9 @@ describe('the loaded blob, shared by every instance through the database', () =>
     verifyMetadataBlob(await mds.sign(options), trust, clock.now());
 
   it('reaches a second instance at its next check, swapping its models at once, without a restart', async () => {
-    const first = instance(await mariaDb(), trust, clock);
+    const first = instance(await mariaDb(), clock);
     await migrate(first.database.dataSource, createLogger('silent'));
-    const second = instance(await mariaDb(), trust, clock);
+    const second = instance(await mariaDb(), clock);
     await second.loader.start(null);
     expect(second.registry.current.blob).toBeNull();
     expect(second.registry.current.model(keyA.aaguid)).toBeUndefined();
@@ -105,7 +105,7 @@ describe('the loaded blob, shared by every instance through the database', () =>
   });
 
   it('reads only the version when nothing changed (one primary-key read per check)', async () => {
-    const reader = instance(await mariaDb(), trust, clock);
+    const reader = instance(await mariaDb(), clock);
     await reader.loader.start(null);
     const version = jest.spyOn(reader.store, 'version');
     const read = jest.spyOn(reader.store, 'read');
@@ -115,7 +115,7 @@ describe('the loaded blob, shared by every instance through the database', () =>
   });
 
   it('refuses an older blob than the one loaded (no rollback to before a compromise report), and takes the same one as done', async () => {
-    const loader = instance(await mariaDb(), trust, clock);
+    const loader = instance(await mariaDb(), clock);
     await loader.loader.start(null);
     const stored = loader.registry.current.blob!.blobNumber;
     expect(await loader.loader.load(await verify({ no: stored - 1, entries: [keyB.entry()] }))).toEqual({
@@ -133,13 +133,13 @@ describe('the loaded blob, shared by every instance through the database', () =>
   });
 
   it('at start stores the blob of FIDO_MDS_BLOB_FILE when newer, and keeps a newer stored one (logged)', async () => {
-    const starting = instance(await mariaDb(), trust, clock);
+    const starting = instance(await mariaDb(), clock);
     const stored = (await new MetadataStore(starting.database).read())!.blobNumber;
     await starting.loader.start(await verify({ no: stored - 1, entries: [] }));
     expect(starting.registry.current.blob?.blobNumber).toBe(stored);
     expect(starting.logs.join('')).toMatch(/newer/);
 
-    const upgrading = instance(await mariaDb(), trust, clock);
+    const upgrading = instance(await mariaDb(), clock);
     await upgrading.loader.start(await verify({ no: stored + 5, entries: [keyB.entry()] }));
     expect(upgrading.registry.current.blob).toMatchObject({ blobNumber: stored + 5, entries: 1 });
     expect(upgrading.registry.current.model(keyA.aaguid)).toBeUndefined();
@@ -152,7 +152,7 @@ describe('the loaded blob, shared by every instance through the database', () =>
     await source.initialize();
     sources.push(source);
     await migrate(source, createLogger('silent'));
-    const embedded = instance(source, trust, clock);
+    const embedded = instance(source, clock);
     await embedded.loader.start(
       await verify({ no: 4, entries: [keyA.entry(['REVOKED']), keyB.entry(['FIDO_CERTIFIED_L3'])] }),
     );

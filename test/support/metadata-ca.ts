@@ -17,6 +17,8 @@ import {
 } from '@peculiar/x509';
 import { CompactSign } from 'jose';
 
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+
 /**
  * A test public-key infrastructure for the FIDO Metadata Service, on
  * @peculiar/x509 (certificates, CRLs) and jose (the blob's JWS): certificate
@@ -27,8 +29,16 @@ import { CompactSign } from 'jose';
  * maintained libraries a real vendor's tools would use.
  */
 
-const EC = { name: 'ECDSA', namedCurve: 'P-256' } as const;
-const SIGNING = { name: 'ECDSA', hash: 'SHA-256' } as const;
+/** ES256 (P-256) keys, or RS256 (RSA 2048) keys as FIDO's own chain has. */
+export type KeyKind = 'ES256' | 'RS256';
+const KEYS = {
+  ES256: { name: 'ECDSA', namedCurve: 'P-256' },
+  RS256: { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+} as const;
+const SIGNING = {
+  ES256: { name: 'ECDSA', hash: 'SHA-256' },
+  RS256: { name: 'RSASSA-PKCS1-v1_5' },
+} as const;
 const DAY_MS = 86_400_000;
 
 export interface KeyAndCertificate {
@@ -49,23 +59,30 @@ export interface IssueOptions {
   notAfter?: Date;
 }
 
-const newKeys = () => webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']) as Promise<CryptoKeyPair>;
+const newKeys = (kind: KeyKind) =>
+  webcrypto.subtle.generateKey(KEYS[kind], true, ['sign', 'verify']) as Promise<CryptoKeyPair>;
 const serial = () => `01${randomBytes(8).toString('hex')}`;
 
 export class TestCertificateAuthority {
   private constructor(
     readonly certificate: X509Certificate,
     readonly keys: CryptoKeyPair,
+    /** The kind of keys it makes and signs with. */
+    readonly kind: KeyKind = 'ES256',
   ) {}
 
   /** A self-signed root. */
-  static async create(name = 'Test Metadata Root', validity: { notBefore?: Date; notAfter?: Date } = {}) {
-    const keys = await newKeys();
+  static async create(
+    name = 'Test Metadata Root',
+    validity: { notBefore?: Date; notAfter?: Date } = {},
+    kind: KeyKind = 'ES256',
+  ) {
+    const keys = await newKeys(kind);
     const certificate = await X509CertificateGenerator.createSelfSigned({
       serialNumber: serial(),
       name: `CN=${name}, O=Twofactor Tests, C=US`,
       keys,
-      signingAlgorithm: SIGNING,
+      signingAlgorithm: SIGNING[kind],
       notBefore: validity.notBefore ?? new Date(Date.now() - DAY_MS),
       notAfter: validity.notAfter ?? new Date(Date.now() + 3650 * DAY_MS),
       extensions: [
@@ -74,12 +91,12 @@ export class TestCertificateAuthority {
         await SubjectKeyIdentifierExtension.create(keys.publicKey),
       ],
     });
-    return new TestCertificateAuthority(certificate, keys);
+    return new TestCertificateAuthority(certificate, keys, kind);
   }
 
-  /** A certificate issued by this authority, with a fresh key. */
+  /** A certificate issued by this authority, with a fresh key of its kind. */
   async issue(options: IssueOptions): Promise<KeyAndCertificate> {
-    const keys = await newKeys();
+    const keys = await newKeys(this.kind);
     const extensions: Extension[] = [
       new BasicConstraintsExtension(options.ca === true, undefined, true),
       new KeyUsagesExtension(
@@ -102,7 +119,7 @@ export class TestCertificateAuthority {
       issuer: this.certificate.subject,
       notBefore: options.notBefore ?? new Date(Date.now() - DAY_MS),
       notAfter: options.notAfter ?? new Date(Date.now() + 365 * DAY_MS),
-      signingAlgorithm: SIGNING,
+      signingAlgorithm: SIGNING[this.kind],
       publicKey: keys.publicKey,
       signingKey: this.keys.privateKey,
       extensions,
@@ -117,7 +134,7 @@ export class TestCertificateAuthority {
       ca: true,
       crlUrl,
     });
-    return new TestCertificateAuthority(certificate, keys);
+    return new TestCertificateAuthority(certificate, keys, this.kind);
   }
 
   /** A revocation list of this authority. */
@@ -130,7 +147,7 @@ export class TestCertificateAuthority {
         serialNumber: certificate.serialNumber,
         revocationDate: new Date(Date.now() - DAY_MS),
       })),
-      signingAlgorithm: SIGNING,
+      signingAlgorithm: SIGNING[this.kind],
       signingKey: this.keys.privateKey,
     });
   }
@@ -201,17 +218,18 @@ export function blobPayload(options: BlobOptions): Record<string, unknown> {
   };
 }
 
-/** Signs `payload` as an MDS3 blob: ES256, the signer's certificate then `intermediates` in x5c. */
+/** Signs `payload` as an MDS3 blob (ES256 or RS256 by the signer's key), the signer's certificate then `intermediates` in x5c. */
 export async function signBlob(
   payload: Record<string, unknown>,
   signer: KeyAndCertificate,
   intermediates: X509Certificate[] = [],
 ): Promise<string> {
+  const alg = signer.keys.privateKey.algorithm.name === 'ECDSA' ? 'ES256' : 'RS256';
   const x5c = [signer.certificate, ...intermediates].map((certificate) =>
     Buffer.from(certificate.rawData).toString('base64'),
   );
   return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
-    .setProtectedHeader({ alg: 'ES256', typ: 'JWT', x5c })
+    .setProtectedHeader({ alg, typ: 'JWT', x5c })
     .sign(signer.keys.privateKey);
 }
 
@@ -236,8 +254,8 @@ export class TestMetadataService {
     readonly signer: KeyAndCertificate,
   ) {}
 
-  static async create(options: { signerCrlUrl?: string; intermediateCrlUrl?: string } = {}) {
-    const root = await TestCertificateAuthority.create('Test Metadata Root');
+  static async create(options: { signerCrlUrl?: string; intermediateCrlUrl?: string; kind?: KeyKind } = {}) {
+    const root = await TestCertificateAuthority.create('Test Metadata Root', {}, options.kind);
     const intermediate = await root.intermediate('Test Metadata CA', options.intermediateCrlUrl);
     const signer = await intermediate.issue({
       subject: 'CN=mds.example.test, O=Twofactor Tests, C=US',
