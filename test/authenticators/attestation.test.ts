@@ -54,7 +54,7 @@ describe('attestation against the Metadata Service blob', () => {
       userName: 'alice',
       excludeCredentials: [],
     });
-    const response = await authenticator.register(options, ORIGIN);
+    const response = await authenticator.register(options, { origin: ORIGIN });
     const verification = await rp.verifyRegistration(response, options.challenge);
     expect(verification).toMatchObject({ ok: true });
     return response;
@@ -175,13 +175,38 @@ describe('attestation against the Metadata Service blob', () => {
     }
   });
 
+  it('the test key signs in with the flags it registered with (a device-bound key stays device-bound)', async () => {
+    for (const deviceBound of [true, false]) {
+      const authenticator = key(listed, { deviceBound });
+      const options = await rp.registrationOptions({
+        userHandle: new Uint8Array(32).fill(3),
+        userName: 'carol',
+        excludeCredentials: [],
+      });
+      const registration = await rp.verifyRegistration(
+        await authenticator.register(options, { origin: ORIGIN }),
+        options.challenge,
+      );
+      if (!registration.ok) throw new Error('not registered');
+      expect(registration).toMatchObject({ backupEligible: !deviceBound, aaguid: listed.aaguid });
+      const request = await rp.authenticationOptions({ allowCredentials: [{ id: registration.credentialId }] });
+      const assertion = authenticator.authenticate(request, { origin: ORIGIN });
+      const verified = await rp.verifyAuthentication(assertion, request.challenge, {
+        id: registration.credentialId,
+        publicKey: registration.publicKey,
+        counter: registration.counter,
+      });
+      expect(verified).toMatchObject({ ok: true, backedUp: !deviceBound, userVerified: true });
+    }
+  });
+
   it('lets a key whose statement fails register as unattested (withoutAttestation)', async () => {
     const options = await rp.registrationOptions({
       userHandle: new Uint8Array(32).fill(2),
       userName: 'bob',
       excludeCredentials: [],
     });
-    const broken = brokenSignature(await key(listed).register(options, ORIGIN));
+    const broken = brokenSignature(await key(listed).register(options, { origin: ORIGIN }));
     expect(await rp.verifyRegistration(broken, options.challenge)).toMatchObject({ ok: false, reason: 'invalid' });
     const stripped = withoutAttestation(broken);
     expect(await rp.verifyRegistration(stripped, options.challenge)).toMatchObject({ ok: true, aaguid: listed.aaguid });

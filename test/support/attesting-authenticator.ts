@@ -81,8 +81,14 @@ export class AttestingAuthenticator {
     );
   }
 
-  /** navigator.credentials.create() from `origin`: a new credential, attested as this authenticator does. */
-  async register(options: PublicKeyCredentialCreationOptionsJSON, origin: string): Promise<RegistrationResponseJSON> {
+  /**
+   * navigator.credentials.create() from `origin`: a new credential, attested as
+   * this authenticator does (the same call as SoftAuthenticator's, so tests can take either).
+   */
+  async register(
+    options: PublicKeyCredentialCreationOptionsJSON,
+    { origin }: { origin: string },
+  ): Promise<RegistrationResponseJSON> {
     const made = this.emulator.createJSON(origin, options as never, [origin]) as unknown as RegistrationResponseJSON;
     const decoded = isoCBOR.decodeFirst(fromB64u(made.response.attestationObject)) as Map<string, unknown>;
     const authData = Buffer.from(decoded.get('authData') as Uint8Array);
@@ -118,7 +124,10 @@ export class AttestingAuthenticator {
   }
 
   /** navigator.credentials.get() with the credential it holds, from `origin`. */
-  authenticate(options: PublicKeyCredentialRequestOptionsJSON, origin: string): AuthenticationResponseJSON {
+  authenticate(
+    options: PublicKeyCredentialRequestOptionsJSON,
+    { origin }: { origin: string },
+  ): AuthenticationResponseJSON {
     const credential = this.credential();
     this.signCount += 1;
     const clientDataJSON = JSON.stringify({
