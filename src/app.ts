@@ -9,6 +9,7 @@ import { AuditLog } from './audit/audit-log';
 import { AuditQueryService } from './audit/audit-query.service';
 import { AuditRetention } from './audit/audit-retention';
 import { AuditResolver } from './audit/audit.resolver';
+import { createAuthenticators, verifyStartupMetadata } from './authenticators';
 import { TokenVerifier } from './callers/token-verifier';
 import type { Config } from './config/config';
 import { DirectoryResolver } from './directory/directory.resolver';
@@ -103,6 +104,8 @@ export interface App {
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
+  // A FIDO_MDS_BLOB_FILE that does not verify refuses the start (ConfigError) before anything opens.
+  const metadataStart = await verifyStartupMetadata(config, clock);
 
   // Adapters
   const flavor = config.database.kind === 'mysql' ? await detectMysqlFlavor(config.database.url) : undefined;
@@ -224,8 +227,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const auditRetention = new AuditRetention(database, config.auditRetentionDays, clock);
   const every = LIMITS.backgroundJobIntervalSeconds * 1000;
   const purgeJob = new PeriodicJob('organization purge', every, () => organizationPurge.run(), logger);
+  const authenticators = await createAuthenticators({ start: metadataStart, database, clock, logger });
   const jobs = [
     purgeJob,
+    authenticators.refreshJob,
     new PeriodicJob('audit retention', every, () => auditRetention.run(), logger),
     new PeriodicJob('spent login challenges', every, () => spentChallenges.purgeExpired(LIMITS.purgeBatchSize), logger),
   ];
@@ -272,6 +277,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     new TrustedDeviceResolver(trustedDevices),
     new TrustedDeviceStatusResolver(trustedDevices),
     webhooks.resolver,
+    authenticators.resolver,
     ...factorModules.flatMap((module) => module.resolvers),
   ]);
   const { fastify, metricsServer } = await createHttpServer({

@@ -2,6 +2,7 @@ import type { GraphQLSchema } from 'graphql';
 import { buildSchema, type NonEmptyArray } from 'type-graphql';
 import { AdminResolver } from '../admin/admin.resolver';
 import { AuditResolver } from '../audit/audit.resolver';
+import { AuthenticatorModelResolver } from '../authenticators/authenticators.resolver';
 import { DirectoryResolver } from '../directory/directory.resolver';
 import { FACTOR_MODULES } from '../factors/modules';
 import { TwoFactorResolver } from '../factors/two-factor.resolver';
@@ -30,6 +31,7 @@ export const resolverClasses: NonEmptyArray<Function> = [
   TrustedDeviceResolver,
   TrustedDeviceStatusResolver,
   WebhookResolver,
+  AuthenticatorModelResolver,
   ...FACTOR_MODULES.flatMap((module) => module.resolvers),
 ];
 

@@ -1,3 +1,4 @@
+import { AUTHENTICATOR_ENTITIES } from '../../../authenticators/metadata.entity';
 import { FACTOR_MODULES } from '../../../factors/modules';
 import { SpentLoginChallengeRecord } from '../../../login/spent-login-challenge.entity';
 import { TrustedDeviceRecord } from '../../../trusted-devices/trusted-device.entity';
@@ -31,4 +32,5 @@ export const entities = [
   SpentLoginChallengeRecord,
   ...FACTOR_MODULES.flatMap((module) => module.entities),
   ...WEBHOOK_ENTITIES,
+  ...AUTHENTICATOR_ENTITIES,
 ];
