@@ -13,7 +13,7 @@ export default tseslint.config(
       'coverage/',
       '.tools/',
       'bench/results/',
-      'src/infra/db/migrations/',
+      'src/**/migrations/',
       'web/',
     ],
   },

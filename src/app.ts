@@ -95,7 +95,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
 
   // The modules: each gives its services to the registry and builds what it serves.
   const registry = createRegistry<Services>(adapters, MODULES as readonly Module<never, unknown>[]);
-  const built: Built[] = MODULES.map((module) => (module as Module<Services>).create?.(registry) ?? {});
+  const built: Built[] = [];
+  for (const module of MODULES) built.push((await (module as Module<Services>).create?.(registry)) ?? {});
   registry.factors.register(built.flatMap((one) => ('factor' in one ? [one.factor as SecondFactor] : [])));
   const background: Background[] = built.flatMap((one) => one.background ?? []);
 

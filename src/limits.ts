@@ -123,6 +123,16 @@ export const LIMITS = {
   webhookSubscribersCacheMs: 1_000,
   webhookUrlMaxLength: 2_048,
 
+  // Which security keys count: the FIDO Metadata Service (src/authenticators, ADR 0016).
+  /** Default of FIDO_MDS_MAX_AGE_DAYS: a blob whose nextUpdate passed longer ago than this is refused. */
+  metadataMaxAgeDays: 60,
+  /** How often each instance compares the stored blob's version with its own (a new one is used within this). */
+  metadataRefreshSeconds: 30,
+  /** The largest blob file read (FIDO's is about 5 MB). */
+  metadataBlobMaxBytes: 64 * 1024 * 1024,
+  /** Characters of authenticatorModels' `search`. */
+  maxModelSearchLength: 100,
+
   // Organizations and lists.
   maxGracePeriodDays: 90,
   /** `first` of a list: 1 to this. */

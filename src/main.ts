@@ -100,6 +100,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
+  // A setting found wrong while starting (e.g. FIDO_MDS_BLOB_FILE does not verify): refused as loadConfig's are.
+  if (error instanceof ConfigError) {
+    console.error(`twofactor: refusing to start, ${error.message}`);
+    process.exit(78);
+  }
   console.error('twofactor: failed to start:', error instanceof Error ? error.message : error);
   process.exit(1);
 });

@@ -22,8 +22,12 @@ export interface Module<Needs = unknown, Gives = Record<never, never>, Builds ex
    * (so modules may use each other's services whatever their order in the list).
    */
   readonly provides?: { readonly [K in keyof Gives]: (registry: Needs) => Gives[K] };
-  /** What the module builds once every service can be had: its resolvers and background work. */
-  create?(registry: Needs): Builds;
+  /**
+   * What the module builds once every service can be had: its resolvers and
+   * background work (awaited, in the list's order, before the server starts: a
+   * module that must check or load something at start does it here).
+   */
+  create?(registry: Needs): Builds | Promise<Builds>;
 }
 
 /** What a module built. */

@@ -2,6 +2,7 @@ import type { GraphQLSchema } from 'graphql';
 import { adminModule } from './admin';
 import { attemptsModule } from './attempts';
 import { auditModule } from './audit';
+import { authenticatorsModule } from './authenticators';
 import { directoryModule } from './directory';
 import { factorsModule } from './factors';
 import './factors/two-factor.types';
@@ -42,6 +43,7 @@ export const MODULES = [
   smsModule,
   webAuthnModule,
   recoveryCodesModule,
+  authenticatorsModule,
   trustedDevicesModule,
   organizationsModule,
   loginModule,

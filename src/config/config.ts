@@ -57,6 +57,16 @@ export interface Config {
   auditRetentionDays: number;
   /** "Remember this browser": a device token's lifetime in days; 0 turns the feature off. */
   trustedDevices: { days: number };
+  /** The FIDO Metadata Service: which authenticator models exist and which are compromised (src/authenticators). */
+  metadataService: {
+    /** FIDO_MDS_BLOB_FILE: verified at start (a start is refused when it does not verify or is stale). */
+    blobFile?: string;
+    /** FIDO_MDS_ROOT_CERT: a PEM file of the roots the blob must chain to; unset, the built-in GlobalSign Root CA R3. */
+    rootCertFile?: string;
+    /** FIDO_MDS_CRLS: revocation lists (PEM or DER files) for the certificates of the blob's chain. */
+    crlFiles: string[];
+    maxAgeDays: number;
+  };
   /** Security events as signed webhooks (src/webhooks). */
   webhooks: {
     /** http and internal addresses allowed (internal receivers, tests); else https to public addresses only. */
@@ -194,6 +204,10 @@ const environmentSchema = z.object({
   IP_ATTEMPTS_PER_MINUTE: integer(LIMITS.ipAttemptsPerMinute, 1, 1_000_000),
   AUDIT_RETENTION_DAYS: integer(LIMITS.auditRetentionDays, 0, 36_500),
   TRUSTED_DEVICE_DAYS: integer(LIMITS.trustedDeviceDays, 0, LIMITS.maxTrustedDeviceDays),
+  FIDO_MDS_BLOB_FILE: optionalString,
+  FIDO_MDS_ROOT_CERT: optionalString,
+  FIDO_MDS_CRLS: optionalString,
+  FIDO_MDS_MAX_AGE_DAYS: integer(LIMITS.metadataMaxAgeDays, 0, 3650),
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: booleanFlag,
   WEBHOOK_RETENTION_DAYS: integer(LIMITS.webhookRetentionDays, 1, 3650),
   WEBHOOK_POLL_INTERVAL_MS: integer(LIMITS.webhookPollIntervalMs, 10, 60_000),
@@ -347,6 +361,15 @@ export function loadConfig(environment: Environment = process.env): Config {
     webAuthn,
     auditRetentionDays: env.AUDIT_RETENTION_DAYS,
     trustedDevices: { days: env.TRUSTED_DEVICE_DAYS },
+    metadataService: {
+      blobFile: env.FIDO_MDS_BLOB_FILE,
+      rootCertFile: env.FIDO_MDS_ROOT_CERT,
+      crlFiles: (env.FIDO_MDS_CRLS ?? '')
+        .split(',')
+        .map((file) => file.trim())
+        .filter(Boolean),
+      maxAgeDays: env.FIDO_MDS_MAX_AGE_DAYS,
+    },
     webhooks: {
       allowPrivateNetworks: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS === 'true',
       retentionDays: env.WEBHOOK_RETENTION_DAYS,

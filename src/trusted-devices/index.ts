@@ -5,6 +5,7 @@ import type { SecretBox } from '../infra/crypto/cipher';
 import type { Database } from '../infra/db/database';
 import type { Logger } from '../infra/logger';
 import type { Module } from '../module';
+import { TrustedDeviceSignInStrength1796676973136 } from './migrations/1796676973136-TrustedDeviceSignInStrength';
 import { TrustedDeviceRecord } from './trusted-device.entity';
 import { TrustedDeviceRepository } from './trusted-device.repository';
 import { TrustedDeviceResolver, TrustedDeviceStatusResolver } from './trusted-device.resolver';
@@ -28,6 +29,7 @@ interface TrustedDevicesGives {
 export const trustedDevicesModule: Module<TrustedDevicesNeeds, TrustedDevicesGives> = {
   name: 'trusted-devices',
   entities: [TrustedDeviceRecord],
+  migrations: [TrustedDeviceSignInStrength1796676973136],
   resolvers: [TrustedDeviceResolver, TrustedDeviceStatusResolver],
   provides: {
     trustedDevices: ({ config, database, secrets, audit, clock, logger }) =>

@@ -691,6 +691,19 @@ export const MATRIX: MatrixRow[] = [
     variables: () => ({ id: '1' }),
     expected: cells({ admin: 'allowed' }, 'FORBIDDEN'),
   },
+  // ---- which security keys count: the Metadata Service blob (the matrix's service has none loaded)
+  {
+    name: '`authenticatorModels`',
+    operation: 'authenticatorModels',
+    document: '{ authenticatorModels(first: 10) { totalCount edges { node { aaguid name compromised } } } }',
+    expected: cells({}, 'allowed'),
+  },
+  {
+    name: '`metadataServiceStatus`',
+    operation: 'metadataServiceStatus',
+    document: '{ metadataServiceStatus { blobNumber nextUpdate loadedAt entries } }',
+    expected: cells({ admin: 'allowed' }, 'FORBIDDEN'),
+  },
 ];
 
 /** The matrix as the Markdown table SECURITY.md shows (between its matrix markers). */

@@ -14,6 +14,7 @@ import type { TwoFactorService } from '../two-factor.service';
 import { SmsCodeStore } from './sms-code-store';
 import { SmsCountryRules } from './sms-country-rules';
 import { SmsDispatcher } from './sms-dispatcher';
+import { SmsLocale1796681329277 } from './migrations/1796681329277-SmsLocale';
 import { SmsFactorRecord } from './sms-factor.entity';
 import { SmsFactorRepository } from './sms-factor.repository';
 import { SmsSendLimits } from './sms-send-limits';
@@ -43,6 +44,7 @@ interface SmsNeeds {
 export const smsModule: FactorModule<SmsNeeds> = {
   name: 'sms',
   entities: [SmsFactorRecord],
+  migrations: [SmsLocale1796681329277],
   resolvers: [SmsResolver],
   create({
     config,
