@@ -54,7 +54,11 @@ export class AttemptLimits {
   async admit(clientIp: string | null, challenge?: ChallengeAdmission): Promise<Admission> {
     const result = await this.store.admitAnswer({
       ip: clientIp
-        ? { key: this.ipKey(clientIp), limit: this.limits.ipAttemptsPerMinute, windowMs: LIMITS.ipAttemptWindowSeconds * 1000 }
+        ? {
+            key: this.ipKey(clientIp),
+            limit: this.limits.ipAttemptsPerMinute,
+            windowMs: LIMITS.ipAttemptWindowSeconds * 1000,
+          }
         : undefined,
       challenge,
     });

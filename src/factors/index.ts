@@ -15,9 +15,7 @@ import { EnrollmentGuard } from './enrollment-guard';
 import { FactorSetup } from './factor-setup';
 import { PendingSetupRecord } from './pending-setup.entity';
 import { PendingSetupRepository } from './pending-setup.repository';
-import type { RecoveryCodeIssuer } from './recovery-codes/recovery-code-issuer';
-import type { RecoveryCodeRepository } from './recovery-codes/recovery-code.repository';
-import { TwoFactorLifecycle } from './two-factor-lifecycle';
+import { TwoFactorLifecycle, type TwoFactorLifecycleDependencies } from './two-factor-lifecycle';
 import { TwoFactorResolver } from './two-factor.resolver';
 import { TwoFactorService } from './two-factor.service';
 
@@ -33,8 +31,8 @@ interface FactorsNeeds {
   stepUp: StepUp;
   organizationMembers: OrganizationMembers;
   trustedDevices: Pick<TrustedDeviceService, 'revokeAllIn'>;
-  recoveryCodes: RecoveryCodeRepository;
-  recoveryCodeIssuer: RecoveryCodeIssuer;
+  recoveryCodes: TwoFactorLifecycleDependencies['recoveryCodes'];
+  recoveryCodeIssuer: TwoFactorLifecycleDependencies['issuer'];
   factors: FactorRegistry;
   pendingSetups: PendingSetupRepository;
   lifecycle: TwoFactorLifecycle;

@@ -8,15 +8,15 @@ import type { OrganizationMembers } from '../organizations/organization-members'
 import type { TrustedDeviceService } from '../trusted-devices/trusted-device.service';
 import type { UserRepository } from '../users/user.repository';
 import type { PendingSetupRepository } from './pending-setup.repository';
-import type { RecoveryCodeIssuer } from './recovery-codes/recovery-code-issuer';
-import type { RecoveryCodeRepository } from './recovery-codes/recovery-code.repository';
 
 export interface TwoFactorLifecycleDependencies {
   users: UserRepository;
   registry: FactorRegistry;
   pendingSetups: PendingSetupRepository;
-  recoveryCodes: RecoveryCodeRepository;
-  issuer: RecoveryCodeIssuer;
+  /** The user's recovery codes (the recovery-codes module): deleted when two-factor goes. */
+  recoveryCodes: { deleteAll(manager: EntityManager, userId: string): Promise<void> };
+  /** Issues a fresh set when two-factor turns on; returns the codes, formatted. */
+  issuer: { issue(manager: EntityManager, userId: string, now: Date): Promise<string[]> };
   organizations: OrganizationMembers;
   trustedDevices: Pick<TrustedDeviceService, 'revokeAllIn'>;
   audit: AuditLog;

@@ -1,7 +1,7 @@
 import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import type { Context } from '../graphql/context';
-import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
 import { TwoFactorMethod } from '../users/two-factor-method';
+import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
 import { Member } from './organization.types';
 
 /** What an owner sees of a member's second factors: which kinds, nothing more. */

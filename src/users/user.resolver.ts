@@ -3,10 +3,10 @@ import { type Caller, hasScope } from '../callers/caller';
 import { AppError, badInput } from '../errors';
 import { SignedIn } from '../graphql/auth';
 import type { Context } from '../graphql/context';
-import type { TwoFactorStatusReader } from './two-factor-status.reader';
 import { IdArg } from '../graphql/id-arg';
 import { parseId } from '../ids';
 import { LIMITS } from '../limits';
+import type { TwoFactorStatusReader } from './two-factor-status.reader';
 import { MEMBER_SUMMARY_OF, TwoFactorStatus, UserView } from './user.types';
 
 @Resolver(() => UserView)

@@ -2,9 +2,9 @@ import type { App } from '../../src/app';
 import { AppError } from '../../src/errors';
 import type { Clock } from '../../src/infra/clock';
 import { MembershipRepository } from '../../src/organizations/membership.repository';
+import { OrganizationMembers } from '../../src/organizations/organization-members';
 import { OrganizationRepository } from '../../src/organizations/organization.repository';
 import { UserRepository } from '../../src/users/user.repository';
-import { OrganizationMembers } from '../../src/organizations/organization-members';
 
 /**
  * Stands in for the WebAuthn factor, which is not in this branch: what it does to
