@@ -2,7 +2,7 @@ import type { AuditAction } from '../../audit/audit-log';
 
 /**
  * An audit event in OCSF 1.7.0 (schema.ocsf.io/1.7.0), for SIEMs: a pure
- * mapping, one table row per audit action (docs/adr/0017-ocsf-records.md).
+ * mapping, one table row per audit action (docs/adr/0017-security-signals.md).
  * Only values OCSF defines: class, category, activity and enum ids with their
  * captions, type_uid = class_uid * 100 + activity_id. A record holds ids, the
  * client's address and the event's own reason (never a code, a secret, a token
