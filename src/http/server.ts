@@ -197,7 +197,9 @@ export async function createHttpServer(
       ApolloServerPluginSchemaReportingDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
       options.metrics.apolloPlugin(),
-      costLimitPlugin(DOCUMENT_LIMITS.maxCost, config.introspection, (fields, message) => logger.warn(fields, message)),
+      costLimitPlugin(DOCUMENT_LIMITS.maxCost, config.introspection, (fields, message) =>
+        logger.warn(fields, message),
+      ),
       config.introspection ? sandboxPage(options.sandboxToken) : ApolloServerPluginLandingPageDisabled(),
     ],
   });
