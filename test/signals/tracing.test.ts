@@ -235,13 +235,6 @@ describe('OpenTelemetry traces (the built service, a receiver on loopback)', () 
     const decoded = describeSpans(receiver.spans);
     const leaked = [...secrets].filter((secret) => everything.includes(secret) || decoded.includes(secret));
     expect(leaked).toEqual([]);
-    // No 6-digit number (a code's shape) stands alone in any attribute.
-    const sixDigits = receiver.spans.flatMap((span) =>
-      Object.entries(span.attributes)
-        .filter(([, value]) => typeof value === 'string' && /(^|\D)\d{6}(\D|$)/.test(value))
-        .map(([key, value]) => `${span.name} ${key}=${String(value)}`),
-    );
-    expect(sixDigits).toEqual([]);
     // No header with a token either.
     expect(decoded).not.toMatch(/authorization|bearer/i);
   });
