@@ -60,6 +60,7 @@ import { OrganizationPolicyService } from './organizations/organization-policy.s
 import { OrganizationResolver } from './organizations/organization.resolver';
 import { OrganizationService } from './organizations/organization.service';
 import { UserMembershipsResolver } from './organizations/user-memberships.resolver';
+import { createOcsfSignals } from './signals/ocsf';
 import { TrustedDeviceRepository } from './trusted-devices/trusted-device.repository';
 import { TrustedDeviceResolver, TrustedDeviceStatusResolver } from './trusted-devices/trusted-device.resolver';
 import { TrustedDeviceService } from './trusted-devices/trusted-device.service';
@@ -263,6 +264,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
 
   // GraphQL and HTTP
+  const ocsf = createOcsfSignals(database);
   const schema = await buildGraphQLSchema([
     new UserResolver(),
     new UserMembershipsResolver(organizationService),
@@ -278,6 +280,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     new TrustedDeviceStatusResolver(trustedDevices),
     webhooks.resolver,
     authenticators.resolver,
+    ...ocsf.resolvers,
     ...factorModules.flatMap((module) => module.resolvers),
   ]);
   const { fastify, metricsServer } = await createHttpServer({
@@ -298,6 +301,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       { name: 'database', check: () => database.ping() },
       { name: 'store', check: () => store.ping() },
     ],
+    routes: [ocsf.routes],
   });
 
   if (!overrides.manualBackgroundWork) {

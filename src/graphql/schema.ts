@@ -11,6 +11,7 @@ import { LoginResolver, LoginVerificationResolver } from '../login/login.resolve
 import { MemberResolver } from '../organizations/member.resolver';
 import { OrganizationResolver } from '../organizations/organization.resolver';
 import { UserMembershipsResolver } from '../organizations/user-memberships.resolver';
+import { AuditEventOcsfResolver } from '../signals/ocsf';
 import { TrustedDeviceResolver, TrustedDeviceStatusResolver } from '../trusted-devices/trusted-device.resolver';
 import { UserResolver } from '../users/user.resolver';
 import { WebhookResolver } from '../webhooks/webhook.resolver';
@@ -27,6 +28,7 @@ export const resolverClasses: NonEmptyArray<Function> = [
   LoginVerificationResolver,
   TwoFactorResolver,
   AuditResolver,
+  AuditEventOcsfResolver,
   AdminResolver,
   TrustedDeviceResolver,
   TrustedDeviceStatusResolver,

@@ -49,6 +49,8 @@ export interface HttpServerOptions {
   statuses: TwoFactorStatusReader;
   metrics: Metrics;
   readiness: ReadinessCheck[];
+  /** Plain routes beside GraphQL (the OCSF feed), each verifying callers with `tokens`. */
+  routes?: ((fastify: FastifyInstance, tokens: TokenVerifier) => void)[];
 }
 
 /** Fastify with Apollo on /graphql and the plain endpoints beside it. */
@@ -157,6 +159,7 @@ export async function createHttpServer(
       ? undefined
       : metricsServer(fastify, options.metrics, config.http.metricsPort, config.http.host);
   if (!metrics) serveMetrics(fastify, options.metrics);
+  for (const register of options.routes ?? []) register(fastify, options.tokens);
   // Whoever opens the bare address: in development, where to go; in production, whose it is.
   fastify.get('/', async () =>
     config.production
