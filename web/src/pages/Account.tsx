@@ -1,8 +1,8 @@
 import { startRegistration } from '@simplewebauthn/browser';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { useMutation, useQuery } from 'urql';
-import { problemOf, type Problem, type SessionUser } from '../api';
 import { METHOD_WORDS } from '../amr';
+import { problemOf, type Problem, type SessionUser } from '../api';
 import { ProblemMessage } from '../components/ProblemMessage';
 import { RecoveryCodes, type ShownCode } from '../components/RecoveryCodes';
 import { StepUpDialog, type StepUpAnswer, type StepUpRequest } from '../components/StepUpDialog';
