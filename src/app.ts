@@ -90,6 +90,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     storeKeys: new StoreKeyHash(config.encryption.key),
     metrics: new Metrics(),
     smsSender,
+    tokens: new TokenVerifier(config.auth, clock),
     webhookOverrides: overrides.webhooks ?? {},
   };
 
@@ -113,8 +114,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       aliasAndRootFieldRule(DOCUMENT_LIMITS.maxAliases, DOCUMENT_LIMITS.maxRootFields, config.introspection),
     ],
     sandboxToken: config.production ? undefined : overrides.sandboxToken,
-    tokens: new TokenVerifier(config.auth, clock),
+    tokens: adapters.tokens,
     metrics: adapters.metrics,
+    routes: built.flatMap((one) => one.routes ?? []),
     readiness: [
       { name: 'database', check: () => database.ping() },
       { name: 'store', check: () => store.ping() },

@@ -138,6 +138,9 @@ export const LIMITS = {
   /** `first` of a list: 1 to this. */
   maxPageSize: 100,
   defaultPageSize: 50,
+  /** GET /audit/ocsf's `limit`: 1 to this, and its default (events in one page of the SIEM feed). */
+  ocsfMaxPageSize: 1_000,
+  ocsfDefaultPageSize: 100,
   /** Ids one `users` query may ask for. */
   maxIdsPerQuery: 100,
   /** Characters of an admin's reason. */

@@ -1,3 +1,6 @@
+// First: tracing, when asked for, must patch what it traces before that is loaded.
+// eslint-disable-next-line import-x/order -- must run before the imports below
+import { stopTracing } from './telemetry/bootstrap';
 import 'reflect-metadata';
 import { createApp } from './app';
 import { signDevelopmentToken } from './callers/token-signer';
@@ -79,6 +82,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(1), exitCode === 0 ? graceMs.signal : graceMs.fault).unref();
     try {
       await app.close();
+      await stopTracing();
       clearTimeout(force);
       process.exit();
     } catch (error) {

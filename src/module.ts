@@ -1,3 +1,5 @@
+import type { FastifyInstance } from 'fastify';
+
 /**
  * One capability of the service as it offers itself to the composition root
  * (Kratos' registry; docs/adr/0015-modules-wire-themselves.md): its tables, its
@@ -33,9 +35,14 @@ export interface Module<Needs = unknown, Gives = Record<never, never>, Builds ex
 /** What a module built. */
 export interface Built {
   resolvers?: object[];
+  /** Plain HTTP routes beside GraphQL (the OCSF feed): registered with the server, each verifying its callers. */
+  routes?: Route[];
   /** Work that runs in the background on every instance (PeriodicJob and the like). */
   background?: Background[];
 }
+
+/** Registers a plain route on the HTTP server (a module verifies its callers with the registry's `tokens`). */
+export type Route = (fastify: FastifyInstance) => void;
 
 export interface Background {
   start(): void;

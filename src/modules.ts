@@ -3,6 +3,7 @@ import { adminModule } from './admin';
 import { attemptsModule } from './attempts';
 import { auditModule } from './audit';
 import { authenticatorsModule } from './authenticators';
+import type { TokenVerifier } from './callers/token-verifier';
 import type { Config } from './config/config';
 import { directoryModule } from './directory';
 import { factorsModule } from './factors';
@@ -24,6 +25,7 @@ import type { Store } from './infra/store/store';
 import { loginModule } from './login';
 import type { Module } from './module';
 import { organizationsModule } from './organizations';
+import { ocsfModule } from './signals/ocsf';
 import { trustedDevicesModule } from './trusted-devices';
 import { usersModule } from './users';
 import { type WebhookOverrides, webhooksModule } from './webhooks';
@@ -49,6 +51,7 @@ export const MODULES = [
   directoryModule,
   adminModule,
   webhooksModule,
+  ocsfModule,
 ] as const;
 
 /** The tables of every module, and every migration in the order they run (their timestamps). */
@@ -86,6 +89,8 @@ export interface Adapters {
   storeKeys: StoreKeyHash;
   metrics: Metrics;
   smsSender: SmsSender;
+  /** Verifies callers' bearer tokens: GraphQL's and the plain routes'. */
+  tokens: TokenVerifier;
   /** Tests' stub DNS, trust anchors and time-outs for webhook delivery. */
   webhookOverrides: WebhookOverrides;
 }

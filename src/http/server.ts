@@ -47,6 +47,8 @@ export interface HttpServerOptions {
   tokens: TokenVerifier;
   metrics: Metrics;
   readiness: ReadinessCheck[];
+  /** Plain routes beside GraphQL (the OCSF feed), registered by the modules that serve them. */
+  routes?: ((fastify: FastifyInstance) => void)[];
 }
 
 /** Fastify with Apollo on /graphql and the plain endpoints beside it. */
@@ -155,6 +157,7 @@ export async function createHttpServer(
       ? undefined
       : metricsServer(fastify, options.metrics, config.http.metricsPort, config.http.host);
   if (!metrics) serveMetrics(fastify, options.metrics);
+  for (const register of options.routes ?? []) register(fastify);
   // Whoever opens the bare address: in development, where to go; in production, whose it is.
   fastify.get('/', async () =>
     config.production

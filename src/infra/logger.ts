@@ -15,16 +15,26 @@ export function currentRequestId(): string | undefined {
   return requestIds.getStore();
 }
 
+/** The trace id of the active span; set by telemetry/tracing.ts when tracing runs, else there is none. */
+let activeTraceId: () => string | undefined = () => undefined;
+
+export function useTraceIds(source: () => string | undefined): void {
+  activeTraceId = source;
+}
+
 /**
  * Every line written while a request is served carries its `reqId`, as
  * Fastify's request lines do, so support finds all of a request's lines: the
  * services log through the app's logger, far from the request. Not added when
  * the line or its logger names one already (Fastify's request logger binds it).
+ * With tracing on, a line written inside a span carries its `trace_id` too.
  */
-export function requestIdMixin(line: object, _level: number, logger: Logger): { reqId?: string } {
+export function requestIdMixin(line: object, _level: number, logger: Logger): { reqId?: string; trace_id?: string } {
+  const traceId = activeTraceId();
   const reqId = requestIds.getStore();
-  if (reqId === undefined || 'reqId' in line || logger.bindings().reqId !== undefined) return {};
-  return { reqId };
+  const withReqId = reqId !== undefined && !('reqId' in line) && logger.bindings().reqId === undefined;
+  if (traceId === undefined) return withReqId ? { reqId } : {};
+  return withReqId ? { reqId, trace_id: traceId } : { trace_id: traceId };
 }
 
 /**

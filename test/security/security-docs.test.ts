@@ -111,6 +111,7 @@ describe('docs/api.md', () => {
       `| ${LIMITS.webAuthnCeremonySeconds / 60} minutes (\`timeout\` ${LIMITS.webAuthnCeremonySeconds * 1000} ms;`,
       `| security keys and passkeys per user | ${LIMITS.webAuthnCredentialsPerUser} |`,
       `| ${LIMITS.webAuthnJsonMaxBytes} bytes of JSON, nested at most ${WEBAUTHN_JSON_MAX_DEPTH} deep, at most ${WEBAUTHN_JSON_MAX_NODES} values;`,
+      `| \`limit\` of \`GET /audit/ocsf\` | 1 to ${LIMITS.ocsfMaxPageSize} (default ${LIMITS.ocsfDefaultPageSize}) |`,
     ];
     expect(expected.filter((phrase) => !limits.includes(phrase))).toEqual([]);
   });

@@ -1,7 +1,7 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { Provider, useQuery } from 'urql';
-import { authRequest, createClient, onSignedOut, type SessionInfo, type SessionUser } from './api';
 import { describeAmr } from './amr';
+import { authRequest, createClient, onSignedOut, type SessionInfo, type SessionUser } from './api';
 import { MeQuery } from './operations';
 import { Account } from './pages/Account';
 import { OrganizationSettings } from './pages/OrganizationSettings';
@@ -16,18 +16,12 @@ export function App() {
   const [notice, setNotice] = useState<string | null>(null);
   const path = usePath();
 
-  const load = useCallback(async () => {
-    try {
-      setSession(await authRequest<SessionInfo>('/auth/session'));
-    } catch {
+  useEffect(() => {
+    authRequest<SessionInfo>('/auth/session').then(setSession, () => {
       setSession({ user: null, pendingLogin: null, development: true, trustedDevices: false });
       setNotice('The web server did not answer. Reload the page in a moment.');
-    }
+    });
   }, []);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
 
   useEffect(
     () =>
@@ -39,8 +33,6 @@ export function App() {
   );
 
   const user = session?.user ?? null;
-  // A fresh client (and cache) for each signed-in user.
-  const client = useMemo(() => createClient(), [user?.id, user?.signedInAt]);
 
   // Signed out: every page is the sign-in page. Signed in: the sign-in page leads to the account.
   useEffect(() => {
@@ -49,10 +41,8 @@ export function App() {
     if (user && (path === '/login' || path === '/')) navigate('/account', { replace: true });
   }, [session, user, path]);
 
-  // A message from the sign-in belongs to the first page after it.
-  useEffect(() => {
-    if (user && path !== '/account') setNotice(null);
-  }, [user, path]);
+  // A message from the sign-in belongs to the first page after it (cleared as the path changes, not an effect later).
+  if (notice && user && path !== '/account') setNotice(null);
 
   const signedIn = (signedInUser: SessionUser, message?: string) => {
     setNotice(message ?? null);
@@ -79,7 +69,8 @@ export function App() {
 
   const organizationId = ORGANIZATION_PATH.exec(path)?.[1];
   return (
-    <Provider value={client}>
+    // A fresh client (and cache) for each sign-in.
+    <ClientProvider key={user ? `${user.id} ${user.signedInAt}` : ''}>
       <a className="skip-link" href="#main">
         Skip to content
       </a>
@@ -111,8 +102,14 @@ export function App() {
           <Account user={user} onSignOut={() => void signOut()} />
         )}
       </main>
-    </Provider>
+    </ClientProvider>
   );
+}
+
+/** urql's client for one sign-in: made once per mount (App mounts a new one with each sign-in's key). */
+function ClientProvider({ children }: { children: ReactNode }) {
+  const [client] = useState(createClient);
+  return <Provider value={client}>{children}</Provider>;
 }
 
 function MainNav() {

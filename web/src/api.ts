@@ -92,10 +92,17 @@ export function problemOf(error: CombinedError | undefined | null): Problem | un
   return { code: 'NETWORK', message: error.networkError?.message ?? error.message, extensions: {} };
 }
 
-export class AuthProblem extends Error {
+/** A refusal carried as an exception: the web server's /auth answers, and a mutation's (dataOf). */
+export class ProblemError extends Error {
   constructor(readonly problem: Problem) {
     super(problem.message);
   }
+}
+
+/** A mutation's data, or its refusal thrown as a ProblemError (problemFromException reads it back). */
+export function dataOf<T>(result: { data?: T; error?: CombinedError }): T {
+  if (result.data) return result.data;
+  throw new ProblemError(problemOf(result.error) ?? { code: 'UNKNOWN', message: 'No answer.', extensions: {} });
 }
 
 /** The web server's own endpoints (/auth/*): JSON in, `{ data }` or `{ errors }` out. */
@@ -109,23 +116,23 @@ export async function authRequest<T>(path: string, body?: unknown): Promise<T> {
       body: path === '/auth/session' ? undefined : JSON.stringify(body ?? {}),
     });
   } catch {
-    throw new AuthProblem({ code: 'NETWORK', message: 'The web server did not answer.', extensions: {} });
+    throw new ProblemError({ code: 'NETWORK', message: 'The web server did not answer.', extensions: {} });
   }
   let json: { data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] };
   try {
     json = await response.json();
   } catch {
-    throw new AuthProblem({ code: 'SERVICE_UNAVAILABLE', message: `HTTP ${response.status}`, extensions: {} });
+    throw new ProblemError({ code: 'SERVICE_UNAVAILABLE', message: `HTTP ${response.status}`, extensions: {} });
   }
   const first = json.errors?.[0];
   if (first) {
     const extensions = first.extensions ?? {};
-    throw new AuthProblem({ code: String(extensions.code ?? 'UNKNOWN'), message: first.message, extensions });
+    throw new ProblemError({ code: String(extensions.code ?? 'UNKNOWN'), message: first.message, extensions });
   }
   return json.data as T;
 }
 
 export const problemFromException = (error: unknown): Problem =>
-  error instanceof AuthProblem
+  error instanceof ProblemError
     ? error.problem
     : { code: 'UNKNOWN', message: error instanceof Error ? error.message : String(error), extensions: {} };

@@ -1,8 +1,17 @@
 import { useEffect, useRef, useState } from 'react';
+import { formatDate } from '../hooks';
+import { RegenerateRecoveryCodes, ViewRecoveryCodes } from '../operations';
+import { FactorSection, type SectionContext } from './FactorSection';
 
 export interface ShownCode {
   code: string;
   usedAt?: string | null;
+}
+
+export interface ShownCodes {
+  title: string;
+  intro: string;
+  codes: ShownCode[];
 }
 
 /**
@@ -81,5 +90,51 @@ export function RecoveryCodes({
         </p>
       )}
     </section>
+  );
+}
+
+/** The recovery codes card: how many are left; viewing and regenerating them (behind the step-up) show them here. */
+export function RecoveryCodesSection({
+  context,
+  left,
+  showCodes,
+}: {
+  context: SectionContext;
+  left: number;
+  showCodes: (codes: ShownCodes) => void;
+}) {
+  const { mutate } = context;
+  return (
+    <FactorSection
+      context={context}
+      id="recovery-heading"
+      title="Recovery codes"
+      summary={
+        <p>
+          You have <strong>{left}</strong> unused recovery code{left === 1 ? '' : 's'}. Each gets you in once when you
+          cannot use your other methods.
+        </p>
+      }
+      actions={[
+        {
+          label: 'View recovery codes',
+          kind: 'secondary',
+          run: async (stepUp) => {
+            const { generatedAt, codes } = (await mutate(ViewRecoveryCodes, stepUp)).viewRecoveryCodes;
+            const intro = `Made on ${formatDate(generatedAt)}. Used codes are marked; each works once.`;
+            showCodes({ title: 'Your recovery codes', intro, codes });
+          },
+        },
+        {
+          label: 'Regenerate recovery codes',
+          kind: 'secondary',
+          run: async (stepUp) => {
+            const { codes } = (await mutate(RegenerateRecoveryCodes, stepUp)).regenerateRecoveryCodes;
+            const intro = 'Your old recovery codes no longer work. Save these somewhere safe: each gets you in once.';
+            showCodes({ title: 'Your new recovery codes', intro, codes });
+          },
+        },
+      ]}
+    />
   );
 }

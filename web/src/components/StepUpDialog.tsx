@@ -85,7 +85,7 @@ export function StepUpDialog({
     } else setProblem(problemOf(result.error));
   };
 
-  const useSecurityKey = async () => {
+  const answerWithSecurityKey = async () => {
     setProblem(undefined);
     const started = await startStepUp({});
     if (!started.data) return setProblem(problemOf(started.error));
@@ -150,7 +150,7 @@ export function StepUpDialog({
             </button>
           )}
           {methods.includes('WEBAUTHN') && (
-            <button type="button" className="secondary" onClick={() => void useSecurityKey()} disabled={busy}>
+            <button type="button" className="secondary" onClick={() => void answerWithSecurityKey()} disabled={busy}>
               Use a security key
             </button>
           )}

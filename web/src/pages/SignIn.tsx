@@ -197,7 +197,7 @@ function TwoFactorStep({
     }
   };
 
-  const useSecurityKey = async () => {
+  const signInWithSecurityKey = async () => {
     setProblem(null);
     let response: unknown;
     try {
@@ -310,7 +310,7 @@ function TwoFactorStep({
         )}
         {methods.includes('WEBAUTHN') && Boolean(pending.webAuthnOptions) && (
           <li>
-            <button type="button" className="secondary" onClick={() => void useSecurityKey()} disabled={busy}>
+            <button type="button" className="secondary" onClick={() => void signInWithSecurityKey()} disabled={busy}>
               Use a security key
             </button>
           </li>

@@ -1,0 +1,24 @@
+import type { TokenVerifier } from '../../callers/token-verifier';
+import type { Database } from '../../infra/db/database';
+import type { Module } from '../../module';
+import { AuditEventOcsfResolver } from './audit-event-ocsf.resolver';
+import { OcsfFeed } from './ocsf-feed';
+import { registerOcsfRoute } from './ocsf-route';
+
+interface OcsfNeeds {
+  database: Database;
+  tokens: TokenVerifier;
+}
+
+/** OCSF for SIEMs: the AuditEvent.ocsf field and GET /audit/ocsf, from the audit log alone. */
+export const ocsfModule: Module<OcsfNeeds> = {
+  name: 'ocsf',
+  resolvers: [AuditEventOcsfResolver],
+  create({ database, tokens }) {
+    const feed = new OcsfFeed(database);
+    return {
+      resolvers: [new AuditEventOcsfResolver()],
+      routes: [(fastify) => registerOcsfRoute(fastify, tokens, feed)],
+    };
+  },
+};

@@ -1,0 +1,417 @@
+import type { AuditAction } from '../../audit/audit-log';
+
+/**
+ * An audit event in OCSF 1.7.0 (schema.ocsf.io/1.7.0), for SIEMs: a pure
+ * mapping, one table row per audit action (docs/adr/0017-security-signals.md).
+ * Only values OCSF defines: class, category, activity and enum ids with their
+ * captions, type_uid = class_uid * 100 + activity_id. A record holds ids, the
+ * client's address and the event's own reason (never a code, a secret, a token
+ * or a phone number: the audit log holds none).
+ */
+
+export const OCSF_VERSION = '1.7.0';
+
+/** What the mapping reads of an audit event: the stored row, or the GraphQL node (clientIp already hidden where the caller may not see it). */
+export interface AuditedEvent {
+  id: string;
+  action: string;
+  userId: string | null;
+  organizationId: string | null;
+  actorId: string | null;
+  reason: string | null;
+  clientIp: string | null;
+  occurredAt: Date;
+}
+
+export type OcsfRecord = Record<string, unknown>;
+
+const IAM = { category_uid: 3, category_name: 'Identity & Access Management' } as const;
+
+const CLASSES = {
+  accountChange: { class_uid: 3001, class_name: 'Account Change' },
+  authentication: { class_uid: 3002, class_name: 'Authentication' },
+  entityManagement: { class_uid: 3004, class_name: 'Entity Management' },
+  groupManagement: { class_uid: 3006, class_name: 'Group Management' },
+} as const;
+type ClassKey = keyof typeof CLASSES;
+
+/** The activities used here, with OCSF's captions (99 Other carries our own name instead). */
+const ACTIVITY_CAPTIONS: Record<ClassKey, Record<number, string>> = {
+  accountChange: { 6: 'Delete', 9: 'Lock', 10: 'MFA Factor Enable', 11: 'MFA Factor Disable' },
+  authentication: { 1: 'Logon' },
+  entityManagement: { 1: 'Create', 2: 'Read', 3: 'Update', 4: 'Delete', 8: 'Enable', 9: 'Disable' },
+  groupManagement: { 3: 'Add User', 4: 'Remove User' },
+};
+
+const SEVERITY = { 1: 'Informational', 2: 'Low', 3: 'Medium', 4: 'High' } as const;
+type SeverityId = keyof typeof SEVERITY;
+
+/** auth_factor.factor_type_id: OCSF's ids; recovery codes have none (99 Other, with our name). */
+const FACTORS = {
+  TOTP: { factor_type_id: 7, factor_type: 'OTP', is_totp: true },
+  SMS: { factor_type_id: 1, factor_type: 'SMS' },
+  WEBAUTHN: { factor_type_id: 10, factor_type: 'WebAuthn' },
+  RECOVERY_CODE: { factor_type_id: 99, factor_type: 'Recovery Code' },
+} as const;
+type Factor = keyof typeof FACTORS;
+
+interface Row {
+  class: ClassKey;
+  activity: number;
+  /** For 99 Other only: what happened, in our words. */
+  other?: string;
+  severity?: SeverityId;
+  failure?: boolean;
+  message: string;
+  /** Class-specific attributes. */
+  build?: (event: AuditedEvent) => OcsfRecord;
+}
+
+const factors = (...list: Factor[]) => ({ auth_factors: list.map((factor) => ({ ...FACTORS[factor] })) });
+const factorOf = (reason: string | null): Factor[] => (reason !== null && reason in FACTORS ? [reason as Factor] : []);
+
+/** A user's second factor changed: Account Change with its MFA factor activities. */
+const factorChange = (activity: 10 | 11, factor: Factor, message: string): Row => ({
+  class: 'accountChange',
+  activity,
+  message,
+  build: () => factors(factor),
+});
+
+/** An organization's two-factor policy: Entity Management of a Policy entity of the organization. */
+const policyChange = (activity: 3 | 8 | 9, policy: string, message: string, severity?: SeverityId): Row => ({
+  class: 'entityManagement',
+  activity,
+  severity,
+  message,
+  build: (event) => ({
+    entity: {
+      type_id: 5,
+      type: 'Policy',
+      name: policy,
+      ...(event.organizationId && { org: { uid: event.organizationId } }),
+    },
+  }),
+});
+
+/** The user, and whether two-factor is on for it now. */
+const withMfa = (event: AuditedEvent, hasMfa: boolean) =>
+  event.userId === null ? {} : { user: { uid: event.userId, has_mfa: hasMfa } };
+
+const organizationEntity = (event: AuditedEvent) => ({
+  entity: {
+    type_id: 4,
+    type: 'Organization',
+    uid: event.organizationId ?? '',
+    org: { uid: event.organizationId ?? '' },
+  },
+});
+
+/** A trusted device ("remember this browser"): a Browser the user named. */
+const trustedDevice = (event: AuditedEvent, named: boolean) => ({
+  entity: {
+    type_id: 1,
+    type: 'Device',
+    ...(named &&
+      event.reason !== null && { name: event.reason, device: { type_id: 8, type: 'Browser', name: event.reason } }),
+    ...(event.userId !== null && { user: { uid: event.userId } }),
+  },
+});
+
+/** The webhook endpoint or delivery an event names in its reason ("endpoint <id>...", "delivery <id>"). */
+const webhookEntity = (kind: 'endpoint' | 'delivery') => (event: AuditedEvent) => {
+  const uid = new RegExp(`^${kind} ([A-Za-z0-9_-]+)`).exec(event.reason ?? '')?.[1];
+  const type = kind === 'endpoint' ? 'Webhook Endpoint' : 'Webhook Delivery';
+  return { entity: { type_id: 99, type, ...(uid ? { uid } : { name: type }) } };
+};
+
+/** Every audit action, mapped. The compiler refuses a new action without its row. */
+const ROWS: Record<AuditAction, Row> = {
+  TOTP_ENABLED: factorChange(10, 'TOTP', 'An authenticator app (TOTP) was added.'),
+  TOTP_REMOVED: factorChange(11, 'TOTP', 'An authenticator app (TOTP) was removed.'),
+  SMS_ENABLED: factorChange(10, 'SMS', 'A phone number for SMS codes was added.'),
+  SMS_REMOVED: factorChange(11, 'SMS', 'A phone number for SMS codes was removed.'),
+  WEBAUTHN_CREDENTIAL_ADDED: factorChange(10, 'WEBAUTHN', 'A security key or passkey was added.'),
+  WEBAUTHN_CREDENTIAL_REMOVED: factorChange(11, 'WEBAUTHN', 'A security key or passkey was removed.'),
+  WEBAUTHN_CREDENTIAL_RENAMED: {
+    class: 'accountChange',
+    activity: 99,
+    other: 'MFA Factor Rename',
+    message: 'A security key or passkey was renamed.',
+    build: () => factors('WEBAUTHN'),
+  },
+  RECOVERY_CODES_REGENERATED: factorChange(10, 'RECOVERY_CODE', 'New recovery codes replaced the old ones.'),
+  TWO_FACTOR_ENABLED: {
+    class: 'accountChange',
+    activity: 10,
+    message: 'Two-factor authentication was turned on.',
+    build: (event) => ({ ...factors(...factorOf(event.reason)), ...withMfa(event, true) }),
+  },
+  TWO_FACTOR_DISABLED: {
+    class: 'accountChange',
+    activity: 11,
+    severity: 2,
+    message: 'Two-factor authentication was turned off.',
+    build: (event) => withMfa(event, false),
+  },
+  TWO_FACTOR_RESET_BY_ADMIN: {
+    class: 'accountChange',
+    activity: 11,
+    severity: 3,
+    message: "An administrator removed the user's second factors.",
+    build: (event) => withMfa(event, false),
+  },
+  TWO_FACTOR_LOCKED: {
+    class: 'accountChange',
+    activity: 9,
+    severity: 3,
+    message: 'Too many wrong answers in a row: codes are refused until an administrator resets two-factor.',
+  },
+  USER_DELETED: { class: 'accountChange', activity: 6, message: "The user's two-factor data was erased." },
+
+  LOGIN_VERIFIED: {
+    class: 'authentication',
+    activity: 1,
+    message: 'A login challenge was answered.',
+    build: (event) => ({ is_mfa: true, ...factors(...factorOf(event.reason)) }),
+  },
+  LOGIN_FAILED: {
+    class: 'authentication',
+    activity: 1,
+    severity: 2,
+    failure: true,
+    message: 'A login challenge was answered wrongly.',
+    build: () => ({ is_mfa: true }),
+  },
+  TRUSTED_DEVICE_USED: {
+    class: 'authentication',
+    activity: 1,
+    message: 'A login started on a trusted device, which stood in for the second factor.',
+  },
+  CODE_CHECK_FAILED: {
+    class: 'authentication',
+    activity: 99,
+    other: 'Second Factor Check',
+    severity: 2,
+    failure: true,
+    message: 'A second-factor answer (step-up or setup) was wrong.',
+    build: () => ({ is_mfa: true }),
+  },
+  RECOVERY_CODE_USED: {
+    class: 'authentication',
+    activity: 99,
+    other: 'Recovery Code Use',
+    message: 'A recovery code was used (each works once).',
+    build: () => ({ is_mfa: true, ...factors('RECOVERY_CODE') }),
+  },
+  SMS_SENT: {
+    class: 'authentication',
+    activity: 99,
+    other: 'Code Sent',
+    message: 'A code was sent by SMS to the confirmed number.',
+    build: () => factors('SMS'),
+  },
+  WEBAUTHN_CLONE_SUSPECTED: {
+    class: 'authentication',
+    activity: 99,
+    other: 'Cloned Authenticator Suspected',
+    severity: 4,
+    failure: true,
+    message: "A security key's signature counter did not grow: it may have been cloned. The answer was refused.",
+    build: () => ({ is_mfa: true, ...factors('WEBAUTHN') }),
+  },
+
+  RECOVERY_CODES_VIEWED: {
+    class: 'entityManagement',
+    activity: 2,
+    message: 'The recovery codes were shown.',
+    build: (event) => ({
+      entity: { type_id: 99, type: 'Recovery Codes', ...(event.userId !== null && { user: { uid: event.userId } }) },
+    }),
+  },
+  TRUSTED_DEVICE_ADDED: {
+    class: 'entityManagement',
+    activity: 1,
+    message: 'A browser was remembered as a trusted device.',
+    build: (event) => trustedDevice(event, true),
+  },
+  TRUSTED_DEVICE_REVOKED: {
+    class: 'entityManagement',
+    activity: 4,
+    message: 'A trusted device was revoked.',
+    build: (event) => trustedDevice(event, true),
+  },
+  TRUSTED_DEVICES_REVOKED: {
+    class: 'entityManagement',
+    activity: 4,
+    message: "The user's trusted devices were revoked.",
+    build: (event) => trustedDevice(event, false),
+  },
+  ORGANIZATION_REQUIRED_TWO_FACTOR: policyChange(8, 'Two-factor required', 'The organization requires two-factor.'),
+  ORGANIZATION_STOPPED_REQUIRING_TWO_FACTOR: policyChange(
+    9,
+    'Two-factor required',
+    'The organization stopped requiring two-factor.',
+    2,
+  ),
+  ORGANIZATION_REQUIRED_PHISHING_RESISTANT: policyChange(
+    8,
+    'Phishing-resistant two-factor required',
+    'The organization requires phishing-resistant two-factor.',
+  ),
+  ORGANIZATION_STOPPED_REQUIRING_PHISHING_RESISTANT: policyChange(
+    9,
+    'Phishing-resistant two-factor required',
+    'The organization stopped requiring phishing-resistant two-factor.',
+    2,
+  ),
+  ORGANIZATION_GRACE_PERIOD_CHANGED: policyChange(
+    3,
+    'Two-factor grace period',
+    "The organization's grace period changed.",
+  ),
+  ORGANIZATION_ALLOWED_TRUSTED_DEVICES: policyChange(
+    8,
+    'Trusted devices allowed',
+    'The organization allows trusted devices.',
+  ),
+  ORGANIZATION_FORBADE_TRUSTED_DEVICES: policyChange(
+    9,
+    'Trusted devices allowed',
+    'The organization forbids trusted devices.',
+  ),
+  ORGANIZATION_UPSERTED: {
+    class: 'entityManagement',
+    activity: 3,
+    message: 'The organization was created or renamed by the directory.',
+    build: organizationEntity,
+  },
+  ORGANIZATION_DELETED: {
+    class: 'entityManagement',
+    activity: 4,
+    message: 'The organization was deleted.',
+    build: organizationEntity,
+  },
+  MEMBERSHIP_SET: {
+    class: 'groupManagement',
+    activity: 3,
+    message: 'A user became a member of the organization, or its role changed.',
+    build: (event) => ({
+      group: { uid: event.organizationId ?? '', type: 'Organization' },
+      ...(event.reason !== null && { privileges: [event.reason] }),
+    }),
+  },
+  MEMBERSHIP_REMOVED: {
+    class: 'groupManagement',
+    activity: 4,
+    message: 'A user left the organization.',
+    build: (event) => ({ group: { uid: event.organizationId ?? '', type: 'Organization' } }),
+  },
+  WEBHOOK_ENDPOINT_CREATED: {
+    class: 'entityManagement',
+    activity: 1,
+    message: 'A webhook endpoint was created.',
+    build: webhookEntity('endpoint'),
+  },
+  WEBHOOK_ENDPOINT_UPDATED: {
+    class: 'entityManagement',
+    activity: 3,
+    message: 'A webhook endpoint was changed.',
+    build: webhookEntity('endpoint'),
+  },
+  WEBHOOK_ENDPOINT_DISABLED: {
+    class: 'entityManagement',
+    activity: 9,
+    message: 'A webhook endpoint was disabled (its receiver answered 410 Gone).',
+    build: webhookEntity('endpoint'),
+  },
+  WEBHOOK_SECRET_ROTATED: {
+    class: 'entityManagement',
+    activity: 3,
+    message: "A webhook endpoint's signing secret was rotated.",
+    build: webhookEntity('endpoint'),
+  },
+  WEBHOOK_ENDPOINT_DELETED: {
+    class: 'entityManagement',
+    activity: 4,
+    message: 'A webhook endpoint was deleted.',
+    build: webhookEntity('endpoint'),
+  },
+  WEBHOOK_DELIVERY_RETRIED: {
+    class: 'entityManagement',
+    activity: 99,
+    other: 'Retry',
+    message: 'A webhook delivery was retried by hand.',
+    build: webhookEntity('delivery'),
+  },
+};
+
+/** The audit actions and the OCSF class each maps to (for the docs and tests). */
+export const OCSF_CLASS_OF: Readonly<Record<AuditAction, number>> = Object.fromEntries(
+  Object.entries(ROWS).map(([action, row]) => [action, CLASSES[row.class].class_uid]),
+) as Record<AuditAction, number>;
+
+/** The OCSF 1.7.0 record of an audit event. */
+export function toOcsf(event: AuditedEvent): OcsfRecord {
+  const row = (ROWS as Partial<Record<string, Row>>)[event.action];
+  return row ? mapped(event, row) : unknownAction(event);
+}
+
+function mapped(event: AuditedEvent, row: Row): OcsfRecord {
+  const { class_uid, class_name } = CLASSES[row.class];
+  const activityName = row.activity === 99 ? row.other! : ACTIVITY_CAPTIONS[row.class][row.activity];
+  const severityId = row.severity ?? 1;
+  const specific = row.build?.(event) ?? {};
+  const record: OcsfRecord = {
+    ...IAM,
+    class_uid,
+    class_name,
+    activity_id: row.activity,
+    activity_name: activityName,
+    type_uid: class_uid * 100 + row.activity,
+    type_name: `${class_name}: ${row.activity === 99 ? 'Other' : activityName}`,
+    severity_id: severityId,
+    severity: SEVERITY[severityId],
+    status_id: row.failure ? 2 : 1,
+    status: row.failure ? 'Failure' : 'Success',
+    ...(event.reason !== null && { status_detail: event.reason }),
+    time: event.occurredAt.getTime(),
+    timezone_offset: 0,
+    message: row.message,
+    metadata: metadata(event),
+    ...(event.actorId !== null && { actor: { user: { uid: event.actorId } } }),
+    ...(event.clientIp !== null && { src_endpoint: { ip: event.clientIp } }),
+  };
+  // The user the event is about, where the class has one (Authentication and Account Change require it).
+  if (row.class === 'authentication' || row.class === 'accountChange' || row.class === 'groupManagement') {
+    if (event.userId !== null) record.user = { uid: event.userId };
+  }
+  if (row.class === 'authentication') record.service = { name: PRODUCT.name };
+  return { ...record, ...specific };
+}
+
+/** An action this version does not know (a row written by a newer one): the Base Event, activity Other. */
+function unknownAction(event: AuditedEvent): OcsfRecord {
+  return {
+    category_uid: 0,
+    category_name: 'Uncategorized',
+    class_uid: 0,
+    class_name: 'Base Event',
+    activity_id: 99,
+    activity_name: event.action,
+    type_uid: 99,
+    type_name: 'Base Event: Other',
+    severity_id: 1,
+    severity: SEVERITY[1],
+    time: event.occurredAt.getTime(),
+    timezone_offset: 0,
+    message: `Audit action ${event.action}.`,
+    metadata: metadata(event),
+  };
+}
+
+const PRODUCT = { name: 'twofactor' } as const;
+
+function metadata(event: AuditedEvent) {
+  return { version: OCSF_VERSION, product: { ...PRODUCT }, uid: event.id, event_code: event.action, log_name: 'audit' };
+}
