@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import type { FastifyInstance } from 'fastify';
 import type { SecondFactor } from './attempts/second-factor';
+import { FactorActions } from './audit/factor-actions';
 import { TokenVerifier } from './callers/token-verifier';
 import type { Config } from './config/config';
 import { aliasAndRootFieldRule, DOCUMENT_LIMITS, shapeRule } from './graphql/document-limits';
@@ -21,7 +22,7 @@ import { MemoryStore } from './infra/store/memory-store';
 import { RedisStore } from './infra/store/redis-store';
 import type { Store } from './infra/store/store';
 import { type Background, type Built, createRegistry, type Module } from './module';
-import { type Adapters, buildGraphQLSchema, DATABASE_SCHEMA, MODULES, type Services } from './modules';
+import { type Adapters, buildGraphQLSchema, DATABASE_SCHEMA, FACTOR_SIGNALS, MODULES, type Services } from './modules';
 import type { WebhookOverrides, Webhooks } from './webhooks';
 
 /** What the process entry (main.ts) and tests pass beside the config: time, where logs go, the Sandbox's token. */
@@ -91,6 +92,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     metrics: new Metrics(),
     smsSender,
     tokens: new TokenVerifier(config.auth, clock),
+    factorActions: new FactorActions(FACTOR_SIGNALS),
     webhookOverrides: overrides.webhooks ?? {},
   };
 

@@ -24,6 +24,8 @@ export interface Module<Needs = unknown, Gives = Record<never, never>, Builds ex
    * (so modules may use each other's services whatever their order in the list).
    */
   readonly provides?: { readonly [K in keyof Gives]: (registry: Needs) => Gives[K] };
+  /** For a second factor's module: its audited actions, and what they mean to the signals (webhooks, OCSF). */
+  readonly signals?: FactorSignals;
   /**
    * What the module builds once every service can be had: its resolvers and
    * background work (awaited, in the list's order, before the server starts: a
@@ -91,4 +93,29 @@ export function createRegistry<Registry extends object>(
     has: (_target, name) => typeof name === 'string' && (made.has(name) || providers.has(name)),
   });
   return registry;
+}
+
+/**
+ * A second factor's audited actions, as the signals made from the audit log
+ * (webhook events, OCSF records) read them: every factor's alike, so no signal
+ * names a factor. Declared in the factor's folder.
+ */
+export interface FactorSignals {
+  /** The factor's TwoFactorMethod value, as events name it. */
+  method: string;
+  /** OCSF 1.7.0's auth_factor for it. */
+  ocsf: { factor_type_id: number; factor_type: string; is_totp?: boolean };
+  /** Each of its audit actions (also declared in AuditActions, audit/audit-log.ts). */
+  actions: Readonly<Record<string, FactorAction>>;
+}
+
+export interface FactorAction {
+  /** What happened to the factor. */
+  change: 'added' | 'removed' | 'renamed' | 'used' | 'sent' | 'suspected' | 'viewed';
+  /** The OCSF record's message, in our words. */
+  message: string;
+  /** The webhook event, where the contract names one besides factor.added and factor.removed. */
+  event?: string;
+  /** OCSF's "Other" activity name, for a change OCSF has no activity for. */
+  other?: string;
 }

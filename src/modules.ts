@@ -1,7 +1,9 @@
+import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { adminModule } from './admin';
 import { attemptsModule } from './attempts';
 import { auditModule } from './audit';
+import type { FactorActions } from './audit/factor-actions';
 import { authenticatorsModule } from './authenticators';
 import type { TokenVerifier } from './callers/token-verifier';
 import type { Config } from './config/config';
@@ -63,6 +65,9 @@ export const DATABASE_SCHEMA: DatabaseSchema = {
   ].sort((a, b) => timestampOf(a) - timestampOf(b)),
 };
 
+/** Every factor module's signals (src/module.ts FactorSignals), in the list's order. */
+export const FACTOR_SIGNALS = MODULES.flatMap((module: Module<never, unknown>) => (module.signals ? [module.signals] : []));
+
 /** The API's schema from every module's resolvers; without instances it is only printed (npm run build). */
 export function buildGraphQLSchema(instances: object[] = []): Promise<GraphQLSchema> {
   return buildSchemaOf(
@@ -89,6 +94,8 @@ export interface Adapters {
   storeKeys: StoreKeyHash;
   metrics: Metrics;
   smsSender: SmsSender;
+  /** What every factor's audited actions mean to the signals (each factor module's FactorSignals). */
+  factorActions: FactorActions;
   /** Verifies callers' bearer tokens: GraphQL's and the plain routes'. */
   tokens: TokenVerifier;
   /** Tests' stub DNS, trust anchors and time-outs for webhook delivery. */

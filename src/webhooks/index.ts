@@ -1,4 +1,5 @@
 import type { AuditLog } from '../audit/audit-log';
+import type { FactorActions } from '../audit/factor-actions';
 import type { Config } from '../config/config';
 import type { Metrics } from '../http/metrics';
 import type { Clock } from '../infra/clock';
@@ -112,6 +113,7 @@ interface WebhooksNeeds {
   clock: Clock;
   logger: Logger;
   webhookOverrides: WebhookOverrides;
+  factorActions: FactorActions;
   webhookRepository: WebhookRepository;
   securityEvents: WebhookEventWriter;
   webhooks: Webhooks;
@@ -133,7 +135,8 @@ export const webhooksModule: Module<WebhooksNeeds, WebhooksGives> = {
   resolvers: [WebhookResolver],
   provides: {
     webhookRepository: ({ database, clock }) => new WebhookRepository(database, () => clock.now().getTime()),
-    securityEvents: ({ webhookRepository, clock }) => new WebhookEventWriter(webhookRepository, clock),
+    securityEvents: ({ webhookRepository, clock, factorActions }) =>
+      new WebhookEventWriter(webhookRepository, clock, factorActions),
     memberStateChanges: ({ securityEvents }) => securityEvents,
     webhooks: (r) =>
       createWebhooks({

@@ -1,5 +1,9 @@
+import { FactorActions } from '../../src/audit/factor-actions';
 import { LIMITS } from '../../src/limits';
-import { OCSF_CLASS_OF } from '../../src/signals/ocsf/ocsf-mapping';
+import { FACTOR_SIGNALS } from '../../src/modules';
+import { ocsfClasses } from '../../src/signals/ocsf/ocsf-mapping';
+
+const OCSF_CLASS_OF = ocsfClasses(new FactorActions(FACTOR_SIGNALS));
 import { eventually } from '../support/eventually';
 import { FakeSns } from '../support/fake-sns';
 import { SoftAuthenticator } from '../support/soft-authenticator';

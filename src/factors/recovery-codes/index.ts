@@ -11,6 +11,7 @@ import { RecoveryCodeFactor } from './recovery-code.factor';
 import { RecoveryCodeRepository } from './recovery-code.repository';
 import { RecoveryCodesResolver } from './recovery-codes.resolver';
 import { RecoveryCodesService } from './recovery-codes.service';
+import { RECOVERY_CODE_SIGNALS } from './signals';
 
 interface RecoveryCodesNeeds {
   database: Database;
@@ -32,6 +33,7 @@ interface RecoveryCodesGives {
 /** Ten single-use codes, issued when two-factor turns on; they answer when nothing else can. */
 export const recoveryCodesModule: FactorModule<RecoveryCodesNeeds, RecoveryCodesGives> = {
   name: 'recovery-codes',
+  signals: RECOVERY_CODE_SIGNALS,
   entities: [RecoveryCodeRecord],
   resolvers: [RecoveryCodesResolver],
   provides: {

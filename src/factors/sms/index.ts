@@ -12,6 +12,7 @@ import type { FactorModule } from '../factor-module';
 import type { FactorSetup } from '../factor-setup';
 import type { TwoFactorService } from '../two-factor.service';
 import { SmsLocale1796681329277 } from './migrations/1796681329277-SmsLocale';
+import { SMS_SIGNALS } from './signals';
 import { SmsCodeStore } from './sms-code-store';
 import { SmsCountryRules } from './sms-country-rules';
 import { SmsDispatcher } from './sms-dispatcher';
@@ -43,6 +44,7 @@ interface SmsNeeds {
 /** Codes sent by SMS to a confirmed phone number. */
 export const smsModule: FactorModule<SmsNeeds> = {
   name: 'sms',
+  signals: SMS_SIGNALS,
   entities: [SmsFactorRecord],
   migrations: [SmsLocale1796681329277],
   resolvers: [SmsResolver],

@@ -5,6 +5,7 @@ import type { UserRepository } from '../../users/user.repository';
 import type { FactorModule } from '../factor-module';
 import type { FactorSetup } from '../factor-setup';
 import type { TwoFactorService } from '../two-factor.service';
+import { TOTP_SIGNALS } from './signals';
 import { TotpFactorRecord } from './totp-factor.entity';
 import { TotpFactorRepository } from './totp-factor.repository';
 import { TotpFactor } from './totp.factor';
@@ -23,6 +24,7 @@ interface TotpNeeds {
 /** An authenticator app (RFC 6238). */
 export const totpModule: FactorModule<TotpNeeds> = {
   name: 'totp',
+  signals: TOTP_SIGNALS,
   entities: [TotpFactorRecord],
   resolvers: [TotpResolver],
   create({ config, database, users, secrets, setup, twoFactor }) {

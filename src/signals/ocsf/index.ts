@@ -1,3 +1,4 @@
+import type { FactorActions } from '../../audit/factor-actions';
 import type { TokenVerifier } from '../../callers/token-verifier';
 import type { Database } from '../../infra/db/database';
 import type { Module } from '../../module';
@@ -7,6 +8,7 @@ import { registerOcsfRoute } from './ocsf-route';
 
 interface OcsfNeeds {
   database: Database;
+  factorActions: FactorActions;
   tokens: TokenVerifier;
 }
 
@@ -14,10 +16,10 @@ interface OcsfNeeds {
 export const ocsfModule: Module<OcsfNeeds> = {
   name: 'ocsf',
   resolvers: [AuditEventOcsfResolver],
-  create({ database, tokens }) {
-    const feed = new OcsfFeed(database);
+  create({ database, tokens, factorActions }) {
+    const feed = new OcsfFeed(database, factorActions);
     return {
-      resolvers: [new AuditEventOcsfResolver()],
+      resolvers: [new AuditEventOcsfResolver(factorActions)],
       routes: [(fastify) => registerOcsfRoute(fastify, tokens, feed)],
     };
   },
