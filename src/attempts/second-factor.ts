@@ -2,6 +2,7 @@ import type { EntityManager } from 'typeorm';
 import type { AuditAction, AuditEntry } from '../audit/audit-log';
 import type { Actor } from '../callers/caller';
 import type { Statement } from '../infra/db/database';
+import type { StatusPart } from '../users/status-part';
 import type { EnrolledMethod, TwoFactorMethod } from '../users/two-factor-method';
 import type { LockedUser } from '../users/user.repository';
 
@@ -51,6 +52,11 @@ export interface SecondFactor {
   readonly method: TwoFactorMethod;
   /** Refused while two-factor is locked (100 failures in a row); a factor that is not unlocks it. */
   readonly refusedWhenLocked: boolean;
+  /**
+   * An answer a phishing proxy cannot relay (bound to the origin the browser
+   * saw): the only kind that gives a step-up while an organization requires it.
+   */
+  readonly phishingResistant?: boolean;
   /** Whether the answer has this factor's shape (no I/O). */
   accepts(answer: Answer): boolean;
   /** Refuses (BAD_USER_INPUT) an answer of this factor's kind that is malformed, before any attempt is counted. */
@@ -65,6 +71,8 @@ export interface SecondFactor {
   verify(check: FactorCheck): Promise<Accepted | null>;
   /** Present for a factor the user sets up and removes. */
   readonly enrollment?: Enrollment;
+  /** The factor's part of every status read (its columns in the one query). */
+  readonly statusPart?: StatusPart;
 }
 
 /** The part of a factor that the user sets up and removes. */

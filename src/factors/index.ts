@@ -44,6 +44,8 @@ interface FactorsNeeds {
 interface FactorsGives {
   /** The factors in the order an answer is tried: filled by the composition root from the module list. */
   factors: FactorRegistry;
+  /** Each factor's part of the status read (users/status-part.ts). */
+  statusParts: FactorRegistry;
   pendingSetups: PendingSetupRepository;
   lifecycle: TwoFactorLifecycle;
   setup: FactorSetup;
@@ -57,6 +59,7 @@ export const factorsModule: Module<FactorsNeeds, FactorsGives> = {
   resolvers: [TwoFactorResolver],
   provides: {
     factors: () => new FactorRegistry(),
+    statusParts: ({ factors }) => factors,
     pendingSetups: () => new PendingSetupRepository(),
     lifecycle: (r) =>
       new TwoFactorLifecycle({

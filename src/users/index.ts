@@ -1,5 +1,6 @@
 import type { Database } from '../infra/db/database';
 import type { Module } from '../module';
+import type { StatusParts } from './status-part';
 import { TwoFactorStatusReader } from './two-factor-status.reader';
 import { UserRecord } from './user.entity';
 import { UserRepository } from './user.repository';
@@ -9,6 +10,8 @@ interface UsersNeeds {
   database: Database;
   users: UserRepository;
   statuses: TwoFactorStatusReader;
+  /** Every factor's part of the status read (the factors' registry). */
+  statusParts: StatusParts;
 }
 
 interface UsersGives {
@@ -24,7 +27,7 @@ export const usersModule: Module<UsersNeeds, UsersGives> = {
   resolvers: [UserResolver],
   provides: {
     users: ({ database }) => new UserRepository(database),
-    statuses: ({ database, users }) => new TwoFactorStatusReader(database, users),
+    statuses: ({ database, users, statusParts }) => new TwoFactorStatusReader(database, users, statusParts),
   },
   create: ({ statuses }) => ({ resolvers: [new UserResolver(statuses)] }),
 };

@@ -11,7 +11,7 @@ export class UserRecord {
   twoFactorEnabled: boolean;
 
   /**
-   * At least one WebAuthn credential (a phishing-resistant factor). Changed only
+   * At least one phishing-resistant key (a phishing-resistant factor). Changed only
    * through OrganizationMembers.setMemberPhishingResistant, which keeps the
    * memberships' copies and the organizations' counters in step.
    */

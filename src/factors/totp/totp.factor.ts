@@ -12,6 +12,7 @@ import { TwoFactorMethod } from '../../users/two-factor-method';
 import type { UserRepository, LockedUser } from '../../users/user.repository';
 import { matchTotpStep } from './totp-algorithm';
 import type { TotpFactorRepository } from './totp-factor.repository';
+import { TOTP_STATUS } from './totp-factor.repository';
 
 /**
  * A code from the user's confirmed authenticator. Accepting it records its time
@@ -25,6 +26,7 @@ export class TotpFactor implements SecondFactor {
   readonly method = TwoFactorMethod.TOTP;
   readonly refusedWhenLocked = true;
   readonly enrollment: Enrollment;
+  readonly statusPart = TOTP_STATUS;
 
   constructor(
     private readonly authenticators: TotpFactorRepository,

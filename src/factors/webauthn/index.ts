@@ -11,6 +11,8 @@ import type { FactorModule } from '../factor-module';
 import type { FactorSetup } from '../factor-setup';
 import type { TwoFactorLifecycle } from '../two-factor-lifecycle';
 import type { TwoFactorService } from '../two-factor.service';
+import { WebAuthnCredentials1796185116208 } from './migrations/1796185116208-WebAuthnCredentials';
+import { WEBAUTHN_SIGNALS } from './signals';
 import { WebAuthnChallengeStore } from './webauthn-challenge-store';
 import { WebAuthnCredentialRecord } from './webauthn-credential.entity';
 import { WebAuthnCredentialRepository } from './webauthn-credential.repository';
@@ -36,7 +38,9 @@ interface WebAuthnNeeds {
 /** Security keys and passkeys (WebAuthn): phishing resistant. */
 export const webAuthnModule: FactorModule<WebAuthnNeeds> = {
   name: 'webauthn',
+  signals: WEBAUTHN_SIGNALS,
   entities: [WebAuthnCredentialRecord],
+  migrations: [WebAuthnCredentials1796185116208],
   resolvers: [WebAuthnResolver, WebAuthnStatusResolver, WebAuthnLoginResolver],
   create({ config, database, store, storeKeys, clock, logger, audit, setup, stepUp, twoFactor, lifecycle }) {
     const configured = config.webAuthn ? new WebAuthnRelyingParty(config.webAuthn) : null;

@@ -1,7 +1,6 @@
 import { Initial1795812884372 } from './1795812884372-Initial';
 import { OrganizationAuditEventsFrom1796184652754 } from './1796184652754-OrganizationAuditEventsFrom';
 import { PhishingResistant1796185109103 } from './1796185109103-PhishingResistant';
-import { WebAuthnCredentials1796185116208 } from './1796185116208-WebAuthnCredentials';
 import { OrganizationDeletions1796186133526 } from './1796186133526-OrganizationDeletions';
 import { TrustedDevices1796186264938 } from './1796186264938-TrustedDevices';
 import { Webhooks1796186607404 } from './1796186607404-Webhooks';
@@ -16,7 +15,6 @@ export const CORE_MIGRATIONS: Function[] = [
   Initial1795812884372,
   OrganizationAuditEventsFrom1796184652754,
   PhishingResistant1796185109103,
-  WebAuthnCredentials1796185116208,
   OrganizationDeletions1796186133526,
   TrustedDevices1796186264938,
   Webhooks1796186607404,
