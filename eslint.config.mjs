@@ -2,6 +2,7 @@
 // service that must answer every request), import order, and Prettier for layout.
 // The web client (web/) gets the same rules from its own tsconfigs, plus React's
 // rules of hooks.
+import { readdirSync } from 'node:fs';
 import js from '@eslint/js';
 import importX from 'eslint-plugin-import-x';
 import reactHooks from 'eslint-plugin-react-hooks';
@@ -29,6 +30,40 @@ const reactHooksRules = Object.fromEntries(
   Object.keys(reactHooks.configs.flat.recommended.rules).map((rule) => [rule, 'error']),
 );
 
+/**
+ * The floors of src/ (docs/adr/0015-modules-wire-themselves.md), lowest first: a
+ * folder or file may import its own floor and those below, never one above.
+ * The composition root (modules.ts, app.ts, main.ts) stands above them all.
+ */
+const FLOORS = [
+  ['errors.ts', 'limits.ts', 'ids.ts', 'plain-text.ts', 'pagination.ts', 'module.ts', 'config'],
+  ['infra'],
+  ['callers', 'graphql', 'http', 'telemetry'],
+  ['users', 'audit'],
+  ['organizations', 'trusted-devices', 'authenticators', 'signals'],
+  ['attempts'],
+  ['factors', 'login'],
+  ['directory', 'admin', 'webhooks'],
+  ['modules.ts', 'app.ts', 'main.ts'],
+];
+// Globs only (the rule takes globs or paths, not both): a file is `name.{ts,tsx}`.
+const at = (room) => (room.endsWith('.ts') ? `./src/${room.slice(0, -3)}.{ts,tsx}` : `./src/${room}/**`);
+const floorZones = FLOORS.slice(0, -1).map((floor, index) => ({
+  target: floor.map(at),
+  from: FLOORS.slice(index + 1)
+    .flat()
+    .map(at),
+  message: `${floor.join(', ')} may not import from a floor above it (eslint.config.mjs FLOORS).`,
+}));
+// A second factor is one folder: only its own files and the module list import it.
+const factorZones = readdirSync(new URL('./src/factors', import.meta.url), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map(({ name }) => ({
+    target: ['./src/!(factors)/**', './src/!(modules).ts', `./src/factors/!(${name})/**`, './src/factors/*.ts'],
+    from: `./src/factors/${name}/**`,
+    message: `factors/${name}/ is imported only by itself and src/modules.ts.`,
+  }));
+
 export default tseslint.config(
   {
     ignores: [
@@ -38,7 +73,7 @@ export default tseslint.config(
       'coverage/',
       '.tools/',
       'bench/results/',
-      'src/infra/db/migrations/',
+      'src/**/migrations/',
       'web/node_modules/',
       'web/dist/',
       'web/dist-server/',
@@ -53,7 +88,13 @@ export default tseslint.config(
     files: ['**/*.ts', '**/*.tsx'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     plugins: { 'import-x': importX },
+    // Imports name .ts files without their extension: resolved as Node would, with .ts tried (no-restricted-paths needs the file).
+    settings: { 'import-x/resolver': { node: { extensions: ['.ts', '.tsx', '.js'] } } },
     rules: typescriptRules,
+  },
+  {
+    files: ['src/**/*.ts'],
+    rules: { 'import-x/no-restricted-paths': ['error', { zones: [...floorZones, ...factorZones] }] },
   },
   {
     // The web server and web/'s build config are typed by web/tsconfig.server.json, a name the

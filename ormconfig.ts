@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { loadConfig } from './src/config/config';
 import { loadDotEnv } from './src/config/dotenv';
 import { createDataSource } from './src/infra/db/data-source';
+import { DATABASE_SCHEMA } from './src/modules';
 
 /**
  * The TypeORM DataSource for the CLI (`npm run migration:run`, `migration:generate`,
@@ -20,4 +21,6 @@ if (database.kind !== 'mysql') {
   process.exit(2);
 }
 
-export default createDataSource(database, process.env.DATABASE_FLAVOR === 'mysql' ? 'mysql' : 'mariadb');
+export default createDataSource(database, DATABASE_SCHEMA, {
+  flavor: process.env.DATABASE_FLAVOR === 'mysql' ? 'mysql' : 'mariadb',
+});

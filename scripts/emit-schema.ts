@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { printSchema } from 'graphql';
-import { buildGraphQLSchema } from '../src/graphql/schema';
+import { buildGraphQLSchema } from '../src/modules';
 
 /** Writes schema.graphql from the TypeGraphQL code (run by `npm run build`). */
 async function main(): Promise<void> {

@@ -12,6 +12,7 @@ import { createDataSource, detectMysqlFlavor } from '../src/infra/db/data-source
 import { Database } from '../src/infra/db/database';
 import { createLogger } from '../src/infra/logger';
 import { LIMITS } from '../src/limits';
+import { DATABASE_SCHEMA } from '../src/modules';
 
 const USAGE = `usage: npm run mds:load -- <file>
 
@@ -63,7 +64,9 @@ async function main(): Promise<number> {
   }
   for (const warning of blob.warnings) process.stderr.write(`warning: ${warning}\n`);
 
-  const dataSource = createDataSource(config.database, await detectMysqlFlavor(config.database.url));
+  const dataSource = createDataSource(config.database, DATABASE_SCHEMA, {
+    flavor: await detectMysqlFlavor(config.database.url),
+  });
   await dataSource.initialize();
   try {
     const loader = new MetadataLoader({

@@ -15,10 +15,18 @@ export const LIMITS = {
   userFailureWindowSeconds: 15 * 60,
   /** Failures in a row (kept in the database) after which TOTP and SMS codes are TWO_FACTOR_LOCKED. */
   failuresInRowToLock: 100,
-  /** Default of IP_ATTEMPTS_PER_MINUTE. */
+  /** Default of IP_ATTEMPTS_PER_MINUTE: attempts per client IP in each window of this many seconds. */
   ipAttemptsPerMinute: 100,
+  ipAttemptWindowSeconds: 60,
   /** A longer `code` is refused unread (malformed). */
   maxCodeLength: 64,
+
+  // Callers' tokens.
+  /** How far in the future a token's iat, nbf or auth_time may lie (clocks differ a little). */
+  tokenClockSkewSeconds: 60,
+  /** Verified tokens remembered at once per instance, each at most this long (or to its expiry). */
+  verifiedTokenCacheEntries: 10_000,
+  verifiedTokenCacheSeconds: 60,
 
   // Login challenges and assertions.
   challengeTtlSeconds: 5 * 60,

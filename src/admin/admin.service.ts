@@ -1,11 +1,12 @@
-import type { Actor, AuditLog } from '../audit/audit-log';
+import type { AuditLog } from '../audit/audit-log';
+import type { Actor } from '../callers/caller';
 import type { TwoFactorLifecycle } from '../factors/two-factor-lifecycle';
 import type { Clock } from '../infra/clock';
 import type { Database } from '../infra/db/database';
-import type { UserRepository } from '../infra/db/repositories/user.repository';
 import { LIMITS } from '../limits';
 import { parsePlainText } from '../plain-text';
 import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
+import type { UserRepository } from '../users/user.repository';
 import type { TwoFactorStatus } from '../users/user.types';
 
 export interface AdminServiceDependencies {

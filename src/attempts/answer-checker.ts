@@ -1,14 +1,15 @@
 import type { EntityManager } from 'typeorm';
-import type { Actor, AuditAction, AuditLog } from '../audit/audit-log';
+import type { AuditAction, AuditLog } from '../audit/audit-log';
+import type { Actor } from '../callers/caller';
 import { AppError, badInput } from '../errors';
-import type { Answer, AnswerPurpose, LockedUser, SecondFactor } from '../factors/factor';
-import type { TwoFactorMethod } from '../factors/method';
 import type { Clock } from '../infra/clock';
 import type { Database, Statement } from '../infra/db/database';
-import type { UserRepository } from '../infra/db/repositories/user.repository';
 import type { Logger } from '../infra/logger';
 import { LIMITS } from '../limits';
+import type { TwoFactorMethod } from '../users/two-factor-method';
+import type { UserRepository, LockedUser } from '../users/user.repository';
 import type { Admission, AttemptLimits, FailureWindow } from './attempt-limits';
+import type { Answer, AnswerPurpose, SecondFactor } from './second-factor';
 
 export interface AnswerCheck<T> {
   userId: string;

@@ -1,9 +1,10 @@
 import ipaddr from 'ipaddr.js';
 import type { Config } from '../config/config';
 import { type AppError, challengeNotFound, rateLimited } from '../errors';
-import type { LockedUser } from '../factors/factor';
 import type { StoreKeyHash } from '../infra/crypto/store-key-hash';
 import type { AdmissionRequest, Store } from '../infra/store/store';
+import { LIMITS } from '../limits';
+import type { LockedUser } from '../users/user.repository';
 
 /** Where a login challenge and its tries live in the store (ChallengeStore.admission). */
 export type ChallengeAdmission = NonNullable<AdmissionRequest['challenge']>;
@@ -53,7 +54,11 @@ export class AttemptLimits {
   async admit(clientIp: string | null, challenge?: ChallengeAdmission): Promise<Admission> {
     const result = await this.store.admitAnswer({
       ip: clientIp
-        ? { key: this.ipKey(clientIp), limit: this.limits.ipAttemptsPerMinute, windowMs: 60_000 }
+        ? {
+            key: this.ipKey(clientIp),
+            limit: this.limits.ipAttemptsPerMinute,
+            windowMs: LIMITS.ipAttemptWindowSeconds * 1000,
+          }
         : undefined,
       challenge,
     });

@@ -1,21 +1,14 @@
 import type { EntityManager } from 'typeorm';
-import type { Actor } from '../audit/audit-log';
+import type { Actor } from '../callers/caller';
 import { AppError, badInput } from '../errors';
-import type { Answer, SecondFactor } from '../factors/factor';
-import { TwoFactorMethod } from '../factors/method';
-import type { FactorRegistry } from '../factors/registry';
 import type { Database } from '../infra/db/database';
-import type { UserRepository } from '../infra/db/repositories/user.repository';
 import { hasAcceptedKey } from '../organizations/accepted-key';
 import type { OrganizationMembers } from '../organizations/organization-members';
+import { TwoFactorMethod } from '../users/two-factor-method';
+import type { UserRepository } from '../users/user.repository';
 import type { AnswerChecker } from './answer-checker';
-
-/**
- * The factors whose answer a phishing proxy cannot relay: a WebAuthn response is
- * bound to the origin the browser saw. Every other answer (a TOTP, SMS or
- * recovery code) is phishable.
- */
-const PHISHING_RESISTANT_METHODS: ReadonlySet<TwoFactorMethod> = new Set([TwoFactorMethod.WEBAUTHN]);
+import type { FactorRegistry } from './factor-registry';
+import type { Answer } from './second-factor';
 
 /**
  * Step-up: the answer that the operations changing or revealing a user's
@@ -54,7 +47,7 @@ export class StepUp {
     const factors = this.registry.all();
     const user = await this.database.run((manager) => this.users.find(manager, userId));
     if (!user?.twoFactorEnabled) throw notEnrolled();
-    if (hasAcceptedKey(user) && !factors.some((factor) => factor.accepts(answer) && isPhishingResistant(factor))) {
+    if (hasAcceptedKey(user) && !factors.some((factor) => factor.accepts(answer) && factor.phishingResistant === true)) {
       await this.database.run((manager) => this.refusePhishable(manager, userId, { lock: false }));
     }
     const { result } = await this.checker.check({
@@ -66,7 +59,7 @@ export class StepUp {
       failureAction: 'CODE_CHECK_FAILED',
       onSuccess: async (manager, method, now) => {
         // The check that decides: the user's row is locked here, the organizations are locked before they are read.
-        if (!PHISHING_RESISTANT_METHODS.has(method)) {
+        if (!factors.find((factor) => factor.method === method)?.phishingResistant) {
           const current = await this.users.find(manager, userId);
           if (current && hasAcceptedKey(current)) await this.refusePhishable(manager, userId, { lock: true });
         }
@@ -96,7 +89,5 @@ export class StepUp {
     );
   }
 }
-
-const isPhishingResistant = (factor: SecondFactor) => PHISHING_RESISTANT_METHODS.has(factor.method);
 
 const notEnrolled = () => new AppError('NOT_ENROLLED', 'Two-factor is not on for this user.');

@@ -2,11 +2,15 @@ import { type Caller, hasScope } from '../callers/caller';
 import { AppError, badInput } from '../errors';
 import { toPage } from '../graphql/connection';
 import type { Database } from '../infra/db/database';
-import type { AuditEventRepository } from '../infra/db/repositories/audit-event.repository';
-import type { MembershipRepository } from '../infra/db/repositories/membership.repository';
-import type { OrganizationRepository } from '../infra/db/repositories/organization.repository';
 import { decodeCursor, encodeCursor, pageSize } from '../pagination';
+import type { AuditEventRepository } from './audit-event.repository';
 import { AuditEvent, type AuditEventConnection } from './audit.types';
+
+/** What the audit log needs of organizations: whether the user owns one, and since which event it exists. */
+export interface OrganizationOwners {
+  /** Null when the user is no owner of it (or it does not exist); else the first event id of this organization. */
+  ownedBy(userId: string, organizationId: string): Promise<{ auditEventsFrom: string | null } | null>;
+}
 
 export interface AuditEventFilter {
   userId?: string | null;
@@ -28,8 +32,7 @@ export class AuditQueryService {
   constructor(
     private readonly database: Database,
     private readonly events: AuditEventRepository,
-    private readonly memberships: MembershipRepository,
-    private readonly organizations: OrganizationRepository,
+    private readonly owners: OrganizationOwners,
   ) {}
 
   async list(
@@ -66,21 +69,13 @@ export class AuditQueryService {
 
   /** The first event id an owner of the organization sees (undefined: all); FORBIDDEN for anyone else. */
   private async ownedSince(caller: Caller, organizationId: string | undefined): Promise<string | undefined> {
-    const [membership, organization] =
-      organizationId === undefined
-        ? [null, null]
-        : await this.database.run((manager) =>
-            Promise.all([
-              this.memberships.find(manager, organizationId, caller.subject),
-              this.organizations.find(manager, organizationId),
-            ]),
-          );
-    if (membership?.role !== 'OWNER' || !organization) {
+    const owned = organizationId === undefined ? null : await this.owners.ownedBy(caller.subject, organizationId);
+    if (!owned) {
       throw new AppError(
         'FORBIDDEN',
         'A user sees the events about itself, an owner those of its organization, twofactor:read all.',
       );
     }
-    return organization.auditEventsFrom === null ? undefined : String(organization.auditEventsFrom);
+    return owned.auditEventsFrom ?? undefined;
   }
 }

@@ -1,8 +1,8 @@
 import { In } from 'typeorm';
 import type { Clock } from '../infra/clock';
 import type { Database } from '../infra/db/database';
-import { AuditEventRecord } from '../infra/db/entities';
 import { LIMITS } from '../limits';
+import { AuditEventRecord } from './audit-event.entity';
 
 const LOCK_NAME = 'twofactor_audit_retention';
 

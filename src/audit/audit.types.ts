@@ -1,6 +1,6 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { Connection } from '../graphql/connection';
-import type { AuditEventRecord } from '../infra/db/entities';
+import type { AuditEventRecord } from './audit-event.entity';
 
 @ObjectType()
 export class AuditEvent {

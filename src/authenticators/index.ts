@@ -4,17 +4,19 @@ import type { Database } from '../infra/db/database';
 import { PeriodicJob } from '../infra/jobs/periodic-job';
 import type { Logger } from '../infra/logger';
 import { LIMITS } from '../limits';
+import type { Module } from '../module';
 import { AttestationVerifier } from './attestation';
 import { AuthenticatorModelResolver } from './authenticators.resolver';
 import type { MetadataTrust, VerifiedMetadataBlob } from './metadata-blob';
 import { MetadataLoader } from './metadata-loader';
 import { readMetadataTrust, readStartupBlob } from './metadata-settings';
 import { MetadataStore } from './metadata-store';
+import { AUTHENTICATOR_ENTITIES } from './metadata.entity';
+import { AuthenticatorModels1796681442039 } from './migrations/1796681442039-AuthenticatorModels';
 import { ModelRegistry } from './model-catalog';
 
 export { AttestationVerifier, withoutAttestation, ZERO_AAGUID, type AttestationResult } from './attestation';
 export { AuthenticatorModelResolver } from './authenticators.resolver';
-export { AUTHENTICATOR_ENTITIES } from './metadata.entity';
 export { ModelCatalog, ModelRegistry, type AuthenticatorModelView, type MetadataBlobInfo } from './model-catalog';
 
 /**
@@ -28,15 +30,6 @@ export { ModelCatalog, ModelRegistry, type AuthenticatorModelView, type Metadata
  * - `attestation.verify(registrationResponse)`: { aaguid, attested, deviceBound };
  * - the `authenticator_models` table, for readers that filter in SQL (ADR 0016).
  */
-export interface Authenticators {
-  models: ModelRegistry;
-  attestation: AttestationVerifier;
-  loader: MetadataLoader;
-  resolver: AuthenticatorModelResolver;
-  /** Every LIMITS.metadataRefreshSeconds: a new stored blob comes into use (started with the app's jobs). */
-  refreshJob: PeriodicJob;
-}
-
 /** What the start verified before anything opened. */
 export interface MetadataStart {
   trust: MetadataTrust;
@@ -48,32 +41,57 @@ export interface MetadataStart {
  * ConfigError (the start is refused) when either cannot be used. Call before
  * opening the database.
  */
-export async function verifyStartupMetadata(config: Config, clock: Clock): Promise<MetadataStart> {
+export async function verifyStartupMetadata(
+  config: Pick<Config, 'metadataService'>,
+  clock: Clock,
+): Promise<MetadataStart> {
   const trust = readMetadataTrust(config.metadataService);
   return { trust, blob: await readStartupBlob(config.metadataService, trust, clock.now()) };
 }
 
-/** Stores the start's blob when it is the newest, reads the stored one into the registry. */
-export async function createAuthenticators(deps: {
-  start: MetadataStart;
+interface AuthenticatorsNeeds {
+  config: Pick<Config, 'metadataService'>;
   database: Database;
   clock: Clock;
   logger: Logger;
-}): Promise<Authenticators> {
-  const { database, clock, logger } = deps;
-  const models = new ModelRegistry();
-  const loader = new MetadataLoader({ store: new MetadataStore(database), registry: models, clock, logger });
-  await loader.start(deps.start.blob);
-  return {
-    models,
-    attestation: new AttestationVerifier(models, clock),
-    loader,
-    resolver: new AuthenticatorModelResolver(models),
-    refreshJob: new PeriodicJob(
-      'metadata service blob',
-      LIMITS.metadataRefreshSeconds * 1000,
-      () => loader.refresh(),
-      logger,
-    ),
-  };
+  authenticatorModels: ModelRegistry;
 }
+
+interface AuthenticatorsGives {
+  /** The models of the loaded blob (ModelCatalog via `current`), swapped whole when a new one is seen. */
+  authenticatorModels: ModelRegistry;
+  /** A registration's attestation, verified against the blob's roots for its AAGUID. */
+  attestation: AttestationVerifier;
+}
+
+/**
+ * At start: FIDO_MDS_BLOB_FILE verified (a blob that does not verify or is
+ * stale refuses the start), stored when it is the newest, and the stored one
+ * read into the registry; then re-read by every instance when it changes.
+ */
+export const authenticatorsModule: Module<AuthenticatorsNeeds, AuthenticatorsGives> = {
+  name: 'authenticators',
+  entities: AUTHENTICATOR_ENTITIES,
+  migrations: [AuthenticatorModels1796681442039],
+  resolvers: [AuthenticatorModelResolver],
+  provides: {
+    authenticatorModels: () => new ModelRegistry(),
+    attestation: ({ authenticatorModels, clock }) => new AttestationVerifier(authenticatorModels, clock),
+  },
+  async create({ config, database, clock, logger, authenticatorModels }) {
+    const start = await verifyStartupMetadata(config, clock);
+    const loader = new MetadataLoader({
+      store: new MetadataStore(database),
+      registry: authenticatorModels,
+      clock,
+      logger,
+    });
+    await loader.start(start.blob);
+    return {
+      resolvers: [new AuthenticatorModelResolver(authenticatorModels)],
+      background: [
+        new PeriodicJob('metadata service blob', LIMITS.metadataRefreshSeconds * 1000, () => loader.refresh(), logger),
+      ],
+    };
+  },
+};

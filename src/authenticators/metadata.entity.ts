@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { TimestampColumn } from '../infra/db/entities/columns';
+import { TimestampColumn } from '../infra/db/columns';
 
 /**
  * The Metadata Service blob every instance uses: one row (`id` = 'current'),

@@ -23,3 +23,9 @@ export function requireScope(caller: Caller | null, scope: Scope): Caller {
 }
 
 export const hasScope = (caller: Caller | null, scope: Scope) => caller?.scopes.has(scope) ?? false;
+
+/** Who did it, from where: taken from the request by the resolvers, for audit events. */
+export interface Actor {
+  actorId: string | null;
+  clientIp: string | null;
+}

@@ -17,7 +17,6 @@ export interface TokenVerifierOptions {
 }
 
 /** How far ahead of our clock a token's iat, nbf or auth_time may be (the issuer's clock may run ahead). */
-const MAX_CLOCK_SKEW_SECONDS = 60;
 /** The NumericDates a JavaScript Date can hold (±8.64e15 ms): past them a claim is no time at all. */
 const MAX_NUMERIC_DATE = 8.64e12;
 const TIME_CLAIMS = ['exp', 'iat', 'nbf', 'auth_time'] as const;
@@ -90,7 +89,7 @@ export class TokenVerifier {
   private claimsTimeToCome(payload: JWTPayload): boolean {
     const now = Math.max(Date.now(), this.clock.now().getTime()) / 1000;
     return [payload.iat, payload.nbf, payload.auth_time].some(
-      (claim) => typeof claim === 'number' && claim > now + MAX_CLOCK_SKEW_SECONDS,
+      (claim) => typeof claim === 'number' && claim > now + LIMITS.tokenClockSkewSeconds,
     );
   }
 

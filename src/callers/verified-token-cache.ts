@@ -1,3 +1,4 @@
+import { LIMITS } from '../limits';
 import type { Caller } from './caller';
 
 /**
@@ -9,8 +10,8 @@ export class VerifiedTokenCache {
   private readonly entries = new Map<string, { caller: Caller; until: number }>();
 
   constructor(
-    private readonly maxEntries = 10_000,
-    private readonly maxAgeMs = 60_000,
+    private readonly maxEntries: number = LIMITS.verifiedTokenCacheEntries,
+    private readonly maxAgeMs: number = LIMITS.verifiedTokenCacheSeconds * 1000,
   ) {}
 
   get(token: string, now = Date.now()): Caller | undefined {

@@ -1,17 +1,19 @@
 import type { EntityManager } from 'typeorm';
-import type { Actor, AuditLog } from '../audit/audit-log';
+import type { AuditEventRepository } from '../audit/audit-event.repository';
+import type { AuditLog } from '../audit/audit-log';
+import type { Actor } from '../callers/caller';
 import { AppError } from '../errors';
 import type { TwoFactorLifecycle } from '../factors/two-factor-lifecycle';
 import type { Clock } from '../infra/clock';
 import type { Database } from '../infra/db/database';
-import { OrganizationDeletionRecord, type OrganizationRecord } from '../infra/db/entities';
-import type { AuditEventRepository } from '../infra/db/repositories/audit-event.repository';
-import type { MembershipRepository } from '../infra/db/repositories/membership.repository';
-import type { OrganizationRepository } from '../infra/db/repositories/organization.repository';
-import type { UserRepository } from '../infra/db/repositories/user.repository';
+import type { MembershipRepository } from '../organizations/membership.repository';
 import type { OrganizationRole } from '../organizations/organization-role';
+import { type OrganizationRecord } from '../organizations/organization.entity';
+import type { OrganizationRepository } from '../organizations/organization.repository';
 import { Membership, OrganizationView } from '../organizations/organization.types';
 import { parsePlainText } from '../plain-text';
+import type { UserRepository } from '../users/user.repository';
+import { OrganizationDeletionRecord } from './organization-deletion.entity';
 import type { OrganizationPurge } from './organization-purge';
 
 /** The organizations.name column's length. */

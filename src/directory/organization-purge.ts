@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { Database } from '../infra/db/database';
-import { OrganizationDeletionRecord } from '../infra/db/entities';
 import { LIMITS } from '../limits';
+import { OrganizationDeletionRecord } from './organization-deletion.entity';
 
 /**
  * Removes the memberships of deleted organizations in the background, a bounded

@@ -1,19 +1,18 @@
 import type { EntityManager } from 'typeorm';
 import type { AnswerChecker } from '../attempts/answer-checker';
+import type { Answer, Enrollment, FactorCheck, SecondFactor } from '../attempts/second-factor';
 import type { StepUp } from '../attempts/step-up';
-import type { Actor } from '../audit/audit-log';
-import type { Caller } from '../callers/caller';
+import type { Actor, Caller } from '../callers/caller';
 import { AppError } from '../errors';
 import type { Clock } from '../infra/clock';
 import type { SecretBox } from '../infra/crypto/cipher';
 import type { Database } from '../infra/db/database';
-import type { PendingSetupRecord } from '../infra/db/entities';
-import type { PendingSetupRepository } from '../infra/db/repositories/pending-setup.repository';
 import { LIMITS } from '../limits';
+import type { EnrolledMethod } from '../users/two-factor-method';
 import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
 import type { EnrollmentGuard } from './enrollment-guard';
-import type { Answer, Enrollment, FactorCheck, SecondFactor } from './factor';
-import type { EnrolledMethod } from './method';
+import type { PendingSetupRecord } from './pending-setup.entity';
+import type { PendingSetupRepository } from './pending-setup.repository';
 import type { TwoFactorLifecycle } from './two-factor-lifecycle';
 import type { TwoFactorSetupResult } from './two-factor.types';
 

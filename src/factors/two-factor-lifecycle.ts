@@ -1,21 +1,22 @@
 import type { EntityManager } from 'typeorm';
-import type { Actor, AuditLog } from '../audit/audit-log';
+import type { FactorRegistry } from '../attempts/factor-registry';
+import type { Enrollment } from '../attempts/second-factor';
+import type { AuditLog } from '../audit/audit-log';
+import type { Actor } from '../callers/caller';
 import { AppError } from '../errors';
-import type { PendingSetupRepository } from '../infra/db/repositories/pending-setup.repository';
-import type { UserRepository } from '../infra/db/repositories/user.repository';
 import type { OrganizationMembers } from '../organizations/organization-members';
 import type { TrustedDeviceService } from '../trusted-devices/trusted-device.service';
-import type { Enrollment } from './factor';
-import type { RecoveryCodeIssuer } from './recovery-codes/recovery-code-issuer';
-import type { RecoveryCodeRepository } from './recovery-codes/recovery-code.repository';
-import type { FactorRegistry } from './registry';
+import type { UserRepository } from '../users/user.repository';
+import type { PendingSetupRepository } from './pending-setup.repository';
 
 export interface TwoFactorLifecycleDependencies {
   users: UserRepository;
   registry: FactorRegistry;
   pendingSetups: PendingSetupRepository;
-  recoveryCodes: RecoveryCodeRepository;
-  issuer: RecoveryCodeIssuer;
+  /** The user's recovery codes (the recovery-codes module): deleted when two-factor goes. */
+  recoveryCodes: { deleteAll(manager: EntityManager, userId: string): Promise<void> };
+  /** Issues a fresh set when two-factor turns on; returns the codes, formatted. */
+  issuer: { issue(manager: EntityManager, userId: string, now: Date): Promise<string[]> };
   organizations: OrganizationMembers;
   trustedDevices: Pick<TrustedDeviceService, 'revokeAllIn'>;
   audit: AuditLog;

@@ -1,7 +1,7 @@
-import { Args, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
+import { Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
+import { AnswerArgs, StepUp } from '../attempts/answer-args';
 import type { Caller } from '../callers/caller';
-import { AnswerArgs, answerOf } from '../graphql/answer-args';
-import { ChecksAnswer, SignedIn } from '../graphql/auth';
+import { SignedIn } from '../graphql/auth';
 import type { Context } from '../graphql/context';
 import { TwoFactorStatus } from '../users/user.types';
 import type { TwoFactorService } from './two-factor.service';
@@ -11,13 +11,12 @@ export class TwoFactorResolver {
   constructor(private readonly twoFactor: TwoFactorService) {}
 
   @Authorized()
-  @ChecksAnswer()
   @Mutation(() => TwoFactorStatus)
   disableTwoFactor(
-    @Args() answer: AnswerArgs,
+    @StepUp() stepUp: AnswerArgs,
     @SignedIn() caller: Caller,
     @Ctx() { actor }: Context,
   ): Promise<TwoFactorStatus> {
-    return this.twoFactor.disable(actor, caller.subject, answerOf(answer));
+    return this.twoFactor.disable(actor, caller.subject, stepUp.answer);
   }
 }

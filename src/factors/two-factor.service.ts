@@ -1,13 +1,14 @@
 import type { EntityManager } from 'typeorm';
+import type { FactorRegistry } from '../attempts/factor-registry';
+import type { Answer, Enrollment } from '../attempts/second-factor';
 import type { StepUp } from '../attempts/step-up';
-import type { Actor, AuditLog } from '../audit/audit-log';
+import type { AuditLog } from '../audit/audit-log';
+import type { Actor } from '../callers/caller';
 import { AppError } from '../errors';
 import type { Database } from '../infra/db/database';
+import type { EnrolledMethod } from '../users/two-factor-method';
 import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
 import type { TwoFactorStatus } from '../users/user.types';
-import type { Answer, Enrollment } from './factor';
-import type { EnrolledMethod } from './method';
-import type { FactorRegistry } from './registry';
 import type { TwoFactorLifecycle } from './two-factor-lifecycle';
 
 export interface TwoFactorServiceDependencies {

@@ -1,8 +1,5 @@
-import { Field, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ObjectType } from 'type-graphql';
 import { TwoFactorStatus } from '../users/user.types';
-import { TwoFactorMethod } from './method';
-
-registerEnumType(TwoFactorMethod, { name: 'TwoFactorMethod' });
 
 @ObjectType()
 export class TwoFactorSetupResult {

@@ -21,7 +21,7 @@ export function SignedIn() {
   return createParameterDecorator<Context>(({ context }): Caller => requireCaller(context.caller));
 }
 
-/** The extension that marks a field checking an answer (a code or a WebAuthn response). */
+/** The extension that marks a field checking an answer (a code or a security key's response). */
 export const CHECKS_ANSWER = 'checksAnswer';
 
 /**

@@ -11,8 +11,11 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 
 type Budgets = { total: number; setup: number };
 
-/** How a login passed the second factor: a factor's method (lower case), or a trusted device. */
-export type LoginMethod = 'totp' | 'sms' | 'webauthn' | 'recovery_code' | 'device';
+/**
+ * How a login passed the second factor: a factor's method in lower case (bounded
+ * by the TwoFactorMethod enum), or `device`: never a value a caller chose.
+ */
+export type LoginMethod = Lowercase<string>;
 
 /** Process metrics, GraphQL operations by root field and outcome with latency, and logins by method. */
 export class Metrics {
@@ -27,7 +30,7 @@ export class Metrics {
 
   private readonly logins = new Counter({
     name: 'login_successes_total',
-    help: 'Logins that passed the second factor, by method: totp, sms, webauthn, recovery_code, or device (a trusted device skipped it).',
+    help: 'Logins that passed the second factor, by method: the factor that answered (lower case), or device (a trusted device skipped it).',
     labelNames: ['method'] as const,
     registers: [this.registry],
   });

@@ -28,7 +28,6 @@ import { createErrorFormatter } from '../graphql/format-error';
 import { knownOperationTypesRule } from '../graphql/operation-types';
 import { translateDatabaseError } from '../infra/db/database';
 import { currentRequestId, type Logger, runWithRequestId } from '../infra/logger';
-import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
 import { answerClientError, badRequestBody, hostProblem, MALFORMED_URL, urlProblem } from './malformed-requests';
 import type { Metrics } from './metrics';
 import { metricsServer, serveMetrics } from './metrics-endpoint';
@@ -46,11 +45,10 @@ export interface HttpServerOptions {
   /** Development only: the Sandbox page opens with it in its Authorization header. */
   sandboxToken?: string;
   tokens: TokenVerifier;
-  statuses: TwoFactorStatusReader;
   metrics: Metrics;
   readiness: ReadinessCheck[];
-  /** Plain routes beside GraphQL (the OCSF feed), each verifying callers with `tokens`. */
-  routes?: ((fastify: FastifyInstance, tokens: TokenVerifier) => void)[];
+  /** Plain routes beside GraphQL (the OCSF feed), registered by the modules that serve them. */
+  routes?: ((fastify: FastifyInstance) => void)[];
 }
 
 /** Fastify with Apollo on /graphql and the plain endpoints beside it. */
@@ -159,7 +157,7 @@ export async function createHttpServer(
       ? undefined
       : metricsServer(fastify, options.metrics, config.http.metricsPort, config.http.host);
   if (!metrics) serveMetrics(fastify, options.metrics);
-  for (const register of options.routes ?? []) register(fastify, options.tokens);
+  for (const register of options.routes ?? []) register(fastify);
   // Whoever opens the bare address: in development, where to go; in production, whose it is.
   fastify.get('/', async () =>
     config.production
@@ -229,7 +227,7 @@ export async function createHttpServer(
         .catch((error: unknown) => {
           throw error instanceof AppError ? toGraphQLError(error, 401) : error;
         });
-      return createContext(caller, request.ip, String(request.id), options.statuses);
+      return createContext(caller, request.ip, String(request.id));
     },
   });
 

@@ -1,5 +1,5 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from 'type-graphql';
-import { AnswerArgs, answerOf } from '../graphql/answer-args';
+import { AnswerArgs, answerOf } from '../attempts/answer-args';
 import { ChecksAnswer } from '../graphql/auth';
 import type { Context } from '../graphql/context';
 import { IdArg } from '../graphql/id-arg';

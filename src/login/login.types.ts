@@ -1,5 +1,5 @@
 import { Field, ID, ObjectType } from 'type-graphql';
-import { TwoFactorMethod } from '../factors/method';
+import { TwoFactorMethod } from '../users/two-factor-method';
 
 @ObjectType()
 export class LoginChallenge {

@@ -1,5 +1,5 @@
 import { Entity, Index, PrimaryColumn } from 'typeorm';
-import { IdColumn, TimestampColumn } from '../infra/db/entities/columns';
+import { IdColumn, TimestampColumn } from '../infra/db/columns';
 
 /**
  * A login challenge that a right answer spent, kept until the challenge would

@@ -1,8 +1,9 @@
 import type { EntityManager } from 'typeorm';
-import type { MembershipRecord, OrganizationRecord } from '../infra/db/entities';
-import type { MembershipRepository } from '../infra/db/repositories/membership.repository';
-import type { OrganizationRepository } from '../infra/db/repositories/organization.repository';
-import type { UserRepository } from '../infra/db/repositories/user.repository';
+import type { UserRepository } from '../users/user.repository';
+import type { MembershipRecord } from './membership.entity';
+import type { MembershipRepository } from './membership.repository';
+import type { OrganizationRecord } from './organization.entity';
+import type { OrganizationRepository } from './organization.repository';
 
 /** A member's copy of the user's state, as it decides access. */
 export interface MemberState {
@@ -60,9 +61,9 @@ export class OrganizationMembers {
   }
 
   /**
-   * The user became phishing-resistant (`true`: it has at least one WebAuthn
+   * The user became phishing-resistant (`true`: it has at least one phishing-resistant
    * credential now) or stopped being so (`false`: its last one went). For the
-   * WebAuthn factor, in the transaction that adds or removes the credential, after
+   * phishing-resistant factor, in the transaction that adds or removes the credential, after
    * `UserRepository.lock`: sets `users.phishing_resistant` itself, then locks the
    * user's organizations in id order, moves each one's counters and updates the
    * memberships' copies. Calling it with the value the user already has changes
@@ -114,7 +115,7 @@ export class OrganizationMembers {
   /**
    * The ids of the user's organizations that require phishing-resistant two-factor
    * (in id order); `lock`: locked before they are read, as the decision to remove a
-   * last WebAuthn credential needs (docs/adr/0003-check-then-check-again-under-lock.md).
+   * last phishing-resistant key needs (docs/adr/0003-check-then-check-again-under-lock.md).
    */
   requiringPhishingResistant(manager: EntityManager, userId: string, options: { lock: boolean }): Promise<string[]> {
     return this.requiring(

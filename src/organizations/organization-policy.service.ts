@@ -1,26 +1,27 @@
 import type { EntityManager } from 'typeorm';
-import type { Actor, AuditAction, AuditLog } from '../audit/audit-log';
-import { type Caller, hasScope } from '../callers/caller';
+import type { AuditAction, AuditLog } from '../audit/audit-log';
+import type { Actor, Caller } from '../callers/caller';
+import { hasScope } from '../callers/caller';
 import { AppError, badInput } from '../errors';
 import type { Clock } from '../infra/clock';
 import type { Database } from '../infra/db/database';
-import type { OrganizationRecord } from '../infra/db/entities';
-import type { MembershipRepository } from '../infra/db/repositories/membership.repository';
-import type { OrganizationRepository } from '../infra/db/repositories/organization.repository';
 import { LIMITS } from '../limits';
+import type { MembershipRepository } from './membership.repository';
+import type { OrganizationRecord } from './organization.entity';
+import type { OrganizationRepository } from './organization.repository';
 import { OrganizationView } from './organization.types';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * An organization's two-factor policy, changed by its owners: any factor
- * (requireTwoFactor), or a phishing-resistant one only, a WebAuthn credential
+ * (requireTwoFactor), or a phishing-resistant one only, a phishing-resistant key
  * (requirePhishingResistantTwoFactor: a stronger two-factor policy, so it sets
  * requiresTwoFactor too).
  *
  * Requiring checks the owners and changes the policy in one transaction that
  * holds the organization's row lock from before the check: a member's removal of
- * the last factor (or last WebAuthn credential) locks the same row
+ * the last factor (or last phishing-resistant key) locks the same row
  * (TwoFactorLifecycle.assertMayTurnOff, OrganizationMembers.requiringPhishingResistant)
  * before it reads the policy, so of the two, the one that locks second sees what
  * the first did, and no owner can slip out between check and change. Only the
@@ -46,7 +47,7 @@ export class OrganizationPolicyService {
     return this.require(caller, actor, organizationId, gracePeriodDays, false);
   }
 
-  /** Only a WebAuthn credential satisfies it; refused while any owner has none. */
+  /** Only a phishing-resistant key satisfies it; refused while any owner has none. */
   requirePhishingResistantTwoFactor(
     caller: Caller,
     actor: Actor,
@@ -165,8 +166,8 @@ export class OrganizationPolicyService {
   }
 
   /**
-   * Every owner has what the policy will require (two-factor, or a WebAuthn
-   * credential), read only now, under the organization's lock: counters and
+   * Every owner has what the policy will require (two-factor, or a phishing-resistant
+   * key), read only now, under the organization's lock: counters and
    * memberships are as the last change left them. Also when it is already required.
    */
   private async assertOwnersMeet(

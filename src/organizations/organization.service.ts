@@ -1,17 +1,17 @@
+import { KEY_AMR, SECOND_FACTOR_AMR } from '../callers/amr';
 import type { Caller } from '../callers/caller';
 import { hasScope } from '../callers/caller';
 import { AppError, badInput } from '../errors';
 import { toPage } from '../graphql/connection';
 import type { Clock } from '../infra/clock';
 import type { Database } from '../infra/db/database';
-import type { AccessFacts, MembershipRepository } from '../infra/db/repositories/membership.repository';
-import type { OrganizationRepository } from '../infra/db/repositories/organization.repository';
 import { LIMITS } from '../limits';
-import { KEY_AMR, SECOND_FACTOR_AMR } from '../login/amr';
 import { decodeCursor, encodeCursor, pageSize } from '../pagination';
 import { UserView } from '../users/user.types';
 import { hasAcceptedKey } from './accepted-key';
+import type { AccessFacts, MembershipRepository } from './membership.repository';
 import { OrganizationRole } from './organization-role';
+import type { OrganizationRepository } from './organization.repository';
 import {
   type MemberConnection,
   type MemberFilter,
@@ -113,6 +113,18 @@ export class OrganizationService {
     if (reader) return OrganizationView.of(record, 'reader', this.clock.now());
     if (!membership) return null;
     return OrganizationView.of(record, membership.role === 'OWNER' ? 'owner' : 'member', this.clock.now());
+  }
+
+  /** For the audit log (OrganizationOwners): whether the user owns the organization, and its first event's id. */
+  async ownedBy(userId: string, organizationId: string): Promise<{ auditEventsFrom: string | null } | null> {
+    const [membership, organization] = await this.database.run((manager) =>
+      Promise.all([
+        this.memberships.find(manager, organizationId, userId),
+        this.organizations.find(manager, organizationId),
+      ]),
+    );
+    if (membership?.role !== 'OWNER' || !organization) return null;
+    return { auditEventsFrom: organization.auditEventsFrom === null ? null : String(organization.auditEventsFrom) };
   }
 
   /** A user's memberships, each organization seen with the user's own role. */

@@ -1,8 +1,8 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Connection } from '../graphql/connection';
-import type { OrganizationRecord } from '../infra/db/entities';
 import { UserView } from '../users/user.types';
 import { OrganizationRole } from './organization-role';
+import type { OrganizationRecord } from './organization.entity';
 
 export enum OrganizationAccessReason {
   OK = 'OK',

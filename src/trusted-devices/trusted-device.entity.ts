@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { HashColumn, IdColumn, TimestampColumn } from '../infra/db/entities/columns';
+import { HashColumn, IdColumn, TimestampColumn } from '../infra/db/columns';
 
 /**
  * A browser or device the user asked to remember at login. The token itself is

@@ -1,8 +1,8 @@
 import { In, type EntityManager } from 'typeorm';
 import type { Database, Statement } from '../infra/db/database';
-import { UserRecord } from '../infra/db/entities';
 import { sqlTime } from '../infra/db/raw-values';
 import { Table } from '../infra/db/table';
+import { UserRecord } from '../users/user.entity';
 import { TrustedDeviceRecord } from './trusted-device.entity';
 
 const devices = new Table(TrustedDeviceRecord);

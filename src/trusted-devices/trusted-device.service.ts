@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import type { Actor, AuditLog } from '../audit/audit-log';
+import type { AuditLog } from '../audit/audit-log';
+import type { SignInStrength } from '../callers/amr';
+import type { Actor } from '../callers/caller';
 import type { Clock } from '../infra/clock';
 import type { SecretBox } from '../infra/crypto/cipher';
 import { randomId } from '../infra/crypto/random';
 import type { Database, Statement } from '../infra/db/database';
 import type { Logger } from '../infra/logger';
 import { LIMITS } from '../limits';
-import type { SignInStrength } from '../login/amr';
 import { parsePlainText } from '../plain-text';
 import type { TrustedDeviceRecord } from './trusted-device.entity';
 import type { TrustedDeviceRepository } from './trusted-device.repository';

@@ -1,8 +1,11 @@
 import type { EntityManager } from 'typeorm';
-import { TwoFactorMethod } from '../factors/method';
+import type { Context } from '../graphql/context';
 import type { Database, Statement } from '../infra/db/database';
-import type { StatusRow, UserRepository } from '../infra/db/repositories/user.repository';
+import { rawBoolean, rawDate, rawNumber } from '../infra/db/raw-values';
 import { LIMITS } from '../limits';
+import type { StatusParts } from './status-part';
+import type { TwoFactorMethod } from './two-factor-method';
+import type { UserRepository } from './user.repository';
 import type { TwoFactorStatus } from './user.types';
 
 const disabled = (): TwoFactorStatus => ({
@@ -20,6 +23,8 @@ export class TwoFactorStatusReader {
   constructor(
     private readonly database: Database,
     private readonly users: UserRepository,
+    /** Every factor's part of the read (filled once the modules are built, before any request). */
+    private readonly parts: StatusParts,
   ) {}
 
   read(userIds: readonly string[]): Promise<TwoFactorStatus[]> {
@@ -33,39 +38,41 @@ export class TwoFactorStatusReader {
 
   /** One user's status as a statement, to read with others in one round trip (statusOf turns its rows into the status). */
   statement(userId: string): Statement {
-    return this.users.statusRowsRead([userId]);
+    return this.users.statusRead([userId], this.parts.statusParts());
   }
 
   statusOf(userId: string, rows: Record<string, unknown>[]): TwoFactorStatus {
-    return this.fromRows([userId], this.users.statusRowsOf(rows))[0];
+    return this.fromRows([userId], rows)[0];
   }
 
   private async readWith(manager: EntityManager, userIds: readonly string[]): Promise<TwoFactorStatus[]> {
-    return this.fromRows(userIds, await this.users.statusRows(manager, [...new Set(userIds)]));
+    const ids = [...new Set(userIds)];
+    if (ids.length === 0) return [];
+    const read = this.users.statusRead(ids, this.parts.statusParts());
+    return this.fromRows(userIds, await manager.query(read.sql, read.parameters));
   }
 
-  private fromRows(userIds: readonly string[], rows: StatusRow[]): TwoFactorStatus[] {
-    const byId = new Map(rows.map((row) => [row.id, row]));
+  private fromRows(userIds: readonly string[], rows: Record<string, unknown>[]): TwoFactorStatus[] {
+    const parts = this.parts.statusParts();
+    const byId = new Map(rows.map((row) => [String(row.id), row]));
     return userIds.map((id) => {
       const row = byId.get(id);
       if (!row) return { ...disabled(), userId: id };
-      const methods = [
-        ...(row.totp ? [TwoFactorMethod.TOTP] : []),
-        ...(row.sms ? [TwoFactorMethod.SMS] : []),
-        ...(row.webAuthnCredentials > 0 ? [TwoFactorMethod.WEBAUTHN] : []),
-      ];
-      return {
+      const enabled = rawBoolean(row.two_factor_enabled);
+      const status: TwoFactorStatus = {
+        ...disabled(),
         userId: id,
-        enabled: row.twoFactorEnabled,
-        locked: row.failedAttemptsInRow >= LIMITS.failuresInRowToLock,
-        methods,
-        totp: row.totp,
-        sms: row.sms
-          ? { phoneNumberMasked: row.sms.phoneMasked, createdAt: row.sms.createdAt, lastUsedAt: row.sms.lastUsedAt }
-          : null,
-        recoveryCodesRemaining: row.twoFactorEnabled ? row.unusedRecoveryCodes : 0,
-        enabledAt: row.twoFactorEnabled ? row.enabledAt : null,
+        enabled,
+        locked: rawNumber(row.failed_attempts_in_row) >= LIMITS.failuresInRowToLock,
+        enabledAt: enabled ? rawDate(row.enabled_at) : null,
       };
+      const methods: TwoFactorMethod[] = [];
+      for (const part of parts) {
+        const { has, shows } = part.read(row, enabled);
+        if (has && part.method) methods.push(part.method);
+        Object.assign(status, shows);
+      }
+      return { ...status, methods };
     });
   }
 
@@ -78,6 +85,11 @@ export class TwoFactorStatusReader {
       );
       return Number(row.n);
     });
+  }
+
+  /** Within one request, batched with every other status it asks for (a page of members: one query). */
+  inRequest(context: Pick<Context, 'batch'>, userId: string): Promise<TwoFactorStatus> {
+    return context.batch('twoFactorStatus', (ids) => this.read(ids)).load(userId);
   }
 
   async readOne(userId: string): Promise<TwoFactorStatus> {

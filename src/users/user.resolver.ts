@@ -6,10 +6,13 @@ import type { Context } from '../graphql/context';
 import { IdArg } from '../graphql/id-arg';
 import { parseId } from '../ids';
 import { LIMITS } from '../limits';
+import type { TwoFactorStatusReader } from './two-factor-status.reader';
 import { MEMBER_SUMMARY_OF, TwoFactorStatus, UserView } from './user.types';
 
 @Resolver(() => UserView)
 export class UserResolver {
+  constructor(private readonly statuses: TwoFactorStatusReader) {}
+
   @Authorized()
   @Query(() => UserView, { description: 'The signed-in user.' })
   me(@SignedIn() caller: Caller): UserView {
@@ -35,8 +38,8 @@ export class UserResolver {
   }
 
   @FieldResolver(() => TwoFactorStatus)
-  async twoFactor(@Root() user: UserView, @Ctx() { loaders }: Context): Promise<TwoFactorStatus> {
-    const status = await loaders.twoFactorStatus.load(user.id);
+  async twoFactor(@Root() user: UserView, @Ctx() context: Context): Promise<TwoFactorStatus> {
+    const status = await this.statuses.inRequest(context, user.id);
     // An owner sees whether a member has two-factor and with which methods, nothing else.
     if (user.visibility === 'full') return status;
     return {

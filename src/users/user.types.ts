@@ -1,6 +1,6 @@
 import { Field, ID, Int, type MiddlewareFn, ObjectType, UseMiddleware } from 'type-graphql';
 import { AppError } from '../errors';
-import { TwoFactorMethod } from '../factors/method';
+import { TwoFactorMethod } from './two-factor-method';
 
 /** On a status that an owner sees of a member: the member's id. Only `enabled` and `methods` may then be read. */
 export const MEMBER_SUMMARY_OF = Symbol('member summary of');

@@ -1,5 +1,7 @@
-import type { Actor, AuditEntry } from '../audit/audit-log';
-import { TwoFactorMethod } from '../factors/method';
+import type { AuditEntry, ServiceAuditAction } from '../audit/audit-log';
+import type { FactorActions } from '../audit/factor-actions';
+import type { Actor } from '../callers/caller';
+import { TwoFactorMethod } from '../users/two-factor-method';
 
 /** The event types of the contract, as endpoints subscribe to them (`eventTypes`). */
 export const WEBHOOK_EVENT_TYPES = [
@@ -47,7 +49,12 @@ export type MappedEvent =
  * `organization.member_access_changed` is not an audit action: OrganizationMembers
  * reports it where a member's state moves (WebhookEventWriter.memberAccessChanged).
  */
-export function eventFromAudit(actor: Actor, entry: AuditEntry, now: Date): MappedEvent | null {
+export function eventFromAudit(
+  actor: Actor,
+  entry: AuditEntry,
+  now: Date,
+  factorActions: FactorActions,
+): MappedEvent | null {
   const userId = entry.userId ?? null;
   const who = { actorId: actor.actorId, clientIp: actor.clientIp, occurredAt: now.toISOString() };
   const user = (type: Exclude<WebhookEventType, 'organization.policy_changed'>, extra: EventData = {}) => ({
@@ -69,7 +76,15 @@ export function eventFromAudit(actor: Actor, entry: AuditEntry, now: Date): Mapp
         }
       : null;
 
-  switch (entry.action) {
+  // A second factor's action: every factor's alike (src/module.ts FactorSignals).
+  const factorAction = factorActions.describe(entry.action);
+  if (factorAction) {
+    if (factorAction.change === 'added' && !factorAction.event) return factor('factor.added', factorAction.method);
+    if (factorAction.change === 'removed') return factor('factor.removed', factorAction.method);
+    const type = factorAction.event;
+    return type && isWebhookEventType(type) && type !== 'organization.policy_changed' ? user(type) : null;
+  }
+  switch (entry.action as ServiceAuditAction) {
     case 'TWO_FACTOR_ENABLED':
       // The reason names the first factor's method.
       return user('two_factor.enabled', { method: methodIn(entry.reason) });
@@ -80,24 +95,6 @@ export function eventFromAudit(actor: Actor, entry: AuditEntry, now: Date): Mapp
     case 'TWO_FACTOR_RESET_BY_ADMIN':
       // The admin's reason is free text: it stays in the audit log.
       return user('two_factor.reset');
-    case 'TOTP_ENABLED':
-      return factor('factor.added', 'TOTP');
-    case 'SMS_ENABLED':
-      return factor('factor.added', 'SMS');
-    case 'WEBAUTHN_CREDENTIAL_ADDED':
-      return factor('factor.added', 'WEBAUTHN');
-    case 'TOTP_REMOVED':
-      return factor('factor.removed', 'TOTP');
-    case 'SMS_REMOVED':
-      return factor('factor.removed', 'SMS');
-    case 'WEBAUTHN_CREDENTIAL_REMOVED':
-      return factor('factor.removed', 'WEBAUTHN');
-    case 'RECOVERY_CODES_VIEWED':
-      return user('recovery_codes.viewed');
-    case 'RECOVERY_CODES_REGENERATED':
-      return user('recovery_codes.regenerated');
-    case 'RECOVERY_CODE_USED':
-      return user('recovery_code.used');
     case 'LOGIN_VERIFIED':
       // The reason names the method that answered.
       return user('login.verified', { method: methodIn(entry.reason) });

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import type { Actor, AuditedChanges, AuditEntry } from '../audit/audit-log';
+import type { AuditedChanges, AuditEntry } from '../audit/audit-log';
+import type { FactorActions } from '../audit/factor-actions';
+import type { Actor } from '../callers/caller';
 import type { Clock } from '../infra/clock';
-import { OrganizationRecord } from '../infra/db/entities';
 import type { MemberState, MemberStateChanges } from '../organizations/organization-members';
+import { OrganizationRecord } from '../organizations/organization.entity';
 import { decideAccess } from '../organizations/organization.service';
 import { type EventData, eventFromAudit, type WebhookEventType } from './event-types';
 import type { WebhookRepository } from './webhook.repository';
@@ -25,6 +27,8 @@ export class WebhookEventWriter implements AuditedChanges, MemberStateChanges {
   constructor(
     private readonly repository: WebhookRepository,
     private readonly clock: Clock,
+    /** What each factor's audited actions mean (src/module.ts FactorSignals). */
+    private readonly factorActions: FactorActions,
   ) {}
 
   async emit(manager: EntityManager, type: WebhookEventType, data: EventData, now: Date): Promise<void> {
@@ -41,7 +45,7 @@ export class WebhookEventWriter implements AuditedChanges, MemberStateChanges {
 
   /** AuditLog.record, for every audited change: the ones the contract lists become events. */
   async recorded(manager: EntityManager, actor: Actor, entry: AuditEntry, now: Date): Promise<void> {
-    const event = eventFromAudit(actor, entry, now);
+    const event = eventFromAudit(actor, entry, now, this.factorActions);
     if (!event) return;
     if (event.type !== 'organization.policy_changed') return this.emit(manager, event.type, event.data, now);
     // The policy as this transaction leaves it (the audit entry is written after the change).

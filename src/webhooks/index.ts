@@ -1,17 +1,20 @@
 import type { AuditLog } from '../audit/audit-log';
+import type { FactorActions } from '../audit/factor-actions';
 import type { Config } from '../config/config';
 import type { Metrics } from '../http/metrics';
 import type { Clock } from '../infra/clock';
 import type { SecretBox } from '../infra/crypto/cipher';
 import type { Database } from '../infra/db/database';
 import type { Logger } from '../infra/logger';
+import type { Module } from '../module';
 import { DeliveryWorker } from './delivery-worker';
-import type { WebhookEventWriter } from './event-writer';
+import { WebhookEventWriter } from './event-writer';
 import { NetworkPolicy, type ResolveHost } from './network-policy';
 import { OutboxPurger } from './outbox-purger';
 import { WebhookEndpointService } from './webhook-endpoint.service';
 import { WebhookSender } from './webhook-sender';
-import type { WebhookRepository } from './webhook.repository';
+import { WEBHOOK_ENTITIES } from './webhook.entities';
+import { WebhookRepository } from './webhook.repository';
 import { WebhookResolver } from './webhook.resolver';
 
 /**
@@ -100,3 +103,54 @@ export function createWebhooks(deps: {
     },
   };
 }
+
+interface WebhooksNeeds {
+  config: Config;
+  database: Database;
+  secrets: SecretBox;
+  audit: AuditLog;
+  metrics: Metrics;
+  clock: Clock;
+  logger: Logger;
+  webhookOverrides: WebhookOverrides;
+  factorActions: FactorActions;
+  webhookRepository: WebhookRepository;
+  securityEvents: WebhookEventWriter;
+  webhooks: Webhooks;
+}
+
+interface WebhooksGives {
+  webhookRepository: WebhookRepository;
+  /** The outbox writer: every audited security change, in its transaction. */
+  securityEvents: WebhookEventWriter;
+  /** The same writer, told when a member's access moves with the member's own change. */
+  memberStateChanges: WebhookEventWriter;
+  webhooks: Webhooks;
+}
+
+/** Security events as signed webhooks (docs/adr/0008-webhook-outbox.md). */
+export const webhooksModule: Module<WebhooksNeeds, WebhooksGives> = {
+  name: 'webhooks',
+  entities: WEBHOOK_ENTITIES,
+  resolvers: [WebhookResolver],
+  provides: {
+    webhookRepository: ({ database, clock }) => new WebhookRepository(database, () => clock.now().getTime()),
+    securityEvents: ({ webhookRepository, clock, factorActions }) =>
+      new WebhookEventWriter(webhookRepository, clock, factorActions),
+    memberStateChanges: ({ securityEvents }) => securityEvents,
+    webhooks: (r) =>
+      createWebhooks({
+        config: r.config,
+        database: r.database,
+        repository: r.webhookRepository,
+        events: r.securityEvents,
+        secrets: r.secrets,
+        audit: r.audit,
+        metrics: r.metrics,
+        clock: r.clock,
+        logger: r.logger,
+        overrides: r.webhookOverrides,
+      }),
+  },
+  create: ({ webhooks }) => ({ resolvers: [webhooks.resolver], background: [webhooks] }),
+};

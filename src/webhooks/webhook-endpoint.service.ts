@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import type { Actor, AuditLog } from '../audit/audit-log';
+import type { AuditLog } from '../audit/audit-log';
+import type { Actor } from '../callers/caller';
 import { AppError, badInput } from '../errors';
 import { toPage } from '../graphql/connection';
 import type { Clock } from '../infra/clock';

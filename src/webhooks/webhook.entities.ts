@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
-import { CiphertextColumn, TimestampColumn } from '../infra/db/entities/columns';
+import { CiphertextColumn, TimestampColumn } from '../infra/db/columns';
 
 const ascii = { charset: 'ascii', collation: 'ascii_bin' } as const;
 

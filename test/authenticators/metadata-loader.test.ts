@@ -13,6 +13,7 @@ import { createDataSource, detectMysqlFlavor } from '../../src/infra/db/data-sou
 import { Database } from '../../src/infra/db/database';
 import { migrate } from '../../src/infra/db/migrate';
 import { createLogger } from '../../src/infra/logger';
+import { DATABASE_SCHEMA } from '../../src/modules';
 import { TestAuthenticatorModel, TestMetadataService } from '../support/metadata-ca';
 import { createTestDatabase } from '../support/test-app';
 
@@ -60,7 +61,7 @@ describe('the loaded blob, shared by every instance through the database', () =>
   });
 
   async function mariaDb(): Promise<DataSource> {
-    const source = createDataSource({ kind: 'mysql', url }, await detectMysqlFlavor(url));
+    const source = createDataSource({ kind: 'mysql', url }, DATABASE_SCHEMA, { flavor: await detectMysqlFlavor(url) });
     await source.initialize();
     sources.push(source);
     return source;
@@ -148,7 +149,7 @@ describe('the loaded blob, shared by every instance through the database', () =>
 
   it('works the same on the embedded SQLite file', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'tf-mds-sqlite-')), 'twofactor.sqlite');
-    const source = createDataSource({ kind: 'sqlite', file });
+    const source = createDataSource({ kind: 'sqlite', file }, DATABASE_SCHEMA);
     await source.initialize();
     sources.push(source);
     await migrate(source, createLogger('silent'));

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { CHECKS_ANSWER } from '../../src/graphql/auth';
-import { buildGraphQLSchema } from '../../src/graphql/schema';
+import { buildGraphQLSchema } from '../../src/modules';
 
 /** The arguments through which an answer (a code or a WebAuthn response) reaches a factor. */
 const ANSWER_ARGUMENTS = new Set(['code', 'webAuthn', 'response']);

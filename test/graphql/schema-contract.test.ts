@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSchema, findBreakingChanges, printSchema } from 'graphql';
-import { buildGraphQLSchema } from '../../src/graphql/schema';
+import { buildGraphQLSchema } from '../../src/modules';
 
 const root = join(__dirname, '..', '..');
 const contractDir = join(root, '..', 'shared', 'contract');

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kind, parse, type OperationDefinitionNode } from 'graphql';
-import { buildGraphQLSchema } from '../../src/graphql/schema';
+import { buildGraphQLSchema } from '../../src/modules';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { cellOrder, makeFixture } from './authorization-fixture';
 import {

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config/config';
 import { WEBAUTHN_JSON_MAX_DEPTH, WEBAUTHN_JSON_MAX_NODES } from '../../src/factors/webauthn/webauthn-limits';
 import { DOCUMENT_LIMITS } from '../../src/graphql/document-limits';
-import { buildGraphQLSchema } from '../../src/graphql/schema';
 import { LIMITS } from '../../src/limits';
+import { buildGraphQLSchema } from '../../src/modules';
 
 /**
  * The documents a reviewer checks claims against stay true: SECURITY.md names

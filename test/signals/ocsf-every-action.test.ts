@@ -1,10 +1,15 @@
-import { totpCode, totpStepAt } from '../../src/factors/totp/totp-algorithm';
+import { FactorActions } from '../../src/audit/factor-actions';
 import { LIMITS } from '../../src/limits';
-import { OCSF_CLASS_OF } from '../../src/signals/ocsf/ocsf-mapping';
+import { FACTOR_SIGNALS } from '../../src/modules';
+import { ocsfClasses } from '../../src/signals/ocsf/ocsf-mapping';
+
+const OCSF_CLASS_OF = ocsfClasses(new FactorActions(FACTOR_SIGNALS));
 import { eventually } from '../support/eventually';
 import { FakeSns } from '../support/fake-sns';
 import { SoftAuthenticator } from '../support/soft-authenticator';
 import { startTestApp, type TestApp, uniqueId } from '../support/test-app';
+import { totpCodeAt, totpCodeForStep, totpStepAt } from '../support/totp';
+import { uniqueMobileNumber } from '../support/two-factor';
 import { PRIVATE_WEBHOOKS, WebhookReceiver, createEndpoint, deliveriesOf } from '../support/webhook-receiver';
 import { ocsfProblems } from './ocsf/ocsf-validator';
 
@@ -16,7 +21,7 @@ import { ocsfProblems } from './ocsf/ocsf-validator';
  */
 
 const ORIGIN = 'http://localhost:5173';
-const PHONE = '+14155552671';
+const PHONE = uniqueMobileNumber();
 
 describe('OCSF records of every audited action, caused through the API', () => {
   const sns = new FakeSns();
@@ -48,7 +53,7 @@ describe('OCSF records of every audited action, caused through the API', () => {
   /** A fresh TOTP code (the clock moves a step first: each code is taken once). */
   function totp(secret: string): string {
     t.clock.advance(30_000);
-    return keepCode(totpCode(secret, totpStepAt(t.clock.now())));
+    return keepCode(totpCodeAt(secret, t.clock.now()));
   }
 
   async function enrollTotp(userId: string) {
@@ -330,7 +335,7 @@ describe('OCSF records of every audited action, caused through the API', () => {
   /** A 6-digit code that is not one the authenticator takes now (nor one step either side). */
   function wrongCode(secret: string): string {
     const step = totpStepAt(t.clock.now());
-    const taken = new Set([-1, 0, 1].map((offset) => totpCode(secret, step + offset)));
+    const taken = new Set([-1, 0, 1].map((offset) => totpCodeForStep(secret, step + offset)));
     for (let n = 0; ; n += 1) {
       const code = String((123_456 + n * 7919) % 1_000_000).padStart(6, '0');
       if (!taken.has(code)) return code;

@@ -1,5 +1,12 @@
 import type { AuditAction } from '../../src/audit/audit-log';
-import { type AuditedEvent, OCSF_CLASS_OF, toOcsf } from '../../src/signals/ocsf/ocsf-mapping';
+import { FactorActions } from '../../src/audit/factor-actions';
+import { FACTOR_SIGNALS } from '../../src/modules';
+import { type AuditedEvent, ocsfClasses, toOcsf as toOcsfWith } from '../../src/signals/ocsf/ocsf-mapping';
+
+/** Every factor module's actions, as the service registers them (src/modules.ts). */
+const FACTORS = new FactorActions(FACTOR_SIGNALS);
+const toOcsf = (event: AuditedEvent) => toOcsfWith(event, FACTORS);
+const OCSF_CLASS_OF = ocsfClasses(FACTORS);
 import { ocsfProblems } from './ocsf/ocsf-validator';
 
 /**

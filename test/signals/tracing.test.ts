@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { totpCode, totpStepAt } from '../../src/factors/totp/totp-algorithm';
 import { FakeSns } from '../support/fake-sns';
+import { totpCodeForStep, totpStepAt } from '../support/totp';
+import { uniqueMobileNumber } from '../support/two-factor';
 import { WebhookReceiver } from '../support/webhook-receiver';
 import { OtlpReceiver, type ReceivedSpan, SPAN_KIND } from './support/otlp-receiver';
 import { TracedService } from './support/traced-service';
@@ -15,7 +16,7 @@ import { TracedService } from './support/traced-service';
  * `npm run build`.
  */
 
-const PHONE = '+14155552671';
+const PHONE = uniqueMobileNumber();
 const LOGIN_START = 'mutation($u: ID!) { startLoginChallenge(userId: $u) { id methods } }';
 const LOGIN_VERIFY =
   'mutation($id: ID!, $c: String!) { verifyLoginChallenge(challengeId: $id, code: $c) { method assertion } }';
@@ -80,7 +81,7 @@ describe('OpenTelemetry traces (the built service, a receiver on loopback)', () 
     const step = totpStepAt(new Date());
     const confirm = await service.gql(
       'mutation($c: String!) { confirmTotpSetup(code: $c) { recoveryCodes } }',
-      { c: keep(totpCode(secret, step)) },
+      { c: keep(totpCodeForStep(secret, step)) },
       aliceToken,
     );
     expect(confirm.errors).toBeUndefined();
@@ -90,7 +91,7 @@ describe('OpenTelemetry traces (the built service, a receiver on loopback)', () 
     keep(challenge.data.startLoginChallenge.id);
     const verified = await service.gql(
       LOGIN_VERIFY,
-      { id: challenge.data.startLoginChallenge.id, c: keep(totpCode(secret, step + 1)) },
+      { id: challenge.data.startLoginChallenge.id, c: keep(totpCodeForStep(secret, step + 1)) },
       undefined,
       { traceparent: `00-${loginTrace.traceId}-${loginTrace.parentId}-01`, 'x-request-id': loginTrace.requestId },
     );

@@ -3,17 +3,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { AuditEventRepository } from '../../src/audit/audit-event.repository';
 import { AuditLog } from '../../src/audit/audit-log';
 import { ManualClock } from '../../src/infra/clock';
 import { StoreKeyHash } from '../../src/infra/crypto/store-key-hash';
 import { createDataSource } from '../../src/infra/db/data-source';
 import { Database } from '../../src/infra/db/database';
 import { migrate } from '../../src/infra/db/migrate';
-import { AuditEventRepository } from '../../src/infra/db/repositories/audit-event.repository';
-import { MembershipRepository } from '../../src/infra/db/repositories/membership.repository';
-import { OrganizationRepository } from '../../src/infra/db/repositories/organization.repository';
-import { UserRepository } from '../../src/infra/db/repositories/user.repository';
 import { MemoryStore } from '../../src/infra/store/memory-store';
+import { DATABASE_SCHEMA } from '../../src/modules';
+import { MembershipRepository } from '../../src/organizations/membership.repository';
+import { OrganizationRepository } from '../../src/organizations/organization.repository';
+import { UserRepository } from '../../src/users/user.repository';
 
 /**
  * The building blocks of the service on the embedded SQLite and the in-process
@@ -23,7 +24,7 @@ import { MemoryStore } from '../../src/infra/store/memory-store';
 export async function embeddedKit() {
   const dir = mkdtempSync(join(tmpdir(), 'tf-unit-'));
   const logger = pino({ level: 'silent' });
-  const dataSource = createDataSource({ kind: 'sqlite', file: join(dir, 'unit.sqlite') });
+  const dataSource = createDataSource({ kind: 'sqlite', file: join(dir, 'unit.sqlite') }, DATABASE_SCHEMA);
   await dataSource.initialize();
   await migrate(dataSource, logger);
   const database = new Database(dataSource);

@@ -1,10 +1,10 @@
 import type { App } from '../../src/app';
 import { AppError } from '../../src/errors';
 import type { Clock } from '../../src/infra/clock';
-import { MembershipRepository } from '../../src/infra/db/repositories/membership.repository';
-import { OrganizationRepository } from '../../src/infra/db/repositories/organization.repository';
-import { UserRepository } from '../../src/infra/db/repositories/user.repository';
+import { MembershipRepository } from '../../src/organizations/membership.repository';
 import { OrganizationMembers } from '../../src/organizations/organization-members';
+import { OrganizationRepository } from '../../src/organizations/organization.repository';
+import { UserRepository } from '../../src/users/user.repository';
 
 /**
  * Stands in for the WebAuthn factor, which is not in this branch: what it does to

@@ -10,6 +10,7 @@ import { ManualClock } from '../../src/infra/clock';
 import { createDataSource, detectMysqlFlavor } from '../../src/infra/db/data-source';
 import { migrate } from '../../src/infra/db/migrate';
 import { createLogger } from '../../src/infra/logger';
+import { DATABASE_SCHEMA } from '../../src/modules';
 import type { WebhookOverrides } from '../../src/webhooks';
 import { MYSQL_ROOT_URL, REDIS_URL } from './services';
 
@@ -84,7 +85,9 @@ export async function withMariaDbDataSource<T>(
   { migrated = true }: { migrated?: boolean } = {},
 ): Promise<T> {
   const database = await createTestDatabase();
-  const dataSource = createDataSource({ kind: 'mysql', url: database.url }, await detectMysqlFlavor(database.url));
+  const dataSource = createDataSource({ kind: 'mysql', url: database.url }, DATABASE_SCHEMA, {
+    flavor: await detectMysqlFlavor(database.url),
+  });
   try {
     await dataSource.initialize();
     if (migrated) await migrate(dataSource, createLogger('silent'));

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import type { FakeSns } from './fake-sns';
 import type { TestApp } from './test-app';
 import { totpCodeAt } from './totp';
@@ -52,3 +53,6 @@ export async function enrollSms(t: TestApp, sns: FakeSns, userId: string, phone:
   if (confirm.errors) throw new Error(JSON.stringify(confirm.errors));
   return { userId, token, phone, recoveryCodes: confirm.data.confirmSmsSetup.recoveryCodes as string[] };
 }
+
+/** A mobile number of the test's own: SMS limits count per number, and Redis outlives a run. */
+export const uniqueMobileNumber = () => `+1415555${randomInt(1000, 10_000)}`;

@@ -1,8 +1,8 @@
 import { AnswerChecker } from '../../src/attempts/answer-checker';
 import { AttemptLimits } from '../../src/attempts/attempt-limits';
-import type { Answer, FactorCheck, SecondFactor } from '../../src/factors/factor';
-import { TwoFactorMethod } from '../../src/factors/method';
+import type { Answer, FactorCheck, SecondFactor } from '../../src/attempts/second-factor';
 import { LIMITS } from '../../src/limits';
+import { TwoFactorMethod } from '../../src/users/two-factor-method';
 import { embeddedKit, type EmbeddedKit } from '../support/embedded-kit';
 
 /** A factor whose answers start with its `prefix` and whose right answer is `right`, as the registry would list it. */

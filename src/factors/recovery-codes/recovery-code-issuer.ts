@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { SecretBox } from '../../infra/crypto/cipher';
-import type { UserRepository } from '../../infra/db/repositories/user.repository';
 import { LIMITS } from '../../limits';
+import type { UserRepository } from '../../users/user.repository';
 import { formatRecoveryCode, generateRecoveryCode } from './recovery-code-format';
 import type { RecoveryCodeRepository } from './recovery-code.repository';
 

@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import { CiphertextColumn, HashColumn, IdColumn, TimestampColumn } from '../../infra/db/entities/columns';
+import { CiphertextColumn, HashColumn, IdColumn, TimestampColumn } from '../../infra/db/columns';
 
 /** One recovery code: encrypted (so it can be viewed again) and found by keyed hash. */
 @Entity('recovery_codes')

@@ -1,9 +1,10 @@
+import type { Accepted, Answer, FactorCheck, SecondFactor } from '../../attempts/second-factor';
 import type { AuditLog } from '../../audit/audit-log';
 import type { SecretBox } from '../../infra/crypto/cipher';
-import type { Accepted, Answer, FactorCheck, SecondFactor } from '../factor';
-import { TwoFactorMethod } from '../method';
+import { TwoFactorMethod } from '../../users/two-factor-method';
 import { normalizeRecoveryCode } from './recovery-code-format';
 import type { RecoveryCodeRepository } from './recovery-code.repository';
+import { RECOVERY_CODES_STATUS } from './recovery-code.repository';
 
 const ACCEPTED: Accepted = { amr: ['recovery'] };
 
@@ -15,6 +16,7 @@ const ACCEPTED: Accepted = { amr: ['recovery'] };
 export class RecoveryCodeFactor implements SecondFactor {
   readonly method = TwoFactorMethod.RECOVERY_CODE;
   readonly refusedWhenLocked = false;
+  readonly statusPart = RECOVERY_CODES_STATUS;
 
   constructor(
     private readonly codes: RecoveryCodeRepository,

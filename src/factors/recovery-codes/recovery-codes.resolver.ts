@@ -1,7 +1,7 @@
-import { Args, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
+import { Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
+import { AnswerArgs, StepUp } from '../../attempts/answer-args';
 import type { Caller } from '../../callers/caller';
-import { AnswerArgs, answerOf } from '../../graphql/answer-args';
-import { ChecksAnswer, SignedIn } from '../../graphql/auth';
+import { SignedIn } from '../../graphql/auth';
 import type { Context } from '../../graphql/context';
 import type { RecoveryCodesService } from './recovery-codes.service';
 import { RecoveryCodeList } from './recovery-codes.types';
@@ -11,26 +11,24 @@ export class RecoveryCodesResolver {
   constructor(private readonly recoveryCodes: RecoveryCodesService) {}
 
   @Authorized()
-  @ChecksAnswer()
   @Mutation(() => RecoveryCodeList, {
     description: 'Step-up: `code` is a current TOTP or SMS code, or an unused recovery code (which is then used up).',
   })
   viewRecoveryCodes(
-    @Args() answer: AnswerArgs,
+    @StepUp() stepUp: AnswerArgs,
     @SignedIn() caller: Caller,
     @Ctx() { actor }: Context,
   ): Promise<RecoveryCodeList> {
-    return this.recoveryCodes.view(actor, caller.subject, answerOf(answer));
+    return this.recoveryCodes.view(actor, caller.subject, stepUp.answer);
   }
 
   @Authorized()
-  @ChecksAnswer()
   @Mutation(() => RecoveryCodeList)
   regenerateRecoveryCodes(
-    @Args() answer: AnswerArgs,
+    @StepUp() stepUp: AnswerArgs,
     @SignedIn() caller: Caller,
     @Ctx() { actor }: Context,
   ): Promise<RecoveryCodeList> {
-    return this.recoveryCodes.regenerate(actor, caller.subject, answerOf(answer));
+    return this.recoveryCodes.regenerate(actor, caller.subject, stepUp.answer);
   }
 }

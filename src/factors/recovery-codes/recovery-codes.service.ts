@@ -1,7 +1,8 @@
+import type { Answer } from '../../attempts/second-factor';
 import type { StepUp } from '../../attempts/step-up';
-import type { Actor, AuditLog } from '../../audit/audit-log';
-import type { UserRepository } from '../../infra/db/repositories/user.repository';
-import type { Answer } from '../factor';
+import type { AuditLog } from '../../audit/audit-log';
+import type { Actor } from '../../callers/caller';
+import type { UserRepository } from '../../users/user.repository';
 import type { TwoFactorLifecycle } from '../two-factor-lifecycle';
 import type { RecoveryCodeIssuer } from './recovery-code-issuer';
 import type { RecoveryCodeList } from './recovery-codes.types';

@@ -1,4 +1,18 @@
+import type { AuditLog } from '../../audit/audit-log';
+import type { Config } from '../../config/config';
+import type { Metrics } from '../../http/metrics';
+import type { Clock } from '../../infra/clock';
+import type { SecretBox } from '../../infra/crypto/cipher';
+import type { StoreKeyHash } from '../../infra/crypto/store-key-hash';
+import type { Database } from '../../infra/db/database';
+import type { Logger } from '../../infra/logger';
+import type { SmsSender } from '../../infra/sms-sender/sms-sender';
+import type { Store } from '../../infra/store/store';
 import type { FactorModule } from '../factor-module';
+import type { FactorSetup } from '../factor-setup';
+import type { TwoFactorService } from '../two-factor.service';
+import { SmsLocale1796681329277 } from './migrations/1796681329277-SmsLocale';
+import { SMS_SIGNALS } from './signals';
 import { SmsCodeStore } from './sms-code-store';
 import { SmsCountryRules } from './sms-country-rules';
 import { SmsDispatcher } from './sms-dispatcher';
@@ -9,11 +23,30 @@ import { SmsSendMetrics } from './sms-send-metrics';
 import { SmsTexts } from './sms-texts';
 import { SmsFactor } from './sms.factor';
 import { SmsResolver } from './sms.resolver';
-import { SmsService } from './sms.service';
+import { type LoginChallenges, SmsService } from './sms.service';
+
+interface SmsNeeds {
+  config: Pick<Config, 'sms' | 'totpIssuer'>;
+  database: Database;
+  store: Store;
+  storeKeys: StoreKeyHash;
+  secrets: SecretBox;
+  clock: Clock;
+  smsSender: SmsSender;
+  metrics: Pick<Metrics, 'watchSmsBudgets' | 'registry'>;
+  audit: AuditLog;
+  setup: FactorSetup;
+  twoFactor: TwoFactorService;
+  loginChallenges: LoginChallenges;
+  logger: Logger;
+}
 
 /** Codes sent by SMS to a confirmed phone number. */
-export const smsModule: FactorModule = {
+export const smsModule: FactorModule<SmsNeeds> = {
+  name: 'sms',
+  signals: SMS_SIGNALS,
   entities: [SmsFactorRecord],
+  migrations: [SmsLocale1796681329277],
   resolvers: [SmsResolver],
   create({
     config,
@@ -27,7 +60,7 @@ export const smsModule: FactorModule = {
     audit,
     setup,
     twoFactor,
-    challenges,
+    loginChallenges,
     logger,
   }) {
     const numbers = new SmsFactorRepository(database);
@@ -56,7 +89,7 @@ export const smsModule: FactorModule = {
       secrets,
       audit,
       clock,
-      challenges,
+      challenges: loginChallenges,
     });
     return { factor, resolvers: [new SmsResolver(service, twoFactor)] };
   },

@@ -1,5 +1,5 @@
 import { Column, Entity, Index } from 'typeorm';
-import { CiphertextColumn, HashColumn, PrimaryIdColumn, TimestampColumn } from '../../infra/db/entities/columns';
+import { CiphertextColumn, HashColumn, PrimaryIdColumn, TimestampColumn } from '../../infra/db/columns';
 import { LIMITS } from '../../limits';
 import { DEFAULT_SMS_LOCALE } from './sms-messages';
 

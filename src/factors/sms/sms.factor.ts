@@ -6,10 +6,11 @@ import {
   type FactorCheck,
   isSixDigits,
   type SecondFactor,
-} from '../factor';
-import { TwoFactorMethod } from '../method';
+} from '../../attempts/second-factor';
+import { TwoFactorMethod } from '../../users/two-factor-method';
 import type { SmsCodeStore } from './sms-code-store';
 import type { SmsFactorRepository } from './sms-factor.repository';
+import { SMS_STATUS } from './sms-factor.repository';
 
 /** Which live code answers a purpose: the step-up code, the login challenge's, or a setup's. */
 export function smsPurposeKey(purpose: AnswerPurpose): string {
@@ -35,6 +36,7 @@ export class SmsFactor implements SecondFactor {
   readonly method = TwoFactorMethod.SMS;
   readonly refusedWhenLocked = true;
   readonly enrollment: Enrollment;
+  readonly statusPart = SMS_STATUS;
 
   constructor(
     private readonly codes: SmsCodeStore,

@@ -1,10 +1,10 @@
-import { Arg, Args, Authorized, Ctx, ID, Mutation, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, ID, Mutation, Resolver } from 'type-graphql';
+import { AnswerArgs, StepUp } from '../../attempts/answer-args';
 import type { Caller } from '../../callers/caller';
-import { AnswerArgs, answerOf } from '../../graphql/answer-args';
 import { ChecksAnswer, SignedIn } from '../../graphql/auth';
 import type { Context } from '../../graphql/context';
+import { TwoFactorMethod } from '../../users/two-factor-method';
 import { TwoFactorStatus } from '../../users/user.types';
-import { TwoFactorMethod } from '../method';
 import type { TwoFactorService } from '../two-factor.service';
 import { TwoFactorSetupResult } from '../two-factor.types';
 import type { SmsService } from './sms.service';
@@ -18,14 +18,13 @@ export class SmsResolver {
   ) {}
 
   @Authorized()
-  @ChecksAnswer()
   @Mutation(() => SmsSetup, {
     description:
       'Sends a code by SMS to the number (E.164). `code` (as below) is required when\ntwo-factor is already on; a new number replaces the old one only once confirmed.',
   })
   startSmsSetup(
     @Arg('phoneNumber') phoneNumber: string,
-    @Args() answer: AnswerArgs,
+    @StepUp() stepUp: AnswerArgs,
     @Arg('locale', () => String, {
       nullable: true,
       description:
@@ -35,7 +34,7 @@ export class SmsResolver {
     @SignedIn() caller: Caller,
     @Ctx() { actor }: Context,
   ): Promise<SmsSetup> {
-    return this.sms.startSetup(caller, actor, phoneNumber, answerOf(answer), locale);
+    return this.sms.startSetup(caller, actor, phoneNumber, stepUp.answer, locale);
   }
 
   @Authorized()
@@ -65,13 +64,12 @@ export class SmsResolver {
   }
 
   @Authorized()
-  @ChecksAnswer()
   @Mutation(() => TwoFactorStatus)
   removeSms(
-    @Args() answer: AnswerArgs,
+    @StepUp() stepUp: AnswerArgs,
     @SignedIn() caller: Caller,
     @Ctx() { actor }: Context,
   ): Promise<TwoFactorStatus> {
-    return this.twoFactor.removeFactor(actor, caller.subject, answerOf(answer), TwoFactorMethod.SMS);
+    return this.twoFactor.removeFactor(actor, caller.subject, stepUp.answer, TwoFactorMethod.SMS);
   }
 }

@@ -1,13 +1,12 @@
-import type { Actor, AuditLog } from '../../audit/audit-log';
-import type { Caller } from '../../callers/caller';
-import { AppError } from '../../errors';
+import type { Answer } from '../../attempts/second-factor';
+import type { AuditLog } from '../../audit/audit-log';
+import type { Actor, Caller } from '../../callers/caller';
+import { AppError, challengeNotFound } from '../../errors';
 import type { Clock } from '../../infra/clock';
 import type { SecretBox } from '../../infra/crypto/cipher';
 import type { Database } from '../../infra/db/database';
-import { type ChallengeStore, challengeNotFound } from '../../login/challenge-store';
-import type { Answer } from '../factor';
+import { TwoFactorMethod } from '../../users/two-factor-method';
 import type { FactorSetup } from '../factor-setup';
-import { TwoFactorMethod } from '../method';
 import type { TwoFactorSetupResult } from '../two-factor.types';
 import { parsePhoneNumber } from './phone-number';
 import type { SmsCodeStore } from './sms-code-store';
@@ -28,7 +27,20 @@ export interface SmsServiceDependencies {
   secrets: SecretBox;
   audit: AuditLog;
   clock: Clock;
-  challenges: ChallengeStore;
+  /** The login challenge a login code is sent for (the login module's challenges). */
+  challenges: LoginChallenges;
+}
+
+/** What sending a login code needs of the login's challenges. */
+export interface LoginChallenges {
+  find(id: string): Promise<LoginChallengeRef | null>;
+  isExhausted(challenge: LoginChallengeRef): Promise<boolean>;
+}
+
+interface LoginChallengeRef {
+  id: string;
+  userId: string;
+  expiresAt: Date;
 }
 
 export class SmsService {

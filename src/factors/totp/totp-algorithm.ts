@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import speakeasy from 'speakeasy';
-import { isSixDigits } from '../factor';
+import { isSixDigits } from '../../attempts/second-factor';
 
 /**
  * RFC 6238 (SHA1, 6 digits, 30 s), with speakeasy computing the codes and this

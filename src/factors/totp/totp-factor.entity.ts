@@ -1,5 +1,5 @@
 import { Entity } from 'typeorm';
-import { CiphertextColumn, PrimaryIdColumn, TimestampColumn } from '../../infra/db/entities/columns';
+import { CiphertextColumn, PrimaryIdColumn, TimestampColumn } from '../../infra/db/columns';
 
 /** A confirmed TOTP authenticator. The secret is encrypted and never exposed. */
 @Entity('totp_factors')

@@ -1,11 +1,28 @@
 import type { EntityManager } from 'typeorm';
 import type { Database, Statement } from '../../infra/db/database';
-import { sqlTime } from '../../infra/db/raw-values';
-import { OnePerUserRepository } from '../../infra/db/repositories/one-per-user.repository';
+import { OnePerUserRepository } from '../../infra/db/one-per-user.repository';
+import { rawDate, sqlTime } from '../../infra/db/raw-values';
 import { Table } from '../../infra/db/table';
+import type { StatusPart } from '../../users/status-part';
+import { TwoFactorMethod } from '../../users/two-factor-method';
 import { TotpFactorRecord } from './totp-factor.entity';
 
 const totpFactors = new Table(TotpFactorRecord);
+
+/** The authenticator in every status read: when it was set up and last used. */
+export const TOTP_STATUS: StatusPart = {
+  method: TwoFactorMethod.TOTP,
+  select: `totp.${totpFactors.column('userId')} AS totp_user, totp.${totpFactors.column('createdAt')} AS totp_created_at,
+              totp.${totpFactors.column('lastUsedAt')} AS totp_last_used_at`,
+  join: `LEFT JOIN ${totpFactors.name} totp ON totp.${totpFactors.column('userId')} = u.id`,
+  read(row) {
+    if (row.totp_user === null || row.totp_user === undefined) return { has: false };
+    return {
+      has: true,
+      shows: { totp: { createdAt: rawDate(row.totp_created_at)!, lastUsedAt: rawDate(row.totp_last_used_at) } },
+    };
+  },
+};
 
 /** Confirmed TOTP authenticators: at most one a user. */
 export class TotpFactorRepository extends OnePerUserRepository<TotpFactorRecord> {

@@ -1,18 +1,18 @@
 import type { EntityManager } from 'typeorm';
-import type { SecretBox } from '../../infra/crypto/cipher';
-import type { UserRepository } from '../../infra/db/repositories/user.repository';
 import {
   type Accepted,
   type Answer,
   type Enrollment,
   type FactorCheck,
   isSixDigits,
-  type LockedUser,
   type SecondFactor,
-} from '../factor';
-import { TwoFactorMethod } from '../method';
+} from '../../attempts/second-factor';
+import type { SecretBox } from '../../infra/crypto/cipher';
+import { TwoFactorMethod } from '../../users/two-factor-method';
+import type { UserRepository, LockedUser } from '../../users/user.repository';
 import { matchTotpStep } from './totp-algorithm';
 import type { TotpFactorRepository } from './totp-factor.repository';
+import { TOTP_STATUS } from './totp-factor.repository';
 
 /**
  * A code from the user's confirmed authenticator. Accepting it records its time
@@ -26,6 +26,7 @@ export class TotpFactor implements SecondFactor {
   readonly method = TwoFactorMethod.TOTP;
   readonly refusedWhenLocked = true;
   readonly enrollment: Enrollment;
+  readonly statusPart = TOTP_STATUS;
 
   constructor(
     private readonly authenticators: TotpFactorRepository,

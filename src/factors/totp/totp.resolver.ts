@@ -1,10 +1,10 @@
-import { Arg, Args, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
+import { AnswerArgs, StepUp } from '../../attempts/answer-args';
 import type { Caller } from '../../callers/caller';
-import { AnswerArgs, answerOf } from '../../graphql/answer-args';
 import { ChecksAnswer, SignedIn } from '../../graphql/auth';
 import type { Context } from '../../graphql/context';
+import { TwoFactorMethod } from '../../users/two-factor-method';
 import { TwoFactorStatus } from '../../users/user.types';
-import { TwoFactorMethod } from '../method';
 import type { TwoFactorService } from '../two-factor.service';
 import { TwoFactorSetupResult } from '../two-factor.types';
 import type { TotpService } from './totp.service';
@@ -18,17 +18,16 @@ export class TotpResolver {
   ) {}
 
   @Authorized()
-  @ChecksAnswer()
   @Mutation(() => TotpSetup, {
     description:
       'Starts (or restarts) TOTP setup; nothing changes until it is confirmed.\n`code` (as below) is required when two-factor is already on.',
   })
   startTotpSetup(
-    @Args() answer: AnswerArgs,
+    @StepUp() stepUp: AnswerArgs,
     @SignedIn() caller: Caller,
     @Ctx() { actor }: Context,
   ): Promise<TotpSetup> {
-    return this.totp.startSetup(caller, actor, answerOf(answer));
+    return this.totp.startSetup(caller, actor, stepUp.answer);
   }
 
   @Authorized()
@@ -45,13 +44,12 @@ export class TotpResolver {
   }
 
   @Authorized()
-  @ChecksAnswer()
   @Mutation(() => TwoFactorStatus)
   removeTotp(
-    @Args() answer: AnswerArgs,
+    @StepUp() stepUp: AnswerArgs,
     @SignedIn() caller: Caller,
     @Ctx() { actor }: Context,
   ): Promise<TwoFactorStatus> {
-    return this.twoFactor.removeFactor(actor, caller.subject, answerOf(answer), TwoFactorMethod.TOTP);
+    return this.twoFactor.removeFactor(actor, caller.subject, stepUp.answer, TwoFactorMethod.TOTP);
   }
 }

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import QRCode from 'qrcode';
-import type { Actor } from '../../audit/audit-log';
-import type { Caller } from '../../callers/caller';
+import type { Answer } from '../../attempts/second-factor';
+import type { Actor, Caller } from '../../callers/caller';
 import { base32Encode } from '../../infra/crypto/random';
-import type { Answer } from '../factor';
+import { TwoFactorMethod } from '../../users/two-factor-method';
 import type { FactorSetup } from '../factor-setup';
-import { TwoFactorMethod } from '../method';
 import type { TwoFactorSetupResult } from '../two-factor.types';
 import { otpauthUri } from './totp-algorithm';
 import type { TotpFactorRepository } from './totp-factor.repository';

@@ -1,5 +1,18 @@
+import type { StepUp } from '../../attempts/step-up';
+import type { AuditLog } from '../../audit/audit-log';
+import type { Config } from '../../config/config';
 import { AppError } from '../../errors';
+import type { Clock } from '../../infra/clock';
+import type { StoreKeyHash } from '../../infra/crypto/store-key-hash';
+import type { Database } from '../../infra/db/database';
+import type { Logger } from '../../infra/logger';
+import type { Store } from '../../infra/store/store';
 import type { FactorModule } from '../factor-module';
+import type { FactorSetup } from '../factor-setup';
+import type { TwoFactorLifecycle } from '../two-factor-lifecycle';
+import type { TwoFactorService } from '../two-factor.service';
+import { WebAuthnCredentials1796185116208 } from './migrations/1796185116208-WebAuthnCredentials';
+import { WEBAUTHN_SIGNALS } from './signals';
 import { WebAuthnChallengeStore } from './webauthn-challenge-store';
 import { WebAuthnCredentialRecord } from './webauthn-credential.entity';
 import { WebAuthnCredentialRepository } from './webauthn-credential.repository';
@@ -8,9 +21,26 @@ import { WebAuthnFactor } from './webauthn.factor';
 import { WebAuthnLoginResolver, WebAuthnResolver, WebAuthnStatusResolver } from './webauthn.resolver';
 import { WebAuthnService } from './webauthn.service';
 
+interface WebAuthnNeeds {
+  config: Pick<Config, 'webAuthn'>;
+  database: Database;
+  store: Store;
+  storeKeys: StoreKeyHash;
+  clock: Clock;
+  logger: Logger;
+  audit: AuditLog;
+  setup: FactorSetup;
+  stepUp: StepUp;
+  twoFactor: TwoFactorService;
+  lifecycle: Pick<TwoFactorLifecycle, 'setPhishingResistant'>;
+}
+
 /** Security keys and passkeys (WebAuthn): phishing resistant. */
-export const webAuthnModule: FactorModule = {
+export const webAuthnModule: FactorModule<WebAuthnNeeds> = {
+  name: 'webauthn',
+  signals: WEBAUTHN_SIGNALS,
   entities: [WebAuthnCredentialRecord],
+  migrations: [WebAuthnCredentials1796185116208],
   resolvers: [WebAuthnResolver, WebAuthnStatusResolver, WebAuthnLoginResolver],
   create({ config, database, store, storeKeys, clock, logger, audit, setup, stepUp, twoFactor, lifecycle }) {
     const configured = config.webAuthn ? new WebAuthnRelyingParty(config.webAuthn) : null;

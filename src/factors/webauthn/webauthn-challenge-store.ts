@@ -1,7 +1,7 @@
+import type { AnswerPurpose } from '../../attempts/second-factor';
 import type { Clock } from '../../infra/clock';
 import type { StoreKeyHash } from '../../infra/crypto/store-key-hash';
 import type { Store } from '../../infra/store/store';
-import type { AnswerPurpose } from '../factor';
 
 /**
  * Authentication challenges (login and step-up): one live challenge per

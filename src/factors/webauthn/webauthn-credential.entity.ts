@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { IdColumn, TimestampColumn } from '../../infra/db/entities/columns';
+import { IdColumn, TimestampColumn } from '../../infra/db/columns';
 
 /**
  * A confirmed security key or passkey. The credential id (base64url) is unique

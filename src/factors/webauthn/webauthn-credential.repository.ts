@@ -1,10 +1,19 @@
 import type { EntityManager } from 'typeorm';
 import type { Database, Statement } from '../../infra/db/database';
-import { sqlTime } from '../../infra/db/raw-values';
+import { rawNumber, sqlTime } from '../../infra/db/raw-values';
 import { Table } from '../../infra/db/table';
+import type { StatusPart } from '../../users/status-part';
+import { TwoFactorMethod } from '../../users/two-factor-method';
 import { WebAuthnCredentialRecord } from './webauthn-credential.entity';
 
 const credentials = new Table(WebAuthnCredentialRecord);
+
+/** Security keys in every status read: a method once the user has one (they list themselves in their own query). */
+export const WEBAUTHN_STATUS: StatusPart = {
+  method: TwoFactorMethod.WEBAUTHN,
+  select: `(SELECT COUNT(*) FROM ${credentials.name} wc WHERE wc.${credentials.column('userId')} = u.id) AS webauthn_credentials`,
+  read: (row) => ({ has: rawNumber(row.webauthn_credentials) > 0 }),
+};
 
 /** A user's security keys and passkeys. */
 export class WebAuthnCredentialRepository {

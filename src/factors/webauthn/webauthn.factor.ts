@@ -1,12 +1,20 @@
 import type { EntityManager } from 'typeorm';
+import type {
+  Accepted,
+  Answer,
+  AnswerPurpose,
+  Enrollment,
+  FactorCheck,
+  SecondFactor,
+} from '../../attempts/second-factor';
 import type { AuditLog } from '../../audit/audit-log';
 import { badInput } from '../../errors';
 import type { StoreKeyHash } from '../../infra/crypto/store-key-hash';
 import type { Logger } from '../../infra/logger';
-import type { Accepted, Answer, AnswerPurpose, Enrollment, FactorCheck, SecondFactor } from '../factor';
-import { TwoFactorMethod } from '../method';
+import { TwoFactorMethod } from '../../users/two-factor-method';
 import type { WebAuthnChallengeStore } from './webauthn-challenge-store';
 import type { WebAuthnCredentialRepository } from './webauthn-credential.repository';
+import { WEBAUTHN_STATUS } from './webauthn-credential.repository';
 import { parseWebAuthnJson } from './webauthn-json';
 import type { WebAuthnRelyingParty } from './webauthn-relying-party';
 
@@ -45,7 +53,9 @@ export function webAuthnUserHandle(keyHash: StoreKeyHash, userId: string): Uint8
 export class WebAuthnFactor implements SecondFactor {
   readonly method = TwoFactorMethod.WEBAUTHN;
   readonly refusedWhenLocked = false;
+  readonly phishingResistant = true;
   readonly enrollment: Enrollment;
+  readonly statusPart = WEBAUTHN_STATUS;
 
   constructor(private readonly deps: WebAuthnFactorDependencies) {
     const { credentials } = deps;

@@ -1,11 +1,11 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
+import { AnswerArgs, StepUp } from '../../attempts/answer-args';
 import type { Caller } from '../../callers/caller';
-import { AnswerArgs, answerOf } from '../../graphql/answer-args';
 import { ChecksAnswer, SignedIn } from '../../graphql/auth';
 import type { Context } from '../../graphql/context';
 import { LoginChallenge } from '../../login/login.types';
+import { TwoFactorMethod } from '../../users/two-factor-method';
 import { assertSelfOrReader, TwoFactorStatus } from '../../users/user.types';
-import { TwoFactorMethod } from '../method';
 import { TwoFactorSetupResult } from '../two-factor.types';
 import type { WebAuthnService } from './webauthn.service';
 import { JSONScalar, WebAuthnChallenge, WebAuthnCredential, WebAuthnRegistration } from './webauthn.types';
@@ -24,17 +24,16 @@ export class WebAuthnResolver {
   }
 
   @Authorized()
-  @ChecksAnswer()
   @Mutation(() => WebAuthnRegistration, {
     description:
       'Starts registering a security key or passkey; nothing changes until confirmed. A step-up answer is required when two-factor is on; the first factor needs a recent sign-in.',
   })
   startWebAuthnRegistration(
-    @Args() answer: AnswerArgs,
+    @StepUp() stepUp: AnswerArgs,
     @SignedIn() caller: Caller,
     @Ctx() { actor }: Context,
   ): Promise<WebAuthnRegistration> {
-    return this.webAuthn.startRegistration(caller, actor, answerOf(answer));
+    return this.webAuthn.startRegistration(caller, actor, stepUp.answer);
   }
 
   @Authorized()
@@ -64,17 +63,16 @@ export class WebAuthnResolver {
   }
 
   @Authorized()
-  @ChecksAnswer()
   @Mutation(() => TwoFactorStatus, {
     description: 'Step-up required. Removing the last factor follows the same rules as removeTotp.',
   })
   removeWebAuthnCredential(
     @Arg('id', () => ID) id: string,
-    @Args() answer: AnswerArgs,
+    @StepUp() stepUp: AnswerArgs,
     @SignedIn() caller: Caller,
     @Ctx() { actor }: Context,
   ): Promise<TwoFactorStatus> {
-    return this.webAuthn.remove(actor, caller.subject, id, answerOf(answer));
+    return this.webAuthn.remove(actor, caller.subject, id, stepUp.answer);
   }
 }
 

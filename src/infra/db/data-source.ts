@@ -3,10 +3,14 @@ import { dirname } from 'node:path';
 import { createConnection, type RowDataPacket } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
 import type { Config } from '../../config/config';
-import { entities } from './entities';
-import { migrations } from './migrations';
 
 export type DatabaseSettings = Config['database'];
+
+/** The tables the modules declare, and the migrations that make them (src/modules.ts). */
+export interface DatabaseSchema {
+  entities: readonly Function[];
+  migrations: readonly Function[];
+}
 export type MysqlFlavor = 'mysql' | 'mariadb';
 
 /**
@@ -31,9 +35,11 @@ export async function detectMysqlFlavor(url: string): Promise<MysqlFlavor> {
  */
 export function createDataSource(
   settings: DatabaseSettings,
-  flavor: MysqlFlavor = 'mysql',
-  { forTransactions = false }: { forTransactions?: boolean } = {},
+  schema: DatabaseSchema,
+  { flavor = 'mysql', forTransactions = false }: { flavor?: MysqlFlavor; forTransactions?: boolean } = {},
 ): DataSource {
+  const entities = [...schema.entities];
+  const migrations = [...schema.migrations];
   if (settings.kind === 'mysql') {
     return new DataSource({
       type: flavor,

@@ -1,6 +1,7 @@
+import { AuditEventRecord } from '../../audit/audit-event.entity';
+import type { FactorActions } from '../../audit/factor-actions';
 import { badInput } from '../../errors';
 import type { Database } from '../../infra/db/database';
-import { AuditEventRecord } from '../../infra/db/entities';
 import { LIMITS } from '../../limits';
 import { decodeCursor, encodeCursor } from '../../pagination';
 import { type OcsfRecord, toOcsf } from './ocsf-mapping';
@@ -22,7 +23,10 @@ export interface OcsfPage {
  * what happens next. Reads only the audit log: whoever may call this sees all.
  */
 export class OcsfFeed {
-  constructor(private readonly database: Database) {}
+  constructor(
+    private readonly database: Database,
+    private readonly factors: FactorActions,
+  ) {}
 
   /** BAD_USER_INPUT for a limit out of 1..LIMITS.ocsfMaxPageSize or a cursor not of this feed. */
   async page(after: string | undefined, limit: number): Promise<OcsfPage> {
@@ -41,7 +45,7 @@ export class OcsfFeed {
     );
     const last = rows.at(-1);
     return {
-      records: rows.map((row) => toOcsf({ ...row, id: String(row.id) })),
+      records: rows.map((row) => toOcsf({ ...row, id: String(row.id) }, this.factors)),
       next: encodeCursor(FEED, last === undefined ? afterId : String(last.id)),
     };
   }

@@ -1,4 +1,6 @@
-import type { AuditAction } from '../../audit/audit-log';
+import type { ServiceAuditAction } from '../../audit/audit-log';
+import type { DescribedFactorAction, FactorActions } from '../../audit/factor-actions';
+import type { FactorSignals } from '../../module';
 
 /**
  * An audit event in OCSF 1.7.0 (schema.ocsf.io/1.7.0), for SIEMs: a pure
@@ -46,15 +48,6 @@ const ACTIVITY_CAPTIONS: Record<ClassKey, Record<number, string>> = {
 const SEVERITY = { 1: 'Informational', 2: 'Low', 3: 'Medium', 4: 'High' } as const;
 type SeverityId = keyof typeof SEVERITY;
 
-/** auth_factor.factor_type_id: OCSF's ids; recovery codes have none (99 Other, with our name). */
-const FACTORS = {
-  TOTP: { factor_type_id: 7, factor_type: 'OTP', is_totp: true },
-  SMS: { factor_type_id: 1, factor_type: 'SMS' },
-  WEBAUTHN: { factor_type_id: 10, factor_type: 'WebAuthn' },
-  RECOVERY_CODE: { factor_type_id: 99, factor_type: 'Recovery Code' },
-} as const;
-type Factor = keyof typeof FACTORS;
-
 interface Row {
   class: ClassKey;
   activity: number;
@@ -64,19 +57,16 @@ interface Row {
   failure?: boolean;
   message: string;
   /** Class-specific attributes. */
-  build?: (event: AuditedEvent) => OcsfRecord;
+  build?: (event: AuditedEvent, factors: FactorActions) => OcsfRecord;
 }
 
-const factors = (...list: Factor[]) => ({ auth_factors: list.map((factor) => ({ ...FACTORS[factor] })) });
-const factorOf = (reason: string | null): Factor[] => (reason !== null && reason in FACTORS ? [reason as Factor] : []);
-
-/** A user's second factor changed: Account Change with its MFA factor activities. */
-const factorChange = (activity: 10 | 11, factor: Factor, message: string): Row => ({
-  class: 'accountChange',
-  activity,
-  message,
-  build: () => factors(factor),
-});
+/** auth_factors: OCSF's factor types, each factor's own (src/module.ts FactorSignals). */
+const authFactors = (...list: FactorSignals['ocsf'][]) => ({ auth_factors: list.map((factor) => ({ ...factor })) });
+/** The factor a reason names (its method, e.g. the one that answered a login); none for anything else. */
+const factorOf = (reason: string | null, factors: FactorActions) => {
+  const factor = reason === null ? null : factors.ocsfFactor(reason);
+  return factor ? [factor] : [];
+};
 
 /** An organization's two-factor policy: Entity Management of a Policy entity of the organization. */
 const policyChange = (activity: 3 | 8 | 9, policy: string, message: string, severity?: SeverityId): Row => ({
@@ -125,27 +115,13 @@ const webhookEntity = (kind: 'endpoint' | 'delivery') => (event: AuditedEvent) =
   return { entity: { type_id: 99, type, ...(uid ? { uid } : { name: type }) } };
 };
 
-/** Every audit action, mapped. The compiler refuses a new action without its row. */
-const ROWS: Record<AuditAction, Row> = {
-  TOTP_ENABLED: factorChange(10, 'TOTP', 'An authenticator app (TOTP) was added.'),
-  TOTP_REMOVED: factorChange(11, 'TOTP', 'An authenticator app (TOTP) was removed.'),
-  SMS_ENABLED: factorChange(10, 'SMS', 'A phone number for SMS codes was added.'),
-  SMS_REMOVED: factorChange(11, 'SMS', 'A phone number for SMS codes was removed.'),
-  WEBAUTHN_CREDENTIAL_ADDED: factorChange(10, 'WEBAUTHN', 'A security key or passkey was added.'),
-  WEBAUTHN_CREDENTIAL_REMOVED: factorChange(11, 'WEBAUTHN', 'A security key or passkey was removed.'),
-  WEBAUTHN_CREDENTIAL_RENAMED: {
-    class: 'accountChange',
-    activity: 99,
-    other: 'MFA Factor Rename',
-    message: 'A security key or passkey was renamed.',
-    build: () => factors('WEBAUTHN'),
-  },
-  RECOVERY_CODES_REGENERATED: factorChange(10, 'RECOVERY_CODE', 'New recovery codes replaced the old ones.'),
+/** Every one of the service's own audit actions, mapped (a factor's: factorRow). The compiler refuses a new action without its row. */
+const ROWS: Record<ServiceAuditAction, Row> = {
   TWO_FACTOR_ENABLED: {
     class: 'accountChange',
     activity: 10,
     message: 'Two-factor authentication was turned on.',
-    build: (event) => ({ ...factors(...factorOf(event.reason)), ...withMfa(event, true) }),
+    build: (event, factors) => ({ ...authFactors(...factorOf(event.reason, factors)), ...withMfa(event, true) }),
   },
   TWO_FACTOR_DISABLED: {
     class: 'accountChange',
@@ -173,7 +149,7 @@ const ROWS: Record<AuditAction, Row> = {
     class: 'authentication',
     activity: 1,
     message: 'A login challenge was answered.',
-    build: (event) => ({ is_mfa: true, ...factors(...factorOf(event.reason)) }),
+    build: (event, factors) => ({ is_mfa: true, ...authFactors(...factorOf(event.reason, factors)) }),
   },
   LOGIN_FAILED: {
     class: 'authentication',
@@ -197,38 +173,7 @@ const ROWS: Record<AuditAction, Row> = {
     message: 'A second-factor answer (step-up or setup) was wrong.',
     build: () => ({ is_mfa: true }),
   },
-  RECOVERY_CODE_USED: {
-    class: 'authentication',
-    activity: 99,
-    other: 'Recovery Code Use',
-    message: 'A recovery code was used (each works once).',
-    build: () => ({ is_mfa: true, ...factors('RECOVERY_CODE') }),
-  },
-  SMS_SENT: {
-    class: 'authentication',
-    activity: 99,
-    other: 'Code Sent',
-    message: 'A code was sent by SMS to the confirmed number.',
-    build: () => factors('SMS'),
-  },
-  WEBAUTHN_CLONE_SUSPECTED: {
-    class: 'authentication',
-    activity: 99,
-    other: 'Cloned Authenticator Suspected',
-    severity: 4,
-    failure: true,
-    message: "A security key's signature counter did not grow: it may have been cloned. The answer was refused.",
-    build: () => ({ is_mfa: true, ...factors('WEBAUTHN') }),
-  },
 
-  RECOVERY_CODES_VIEWED: {
-    class: 'entityManagement',
-    activity: 2,
-    message: 'The recovery codes were shown.',
-    build: (event) => ({
-      entity: { type_id: 99, type: 'Recovery Codes', ...(event.userId !== null && { user: { uid: event.userId } }) },
-    }),
-  },
   TRUSTED_DEVICE_ADDED: {
     class: 'entityManagement',
     activity: 1,
@@ -346,22 +291,72 @@ const ROWS: Record<AuditAction, Row> = {
   },
 };
 
-/** The audit actions and the OCSF class each maps to (for the docs and tests). */
-export const OCSF_CLASS_OF: Readonly<Record<AuditAction, number>> = Object.fromEntries(
-  Object.entries(ROWS).map(([action, row]) => [action, CLASSES[row.class].class_uid]),
-) as Record<AuditAction, number>;
-
-/** The OCSF 1.7.0 record of an audit event. */
-export function toOcsf(event: AuditedEvent): OcsfRecord {
-  const row = (ROWS as Partial<Record<string, Row>>)[event.action];
-  return row ? mapped(event, row) : unknownAction(event);
+/** A second factor's action, as every factor's is mapped: what happened to it (src/module.ts FactorAction). */
+function factorRow(action: DescribedFactorAction): Row {
+  const factor = () => authFactors(action.ocsf);
+  switch (action.change) {
+    case 'added':
+    case 'removed':
+      return {
+        class: 'accountChange',
+        activity: action.change === 'added' ? 10 : 11,
+        message: action.message,
+        build: factor,
+      };
+    case 'renamed':
+      return { class: 'accountChange', activity: 99, other: action.other, message: action.message, build: factor };
+    case 'used':
+    case 'suspected':
+      return {
+        class: 'authentication',
+        activity: 99,
+        other: action.other,
+        message: action.message,
+        ...(action.change === 'suspected' && { severity: 4 as const, failure: true }),
+        build: () => ({ is_mfa: true, ...factor() }),
+      };
+    case 'sent':
+      return { class: 'authentication', activity: 99, other: action.other, message: action.message, build: factor };
+    case 'viewed':
+      return {
+        class: 'entityManagement',
+        activity: 2,
+        message: action.message,
+        build: (event) => ({
+          entity: {
+            type_id: 99,
+            type: `${action.ocsf.factor_type}s`,
+            ...(event.userId !== null && { user: { uid: event.userId } }),
+          },
+        }),
+      };
+  }
 }
 
-function mapped(event: AuditedEvent, row: Row): OcsfRecord {
+/** The row of an audit action: the service's own, or a factor's. */
+function rowOf(action: string, factors: FactorActions): Row | undefined {
+  const described = factors.describe(action);
+  return described ? factorRow(described) : (ROWS as Partial<Record<string, Row>>)[action];
+}
+
+/** Every audit action and the OCSF class it maps to (for the docs and tests). */
+export function ocsfClasses(factors: FactorActions): Record<string, number> {
+  return Object.fromEntries(
+    [...Object.keys(ROWS), ...factors.actions].map((action) => [action, CLASSES[rowOf(action, factors)!.class].class_uid]),
+  );
+}
+
+/** The OCSF 1.7.0 record of an audit event. */
+export function toOcsf(event: AuditedEvent, factors: FactorActions): OcsfRecord {
+  const row = rowOf(event.action, factors);
+  return row ? mapped(event, row, factors) : unknownAction(event);
+}
+
+function mapped(event: AuditedEvent, row: Row, factors: FactorActions): OcsfRecord {
   const { class_uid, class_name } = CLASSES[row.class];
   const activityName = row.activity === 99 ? row.other! : ACTIVITY_CAPTIONS[row.class][row.activity];
   const severityId = row.severity ?? 1;
-  const specific = row.build?.(event) ?? {};
+  const specific = row.build?.(event, factors) ?? {};
   const record: OcsfRecord = {
     ...IAM,
     class_uid,

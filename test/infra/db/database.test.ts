@@ -1,5 +1,6 @@
 import { createDataSource } from '../../../src/infra/db/data-source';
 import { Database } from '../../../src/infra/db/database';
+import { DATABASE_SCHEMA } from '../../../src/modules';
 import { watchPool } from '../../support/round-trips';
 import { withMariaDbDataSource } from '../../support/test-app';
 
@@ -29,7 +30,10 @@ describe('Database on MariaDB', () => {
     await withMariaDbDataSource(
       async (dataSource) => {
         const url = (dataSource.options as { url: string }).url;
-        const batches = createDataSource({ kind: 'mysql', url }, 'mariadb', { forTransactions: true });
+        const batches = createDataSource({ kind: 'mysql', url }, DATABASE_SCHEMA, {
+          flavor: 'mariadb',
+          forTransactions: true,
+        });
         await batches.initialize();
         try {
           const database = new Database(dataSource, batches);

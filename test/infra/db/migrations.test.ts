@@ -3,6 +3,7 @@ import { migrate } from '../../../src/infra/db/migrate';
 import { Initial1795812884372 } from '../../../src/infra/db/migrations/1795812884372-Initial';
 import { OrganizationAuditEventsFrom1796184652754 } from '../../../src/infra/db/migrations/1796184652754-OrganizationAuditEventsFrom';
 import { createLogger } from '../../../src/infra/logger';
+import { DATABASE_SCHEMA } from '../../../src/modules';
 import { createTestDatabase, withMariaDbDataSource } from '../../support/test-app';
 
 describe('migrations', () => {
@@ -15,7 +16,9 @@ describe('migrations', () => {
 
   it("start a re-created organization's owners' audit events after its namesake's deletion", async () => {
     const database = await createTestDatabase();
-    const dataSource = createDataSource({ kind: 'mysql', url: database.url }, await detectMysqlFlavor(database.url));
+    const dataSource = createDataSource({ kind: 'mysql', url: database.url }, DATABASE_SCHEMA, {
+      flavor: await detectMysqlFlavor(database.url),
+    });
     try {
       await dataSource.initialize();
       const runner = dataSource.createQueryRunner();
@@ -58,8 +61,8 @@ describe('migrations', () => {
   it('run once when two instances start together', async () => {
     const database = await createTestDatabase();
     const sources = [
-      createDataSource({ kind: 'mysql', url: database.url }),
-      createDataSource({ kind: 'mysql', url: database.url }),
+      createDataSource({ kind: 'mysql', url: database.url }, DATABASE_SCHEMA),
+      createDataSource({ kind: 'mysql', url: database.url }, DATABASE_SCHEMA),
     ];
     try {
       await Promise.all(sources.map((source) => source.initialize()));

@@ -1,9 +1,11 @@
 import type { DataSource } from 'typeorm';
 import { Database } from '../../../src/infra/db/database';
-import { MembershipRecord, OrganizationRecord, UserRecord } from '../../../src/infra/db/entities';
-import { MembershipRepository } from '../../../src/infra/db/repositories/membership.repository';
-import { OrganizationRepository } from '../../../src/infra/db/repositories/organization.repository';
-import { UserRepository } from '../../../src/infra/db/repositories/user.repository';
+import { MembershipRecord } from '../../../src/organizations/membership.entity';
+import { MembershipRepository } from '../../../src/organizations/membership.repository';
+import { OrganizationRecord } from '../../../src/organizations/organization.entity';
+import { OrganizationRepository } from '../../../src/organizations/organization.repository';
+import { UserRecord } from '../../../src/users/user.entity';
+import { UserRepository } from '../../../src/users/user.repository';
 import { embeddedKit } from '../../support/embedded-kit';
 import { withMariaDbDataSource } from '../../support/test-app';
 

@@ -1,8 +1,8 @@
 import type { EntityManager } from 'typeorm';
-import type { Database } from '../database';
-import { OrganizationRecord } from '../entities';
-import type { OrganizationRoleValue } from '../entities/membership.entity';
-import { rawBoolean, rawDate, rawNumber } from '../raw-values';
+import type { Database } from '../infra/db/database';
+import { rawBoolean, rawDate, rawNumber } from '../infra/db/raw-values';
+import type { OrganizationRoleValue } from './membership.entity';
+import { OrganizationRecord } from './organization.entity';
 
 /** What decides which counters a member falls in. */
 export interface MemberKind {

@@ -1,5 +1,6 @@
-import type { Enrollment, SecondFactor } from './factor';
-import type { EnrolledMethod, TwoFactorMethod } from './method';
+import type { StatusPart } from '../users/status-part';
+import type { EnrolledMethod, TwoFactorMethod } from '../users/two-factor-method';
+import type { Enrollment, SecondFactor } from './second-factor';
 
 /**
  * The second factors the service knows, in the order an answer is tried. Filled
@@ -32,6 +33,11 @@ export class FactorRegistry {
     const enrollment = this.get(method).enrollment;
     if (!enrollment) throw new Error(`${method} is not a factor users enroll`);
     return enrollment;
+  }
+
+  /** Every factor's part of the status read, in the order answers are tried (users/status-part.ts). */
+  statusParts(): StatusPart[] {
+    return this.factors.flatMap((factor) => (factor.statusPart ? [factor.statusPart] : []));
   }
 
   enrollments(): Enrollment[] {

@@ -1,5 +1,5 @@
 import { Entity } from 'typeorm';
-import { PrimaryIdColumn, TimestampColumn } from './columns';
+import { PrimaryIdColumn, TimestampColumn } from '../infra/db/columns';
 
 /**
  * An organization deleted whose memberships are still being removed, in batches,

@@ -1,5 +1,5 @@
 import { Column, Entity, Index } from 'typeorm';
-import { PrimaryIdColumn, TimestampColumn } from './columns';
+import { PrimaryIdColumn, TimestampColumn } from '../infra/db/columns';
 
 export type OrganizationRoleValue = 'OWNER' | 'MEMBER';
 

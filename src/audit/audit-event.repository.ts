@@ -1,8 +1,8 @@
 import type { EntityManager } from 'typeorm';
-import type { Database } from '../database';
-import { AuditEventRecord } from '../entities';
-import { sqlTime } from '../raw-values';
-import { Table } from '../table';
+import type { Database } from '../infra/db/database';
+import { sqlTime } from '../infra/db/raw-values';
+import { Table } from '../infra/db/table';
+import { AuditEventRecord } from './audit-event.entity';
 
 const auditEvents = new Table(AuditEventRecord);
 const INSERTED = ['action', 'userId', 'organizationId', 'actorId', 'reason', 'clientIp', 'occurredAt'] as const;

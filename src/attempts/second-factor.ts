@@ -1,7 +1,10 @@
 import type { EntityManager } from 'typeorm';
-import type { Actor, AuditAction, AuditEntry } from '../audit/audit-log';
+import type { AuditAction, AuditEntry } from '../audit/audit-log';
+import type { Actor } from '../callers/caller';
 import type { Statement } from '../infra/db/database';
-import type { EnrolledMethod, TwoFactorMethod } from './method';
+import type { StatusPart } from '../users/status-part';
+import type { EnrolledMethod, TwoFactorMethod } from '../users/two-factor-method';
+import type { LockedUser } from '../users/user.repository';
 
 /**
  * What an answer is for. An answer is only ever checked for one purpose: an SMS
@@ -24,20 +27,6 @@ export interface Answer {
 /** A right answer, spent: how it was given, for the login assertion's `amr` (RFC 8176). */
 export interface Accepted {
   readonly amr: readonly string[];
-}
-
-/**
- * The user's row as the answer path holds it, locked: what decides an answer
- * besides the factor's own rows (UserRepository.lockedUser).
- */
-export interface LockedUser {
-  id: string;
-  twoFactorEnabled: boolean;
-  failedAttemptsInRow: number;
-  /** The last TOTP time step accepted: no code of this step or earlier works again. */
-  lastTotpStep: number | null;
-  failuresInWindow: number;
-  failureWindowStartedAt: Date | null;
 }
 
 /** One factor's check of one answer, inside the answer's transaction, under the user's row lock. */
@@ -63,6 +52,11 @@ export interface SecondFactor {
   readonly method: TwoFactorMethod;
   /** Refused while two-factor is locked (100 failures in a row); a factor that is not unlocks it. */
   readonly refusedWhenLocked: boolean;
+  /**
+   * An answer a phishing proxy cannot relay (bound to the origin the browser
+   * saw): the only kind that gives a step-up while an organization requires it.
+   */
+  readonly phishingResistant?: boolean;
   /** Whether the answer has this factor's shape (no I/O). */
   accepts(answer: Answer): boolean;
   /** Refuses (BAD_USER_INPUT) an answer of this factor's kind that is malformed, before any attempt is counted. */
@@ -77,6 +71,8 @@ export interface SecondFactor {
   verify(check: FactorCheck): Promise<Accepted | null>;
   /** Present for a factor the user sets up and removes. */
   readonly enrollment?: Enrollment;
+  /** The factor's part of every status read (its columns in the one query). */
+  readonly statusPart?: StatusPart;
 }
 
 /** The part of a factor that the user sets up and removes. */

@@ -1,5 +1,5 @@
 import { Column, Entity } from 'typeorm';
-import { PrimaryIdColumn, TimestampColumn } from './columns';
+import { PrimaryIdColumn, TimestampColumn } from '../infra/db/columns';
 
 /**
  * An organization, synced from upstream, with its two-factor policy. The member
@@ -19,7 +19,7 @@ export class OrganizationRecord {
   @Column({ name: 'requires_two_factor', type: 'boolean', default: false })
   requiresTwoFactor: boolean;
 
-  /** Only a phishing-resistant factor (WebAuthn) satisfies the policy; only with requiresTwoFactor. */
+  /** Only a phishing-resistant factor (a security key or passkey) satisfies the policy; only with requiresTwoFactor. */
   @Column({ name: 'requires_phishing_resistant', type: 'boolean', default: false })
   requiresPhishingResistant: boolean;
 
@@ -66,7 +66,7 @@ export class OrganizationRecord {
   membersWithoutPhishingResistant: number;
 
   /**
-   * Phishing-resistant without two-factor: none while the WebAuthn factor keeps its
+   * Phishing-resistant without two-factor: none while the phishing-resistant factor keeps its
    * credentials counted as two-factor, kept anyway so that every combination of
    * the member filters counts exactly from these columns.
    */

@@ -1,9 +1,23 @@
 import { In, type EntityManager } from 'typeorm';
-import type { LockedUser } from '../../../factors/factor';
-import type { Database, Statement } from '../database';
-import { UserRecord } from '../entities';
-import { rawBoolean, rawDate, rawNumber, sqlTime } from '../raw-values';
-import { Table } from '../table';
+import type { Database, Statement } from '../infra/db/database';
+import { sqlTime } from '../infra/db/raw-values';
+import { Table } from '../infra/db/table';
+import type { StatusPart } from './status-part';
+import { UserRecord } from './user.entity';
+
+/**
+ * The user's row as the answer path holds it, locked: what decides an answer
+ * besides the factor's own rows (UserRepository.lockedUser).
+ */
+export interface LockedUser {
+  id: string;
+  twoFactorEnabled: boolean;
+  failedAttemptsInRow: number;
+  /** The last TOTP time step accepted: no code of this step or earlier works again. */
+  lastTotpStep: number | null;
+  failuresInWindow: number;
+  failureWindowStartedAt: Date | null;
+}
 
 const users = new Table(UserRecord);
 /** What the answer path reads of the user's row, under its lock. */
@@ -16,19 +30,7 @@ const LOCKED_USER = [
   'failureWindowStartedAt',
 ] as const satisfies readonly (keyof LockedUser & keyof UserRecord)[];
 
-/** A user's two-factor status as stored: the user's row, its factors and the unused codes. */
-export interface StatusRow {
-  id: string;
-  twoFactorEnabled: boolean;
-  enabledAt: Date | null;
-  failedAttemptsInRow: number;
-  totp: { createdAt: Date; lastUsedAt: Date | null } | null;
-  sms: { phoneMasked: string; createdAt: Date; lastUsedAt: Date | null } | null;
-  unusedRecoveryCodes: number;
-  webAuthnCredentials: number;
-}
-
-/** Users' two-factor rows: one small query per method. */
+/** Users' two-factor rows. */
 export class UserRepository {
   constructor(private readonly database: Database) {}
 
@@ -37,50 +39,18 @@ export class UserRepository {
     return manager.findBy(UserRecord, { id: In(ids) });
   }
 
-  /** Everything a status shows, for many users, in one query (users without a row are absent). */
-  async statusRows(manager: EntityManager, ids: string[]): Promise<StatusRow[]> {
-    if (ids.length === 0) return [];
-    const read = this.statusRowsRead(ids);
-    return this.statusRowsOf(await manager.query(read.sql, read.parameters));
-  }
-
-  /** The same query as a statement, to send with others in one round trip. */
-  statusRowsRead(ids: string[]): Statement {
+  /**
+   * Everything a status shows, for many users, in one query (users without a
+   * row are absent): the user's row, and each factor's part (its own columns).
+   */
+  statusRead(ids: string[], parts: readonly StatusPart[]): Statement {
+    const joins = parts.flatMap((part) => (part.join ? [part.join] : []));
     return {
-      sql: `SELECT u.id, u.two_factor_enabled, u.enabled_at, u.failed_attempts_in_row,
-              t.user_id AS totp_user, t.created_at AS totp_created_at, t.last_used_at AS totp_last_used_at,
-              s.user_id AS sms_user, s.phone_masked, s.created_at AS sms_created_at, s.last_used_at AS sms_last_used_at,
-              (SELECT COUNT(*) FROM recovery_codes r WHERE r.user_id = u.id AND r.used_at IS NULL) AS unused_recovery_codes,
-              (SELECT COUNT(*) FROM webauthn_credentials w WHERE w.user_id = u.id) AS webauthn_credentials
-         FROM users u
-         LEFT JOIN totp_factors t ON t.user_id = u.id
-         LEFT JOIN sms_factors s ON s.user_id = u.id
+      sql: `SELECT u.id, u.two_factor_enabled, u.enabled_at, u.failed_attempts_in_row${parts.map((part) => `, ${part.select}`).join('')}
+         FROM users u${joins.map((join) => `\n         ${join}`).join('')}
         WHERE u.id IN (${ids.map(() => '?').join(', ')})`,
       parameters: ids,
     };
-  }
-
-  statusRowsOf(rows: Record<string, unknown>[]): StatusRow[] {
-    return rows.map((row) => ({
-      id: String(row.id),
-      twoFactorEnabled: rawBoolean(row.two_factor_enabled),
-      enabledAt: rawDate(row.enabled_at),
-      failedAttemptsInRow: rawNumber(row.failed_attempts_in_row),
-      totp:
-        row.totp_user === null
-          ? null
-          : { createdAt: rawDate(row.totp_created_at)!, lastUsedAt: rawDate(row.totp_last_used_at) },
-      sms:
-        row.sms_user === null
-          ? null
-          : {
-              phoneMasked: String(row.phone_masked),
-              createdAt: rawDate(row.sms_created_at)!,
-              lastUsedAt: rawDate(row.sms_last_used_at),
-            },
-      unusedRecoveryCodes: rawNumber(row.unused_recovery_codes),
-      webAuthnCredentials: rawNumber(row.webauthn_credentials),
-    }));
   }
 
   find(manager: EntityManager, id: string): Promise<UserRecord | null> {

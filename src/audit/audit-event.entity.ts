@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import { IdColumn, TimestampColumn } from './columns';
+import { IdColumn, TimestampColumn } from '../infra/db/columns';
 
 /** What happened, to whom, by whom. Never a code, secret or phone number. */
 @Entity('audit_events')

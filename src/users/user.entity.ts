@@ -1,5 +1,5 @@
 import { Column, Entity } from 'typeorm';
-import { PrimaryIdColumn, TimestampColumn } from './columns';
+import { PrimaryIdColumn, TimestampColumn } from '../infra/db/columns';
 
 /** A user's two-factor state. A user with no row has no two-factor. */
 @Entity('users')
@@ -11,7 +11,7 @@ export class UserRecord {
   twoFactorEnabled: boolean;
 
   /**
-   * At least one WebAuthn credential (a phishing-resistant factor). Changed only
+   * At least one phishing-resistant key (a phishing-resistant factor). Changed only
    * through OrganizationMembers.setMemberPhishingResistant, which keeps the
    * memberships' copies and the organizations' counters in step.
    */

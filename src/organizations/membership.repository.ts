@@ -1,8 +1,8 @@
 import type { EntityManager } from 'typeorm';
-import type { Database } from '../database';
-import { MembershipRecord } from '../entities';
-import type { OrganizationRoleValue } from '../entities/membership.entity';
-import { rawBoolean, rawDate } from '../raw-values';
+import type { Database } from '../infra/db/database';
+import { rawBoolean, rawDate } from '../infra/db/raw-values';
+import { MembershipRecord } from './membership.entity';
+import type { OrganizationRoleValue } from './membership.entity';
 
 export interface MemberPageQuery {
   organizationId: string;

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import type { EnrolledMethod } from '../../../factors/method';
-import { PendingSetupRecord } from '../entities';
+import type { EnrolledMethod } from '../users/two-factor-method';
+import { PendingSetupRecord } from './pending-setup.entity';
 
 /** Factors being set up: one per user and method, replaced when started again. */
 export class PendingSetupRepository {

@@ -1,7 +1,7 @@
 import { Column, Entity } from 'typeorm';
-import type { EnrolledMethod } from '../../../factors/method';
-import { LIMITS } from '../../../limits';
-import { CiphertextColumn, HashColumn, PrimaryIdColumn, TimestampColumn } from './columns';
+import { CiphertextColumn, HashColumn, PrimaryIdColumn, TimestampColumn } from '../infra/db/columns';
+import { LIMITS } from '../limits';
+import type { EnrolledMethod } from '../users/two-factor-method';
 
 /**
  * A factor being set up: nothing about the user's two-factor changes until it is
