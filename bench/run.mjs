@@ -93,7 +93,14 @@ const settings = {
   redisDb: number('BENCH_REDIS_DB', 5),
   // The webhook outbox with a live receiver on loopback (BENCH_WEBHOOKS=0: no endpoint, as before webhooks).
   webhooks: process.env.BENCH_WEBHOOKS !== '0',
+  // A partial pass while working on some rows (BENCH_ONLY=access,me): the references still run, so
+  // ratios are judged; the rest is skipped, and the run is not written into bench/README.md.
+  only: process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((key) => key.trim())) : null,
 };
+if (settings.only) {
+  const unknown = [...settings.only].filter((key) => !SCENARIOS.some((scenario) => scenario.key === key));
+  if (unknown.length > 0) throw new Error(`BENCH_ONLY names no scenario: ${unknown.join(', ')}`);
+}
 for (const [name, url] of [
   ['BENCH_MYSQL_URL', settings.mysqlRootUrl],
   ['BENCH_REDIS_URL', settings.redisUrl],
@@ -421,7 +428,9 @@ async function main() {
 
   // Before any load: what is skipped, and that each checked scenario answers what it means to measure.
   for (const scenario of SCENARIOS) {
-    const reason = scenario.skip?.(ctx);
+    const reason = settings.only && !settings.only.has(scenario.key) && scenario.role !== 'reference'
+      ? 'skipped: not in BENCH_ONLY'
+      : scenario.skip?.(ctx);
     if (reason) {
       skipped[scenario.key] = reason;
       continue;
@@ -652,9 +661,9 @@ async function main() {
   };
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   const { jsonFile, text } = writeResults(join(ROOT, 'bench/results'), stamp, results);
-  updateReadme(join(ROOT, 'bench/README.md'), text, `bench/results/${stamp}.json`);
+  if (!settings.only) updateReadme(join(ROOT, 'bench/README.md'), text, `bench/results/${stamp}.json`);
   process.stdout.write(`\n${text}\n`);
-  log(`wrote ${jsonFile.slice(ROOT.length + 1)} and the table in bench/README.md`);
+  log(`wrote ${jsonFile.slice(ROOT.length + 1)}${settings.only ? ' (BENCH_ONLY: a partial run, not in bench/README.md)' : ' and the table in bench/README.md'}`);
 }
 
 /**
