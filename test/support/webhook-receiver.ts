@@ -200,12 +200,13 @@ export async function deliveriesOf(t: TestApp, endpointId: string, admin: string
 }
 
 /**
- * Until the instances' workers have attempted everything due by the clock's
- * now, and recorded every outcome (DeliveryWorker.settle): the system's own
- * progress, however slow the machine. Then what the receivers got is all they
- * will get until the clock moves or something new is written. Instances on one
- * database: each settles, then nothing may be due in the database while every
- * worker is quiet (one's background round may claim after another settled).
+ * Until the instances' workers have fanned out every event, attempted
+ * everything due by the clock's now, and recorded every outcome
+ * (DeliveryWorker.settle): the system's own progress, however slow the machine.
+ * Then what the receivers got is all they will get until the clock moves or
+ * something new is written. Instances on one database: each settles, then
+ * nothing may be left to fan out or due in the database while every worker is
+ * quiet (one's background round may claim after another settled).
  */
 export async function settled(...apps: TestApp[]): Promise<void> {
   const [first] = apps;
@@ -213,7 +214,8 @@ export async function settled(...apps: TestApp[]): Promise<void> {
     await Promise.all(apps.map((t) => t.app.webhooks.worker.settle()));
     if (apps.length === 1) return;
     const [due] = await first.sql(
-      "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE state = 'PENDING' AND next_attempt_at <= ?",
+      `SELECT (SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'PENDING' AND next_attempt_at <= ?)
+            + (SELECT COUNT(*) FROM webhook_events WHERE fanned_out = 0) AS n`,
       [first.clock.now()],
     );
     // Read first, then every worker looked at in one go: a claim under way is a round running.
