@@ -262,6 +262,7 @@ export class DeliveryWorker {
     }
     this.counted(round.recorded);
     this.forget(round.endpoints);
+    this.refreshWaiting(round.endpoints);
     this.busyRound = round.claimed.length > 0 || round.moreToFanOut;
     const claimed = new Map<string, number>();
     for (const delivery of round.claimed) {
@@ -368,6 +369,24 @@ export class DeliveryWorker {
         this.refill.delete(endpointId);
         this.wake();
       }
+    }
+  }
+
+  /**
+   * Claims waiting here go out as their endpoint is now: its URL and secrets as
+   * this round read them; none to an endpoint disabled or deleted since (its
+   * queue was failed, or went, with it).
+   */
+  private refreshWaiting(endpoints: SendingEndpoint[]): void {
+    const byId = new Map(endpoints.map((endpoint) => [endpoint.id, endpoint]));
+    for (const [endpointId, queue] of this.waiting) {
+      const endpoint = byId.get(endpointId);
+      if (!endpoint?.enabled) {
+        this.waiting.delete(endpointId);
+        this.refill.delete(endpointId);
+        continue;
+      }
+      for (const delivery of queue) delivery.endpoint = endpoint;
     }
   }
 

@@ -36,6 +36,8 @@ export class WebhookReceiver {
   open = 0;
   /** Requests whose connection the sender closed before an answer (e.g. its time-out). */
   abandoned = 0;
+  /** The requests held open while hanging, to answer on release(). */
+  private readonly held = new Set<ServerResponse>();
   private server: Server | undefined;
   port = 0;
   /** Checks of `until`, looked at again on every change. */
@@ -97,6 +99,16 @@ export class WebhookReceiver {
     });
   }
 
+  /** Stops hanging: the requests held open get their answer now (200), and later ones at once. */
+  release(): void {
+    this.hang = false;
+    for (const response of this.held) {
+      this.held.delete(response);
+      response.writeHead(200, { 'content-type': 'text/plain' });
+      response.end('ok');
+    }
+  }
+
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
@@ -151,9 +163,11 @@ export class WebhookReceiver {
       this.received.push(received);
       if (this.hang) {
         this.open += 1;
+        this.held.add(response);
         response.once('close', () => {
           this.open -= 1;
-          if (this.server) this.abandoned += 1;
+          // Closed before release() answered it: the sender gave up (or the receiver closed).
+          if (this.held.delete(response) && this.server) this.abandoned += 1;
           this.changed();
         });
         this.changed();

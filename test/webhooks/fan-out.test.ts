@@ -139,3 +139,57 @@ describe('webhooks: one outbox row per event, fanned out by the worker', () => {
     expect(about(late)).toHaveLength(1);
   });
 });
+
+/**
+ * Claims waiting here for a slot go out as their endpoint is at the last round:
+ * none once it is disabled. The receiver holds its first attempts open (they
+ * time out only after an hour), so the others wait; the endpoint is disabled;
+ * a round runs; then the held attempts are answered, and nothing more comes.
+ */
+describe('webhooks: claims waiting for a slot when their endpoint is disabled', () => {
+  let t: TestApp;
+  let receiver: WebhookReceiver;
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      env: PRIVATE_WEBHOOKS,
+      manualBackgroundWork: true,
+      webhooks: { attemptTimeoutMs: 3600_000 },
+    });
+    receiver = await WebhookReceiver.start();
+  });
+  afterAll(async () => {
+    await receiver?.close();
+    await t?.close();
+  });
+
+  it('are not sent', async () => {
+    receiver.hang = true;
+    const endpoint = await createEndpoint(t, receiver.url, ['login.failed']);
+    for (let i = 0; i < 3 * LIMITS.webhookMaxInFlightPerEndpoint; i += 1)
+      await recordAudited(t, 'LOGIN_FAILED', uniqueId('waiting'));
+    const claimed = await t.app.webhooks.worker.runOnce();
+    expect(claimed).toBe(LIMITS.webhookMaxInFlightPerEndpoint + LIMITS.webhookClaimedAheadPerEndpoint);
+    await receiver.until(() => receiver.open === LIMITS.webhookMaxInFlightPerEndpoint);
+
+    const disabled = await t.gql(
+      'mutation($id: ID!) { updateWebhookEndpoint(id: $id, enabled: false) { enabled } }',
+      { id: endpoint.id },
+      endpoint.admin,
+    );
+    expect(disabled.errors).toBeUndefined();
+    await t.app.webhooks.worker.runOnce();
+    receiver.release();
+    await t.app.webhooks.worker.settle();
+    expect(receiver.received).toHaveLength(LIMITS.webhookMaxInFlightPerEndpoint);
+    // The four answered are delivered (they did arrive); everything else failed with the endpoint.
+    const rows = await t.sql(
+      'SELECT state, COUNT(*) AS n FROM webhook_deliveries WHERE endpoint_id = ? GROUP BY state ORDER BY state',
+      [endpoint.id],
+    );
+    expect(rows.map((row) => [row.state, Number(row.n)])).toEqual([
+      ['DELIVERED', LIMITS.webhookMaxInFlightPerEndpoint],
+      ['FAILED', 2 * LIMITS.webhookMaxInFlightPerEndpoint],
+    ]);
+  });
+});
