@@ -309,8 +309,11 @@ export class DeliveryWorker {
   private room(now: Date): ClaimRoom {
     const busy = new Map<string, string[]>();
     const lapsed = new Map<string, string[]>();
-    const add = (map: Map<string, string[]>, delivery: ClaimedDelivery) =>
-      map.set(delivery.endpointId, [...(map.get(delivery.endpointId) ?? []), delivery.eventId]);
+    const add = (map: Map<string, string[]>, delivery: ClaimedDelivery) => {
+      const ids = map.get(delivery.endpointId);
+      if (ids) ids.push(delivery.eventId);
+      else map.set(delivery.endpointId, [delivery.eventId]);
+    };
     for (const { delivery } of this.inFlight.values()) {
       add(busy, delivery);
       if (delivery.leaseUntil <= now) add(lapsed, delivery);

@@ -119,20 +119,23 @@ describe('webhooks: two instances', () => {
     expect(receiver.received.filter((request) => request.event.data.userId === after)).toHaveLength(1);
 
     // b's worker fans out an event of that type (a's is stopped meanwhile): b has seen that an endpoint takes it.
+    // Then b's worker stops too, so nothing tells b otherwise until the end.
+    const disabled = uniqueId('disabled');
     await a.app.webhooks.worker.stop(0);
     try {
       const seen = uniqueId('seen');
       await recordAudited(b, 'LOGIN_FAILED', seen);
       await b.app.webhooks.worker.settle();
       expect(await deliveredTo(logins.id, seen)).toBe(1);
+      await b.app.webhooks.worker.stop(0);
+      // Disabled on a while b still counts it as taking the type: b writes the event, nobody gets it.
+      expect((await a.gql(UPDATE, { id: logins.id, enabled: false }, logins.admin)).errors).toBeUndefined();
+      await recordAudited(b, 'LOGIN_FAILED', disabled);
+      expect(await written(disabled)).toBe(1);
     } finally {
       a.app.webhooks.worker.start();
+      b.app.webhooks.worker.start();
     }
-    // Disabled on a while b still counts it as taking the type: b writes the event, nobody gets it.
-    expect((await a.gql(UPDATE, { id: logins.id, enabled: false }, logins.admin)).errors).toBeUndefined();
-    const disabled = uniqueId('disabled');
-    await recordAudited(b, 'LOGIN_FAILED', disabled);
-    expect(await written(disabled)).toBe(1);
     await settled(a, b);
     expect(await deliveredTo(logins.id, disabled)).toBe(0);
     expect(receiver.received.filter((request) => request.event.data.userId === disabled)).toEqual([]);
