@@ -111,16 +111,33 @@ export const LIMITS = {
   webhookMaxInFlightPerEndpoint: WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT,
   /**
    * Deliveries of an endpoint claimed beyond those in flight, waiting for a slot:
-   * an attempt that ends starts the next at once, and the claim that refills
-   * serves several. Each waits for one attempt at most (10 s), well inside its lease.
+   * at least this many (an endpoint whose pace is not known yet, or a slow one:
+   * each waits for one attempt at most, 10 s, well inside its lease), and up to
+   * webhookMaxClaimedAheadPerEndpoint for a fast one, as many as its slots start
+   * within the lease less twice the time-out at its pace. An attempt that ends
+   * starts the next at once, and the round that refills serves many.
    */
   webhookClaimedAheadPerEndpoint: 4,
+  webhookMaxClaimedAheadPerEndpoint: 96,
+  /** Events one round takes from the outbox and fans out to the endpoints. */
+  webhookFanOutBatch: 100,
+  /**
+   * An attempt's outcome is recorded by the next round, with the others', within
+   * this (or the poll interval, if shorter): well inside the lease, so a
+   * recorded outcome is never late.
+   */
+  webhookRecordWithinMs: 1_000,
   /** Attempts in flight per instance: every endpoint's own slots, so none waits for another's (and memory is bounded). */
   webhookMaxInFlight: WEBHOOK_MAX_ENDPOINTS * WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT,
-  /** Endpoints in all, counted under a lock row: each event is fanned out to every subscribed one in its change's transaction. */
+  /** Endpoints in all, counted under a lock row: each round fans an event out to every enabled one that takes its type. */
   webhookMaxEndpoints: WEBHOOK_MAX_ENDPOINTS,
-  /** How long an instance reuses the list of enabled endpoints it fans events out to (its own changes clear it at once). */
-  webhookSubscribersCacheMs: 1_000,
+  /**
+   * How long an instance writes events of the types its worker last saw an
+   * enabled endpoint take without asking the database in the INSERT (its own
+   * endpoint changes clear it at once); a stale answer costs a row the fan-out
+   * drops, never an event (docs/adr/0019-outbox-one-row-per-event.md).
+   */
+  webhookSubscribersCacheMs: 5_000,
   webhookUrlMaxLength: 2_048,
 
   // Which security keys count: the FIDO Metadata Service (src/authenticators, ADR 0016).

@@ -16,9 +16,10 @@ export const newWebhookId = () => `msg_${randomBytes(16).toString('base64url')}`
 /**
  * The one way a security event enters the outbox: inside the transaction of the
  * change it describes, so a rolled-back change leaves no event and a committed
- * one always has it (docs/adr/0008-webhook-outbox.md). Fan-out happens here, at
- * write time: one delivery row per enabled endpoint subscribed to the type, read
- * in the same transaction; with no such endpoint nothing is written.
+ * one always has it (docs/adr/0008-webhook-outbox.md). One row per event,
+ * whatever the number of endpoints, queued with the change's COMMIT; the worker
+ * fans it out when it delivers (docs/adr/0019-outbox-one-row-per-event.md). No
+ * row while no enabled endpoint takes the type.
  *
  * Fed by the audit log (every audited security change, mapped in
  * event-types.ts) and by OrganizationMembers (a member's access that moved).
@@ -32,15 +33,8 @@ export class WebhookEventWriter implements AuditedChanges, MemberStateChanges {
   ) {}
 
   async emit(manager: EntityManager, type: WebhookEventType, data: EventData, now: Date): Promise<void> {
-    const endpoints = await this.repository.subscribers(manager, type);
-    if (endpoints.length === 0) return;
     const payload = JSON.stringify({ type, timestamp: now.toISOString(), data });
-    await this.repository.insertEvent(
-      manager,
-      { webhookId: newWebhookId(), type, payload, createdAt: now },
-      endpoints,
-      now,
-    );
+    await this.repository.insertEvent(manager, { webhookId: newWebhookId(), type, payload, createdAt: now });
   }
 
   /** AuditLog.record, for every audited change: the ones the contract lists become events. */

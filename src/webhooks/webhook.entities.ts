@@ -61,12 +61,16 @@ export class WebhookLockRecord {
 }
 
 /**
- * The outbox: one row per security event that at least one endpoint subscribed
- * to, written in the transaction of the change it describes. `payload` is the
- * body exactly as sent, so every attempt signs the same bytes.
+ * The outbox: one row per security event, whatever the number of endpoints,
+ * written in the transaction of the change it describes while an enabled
+ * endpoint takes its type. `payload` is the body exactly as sent, so every
+ * attempt signs the same bytes. The worker fans it out to the endpoints when it
+ * delivers (docs/adr/0019-outbox-one-row-per-event.md).
  */
 @Entity('webhook_events')
 @Index('idx_webhook_events_created', ['createdAt'])
+// The events still to fan out, oldest first.
+@Index('idx_webhook_events_fan_out', ['fannedOut', 'id'])
 export class WebhookEventRecord {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id: string;
@@ -83,10 +87,19 @@ export class WebhookEventRecord {
 
   @TimestampColumn({ name: 'created_at' })
   createdAt: Date;
+
+  /**
+   * Whether a worker has made its deliveries: set, per row, in the transaction
+   * that inserts them. Per row, not a cursor: an event whose change commits after
+   * a later one was fanned out is still found.
+   */
+  @Column({ name: 'fanned_out', type: 'boolean', default: false })
+  fannedOut: boolean;
 }
 
 /**
- * One event to one endpoint: the delivery queue. Due when PENDING and
+ * One event to one endpoint: the delivery queue, made by the worker's fan-out
+ * (claimed at once where the endpoint has room). Due when PENDING and
  * `next_attempt_at` has come; a worker claims it by moving `next_attempt_at` to
  * the end of its lease and setting `lease_token` (docs/adr/0008-webhook-outbox.md).
  */
@@ -96,7 +109,8 @@ export class WebhookEventRecord {
 @Index('idx_webhook_deliveries_state_created', ['state', 'createdAt'])
 @Index('idx_webhook_deliveries_endpoint', ['endpointId', 'id'])
 @Index('idx_webhook_deliveries_endpoint_state', ['endpointId', 'state', 'id'])
-@Index('idx_webhook_deliveries_event', ['eventId'])
+// One delivery per event and endpoint; outcomes are recorded by this key (a fan-out's rows are not read back).
+@Index('idx_webhook_deliveries_event_endpoint', ['eventId', 'endpointId'], { unique: true })
 export class WebhookDeliveryRecord {
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id: string;

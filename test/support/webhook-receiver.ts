@@ -36,6 +36,8 @@ export class WebhookReceiver {
   open = 0;
   /** Requests whose connection the sender closed before an answer (e.g. its time-out). */
   abandoned = 0;
+  /** The requests held open while hanging, to answer on release(). */
+  private readonly held = new Set<ServerResponse>();
   private server: Server | undefined;
   port = 0;
   /** Checks of `until`, looked at again on every change. */
@@ -97,6 +99,16 @@ export class WebhookReceiver {
     });
   }
 
+  /** Stops hanging: the requests held open get their answer now (200), and later ones at once. */
+  release(): void {
+    this.hang = false;
+    for (const response of this.held) {
+      this.held.delete(response);
+      response.writeHead(200, { 'content-type': 'text/plain' });
+      response.end('ok');
+    }
+  }
+
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
@@ -151,9 +163,11 @@ export class WebhookReceiver {
       this.received.push(received);
       if (this.hang) {
         this.open += 1;
+        this.held.add(response);
         response.once('close', () => {
           this.open -= 1;
-          if (this.server) this.abandoned += 1;
+          // Closed before release() answered it: the sender gave up (or the receiver closed).
+          if (this.held.delete(response) && this.server) this.abandoned += 1;
           this.changed();
         });
         this.changed();
@@ -200,12 +214,13 @@ export async function deliveriesOf(t: TestApp, endpointId: string, admin: string
 }
 
 /**
- * Until the instances' workers have attempted everything due by the clock's
- * now, and recorded every outcome (DeliveryWorker.settle): the system's own
- * progress, however slow the machine. Then what the receivers got is all they
- * will get until the clock moves or something new is written. Instances on one
- * database: each settles, then nothing may be due in the database while every
- * worker is quiet (one's background round may claim after another settled).
+ * Until the instances' workers have fanned out every event, attempted
+ * everything due by the clock's now, and recorded every outcome
+ * (DeliveryWorker.settle): the system's own progress, however slow the machine.
+ * Then what the receivers got is all they will get until the clock moves or
+ * something new is written. Instances on one database: each settles, then
+ * nothing may be left to fan out or due in the database while every worker is
+ * quiet (one's background round may claim after another settled).
  */
 export async function settled(...apps: TestApp[]): Promise<void> {
   const [first] = apps;
@@ -213,7 +228,8 @@ export async function settled(...apps: TestApp[]): Promise<void> {
     await Promise.all(apps.map((t) => t.app.webhooks.worker.settle()));
     if (apps.length === 1) return;
     const [due] = await first.sql(
-      "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE state = 'PENDING' AND next_attempt_at <= ?",
+      `SELECT (SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'PENDING' AND next_attempt_at <= ?)
+            + (SELECT COUNT(*) FROM webhook_events WHERE fanned_out = 0) AS n`,
       [first.clock.now()],
     );
     // Read first, then every worker looked at in one go: a claim under way is a round running.

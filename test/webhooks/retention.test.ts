@@ -13,13 +13,14 @@ describe('webhooks: retention', () => {
   });
   afterAll(() => t?.close());
 
-  /** `count` events of `age` days, each with one delivery in `state` (inserted in bulk, as old rows would be). */
+  /** `count` events of `age` days, fanned out, each with one delivery in `state` (inserted in bulk, as old rows would be). */
   async function insert(count: number, ageDays: number, state: string): Promise<void> {
     const at = new Date(t.clock.now().getTime() - ageDays * DAY);
-    const rows = Array.from({ length: count }, (_, i) => [`msg_${state}_${ageDays}_${i}`, 'login.failed', '{}', at]);
-    const result: any = await t.sql('INSERT INTO webhook_events (webhook_id, type, payload, created_at) VALUES ?', [
-      rows,
-    ]);
+    const rows = Array.from({ length: count }, (_, i) => [`msg_${state}_${ageDays}_${i}`, 'login.failed', '{}', at, 1]);
+    const result: any = await t.sql(
+      'INSERT INTO webhook_events (webhook_id, type, payload, created_at, fanned_out) VALUES ?',
+      [rows],
+    );
     const first = Number(result.insertId);
     const deliveries = rows.map((_, i) => [first + i, 'endpoint-x', state, 1, state === 'PENDING' ? at : null, at, at]);
     await t.sql(
@@ -61,6 +62,22 @@ describe('webhooks: retention', () => {
       const both = await Promise.all([t.app.webhooks.purger.runOnce(), t.app.webhooks.purger.runOnce()]);
       expect(both.reduce((sum, result) => sum + (result?.deliveries ?? 0), 0)).toBe(10);
       expect(await count('webhook_deliveries')).toBe(12);
+    } finally {
+      t.app.webhooks.worker.start();
+    }
+  });
+
+  it('keeps an event not fanned out yet, however old: it is still owed to the endpoints', async () => {
+    await t.app.webhooks.worker.stop(0);
+    try {
+      const at = new Date(t.clock.now().getTime() - 40 * DAY);
+      await t.sql(
+        "INSERT INTO webhook_events (webhook_id, type, payload, created_at) VALUES ('msg_owed', 'login.failed', '{}', ?)",
+        [at],
+      );
+      expect(await t.app.webhooks.purger.runOnce()).toEqual({ deliveries: 0, events: 0 });
+      const [row] = await t.sql("SELECT fanned_out FROM webhook_events WHERE webhook_id = 'msg_owed'");
+      expect(Number(row.fanned_out)).toBe(0);
     } finally {
       t.app.webhooks.worker.start();
     }
