@@ -1,8 +1,8 @@
 // The outbox and a live receiver under the bench's load (BENCH_WEBHOOKS, default on):
 // an endpoint for every event type, registered through the API, delivering to a
 // receiver process on loopback that verifies each signature. Login verifications
-// then write an event and a delivery in their transaction, and every instance's
-// worker sends them while the scenarios run.
+// then write one outbox row in their transaction (ADR 0019), and every instance's
+// worker fans it out and sends it while the scenarios run.
 import { join } from 'node:path';
 import { freePort, startNode, waitForHttp } from './processes.mjs';
 
