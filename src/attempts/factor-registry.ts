@@ -4,12 +4,14 @@ import type { Enrollment, SecondFactor } from './second-factor';
 
 /**
  * The second factors the service knows, in the order an answer is tried. Filled
- * once by the composition root from FACTOR_MODULES (factors/modules.ts); shared
+ * once by the composition root from MODULES (src/modules.ts); shared
  * services read it when they run, so they can be built before the factors that
  * need them.
  */
 export class FactorRegistry {
   private factors: readonly SecondFactor[] = [];
+  /** Filled once with the factors: every status read asks for them. */
+  private parts: readonly StatusPart[] = [];
 
   register(factors: readonly SecondFactor[]): void {
     if (this.factors.length > 0) throw new Error('the factor registry is filled once');
@@ -17,6 +19,7 @@ export class FactorRegistry {
     if (new Set(methods).size !== methods.length)
       throw new Error(`a method is registered twice: ${methods.join(', ')}`);
     this.factors = factors;
+    this.parts = factors.flatMap((factor) => (factor.statusPart ? [factor.statusPart] : []));
   }
 
   all(): readonly SecondFactor[] {
@@ -36,8 +39,8 @@ export class FactorRegistry {
   }
 
   /** Every factor's part of the status read, in the order answers are tried (users/status-part.ts). */
-  statusParts(): StatusPart[] {
-    return this.factors.flatMap((factor) => (factor.statusPart ? [factor.statusPart] : []));
+  statusParts(): readonly StatusPart[] {
+    return this.parts;
   }
 
   enrollments(): Enrollment[] {

@@ -30,6 +30,19 @@ const LOCKED_USER = [
   'failureWindowStartedAt',
 ] as const satisfies readonly (keyof LockedUser & keyof UserRecord)[];
 
+/** The status read's SELECT and joins, made once for the factors' parts (the same list on every read). */
+const statusSelects = new WeakMap<readonly StatusPart[], string>();
+function statusSelect(parts: readonly StatusPart[]): string {
+  let sql = statusSelects.get(parts);
+  if (sql === undefined) {
+    const joins = parts.flatMap((part) => (part.join ? [part.join] : []));
+    sql = `SELECT u.id, u.two_factor_enabled, u.enabled_at, u.failed_attempts_in_row${parts.map((part) => `, ${part.select}`).join('')}
+         FROM users u${joins.map((join) => `\n         ${join}`).join('')}`;
+    statusSelects.set(parts, sql);
+  }
+  return sql;
+}
+
 /** Users' two-factor rows. */
 export class UserRepository {
   constructor(private readonly database: Database) {}
@@ -44,13 +57,7 @@ export class UserRepository {
    * row are absent): the user's row, and each factor's part (its own columns).
    */
   statusRead(ids: string[], parts: readonly StatusPart[]): Statement {
-    const joins = parts.flatMap((part) => (part.join ? [part.join] : []));
-    return {
-      sql: `SELECT u.id, u.two_factor_enabled, u.enabled_at, u.failed_attempts_in_row${parts.map((part) => `, ${part.select}`).join('')}
-         FROM users u${joins.map((join) => `\n         ${join}`).join('')}
-        WHERE u.id IN (${ids.map(() => '?').join(', ')})`,
-      parameters: ids,
-    };
+    return { sql: `${statusSelect(parts)} WHERE u.id IN (${ids.map(() => '?').join(', ')})`, parameters: ids };
   }
 
   find(manager: EntityManager, id: string): Promise<UserRecord | null> {
