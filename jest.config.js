@@ -28,6 +28,7 @@ const FAST_TIER = [
   'test/graphql/schema-contract.test.ts',
   'test/infra/crypto/cipher.test.ts',
   'test/infra/crypto/store-key-hash.test.ts',
+  'test/infra/db/plain-sql-coverage.test.ts',
   'test/infra/logger.test.ts',
   'test/plain-text.test.ts',
   'test/scripts/readme.test.ts',

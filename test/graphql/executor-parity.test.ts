@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   DEEPLY_NESTED_BODY,
   MUTATION_BY_GET,
@@ -6,9 +8,11 @@ import {
   setUpBadInputTarget,
   TRANSPORT_CASES,
 } from '../attack/bad-input-cases';
+import { freePort, pageExamples, pageWorkFolder, reportOf, runExamples, Session, shellEnv } from '../docs/api-runner';
 import { cellOrder, makeFixture } from '../security/authorization-fixture';
 import { CALLER_KINDS, MATRIX } from '../security/authorization-matrix';
-import { answerExamplesAlike, type DocExample } from './docs-parity';
+import { AUTH_SECRET } from '../support/test-app';
+import { type PairProxy, servePair } from './docs-parity';
 import { type PairedApps, startPairedApps } from './paired-apps';
 
 /**
@@ -160,35 +164,50 @@ describe('graphql-jit and graphql-js answer alike', () => {
     );
   });
 
-  describe('examples of docs/api.md', () => {
+  describe('every example of docs/api.md', () => {
+    const { examples } = pageExamples();
+    const work = pageWorkFolder();
     let pair: PairedApps;
-    beforeAll(async () => {
-      pair = await startPairedApps();
-    });
-    afterAll(() => pair?.close());
-    // Each test answers for its own requests.
-    beforeEach(() => pair.differences.splice(0));
+    let proxy: PairProxy;
+    let session: Session;
+    let sessionStart = 0;
 
-    // TODO(docs harness, branch h6-docs): run the executed docs/api.md through
-    // `answerExamplesAlike` (or run the docs runner on `pair`, a TestApp). Until
-    // then, the examples of the page's first steps, written out here.
-    it('answers the first steps of the page with the same bytes', async () => {
-      const alice = await pair.token('alice', [], { authTime: pair.clock.now() });
-      const ops = await pair.token('ops', ['twofactor:read']);
-      const examples: DocExample[] = [
-        { name: 'me', query: '{ me { id twoFactor { enabled methods } } }', token: alice },
-        { name: 'startTotpSetup', query: 'mutation { startTotpSetup { secret otpauthUri expiresAt } }', token: alice },
-        {
-          name: 'organizationAccess',
-          query:
-            'query($o: ID!, $u: ID!) { organizationAccess(organizationId: $o, userId: $u) { allowed reason gracePeriodEndsAt } }',
-          variables: { o: 'acme', u: 'alice' },
-          token: ops,
-        },
-        { name: 'an unknown field', query: '{ me { nope } }', token: alice },
-        { name: 'no token', query: '{ me { id } }' },
-      ];
-      expect(await answerExamplesAlike(pair, examples)).toEqual([]);
+    // The page as test/docs/api-examples.test.ts runs it, in one shell, top to
+    // bottom; its service is the pair, behind one port (docs-parity.ts).
+    beforeAll(async () => {
+      sessionStart = Date.now();
+      pair = await startPairedApps({ env: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' }, manualBackgroundWork: true });
+      proxy = await servePair(pair, join(work, 'service.log'));
+      const ports = { port: proxy.port, receiverPort: await freePort() };
+      // The page's tokens (npm run token) signed for the pair.
+      session = new Session(work, shellEnv(work, ports, { AUTH_JWT_SECRET: AUTH_SECRET }));
+    }, 90_000);
+    afterAll(async () => {
+      session?.close();
+      await proxy?.close();
+      await pair?.close();
+      rmSync(work, { recursive: true, force: true });
     });
+
+    it('answers every example of the page with the same bytes', async () => {
+      const compiledBefore = await ranByJit(pair);
+      const outcomes = await runExamples(session, examples, sessionStart);
+      expectSameAnswers(pair);
+      expect(proxy.problems).toEqual([]);
+      // Not vacuous: the page ran to its end, each example answering as the page shows.
+      const report = reportOf(
+        outcomes.filter((outcome) => outcome.problem),
+        outcomes,
+        examples,
+      );
+      if (report.length > 0)
+        throw new Error(`${report.length} of ${examples.length} examples of docs/api.md:\n\n${report.join('\n\n')}`);
+      const compiled = (await ranByJit(pair)) - compiledBefore;
+      console.log(
+        `executor parity: ${examples.length} examples of docs/api.md, ${pair.compared} requests, ${compiled} run compiled`,
+      );
+      expect(pair.compared).toBeGreaterThan(examples.length);
+      expect(compiled).toBeGreaterThan(20);
+    }, 600_000);
   });
 });

@@ -20,6 +20,12 @@ export interface PairedApps extends TestApp {
   graphqlJs: TestApp;
   /** Sends one HTTP request to both; records any difference; answers the jit instance's. */
   send(request: RawRequest, label?: string): Promise<RawAnswer>;
+  /**
+   * Runs `work` on each instance in turn, in line with the requests and with
+   * the service's random draws alike for both: background work in lockstep
+   * (start them with manualBackgroundWork), e.g. a webhook's delivery.
+   */
+  both(work: (app: TestApp) => Promise<unknown>): Promise<void>;
   /** Every difference seen so far, one line each (empty: byte-identical). */
   differences: string[];
   /** Requests compared so far. */
@@ -97,10 +103,25 @@ export async function startPairedApps(options: TestAppOptions = {}): Promise<Pai
       }
       return fromJit;
     };
+    return inLine(run);
+  };
+
+  /** One pair at a time: what runs here has the seeded stream to itself. */
+  const inLine = <T>(run: () => Promise<T>): Promise<T> => {
     const result = queue.then(run, run);
     queue = result.catch(() => undefined);
     return result;
   };
+
+  let lockstep = 0;
+  const both = (work: (app: TestApp) => Promise<unknown>): Promise<void> =>
+    inLine(async () => {
+      lockstep += 1;
+      for (const app of [jit, graphqlJs]) {
+        randomness.reseed(`both-${lockstep}`);
+        await work(app);
+      }
+    });
 
   const gql = async <T = any>(
     query: string,
@@ -130,6 +151,7 @@ export async function startPairedApps(options: TestAppOptions = {}): Promise<Pai
     jit,
     graphqlJs,
     send,
+    both,
     gql,
     differences,
     get compared() {

@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 
 /**
- * Makes the service's own random draws (ids, secrets, codes, challenges, IVs)
- * repeatable, so that two instances sent the same requests in lockstep answer
- * the same bytes. Draws made by code under src/ come from a stream reset by
- * `reseed`; draws made by the tests (a soft authenticator's credential id, a
- * fixture's tag) stay truly random: what they make is sent to both instances
- * alike, and they may run while an instance is answering.
+ * Makes the service's own random draws (ids, secrets, codes, challenges, IVs;
+ * Math.random's too: a webhook retry's jitter) repeatable, so that two
+ * instances sent the same requests in lockstep answer the same bytes. Draws
+ * made by code under src/ come from a stream reset by `reseed`; draws made by
+ * the tests (a soft authenticator's credential id, a fixture's tag) stay truly
+ * random: what they make is sent to both instances alike, and they may run
+ * while an instance is answering.
  */
 export interface SeededRandomness {
   reseed(seed: string): void;
@@ -27,6 +28,7 @@ export function seedServiceRandomness(): SeededRandomness {
     randomUUID: crypto.randomUUID,
     randomFillSync: crypto.randomFillSync,
     getRandomValues: crypto.webcrypto.getRandomValues.bind(crypto.webcrypto),
+    mathRandom: Math.random.bind(Math),
   };
   let seed = 'unseeded';
   let block = 0;
@@ -98,6 +100,10 @@ export function seedServiceRandomness(): SeededRandomness {
       new Uint8Array(array.buffer, array.byteOffset, array.byteLength).set(take(array.byteLength));
       return array;
     }),
+    // Not for secrets, but it varies what an answer shows: a webhook retry's jitter (delivery-worker.ts).
+    jest
+      .spyOn(Math, 'random')
+      .mockImplementation(() => (byService() ? take(6).readUIntBE(0, 6) / 2 ** 48 : real.mathRandom())),
   ];
 
   return {

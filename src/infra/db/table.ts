@@ -1,4 +1,4 @@
-import { getMetadataArgsStorage } from 'typeorm';
+import { getMetadataArgsStorage, type ValueTransformer } from 'typeorm';
 import { rawBoolean, rawDate, rawNumber } from './raw-values';
 
 /** What a raw row's value is turned into, from the entity column's declared type. */
@@ -7,6 +7,8 @@ type Kind = 'boolean' | 'date' | 'number' | 'string';
 interface ColumnInfo {
   name: string;
   kind: Kind;
+  /** The column's own transformer: what TypeORM's entity reads apply after the driver's value. */
+  from?: (value: unknown) => unknown;
 }
 
 /**
@@ -28,7 +30,11 @@ export class Table<T> {
         .filter((column) => column.target === entity)
         .map((column) => [
           column.propertyName as keyof T & string,
-          { name: column.options.name ?? column.propertyName, kind: kindOf(column.options.type) },
+          {
+            name: column.options.name ?? column.propertyName,
+            kind: kindOf(column.options.type),
+            from: transformerOf(column.options.transformer),
+          },
         ]),
     );
   }
@@ -56,8 +62,9 @@ export class Table<T> {
     for (const property of properties) {
       const column = this.byProperty.get(property)!;
       const value = raw[column.name];
-      (result as Record<string, unknown>)[property] =
-        value === null || value === undefined ? null : convert(column.kind, value);
+      const read = value === null || value === undefined ? null : convert(column.kind, value);
+      // As TypeORM reads the entity: a sign counter stored as bigint is a number there, not a string.
+      (result as Record<string, unknown>)[property] = column.from ? column.from(read) : read;
     }
     return result;
   }
@@ -66,6 +73,13 @@ export class Table<T> {
   get properties(): (keyof T & string)[] {
     return [...this.byProperty.keys()];
   }
+}
+
+/** A column's transformers' `from`, applied last to first as TypeORM applies them. */
+function transformerOf(transformer: ValueTransformer | ValueTransformer[] | undefined) {
+  if (!transformer) return undefined;
+  const all = Array.isArray(transformer) ? transformer : [transformer];
+  return (value: unknown) => all.reduceRight<unknown>((read, one) => one.from(read), value);
 }
 
 function kindOf(type: unknown): Kind {

@@ -1,0 +1,245 @@
+import { type EntityManager, type FindOptionsWhere, In, MoreThan } from 'typeorm';
+import { OrganizationDeletionRecord } from '../../../../src/directory/organization-deletion.entity';
+import { OrganizationPurge } from '../../../../src/directory/organization-purge';
+import { MembershipRecord, type OrganizationRoleValue } from '../../../../src/organizations/membership.entity';
+import {
+  type AccessFacts,
+  type MemberPageQuery,
+  type MemberPageRow,
+  MembershipRepository,
+} from '../../../../src/organizations/membership.repository';
+import { OrganizationRecord } from '../../../../src/organizations/organization.entity';
+import { OrganizationRepository } from '../../../../src/organizations/organization.repository';
+import { bigintId, filled, type PlainSqlCase, writesAlike } from './harness';
+
+/** Every column set to something other than its default, so a column the plain SQL forgot shows; then `changes`. */
+export const organization = (id: string, changes: Partial<OrganizationRecord> = {}): OrganizationRecord =>
+  Object.assign(
+    filled(OrganizationRecord, {
+      id,
+      name: 'Plain SQL, Ltd. ✓',
+      requiresTwoFactor: true,
+      requiresPhishingResistant: true,
+      allowsTrustedDevices: false,
+      twoFactorRequiredSince: new Date('2026-11-01T10:00:00.123Z'),
+      gracePeriodEndsAt: new Date('2026-12-01T10:00:00.456Z'),
+      auditEventsFrom: '42',
+      ownersWithTwoFactor: 1,
+      ownersWithoutTwoFactor: 2,
+      membersWithTwoFactor: 3,
+      membersWithoutTwoFactor: 4,
+      ownersWithPhishingResistant: 5,
+      ownersWithoutPhishingResistant: 6,
+      membersWithPhishingResistant: 7,
+      membersWithoutPhishingResistant: 8,
+      ownersPhishingResistantWithoutTwoFactor: 9,
+      membersPhishingResistantWithoutTwoFactor: 10,
+      createdAt: new Date('2026-10-01T10:00:00.789Z'),
+      updatedAt: new Date('2026-11-15T10:00:00.001Z'),
+    }),
+    changes,
+  );
+
+const membership = (
+  organizationId: string,
+  userId: string,
+  role: OrganizationRoleValue,
+  twoFactorEnabled: boolean,
+  phishingResistant: boolean,
+) =>
+  Object.assign(new MembershipRecord(), {
+    organizationId,
+    userId,
+    role,
+    twoFactorEnabled,
+    phishingResistant,
+    createdAt: new Date('2026-11-04T10:00:00.000Z'),
+  });
+
+/** Replaces the organization and its memberships. */
+async function putOrganization(
+  manager: EntityManager,
+  row: OrganizationRecord | null,
+  id: string,
+  members: MembershipRecord[],
+): Promise<void> {
+  await manager.delete(MembershipRecord, { organizationId: id });
+  await manager.delete(OrganizationRecord, { id });
+  if (row) await manager.insert(OrganizationRecord, row);
+  if (members.length > 0) await manager.insert(MembershipRecord, members);
+}
+
+/** A page of members as TypeORM's find gives it. */
+async function pageByTypeorm(manager: EntityManager, query: MemberPageQuery): Promise<MemberPageRow[]> {
+  const where: FindOptionsWhere<MembershipRecord> = { organizationId: query.organizationId };
+  if (query.twoFactorEnabled !== undefined) where.twoFactorEnabled = query.twoFactorEnabled;
+  if (query.phishingResistant !== undefined) where.phishingResistant = query.phishingResistant;
+  if (query.role !== undefined) where.role = query.role;
+  if (query.afterUserId !== undefined) where.userId = MoreThan(query.afterUserId);
+  const rows = await manager.find(MembershipRecord, { where, order: { userId: 'ASC' }, take: query.limit });
+  return rows.map(({ userId, role, twoFactorEnabled }) => ({ userId, role, twoFactorEnabled }));
+}
+
+export const ORGANIZATION_CASES: PlainSqlCase[] = [
+  {
+    name: 'OrganizationRepository.find and findMany read the rows TypeORM reads',
+    holds: ['OrganizationRepository.findMany'],
+    async run({ database, manager }) {
+      const organizations = new OrganizationRepository(database);
+      await putOrganization(manager, organization('plain-org'), 'plain-org', []);
+      const read = await manager.findOneByOrFail(OrganizationRecord, { id: 'plain-org' });
+      // A bigint id is a string, as the entity declares it (TypeORM gives SQLite's as a number).
+      const typeorm = { ...read, auditEventsFrom: bigintId(read.auditEventsFrom) };
+      expect(await database.run((reader) => organizations.find(reader, 'plain-org'))).toEqual(typeorm);
+      expect(await database.run((reader) => organizations.findMany(reader, ['plain-org', 'none']))).toEqual([typeorm]);
+      expect(await database.run((reader) => organizations.find(reader, 'none'))).toBeNull();
+    },
+  },
+  {
+    name: 'a page of members is the page TypeORM finds, with every combination of filters (each its own index on MySQL)',
+    holds: ['MembershipRepository.page'],
+    async run({ database, manager }) {
+      const memberships = new MembershipRepository(database);
+      const kinds: [OrganizationRoleValue, boolean, boolean][] = [
+        ['OWNER', true, false],
+        ['MEMBER', false, false],
+        ['MEMBER', true, true],
+        ['OWNER', false, true],
+        ['MEMBER', true, false],
+        ['OWNER', true, true],
+      ];
+      await putOrganization(
+        manager,
+        organization('page-org'),
+        'page-org',
+        kinds.map(([role, tfa, pr], i) =>
+          membership('page-org', `page-member-${String.fromCharCode(102 - i)}`, role, tfa, pr),
+        ),
+      );
+      const queries: MemberPageQuery[] = [];
+      for (const twoFactorEnabled of [undefined, true, false])
+        for (const phishingResistant of [undefined, true, false])
+          for (const role of [undefined, 'OWNER', 'MEMBER'] as const)
+            for (const afterUserId of [undefined, 'page-member-b'])
+              queries.push({
+                organizationId: 'page-org',
+                limit: 2,
+                twoFactorEnabled,
+                phishingResistant,
+                role,
+                afterUserId,
+              });
+      let rows = 0;
+      for (const query of queries) {
+        const page = await database.run((reader) => memberships.page(reader, query));
+        expect(page).toEqual(await pageByTypeorm(manager, query));
+        rows += page.length;
+      }
+      expect(rows).toBeGreaterThan(queries.length / 2);
+      // As read before the pages were held to TypeORM's.
+      expect(
+        await database.run((reader) =>
+          memberships.page(reader, { organizationId: 'page-org', limit: 10, twoFactorEnabled: true }),
+        ),
+      ).toEqual([
+        { userId: 'page-member-a', role: 'OWNER', twoFactorEnabled: true },
+        { userId: 'page-member-b', role: 'MEMBER', twoFactorEnabled: true },
+        { userId: 'page-member-d', role: 'MEMBER', twoFactorEnabled: true },
+        { userId: 'page-member-f', role: 'OWNER', twoFactorEnabled: true },
+      ]);
+    },
+  },
+  {
+    name: "a member's access facts are what TypeORM reads of the membership and its organization",
+    holds: ['MembershipRepository.accessFacts'],
+    async run({ database, manager }) {
+      const memberships = new MembershipRepository(database);
+      await putOrganization(manager, organization('access-org'), 'access-org', [
+        membership('access-org', 'access-member', 'MEMBER', true, true),
+        membership('access-org', 'access-owner', 'OWNER', false, false),
+      ]);
+      const byTypeorm = async (userId: string): Promise<AccessFacts | null> => {
+        const member = await manager.findOneBy(MembershipRecord, { organizationId: 'access-org', userId });
+        const org = await manager.findOneByOrFail(OrganizationRecord, { id: 'access-org' });
+        if (!member) return null;
+        return {
+          twoFactorEnabled: member.twoFactorEnabled,
+          phishingResistant: member.phishingResistant,
+          requiresTwoFactor: org.requiresTwoFactor,
+          requiresPhishingResistant: org.requiresPhishingResistant,
+          gracePeriodEndsAt: org.gracePeriodEndsAt,
+        };
+      };
+      for (const userId of ['access-member', 'access-owner', 'access-stranger']) {
+        const plain = await database.run((reader) => memberships.accessFacts(reader, 'access-org', userId));
+        expect(plain).toEqual(await byTypeorm(userId));
+      }
+      expect(await byTypeorm('access-member')).toMatchObject({ twoFactorEnabled: true, requiresTwoFactor: true });
+    },
+  },
+  {
+    name: "a deleted organization's memberships are purged in batches as TypeORM's delete removes them, and none of one that exists again",
+    holds: ['OrganizationPurge.deleteBatch'],
+    async run(db) {
+      const members = (organizationId: string) =>
+        ['a', 'b', 'c', 'd', 'e'].map((name) =>
+          membership(organizationId, `${organizationId}-${name}`, 'MEMBER', true, false),
+        );
+      const ids = ['purged-org', 'purged-again-org', 'purged-other-org'];
+      const rows = async (manager: EntityManager) => ({
+        memberships: await manager.find(MembershipRecord, {
+          where: { organizationId: In(ids) },
+          order: { organizationId: 'ASC', userId: 'ASC' },
+        }),
+        deletions: await manager.find(OrganizationDeletionRecord, {
+          where: { organizationId: In(ids) },
+          order: { organizationId: 'ASC' },
+        }),
+      });
+      const { plain, typeorm } = await writesAlike(db, {
+        seed: async (manager) => {
+          // Deleted; deleted and made again under the same id; another organization.
+          await putOrganization(manager, null, 'purged-org', members('purged-org'));
+          await putOrganization(
+            manager,
+            organization('purged-again-org'),
+            'purged-again-org',
+            members('purged-again-org'),
+          );
+          await putOrganization(
+            manager,
+            organization('purged-other-org'),
+            'purged-other-org',
+            members('purged-other-org'),
+          );
+          await manager.delete(OrganizationDeletionRecord, { organizationId: In(ids) });
+          await manager.insert(
+            OrganizationDeletionRecord,
+            ['purged-org', 'purged-again-org'].map((organizationId) =>
+              filled(OrganizationDeletionRecord, { organizationId, deletedAt: new Date('2026-12-01T10:00:00.000Z') }),
+            ),
+          );
+        },
+        // Batches of 2 (each a statement in its own round trip), then the deletion record.
+        transaction: false,
+        plain: async () => {
+          const purge = new OrganizationPurge(db.database, 2);
+          return [await purge.finish('purged-org'), await purge.finish('purged-again-org')];
+        },
+        typeorm: async (manager) => {
+          const removed: number[] = [];
+          for (const organizationId of ['purged-org', 'purged-again-org']) {
+            const gone = !(await manager.existsBy(OrganizationRecord, { id: organizationId }));
+            const deleted = gone ? await manager.delete(MembershipRecord, { organizationId }) : { affected: 0 };
+            await manager.delete(OrganizationDeletionRecord, { organizationId });
+            removed.push(deleted.affected ?? 0);
+          }
+          return removed;
+        },
+        rows,
+      });
+      expect(plain).toEqual(typeorm);
+      expect(plain).toEqual([5, 0]);
+    },
+  },
+];
