@@ -321,6 +321,20 @@ describe('exemptions from a two-factor requirement', () => {
     });
   });
 
+  it('setAcceptsIdentityProviderMfa is sent as organization.policy_changed, once per change', async () => {
+    const { org, owner } = await requiringOrganization();
+    const SET =
+      'mutation($o: ID!, $a: Boolean!) { setAcceptsIdentityProviderMfa(organizationId: $o, accepts: $a) { acceptsIdentityProviderMfa } }';
+    for (const accepts of [true, true, false]) await ok(t.gql(SET, { o: org, a: accepts }, owner.token));
+    const changes = (await events(org, 'organization.policy_changed')).filter(
+      (request) => request.event.data.change === 'identity_provider_mfa',
+    );
+    expect(changes.map((request) => request.event.data)).toEqual([
+      expect.objectContaining({ actorId: owner.userId, acceptsIdentityProviderMfa: true, requiresTwoFactor: true }),
+      expect.objectContaining({ actorId: owner.userId, acceptsIdentityProviderMfa: false, requiresTwoFactor: true }),
+    ]);
+  });
+
   describe('how it ends', () => {
     it('by itself at its time: every read at once, the event once from the background job', async () => {
       const { org, owner, members } = await requiringOrganization();
