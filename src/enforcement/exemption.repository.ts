@@ -171,8 +171,9 @@ export class ExemptionRepository {
     afterUserId: string | undefined,
     limit: number,
   ): Promise<MemberPageRow[]> {
+    // FORCE, not USE, as Organization.members pages (MembershipRepository.page): a range from the cursor.
     const index = this.database.isMysql
-      ? ` USE INDEX (\`${phishingResistant ? AFFECTED_INDEX.phishingResistant : AFFECTED_INDEX.any}\`)`
+      ? ` FORCE INDEX (\`${phishingResistant ? AFFECTED_INDEX.phishingResistant : AFFECTED_INDEX.any}\`)`
       : '';
     const rows = (await manager.query(
       `SELECT m.${M.user}, m.${M.role}, m.${M.twoFactor} FROM ${M.table} m${index}

@@ -179,8 +179,11 @@ export class MembershipRepository {
       parameters.push(query.afterUserId);
     }
     // The index whose order is the page's: otherwise MySQL may walk the primary key
-    // in user order and filter row by row, which grows with the organization.
-    const index = this.database.isMysql ? ` USE INDEX (\`${PAGE_INDEXES[filters.join(',')]}\`)` : '';
+    // in user order and filter row by row, which grows with the organization. FORCE,
+    // not USE: with USE, MariaDB reads a page after a cursor as `ref` on the equal
+    // columns and skips to the cursor row by row (85 ms deep in a million members),
+    // where the range from the cursor reads the page alone.
+    const index = this.database.isMysql ? ` FORCE INDEX (\`${PAGE_INDEXES[filters.join(',')]}\`)` : '';
     const rows: Record<string, unknown>[] = await manager.query(
       `SELECT user_id, role, two_factor_enabled FROM memberships${index}
         WHERE ${conditions.join(' AND ')} ORDER BY user_id LIMIT ?`,

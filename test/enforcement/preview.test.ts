@@ -279,6 +279,35 @@ describe('previewTwoFactorRequirement', () => {
       expect(new Set(seen).size).toBe(seen.length);
     }, 60_000);
 
+    it('a page after a cursor starts at the cursor: a range over (organization, flag, user), not a scan from the first', async () => {
+      // A cursor deep in the list, from walking the pages once.
+      const MEMBERS_PAGE = `query($o: ID!, $after: String, $pr: Boolean) { organization(id: $o) {
+        members(first: 100, after: $after, filter: { phishingResistant: $pr }) { pageInfo { endCursor } } } }`;
+      const deep = { affected: undefined as string | undefined, members: undefined as string | undefined };
+      for (let pages = 0; pages < 40; pages += 1) {
+        deep.affected = (await preview(org, reader, false, 100, deep.affected)).affectedMembers.pageInfo.endCursor;
+        deep.members = (
+          await ok(MEMBERS_PAGE, { o: org, after: deep.members, pr: false }, reader)
+        ).organization.members.pageInfo.endCursor;
+      }
+      const statements = await statementsOf(t, async () => {
+        await preview(org, reader, false, 50, deep.affected);
+        await ok(MEMBERS_PAGE, { o: org, after: deep.members, pr: false }, reader);
+      });
+      const pages = statements.filter(({ query }) => /FROM memberships m?\s*(USE|FORCE) INDEX/.test(query));
+      expect(pages).toHaveLength(2);
+      for (const { query, parameters } of pages) {
+        const [{ EXPLAIN: json }] = await t.sql(`EXPLAIN FORMAT=JSON ${query}`, parameters);
+        const plan = JSON.parse(json);
+        const memberships = plan.query_block.nested_loop?.[0]?.table ?? plan.query_block.table;
+        expect({ query, access: memberships.access_type, parts: memberships.used_key_parts }).toEqual({
+          query,
+          access: 'range',
+          parts: ['organization_id', expect.any(String), 'user_id'],
+        });
+      }
+    }, 60_000);
+
     it('every statement it sends is an index range or a primary-key lookup (EXPLAIN)', async () => {
       const statements = await statementsOf(t, async () => {
         for (const pr of [false, true]) await preview(org, reader, pr, 50);
