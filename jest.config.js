@@ -18,6 +18,7 @@ const FAST_TIER = [
   'test/config/sms-budgets.test.ts',
   'test/docs/api-page.test.ts',
   'test/embedded/embedded-flows.test.ts',
+  'test/enforcement/embedded.test.ts',
   'test/factors/recovery-codes/recovery-code-format.test.ts',
   'test/factors/sms/phone-number.test.ts',
   'test/factors/sms/sms-send-limits.test.ts',

@@ -152,6 +152,14 @@ export const LIMITS = {
 
   // Organizations and lists.
   maxGracePeriodDays: 90,
+  /** An exemption from an organization's requirement ends at most this many days ahead. */
+  maxExemptionDays: 90,
+  /** organization.grace_period_ending is sent this many days before a grace period ends (each once; skipped when longer than the grace period). */
+  graceReminderLeadDays: [7, 1],
+  /** How often each instance looks for exemptions that ran out and reminders that are due (their events come within this). */
+  enforcementJobIntervalSeconds: 20,
+  /** Exemptions ended, or organizations reminded, per transaction of that job. */
+  enforcementJobBatch: 100,
   /** `first` of a list: 1 to this. */
   maxPageSize: 100,
   defaultPageSize: 50,

@@ -8,6 +8,7 @@ import { authenticatorsModule } from './authenticators';
 import type { TokenVerifier } from './callers/token-verifier';
 import type { Config } from './config/config';
 import { directoryModule } from './directory';
+import { enforcementModule } from './enforcement';
 import { factorsModule } from './factors';
 import { recoveryCodesModule } from './factors/recovery-codes';
 import { smsModule } from './factors/sms';
@@ -49,6 +50,7 @@ export const MODULES = [
   authenticatorsModule,
   trustedDevicesModule,
   organizationsModule,
+  enforcementModule,
   loginModule,
   directoryModule,
   adminModule,
@@ -66,7 +68,9 @@ export const DATABASE_SCHEMA: DatabaseSchema = {
 };
 
 /** Every factor module's signals (src/module.ts FactorSignals), in the list's order. */
-export const FACTOR_SIGNALS = MODULES.flatMap((module: Module<never, unknown>) => (module.signals ? [module.signals] : []));
+export const FACTOR_SIGNALS = MODULES.flatMap((module: Module<never, unknown>) =>
+  module.signals ? [module.signals] : [],
+);
 
 /** The API's schema from every module's resolvers; without instances it is only printed (npm run build). */
 export function buildGraphQLSchema(instances: object[] = []): Promise<GraphQLSchema> {

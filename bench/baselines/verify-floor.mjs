@@ -80,8 +80,10 @@ fastify.post('/verify-2rt', async (request, reply) => {
 fastify.post('/access', async (request, reply) => {
   const { organizationId, userId } = request.body;
   const [rows] = await pool.query(
-    `SELECT m.two_factor_enabled, m.phishing_resistant, o.requires_two_factor, o.requires_phishing_resistant, o.grace_period_ends_at
+    `SELECT m.two_factor_enabled, m.phishing_resistant, o.requires_two_factor, o.requires_phishing_resistant,
+            o.grace_period_ends_at, o.accepts_identity_provider_mfa, e.ends_at
        FROM memberships m JOIN organizations o ON o.id = m.organization_id
+       LEFT JOIN two_factor_exemptions e ON e.organization_id = m.organization_id AND e.user_id = m.user_id
       WHERE m.organization_id = ? AND m.user_id = ?`,
     [organizationId, userId],
   );

@@ -25,7 +25,7 @@
 //   targets   [{ id, kind, atLeast | atMost | below, ... }]: see KINDS in
 //             lib/targets.mjs; `of` is the scenario itself unless given
 import { accessRequests, ORGANIZATION_PHISHING_RESISTANT_QUERY, ORGANIZATION_QUERY } from './scenarios.mjs';
-import { countersFor, ORGANIZATION_SIZES, organizationId } from './seed.mjs';
+import { countersFor, exemptCount, ORGANIZATION_SIZES, organizationId } from './seed.mjs';
 import { validateTargets } from './targets.mjs';
 
 /** The order of the run: bare Apollo between the groups, so drift shows and every ratio has a run on each side. */
@@ -77,6 +77,22 @@ function organizationPhishingResistantCheck(size) {
     if (org.members.totalCount !== withoutPr)
       return `members totalCount ${org.members.totalCount}, seeded ${withoutPr} without a WebAuthn credential`;
     if (org.members.edges.length !== 50) return `${org.members.edges.length} edges, wanted 50`;
+    return null;
+  };
+}
+
+/** The preview's answer, against the seeded counters and exemptions (the exempt are all without two-factor). */
+function previewCheck(size) {
+  const counters = countersFor(size.members);
+  const exempt = exemptCount(size.label, size.members);
+  const affected = counters.ownersWithout + counters.membersWithout - exempt;
+  return (json) => {
+    const preview = json?.data?.previewTwoFactorRequirement;
+    if (!preview) return 'no preview in the answer';
+    if (preview.totalMembers !== size.members) return `totalMembers ${preview.totalMembers}, seeded ${size.members}`;
+    if (preview.membersExempt !== exempt) return `membersExempt ${preview.membersExempt}, seeded ${exempt}`;
+    if (preview.membersAffected !== affected) return `membersAffected ${preview.membersAffected}, seeded ${affected}`;
+    if (preview.affectedMembers.edges.length !== 50) return `${preview.affectedMembers.edges.length} edges, wanted 50`;
     return null;
   };
 }
@@ -343,11 +359,7 @@ export const SCENARIOS = [
     name: 'the enforcement preview (1M members)',
     requests: (ctx) => ctx.graphql(PREVIEW_QUERY, { id: organizationId('1m') }),
     options: { connections: 1 },
-    check: (json) => {
-      const preview = json?.data?.previewTwoFactorRequirement;
-      if (!preview) return 'no preview in the answer';
-      return preview.totalMembers === 1_000_000 ? null : `totalMembers ${preview.totalMembers}, seeded 1,000,000`;
-    },
+    check: previewCheck(size('1m')),
   },
 ];
 

@@ -22,6 +22,22 @@ const TFA_SQL = '(seq % 5 < 3)';
 export const isPhishingResistant = (seq) => seq % 10 < 3;
 const PR_SQL = '(seq % 10 < 3)';
 
+/**
+ * Members exempt from the requirement (issue 24): every `exemptEvery`th user of
+ * an organization, counted from 3, past the owners (seq % 5 = 3: without
+ * two-factor), exempt for 30 days. The 10k organization's make some
+ * organizationAccess answers EXEMPT; the 1M organization's give the preview
+ * exemptions to count and to skip.
+ */
+const EXEMPT_EVERY = { '10k': 50, '1m': 250 };
+export const isExempt = (label, seq) =>
+  EXEMPT_EVERY[label] !== undefined && seq > OWNERS && seq % EXEMPT_EVERY[label] === 3;
+export const exemptCount = (label, members) => {
+  let count = 0;
+  for (let seq = 1; seq <= members; seq += 1) if (isExempt(label, seq)) count += 1;
+  return count;
+};
+
 export const ORGANIZATION_SIZES = [
   // requires: the organization's policy, so organizationAccess sees every answer.
   { label: '10k', members: 10_000, policy: 'required' },
@@ -175,6 +191,17 @@ export async function seedOrganizations(databaseUrl, { log = () => {} } = {}) {
         }
       });
     }
+    await time('exemptions of the 10k and 1M organizations', async () => {
+      for (const size of ORGANIZATION_SIZES.filter((candidate) => EXEMPT_EVERY[candidate.label] !== undefined)) {
+        const every = EXEMPT_EVERY[size.label];
+        await connection.query(
+          `INSERT INTO two_factor_exemptions (organization_id, user_id, reason, granted_by, granted_at, ends_at)
+           SELECT ?, CONCAT(?, LPAD(seq, 7, '0')), 'bench exemption', 'bench-owner', ?, ?
+             FROM seq_1_to_${size.members} WHERE seq > ${OWNERS} AND seq % ${every} = 3`,
+          [organizationId(size.label), `b${size.label}-u`, now, new Date(now.getTime() + 30 * dayMs)],
+        );
+      }
+    });
     // Factors for the `me` pool (the 10k organization's users with two-factor).
     await time('TOTP factor rows and recovery codes of the 10k organization', async () => {
       const prefix = 'b10k-u';
@@ -195,7 +222,9 @@ export async function seedOrganizations(databaseUrl, { log = () => {} } = {}) {
       );
     });
     await time('ANALYZE TABLE', async () => {
-      await connection.query('ANALYZE TABLE users, memberships, organizations, totp_factors, recovery_codes');
+      await connection.query(
+        'ANALYZE TABLE users, memberships, organizations, totp_factors, recovery_codes, two_factor_exemptions',
+      );
     });
     const [[{ memberships }]] = await connection.query('SELECT COUNT(*) AS memberships FROM memberships');
     return { timings, memberships: Number(memberships) };

@@ -26,6 +26,8 @@ export interface AuditActions {
   ORGANIZATION_GRACE_PERIOD_CHANGED: 'service';
   ORGANIZATION_ALLOWED_TRUSTED_DEVICES: 'service';
   ORGANIZATION_FORBADE_TRUSTED_DEVICES: 'service';
+  ORGANIZATION_ACCEPTED_IDENTITY_PROVIDER_MFA: 'service';
+  ORGANIZATION_STOPPED_ACCEPTING_IDENTITY_PROVIDER_MFA: 'service';
   ORGANIZATION_UPSERTED: 'service';
   ORGANIZATION_DELETED: 'service';
   MEMBERSHIP_SET: 'service';
@@ -50,8 +52,17 @@ export interface AuditEntry {
   organizationId?: string | null;
   /** The reason an admin gave, or why an attempt failed. Never a code. */
   reason?: string | null;
-  /** For the webhook event only (not stored in the audit log): what the factor shows of itself. */
-  details?: { phoneNumberMasked?: string };
+  /** For the webhook event only (not stored in the audit log): what the factor shows of itself, or what enforcement says. */
+  details?: {
+    phoneNumberMasked?: string;
+    /** An exemption's end (granted, or ended), and why it ended (src/enforcement/exemptions.ts). */
+    exemptUntil?: Date;
+    exemptionEnded?: 'ended' | 'expired' | 'left' | 'became_owner';
+    /** A grace period's reminder: when it ends, days left, and the members its requirement refuses (or will). */
+    graceEndsAt?: Date;
+    daysLeft?: number;
+    membersAffected?: number;
+  };
 }
 
 /** Turns audited changes into webhook events in the same transaction (webhooks/event-writer.ts). */

@@ -8,6 +8,13 @@
 /** A security key or passkey: the one phishing-resistant second factor. */
 export const KEY_AMR = 'hwk';
 
+/**
+ * Multi-factor done at the identity provider (RFC 8176 "mfa"): meets an
+ * any-factor requirement only where the organization accepts it, never a
+ * phishing-resistant one (it says nothing of which factor, or whether it was phishable).
+ */
+export const IDENTITY_PROVIDER_MFA_AMR = 'mfa';
+
 /** Our assertion's second factors: a session holding any of them passed one. */
 export const SECOND_FACTOR_AMR: ReadonlySet<string> = new Set(['otp', 'sms', KEY_AMR, 'recovery', 'device']);
 

@@ -19,6 +19,19 @@ import type { OrganizationPurge } from './organization-purge';
 /** The organizations.name column's length. */
 const MAX_NAME_LENGTH = 255;
 
+/** What a membership's change means for the member's exemption (src/enforcement/exemptions.ts). */
+export interface MemberExemptions {
+  /** Inside the change's transaction, after the user's and the organization's locks: `role` null when the member left. */
+  memberChanged(
+    manager: EntityManager,
+    actor: Actor,
+    organizationId: string,
+    userId: string,
+    role: 'OWNER' | 'MEMBER' | null,
+    now: Date,
+  ): Promise<void>;
+}
+
 export interface DirectoryServiceDependencies {
   database: Database;
   users: UserRepository;
@@ -27,6 +40,7 @@ export interface DirectoryServiceDependencies {
   lifecycle: TwoFactorLifecycle;
   auditEvents: AuditEventRepository;
   audit: AuditLog;
+  exemptions: MemberExemptions;
   clock: Clock;
   purge: OrganizationPurge;
   /** Asks the background purge to run now (it also runs on its own schedule). */
@@ -106,11 +120,13 @@ export class DirectoryService {
         { action: 'MEMBERSHIP_SET', organizationId, userId, reason: role },
         now,
       );
+      await this.deps.exemptions.memberChanged(manager, actor, organizationId, userId, role, now);
       return (await this.deps.organizations.find(manager, organizationId))!;
     });
     return Object.assign(new Membership(), {
       organization: OrganizationView.of(organization, 'member', this.deps.clock.now()),
       role,
+      userId,
     });
   }
 
@@ -124,6 +140,7 @@ export class DirectoryService {
       await this.deps.memberships.delete(manager, organizationId, userId);
       await this.deps.organizations.moveMember(manager, organizationId, existing, null);
       await this.deps.audit.record(manager, actor, { action: 'MEMBERSHIP_REMOVED', organizationId, userId }, now);
+      await this.deps.exemptions.memberChanged(manager, actor, organizationId, userId, null, now);
       return true;
     });
   }
@@ -159,6 +176,7 @@ export class DirectoryService {
       );
       for (const membership of memberships) {
         await this.deps.organizations.moveMember(manager, membership.organizationId, membership, null);
+        await this.deps.exemptions.memberChanged(manager, actor, membership.organizationId, userId, null, now);
       }
       await this.deps.memberships.deleteByUser(manager, userId);
       await this.deps.lifecycle.removeEverything(manager, userId);

@@ -11,7 +11,7 @@ import type { MembershipRepository } from '../organizations/membership.repositor
 import type { OrganizationRepository } from '../organizations/organization.repository';
 import type { UserRepository } from '../users/user.repository';
 import { DirectoryResolver } from './directory.resolver';
-import { DirectoryService } from './directory.service';
+import { DirectoryService, type MemberExemptions } from './directory.service';
 import { OrganizationDeletionRecord } from './organization-deletion.entity';
 import { OrganizationPurge } from './organization-purge';
 
@@ -25,6 +25,8 @@ interface DirectoryNeeds {
   lifecycle: TwoFactorLifecycle;
   auditEvents: AuditEventRepository;
   audit: AuditLog;
+  /** Ends a member's exemption when the member leaves or becomes an owner (the enforcement module). */
+  exemptions: MemberExemptions;
 }
 
 /** The upstream directory's sync: organizations, memberships, deletions (purged in the background). */
@@ -48,6 +50,7 @@ export const directoryModule: Module<DirectoryNeeds> = {
       lifecycle: r.lifecycle,
       auditEvents: r.auditEvents,
       audit: r.audit,
+      exemptions: r.exemptions,
       clock: r.clock,
       purge,
       purgeSoon: () => void job.runOnce(),

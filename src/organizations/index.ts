@@ -7,12 +7,14 @@ import type { UserRepository } from '../users/user.repository';
 import { MemberResolver } from './member.resolver';
 import { MembershipRecord } from './membership.entity';
 import { MembershipRepository } from './membership.repository';
+import { Exemptions1796685284298 } from './migrations/1796685284298-Exemptions';
 import { type MemberStateChanges, OrganizationMembers } from './organization-members';
 import { OrganizationPolicyService } from './organization-policy.service';
 import { OrganizationRecord } from './organization.entity';
 import { OrganizationRepository } from './organization.repository';
 import { OrganizationResolver } from './organization.resolver';
 import { OrganizationService } from './organization.service';
+import { TwoFactorExemptionRecord } from './two-factor-exemption.entity';
 import { UserMembershipsResolver } from './user-memberships.resolver';
 
 interface OrganizationsNeeds {
@@ -43,7 +45,8 @@ interface OrganizationsGives {
 /** Organizations' two-factor policy, access, compliance and members. */
 export const organizationsModule: Module<OrganizationsNeeds, OrganizationsGives> = {
   name: 'organizations',
-  entities: [OrganizationRecord, MembershipRecord],
+  entities: [OrganizationRecord, MembershipRecord, TwoFactorExemptionRecord],
+  migrations: [Exemptions1796685284298],
   resolvers: [UserMembershipsResolver, OrganizationResolver, MemberResolver],
   provides: {
     organizations: ({ database }) => new OrganizationRepository(database),

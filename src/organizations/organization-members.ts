@@ -9,6 +9,8 @@ import type { OrganizationRepository } from './organization.repository';
 export interface MemberState {
   twoFactorEnabled: boolean;
   phishingResistant: boolean;
+  /** The member's exemption's end (in force while it lies ahead), when it has one. */
+  exemptUntil?: Date | null;
 }
 
 /**
@@ -47,6 +49,7 @@ export class OrganizationMembers {
       manager,
       memberships.map((m) => m.organizationId),
     );
+    const exemptions = new ExemptionEnds(this.memberships, manager, userId);
     for (const membership of memberships) {
       if (membership.twoFactorEnabled === enabled) continue;
       const { role, phishingResistant } = membership;
@@ -55,7 +58,14 @@ export class OrganizationMembers {
         twoFactorEnabled: enabled,
         phishingResistant,
       });
-      await this.told(manager, userId, locked, membership, { twoFactorEnabled: enabled, phishingResistant });
+      await this.told(
+        manager,
+        userId,
+        locked,
+        membership,
+        { twoFactorEnabled: enabled, phishingResistant },
+        exemptions,
+      );
     }
     await this.memberships.setTwoFactorForUser(manager, userId, enabled);
   }
@@ -80,6 +90,7 @@ export class OrganizationMembers {
       manager,
       memberships.map((m) => m.organizationId),
     );
+    const exemptions = new ExemptionEnds(this.memberships, manager, userId);
     for (const membership of memberships) {
       if (membership.phishingResistant === value) continue;
       const { role, twoFactorEnabled } = membership;
@@ -88,7 +99,7 @@ export class OrganizationMembers {
         twoFactorEnabled,
         phishingResistant: value,
       });
-      await this.told(manager, userId, locked, membership, { twoFactorEnabled, phishingResistant: value });
+      await this.told(manager, userId, locked, membership, { twoFactorEnabled, phishingResistant: value }, exemptions);
     }
     await this.memberships.setPhishingResistantForUser(manager, userId, value);
   }
@@ -100,11 +111,19 @@ export class OrganizationMembers {
     organizations: OrganizationRecord[],
     membership: MembershipRecord,
     after: MemberState,
+    exemptions: ExemptionEnds,
   ): Promise<void> {
     if (!this.stateChanges) return;
     const organization = organizations.find((candidate) => candidate.id === membership.organizationId);
-    const before = { twoFactorEnabled: membership.twoFactorEnabled, phishingResistant: membership.phishingResistant };
-    if (organization) await this.stateChanges.changed(manager, userId, organization, before, after);
+    if (!organization) return;
+    // An exemption stays what it was: access moved only with the member's own state.
+    const exemptUntil = await exemptions.of(membership.organizationId);
+    const before = {
+      twoFactorEnabled: membership.twoFactorEnabled,
+      phishingResistant: membership.phishingResistant,
+      exemptUntil,
+    };
+    await this.stateChanges.changed(manager, userId, organization, before, { ...after, exemptUntil });
   }
 
   /** The ids of the user's organizations that require two-factor; `lock`: locked before they are read. */
@@ -140,5 +159,21 @@ export class OrganizationMembers {
       .filter(requires)
       .map((organization) => organization.id)
       .sort();
+  }
+}
+
+/** The user's exemptions, read once (by the user's id) and only when a change is told. */
+class ExemptionEnds {
+  private ends: Promise<Map<string, Date>> | undefined;
+
+  constructor(
+    private readonly memberships: MembershipRepository,
+    private readonly manager: EntityManager,
+    private readonly userId: string,
+  ) {}
+
+  async of(organizationId: string): Promise<Date | null> {
+    this.ends ??= this.memberships.exemptionEndsOfUser(this.manager, this.userId);
+    return (await this.ends).get(organizationId) ?? null;
   }
 }

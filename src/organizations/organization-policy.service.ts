@@ -6,12 +6,20 @@ import { AppError, badInput } from '../errors';
 import type { Clock } from '../infra/clock';
 import type { Database } from '../infra/db/database';
 import { LIMITS } from '../limits';
+import { nextReminderDue } from './grace-period';
 import type { MembershipRepository } from './membership.repository';
 import type { OrganizationRecord } from './organization.entity';
 import type { OrganizationRepository } from './organization.repository';
 import { OrganizationView } from './organization.types';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** A grace period ending at `endsAt` (null: none) given `now`, with when its first reminder is due. */
+const gracePeriod = (endsAt: Date | null, now: Date): Partial<OrganizationRecord> => ({
+  gracePeriodEndsAt: endsAt,
+  gracePeriodStartedAt: endsAt ? now : null,
+  graceReminderDueAt: nextReminderDue(endsAt ? now : null, endsAt),
+});
 
 /**
  * An organization's two-factor policy, changed by its owners: any factor
@@ -86,7 +94,7 @@ export class OrganizationPolicyService {
         requiresTwoFactor: true,
         requiresPhishingResistant: phishingResistant,
         twoFactorRequiredSince: organization.requiresTwoFactor ? organization.twoFactorRequiredSince : now,
-        gracePeriodEndsAt,
+        ...gracePeriod(gracePeriodEndsAt, now),
         updatedAt: now,
       };
       await this.organizations.update(manager, organizationId, changes);
@@ -117,7 +125,7 @@ export class OrganizationPolicyService {
         requiresTwoFactor: false,
         requiresPhishingResistant: false,
         twoFactorRequiredSince: null,
-        gracePeriodEndsAt: null,
+        ...gracePeriod(null, now),
         updatedAt: now,
       };
       await this.organizations.update(manager, organizationId, changes);
@@ -156,6 +164,40 @@ export class OrganizationPolicyService {
         actor,
         {
           action: allowed ? 'ORGANIZATION_ALLOWED_TRUSTED_DEVICES' : 'ORGANIZATION_FORBADE_TRUSTED_DEVICES',
+          organizationId,
+        },
+        now,
+      );
+      return Object.assign(organization, changes);
+    });
+    return this.viewFor(caller, record);
+  }
+
+  /**
+   * Whether multi-factor done at the identity provider (sessionAmr "mfa") meets an
+   * any-factor requirement (organization.service.ts decideAccess). Setting what is
+   * already set records nothing.
+   */
+  async setAcceptsIdentityProviderMfa(
+    caller: Caller,
+    actor: Actor,
+    organizationId: string,
+    accepts: boolean,
+  ): Promise<OrganizationView> {
+    await this.database.run((manager) => this.requireOwner(manager, caller, organizationId, false));
+    const record = await this.database.transaction(async (manager) => {
+      const organization = await this.requireOwner(manager, caller, organizationId, true);
+      if (organization.acceptsIdentityProviderMfa === accepts) return organization;
+      const now = this.clock.now();
+      const changes: Partial<OrganizationRecord> = { acceptsIdentityProviderMfa: accepts, updatedAt: now };
+      await this.organizations.update(manager, organizationId, changes);
+      await this.audit.record(
+        manager,
+        actor,
+        {
+          action: accepts
+            ? 'ORGANIZATION_ACCEPTED_IDENTITY_PROVIDER_MFA'
+            : 'ORGANIZATION_STOPPED_ACCEPTING_IDENTITY_PROVIDER_MFA',
           organizationId,
         },
         now,
@@ -209,7 +251,7 @@ export class OrganizationPolicyService {
   ): Promise<OrganizationRecord> {
     const running = organization.gracePeriodEndsAt !== null && organization.gracePeriodEndsAt > now;
     if (gracePeriodEndsAt === null && !running) return organization;
-    const changes: Partial<OrganizationRecord> = { gracePeriodEndsAt, updatedAt: now };
+    const changes: Partial<OrganizationRecord> = { ...gracePeriod(gracePeriodEndsAt, now), updatedAt: now };
     await this.organizations.update(manager, organization.id, changes);
     const reason = days > 0 ? `grace period of ${days} days` : 'grace period ended';
     await this.audit.record(

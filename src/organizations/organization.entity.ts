@@ -1,4 +1,4 @@
-import { Column, Entity } from 'typeorm';
+import { Column, Entity, Index } from 'typeorm';
 import { PrimaryIdColumn, TimestampColumn } from '../infra/db/columns';
 
 /**
@@ -9,6 +9,7 @@ import { PrimaryIdColumn, TimestampColumn } from '../infra/db/columns';
  * falls in).
  */
 @Entity('organizations')
+@Index('idx_organizations_grace_reminder_due', ['graceReminderDueAt'])
 export class OrganizationRecord {
   @PrimaryIdColumn()
   id: string;
@@ -32,6 +33,21 @@ export class OrganizationRecord {
 
   @TimestampColumn({ name: 'grace_period_ends_at', nullable: true })
   gracePeriodEndsAt: Date | null;
+
+  /** When the grace period ending at gracePeriodEndsAt was given: a reminder whose lead is longer than it is skipped. */
+  @TimestampColumn({ name: 'grace_period_started_at', nullable: true })
+  gracePeriodStartedAt: Date | null;
+
+  /**
+   * When the grace period's next reminder (or its end's event) is due; null when
+   * none is left. The reminders' job reads only the rows due (src/enforcement/grace-reminders.ts).
+   */
+  @TimestampColumn({ name: 'grace_reminder_due_at', nullable: true })
+  graceReminderDueAt: Date | null;
+
+  /** Multi-factor done at the identity provider (sessionAmr "mfa") meets an any-factor requirement. */
+  @Column({ name: 'accepts_identity_provider_mfa', type: 'boolean', default: false })
+  acceptsIdentityProviderMfa: boolean;
 
   @Column({ name: 'owners_with_two_factor', type: 'int', default: 0 })
   ownersWithTwoFactor: number;

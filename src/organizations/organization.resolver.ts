@@ -98,6 +98,20 @@ export class OrganizationResolver {
     return this.policy.setTrustedDevicesAllowed(caller, actor, organizationId, allowed);
   }
 
+  @Authorized()
+  @Mutation(() => OrganizationView, {
+    description:
+      'Owners. Whether multi-factor done at the identity provider meets an any-factor requirement. Default false. Audited; event organization.policy_changed.',
+  })
+  setAcceptsIdentityProviderMfa(
+    @IdArg('organizationId') organizationId: string,
+    @Arg('accepts', () => Boolean) accepts: boolean,
+    @SignedIn() caller: Caller,
+    @Ctx() { actor }: Context,
+  ): Promise<OrganizationView> {
+    return this.policy.setAcceptsIdentityProviderMfa(caller, actor, organizationId, accepts);
+  }
+
   @FieldResolver(() => OrganizationCompliance, {
     nullable: true,
     description:

@@ -1,4 +1,4 @@
-import { KEY_AMR, SECOND_FACTOR_AMR } from '../callers/amr';
+import { IDENTITY_PROVIDER_MFA_AMR, KEY_AMR, SECOND_FACTOR_AMR } from '../callers/amr';
 import type { Caller } from '../callers/caller';
 import { hasScope } from '../callers/caller';
 import { AppError, badInput } from '../errors';
@@ -29,6 +29,8 @@ import {
 export interface SessionFactors {
   secondFactor: boolean;
   key: boolean;
+  /** "mfa": multi-factor done at the identity provider. */
+  identityProviderMfa: boolean;
 }
 
 /**
@@ -54,7 +56,11 @@ export function parseSessionAmr(sessionAmr: readonly unknown[] | null | undefine
     );
   }
   const amr = sessionAmr as readonly string[];
-  return { secondFactor: amr.some((value) => SECOND_FACTOR_AMR.has(value)), key: amr.includes(KEY_AMR) };
+  return {
+    secondFactor: amr.some((value) => SECOND_FACTOR_AMR.has(value)),
+    key: amr.includes(KEY_AMR),
+    identityProviderMfa: amr.includes(IDENTITY_PROVIDER_MFA_AMR),
+  };
 }
 
 /** Whether the sign-in holds a factor the requirement accepts. */
@@ -64,31 +70,49 @@ function signInMeets(signIn: SignIn, phishingResistant: boolean): boolean {
   return phishingResistant ? signIn.key : signIn.secondFactor;
 }
 
+/** Whether the sign-in says the identity provider did multi-factor (only a caller's sessionAmr can). */
+const identityProviderMfaIn = (signIn: SignIn): boolean => typeof signIn === 'object' && signIn.identityProviderMfa;
+
+const answer = (
+  allowed: boolean,
+  reason: OrganizationAccessReason,
+  at: { graceEndsAt?: Date; exemptUntil?: Date } = {},
+): OrganizationAccess => ({
+  allowed,
+  reason,
+  graceEndsAt: at.graceEndsAt ?? null,
+  exemptUntil: at.exemptUntil ?? null,
+});
+
 /**
  * A member's access to its organization at `now`, for a sign-in
- * (docs/adr/0012-access-per-sign-in.md): a user who has a factor the requirement
- * accepts is let in only by a sign-in with it (else SESSION_FACTOR_NOT_ACCEPTED);
- * one who has none is refused, or in its grace period, whatever the session says.
+ * (docs/adr/0012-access-per-sign-in.md, docs/adr/0020-requiring-as-a-lifecycle.md):
+ * a user who has a factor the requirement accepts is let in by a sign-in with it;
+ * an organization that accepts the identity provider's multi-factor lets in a
+ * session holding "mfa" under an any-factor requirement, whoever the user is;
+ * else a user who has an accepted factor is SESSION_FACTOR_NOT_ACCEPTED, and one
+ * who has none is exempt, in its grace period, or refused, whatever the session says.
  */
 export function decideAccess(facts: AccessFacts, now: Date, signIn: SignIn = 'strongest'): OrganizationAccess {
-  if (!facts.requiresTwoFactor) return { allowed: true, reason: OrganizationAccessReason.OK, graceEndsAt: null };
+  if (!facts.requiresTwoFactor) return answer(true, OrganizationAccessReason.OK);
   const phishingResistant = facts.requiresPhishingResistant;
-  // Identity-provider MFA, where an organization accepts it, will allow here (any-factor requirements only).
   const userHasAccepted = phishingResistant ? hasAcceptedKey(facts) : facts.twoFactorEnabled;
-  if (userHasAccepted) {
-    return signInMeets(signIn, phishingResistant)
-      ? { allowed: true, reason: OrganizationAccessReason.OK, graceEndsAt: null }
-      : { allowed: false, reason: OrganizationAccessReason.SESSION_FACTOR_NOT_ACCEPTED, graceEndsAt: null };
+  if (userHasAccepted && signInMeets(signIn, phishingResistant)) return answer(true, OrganizationAccessReason.OK);
+  if (!phishingResistant && facts.acceptsIdentityProviderMfa === true && identityProviderMfaIn(signIn)) {
+    return answer(true, OrganizationAccessReason.IDENTITY_PROVIDER_MFA);
   }
-  // No factor the requirement accepts: an exemption will allow here, before the grace period.
+  if (userHasAccepted) return answer(false, OrganizationAccessReason.SESSION_FACTOR_NOT_ACCEPTED);
+  // No factor the requirement accepts: an exemption in force comes before the grace period.
+  const exemptUntil = facts.exemptUntil;
+  if (exemptUntil && exemptUntil > now) return answer(true, OrganizationAccessReason.EXEMPT, { exemptUntil });
   const graceEndsAt = facts.gracePeriodEndsAt;
-  if (graceEndsAt && graceEndsAt > now) {
-    return { allowed: true, reason: OrganizationAccessReason.GRACE_PERIOD, graceEndsAt };
-  }
-  const reason = phishingResistant
-    ? OrganizationAccessReason.PHISHING_RESISTANT_REQUIRED
-    : OrganizationAccessReason.TWO_FACTOR_REQUIRED;
-  return { allowed: false, reason, graceEndsAt: null };
+  if (graceEndsAt && graceEndsAt > now) return answer(true, OrganizationAccessReason.GRACE_PERIOD, { graceEndsAt });
+  return answer(
+    false,
+    phishingResistant
+      ? OrganizationAccessReason.PHISHING_RESISTANT_REQUIRED
+      : OrganizationAccessReason.TWO_FACTOR_REQUIRED,
+  );
 }
 
 /** Reading organizations as the caller may see them, and the access answer. */
@@ -145,6 +169,7 @@ export class OrganizationService {
           Object.assign(new Membership(), {
             organization: OrganizationView.of(record, viewer, now),
             role: membership.role as OrganizationRole,
+            userId,
           }),
         ];
       });
@@ -166,6 +191,8 @@ export class OrganizationService {
       membersWithPhishingResistant: record.ownersWithPhishingResistant + record.membersWithPhishingResistant,
       ownersWithoutPhishingResistant: record.ownersWithoutPhishingResistant,
       compliant: !record.requiresTwoFactor || short === 0,
+      organizationId: record.id,
+      phishingResistant: record.requiresTwoFactor && record.requiresPhishingResistant,
     };
   }
 
@@ -198,6 +225,7 @@ export class OrganizationService {
         user: organization.viewer === 'reader' ? UserView.full(row.userId) : UserView.summary(row.userId),
         role: row.role as OrganizationRole,
         twoFactorEnabled: row.twoFactorEnabled,
+        organizationId: organization.id,
       },
     }));
     return { ...page, totalCount: this.countMatching(organization, filter) };
@@ -218,7 +246,7 @@ export class OrganizationService {
   ): Promise<OrganizationAccess> {
     const signIn = parseSessionAmr(sessionAmr);
     const facts = await this.database.run((manager) => this.memberships.accessFacts(manager, organizationId, userId));
-    if (!facts) return { allowed: false, reason: OrganizationAccessReason.NOT_A_MEMBER, graceEndsAt: null };
+    if (!facts) return answer(false, OrganizationAccessReason.NOT_A_MEMBER);
     return decideAccess(facts, this.clock.now(), signIn);
   }
 

@@ -11,6 +11,8 @@ export enum OrganizationAccessReason {
   GRACE_PERIOD = 'GRACE_PERIOD',
   PHISHING_RESISTANT_REQUIRED = 'PHISHING_RESISTANT_REQUIRED',
   SESSION_FACTOR_NOT_ACCEPTED = 'SESSION_FACTOR_NOT_ACCEPTED',
+  EXEMPT = 'EXEMPT',
+  IDENTITY_PROVIDER_MFA = 'IDENTITY_PROVIDER_MFA',
 }
 registerEnumType(OrganizationAccessReason, {
   name: 'OrganizationAccessReason',
@@ -29,6 +31,14 @@ registerEnumType(OrganizationAccessReason, {
     SESSION_FACTOR_NOT_ACCEPTED: {
       description:
         'The session holds no factor that the requirement accepts (sessionAmr), though the user could sign in with one: refused until the user signs in again with it. Under a phishing-resistant requirement also when sessionAmr is not given and the user has a key (it fails closed).',
+    },
+    EXEMPT: {
+      description:
+        'The organization requires two-factor, the user has no accepted factor, and an owner exempted the user until exemptUntil: allowed.',
+    },
+    IDENTITY_PROVIDER_MFA: {
+      description:
+        'sessionAmr holds "mfa" from the identity provider, and the organization accepts multi-factor done there (only where no phishing-resistant factor is required): allowed.',
     },
   },
 });
@@ -61,6 +71,12 @@ export class OrganizationView {
   })
   allowsTrustedDevices: boolean;
 
+  @Field({
+    description:
+      'Whether multi-factor done at the identity provider (sessionAmr holding "mfa") meets an any-factor requirement. Never meets a phishing-resistant one.',
+  })
+  acceptsIdentityProviderMfa: boolean;
+
   record: OrganizationRecord;
   viewer: OrganizationViewer;
 
@@ -73,6 +89,7 @@ export class OrganizationView {
       twoFactorRequiredSince: record.twoFactorRequiredSince,
       gracePeriodEndsAt: record.gracePeriodEndsAt && record.gracePeriodEndsAt > now ? record.gracePeriodEndsAt : null,
       allowsTrustedDevices: record.allowsTrustedDevices,
+      acceptsIdentityProviderMfa: record.acceptsIdentityProviderMfa,
       record,
       viewer,
     });
@@ -104,6 +121,10 @@ export class OrganizationCompliance {
       'True when the organization does not require two-factor, or every member meets what it requires (a WebAuthn credential, when it requires phishing-resistant two-factor).',
   })
   compliant: boolean;
+
+  /** Whose counts these are, and against which requirement (membersExempt is read with them: src/enforcement/). */
+  organizationId: string;
+  phishingResistant: boolean;
 }
 
 @InputType()
@@ -128,6 +149,9 @@ export class Member {
 
   @Field()
   twoFactorEnabled: boolean;
+
+  /** The organization the member is one of (Member.exemptUntil reads it). */
+  organizationId: string;
 }
 
 @ObjectType()
@@ -147,6 +171,9 @@ export class OrganizationAccess {
 
   @Field(() => Date, { nullable: true })
   graceEndsAt: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'With reason EXEMPT: when the exemption ends.' })
+  exemptUntil: Date | null;
 }
 
 @ObjectType()
@@ -156,4 +183,7 @@ export class Membership {
 
   @Field(() => OrganizationRole)
   role: OrganizationRole;
+
+  /** Whose membership it is (Membership.exemptUntil reads it). */
+  userId: string;
 }

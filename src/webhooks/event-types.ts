@@ -20,6 +20,10 @@ export const WEBHOOK_EVENT_TYPES = [
   'trusted_device.revoked',
   'organization.policy_changed',
   'organization.member_access_changed',
+  'organization.exemption_granted',
+  'organization.exemption_ended',
+  'organization.grace_period_ending',
+  'organization.grace_period_ended',
 ] as const;
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
@@ -28,7 +32,8 @@ export const isWebhookEventType = (value: string): value is WebhookEventType =>
   (WEBHOOK_EVENT_TYPES as readonly string[]).includes(value);
 
 /** What `organization.policy_changed` says changed. */
-export type PolicyChange = 'requires' | 'phishing_resistant' | 'grace_period' | 'trusted_devices' | 'stopped';
+export type PolicyChange =
+  'requires' | 'phishing_resistant' | 'grace_period' | 'trusted_devices' | 'identity_provider_mfa' | 'stopped';
 
 /**
  * An event's `data`: ids, the method, a masked phone number, the actor and its
@@ -84,6 +89,15 @@ export function eventFromAudit(
     const type = factorAction.event;
     return type && isWebhookEventType(type) && type !== 'organization.policy_changed' ? user(type) : null;
   }
+  /** About a member's exemption, or an organization's grace period (src/enforcement): ids and times, never the reason. */
+  const organization = (
+    type: Exclude<WebhookEventType, 'organization.policy_changed'>,
+    extra: EventData,
+  ): MappedEvent | null =>
+    entry.organizationId ? { type, data: { organizationId: entry.organizationId, ...extra, ...who } } : null;
+  const details = entry.details ?? {};
+  const iso = (date: Date | undefined) => date?.toISOString() ?? null;
+
   switch (entry.action as ServiceAuditAction) {
     case 'TWO_FACTOR_ENABLED':
       // The reason names the first factor's method.
@@ -120,6 +134,29 @@ export function eventFromAudit(
       return policy('grace_period');
     case 'ORGANIZATION_STOPPED_REQUIRING_TWO_FACTOR':
       return policy('stopped');
+    case 'ORGANIZATION_ACCEPTED_IDENTITY_PROVIDER_MFA':
+    case 'ORGANIZATION_STOPPED_ACCEPTING_IDENTITY_PROVIDER_MFA':
+      return policy('identity_provider_mfa');
+    case 'TWO_FACTOR_EXEMPTION_GRANTED':
+      // The owner's reason is free text: it stays in the audit log.
+      return organization('organization.exemption_granted', { userId, exemptUntil: iso(details.exemptUntil) });
+    case 'TWO_FACTOR_EXEMPTION_ENDED':
+      return organization('organization.exemption_ended', {
+        userId,
+        ended: details.exemptionEnded ?? null,
+        endedAt: iso(details.exemptUntil),
+      });
+    case 'ORGANIZATION_GRACE_PERIOD_ENDING':
+      return organization('organization.grace_period_ending', {
+        graceEndsAt: iso(details.graceEndsAt),
+        daysLeft: details.daysLeft ?? null,
+        membersAffected: details.membersAffected ?? null,
+      });
+    case 'ORGANIZATION_GRACE_PERIOD_ENDED':
+      return organization('organization.grace_period_ended', {
+        graceEndsAt: iso(details.graceEndsAt),
+        membersAffected: details.membersAffected ?? null,
+      });
     default:
       return null;
   }

@@ -53,6 +53,7 @@ export class WebhookEventWriter implements AuditedChanges, MemberStateChanges {
         requiresPhishingResistant: organization?.requiresPhishingResistant ?? false,
         gracePeriodEndsAt: organization?.gracePeriodEndsAt?.toISOString() ?? null,
         allowsTrustedDevices: organization?.allowsTrustedDevices ?? true,
+        acceptsIdentityProviderMfa: organization?.acceptsIdentityProviderMfa ?? false,
       },
       now,
     );

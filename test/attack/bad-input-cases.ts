@@ -116,6 +116,22 @@ const BAD_NAMES = [
   ...WRONG_TYPES,
 ];
 const BAD_FILTERS = [{ twoFactorEnabled: 'yes' }, { role: 'ADMIN' }, { unknown: 1 }, 'OWNER', [], 5];
+const BAD_BOOLEANS = ['yes', 'true', 1, 0, {}, []];
+/** An exemption's end: not a time, in the past or now-ish, or more than 90 days ahead. */
+const BAD_UNTILS = [
+  ...TEXT_ATTACKS,
+  'tomorrow',
+  '2026-13-45T00:00:00Z',
+  '2020-01-01T00:00:00.000Z',
+  '1970-01-01T00:00:00.000Z',
+  '9999-12-31T23:59:59.999Z',
+  new Date(Date.now() + 91 * 24 * 3600_000).toISOString(),
+  ...WRONG_TYPES,
+  -1,
+  null,
+];
+/** A valid exemption's end: a week ahead. */
+const IN_A_WEEK = new Date(Date.now() + 7 * 24 * 3600_000).toISOString();
 
 export interface Operation {
   document: string;
@@ -304,6 +320,39 @@ export const OPERATIONS: Record<string, Operation> = {
     document: 'mutation($o: ID!) { stopRequiringTwoFactor(organizationId: $o) { id } }',
     base: { o: 'a b' },
     bad: { o: BAD_IDS },
+    token: 'user',
+  },
+  setAcceptsIdentityProviderMfa: {
+    document:
+      'mutation($o: ID!, $a: Boolean!) { setAcceptsIdentityProviderMfa(organizationId: $o, accepts: $a) { id } }',
+    base: { o: 'a b', a: true },
+    bad: { o: BAD_IDS, a: [...BAD_BOOLEANS, null] },
+    token: 'user',
+  },
+  previewTwoFactorRequirement: {
+    document:
+      'query($o: ID!, $pr: Boolean, $first: Int, $after: String) { previewTwoFactorRequirement(organizationId: $o, phishingResistant: $pr) { membersAffected affectedMembers(first: $first, after: $after) { totalCount } } }',
+    base: { o: 'seeded-org', first: 10 },
+    bad: { o: BAD_IDS, pr: BAD_BOOLEANS, first: BAD_FIRSTS, after: BAD_CURSORS },
+    token: 'user',
+  },
+  exemptFromTwoFactor: {
+    document:
+      'mutation($o: ID!, $u: ID!, $t: DateTimeISO!, $r: String!) { exemptFromTwoFactor(organizationId: $o, userId: $u, until: $t, reason: $r) { endsAt } }',
+    // Valid but for the one bad value of each case: the victim owns seeded-org, `other` is its member.
+    base: { o: 'seeded-org', u: 'other', t: IN_A_WEEK, r: 'On leave' },
+    bad: {
+      o: BAD_IDS,
+      u: [...BAD_IDS, 'victim', 'not-a-member'],
+      t: BAD_UNTILS,
+      r: [...BAD_NAMES, 'x'.repeat(501), 'a\u200bb', null],
+    },
+    token: 'user',
+  },
+  endTwoFactorExemption: {
+    document: 'mutation($o: ID!, $u: ID!) { endTwoFactorExemption(organizationId: $o, userId: $u) }',
+    base: { o: 'a b', u: 'a b' },
+    bad: { o: BAD_IDS, u: BAD_IDS },
     token: 'user',
   },
   upsertOrganization: {

@@ -27,6 +27,7 @@ const PROTECTED_TABLES = [
   'organizations',
   'memberships',
   'webauthn_credentials',
+  'two_factor_exemptions',
 ];
 
 describe('malformed input to every operation', () => {

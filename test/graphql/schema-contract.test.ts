@@ -8,7 +8,7 @@ const root = join(__dirname, '..', '..');
 const contractDir = join(root, '..', 'shared', 'contract');
 const contractPath = join(contractDir, 'schema.graphql');
 /** The contract's parts this service has built (check-schema.mjs --parts). */
-const BUILT_PARTS = ['webauthn', 'trusted-devices', 'webhooks'];
+const BUILT_PARTS = ['webauthn', 'trusted-devices', 'webhooks', 'enforcement'];
 
 describe('the schema', () => {
   it('committed in schema.graphql is the one the code builds', async () => {

@@ -643,7 +643,7 @@ describe('phishing-resistant two-factor, the organization side', () => {
             pages.length = 0;
             expect((await t.gql(MEMBERS, { id: org, first: 2, filter }, reader)).errors).toBeUndefined();
             expect(pages).toHaveLength(1);
-            expect(pages[0].query).toContain(`USE INDEX (\`${index}\`)`);
+            expect(pages[0].query).toContain(`FORCE INDEX (\`${index}\`)`);
             const plan = await t.sql(`EXPLAIN ${pages[0].query}`, pages[0].parameters);
             expect({ filter, key: plan[0].key, sorts: /filesort/.test(plan[0].Extra ?? '') }).toEqual({
               filter,

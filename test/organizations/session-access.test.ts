@@ -223,4 +223,93 @@ describe('organizationAccess judged per sign-in (sessionAmr)', () => {
       expect(await access(followOrg, member.userId)).toEqual(OK);
     });
   });
+
+  describe('identity-provider MFA (acceptsIdentityProviderMfa)', () => {
+    const SET =
+      'mutation($o: ID!, $a: Boolean!) { setAcceptsIdentityProviderMfa(organizationId: $o, accepts: $a) { id acceptsIdentityProviderMfa } }';
+    const IDP = { allowed: true, reason: 'IDENTITY_PROVIDER_MFA', graceEndsAt: null };
+    const org = uniqueId('org');
+    let owner: Awaited<ReturnType<typeof enrollTotp>>;
+    let withFactor: string;
+    let without: string;
+    beforeAll(async () => {
+      owner = await enrollTotp(t, uniqueId('owner'));
+      withFactor = (await enrollTotp(t, uniqueId('totp'))).userId;
+      without = uniqueId('without');
+      await syncOrganization(t, org, { [owner.userId]: 'OWNER', [withFactor]: 'MEMBER', [without]: 'MEMBER' });
+      expect((await t.gql(REQUIRE, { o: org }, owner.token)).errors).toBeUndefined();
+    });
+    const set = async (accepts: boolean, token = owner.token) => t.gql(SET, { o: org, a: accepts }, token);
+
+    it('is off by default: "mfa" is no second factor of ours', async () => {
+      const read = await t.gql(
+        'query($o: ID!) { organization(id: $o) { acceptsIdentityProviderMfa } }',
+        { o: org },
+        reader,
+      );
+      expect(read.data.organization.acceptsIdentityProviderMfa).toBe(false);
+      expect(await access(org, withFactor, ['pwd', 'mfa'])).toEqual(NOT_ACCEPTED);
+      expect(await access(org, without, ['pwd', 'mfa'])).toEqual(TFA_REQUIRED);
+    });
+
+    it('only owners set it: anyone else is FORBIDDEN, and nothing changes', async () => {
+      for (const token of [await t.token(withFactor), reader, await t.token(uniqueId('stranger'))]) {
+        expect(errorCode(await set(true, token))).toBe('FORBIDDEN');
+      }
+      expect(errorCode(await t.gql(SET, { o: uniqueId('missing'), a: true }, owner.token))).toBe('FORBIDDEN');
+      expect(await access(org, without, ['pwd', 'mfa'])).toEqual(TFA_REQUIRED);
+    });
+
+    it('accepted, "mfa" meets an any-factor requirement, even for a user with no factor here; audited once', async () => {
+      const accepted = await set(true);
+      expect(accepted.errors).toBeUndefined();
+      expect(accepted.data.setAcceptsIdentityProviderMfa).toEqual({ id: org, acceptsIdentityProviderMfa: true });
+      expect((await set(true)).errors).toBeUndefined();
+      const audited = await t.sql(
+        'SELECT action, actor_id FROM audit_events WHERE organization_id = ? AND action LIKE ?',
+        [org, '%IDENTITY_PROVIDER_MFA'],
+      );
+      expect(audited).toEqual([{ action: 'ORGANIZATION_ACCEPTED_IDENTITY_PROVIDER_MFA', actor_id: owner.userId }]);
+      expect(await access(org, withFactor, ['pwd', 'mfa'])).toEqual(IDP);
+      expect(await access(org, without, ['pwd', 'mfa'])).toEqual(IDP);
+      expect(await access(org, without, ['mfa'])).toEqual(IDP);
+      // Our own factor still reads as our own; without "mfa" nothing changes.
+      expect(await access(org, withFactor, ['pwd', 'otp'])).toEqual(OK);
+      expect(await access(org, withFactor, ['pwd'])).toEqual(NOT_ACCEPTED);
+      expect(await access(org, without, ['pwd'])).toEqual(TFA_REQUIRED);
+      // Without sessionAmr the caller says nothing of the identity provider: as before.
+      expect(await access(org, withFactor)).toEqual(OK);
+      expect(await access(org, without)).toEqual(TFA_REQUIRED);
+    });
+
+    it('never meets a phishing-resistant requirement', async () => {
+      const prOrg = uniqueId('org');
+      const prOwner = await withKey('owner');
+      const keyMember = await withKey('key');
+      const totpMember = await enrollTotp(t, uniqueId('totp'));
+      await syncOrganization(t, prOrg, {
+        [prOwner.userId]: 'OWNER',
+        [keyMember.userId]: 'MEMBER',
+        [totpMember.userId]: 'MEMBER',
+      });
+      expect((await t.gql(SET, { o: prOrg, a: true }, prOwner.token)).errors).toBeUndefined();
+      expect((await t.gql(REQUIRE_PR, { o: prOrg }, prOwner.token)).errors).toBeUndefined();
+      expect(await access(prOrg, keyMember.userId, ['pwd', 'mfa'])).toEqual(NOT_ACCEPTED);
+      expect(await access(prOrg, totpMember.userId, ['pwd', 'mfa'])).toEqual(PR_REQUIRED);
+      expect(await access(prOrg, uniqueId('nobody'), ['pwd', 'mfa'])).toEqual(NOT_A_MEMBER);
+    });
+
+    it('turned off again, "mfa" stops counting at once', async () => {
+      expect((await set(false)).data.setAcceptsIdentityProviderMfa.acceptsIdentityProviderMfa).toBe(false);
+      expect(await access(org, without, ['pwd', 'mfa'])).toEqual(TFA_REQUIRED);
+      const audited = await t.sql(
+        'SELECT action FROM audit_events WHERE organization_id = ? AND action LIKE ? ORDER BY id',
+        [org, '%IDENTITY_PROVIDER_MFA'],
+      );
+      expect(audited.map((row) => row.action)).toEqual([
+        'ORGANIZATION_ACCEPTED_IDENTITY_PROVIDER_MFA',
+        'ORGANIZATION_STOPPED_ACCEPTING_IDENTITY_PROVIDER_MFA',
+      ]);
+    });
+  });
 });

@@ -128,6 +128,9 @@ function onlyAbout(userId: string, answer: GqlAnswer): string | undefined {
   return stray ? `shows an event about ${stray.userId}` : undefined;
 }
 
+/** A time `days` ahead of now (the matrix's app keeps its clock at the wall clock's). */
+const inDays = (days: number) => new Date(Date.now() + days * 24 * 60 * 60 * 1000).toISOString();
+
 const AUDIT_NODE = 'edges { node { action userId organizationId actorId clientIp } }';
 const WRONG_CODE = '000000';
 
@@ -270,6 +273,74 @@ export const MATRIX: MatrixRow[] = [
     expected: cells({ read: 'allowed' }, 'FORBIDDEN'),
     check: (answer) =>
       answer.data.organizationAccess.reason === 'OK' ? undefined : `reason ${answer.data.organizationAccess.reason}`,
+  },
+  // ---- requiring two-factor as a lifecycle: the preview, exemptions
+  {
+    name: '`previewTwoFactorRequirement(the org)`',
+    operation: 'previewTwoFactorRequirement',
+    document:
+      'query($o: ID!) { previewTwoFactorRequirement(organizationId: $o, phishingResistant: true) { totalMembers ownersBlocking membersAffected affectedMembers(first: 10) { totalCount edges { node { user { id } } } } } }',
+    variables: (fixture) => ({ o: fixture.organizationId }),
+    expected: cells({ owner: 'allowed', read: 'allowed' }, 'FORBIDDEN'),
+    // The user and the owner have keys; the other member has none.
+    check: (answer) => {
+      const preview = answer.data.previewTwoFactorRequirement;
+      return preview.totalMembers === 3 && preview.ownersBlocking.length === 0 && preview.membersAffected === 1
+        ? undefined
+        : `preview ${JSON.stringify(preview)}`;
+    },
+  },
+  {
+    name: '`previewTwoFactorRequirement(an unknown id)`',
+    operation: 'previewTwoFactorRequirement',
+    document: 'query($o: ID!) { previewTwoFactorRequirement(organizationId: $o) { totalMembers } }',
+    variables: (fixture) => ({ o: fixture.unknownOrganizationId }),
+    expected: cells({}, 'FORBIDDEN'),
+  },
+  {
+    name: '`organization { twoFactorExemptions compliance { membersExempt } members { exemptUntil } }`',
+    operation: 'organization',
+    document:
+      'query($id: ID!) { organization(id: $id) { id twoFactorExemptions { totalCount } compliance { membersExempt } members(first: 10) { edges { node { exemptUntil } } } } }',
+    variables: (fixture) => ({ id: fixture.organizationId }),
+    expected: cells({ self: 'FORBIDDEN', member: 'FORBIDDEN', owner: 'allowed', read: 'allowed' }, 'null'),
+  },
+  {
+    name: '`user(id: the user) { memberships { exemptUntil } }`',
+    operation: 'user',
+    document: 'query($id: ID!) { user(id: $id) { id memberships { role exemptUntil } } }',
+    variables: (fixture) => ({ id: target(fixture) }),
+    expected: cells({ self: 'allowed', read: 'allowed' }, 'FORBIDDEN'),
+  },
+  {
+    name: '`exemptFromTwoFactor(the org, the user, until, reason)`',
+    operation: 'exemptFromTwoFactor',
+    document:
+      'mutation($o: ID!, $u: ID!, $t: DateTimeISO!) { exemptFromTwoFactor(organizationId: $o, userId: $u, until: $t, reason: "On leave") { userId endsAt } }',
+    variables: (fixture) => ({ o: fixture.organizationId, u: target(fixture), t: inDays(7) }),
+    expected: cells({ owner: 'allowed' }, 'FORBIDDEN'),
+  },
+  {
+    name: '`exemptFromTwoFactor(an unknown id, the user, until, reason)`',
+    operation: 'exemptFromTwoFactor',
+    document:
+      'mutation($o: ID!, $u: ID!, $t: DateTimeISO!) { exemptFromTwoFactor(organizationId: $o, userId: $u, until: $t, reason: "On leave") { userId } }',
+    variables: (fixture) => ({ o: fixture.unknownOrganizationId, u: target(fixture), t: inDays(7) }),
+    expected: cells({}, 'FORBIDDEN'),
+  },
+  {
+    name: '`endTwoFactorExemption(the org, the user)`',
+    operation: 'endTwoFactorExemption',
+    document: 'mutation($o: ID!, $u: ID!) { endTwoFactorExemption(organizationId: $o, userId: $u) }',
+    variables: (fixture) => ({ o: fixture.organizationId, u: target(fixture) }),
+    expected: cells({ owner: 'allowed' }, 'FORBIDDEN'),
+  },
+  {
+    name: '`endTwoFactorExemption(an unknown id, the user)`',
+    operation: 'endTwoFactorExemption',
+    document: 'mutation($o: ID!, $u: ID!) { endTwoFactorExemption(organizationId: $o, userId: $u) }',
+    variables: (fixture) => ({ o: fixture.unknownOrganizationId, u: target(fixture) }),
+    expected: cells({}, 'FORBIDDEN'),
   },
   // ---- audit events
   {
@@ -594,6 +665,21 @@ export const MATRIX: MatrixRow[] = [
     name: '`setTrustedDevicesAllowed(organizationId: an unknown id)`',
     operation: 'setTrustedDevicesAllowed',
     document: 'mutation($o: ID!) { setTrustedDevicesAllowed(organizationId: $o, allowed: false) { id } }',
+    variables: (fixture) => ({ o: fixture.unknownOrganizationId }),
+    expected: cells({}, 'FORBIDDEN'),
+  },
+  {
+    name: '`setAcceptsIdentityProviderMfa(organizationId: the org, accepts: true)`',
+    operation: 'setAcceptsIdentityProviderMfa',
+    document:
+      'mutation($o: ID!) { setAcceptsIdentityProviderMfa(organizationId: $o, accepts: true) { id acceptsIdentityProviderMfa } }',
+    variables: (fixture) => ({ o: fixture.organizationId }),
+    expected: cells({ owner: 'allowed' }, 'FORBIDDEN'),
+  },
+  {
+    name: '`setAcceptsIdentityProviderMfa(organizationId: an unknown id)`',
+    operation: 'setAcceptsIdentityProviderMfa',
+    document: 'mutation($o: ID!) { setAcceptsIdentityProviderMfa(organizationId: $o, accepts: true) { id } }',
     variables: (fixture) => ({ o: fixture.unknownOrganizationId }),
     expected: cells({}, 'FORBIDDEN'),
   },

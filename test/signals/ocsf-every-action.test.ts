@@ -235,6 +235,27 @@ describe('OCSF records of every audited action, caused through the API', () => {
       'mutation($o: ID!, $a: Boolean!) { setTrustedDevicesAllowed(organizationId: $o, allowed: $a) { id } }',
       { a: true },
     );
+    await policy(
+      'mutation($o: ID!, $a: Boolean!) { setAcceptsIdentityProviderMfa(organizationId: $o, accepts: $a) { id } }',
+      { a: true },
+    );
+    await policy(
+      'mutation($o: ID!, $a: Boolean!) { setAcceptsIdentityProviderMfa(organizationId: $o, accepts: $a) { id } }',
+      { a: false },
+    );
+    // A 1-day grace period (its 1-day reminder is due at once); erin exempted, the exemption ended, granted again.
+    await policy('mutation($o: ID!) { requireTwoFactor(organizationId: $o, gracePeriodDays: 1) { id } }');
+    const exempt = (hours: number) =>
+      policy(
+        'mutation($o: ID!, $u: ID!, $t: DateTimeISO!) { exemptFromTwoFactor(organizationId: $o, userId: $u, until: $t, reason: "On leave") { endsAt } }',
+        { u: erin, t: new Date(t.clock.now().getTime() + hours * 3600_000).toISOString() },
+      );
+    await exempt(2);
+    await policy('mutation($o: ID!, $u: ID!) { endTwoFactorExemption(organizationId: $o, userId: $u) }', { u: erin });
+    await exempt(1);
+    // A day later the exemption has run out and the grace period ended: the background job says so.
+    t.clock.advance(24 * 3600_000);
+    await t.app.runBackgroundJobs();
     await ok(
       'mutation($o: ID!, $u: ID!) { removeMembership(organizationId: $o, userId: $u) }',
       { o: org, u: erin },

@@ -828,12 +828,14 @@ describe('the reference web client in Chromium', () => {
       await waitForText(page.locator('#devices-status'), 'asked for their second step at every sign-in');
       await page.getByRole('button', { name: 'Allow remembered browsers' }).waitFor();
 
-      const caption = page.locator('caption');
+      // The members' table (the exemptions' table on the page has a caption and rows too).
+      const membersTable = page.getByRole('table', { name: /members without two-factor/ });
+      const caption = membersTable.locator('caption');
       await waitForText(caption, /^30 members without two-factor; page 1 of 3/);
       await waitForText(page.locator('dl.counts'), /Members\s+31\s+With two-factor\s+1\s+Without two-factor\s+30/);
       await page.getByRole('button', { name: 'Next page' }).click();
       await waitForText(caption, /page 2 of 3/);
-      await waitForText(page.locator('tbody'), 'demo-member-19');
+      await waitForText(membersTable.locator('tbody'), 'demo-member-19');
       await screen(page, '11-organization-owner');
     });
 
@@ -891,6 +893,97 @@ describe('the reference web client in Chromium', () => {
       await expect(page.getByRole('button', { name: 'Require two-factor' }).count()).resolves.toBe(0);
       await expect(page.getByRole('heading', { name: 'Compliance' }).count()).resolves.toBe(0);
       await screen(page, '12-organization-member');
+    });
+  });
+
+  describe('requiring two-factor as a lifecycle (issue 24)', () => {
+    it('an owner sees who would be blocked, exempts a member with a date and a reason, ends it, and accepts identity-provider MFA; the member sees when the exemption ends', async () => {
+      const organizationId = uniqueUser('org');
+      const name = `Lifecycle ${organizationId.slice(-8)}`;
+      const [owner, away, other] = [uniqueUser('owner'), uniqueUser('away'), uniqueUser('other')];
+      const directory = await serviceToken('directory-sync', ['twofactor:directory']);
+      await serviceGql(
+        'mutation($id: ID!, $name: String!) { upsertOrganization(id: $id, name: $name) { id } }',
+        { id: organizationId, name },
+        directory,
+      );
+      for (const [userId, role] of [
+        [owner, 'OWNER'],
+        [away, 'MEMBER'],
+        [other, 'MEMBER'],
+      ]) {
+        await serviceGql(
+          'mutation($o: ID!, $u: ID!, $r: OrganizationRole!) { setMembership(organizationId: $o, userId: $u, role: $r) { role } }',
+          { o: organizationId, u: userId, r: role },
+          directory,
+        );
+      }
+      const { page } = await userWithApp(owner);
+      await page.getByRole('link', { name: `${name}: Authentication` }).click();
+
+      // Before requiring: who would be blocked, by name; with keys only, the owner too.
+      const preview = page.getByRole('region', { name: 'Before you require it' });
+      await waitForText(preview, '2 members of 3 would be blocked at once');
+      const blocked = page.getByRole('list', { name: 'Who would be blocked' });
+      await waitForText(blocked, away);
+      await waitForText(blocked, other);
+      await page.getByLabel(/Only security keys and passkeys/).check();
+      await waitForText(preview, `It can't be required yet: ${owner} has no security key or passkey yet.`);
+      await waitForText(preview, '3 members of 3 would be blocked');
+      await page.getByLabel(/Only security keys and passkeys/).uncheck();
+      await page.getByLabel('Grace period').selectOption('7');
+      await waitForText(preview, '2 members of 3 would be blocked when the grace period of 7 days ends');
+
+      // An exemption with a date and a reason.
+      const until = new Date(Date.now() + 10 * 24 * 3600_000);
+      const day = `${until.getFullYear()}-${String(until.getMonth() + 1).padStart(2, '0')}-${String(until.getDate()).padStart(2, '0')}`;
+      await page.getByLabel("Member's user ID").fill(away);
+      await page.getByLabel('Exempt until (the end of that day)').fill(day);
+      await page.getByLabel('Reason').fill('Travelling without a phone');
+      await page.getByRole('button', { name: 'Exempt member' }).click();
+      await waitForText(page.getByRole('status'), `${away} is exempt from the requirement until`);
+      const exemptions = page.getByRole('table', { name: /1 exemption, soonest end first/ });
+      await waitForText(exemptions, 'Travelling without a phone');
+      await waitForText(exemptions, owner);
+      await waitForText(preview, '1 member of 3 would be blocked');
+      await waitForText(preview, '1 member is exempt for now.');
+      await waitForText(page.locator('dl.counts'), /Exempt\s+1/);
+      await waitForText(page.getByRole('table', { name: /without two-factor/ }), /not exempt/);
+      // An owner cannot be exempt: the refusal in words.
+      await page.getByLabel("Member's user ID").fill(owner);
+      await page.getByLabel('Reason').fill('Me too');
+      await page.getByRole('button', { name: 'Exempt member' }).click();
+      await waitForText(page.getByRole('alert'), 'owners are never exempt');
+
+      // Identity-provider MFA.
+      await page.getByRole('button', { name: 'Accept identity provider MFA' }).click();
+      await waitForText(page.locator('#identity-provider-status'), 'counts as two-factor here');
+      await page.getByRole('button', { name: 'Stop accepting identity provider MFA' }).waitFor();
+      await page.getByRole('button', { name: 'Require two-factor' }).click();
+      await page.getByText(`${name} requires two-factor authentication`).waitFor();
+      await screen(page, '13-organization-lifecycle-owner');
+
+      // The member sees when the exemption ends, on the organization's page and in its account.
+      const member = await newPage();
+      await signIn(member.page, away);
+      await member.page.getByRole('heading', { name: 'Two-factor authentication', level: 1 }).waitFor();
+      await waitForText(
+        member.page.getByRole('region', { name: 'Your organizations' }),
+        'you are exempt from it until',
+      );
+      await member.page.getByRole('link', { name: `${name}: Authentication` }).click();
+      await waitForText(member.page.locator('#my-exemption'), `An owner exempted you from ${name}'s requirement until`);
+      await waitForText(member.page.locator('#identity-provider-status'), 'counts as two-factor here');
+      expect(await accessOf(member.page, organizationId)).toMatchObject({ data: { allowed: true, reason: 'EXEMPT' } });
+      await screen(member.page, '14-organization-member-exempt');
+
+      // Ended by the owner: gone from the list, and the member is in its grace period like the others.
+      await page.getByRole('button', { name: `End exemption for ${away}` }).click();
+      await waitForText(page.getByRole('status'), `${away}'s exemption has ended.`);
+      await waitForText(page.getByRole('table', { name: 'Nobody is exempt.' }), 'Member');
+      expect(await accessOf(member.page, organizationId)).toMatchObject({
+        data: { allowed: true, reason: 'GRACE_PERIOD' },
+      });
     });
   });
 

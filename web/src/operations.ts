@@ -47,6 +47,7 @@ export const MeQuery = graphql(`
       }
       memberships {
         role
+        exemptUntil
         organization {
           id
           name
@@ -215,6 +216,7 @@ export const OrganizationPolicyQuery = graphql(`
       twoFactorRequiredSince
       gracePeriodEndsAt
       allowsTrustedDevices
+      acceptsIdentityProviderMfa
     }
   }
 `);
@@ -230,6 +232,7 @@ export const OrganizationComplianceQuery = graphql(`
         ownersWithoutTwoFactor
         membersWithPhishingResistant
         ownersWithoutPhishingResistant
+        membersExempt
         compliant
       }
       members(first: $first, after: $after, filter: { twoFactorEnabled: false }) {
@@ -241,6 +244,7 @@ export const OrganizationComplianceQuery = graphql(`
               id
             }
             role
+            exemptUntil
           }
         }
         pageInfo {
@@ -260,6 +264,7 @@ export const PolicyFields = graphql(`
     twoFactorRequiredSince
     gracePeriodEndsAt
     allowsTrustedDevices
+    acceptsIdentityProviderMfa
   }
 `);
 
@@ -292,6 +297,75 @@ export const SetTrustedDevicesAllowed = graphql(`
     setTrustedDevicesAllowed(organizationId: $organizationId, allowed: $allowed) {
       ...PolicyFields
     }
+  }
+`);
+
+export const SetAcceptsIdentityProviderMfa = graphql(`
+  mutation SetAcceptsIdentityProviderMfa($organizationId: ID!, $accepts: Boolean!) {
+    setAcceptsIdentityProviderMfa(organizationId: $organizationId, accepts: $accepts) {
+      ...PolicyFields
+    }
+  }
+`);
+
+export const RequirementPreviewQuery = graphql(`
+  query RequirementPreview($id: ID!, $phishingResistant: Boolean!, $first: Int!) {
+    previewTwoFactorRequirement(organizationId: $id, phishingResistant: $phishingResistant) {
+      phishingResistant
+      totalMembers
+      ownersBlocking
+      ownersBlockingCount
+      membersAffected
+      membersExempt
+      affectedMembers(first: $first) {
+        totalCount
+        edges {
+          cursor
+          node {
+            user {
+              id
+            }
+            role
+          }
+        }
+      }
+    }
+  }
+`);
+
+export const ExemptionsQuery = graphql(`
+  query Exemptions($id: ID!) {
+    organization(id: $id) {
+      id
+      twoFactorExemptions(first: 100) {
+        totalCount
+        edges {
+          cursor
+          node {
+            userId
+            reason
+            grantedBy
+            grantedAt
+            endsAt
+          }
+        }
+      }
+    }
+  }
+`);
+
+export const ExemptFromTwoFactor = graphql(`
+  mutation ExemptFromTwoFactor($organizationId: ID!, $userId: ID!, $until: DateTimeISO!, $reason: String!) {
+    exemptFromTwoFactor(organizationId: $organizationId, userId: $userId, until: $until, reason: $reason) {
+      userId
+      endsAt
+    }
+  }
+`);
+
+export const EndTwoFactorExemption = graphql(`
+  mutation EndTwoFactorExemption($organizationId: ID!, $userId: ID!) {
+    endTwoFactorExemption(organizationId: $organizationId, userId: $userId)
   }
 `);
 

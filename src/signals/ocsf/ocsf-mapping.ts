@@ -69,7 +69,7 @@ const factorOf = (reason: string | null, factors: FactorActions) => {
 };
 
 /** An organization's two-factor policy: Entity Management of a Policy entity of the organization. */
-const policyChange = (activity: 3 | 8 | 9, policy: string, message: string, severity?: SeverityId): Row => ({
+const policyChange = (activity: 3 | 8 | 9 | 99, policy: string, message: string, severity?: SeverityId): Row => ({
   class: 'entityManagement',
   activity,
   severity,
@@ -82,6 +82,17 @@ const policyChange = (activity: 3 | 8 | 9, policy: string, message: string, seve
       ...(event.organizationId && { org: { uid: event.organizationId } }),
     },
   }),
+});
+
+/** A member's exemption from the organization's requirement: a Policy entity of the organization, about the user. */
+const exemption = (event: AuditedEvent) => ({
+  entity: {
+    type_id: 5,
+    type: 'Policy',
+    name: 'Two-factor exemption',
+    ...(event.organizationId && { org: { uid: event.organizationId } }),
+    ...(event.userId !== null && { user: { uid: event.userId } }),
+  },
 });
 
 /** The user, and whether two-factor is on for it now. */
@@ -225,6 +236,42 @@ const ROWS: Record<ServiceAuditAction, Row> = {
     'Trusted devices allowed',
     'The organization forbids trusted devices.',
   ),
+  ORGANIZATION_ACCEPTED_IDENTITY_PROVIDER_MFA: policyChange(
+    8,
+    'Identity provider MFA accepted',
+    'The organization accepts multi-factor done at the identity provider for its two-factor requirement.',
+  ),
+  ORGANIZATION_STOPPED_ACCEPTING_IDENTITY_PROVIDER_MFA: policyChange(
+    9,
+    'Identity provider MFA accepted',
+    'The organization stopped accepting multi-factor done at the identity provider.',
+  ),
+  TWO_FACTOR_EXEMPTION_GRANTED: {
+    class: 'entityManagement',
+    activity: 1,
+    severity: 2,
+    message: "A member was exempted from the organization's two-factor requirement for a time.",
+    build: (event) => exemption(event),
+  },
+  TWO_FACTOR_EXEMPTION_ENDED: {
+    class: 'entityManagement',
+    activity: 4,
+    message: "A member's exemption from the organization's two-factor requirement ended.",
+    build: (event) => exemption(event),
+  },
+  ORGANIZATION_GRACE_PERIOD_ENDING: {
+    ...policyChange(99, 'Two-factor grace period', "The organization's grace period ends soon."),
+    other: 'Reminder',
+  },
+  ORGANIZATION_GRACE_PERIOD_ENDED: {
+    ...policyChange(
+      99,
+      'Two-factor grace period',
+      "The organization's grace period ended: its requirement refuses members without a factor it accepts.",
+      2,
+    ),
+    other: 'Grace Period Ended',
+  },
   ORGANIZATION_UPSERTED: {
     class: 'entityManagement',
     activity: 3,
@@ -342,7 +389,10 @@ function rowOf(action: string, factors: FactorActions): Row | undefined {
 /** Every audit action and the OCSF class it maps to (for the docs and tests). */
 export function ocsfClasses(factors: FactorActions): Record<string, number> {
   return Object.fromEntries(
-    [...Object.keys(ROWS), ...factors.actions].map((action) => [action, CLASSES[rowOf(action, factors)!.class].class_uid]),
+    [...Object.keys(ROWS), ...factors.actions].map((action) => [
+      action,
+      CLASSES[rowOf(action, factors)!.class].class_uid,
+    ]),
   );
 }
 

@@ -338,17 +338,22 @@ function DisableSection({ context }: { context: SectionContext }) {
 function Organizations({
   memberships,
 }: {
-  memberships: { role: string; organization: { id: string; name: string; requiresTwoFactor: boolean } }[];
+  memberships: {
+    role: string;
+    exemptUntil?: string | null;
+    organization: { id: string; name: string; requiresTwoFactor: boolean };
+  }[];
 }) {
   if (memberships.length === 0) return null;
   return (
     <Section id="organizations-heading" title="Your organizations">
       <ul>
-        {memberships.map(({ role, organization }) => (
+        {memberships.map(({ role, exemptUntil, organization }) => (
           <li key={organization.id}>
             <Link to={`/organizations/${encodeURIComponent(organization.id)}`}>{organization.name}</Link> (
             {role === 'OWNER' ? 'owner' : 'member'}):{' '}
             {organization.requiresTwoFactor ? 'requires two-factor authentication' : 'two-factor is optional'}
+            {exemptUntil && `; you are exempt from it until ${formatDate(exemptUntil)}`}
           </li>
         ))}
       </ul>

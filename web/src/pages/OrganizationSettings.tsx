@@ -1,20 +1,28 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { problemOf, type Problem } from '../api';
 import { ProblemMessage } from '../components/ProblemMessage';
 import { formatDate, formatDay, usePageHeading } from '../hooks';
 import {
+  EndTwoFactorExemption,
+  ExemptFromTwoFactor,
+  ExemptionsQuery,
   MeQuery,
   OrganizationComplianceQuery,
   OrganizationPolicyQuery,
+  RequirementPreviewQuery,
   RequirePhishingResistantTwoFactor,
   RequireTwoFactor,
+  SetAcceptsIdentityProviderMfa,
   SetTrustedDevicesAllowed,
   StopRequiringTwoFactor,
 } from '../operations';
 import { Link } from '../router';
 
 const PAGE_SIZE = 10;
+/** An exemption ends at most this many days ahead (the service's LIMITS.maxExemptionDays). */
+const MAX_EXEMPTION_DAYS = 90;
+const DAY_MS = 24 * 60 * 60 * 1000;
 const GRACE_PERIODS = [
   { days: 0, label: 'None: it applies now' },
   { days: 1, label: '1 day' },
@@ -32,6 +40,13 @@ export function OrganizationSettings({ organizationId }: { organizationId: strin
   const owner = membership?.role === 'OWNER';
   const organization = policy.data?.organization;
   const [message, setMessage] = useState<string | null>(null);
+  // Bumped after every change an owner makes here: the preview, the exemptions and compliance read again.
+  const [version, setVersion] = useState(0);
+  const changed = (text: string) => {
+    setMessage(text);
+    setVersion((current) => current + 1);
+    reexecutePolicy({ requestPolicy: 'network-only' });
+  };
 
   return (
     <div className="page">
@@ -64,15 +79,15 @@ export function OrganizationSettings({ organizationId }: { organizationId: strin
             <h2 id="policy-heading">Two-factor policy</h2>
             <PolicyStatus organization={organization} />
             {owner ? (
-              <PolicyForm
-                organization={organization}
-                onChanged={(text) => {
-                  setMessage(text);
-                  reexecutePolicy({ requestPolicy: 'network-only' });
-                }}
-              />
+              <PolicyForm organization={organization} version={version} onChanged={changed} />
             ) : (
               <p className="help">Only owners of {organization.name} can change this.</p>
+            )}
+            {!owner && membership?.exemptUntil && (
+              <p className="notice" id="my-exemption">
+                An owner exempted you from {organization.name}&apos;s requirement until{' '}
+                <strong>{formatDate(membership.exemptUntil)}</strong>. Set up two-factor authentication before then.
+              </p>
             )}
             {!owner && organization.requiresTwoFactor && membership && me.data?.me.twoFactor.enabled === false && (
               <p>
@@ -81,6 +96,16 @@ export function OrganizationSettings({ organizationId }: { organizationId: strin
               </p>
             )}
           </section>
+          {owner && <Exemptions organization={organization} version={version} onChanged={changed} />}
+          <section className="card" aria-labelledby="identity-provider-heading">
+            <h2 id="identity-provider-heading">Identity provider</h2>
+            <p id="identity-provider-status">
+              {organization.acceptsIdentityProviderMfa
+                ? `Multi-factor done at ${organization.name}'s identity provider counts as two-factor here (never where a security key is required).`
+                : `Multi-factor done at ${organization.name}'s identity provider does not count: members use a method of their own here.`}
+            </p>
+            {owner && <IdentityProviderSetting organization={organization} onChanged={changed} />}
+          </section>
           <section className="card" aria-labelledby="devices-heading">
             <h2 id="devices-heading">Trusted devices</h2>
             <p id="devices-status">
@@ -88,17 +113,11 @@ export function OrganizationSettings({ organizationId }: { organizationId: strin
                 ? `Members of ${organization.name} may skip the second step on browsers they chose to remember.`
                 : `Members of ${organization.name} are asked for their second step at every sign-in: remembered browsers do not count.`}
             </p>
-            {owner && (
-              <TrustedDevicesSetting
-                organization={organization}
-                onChanged={(text) => {
-                  setMessage(text);
-                  reexecutePolicy({ requestPolicy: 'network-only' });
-                }}
-              />
-            )}
+            {owner && <TrustedDevicesSetting organization={organization} onChanged={changed} />}
           </section>
-          {owner && <Compliance organizationId={organizationId} required={organization.requiresTwoFactor} />}
+          {owner && (
+            <Compliance organizationId={organizationId} required={organization.requiresTwoFactor} version={version} />
+          )}
         </>
       )}
     </div>
@@ -113,6 +132,23 @@ interface Policy {
   twoFactorRequiredSince?: string | null;
   gracePeriodEndsAt?: string | null;
   allowsTrustedDevices: boolean;
+  acceptsIdentityProviderMfa: boolean;
+}
+
+/** Reads a query again, from the service, whenever `version` moves on (after a change made on this page). */
+function useRefreshed(version: number, reexecute: (options: { requestPolicy: 'network-only' }) => void) {
+  const seen = useRef(version);
+  useEffect(() => {
+    if (version === seen.current) return;
+    seen.current = version;
+    reexecute({ requestPolicy: 'network-only' });
+  }, [version, reexecute]);
+}
+
+/** A day `offset` days from now as a date input takes it (YYYY-MM-DD, the browser's time zone). */
+function dayFromNow(offset: number): string {
+  const date = new Date(Date.now() + offset * DAY_MS);
+  return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, '0')}-${String(date.getDate()).padStart(2, '0')}`;
 }
 
 function PolicyStatus({ organization }: { organization: Policy }) {
@@ -144,7 +180,15 @@ function PolicyStatus({ organization }: { organization: Policy }) {
   );
 }
 
-function PolicyForm({ organization, onChanged }: { organization: Policy; onChanged: (message: string) => void }) {
+function PolicyForm({
+  organization,
+  version,
+  onChanged,
+}: {
+  organization: Policy;
+  version: number;
+  onChanged: (message: string) => void;
+}) {
   const [grace, setGrace] = useState(0);
   const [phishingResistant, setPhishingResistant] = useState(organization.requiresPhishingResistantTwoFactor);
   const [problem, setProblem] = useState<Problem | undefined>();
@@ -207,6 +251,12 @@ function PolicyForm({ organization, onChanged }: { organization: Policy; onChang
           Only security keys and passkeys (phishing-resistant): authenticator apps and SMS are not enough
         </label>
       </p>
+      <RequirementPreview
+        organizationId={organization.id}
+        phishingResistant={phishingResistant}
+        graceDays={grace}
+        version={version}
+      />
       <ProblemMessage problem={problem} />
       <div className="buttons">
         <button type="submit" disabled={busy}>
@@ -219,6 +269,249 @@ function PolicyForm({ organization, onChanged }: { organization: Policy; onChang
         )}
       </div>
     </form>
+  );
+}
+
+/** What requiring would do now (previewTwoFactorRequirement): who blocks it, and whom it would lock out, by name. */
+function RequirementPreview({
+  organizationId,
+  phishingResistant,
+  graceDays,
+  version,
+}: {
+  organizationId: string;
+  phishingResistant: boolean;
+  graceDays: number;
+  version: number;
+}) {
+  const [{ data, error }, reexecute] = useQuery({
+    query: RequirementPreviewQuery,
+    variables: { id: organizationId, phishingResistant, first: PAGE_SIZE },
+  });
+  useRefreshed(version, reexecute);
+  const preview = data?.previewTwoFactorRequirement;
+  const factor = phishingResistant ? 'a security key or passkey' : 'two-factor authentication';
+  const factorNoun = phishingResistant ? 'security key or passkey' : 'two-factor authentication';
+  const plural = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
+  return (
+    <div className="preview" role="region" aria-labelledby="preview-heading">
+      <h3 id="preview-heading" className="small-heading">
+        Before you require it
+      </h3>
+      {error && <ProblemMessage problem={problemOf(error)} />}
+      {preview && (
+        <>
+          {preview.ownersBlockingCount > 0 && (
+            <p className="warning" id="preview-owners">
+              It can&apos;t be required yet: <strong>{preview.ownersBlocking.join(', ')}</strong>
+              {preview.ownersBlockingCount > preview.ownersBlocking.length
+                ? ` and ${preview.ownersBlockingCount - preview.ownersBlocking.length} more owners`
+                : ''}{' '}
+              {preview.ownersBlockingCount === 1 ? 'has' : 'have'} no {factorNoun} yet.
+            </p>
+          )}
+          <p id="preview-summary">
+            {preview.membersAffected === 0
+              ? `Nobody would be blocked: every member has ${factor} or is exempt.`
+              : `${plural(preview.membersAffected, 'member', 'members')} of ${preview.totalMembers} would be ${
+                  graceDays > 0
+                    ? `blocked when the grace period of ${plural(graceDays, 'day', 'days')} ends`
+                    : 'blocked at once'
+                }: no ${factor}, no exemption.`}{' '}
+            {preview.membersExempt > 0 &&
+              `${plural(preview.membersExempt, 'member is', 'members are')} exempt for now.`}
+          </p>
+          {preview.affectedMembers.edges.length > 0 && (
+            <ul className="affected" aria-label="Who would be blocked">
+              {preview.affectedMembers.edges.map(({ node, cursor }) => (
+                <li key={cursor}>
+                  {node.user.id}
+                  {node.role === 'OWNER' ? ' (owner)' : ''}
+                </li>
+              ))}
+              {preview.affectedMembers.totalCount > preview.affectedMembers.edges.length && (
+                <li>and {preview.affectedMembers.totalCount - preview.affectedMembers.edges.length} more</li>
+              )}
+            </ul>
+          )}
+        </>
+      )}
+    </div>
+  );
+}
+
+/** Owners exempt members for a while, with a reason, and end exemptions (exemptFromTwoFactor, endTwoFactorExemption). */
+function Exemptions({
+  organization,
+  version,
+  onChanged,
+}: {
+  organization: Policy;
+  version: number;
+  onChanged: (message: string) => void;
+}) {
+  const [{ data, error }, reexecute] = useQuery({ query: ExemptionsQuery, variables: { id: organization.id } });
+  useRefreshed(version, reexecute);
+  const [, exempt] = useMutation(ExemptFromTwoFactor);
+  const [, end] = useMutation(EndTwoFactorExemption);
+  const [userId, setUserId] = useState('');
+  const [until, setUntil] = useState('');
+  const [reason, setReason] = useState('');
+  const [problem, setProblem] = useState<Problem | undefined>();
+  const [busy, setBusy] = useState(false);
+  const exemptions = data?.organization?.twoFactorExemptions;
+  // The date input's bounds, in the browser's time zone: tomorrow to the last whole day within 90 days.
+  const [bounds] = useState(() => ({ min: dayFromNow(1), max: dayFromNow(MAX_EXEMPTION_DAYS - 1) }));
+
+  const grant = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setProblem(undefined);
+    // The end of the chosen day, in the browser's time zone (at most 90 days ahead).
+    const endsAt = new Date(
+      Math.min(new Date(`${until}T23:59:59`).getTime(), Date.now() + MAX_EXEMPTION_DAYS * DAY_MS),
+    );
+    const result = await exempt({
+      organizationId: organization.id,
+      userId: userId.trim(),
+      until: endsAt.toISOString(),
+      reason,
+    });
+    setBusy(false);
+    if (result.error) return setProblem(problemOf(result.error));
+    setUserId('');
+    setReason('');
+    onChanged(`${userId.trim()} is exempt from the requirement until ${formatDate(endsAt.toISOString())}.`);
+  };
+
+  const stop = async (member: string) => {
+    setProblem(undefined);
+    const result = await end({ organizationId: organization.id, userId: member });
+    if (result.error) return setProblem(problemOf(result.error));
+    onChanged(`${member}'s exemption has ended.`);
+  };
+
+  return (
+    <section className="card" aria-labelledby="exemptions-heading">
+      <h2 id="exemptions-heading">Exemptions</h2>
+      <p className="help">
+        A member you exempt keeps access without two-factor until the day you choose (at most {MAX_EXEMPTION_DAYS}{' '}
+        days); owners cannot be exempt. It ends by itself, or when you end it.
+      </p>
+      {error && <ProblemMessage problem={problemOf(error)} />}
+      {exemptions && (
+        <table>
+          <caption>
+            {exemptions.totalCount === 0
+              ? 'Nobody is exempt.'
+              : `${exemptions.totalCount} exemption${exemptions.totalCount === 1 ? '' : 's'}, soonest end first`}
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Member</th>
+              <th scope="col">Until</th>
+              <th scope="col">Reason</th>
+              <th scope="col">Granted by</th>
+              <th scope="col">
+                <span className="visually-hidden">Action</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {exemptions.edges.map(({ node, cursor }) => (
+              <tr key={cursor}>
+                <td>{node.userId}</td>
+                <td>{formatDate(node.endsAt)}</td>
+                <td>{node.reason}</td>
+                <td>{node.grantedBy}</td>
+                <td>
+                  <button type="button" className="secondary" onClick={() => void stop(node.userId)}>
+                    End exemption<span className="visually-hidden"> for {node.userId}</span>
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <form onSubmit={(event) => void grant(event)} className="exemption-form">
+        <label htmlFor="exempt-user">Member&apos;s user ID</label>
+        <input
+          id="exempt-user"
+          value={userId}
+          required
+          autoComplete="off"
+          onChange={(event) => setUserId(event.target.value)}
+        />
+        <label htmlFor="exempt-until">Exempt until (the end of that day)</label>
+        <input
+          id="exempt-until"
+          type="date"
+          value={until}
+          min={bounds.min}
+          max={bounds.max}
+          required
+          onChange={(event) => setUntil(event.target.value)}
+        />
+        <label htmlFor="exempt-reason">Reason</label>
+        <p className="help" id="exempt-reason-help">
+          Kept in the audit log, shown to owners.
+        </p>
+        <input
+          id="exempt-reason"
+          value={reason}
+          maxLength={500}
+          required
+          aria-describedby="exempt-reason-help"
+          onChange={(event) => setReason(event.target.value)}
+        />
+        <ProblemMessage problem={problem} />
+        <div className="buttons">
+          <button type="submit" disabled={busy}>
+            Exempt member
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+function IdentityProviderSetting({
+  organization,
+  onChanged,
+}: {
+  organization: Policy;
+  onChanged: (message: string) => void;
+}) {
+  const [problem, setProblem] = useState<Problem | undefined>();
+  const [{ fetching }, setAccepts] = useMutation(SetAcceptsIdentityProviderMfa);
+  const accept = !organization.acceptsIdentityProviderMfa;
+
+  const change = async () => {
+    setProblem(undefined);
+    const result = await setAccepts({ organizationId: organization.id, accepts: accept });
+    if (result.error) return setProblem(problemOf(result.error));
+    onChanged(
+      accept
+        ? `Multi-factor done at ${organization.name}'s identity provider counts as two-factor now.`
+        : `Multi-factor done at ${organization.name}'s identity provider no longer counts.`,
+    );
+  };
+
+  return (
+    <>
+      <ProblemMessage problem={problem} />
+      <div className="buttons">
+        <button
+          type="button"
+          className={accept ? 'secondary' : 'danger'}
+          disabled={fetching}
+          onClick={() => void change()}
+        >
+          {accept ? 'Accept identity provider MFA' : 'Stop accepting identity provider MFA'}
+        </button>
+      </div>
+    </>
   );
 }
 
@@ -261,13 +554,22 @@ function TrustedDevicesSetting({
   );
 }
 
-function Compliance({ organizationId, required }: { organizationId: string; required: boolean }) {
+function Compliance({
+  organizationId,
+  required,
+  version,
+}: {
+  organizationId: string;
+  required: boolean;
+  version: number;
+}) {
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const after = cursors[cursors.length - 1];
-  const [{ data, error, fetching }] = useQuery({
+  const [{ data, error, fetching }, reexecute] = useQuery({
     query: OrganizationComplianceQuery,
     variables: { id: organizationId, first: PAGE_SIZE, after },
   });
+  useRefreshed(version, reexecute);
   const compliance = data?.organization?.compliance;
   const members = data?.organization?.members;
   const page = cursors.length;
@@ -314,6 +616,10 @@ function Compliance({ organizationId, required }: { organizationId: string; requ
                 <dt>Owners without a security key</dt>
                 <dd>{compliance.ownersWithoutPhishingResistant}</dd>
               </div>
+              <div>
+                <dt>Exempt</dt>
+                <dd>{compliance.membersExempt}</dd>
+              </div>
             </dl>
           </>
         )}
@@ -331,6 +637,7 @@ function Compliance({ organizationId, required }: { organizationId: string; requ
                 <tr>
                   <th scope="col">User</th>
                   <th scope="col">Role</th>
+                  <th scope="col">Exempt until</th>
                 </tr>
               </thead>
               <tbody>
@@ -338,11 +645,12 @@ function Compliance({ organizationId, required }: { organizationId: string; requ
                   <tr key={cursor}>
                     <td>{node.user.id}</td>
                     <td>{node.role === 'OWNER' ? 'Owner' : 'Member'}</td>
+                    <td>{node.exemptUntil ? formatDate(node.exemptUntil) : 'not exempt'}</td>
                   </tr>
                 ))}
                 {members.edges.length === 0 && (
                   <tr>
-                    <td colSpan={2}>Everyone has two-factor authentication.</td>
+                    <td colSpan={3}>Everyone has two-factor authentication.</td>
                   </tr>
                 )}
               </tbody>
