@@ -86,9 +86,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     clock,
     database,
     store,
-    secrets: new SecretBox(config.encryption.key, config.encryption.retiredKeys),
+    secrets: new SecretBox(config.encryption.keys),
     // Store keys that derive from numbers, users or challenge ids are keyed hashes (same key, same names on every instance).
-    storeKeys: new StoreKeyHash(config.encryption.key),
+    storeKeys: new StoreKeyHash(config.encryption.keys[0].key),
     metrics: new Metrics(),
     smsSender,
     tokens: new TokenVerifier(config.auth, clock),

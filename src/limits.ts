@@ -149,6 +149,10 @@ export const LIMITS = {
   maxSessionAmrValues: 10,
   maxSessionAmrValueLength: 32,
 
+  // Encryption keys (docs/adr/0022-ciphertexts-bound-and-rotated.md).
+  /** The same row refused for the same reason is logged and audited once in this long per instance. */
+  ciphertextRefusalAuditIntervalSeconds: 3600,
+
   // Background work.
   /** Rows one statement of a background purge removes (memberships of a deleted organization, old audit events). */
   purgeBatchSize: 2_000,

@@ -24,6 +24,7 @@ import { CORE_MIGRATIONS } from './infra/db/migrations';
 import type { Logger } from './infra/logger';
 import type { SmsSender } from './infra/sms-sender/sms-sender';
 import type { Store } from './infra/store/store';
+import { keysModule } from './keys';
 import { loginModule } from './login';
 import type { Module } from './module';
 import { organizationsModule } from './organizations';
@@ -40,6 +41,7 @@ import { type WebhookOverrides, webhooksModule } from './webhooks';
 export const MODULES = [
   usersModule,
   auditModule,
+  keysModule,
   attemptsModule,
   factorsModule,
   totpModule,
@@ -66,7 +68,9 @@ export const DATABASE_SCHEMA: DatabaseSchema = {
 };
 
 /** Every factor module's signals (src/module.ts FactorSignals), in the list's order. */
-export const FACTOR_SIGNALS = MODULES.flatMap((module: Module<never, unknown>) => (module.signals ? [module.signals] : []));
+export const FACTOR_SIGNALS = MODULES.flatMap((module: Module<never, unknown>) =>
+  module.signals ? [module.signals] : [],
+);
 
 /** The API's schema from every module's resolvers; without instances it is only printed (npm run build). */
 export function buildGraphQLSchema(instances: object[] = []): Promise<GraphQLSchema> {

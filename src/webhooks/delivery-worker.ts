@@ -3,11 +3,12 @@ import { Webhook } from 'standardwebhooks';
 import type { AuditLog } from '../audit/audit-log';
 import type { Clock } from '../infra/clock';
 import { systemClock } from '../infra/clock';
-import type { SecretBox } from '../infra/crypto/cipher';
+import { CiphertextRefused, type SecretBox } from '../infra/crypto/cipher';
 import type { Database } from '../infra/db/database';
 import type { Logger } from '../infra/logger';
 import { LIMITS } from '../limits';
 import type { AttemptResult, WebhookSender } from './webhook-sender';
+import { webhookSecretBinding } from './webhook.entities';
 import type { ClaimedDelivery, WebhookRepository } from './webhook.repository';
 
 /** Each endpoint's claims here: its slots, and those waiting for one. */
@@ -290,21 +291,35 @@ export class DeliveryWorker {
     }
   }
 
-  private async attempt(delivery: ClaimedDelivery, token: string): Promise<void> {
-    const { database, repository, clock } = this.deps;
-    const endpoint = delivery.endpoint;
-    let result: AttemptResult;
-    if (!endpoint || !endpoint.enabled) {
-      result = { status: null, error: 'endpoint disabled' };
-    } else {
-      const now = clock.now();
-      const secrets = [this.deps.secrets.decrypt(endpoint.secretCiphertext)];
+  /** The endpoint's secrets to sign with (the previous one while it overlaps); null when one does not open for it. */
+  private signingSecrets(endpoint: NonNullable<ClaimedDelivery['endpoint']>, now: Date): string[] | null {
+    const binding = webhookSecretBinding(endpoint.id);
+    try {
+      const secrets = [this.deps.secrets.open(endpoint.secretCiphertext, binding)];
       if (
         endpoint.previousSecretCiphertext &&
         endpoint.previousSecretExpiresAt &&
         endpoint.previousSecretExpiresAt > now
       )
-        secrets.push(this.deps.secrets.decrypt(endpoint.previousSecretCiphertext));
+        secrets.push(this.deps.secrets.open(endpoint.previousSecretCiphertext, binding));
+      return secrets;
+    } catch (error) {
+      if (error instanceof CiphertextRefused) return null;
+      throw error;
+    }
+  }
+
+  private async attempt(delivery: ClaimedDelivery, token: string): Promise<void> {
+    const { database, repository, clock } = this.deps;
+    const endpoint = delivery.endpoint;
+    let result: AttemptResult;
+    const secrets = endpoint?.enabled ? this.signingSecrets(endpoint, clock.now()) : null;
+    if (!endpoint || !endpoint.enabled) {
+      result = { status: null, error: 'endpoint disabled' };
+    } else if (!secrets) {
+      // Nothing is signed with a secret that does not open for its endpoint: a failed attempt, retried (audited elsewhere).
+      result = { status: null, error: 'the signing secret cannot be decrypted' };
+    } else {
       const timestamp = (this.deps.wallClock ?? systemClock).now();
       const headers = {
         'webhook-id': delivery.webhookId,

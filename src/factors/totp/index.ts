@@ -30,7 +30,7 @@ export const totpModule: FactorModule<TotpNeeds> = {
   create({ config, database, users, secrets, setup, twoFactor }) {
     const authenticators = new TotpFactorRepository(database);
     const factor = new TotpFactor(authenticators, users, secrets);
-    const service = new TotpService(setup, authenticators, factor, config.totpIssuer);
+    const service = new TotpService(setup, authenticators, factor, config.totpIssuer, secrets);
     return { factor, resolvers: [new TotpResolver(service, twoFactor)] };
   },
 };
