@@ -1,4 +1,4 @@
-import { Column, Entity } from 'typeorm';
+import { Column, Entity, Index } from 'typeorm';
 import type { SecretBinding } from '../infra/crypto/cipher';
 import { CiphertextColumn, HashColumn, PrimaryIdColumn, TimestampColumn } from '../infra/db/columns';
 import { LIMITS } from '../limits';
@@ -16,7 +16,8 @@ export class PendingSetupRecord {
   @Column({ type: 'varchar', length: 8, charset: 'ascii', collation: 'ascii_bin', primary: true })
   method: EnrolledMethod;
 
-  /** The new TOTP secret, or the new phone number: sealed to the user and method (pendingSetupBinding). */
+  /** The new TOTP secret, or the new phone number: sealed to the user and method (pendingSetupBinding), indexed (ADR 0022). */
+  @Index('idx_pending_setups_payload_ciphertext')
   @CiphertextColumn({ name: 'payload_ciphertext' })
   payloadCiphertext: string;
 

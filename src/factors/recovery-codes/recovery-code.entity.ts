@@ -15,7 +15,8 @@ export class RecoveryCodeRecord {
   @HashColumn({ name: 'code_hash' })
   codeHash: string;
 
-  /** Sealed to the user and position (recoveryCodeBinding). */
+  /** Sealed to the user and position (recoveryCodeBinding); indexed so the key ids in use are read cheaply (ADR 0022). */
+  @Index('idx_recovery_codes_code_ciphertext')
   @CiphertextColumn({ name: 'code_ciphertext' })
   codeCiphertext: string;
 

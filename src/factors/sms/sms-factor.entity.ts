@@ -10,7 +10,8 @@ export class SmsFactorRecord {
   @PrimaryIdColumn({ name: 'user_id' })
   userId: string;
 
-  /** Sealed to the user (smsPhoneBinding). */
+  /** Sealed to the user (smsPhoneBinding); indexed so the key ids in use are read cheaply (ADR 0022). */
+  @Index('idx_sms_factors_phone_ciphertext')
   @CiphertextColumn({ name: 'phone_ciphertext' })
   phoneCiphertext: string;
 

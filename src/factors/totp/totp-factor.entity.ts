@@ -1,4 +1,4 @@
-import { Entity } from 'typeorm';
+import { Entity, Index } from 'typeorm';
 import type { SecretBinding } from '../../infra/crypto/cipher';
 import { CiphertextColumn, PrimaryIdColumn, TimestampColumn } from '../../infra/db/columns';
 
@@ -8,7 +8,8 @@ export class TotpFactorRecord {
   @PrimaryIdColumn({ name: 'user_id' })
   userId: string;
 
-  /** Sealed to the user (totpSecretBinding). */
+  /** Sealed to the user (totpSecretBinding); indexed so the key ids in use are read cheaply (ADR 0022). */
+  @Index('idx_totp_factors_secret_ciphertext')
   @CiphertextColumn({ name: 'secret_ciphertext' })
   secretCiphertext: string;
 
