@@ -56,21 +56,28 @@ export class StoredCiphertexts {
   }
 
   /**
-   * Every label (version and key id) stored, each with its first value, and
-   * each malformed value: a skip scan over the column's index.
+   * Every label (version and key id) stored, each with its first value: a skip
+   * scan over the column's index, within the ranges of v1 and v2 values
+   * (anything else is no value of ours, refused when read). A value of those
+   * ranges with a malformed key id is listed with a null label.
    */
   async labels(): Promise<LabelledValue[]> {
     const found: LabelledValue[] = [];
-    let bound = '';
-    let inclusive = true;
-    for (;;) {
-      const [next] = await this.select(`${this.column} ${inclusive ? '>=' : '>'} ?`, [bound], 1);
-      if (!next) return found;
-      const label = labelOf(next.value);
-      found.push({ ...next, label });
-      // Past every value of this label ('/' follows '.'), or past this one malformed value.
-      [bound, inclusive] = label ? [`${label.version}.${label.keyId}/`, true] : [next.value, false];
+    for (const version of ['v1', 'v2'] as const) {
+      const upper = `${version}/`;
+      let bound = `${version}.`;
+      let inclusive = true;
+      for (;;) {
+        const condition = `${this.column} ${inclusive ? '>=' : '>'} ? AND ${this.column} < ?`;
+        const [next] = await this.select(condition, [bound, upper], 1);
+        if (!next) break;
+        const label = labelOf(next.value);
+        found.push({ ...next, label });
+        // Past every value of this label ('/' follows '.'), or past this one malformed value.
+        [bound, inclusive] = label ? [`${label.version}.${label.keyId}/`, true] : [next.value, false];
+      }
     }
+    return found;
   }
 
   /** How many values carry this label (an index range count). */
