@@ -140,7 +140,7 @@ export interface CiphertextDeclaration<Row = any> {
   readonly reads?: readonly (keyof Row & string)[];
   /** What the value is sealed to (SecretBox's SecretBinding): the same the module seals with. */
   binding(row: Row): { purpose: string; row: string; userId?: string };
-  /** Properties that hold the keyed hash (SecretBox.hash) of the same plaintext, looked up under every key: rewritten with it. */
+  /** Properties that hold the keyed hash (SecretBox.hash) of the same plaintext: rewritten with it under the same key (a NULL one stays NULL). */
   readonly hashes?: readonly (keyof Row & string)[];
 }
 

@@ -57,13 +57,14 @@ export const factorsModule: Module<FactorsNeeds, FactorsGives> = {
   name: 'factors',
   entities: [PendingSetupRecord],
   resolvers: [TwoFactorResolver],
-  // lookup_hash is not rewritten: the code sent to the new number is bound to it until the setup is confirmed.
+  // lookup_hash (a phone number's, SMS only) is rewritten with it, as sms_factors' phone_hash is.
   ciphertexts: [
     ciphertextsOf({
       entity: PendingSetupRecord,
       key: ['userId', 'method'],
       column: 'payloadCiphertext',
       binding: (row) => pendingSetupBinding(row.userId, row.method),
+      hashes: ['lookupHash'],
     }),
   ],
   provides: {

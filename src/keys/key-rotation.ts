@@ -87,8 +87,9 @@ export class KeyRotation {
       if (error instanceof CiphertextRefused) return null;
       throw error;
     }
-    const hashes: Record<string, string> = {};
-    for (const property of column.declaration.hashes ?? []) hashes[property] = this.secrets.hash(plaintext);
+    const hashes: Record<string, string | null> = {};
+    for (const property of column.declaration.hashes ?? [])
+      hashes[property] = row[property] === null ? null : this.secrets.hash(plaintext);
     return { row, from: value, to: this.secrets.seal(plaintext, binding), hashes };
   }
 }

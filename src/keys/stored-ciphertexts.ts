@@ -19,8 +19,8 @@ export interface Rewrite {
   row: Record<string, unknown>;
   from: string;
   to: string;
-  /** The hash columns' new values, by property. */
-  hashes: Record<string, string>;
+  /** The hash columns' new values, by property (null: the row has none, and keeps none). */
+  hashes: Record<string, string | null>;
 }
 
 /**
@@ -40,8 +40,7 @@ export class StoredCiphertexts {
     private readonly database: Database,
   ) {
     this.table = new Table(declaration.entity as abstract new () => Record<string, unknown>);
-    const properties = [...new Set([...declaration.key, ...(declaration.reads ?? []), declaration.column])];
-    this.selected = this.table.columns(...properties);
+    this.selected = this.table.columns(...this.properties, declaration.column);
     this.column = this.table.column(declaration.column);
   }
 
@@ -110,7 +109,7 @@ export class StoredCiphertexts {
     const { key, hashes = [] } = this.declaration;
     const keyMatch = key.map((property) => `${this.table.column(property)} = ?`).join(' AND ');
     const keyValues = (rewrite: Rewrite) => key.map((property) => rewrite.row[property]);
-    const caseOf = (column: string, value: (rewrite: Rewrite) => string) => ({
+    const caseOf = (column: string, value: (rewrite: Rewrite) => string | null) => ({
       sql: `${column} = CASE ${rewrites.map(() => `WHEN ${keyMatch} THEN ?`).join(' ')} ELSE ${column} END`,
       parameters: rewrites.flatMap((rewrite) => [...keyValues(rewrite), value(rewrite)]),
     });
@@ -127,6 +126,12 @@ export class StoredCiphertexts {
     return this.database.transaction((manager) => this.database.write(manager, sql, parameters));
   }
 
+  /** What a row is read with: its key, what the binding reads, and the hash columns (to keep a missing hash missing). */
+  private get properties(): string[] {
+    const { key, reads = [], hashes = [] } = this.declaration;
+    return [...new Set([...key, ...reads, ...hashes])];
+  }
+
   private async select(condition: string, parameters: unknown[], limit: number): Promise<StoredValue[]> {
     const rows = (await this.database.run((manager) =>
       manager.query(
@@ -134,9 +139,8 @@ export class StoredCiphertexts {
         parameters,
       ),
     )) as Record<string, unknown>[];
-    const properties = [...new Set([...this.declaration.key, ...(this.declaration.reads ?? [])])];
     return rows.map((raw) => ({
-      row: this.table.row(raw, ...properties),
+      row: this.table.row(raw, ...this.properties),
       value: String(raw[this.column]),
     }));
   }

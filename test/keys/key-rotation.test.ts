@@ -128,10 +128,13 @@ describe('key rotation', () => {
       legacy.userId,
     ]);
     expect(box.open(String(totp.c), totpSecretBinding(legacy.userId))).toBe(legacy.secret);
-    const [phone] = await rotating.sql('SELECT phone_ciphertext AS c FROM sms_factors WHERE user_id = ?', [
-      legacy.userId,
-    ]);
+    const [phone] = await rotating.sql(
+      'SELECT phone_ciphertext AS c, phone_hash AS h FROM sms_factors WHERE user_id = ?',
+      [legacy.userId],
+    );
     expect(box.open(String(phone.c), smsPhoneBinding(legacy.userId))).toBe(legacy.phone);
+    // Its keyed hash too: under a leaked old key, a hash would let its holder try every number against it.
+    expect(phone.h).toBe(box.hash(legacy.phone));
     const codes = await rotating.sql(
       'SELECT position, code_ciphertext AS c, code_hash AS h FROM recovery_codes WHERE user_id = ?',
       [legacy.userId],
@@ -261,10 +264,15 @@ describe('key rotation', () => {
     await stop(before);
     const rotating = await start(ROTATING);
     await rotating.app.runBackgroundJobs();
-    const [row] = await rotating.sql('SELECT payload_ciphertext AS c FROM pending_setups WHERE user_id = ?', [userId]);
+    const [row] = await rotating.sql(
+      'SELECT payload_ciphertext AS c, lookup_hash AS h FROM pending_setups WHERE user_id = ?',
+      [userId],
+    );
     expect(new SecretBox([{ id: 'k1', key: NEW }]).open(String(row.c), pendingSetupBinding(userId, 'TOTP'))).toBe(
       started.data.startTotpSetup.secret,
     );
+    // A TOTP setup has no phone hash, and is given none.
+    expect(row.h).toBeNull();
     const confirmed = await rotating.gql(
       'mutation($c: String!) { confirmTotpSetup(code: $c) { status { enabled } } }',
       { c: currentTotp(rotating, started.data.startTotpSetup.secret) },

@@ -50,13 +50,14 @@ export const smsModule: FactorModule<SmsNeeds> = {
   entities: [SmsFactorRecord],
   migrations: [SmsLocale1796681329277, SmsPhoneCiphertextIndex1796685498078],
   resolvers: [SmsResolver],
-  // phone_hash is not rewritten with it: codes in flight are bound to it, and nothing looks a number up by it again.
+  // phone_hash is rewritten with it: a hash under a leaked old key would let its holder try every number against it.
   ciphertexts: [
     ciphertextsOf({
       entity: SmsFactorRecord,
       key: ['userId'],
       column: 'phoneCiphertext',
       binding: (row) => smsPhoneBinding(row.userId),
+      hashes: ['phoneHash'],
     }),
   ],
   create({
