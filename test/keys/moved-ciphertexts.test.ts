@@ -3,6 +3,14 @@ import { FakeSns } from '../support/fake-sns';
 import { errorCode, startTestApp, type TestApp, uniqueId } from '../support/test-app';
 import { startLogin } from '../support/trusted-devices';
 import { currentTotp, enrollSms, enrollTotp, nextStep, uniqueMobileNumber } from '../support/two-factor';
+import {
+  createEndpoint,
+  deliveriesOf,
+  PRIVATE_WEBHOOKS,
+  recordAudited,
+  settled,
+  WebhookReceiver,
+} from '../support/webhook-receiver';
 
 const VERIFY = 'mutation($id: ID!, $c: String!) { verifyLoginChallenge(challengeId: $id, code: $c) { method } }';
 const SEND = 'mutation { sendSmsCode { phoneNumberMasked } }';
@@ -23,7 +31,7 @@ describe('a ciphertext moved to another row', () => {
 
   beforeAll(async () => {
     await sns.start();
-    t = await startTestApp({ env: { SMS_PROVIDER: 'sns', SNS_ENDPOINT: sns.url } });
+    t = await startTestApp({ env: { SMS_PROVIDER: 'sns', SNS_ENDPOINT: sns.url, ...PRIVATE_WEBHOOKS } });
     loginService = await t.token('login-service', ['twofactor:login']);
   });
   afterAll(async () => {
@@ -122,5 +130,35 @@ describe('a ciphertext moved to another row', () => {
     ).toEqual({
       method: 'TOTP',
     });
+  });
+
+  it("signs nothing with another endpoint's webhook secret copied into an endpoint's row", async () => {
+    const receiver = await WebhookReceiver.start();
+    try {
+      const a = await createEndpoint(t, `${receiver.url}/a`);
+      const b = await createEndpoint(t, `${receiver.url}/b`);
+      await t.sql(
+        'UPDATE webhook_endpoints SET secret_ciphertext = (SELECT c FROM (SELECT secret_ciphertext AS c FROM webhook_endpoints WHERE id = ?) m) WHERE id = ?',
+        [b.id, a.id],
+      );
+      await recordAudited(t, 'LOGIN_FAILED', uniqueId('someone'));
+      await settled(t);
+      expect(receiver.received.filter((request) => request.path === '/hooks/a')).toEqual([]);
+      expect(receiver.received.filter((request) => request.path === '/hooks/b')).toHaveLength(1);
+      const [delivery] = await deliveriesOf(t, a.id, a.admin);
+      expect(delivery).toMatchObject({ state: 'PENDING', lastError: 'the signing secret cannot be decrypted' });
+      await eventually(
+        async () =>
+          (
+            await t.sql(
+              "SELECT id FROM audit_events WHERE action = 'CIPHERTEXT_REFUSED' AND reason LIKE 'webhook-secret:%'",
+            )
+          ).length > 0,
+      );
+      for (const endpoint of [a, b])
+        await t.gql('mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }', { id: endpoint.id }, endpoint.admin);
+    } finally {
+      await receiver.close();
+    }
   });
 });
