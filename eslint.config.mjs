@@ -40,7 +40,7 @@ const FLOORS = [
   ['infra'],
   ['callers', 'graphql', 'http', 'telemetry'],
   ['users', 'audit'],
-  ['organizations', 'trusted-devices', 'authenticators', 'signals'],
+  ['organizations', 'trusted-devices', 'authenticators', 'signals', 'keys'],
   ['attempts'],
   ['factors', 'login'],
   ['directory', 'admin', 'webhooks'],

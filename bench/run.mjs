@@ -27,7 +27,14 @@ import {
   seedTrustedDevices,
   TRUSTED_DEVICE_USERS,
 } from './lib/login.mjs';
-import { allTargets, SCENARIOS, SCHEDULE, scenario as scenarioOf, validatePlan } from './lib/plan.mjs';
+import {
+  allTargets,
+  SCENARIOS,
+  SCHEDULE,
+  scenario as scenarioOf,
+  usesOrganizations,
+  validatePlan,
+} from './lib/plan.mjs';
 import {
   cpuTimes,
   freePort,
@@ -41,6 +48,7 @@ import {
   waitForHttp,
 } from './lib/processes.mjs';
 import { updateReadme, writeResults } from './lib/report.mjs';
+import { KeyRotationRun, rotationSkip, seedRotationValues } from './lib/rotation.mjs';
 import {
   accessFloorRequests,
   checkOnce,
@@ -93,14 +101,19 @@ const settings = {
   redisDb: number('BENCH_REDIS_DB', 5),
   // The webhook outbox with a live receiver on loopback (BENCH_WEBHOOKS=0: no endpoint, as before webhooks).
   webhooks: process.env.BENCH_WEBHOOKS !== '0',
-  // A partial pass while working on some rows (BENCH_ONLY=access,me): the references still run, so
-  // ratios are judged; the rest is skipped, and the run is not written into bench/README.md.
-  only: process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((key) => key.trim())) : null,
+  // BENCH_ONLY=key,key: only these scenarios (a short pass while working on one; bench/README.md is left alone).
+  only: process.env.BENCH_ONLY
+    ? new Set(
+        process.env.BENCH_ONLY.split(',')
+          .map((key) => key.trim())
+          .filter(Boolean),
+      )
+    : null,
 };
-if (settings.only) {
-  const unknown = [...settings.only].filter((key) => !SCENARIOS.some((scenario) => scenario.key === key));
-  if (unknown.length > 0) throw new Error(`BENCH_ONLY names no scenario: ${unknown.join(', ')}`);
+for (const key of settings.only ?? []) {
+  if (!SCENARIOS.some((candidate) => candidate.key === key)) throw new Error(`BENCH_ONLY: ${key} is no scenario`);
 }
+const selected = (key) => !settings.only || settings.only.has(key);
 for (const [name, url] of [
   ['BENCH_MYSQL_URL', settings.mysqlRootUrl],
   ['BENCH_REDIS_URL', settings.redisUrl],
@@ -256,6 +269,24 @@ async function main() {
 
   const [servicePort, apolloPort, mercuriusPort] = [await freePort(), await freePort(), await freePort()];
   const snsPort = await freePort(); // nothing listens there
+  // The service's settings; `npm run keys:rotate` (the re-encryption pass) runs with the same.
+  const serviceEnv = {
+    ...baseEnv,
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    AUTH_JWT_SECRET: secrets.auth,
+    AUTH_ISSUER,
+    AUTH_AUDIENCE,
+    ASSERTION_JWT_SECRET: secrets.assertion,
+    ENCRYPTION_KEY: secrets.encryptionKey,
+    WEBAUTHN_RP_ID,
+    WEBAUTHN_ORIGINS: WEBAUTHN_ORIGIN,
+    SMS_PROVIDER: 'sns',
+    SNS_ENDPOINT: `http://127.0.0.1:${snsPort}/`,
+    // Behind one proxy: web clients' addresses come in X-Forwarded-For (the login scenario).
+    TRUST_PROXY: '1',
+    ...(settings.webhooks ? WEBHOOK_SERVICE_ENV : {}),
+  };
   const service = startNode('service', join(SERVICE_ROOT, 'dist/src/main.js'), {
     cwd: SERVICE_ROOT,
     // e.g. BENCH_SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the service under the load.
@@ -267,23 +298,7 @@ async function main() {
     ],
     port: servicePort,
     logFile: join(workDir, 'service.log'),
-    env: {
-      ...baseEnv,
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: redisUrl,
-      AUTH_JWT_SECRET: secrets.auth,
-      AUTH_ISSUER,
-      AUTH_AUDIENCE,
-      ASSERTION_JWT_SECRET: secrets.assertion,
-      ENCRYPTION_KEY: secrets.encryptionKey,
-      WEBAUTHN_RP_ID,
-      WEBAUTHN_ORIGINS: WEBAUTHN_ORIGIN,
-      SMS_PROVIDER: 'sns',
-      SNS_ENDPOINT: `http://127.0.0.1:${snsPort}/`,
-      // Behind one proxy: web clients' addresses come in X-Forwarded-For (the login scenario).
-      TRUST_PROXY: '1',
-      ...(settings.webhooks ? WEBHOOK_SERVICE_ENV : {}),
-    },
+    env: serviceEnv,
   });
   const apollo = startNode('bare Apollo on Fastify', join(ROOT, 'bench/baselines/apollo-fastify.mjs'), {
     cwd: ROOT,
@@ -313,9 +328,10 @@ async function main() {
   await waitForFloor(floor);
   const stopSampling = sampleMemory([service, apollo, mercurius]);
 
-  log('seeding organizations of 10k, 100k and 1M members with SQL');
   const seedStarted = performance.now();
-  const seeded = await seedOrganizations(databaseUrl, { log });
+  const needsOrganizations = SCENARIOS.some((candidate) => selected(candidate.key) && usesOrganizations(candidate));
+  if (needsOrganizations) log('seeding organizations of 10k, 100k and 1M members with SQL');
+  const seeded = needsOrganizations ? await seedOrganizations(databaseUrl, { log }) : { timings: [] };
   const seeding = { ...seeded, totalSeconds: Number(((performance.now() - seedStarted) / 1000).toFixed(1)) };
   seeding.afterwards = await waitForQuietDatabase(settings.mysqlRootUrl, { log });
   // For the record: what MariaDB picks by itself for a plain members page query with
@@ -323,7 +339,7 @@ async function main() {
   const plans = {};
   const describePlan = (plan) =>
     plan.map((step) => `${step.type} on ${step.key}${step.extra ? ` (${step.extra})` : ''}`).join('; ');
-  for (const size of ORGANIZATION_SIZES) {
+  for (const size of needsOrganizations ? ORGANIZATION_SIZES : []) {
     plans[size.label] = describePlan(await explainMembersPage(databaseUrl, size.label));
     plans[`${size.label} phishing_resistant`] = describePlan(
       await explainMembersPage(databaseUrl, size.label, 'phishing_resistant'),
@@ -394,6 +410,27 @@ async function main() {
     floorLoad = floorSteps(await seedFloorUsers(databaseUrl, connect));
   }
 
+  // Re-encryption under load: a million TOTP secrets under an older key, for `npm run keys:rotate`.
+  let rotationSkipReason = rotationSkip(SERVICE_ROOT);
+  let keyRotation = null;
+  if (rotationSkipReason) notes.push(`re-encryption skipped: no dist/scripts/keys-rotate.js in ${SERVICE_ROOT}.`);
+  else if (!selected('login-verify-rotating')) rotationSkipReason = 'not selected (BENCH_ONLY)';
+  else {
+    log('seeding a million TOTP secrets under an older key (for the re-encryption pass)');
+    const rotationSeed = await seedRotationValues({ databaseUrl, connect, serviceRoot: SERVICE_ROOT, log });
+    seeding.rotation = { values: 1_000_000, seconds: rotationSeed.seconds };
+    log(`  seeded in ${rotationSeed.seconds} s`);
+    const run = new KeyRotationRun({
+      serviceRoot: SERVICE_ROOT,
+      databaseUrl,
+      currentKeyBase64: secrets.encryptionKey,
+      oldKeyBase64: rotationSeed.oldKeyBase64,
+      env: serviceEnv,
+      workDir,
+    });
+    keyRotation = () => run.start();
+  }
+
   // What the scenarios of lib/plan.mjs build their requests from.
   const me = await meRequests((subject) => sign(subject, []));
   const ctx = {
@@ -404,6 +441,8 @@ async function main() {
     login,
     webAuthnLogin,
     floorLoad,
+    rotationSkip: rotationSkipReason,
+    keyRotation,
     me,
     typename: typenameRequests,
     floorAccess: accessFloorRequests,
@@ -428,9 +467,8 @@ async function main() {
 
   // Before any load: what is skipped, and that each checked scenario answers what it means to measure.
   for (const scenario of SCENARIOS) {
-    const reason = settings.only && !settings.only.has(scenario.key) && scenario.role !== 'reference'
-      ? 'skipped: not in BENCH_ONLY'
-      : scenario.skip?.(ctx);
+    const reason =
+      selected(scenario.key) || scenario.role === 'reference' ? scenario.skip?.(ctx) : 'skipped: not in BENCH_ONLY';
     if (reason) {
       skipped[scenario.key] = reason;
       continue;
@@ -551,7 +589,8 @@ async function main() {
       for (const scenario of SCENARIOS.filter((candidate) => candidate.phase === item.phase))
         await runScenario(scenario);
     } else if (item.halfPeak) {
-      for (const scenario of SCENARIOS.filter((candidate) => candidate.halfPeak)) await runHalfPeak(scenario);
+      for (const scenario of SCENARIOS.filter((candidate) => candidate.halfPeak && selected(candidate.key)))
+        await runHalfPeak(scenario);
     }
   }
 
@@ -610,6 +649,7 @@ async function main() {
       connections: settings.connections,
       latencyDuration: settings.latencyDuration,
       webhooks: settings.webhooks,
+      only: settings.only ? [...settings.only] : null,
     },
     serviceEnvironment: {
       NODE_ENV: 'production',
@@ -661,9 +701,12 @@ async function main() {
   };
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   const { jsonFile, text } = writeResults(join(ROOT, 'bench/results'), stamp, results);
+  // A partial run (BENCH_ONLY) is no run of the bench: its table does not replace the last one.
   if (!settings.only) updateReadme(join(ROOT, 'bench/README.md'), text, `bench/results/${stamp}.json`);
   process.stdout.write(`\n${text}\n`);
-  log(`wrote ${jsonFile.slice(ROOT.length + 1)}${settings.only ? ' (BENCH_ONLY: a partial run, not in bench/README.md)' : ' and the table in bench/README.md'}`);
+  log(
+    `wrote ${jsonFile.slice(ROOT.length + 1)}${settings.only ? ' (BENCH_ONLY: bench/README.md left alone)' : ' and the table in bench/README.md'}`,
+  );
 }
 
 /**

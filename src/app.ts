@@ -22,7 +22,15 @@ import { MemoryStore } from './infra/store/memory-store';
 import { RedisStore } from './infra/store/redis-store';
 import type { Store } from './infra/store/store';
 import { type Background, type Built, createRegistry, type Module } from './module';
-import { type Adapters, buildGraphQLSchema, DATABASE_SCHEMA, FACTOR_SIGNALS, MODULES, type Services } from './modules';
+import {
+  type Adapters,
+  buildGraphQLSchema,
+  CIPHERTEXTS,
+  DATABASE_SCHEMA,
+  FACTOR_SIGNALS,
+  MODULES,
+  type Services,
+} from './modules';
 import type { WebhookOverrides, Webhooks } from './webhooks';
 
 /** What the process entry (main.ts) and tests pass beside the config: time, where logs go, the Sandbox's token. */
@@ -86,20 +94,30 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     clock,
     database,
     store,
-    secrets: new SecretBox(config.encryption.key, config.encryption.retiredKeys),
+    secrets: new SecretBox(config.encryption.keys),
     // Store keys that derive from numbers, users or challenge ids are keyed hashes (same key, same names on every instance).
-    storeKeys: new StoreKeyHash(config.encryption.key),
+    storeKeys: new StoreKeyHash(config.encryption.keys[0].key),
     metrics: new Metrics(),
     smsSender,
     tokens: new TokenVerifier(config.auth, clock),
     factorActions: new FactorActions(FACTOR_SIGNALS),
+    ciphertexts: CIPHERTEXTS,
     webhookOverrides: overrides.webhooks ?? {},
   };
 
   // The modules: each gives its services to the registry and builds what it serves.
   const registry = createRegistry<Services>(adapters, MODULES as readonly Module<never, unknown>[]);
   const built: Built[] = [];
-  for (const module of MODULES) built.push((await (module as Module<Services>).create?.(registry)) ?? {});
+  try {
+    for (const module of MODULES) built.push((await (module as Module<Services>).create?.(registry)) ?? {});
+  } catch (error) {
+    // A module refused to start (e.g. a key some stored value needs is missing): let go of what was opened.
+    smsSender.close();
+    await store.close().catch(() => undefined);
+    await transactionSource?.destroy().catch(() => undefined);
+    await dataSource.destroy().catch(() => undefined);
+    throw error;
+  }
   registry.factors.register(built.flatMap((one) => ('factor' in one ? [one.factor as SecondFactor] : [])));
   const background: Background[] = built.flatMap((one) => one.background ?? []);
 

@@ -174,6 +174,18 @@ export const LIMITS = {
   maxSessionAmrValues: 10,
   maxSessionAmrValueLength: 32,
 
+  // Encryption keys (docs/adr/0022-ciphertexts-bound-and-rotated.md).
+  /** How often each instance says which key it seals with and, when every live one seals with the same, re-encrypts (one at a time). */
+  keyRotationIntervalSeconds: 60,
+  /** Values one batch of re-encryption reads, then writes in one compare-and-set UPDATE. */
+  keyRotationBatch: 500,
+  /** An instance not heard of for this long no longer counts (it stopped or died). */
+  keyInstanceTtlSeconds: 180,
+  /** encrypted_values at a scrape is at most this old (counting reads every value's index entry). */
+  encryptedValuesCountMaxAgeSeconds: 60,
+  /** The same row refused for the same reason is logged and audited once in this long per instance. */
+  ciphertextRefusalAuditIntervalSeconds: 3600,
+
   // Background work.
   /** Rows one statement of a background purge removes (memberships of a deleted organization, old audit events). */
   purgeBatchSize: 2_000,

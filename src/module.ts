@@ -26,6 +26,8 @@ export interface Module<Needs = unknown, Gives = Record<never, never>, Builds ex
   readonly provides?: { readonly [K in keyof Gives]: (registry: Needs) => Gives[K] };
   /** For a second factor's module: its audited actions, and what they mean to the signals (webhooks, OCSF). */
   readonly signals?: FactorSignals;
+  /** The module's columns that hold ciphertexts: key rotation re-encrypts them without naming the module (ADR 0022). */
+  readonly ciphertexts?: readonly CiphertextDeclaration[];
   /**
    * What the module builds once every service can be had: its resolvers and
    * background work (awaited, in the list's order, before the server starts: a
@@ -119,3 +121,28 @@ export interface FactorAction {
   /** OCSF's "Other" activity name, for a change OCSF has no activity for. */
   other?: string;
 }
+
+/**
+ * A column of ciphertexts (SecretBox), as key rotation and the key checks at
+ * start see it (docs/adr/0022-ciphertexts-bound-and-rotated.md): every value
+ * in it not under the current key is re-encrypted, in batches, each row
+ * compared and set on its old value. Declared by the module that owns the
+ * table, with the associated data it seals its values to.
+ */
+export interface CiphertextDeclaration<Row = any> {
+  /** The TypeORM entity of the table; column names come from it. */
+  readonly entity: abstract new () => Row;
+  /** The properties that find one row (its primary key). */
+  readonly key: readonly (keyof Row & string)[];
+  /** The property that holds the ciphertext (NULL allowed: nothing to do). Index it, so the key ids in use are read cheaply. */
+  readonly column: keyof Row & string;
+  /** Other properties `binding` reads. */
+  readonly reads?: readonly (keyof Row & string)[];
+  /** What the value is sealed to (SecretBox's SecretBinding): the same the module seals with. */
+  binding(row: Row): { purpose: string; row: string; userId?: string };
+  /** Properties that hold the keyed hash (SecretBox.hash) of the same plaintext: rewritten with it under the same key (a NULL one stays NULL). */
+  readonly hashes?: readonly (keyof Row & string)[];
+}
+
+/** Type-checks a declaration against its entity's properties. */
+export const ciphertextsOf = <Row>(declaration: CiphertextDeclaration<Row>): CiphertextDeclaration => declaration;

@@ -25,8 +25,9 @@ import { CORE_MIGRATIONS } from './infra/db/migrations';
 import type { Logger } from './infra/logger';
 import type { SmsSender } from './infra/sms-sender/sms-sender';
 import type { Store } from './infra/store/store';
+import { keysModule } from './keys';
 import { loginModule } from './login';
-import type { Module } from './module';
+import type { CiphertextDeclaration, Module } from './module';
 import { organizationsModule } from './organizations';
 import { ocsfModule } from './signals/ocsf';
 import { trustedDevicesModule } from './trusted-devices';
@@ -41,6 +42,7 @@ import { type WebhookOverrides, webhooksModule } from './webhooks';
 export const MODULES = [
   usersModule,
   auditModule,
+  keysModule,
   attemptsModule,
   factorsModule,
   totpModule,
@@ -72,6 +74,11 @@ export const FACTOR_SIGNALS = MODULES.flatMap((module: Module<never, unknown>) =
   module.signals ? [module.signals] : [],
 );
 
+/** Every module's columns of ciphertexts (src/module.ts CiphertextDeclaration): what key rotation re-encrypts. */
+export const CIPHERTEXTS: readonly CiphertextDeclaration[] = MODULES.flatMap(
+  (module: Module<never, unknown>) => module.ciphertexts ?? [],
+);
+
 /** The API's schema from every module's resolvers; without instances it is only printed (npm run build). */
 export function buildGraphQLSchema(instances: object[] = []): Promise<GraphQLSchema> {
   return buildSchemaOf(
@@ -100,6 +107,8 @@ export interface Adapters {
   smsSender: SmsSender;
   /** What every factor's audited actions mean to the signals (each factor module's FactorSignals). */
   factorActions: FactorActions;
+  /** Every module's columns of ciphertexts (CIPHERTEXTS). */
+  ciphertexts: readonly CiphertextDeclaration[];
   /** Verifies callers' bearer tokens: GraphQL's and the plain routes'. */
   tokens: TokenVerifier;
   /** Tests' stub DNS, trust anchors and time-outs for webhook delivery. */

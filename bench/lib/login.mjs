@@ -30,7 +30,7 @@ const START_WITH_DEVICE =
 
 /**
  * Seeds `count` users with a confirmed TOTP factor straight into the database,
- * stored as the service stores them: the base32 secret encrypted with the
+ * stored as the service stores them: the base32 secret sealed to its row with the
  * service's own SecretBox under the run's ENCRYPTION_KEY (loaded from the built
  * service, so the format cannot drift), two-factor on, no failures, no step used.
  *
@@ -42,6 +42,9 @@ export async function seedTotpUsers({ databaseUrl, encryptionKeyBase64, count, c
   const { SecretBox } = require(`${serviceRoot}/dist/src/infra/crypto/cipher.js`);
   const { base32Encode } = require(`${serviceRoot}/dist/src/infra/crypto/random.js`);
   const box = new SecretBox(Buffer.from(encryptionKeyBase64, 'base64'));
+  // Bound to the user's row (totp-secret:<user id>); a build from before associated data has encrypt only.
+  const seal = (secret, userId) =>
+    box.seal ? box.seal(secret, { purpose: 'totp-secret', row: userId, userId }) : box.encrypt(secret);
   const users = Array.from({ length: count }, (_, index) => ({
     userId: `blogin-u${String(index).padStart(7, '0')}`,
     secret: randomBytes(20),
@@ -57,7 +60,7 @@ export async function seedTotpUsers({ databaseUrl, encryptionKeyBase64, count, c
       );
       await connection.query(
         'INSERT INTO totp_factors (user_id, secret_ciphertext, created_at, last_used_at) VALUES ?',
-        [batch.map((user) => [user.userId, box.encrypt(base32Encode(user.secret)), now, null])],
+        [batch.map((user) => [user.userId, seal(base32Encode(user.secret), user.userId), now, null])],
       );
     }
   } finally {

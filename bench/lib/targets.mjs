@@ -106,6 +106,21 @@ export const KINDS = {
     }),
     unit: (t) => `× ${t.baseName ?? t.base}'s p50`,
   },
+  /** p99 of a paced pass over another scenario's half-peak pass (paced alike): what work beside it cost. */
+  p99VsHalfPeak: {
+    uses: (t) => [t.of, halfPeakKey(t.to)],
+    figure: (_t, _run, [m, reference]) => ({
+      figure: p99(m) / p99(reference),
+      detail: `p99 ${msText(p99(m))} ms / ${msText(p99(reference))} ms at ${m.rate} req/s`,
+    }),
+    unit: (t) => `× ${t.toName ?? t.to}'s p99 at half its peak`,
+  },
+  /** A figure of the work that ran beside the pass (measurement.during[name], e.g. values re-encrypted a second). */
+  during: {
+    uses: (t) => [t.of],
+    figure: (t, _run, [m]) => ({ figure: m.during?.[t.figure] ?? null, detail: null }),
+    unit: (t) => t.unit,
+  },
   /** A figure of the whole run (run.figures[name]): peak RSS, how long the run took. */
   run: {
     uses: () => [],

@@ -168,6 +168,30 @@ describe('judge', () => {
   });
 });
 
+describe('work beside a pass (re-encryption under a verification load)', () => {
+  test("a paced pass's p99 is judged against the same scenario's half-peak pass", () => {
+    const target = { id: 't', kind: 'p99VsHalfPeak', of: 'verify-rotating', to: 'verify', atMost: 1.5 };
+    const run = (p99) =>
+      runOf([
+        ['verify-half', paced(150, 10)],
+        ['verify-rotating', paced(150, p99)],
+      ]);
+    assert.equal(judge(target, run(15)).verdict, MET);
+    const missed = judge(target, run(16));
+    assert.equal(missed.verdict, MISSED);
+    assert.equal(missed.figure, 1.6);
+    assert.equal(judge(target, runOf([['verify-rotating', paced(150, 10)]])).verdict, NOT_MEASURED);
+  });
+
+  test('a figure of the work beside it (values re-encrypted a second) is read from measurement.during', () => {
+    const target = { id: 't', kind: 'during', of: 'verify-rotating', figure: 'valuesPerSecond', atLeast: 5000 };
+    const pass = (during) => ({ ...paced(150, 10), during });
+    assert.equal(judge(target, runOf([['verify-rotating', pass({ valuesPerSecond: 5000 })]])).verdict, MET);
+    assert.equal(judge(target, runOf([['verify-rotating', pass({ valuesPerSecond: 4999 })]])).verdict, MISSED);
+    assert.equal(judge(target, runOf([['verify-rotating', pass(undefined)]])).why, 'no figure');
+  });
+});
+
 describe('tally', () => {
   test('counts targets by verdict only: a miss counts as missed however it reads, a skipped target as not measured', () => {
     const run = runOf(
@@ -261,6 +285,8 @@ describe('the plan', () => {
       'compliance-1m-p50-growth': 2,
       'compliance-pr-1m-p99': 20,
       'compliance-pr-1m-p50-growth': 2,
+      'verify-totp-during-rotation-p99': 1.5,
+      'rotation-rate': 2000,
       'service-rss': 250,
       'bench-duration': 600,
     });

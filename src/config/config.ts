@@ -45,7 +45,11 @@ export interface Config {
     maxTokenLifetimeSeconds: number;
   };
   assertion: { secret: string; audience: string; issuer: string };
-  encryption: { key: Buffer; retiredKeys: Buffer[] };
+  /**
+   * ENCRYPTION_KEYS, the current (sealing) key first; or ENCRYPTION_KEY (id `0`)
+   * and ENCRYPTION_KEYS_RETIRED (`r1`, `r2`, ...) as they were given before ids.
+   */
+  encryption: { keys: { id: string; key: Buffer }[] };
   introspection: boolean;
   /** Who runs operations: graphql-jit (queries, compiled; graphql-js for the rest) or graphql-js alone. */
   graphql: { executor: 'jit' | 'graphql-js'; compiledDocuments: number; compileAfterRequests: number };
@@ -176,6 +180,7 @@ const environmentSchema = z.object({
   ASSERTION_JWT_SECRET: z.preprocess(blankToUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
   ASSERTION_AUDIENCE: z.preprocess(blankToUndefined, z.string().default('login')),
   SERVICE_ISSUER: z.preprocess(blankToUndefined, z.string().default('twofactor')),
+  ENCRYPTION_KEYS: optionalString,
   ENCRYPTION_KEY: optionalString,
   ENCRYPTION_KEYS_RETIRED: optionalString,
   REAUTH_MAX_AGE: integer(LIMITS.reauthMaxAgeSeconds, 1, 86_400 * 30),
@@ -231,14 +236,7 @@ export function loadConfig(environment: Environment = process.env): Config {
   const problems: string[] = [];
   const warnings: string[] = [];
 
-  const encryptionKey =
-    env.ENCRYPTION_KEY === undefined ? undefined : decodeKey('ENCRYPTION_KEY', env.ENCRYPTION_KEY, problems);
-  const retiredKeys = (env.ENCRYPTION_KEYS_RETIRED ?? '')
-    .split(',')
-    .map((key) => key.trim())
-    .filter(Boolean)
-    .map((key, index) => decodeKey(`ENCRYPTION_KEYS_RETIRED[${index}]`, key, problems))
-    .filter((key): key is Buffer => key !== undefined);
+  const encryptionKeys = readEncryptionKeys(env, problems);
 
   if (env.AUTH_JWT_SECRET && env.AUTH_JWKS_URL) problems.push('AUTH_JWT_SECRET and AUTH_JWKS_URL: set one, not both');
   if (env.ASSERTION_JWT_SECRET && env.ASSERTION_JWT_SECRET === env.AUTH_JWT_SECRET) {
@@ -274,7 +272,8 @@ export function loadConfig(environment: Environment = process.env): Config {
     if (!env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL)
       problems.push('AUTH_JWT_SECRET or AUTH_JWKS_URL: required in production');
     if (!env.ASSERTION_JWT_SECRET) problems.push('ASSERTION_JWT_SECRET: required in production');
-    if (env.ENCRYPTION_KEY === undefined) problems.push('ENCRYPTION_KEY: required in production (32 bytes, base64)');
+    if (env.ENCRYPTION_KEYS === undefined && env.ENCRYPTION_KEY === undefined)
+      problems.push('ENCRYPTION_KEYS (or ENCRYPTION_KEY): required in production (id:32 bytes of base64, ...)');
     if (env.SMS_PROVIDER !== 'sns')
       problems.push('SMS_PROVIDER: must be sns in production (log writes codes to the log)');
     // Unchecked, a token any service of the identity provider got would be good here too.
@@ -290,7 +289,7 @@ export function loadConfig(environment: Environment = process.env): Config {
   if (problems.length > 0) throw new ConfigError(problems);
 
   const needsDevelopmentKeys =
-    (!env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL) || !env.ASSERTION_JWT_SECRET || !encryptionKey;
+    (!env.AUTH_JWT_SECRET && !env.AUTH_JWKS_URL) || !env.ASSERTION_JWT_SECRET || !encryptionKeys;
   const developmentKeys = needsDevelopmentKeys ? loadOrCreateDevelopmentKeys(env.DATA_DIR) : undefined;
 
   const store: Config['store'] = env.REDIS_CLUSTER_NODES
@@ -348,8 +347,8 @@ export function loadConfig(environment: Environment = process.env): Config {
       issuer: env.SERVICE_ISSUER,
     },
     encryption: {
-      key: encryptionKey ?? Buffer.from(developmentKeys!.encryptionKey, 'base64'),
-      retiredKeys,
+      // The development key is ENCRYPTION_KEY's: id 0.
+      keys: encryptionKeys ?? [{ id: '0', key: Buffer.from(developmentKeys!.encryptionKey, 'base64') }],
     },
     introspection: env.INTROSPECTION ? env.INTROSPECTION === 'true' : !production,
     graphql: {
@@ -426,6 +425,58 @@ function parseCountryDailyCaps(
     problems.push(`SMS_COUNTRY_DAILY_CAPS: ${why}`);
     return null;
   }
+}
+
+/**
+ * ENCRYPTION_KEYS (`id:base64,...`, the first seals, every one opens), or the
+ * form from before key ids: ENCRYPTION_KEY as key `0`, ENCRYPTION_KEYS_RETIRED
+ * as `r1`, `r2`, ... in their order. Both forms at once is refused (which
+ * would win is a guess). Undefined when neither is set.
+ */
+function readEncryptionKeys(
+  env: { ENCRYPTION_KEYS?: string; ENCRYPTION_KEY?: string; ENCRYPTION_KEYS_RETIRED?: string },
+  problems: string[],
+): Config['encryption']['keys'] | undefined {
+  const list = (value: string | undefined) =>
+    (value ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
+  if (env.ENCRYPTION_KEYS !== undefined) {
+    if (env.ENCRYPTION_KEY !== undefined || env.ENCRYPTION_KEYS_RETIRED !== undefined) {
+      problems.push('ENCRYPTION_KEYS: set it, or ENCRYPTION_KEY and ENCRYPTION_KEYS_RETIRED, not both');
+      return undefined;
+    }
+    const keys: Config['encryption']['keys'] = [];
+    for (const [index, item] of list(env.ENCRYPTION_KEYS).entries()) {
+      const separator = item.indexOf(':');
+      const id = separator < 0 ? '' : item.slice(0, separator);
+      if (!/^[A-Za-z0-9_-]{1,16}$/.test(id)) {
+        problems.push(
+          `ENCRYPTION_KEYS[${index}]: must be id:base64, the id 1 to 16 of A-Z a-z 0-9 _ - (e.g. 2027a:$(openssl rand -base64 32))`,
+        );
+        continue;
+      }
+      if (keys.some((key) => key.id === id)) {
+        problems.push(`ENCRYPTION_KEYS: key id ${id} is given twice`);
+        continue;
+      }
+      const key = decodeKey(`ENCRYPTION_KEYS[${index}] (${id})`, item.slice(separator + 1), problems);
+      if (key) keys.push({ id, key });
+    }
+    if (keys.length === 0 && problems.length === 0) problems.push('ENCRYPTION_KEYS: give at least one id:key');
+    return keys.length > 0 ? keys : undefined;
+  }
+  if (env.ENCRYPTION_KEY === undefined) {
+    if (env.ENCRYPTION_KEYS_RETIRED !== undefined) problems.push('ENCRYPTION_KEYS_RETIRED: needs ENCRYPTION_KEY');
+    return undefined;
+  }
+  const current = decodeKey('ENCRYPTION_KEY', env.ENCRYPTION_KEY, problems);
+  const retired = list(env.ENCRYPTION_KEYS_RETIRED).map((key, index) =>
+    decodeKey(`ENCRYPTION_KEYS_RETIRED[${index}]`, key, problems),
+  );
+  if (!current || retired.some((key) => key === undefined)) return undefined;
+  return [{ id: '0', key: current }, ...retired.map((key, index) => ({ id: `r${index + 1}`, key: key! }))];
 }
 
 function decodeKey(name: string, value: string, problems: string[]): Buffer | undefined {

@@ -5,13 +5,13 @@ import type { StepUp } from '../attempts/step-up';
 import type { Actor, Caller } from '../callers/caller';
 import { AppError } from '../errors';
 import type { Clock } from '../infra/clock';
-import type { SecretBox } from '../infra/crypto/cipher';
+import { CiphertextRefused, type SecretBox } from '../infra/crypto/cipher';
 import type { Database } from '../infra/db/database';
 import { LIMITS } from '../limits';
 import type { EnrolledMethod } from '../users/two-factor-method';
 import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
 import type { EnrollmentGuard } from './enrollment-guard';
-import type { PendingSetupRecord } from './pending-setup.entity';
+import { pendingSetupBinding, type PendingSetupRecord } from './pending-setup.entity';
 import type { PendingSetupRepository } from './pending-setup.repository';
 import type { TwoFactorLifecycle } from './two-factor-lifecycle';
 import type { TwoFactorSetupResult } from './two-factor.types';
@@ -41,8 +41,8 @@ export interface PendingConfirmation {
    * one replaces the old, which is removed first as removeTotp/removeSms would.
    */
   replaces?: boolean;
-  /** Stores the confirmed factor, in the confirmation's transaction. */
-  bind(manager: EntityManager, pending: PendingSetupRecord, now: Date): Promise<void>;
+  /** Stores the confirmed factor (sealing `secret` to its own row), in the confirmation's transaction. */
+  bind(manager: EntityManager, pending: PendingSetupRecord, now: Date, secret: string): Promise<void>;
 }
 
 export interface FactorSetupDependencies {
@@ -74,7 +74,7 @@ export class FactorSetup {
     const pending = (createdAt: Date): PendingSetupRecord => ({
       userId,
       method: factor.method,
-      payloadCiphertext: secrets.encrypt(factor.secret),
+      payloadCiphertext: secrets.seal(factor.secret, pendingSetupBinding(userId, factor.method)),
       lookupHash: factor.lookupHash ?? null,
       display: factor.display ?? null,
       smsLocale: factor.smsLocale ?? null,
@@ -111,7 +111,7 @@ export class FactorSetup {
     const pending = await database.run((manager) => pendingSetups.find(manager, userId, enrollment.method));
     if (!pending || pending.expiresAt <= clock.now()) throw noPendingSetup(enrollment);
     if (!(await this.deps.stepUp.isEnabled(userId))) this.deps.enrollment.assertRecentSignIn(caller);
-    const secret = secrets.decrypt(pending.payloadCiphertext);
+    const secret = openPending(secrets, pending, enrollment);
     const pendingFactor: SecondFactor = {
       method: confirmation.factor.method,
       refusedWhenLocked: true,
@@ -135,13 +135,23 @@ export class FactorSetup {
       onSuccess: async (manager, _method, now) => {
         await pendingSetups.delete(manager, userId, enrollment.method);
         if (confirmation.replaces) await lifecycle.removeReplaced(manager, actor, userId, enrollment, now);
-        await confirmation.bind(manager, pending, now);
+        await confirmation.bind(manager, pending, now, secret);
         const recoveryCodes = await lifecycle.completeEnrollment(manager, actor, userId, enrollment, now);
         // Read before the commit: once it commits, the answer must not depend on anything else working.
         return { status: await statuses.readIn(manager, userId), recoveryCodes };
       },
     });
     return result;
+  }
+}
+
+/** A pending secret that does not open for its row is as good as none: the setup starts again (the refusal is audited). */
+function openPending(secrets: SecretBox, pending: PendingSetupRecord, enrollment: Enrollment): string {
+  try {
+    return secrets.open(pending.payloadCiphertext, pendingSetupBinding(pending.userId, pending.method));
+  } catch (error) {
+    if (error instanceof CiphertextRefused) throw noPendingSetup(enrollment);
+    throw error;
   }
 }
 

@@ -6,14 +6,14 @@ import type { Config } from '../config/config';
 import type { Clock } from '../infra/clock';
 import type { SecretBox } from '../infra/crypto/cipher';
 import type { Database } from '../infra/db/database';
-import type { Module } from '../module';
+import { ciphertextsOf, type Module } from '../module';
 import type { OrganizationMembers } from '../organizations/organization-members';
 import type { TrustedDeviceService } from '../trusted-devices/trusted-device.service';
 import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
 import type { UserRepository } from '../users/user.repository';
 import { EnrollmentGuard } from './enrollment-guard';
 import { FactorSetup } from './factor-setup';
-import { PendingSetupRecord } from './pending-setup.entity';
+import { pendingSetupBinding, PendingSetupRecord } from './pending-setup.entity';
 import { PendingSetupRepository } from './pending-setup.repository';
 import { TwoFactorLifecycle, type TwoFactorLifecycleDependencies } from './two-factor-lifecycle';
 import { TwoFactorResolver } from './two-factor.resolver';
@@ -57,6 +57,16 @@ export const factorsModule: Module<FactorsNeeds, FactorsGives> = {
   name: 'factors',
   entities: [PendingSetupRecord],
   resolvers: [TwoFactorResolver],
+  // lookup_hash (a phone number's, SMS only) is rewritten with it, as sms_factors' phone_hash is.
+  ciphertexts: [
+    ciphertextsOf({
+      entity: PendingSetupRecord,
+      key: ['userId', 'method'],
+      column: 'payloadCiphertext',
+      binding: (row) => pendingSetupBinding(row.userId, row.method),
+      hashes: ['lookupHash'],
+    }),
+  ],
   provides: {
     factors: () => new FactorRegistry(),
     statusParts: ({ factors }) => factors,

@@ -1,4 +1,5 @@
-import { Column, Entity } from 'typeorm';
+import { Column, Entity, Index } from 'typeorm';
+import type { SecretBinding } from '../infra/crypto/cipher';
 import { CiphertextColumn, HashColumn, PrimaryIdColumn, TimestampColumn } from '../infra/db/columns';
 import { LIMITS } from '../limits';
 import type { EnrolledMethod } from '../users/two-factor-method';
@@ -15,7 +16,8 @@ export class PendingSetupRecord {
   @Column({ type: 'varchar', length: 8, charset: 'ascii', collation: 'ascii_bin', primary: true })
   method: EnrolledMethod;
 
-  /** The new TOTP secret, or the new phone number. */
+  /** The new TOTP secret, or the new phone number: sealed to the user and method (pendingSetupBinding), indexed (ADR 0022). */
+  @Index('idx_pending_setups_payload_ciphertext')
   @CiphertextColumn({ name: 'payload_ciphertext' })
   payloadCiphertext: string;
 
@@ -50,3 +52,10 @@ export class PendingSetupRecord {
   @TimestampColumn({ name: 'created_at' })
   createdAt: Date;
 }
+
+/** A pending secret is its user's, for one method: copied to another row it does not decrypt. */
+export const pendingSetupBinding = (userId: string, method: string): SecretBinding => ({
+  purpose: 'pending-setup',
+  row: `${method}:${userId}`,
+  userId,
+});

@@ -1,7 +1,7 @@
 import type { ChallengeAdmission } from '../attempts/attempt-limits';
 import { challengeNotFound } from '../errors';
 import type { Clock } from '../infra/clock';
-import type { SecretBox } from '../infra/crypto/cipher';
+import { CiphertextRefused, type SecretBinding, type SecretBox } from '../infra/crypto/cipher';
 import { randomId } from '../infra/crypto/random';
 import type { StoreKeyHash } from '../infra/crypto/store-key-hash';
 import type { Store } from '../infra/store/store';
@@ -26,8 +26,9 @@ export interface Challenge {
  * user, living 5 minutes, allowing 5 attempts, spent by the first success.
  * The id is a credential, so keys hold only its keyed hash, which both keys of
  * a challenge share as hash tag (one Cluster slot). The value names the user,
- * so it is encrypted (AES-256-GCM under ENCRYPTION_KEY): a reader of the store
- * learns no user id. The record and its tries live in the store; the spend is
+ * so it is encrypted (AES-256-GCM, bound to the challenge's key): a reader of
+ * the store learns no user id, and a value copied under another challenge's key
+ * does not open there. The record and its tries live in the store; the spend is
  * durable, in the database (SpentLoginChallenges).
  */
 export class ChallengeStore {
@@ -48,7 +49,11 @@ export class ChallengeStore {
       hash: this.hashOf(id),
     };
     const value = JSON.stringify({ userId, expiresAt: challenge.expiresAt.getTime() });
-    await this.store.set(this.key(challenge.hash), this.secrets.encrypt(value), CHALLENGE_TTL_MS);
+    await this.store.set(
+      this.key(challenge.hash),
+      this.secrets.seal(value, bindingOf(challenge.hash)),
+      CHALLENGE_TTL_MS,
+    );
     return challenge;
   }
 
@@ -64,14 +69,21 @@ export class ChallengeStore {
     };
   }
 
-  /** The challenge a stored value describes; null when there is none or it expired. */
+  /** The challenge a stored value describes; null when there is none, it expired, or it does not open for this id. */
   parse(id: string, stored: string | null): Challenge | null {
     if (stored === null) return null;
-    // A value written in clear before values were encrypted (a challenge lives 5 minutes) is still read.
-    const value = stored.startsWith('{') ? stored : this.secrets.decrypt(stored);
+    const hash = this.hashOf(id);
+    let value: string;
+    try {
+      // A value written in clear before values were encrypted (a challenge lives 5 minutes) is still read.
+      value = stored.startsWith('{') ? stored : this.secrets.open(stored, bindingOf(hash));
+    } catch (error) {
+      if (error instanceof CiphertextRefused) return null;
+      throw error;
+    }
     const { userId, expiresAt } = JSON.parse(value) as { userId: string; expiresAt: number };
     if (expiresAt <= this.clock.now().getTime()) return null;
-    return { id, userId, expiresAt: new Date(expiresAt), hash: this.hashOf(id) };
+    return { id, userId, expiresAt: new Date(expiresAt), hash };
   }
 
   /** The live challenge, or null when unknown, expired or spent (outside the answer path: e.g. sending its SMS). */
@@ -100,3 +112,6 @@ export class ChallengeStore {
     return `challenge-attempts:{${hash}}`;
   }
 }
+
+/** A challenge's value is sealed to its key's hash (the id itself is never stored). */
+const bindingOf = (hash: string): SecretBinding => ({ purpose: 'login-challenge', row: hash });

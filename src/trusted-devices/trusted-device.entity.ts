@@ -3,8 +3,8 @@ import { HashColumn, IdColumn, TimestampColumn } from '../infra/db/columns';
 
 /**
  * A browser or device the user asked to remember at login. The token itself is
- * never stored: only its keyed hash (HMAC-SHA256 under a subkey of
- * ENCRYPTION_KEY), unique, so a login finds the row by the token in one index
+ * never stored: only its keyed hash (HMAC-SHA256 under a subkey of the
+ * current encryption key), unique, so a login finds the row by the token in one index
  * lookup. The expiry is fixed at creation (no sliding). Revoking deletes the row.
  */
 @Entity('trusted_devices')

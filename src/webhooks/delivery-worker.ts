@@ -2,11 +2,12 @@ import { createHmac, createSecretKey, type KeyObject, randomUUID } from 'node:cr
 import type { AuditLog } from '../audit/audit-log';
 import type { Clock } from '../infra/clock';
 import { systemClock } from '../infra/clock';
-import type { SecretBox } from '../infra/crypto/cipher';
+import { CiphertextRefused, type SecretBox } from '../infra/crypto/cipher';
 import type { Database } from '../infra/db/database';
 import type { Logger } from '../infra/logger';
 import { LIMITS } from '../limits';
 import type { WebhookSender } from './webhook-sender';
+import { webhookSecretBinding } from './webhook.entities';
 import type {
   ClaimedDelivery,
   ClaimKey,
@@ -139,7 +140,7 @@ export class DeliveryWorker {
   private readonly refill = new Set<string>();
   /** Per endpoint: how long its attempts take here (ms, a moving average). */
   private readonly pace = new Map<string, number>();
-  /** Signers by secret ciphertext (decrypted once, not per attempt); only the current endpoints' are kept. */
+  /** Signers by endpoint and secret ciphertext (opened once, not per attempt); only the current endpoints' are kept. */
   private readonly signers = new Map<string, WebhookSigner>();
   /** The last round found work: the next one skips the probe. */
   private busyRound = false;
@@ -491,13 +492,18 @@ export class DeliveryWorker {
       this.outcomes.push({ kind: 'failed', ...claim, status: null, error: 'endpoint disabled' });
       return;
     }
-    const signers = [this.signer(endpoint.secretCiphertext)];
-    if (
-      endpoint.previousSecretCiphertext &&
-      endpoint.previousSecretExpiresAt &&
-      endpoint.previousSecretExpiresAt > clock.now()
-    )
-      signers.push(this.signer(endpoint.previousSecretCiphertext));
+    const signers = this.signersOf(endpoint, clock.now());
+    if (!signers) {
+      // Nothing is signed with a secret that does not open for its endpoint: a failed attempt, retried (audited elsewhere).
+      const next = nextAttemptAt(delivery.attempts, delivery.seriesStartedAt, clock.now(), this.deps.random);
+      const error = 'the signing secret cannot be decrypted';
+      this.outcomes.push(
+        next === null
+          ? { kind: 'failed', ...claim, status: null, error: `${error}; gave up` }
+          : { kind: 'retried', ...claim, status: null, error, nextAttemptAt: next },
+      );
+      return;
+    }
     const timestamp = (this.deps.wallClock ?? systemClock).now();
     const headers = {
       'webhook-id': delivery.webhookId,
@@ -554,11 +560,30 @@ export class DeliveryWorker {
     this.deps.onOutcome?.('disabled');
   }
 
-  private signer(ciphertext: string): WebhookSigner {
-    let signer = this.signers.get(ciphertext);
+  /** The endpoint's signers (the previous secret's too while it overlaps); null when a secret does not open for it. */
+  private signersOf(endpoint: SendingEndpoint, now: Date): WebhookSigner[] | null {
+    try {
+      const signers = [this.signer(endpoint.id, endpoint.secretCiphertext)];
+      if (
+        endpoint.previousSecretCiphertext &&
+        endpoint.previousSecretExpiresAt &&
+        endpoint.previousSecretExpiresAt > now
+      )
+        signers.push(this.signer(endpoint.id, endpoint.previousSecretCiphertext));
+      return signers;
+    } catch (error) {
+      if (error instanceof CiphertextRefused) return null;
+      throw error;
+    }
+  }
+
+  /** Opened once per endpoint and ciphertext: a ciphertext is bound to its endpoint (ADR 0022). */
+  private signer(endpointId: string, ciphertext: string): WebhookSigner {
+    const key = signerKey(endpointId, ciphertext);
+    let signer = this.signers.get(key);
     if (!signer) {
-      signer = new WebhookSigner(this.deps.secrets.decrypt(ciphertext));
-      this.signers.set(ciphertext, signer);
+      signer = new WebhookSigner(this.deps.secrets.open(ciphertext, webhookSecretBinding(endpointId)));
+      this.signers.set(key, signer);
     }
     return signer;
   }
@@ -568,9 +593,13 @@ export class DeliveryWorker {
     const ids = new Set(endpoints.map((endpoint) => endpoint.id));
     for (const endpointId of this.pace.keys()) if (!ids.has(endpointId)) this.pace.delete(endpointId);
     const secrets = new Set(
-      endpoints.flatMap((endpoint) => [endpoint.secretCiphertext, endpoint.previousSecretCiphertext]),
+      endpoints.flatMap((endpoint) =>
+        [endpoint.secretCiphertext, endpoint.previousSecretCiphertext].map((ciphertext) =>
+          signerKey(endpoint.id, ciphertext),
+        ),
+      ),
     );
-    for (const ciphertext of this.signers.keys()) if (!secrets.has(ciphertext)) this.signers.delete(ciphertext);
+    for (const key of this.signers.keys()) if (!secrets.has(key)) this.signers.delete(key);
   }
 
   /** Logged at most once a minute: a database that is down for an hour writes 60 lines, not 3600. */
@@ -584,3 +613,5 @@ export class DeliveryWorker {
 
 const keyOf = (delivery: ClaimKey) => `${delivery.eventId} ${delivery.endpointId}`;
 const claimOf = ({ eventId, endpointId, token }: ClaimKey): ClaimKey => ({ eventId, endpointId, token });
+
+const signerKey = (endpointId: string, ciphertext: string | null): string => `${endpointId}\n${ciphertext}`;

@@ -6,14 +6,14 @@ import type { Clock } from '../infra/clock';
 import type { SecretBox } from '../infra/crypto/cipher';
 import type { Database } from '../infra/db/database';
 import type { Logger } from '../infra/logger';
-import type { Module } from '../module';
+import { ciphertextsOf, type Module } from '../module';
 import { DeliveryWorker } from './delivery-worker';
 import { WebhookEventWriter } from './event-writer';
 import { NetworkPolicy, type ResolveHost } from './network-policy';
 import { OutboxPurger } from './outbox-purger';
 import { WebhookEndpointService } from './webhook-endpoint.service';
 import { WebhookSender } from './webhook-sender';
-import { WEBHOOK_ENTITIES } from './webhook.entities';
+import { WEBHOOK_ENTITIES, WebhookEndpointRecord, webhookSecretBinding } from './webhook.entities';
 import { WebhookRepository } from './webhook.repository';
 import { WebhookResolver } from './webhook.resolver';
 
@@ -133,6 +133,15 @@ export const webhooksModule: Module<WebhooksNeeds, WebhooksGives> = {
   name: 'webhooks',
   entities: WEBHOOK_ENTITIES,
   resolvers: [WebhookResolver],
+  // Both secrets of an endpoint (at most 20 rows: no index needed to read their key ids).
+  ciphertexts: (['secretCiphertext', 'previousSecretCiphertext'] as const).map((column) =>
+    ciphertextsOf({
+      entity: WebhookEndpointRecord,
+      key: ['id'],
+      column,
+      binding: (row) => webhookSecretBinding(row.id),
+    }),
+  ),
   provides: {
     webhookRepository: ({ database, clock }) => new WebhookRepository(database, () => clock.now().getTime()),
     securityEvents: ({ webhookRepository, clock, factorActions }) =>

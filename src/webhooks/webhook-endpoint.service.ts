@@ -11,7 +11,7 @@ import { LIMITS } from '../limits';
 import { decodeCursor, encodeCursor, pageSize } from '../pagination';
 import { isWebhookEventType, WEBHOOK_EVENT_TYPES } from './event-types';
 import type { NetworkPolicy } from './network-policy';
-import type { WebhookEndpointRecord } from './webhook.entities';
+import { type WebhookEndpointRecord, webhookSecretBinding } from './webhook.entities';
 import type { WebhookRepository } from './webhook.repository';
 import {
   WebhookDelivery,
@@ -59,13 +59,14 @@ export class WebhookEndpointService {
         throw badInput(`At most ${LIMITS.webhookMaxEndpoints} webhook endpoints; delete one first.`);
       }
       const now = clock.now();
+      const id = randomUUID();
       const endpoint: WebhookEndpointRecord = {
-        id: randomUUID(),
+        id,
         url: checkedUrl,
         eventTypes: types.join(','),
         enabled: true,
         disabledReason: null,
-        secretCiphertext: secrets.encrypt(secret),
+        secretCiphertext: secrets.seal(secret, webhookSecretBinding(id)),
         previousSecretCiphertext: null,
         previousSecretExpiresAt: null,
         createdAt: now,
@@ -133,7 +134,7 @@ export class WebhookEndpointService {
       if (!existing) throw notFound();
       const now = clock.now();
       const update: Partial<WebhookEndpointRecord> = {
-        secretCiphertext: secrets.encrypt(secret),
+        secretCiphertext: secrets.seal(secret, webhookSecretBinding(id)),
         previousSecretCiphertext: existing.secretCiphertext,
         previousSecretExpiresAt: new Date(now.getTime() + LIMITS.webhookSecretOverlapSeconds * 1000),
         updatedAt: now,

@@ -1,7 +1,14 @@
 import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import type { SecretBinding } from '../infra/crypto/cipher';
 import { CiphertextColumn, TimestampColumn } from '../infra/db/columns';
 
 const ascii = { charset: 'ascii', collation: 'ascii_bin' } as const;
+
+/** Both signing secrets of an endpoint (current and previous) are sealed to it: copied to another endpoint they do not open. */
+export const webhookSecretBinding = (endpointId: string): SecretBinding => ({
+  purpose: 'webhook-secret',
+  row: endpointId,
+});
 
 /** Where security events go: an https URL an admin registered, and its signing secret (encrypted). */
 @Entity('webhook_endpoints')
@@ -31,7 +38,7 @@ export class WebhookEndpointRecord {
   })
   disabledReason: string | null;
 
-  /** `whsec_…`, encrypted (SecretBox). */
+  /** `whsec_…`, encrypted (SecretBox), sealed to the endpoint (webhookSecretBinding). */
   @CiphertextColumn({ name: 'secret_ciphertext' })
   secretCiphertext: string;
 

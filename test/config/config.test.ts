@@ -64,6 +64,54 @@ describe('configuration', () => {
     expect(problemsOf({ ...production, ENCRYPTION_KEY: 'not base64 at all!' })[0]).toContain('ENCRYPTION_KEY');
   });
 
+  describe('encryption keys', () => {
+    const other = Buffer.alloc(32, 2).toString('base64');
+    const third = Buffer.alloc(32, 3).toString('base64');
+    const withoutLegacy = { ...production, ENCRYPTION_KEY: undefined };
+
+    it('reads ENCRYPTION_KEYS as id:base64, the first sealing, in their order', () => {
+      const config = loadConfig({ ...withoutLegacy, ENCRYPTION_KEYS: `2027a:${other}, 2026b:${key}` });
+      expect(config.encryption.keys).toEqual([
+        { id: '2027a', key: Buffer.from(other, 'base64') },
+        { id: '2026b', key: Buffer.from(key, 'base64') },
+      ]);
+    });
+
+    it('still accepts ENCRYPTION_KEY as key 0 and ENCRYPTION_KEYS_RETIRED as r1, r2, ...', () => {
+      expect(loadConfig(production).encryption.keys).toEqual([{ id: '0', key: Buffer.from(key, 'base64') }]);
+      const config = loadConfig({ ...production, ENCRYPTION_KEYS_RETIRED: `${other},${third}` });
+      expect(config.encryption.keys.map((entry) => entry.id)).toEqual(['0', 'r1', 'r2']);
+      expect(config.encryption.keys[2].key).toEqual(Buffer.from(third, 'base64'));
+    });
+
+    it('refuses both forms at once', () => {
+      expect(problemsOf({ ...production, ENCRYPTION_KEYS: `a:${other}` })).toEqual([
+        expect.stringContaining('ENCRYPTION_KEYS: set it, or ENCRYPTION_KEY and ENCRYPTION_KEYS_RETIRED, not both'),
+      ]);
+      expect(
+        problemsOf({ ...withoutLegacy, ENCRYPTION_KEYS: `a:${other}`, ENCRYPTION_KEYS_RETIRED: key }),
+      ).toHaveLength(1);
+    });
+
+    it('refuses malformed ids, keys that are not 32 bytes, and an id given twice', () => {
+      for (const keys of [other, `:${other}`, `a.b:${other}`, `${'x'.repeat(17)}:${other}`]) {
+        expect(problemsOf({ ...withoutLegacy, ENCRYPTION_KEYS: keys })[0]).toContain('must be id:base64');
+      }
+      expect(
+        problemsOf({ ...withoutLegacy, ENCRYPTION_KEYS: `a:${Buffer.alloc(16).toString('base64')}` })[0],
+      ).toContain('must be 32 bytes');
+      expect(problemsOf({ ...withoutLegacy, ENCRYPTION_KEYS: `a:${other},a:${key}` })[0]).toContain('given twice');
+      expect(problemsOf({ ...withoutLegacy, ENCRYPTION_KEYS: ' , ' })[0]).toContain('ENCRYPTION_KEYS');
+    });
+
+    it('refuses production with neither form', () => {
+      expect(problemsOf(withoutLegacy)).toEqual([expect.stringContaining('ENCRYPTION_KEYS (or ENCRYPTION_KEY)')]);
+      expect(problemsOf({ ...withoutLegacy, ENCRYPTION_KEYS_RETIRED: key })).toEqual(
+        expect.arrayContaining([expect.stringContaining('ENCRYPTION_KEYS_RETIRED: needs ENCRYPTION_KEY')]),
+      );
+    });
+  });
+
   it("refuses an assertion secret equal to the callers' secret", () => {
     expect(problemsOf({ ...production, ASSERTION_JWT_SECRET: production.AUTH_JWT_SECRET })).toEqual([
       expect.stringContaining('ASSERTION_JWT_SECRET: must differ'),

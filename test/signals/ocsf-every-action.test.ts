@@ -312,6 +312,23 @@ describe('OCSF records of every audited action, caused through the API', () => {
       );
     }
 
+    // frank's authenticator row gets dave's secret (a write to the database): refused when read, audited.
+    const frank = uniqueId('frank');
+    const f = await enrollTotp(frank);
+    await t.sql(
+      'UPDATE totp_factors SET secret_ciphertext = (SELECT c FROM (SELECT secret_ciphertext AS c FROM totp_factors WHERE user_id = ?) m) WHERE user_id = ?',
+      [dave, frank],
+    );
+    await refused(
+      'INVALID_CODE',
+      'mutation($c: String!) { viewRecoveryCodes(code: $c) { generatedAt } }',
+      { c: totp(f.secret) },
+      f.bearer,
+    );
+    await eventually(
+      async () => (await t.sql("SELECT id FROM audit_events WHERE action = 'CIPHERTEXT_REFUSED'")).length > 0,
+    );
+
     // The endpoint, disabled by the 410, enabled again; its failed delivery retried, its secret rotated, then deleted.
     await eventually(async () => (await deliveriesOf(t, endpoint.id, endpoint.admin, 'FAILED')).length > 0);
     receiver.respond = () => 200;

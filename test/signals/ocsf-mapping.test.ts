@@ -66,6 +66,7 @@ const EXPECTED: Record<AuditAction, [number, number]> = {
   WEBHOOK_SECRET_ROTATED: [3004, 3],
   WEBHOOK_ENDPOINT_DELETED: [3004, 4],
   WEBHOOK_DELIVERY_RETRIED: [3004, 99],
+  CIPHERTEXT_REFUSED: [3004, 2],
   // Group Management (3006): an organization's members (3 Add User, 4 Remove User).
   MEMBERSHIP_SET: [3006, 3],
   MEMBERSHIP_REMOVED: [3006, 4],

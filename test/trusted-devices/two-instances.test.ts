@@ -94,12 +94,13 @@ describe('trusted devices across two instances', () => {
     expect((await startLogin(a, loginService, member.userId, member.deviceToken)).assertion).not.toBeNull();
   });
 
-  it('a token outlives an ENCRYPTION_KEY rotation (the old key retired)', async () => {
+  it('a token outlives a key rotation (the old key retired)', async () => {
     const user = await userWithDeviceOn(a);
+    // A new key under a new id, the old one (ENCRYPTION_KEY's id 0) after it: a key is never replaced under its id.
     const rotated = await startTestApp({
       databaseUrl: database!.url,
       clock,
-      env: { ENCRYPTION_KEY: randomBytes(32).toString('base64'), ENCRYPTION_KEYS_RETIRED: ENCRYPTION_KEY },
+      env: { ENCRYPTION_KEY: '', ENCRYPTION_KEYS: `k2:${randomBytes(32).toString('base64')},0:${ENCRYPTION_KEY}` },
     });
     try {
       expect((await startLogin(rotated, loginService, user.userId, user.deviceToken)).assertion).not.toBeNull();

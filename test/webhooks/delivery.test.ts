@@ -317,7 +317,7 @@ describe('webhooks: delivery', () => {
 
   it('keeps secrets encrypted at rest and shows them only when made', async () => {
     const [row] = await t.sql('SELECT secret_ciphertext FROM webhook_endpoints WHERE id = ?', [endpoint.id]);
-    expect(row.secret_ciphertext).toMatch(/^v1\./);
+    expect(row.secret_ciphertext).toMatch(/^v2\.0\./);
     expect(row.secret_ciphertext).not.toContain(endpoint.secret.slice(6, 20));
     const listed = await t.gql(ENDPOINTS, {}, endpoint.admin);
     expect(JSON.stringify(listed.body)).not.toContain(endpoint.secret);

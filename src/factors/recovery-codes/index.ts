@@ -2,11 +2,13 @@ import type { StepUp } from '../../attempts/step-up';
 import type { AuditLog } from '../../audit/audit-log';
 import type { SecretBox } from '../../infra/crypto/cipher';
 import type { Database } from '../../infra/db/database';
+import { ciphertextsOf } from '../../module';
 import type { UserRepository } from '../../users/user.repository';
 import type { FactorModule } from '../factor-module';
 import type { TwoFactorLifecycle } from '../two-factor-lifecycle';
+import { RecoveryCodeCiphertextIndex1796685498077 } from './migrations/1796685498077-RecoveryCodeCiphertextIndex';
 import { RecoveryCodeIssuer } from './recovery-code-issuer';
-import { RecoveryCodeRecord } from './recovery-code.entity';
+import { recoveryCodeBinding, RecoveryCodeRecord } from './recovery-code.entity';
 import { RecoveryCodeFactor } from './recovery-code.factor';
 import { RecoveryCodeRepository } from './recovery-code.repository';
 import { RecoveryCodesResolver } from './recovery-codes.resolver';
@@ -35,7 +37,19 @@ export const recoveryCodesModule: FactorModule<RecoveryCodesNeeds, RecoveryCodes
   name: 'recovery-codes',
   signals: RECOVERY_CODE_SIGNALS,
   entities: [RecoveryCodeRecord],
+  migrations: [RecoveryCodeCiphertextIndex1796685498077],
   resolvers: [RecoveryCodesResolver],
+  // The keyed hash is rewritten with the code: a code is found under the keys still given, so a retired key may go.
+  ciphertexts: [
+    ciphertextsOf({
+      entity: RecoveryCodeRecord,
+      key: ['id'],
+      column: 'codeCiphertext',
+      reads: ['userId', 'position'],
+      binding: (row) => recoveryCodeBinding(row.userId, row.position),
+      hashes: ['codeHash'],
+    }),
+  ],
   provides: {
     recoveryCodes: ({ database }) => new RecoveryCodeRepository(database),
     recoveryCodeIssuer: ({ recoveryCodes, users, secrets }) => new RecoveryCodeIssuer(recoveryCodes, users, secrets),

@@ -8,15 +8,17 @@ import type { Database } from '../../infra/db/database';
 import type { Logger } from '../../infra/logger';
 import type { SmsSender } from '../../infra/sms-sender/sms-sender';
 import type { Store } from '../../infra/store/store';
+import { ciphertextsOf } from '../../module';
 import type { FactorModule } from '../factor-module';
 import type { FactorSetup } from '../factor-setup';
 import type { TwoFactorService } from '../two-factor.service';
 import { SmsLocale1796681329277 } from './migrations/1796681329277-SmsLocale';
+import { SmsPhoneCiphertextIndex1796685498078 } from './migrations/1796685498078-SmsPhoneCiphertextIndex';
 import { SMS_SIGNALS } from './signals';
 import { SmsCodeStore } from './sms-code-store';
 import { SmsCountryRules } from './sms-country-rules';
 import { SmsDispatcher } from './sms-dispatcher';
-import { SmsFactorRecord } from './sms-factor.entity';
+import { SmsFactorRecord, smsPhoneBinding } from './sms-factor.entity';
 import { SmsFactorRepository } from './sms-factor.repository';
 import { SmsSendLimits } from './sms-send-limits';
 import { SmsSendMetrics } from './sms-send-metrics';
@@ -46,8 +48,18 @@ export const smsModule: FactorModule<SmsNeeds> = {
   name: 'sms',
   signals: SMS_SIGNALS,
   entities: [SmsFactorRecord],
-  migrations: [SmsLocale1796681329277],
+  migrations: [SmsLocale1796681329277, SmsPhoneCiphertextIndex1796685498078],
   resolvers: [SmsResolver],
+  // phone_hash is rewritten with it: a hash under a leaked old key would let its holder try every number against it.
+  ciphertexts: [
+    ciphertextsOf({
+      entity: SmsFactorRecord,
+      key: ['userId'],
+      column: 'phoneCiphertext',
+      binding: (row) => smsPhoneBinding(row.userId),
+      hashes: ['phoneHash'],
+    }),
+  ],
   create({
     config,
     store,

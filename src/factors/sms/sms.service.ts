@@ -3,7 +3,7 @@ import type { AuditLog } from '../../audit/audit-log';
 import type { Actor, Caller } from '../../callers/caller';
 import { AppError, challengeNotFound } from '../../errors';
 import type { Clock } from '../../infra/clock';
-import type { SecretBox } from '../../infra/crypto/cipher';
+import { CiphertextRefused, type SecretBox } from '../../infra/crypto/cipher';
 import type { Database } from '../../infra/db/database';
 import { TwoFactorMethod } from '../../users/two-factor-method';
 import type { FactorSetup } from '../factor-setup';
@@ -11,6 +11,7 @@ import type { TwoFactorSetupResult } from '../two-factor.types';
 import { parsePhoneNumber } from './phone-number';
 import type { SmsCodeStore } from './sms-code-store';
 import type { SentCode, SmsDispatcher } from './sms-dispatcher';
+import { smsPhoneBinding } from './sms-factor.entity';
 import type { SmsFactorRepository } from './sms-factor.repository';
 import { DEFAULT_SMS_LOCALE } from './sms-messages';
 import { smsLocaleOf } from './sms-texts';
@@ -110,10 +111,11 @@ export class SmsService {
             answer.code ?? '',
             pending.lookupHash!,
           ),
-        bind: (manager, pending, now) =>
+        // Sealed again, to the number's row: the pending setup's ciphertext is bound to the setup.
+        bind: (manager, pending, now, phone) =>
           this.deps.numbers.save(manager, {
             userId: pending.userId,
-            phoneCiphertext: pending.payloadCiphertext,
+            phoneCiphertext: this.deps.secrets.seal(phone, smsPhoneBinding(pending.userId)),
             phoneHash: pending.lookupHash!,
             phoneMasked: pending.display!,
             smsLocale: pending.smsLocale ?? DEFAULT_SMS_LOCALE,
@@ -151,7 +153,7 @@ export class SmsService {
     const factor = await this.deps.database.run((manager) => this.deps.numbers.find(manager, userId));
     if (!factor) throw new AppError('NOT_ENROLLED', 'No confirmed phone number to send a code to.');
     // Checked again: the rules for numbers, SMS_ALLOWED_COUNTRIES and the caps may have changed since it was confirmed.
-    const phone = parsePhoneNumber(this.deps.secrets.decrypt(factor.phoneCiphertext));
+    const phone = parsePhoneNumber(this.phoneOf(userId, factor.phoneCiphertext));
     const sent = await this.deps.dispatcher.send({
       userId,
       e164: phone.e164,
@@ -165,6 +167,19 @@ export class SmsService {
     });
     await this.recordSent(actor, userId, reason);
     return sent;
+  }
+
+  /** A number that does not open for this user (moved, altered, a key missing) gets no SMS; the refusal is audited. */
+  private phoneOf(userId: string, ciphertext: string): string {
+    try {
+      return this.deps.secrets.open(ciphertext, smsPhoneBinding(userId));
+    } catch (error) {
+      if (!(error instanceof CiphertextRefused)) throw error;
+      throw new AppError(
+        'SMS_DELIVERY_FAILED',
+        'The confirmed phone number cannot be read: use another factor or a recovery code, then set the number up again.',
+      );
+    }
   }
 
   private async recordSent(actor: Actor, userId: string, reason: string): Promise<void> {

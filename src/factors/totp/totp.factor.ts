@@ -7,10 +7,11 @@ import {
   isSixDigits,
   type SecondFactor,
 } from '../../attempts/second-factor';
-import type { SecretBox } from '../../infra/crypto/cipher';
+import { CiphertextRefused, type SecretBox } from '../../infra/crypto/cipher';
 import { TwoFactorMethod } from '../../users/two-factor-method';
 import type { UserRepository, LockedUser } from '../../users/user.repository';
 import { matchTotpStep } from './totp-algorithm';
+import { totpSecretBinding } from './totp-factor.entity';
 import type { TotpFactorRepository } from './totp-factor.repository';
 import { TOTP_STATUS } from './totp-factor.repository';
 
@@ -54,9 +55,24 @@ export class TotpFactor implements SecondFactor {
   async verify({ manager, user, answer, rows, now }: FactorCheck): Promise<Accepted | null> {
     const ciphertext = this.authenticators.secretOf(rows[0]);
     if (ciphertext === null || answer.code === undefined) return null;
-    if (!(await this.spendStep(manager, user, this.secrets.decrypt(ciphertext), answer.code, now))) return null;
+    const secret = this.secretIn(ciphertext, user.id);
+    if (secret === null || !(await this.spendStep(manager, user, secret, answer.code, now))) return null;
     await this.authenticators.recordUse(manager, user.id, now);
     return ACCEPTED;
+  }
+
+  /**
+   * A secret that does not open for this user (moved from another row, altered,
+   * or under a key this instance lacks) answers nothing: the answer fails as a
+   * wrong one would; the refusal itself is audited (the keys module hears of it).
+   */
+  private secretIn(ciphertext: string, userId: string): string | null {
+    try {
+      return this.secrets.open(ciphertext, totpSecretBinding(userId));
+    } catch (error) {
+      if (error instanceof CiphertextRefused) return null;
+      throw error;
+    }
   }
 
   /**

@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import QRCode from 'qrcode';
 import type { Answer } from '../../attempts/second-factor';
 import type { Actor, Caller } from '../../callers/caller';
+import type { SecretBox } from '../../infra/crypto/cipher';
 import { base32Encode } from '../../infra/crypto/random';
 import { TwoFactorMethod } from '../../users/two-factor-method';
 import type { FactorSetup } from '../factor-setup';
 import type { TwoFactorSetupResult } from '../two-factor.types';
 import { otpauthUri } from './totp-algorithm';
+import { totpSecretBinding } from './totp-factor.entity';
 import type { TotpFactorRepository } from './totp-factor.repository';
 import type { TotpFactor } from './totp.factor';
 import type { TotpSetup } from './totp.types';
@@ -18,6 +20,7 @@ export class TotpService {
     private readonly authenticators: TotpFactorRepository,
     private readonly factor: TotpFactor,
     private readonly issuer: string,
+    private readonly secrets: SecretBox,
   ) {}
 
   /**
@@ -47,10 +50,11 @@ export class TotpService {
         replaces: true,
         verify: ({ manager, user, answer, now }, secret) =>
           this.factor.spendStep(manager, user, secret, answer.code ?? '', now),
-        bind: (manager, pending, now) =>
+        // Sealed again, to the authenticator's row: the pending setup's ciphertext is bound to the setup.
+        bind: (manager, pending, now, secret) =>
           this.authenticators.save(manager, {
             userId: pending.userId,
-            secretCiphertext: pending.payloadCiphertext,
+            secretCiphertext: this.secrets.seal(secret, totpSecretBinding(pending.userId)),
             createdAt: now,
             lastUsedAt: now,
           }),

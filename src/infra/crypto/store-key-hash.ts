@@ -4,10 +4,11 @@ import { createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:cryp
  * Names store keys after what a reader of Redis must not learn or link: phone
  * numbers (so few per country that a plain hash of every one is computed in
  * moments), challenge ids (credentials), user ids. HMAC-SHA256 under a subkey of
- * ENCRYPTION_KEY of its own, so every instance with that key derives the same
- * names, and nothing else the key protects is ever comparable to them.
+ * the current encryption key (the first of ENCRYPTION_KEYS) of its own, so every
+ * instance with that key derives the same names, and nothing else the key
+ * protects is ever comparable to them.
  *
- * Only the current key names: rotating ENCRYPTION_KEY starts the short-lived
+ * Only the current key names: a new current key starts the short-lived
  * counters, challenges and codes afresh.
  */
 export class StoreKeyHash {

@@ -336,6 +336,23 @@ const ROWS: Record<ServiceAuditAction, Row> = {
     message: 'A webhook delivery was retried by hand.',
     build: webhookEntity('delivery'),
   },
+  // A stored secret read and refused (src/keys): a failed Read of it, high severity (a row was altered or a key is missing).
+  CIPHERTEXT_REFUSED: {
+    class: 'entityManagement',
+    activity: 2,
+    severity: 4,
+    failure: true,
+    message:
+      'A stored secret did not decrypt for its row (moved from another row, altered, or under a missing key): refused.',
+    build: (event) => ({
+      entity: {
+        type_id: 99,
+        type: 'Encrypted Secret',
+        name: /^([a-z-]+):/.exec(event.reason ?? '')?.[1] ?? 'secret',
+        ...(event.userId !== null && { user: { uid: event.userId } }),
+      },
+    }),
+  },
 };
 
 /** A second factor's action, as every factor's is mapped: what happened to it (src/module.ts FactorAction). */

@@ -1,3 +1,4 @@
+import { smsPhoneBinding } from '../../../src/factors/sms/sms-factor.entity';
 import { SecretBox } from '../../../src/infra/crypto/cipher';
 import { FakeSns } from '../../support/fake-sns';
 import { ENCRYPTION_KEY, errorCode, startTestApp, type TestApp, uniqueId } from '../../support/test-app';
@@ -140,7 +141,7 @@ describe('SMS as a second factor (real SNS client against a local SNS endpoint)'
     );
     await t.sql(
       'INSERT INTO sms_factors (user_id, phone_ciphertext, phone_hash, phone_masked, created_at) VALUES (?, ?, ?, ?, ?)',
-      [userId, box.encrypt(landline), box.hash(landline), '+44 ••• ••• 8750', now],
+      [userId, box.seal(landline, smsPhoneBinding(userId)), box.hash(landline), '+44 ••• ••• 8750', now],
     );
     const before = sns.requests;
     expect(errorCode(await t.gql(SEND, {}, await t.token(userId)))).toBe('BAD_USER_INPUT');
@@ -381,7 +382,7 @@ describe('SMS limits for the whole service and countries', () => {
     );
     await t.sql(
       'INSERT INTO sms_factors (user_id, phone_ciphertext, phone_hash, phone_masked, created_at) VALUES (?, ?, ?, ?, ?)',
-      [userId, box.encrypt('+491701234567'), box.hash('+491701234567'), '+49 ••• ••• 4567', now],
+      [userId, box.seal('+491701234567', smsPhoneBinding(userId)), box.hash('+491701234567'), '+49 ••• ••• 4567', now],
     );
     const before = sns.requests;
     expect(errorCode(await t.gql(SEND, {}, await t.token(userId)))).toBe('SMS_NOT_ALLOWED');
