@@ -9,7 +9,7 @@ import { LIMITS } from '../limits';
 import type { TwoFactorMethod } from '../users/two-factor-method';
 import type { UserRepository, LockedUser } from '../users/user.repository';
 import type { Admission, AttemptLimits, FailureWindow } from './attempt-limits';
-import type { Answer, AnswerPurpose, SecondFactor } from './second-factor';
+import { ANSWER_REFUSALS, type Answer, type AnswerPurpose, partsOf, type SecondFactor } from './second-factor';
 
 export interface AnswerCheck<T> {
   userId: string;
@@ -57,9 +57,7 @@ export class AnswerChecker {
    */
   prepare(given: Answer, factors: readonly SecondFactor[]): Answer {
     const answer = bounded(given);
-    if ((answer.code === undefined) === (answer.webAuthn === undefined)) {
-      throw badInput('Give exactly one answer: a code, or a WebAuthn response (webAuthn).', 'code');
-    }
+    if (partsOf(answer) !== 1) throw badInput(ANSWER_REFUSALS.notOne, 'code');
     for (const factor of factors) factor.validate?.(answer);
     return answer;
   }

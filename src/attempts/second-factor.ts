@@ -24,6 +24,16 @@ export interface Answer {
   readonly webAuthn?: unknown;
 }
 
+/** How many of an answer's parts were given: one is an answer, none or both are not. */
+export const partsOf = (answer: Answer): number =>
+  Number(answer.code !== undefined) + Number(answer.webAuthn !== undefined);
+
+/** The refusals of an answer that is not one, worded once for every place that checks it. */
+export const ANSWER_REFUSALS = {
+  notOne: 'Give exactly one answer: a code, or a WebAuthn response (webAuthn).',
+  missing: 'code or webAuthn is required: a current TOTP or SMS code, a recovery code, or a security key.',
+} as const;
+
 /** A right answer, spent: how it was given, for the login assertion's `amr` (RFC 8176). */
 export interface Accepted {
   readonly amr: readonly string[];

@@ -8,7 +8,7 @@ import { TwoFactorMethod } from '../users/two-factor-method';
 import type { UserRepository } from '../users/user.repository';
 import type { AnswerChecker } from './answer-checker';
 import type { FactorRegistry } from './factor-registry';
-import type { Answer } from './second-factor';
+import { ANSWER_REFUSALS, type Answer, partsOf } from './second-factor';
 
 /**
  * Step-up: the answer that the operations changing or revealing a user's
@@ -38,12 +38,7 @@ export class StepUp {
     answer: Answer,
     onSuccess: (manager: EntityManager, method: TwoFactorMethod, now: Date) => Promise<T>,
   ): Promise<T> {
-    if (answer.code === undefined && answer.webAuthn === undefined) {
-      throw badInput(
-        'code or webAuthn is required: a current TOTP or SMS code, a recovery code, or a security key.',
-        'code',
-      );
-    }
+    if (partsOf(answer) === 0) throw badInput(ANSWER_REFUSALS.missing, 'code');
     const factors = this.registry.all();
     const user = await this.database.run((manager) => this.users.find(manager, userId));
     if (!user?.twoFactorEnabled) throw notEnrolled();

@@ -31,7 +31,7 @@ export class LoginResolver {
   @ChecksAnswer()
   @Mutation(() => LoginVerification, {
     description:
-      'No token needed: the challenge id is the credential. `code` (TOTP, SMS or recovery code) or `webAuthn` (to LoginChallenge.webAuthnOptions).',
+      "No token needed: the challenge id is the credential. `code` (TOTP, SMS or recovery code), or a security key answering the challenge's key options.",
   })
   verifyLoginChallenge(
     @Arg('challengeId', () => ID) challengeId: string,

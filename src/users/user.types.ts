@@ -64,7 +64,7 @@ export class TwoFactorStatus {
 
   @Field(() => [TwoFactorMethod], {
     simple: true,
-    description: 'The confirmed second factors: TOTP, SMS, WEBAUTHN in this order (never RECOVERY_CODE).',
+    description: 'The confirmed second factors, in the order TwoFactorMethod lists them (never RECOVERY_CODE).',
   })
   methods: TwoFactorMethod[];
 
