@@ -88,6 +88,8 @@ module.exports = {
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },
   ],
-  testTimeout: 30000,
+  // A guard against a hang, not a measure of speed: tests wait for the system's own progress,
+  // and starting an app (a database made and migrated) can take a busy 2-core machine well over 30 s.
+  testTimeout: 120000,
   maxWorkers: 2,
 };

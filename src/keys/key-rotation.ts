@@ -25,8 +25,8 @@ export interface KeyRotationOptions {
   shouldStop?: () => boolean;
   /** After each batch (the CLI's progress lines). */
   onBatch?: (progress: RotationProgress) => void;
-  /** Between reading a batch and writing it (tests: a row changes meanwhile). */
-  beforeWrite?: () => Promise<void>;
+  /** Between reading a batch and writing it (tests: one of its rows changes meanwhile). */
+  beforeWrite?: (batch: { column: string; rows: readonly Record<string, unknown>[] }) => Promise<void>;
 }
 
 /**
@@ -65,7 +65,7 @@ export class KeyRotation {
             if (rewrite) rewrites.push(rewrite);
             else totals.refused += 1;
           }
-          await options.beforeWrite?.();
+          await options.beforeWrite?.({ column: column.name, rows: batch.map(({ row }) => row) });
           const written = await column.write(rewrites);
           totals.rewritten += written;
           totals.changedMeanwhile += rewrites.length - written;

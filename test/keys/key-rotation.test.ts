@@ -188,38 +188,37 @@ describe('key rotation', () => {
 
   it('leaves a row changed between its read and its write as the change left it (compare and set)', async () => {
     const before = await start({});
-    const users = [];
-    for (let index = 0; index < 6; index += 1) users.push(await enrollTotp(before, uniqueId('cas')));
+    for (let index = 0; index < 6; index += 1) await enrollTotp(before, uniqueId('cas'));
     await stop(before);
     const rotating = await start(ROTATING);
     const box = new SecretBox([
       { id: 'k1', key: NEW },
       { id: '0', key: OLD },
     ]);
-    const changed = users[4];
-    const replacement = box.seal(base32Encode(randomBytes(20)), totpSecretBinding(changed.userId));
-    let writes = 0;
+    let changed: { userId: string; replacement: string } | undefined;
     const rotation = new KeyRotation(
       box,
       CIPHERTEXTS.map((declaration) => new StoredCiphertexts(declaration, rotating.app.database)),
     );
     const totals = await rotation.run({
       batchSize: 4,
-      beforeWrite: async () => {
-        // While the first batch of TOTP secrets is read and not yet written, a user replaces an authenticator.
-        if ((writes += 1) === 1) {
-          await rotating.sql('UPDATE totp_factors SET secret_ciphertext = ? WHERE user_id = ?', [
-            replacement,
-            changed.userId,
-          ]);
-        }
+      beforeWrite: async ({ column, rows }) => {
+        // While the first batch of TOTP secrets is read and not yet written, one of its users replaces the authenticator.
+        if (changed || !column.startsWith('totp_factors.')) return;
+        const userId = String(rows[rows.length - 1].userId);
+        changed = { userId, replacement: box.seal(base32Encode(randomBytes(20)), totpSecretBinding(userId)) };
+        await rotating.sql('UPDATE totp_factors SET secret_ciphertext = ? WHERE user_id = ?', [
+          changed.replacement,
+          userId,
+        ]);
       },
     });
+    expect(changed).toBeDefined();
     const [row] = await rotating.sql('SELECT secret_ciphertext AS c FROM totp_factors WHERE user_id = ?', [
-      changed.userId,
+      changed!.userId,
     ]);
-    expect(row.c).toBe(replacement);
-    expect(totals.changedMeanwhile).toBeGreaterThanOrEqual(1);
+    expect(row.c).toBe(changed!.replacement);
+    expect(totals.changedMeanwhile).toBe(1);
     const left = await rotating.sql(
       "SELECT COUNT(*) AS n FROM totp_factors WHERE secret_ciphertext NOT LIKE 'v2.k1.%'",
     );
