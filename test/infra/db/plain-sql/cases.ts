@@ -1,4 +1,5 @@
 import { AUTHENTICATOR_CASES } from './authenticators';
+import { ENFORCEMENT_CASES } from './enforcement';
 import { FACTOR_CASES } from './factors';
 import type { PlainSqlCase } from './harness';
 import { ORGANIZATION_CASES } from './organizations';
@@ -12,6 +13,7 @@ export const PLAIN_SQL_CASES: PlainSqlCase[] = [
   ...FACTOR_CASES,
   ...SIGN_IN_CASES,
   ...ORGANIZATION_CASES,
+  ...ENFORCEMENT_CASES,
   ...AUTHENTICATOR_CASES,
   ...WEBHOOK_CASES,
 ];
