@@ -36,7 +36,7 @@ const setup = (userId: string, method: EnrolledMethod, payloadCiphertext: string
 /**
  * Values under several labels: k1 (two, and k10 after it, which its range must
  * not hold), k2, a v1 fingerprint, a malformed v2 value, a value of no version
- * of ours, and one that differs from k1's only in case.
+ * of ours, one that differs from k1's only in case, and k1's range's upper bound.
  */
 async function putSetups(manager: EntityManager): Promise<void> {
   await manager.clear(PendingSetupRecord);
@@ -50,6 +50,8 @@ async function putSetups(manager: EntityManager): Promise<void> {
     setup('keys-u4', TwoFactorMethod.TOTP, 'v3.k1.fff', null),
     setup('keys-u4', TwoFactorMethod.SMS, 'V2.k1.ggg', 'hash-g'),
     setup('keys-u5', TwoFactorMethod.TOTP, 'v2.k1.hhh', null),
+    // Just past k1's range: its upper bound itself.
+    setup('keys-u5', TwoFactorMethod.SMS, 'v2.k1/', 'hash-i'),
   ]);
 }
 
@@ -96,6 +98,7 @@ export const KEY_CASES: PlainSqlCase[] = [
         'v1.0a1b2c3d.ddd',
         'v2.k1',
         'v2.k1.aaa',
+        'v2.k1/',
         'v2.k10.eee',
         'v2.k2.ccc',
       ]);

@@ -341,9 +341,10 @@ const ROUND_OUTBOX: Outbox = {
     delivery('3', '103', 'ep-a', 'PENDING', at(-1)),
     delivery('4', '104', 'ep-a', 'PENDING', at(1)),
     delivery('5', '101', 'ep-b', 'PENDING', at(5)),
-    delivery('6', '102', 'ep-b', 'PENDING', at(-4)),
+    // Due exactly now (a known endpoint's, and one not known).
+    delivery('6', '102', 'ep-b', 'PENDING', NOW),
     delivery('7', '103', 'ep-b', 'DELIVERED', at(-6)),
-    delivery('8', '102', 'ep-gone', 'PENDING', at(-7)),
+    delivery('8', '102', 'ep-gone', 'PENDING', NOW),
     delivery('9', '101', 'ep-c', 'FAILED', at(-8)),
     delivery('10', '103', 'ep-gone', 'PENDING', at(-6)),
     delivery('11', '113', 'ep-b', 'PENDING', at(2)),
