@@ -298,7 +298,8 @@ export class WebhookRepository {
     const reads: Statement[] = [
       ...recording.statements,
       {
-        sql: 'SELECT id, url, event_types, enabled, secret_ciphertext, previous_secret_ciphertext, previous_secret_expires_at FROM webhook_endpoints',
+        // In id order, on both databases: which endpoint an event's last room goes to must not depend on how rows are stored.
+        sql: 'SELECT id, url, event_types, enabled, secret_ciphertext, previous_secret_ciphertext, previous_secret_expires_at FROM webhook_endpoints ORDER BY id',
         parameters: [],
       },
       ...due,

@@ -10,6 +10,8 @@ import {
 } from '../../../../src/organizations/membership.repository';
 import { OrganizationRecord } from '../../../../src/organizations/organization.entity';
 import { OrganizationRepository } from '../../../../src/organizations/organization.repository';
+import { TwoFactorExemptionRecord } from '../../../../src/organizations/two-factor-exemption.entity';
+import { exemption } from './enforcement';
 import { bigintId, filled, type PlainSqlCase, writesAlike } from './harness';
 
 /** Every column set to something other than its default, so a column the plain SQL forgot shows; then `changes`. */
@@ -23,6 +25,9 @@ export const organization = (id: string, changes: Partial<OrganizationRecord> = 
       allowsTrustedDevices: false,
       twoFactorRequiredSince: new Date('2026-11-01T10:00:00.123Z'),
       gracePeriodEndsAt: new Date('2026-12-01T10:00:00.456Z'),
+      gracePeriodStartedAt: new Date('2026-11-01T10:00:00.124Z'),
+      graceReminderDueAt: new Date('2026-11-24T10:00:00.456Z'),
+      acceptsIdentityProviderMfa: true,
       auditEventsFrom: '42',
       ownersWithTwoFactor: 1,
       ownersWithoutTwoFactor: 2,
@@ -150,17 +155,31 @@ export const ORGANIZATION_CASES: PlainSqlCase[] = [
     },
   },
   {
-    name: "a member's access facts are what TypeORM reads of the membership and its organization",
+    name: "a member's access facts are what TypeORM reads of the membership, its organization and the member's exemption",
     holds: ['MembershipRepository.accessFacts'],
     async run({ database, manager }) {
       const memberships = new MembershipRepository(database);
+      const users = ['access-member', 'access-owner', 'access-ended', 'access-stranger'];
+      await manager.delete(TwoFactorExemptionRecord, { userId: In(users) });
       await putOrganization(manager, organization('access-org'), 'access-org', [
         membership('access-org', 'access-member', 'MEMBER', true, true),
         membership('access-org', 'access-owner', 'OWNER', false, false),
+        membership('access-org', 'access-ended', 'MEMBER', false, false),
+      ]);
+      await putOrganization(manager, organization('access-other-org'), 'access-other-org', [
+        membership('access-other-org', 'access-owner', 'MEMBER', false, false),
+      ]);
+      await manager.insert(TwoFactorExemptionRecord, [
+        exemption('access-org', 'access-member'),
+        // Ended rows are read too (the reader compares with now); another organization's and a stranger's are not.
+        exemption('access-org', 'access-ended', { endsAt: new Date('2026-11-01T00:00:00.000Z') }),
+        exemption('access-other-org', 'access-owner'),
+        exemption('access-org', 'access-stranger'),
       ]);
       const byTypeorm = async (userId: string): Promise<AccessFacts | null> => {
         const member = await manager.findOneBy(MembershipRecord, { organizationId: 'access-org', userId });
         const org = await manager.findOneByOrFail(OrganizationRecord, { id: 'access-org' });
+        const exempt = await manager.findOneBy(TwoFactorExemptionRecord, { organizationId: 'access-org', userId });
         if (!member) return null;
         return {
           twoFactorEnabled: member.twoFactorEnabled,
@@ -168,13 +187,38 @@ export const ORGANIZATION_CASES: PlainSqlCase[] = [
           requiresTwoFactor: org.requiresTwoFactor,
           requiresPhishingResistant: org.requiresPhishingResistant,
           gracePeriodEndsAt: org.gracePeriodEndsAt,
+          acceptsIdentityProviderMfa: org.acceptsIdentityProviderMfa,
+          exemptUntil: exempt?.endsAt ?? null,
         };
       };
-      for (const userId of ['access-member', 'access-owner', 'access-stranger']) {
+      for (const userId of users) {
         const plain = await database.run((reader) => memberships.accessFacts(reader, 'access-org', userId));
         expect(plain).toEqual(await byTypeorm(userId));
       }
       expect(await byTypeorm('access-member')).toMatchObject({ twoFactorEnabled: true, requiresTwoFactor: true });
+      expect((await byTypeorm('access-member'))?.exemptUntil).toBeInstanceOf(Date);
+      expect((await byTypeorm('access-owner'))?.exemptUntil).toBeNull();
+    },
+  },
+  {
+    name: "the ends of a user's exemptions are the rows TypeORM finds of that user, ended or not, in every organization",
+    holds: ['MembershipRepository.exemptionEndsOfUser'],
+    async run({ database, manager }) {
+      const memberships = new MembershipRepository(database);
+      const users = ['ends-user', 'ends-other-user', 'ends-nobody'];
+      await manager.delete(TwoFactorExemptionRecord, { userId: In(users) });
+      await manager.insert(TwoFactorExemptionRecord, [
+        exemption('ends-org-a', 'ends-user'),
+        exemption('ends-org-b', 'ends-user', { endsAt: new Date('2026-11-01T00:00:00.001Z') }),
+        exemption('ends-org-a', 'ends-other-user', { endsAt: new Date('2027-02-01T00:00:00.000Z') }),
+      ]);
+      for (const userId of users) {
+        const rows = await manager.find(TwoFactorExemptionRecord, { where: { userId } });
+        const typeorm = new Map(rows.map((row) => [row.organizationId, row.endsAt]));
+        const plain = await database.run((reader) => memberships.exemptionEndsOfUser(reader, userId));
+        expect(new Map([...plain].sort())).toEqual(new Map([...typeorm].sort()));
+      }
+      expect((await database.run((reader) => memberships.exemptionEndsOfUser(reader, 'ends-user'))).size).toBe(2);
     },
   },
   {
