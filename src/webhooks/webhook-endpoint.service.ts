@@ -10,7 +10,7 @@ import type { Database } from '../infra/db/database';
 import { LIMITS } from '../limits';
 import { decodeCursor, encodeCursor, pageSize } from '../pagination';
 import { isWebhookEventType, WEBHOOK_EVENT_TYPES } from './event-types';
-import type { NetworkPolicy } from './network-policy';
+import type { NetworkPolicy } from '../infra/outbound/network-policy';
 import { type WebhookEndpointRecord, webhookSecretBinding } from './webhook.entities';
 import type { WebhookRepository } from './webhook.repository';
 import {
