@@ -5,9 +5,9 @@ import { systemClock } from '../infra/clock';
 import { CiphertextRefused, type SecretBox } from '../infra/crypto/cipher';
 import type { Database } from '../infra/db/database';
 import type { Logger } from '../infra/logger';
-import { LIMITS } from '../limits';
 import type { OutboundSender } from '../infra/outbound/outbound-sender';
 import { nextAttemptAt } from '../infra/outbound/retry-schedule';
+import { LIMITS } from '../limits';
 import { webhookSecretBinding } from './webhook.entities';
 import type {
   ClaimedDelivery,
