@@ -96,7 +96,19 @@ export interface Enrollment {
   afterChange?(manager: EntityManager, userId: string, options: { enforce: boolean }): Promise<void>;
   /** What the security event of an addition or removal may show of it (a masked phone number), read while it exists. */
   eventDetails?(manager: EntityManager, userId: string): Promise<AuditEntry['details']>;
+  /**
+   * The CAEP 1.0 `credential_type` of the user's credentials of this factor
+   * (Shared Signals' credential-change), read while they exist: every one, the
+   * newest (just added) or the one given. None for a factor CAEP has no type for.
+   */
+  credentialTypes?(manager: EntityManager, userId: string, which: CredentialChoice): Promise<CaepCredentialType[]>;
 }
+
+/** Which of a user's credentials of a factor: every one, the newest, or one by its id. */
+export type CredentialChoice = 'all' | 'newest' | { id: string };
+
+/** The CAEP 1.0 credential types a second factor may be (CAEP 1.0, credential-change). */
+export type CaepCredentialType = 'app' | 'phone-sms' | 'fido2-platform' | 'fido2-roaming';
 
 /** TOTP and SMS codes: exactly 6 ASCII digits (surrounding white space is trimmed before). */
 export const isSixDigits = (code: string) => /^[0-9]{6}$/.test(code);

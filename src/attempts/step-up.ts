@@ -47,7 +47,10 @@ export class StepUp {
     const factors = this.registry.all();
     const user = await this.database.run((manager) => this.users.find(manager, userId));
     if (!user?.twoFactorEnabled) throw notEnrolled();
-    if (hasAcceptedKey(user) && !factors.some((factor) => factor.accepts(answer) && factor.phishingResistant === true)) {
+    if (
+      hasAcceptedKey(user) &&
+      !factors.some((factor) => factor.accepts(answer) && factor.phishingResistant === true)
+    ) {
       await this.database.run((manager) => this.refusePhishable(manager, userId, { lock: false }));
     }
     const { result } = await this.checker.check({

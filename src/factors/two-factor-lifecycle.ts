@@ -47,7 +47,10 @@ export class TwoFactorLifecycle {
     now: Date,
   ): Promise<string[] | null> {
     const { audit, users, issuer, organizations } = this.deps;
-    const details = await enrollment.eventDetails?.(manager, userId);
+    const details = {
+      ...(await enrollment.eventDetails?.(manager, userId)),
+      credentialTypes: await enrollment.credentialTypes?.(manager, userId, 'newest'),
+    };
     await audit.record(manager, actor, { action: enrollment.enabledAction, userId, details }, now);
     await enrollment.afterChange?.(manager, userId, { enforce: true });
     if ((await users.find(manager, userId))?.twoFactorEnabled) return null;
@@ -81,7 +84,10 @@ export class TwoFactorLifecycle {
     enrollment: Enrollment,
     now: Date,
   ): Promise<void> {
-    const details = await enrollment.eventDetails?.(manager, userId);
+    const details = {
+      ...(await enrollment.eventDetails?.(manager, userId)),
+      credentialTypes: await enrollment.credentialTypes?.(manager, userId, 'all'),
+    };
     if (!(await enrollment.removeAll(manager, userId))) return;
     await this.deps.audit.record(manager, actor, { action: enrollment.removedAction, userId, details }, now);
     await this.revokeTrustedDevices(manager, actor, userId, now, `${enrollment.noun} replaced`);
@@ -116,6 +122,14 @@ export class TwoFactorLifecycle {
    */
   revokeTrustedDevices(manager: EntityManager, actor: Actor, userId: string, now: Date, why: string): Promise<number> {
     return this.deps.trustedDevices.revokeAllIn(manager, actor, userId, now, why);
+  }
+
+  /** The CAEP credential types of every credential the user holds, each once (read before removeEverything). */
+  async credentialTypesHeld(manager: EntityManager, userId: string): Promise<string[]> {
+    const types = await Promise.all(
+      this.deps.registry.enrollments().map((enrollment) => enrollment.credentialTypes?.(manager, userId, 'all') ?? []),
+    );
+    return [...new Set(types.flat())];
   }
 
   /** Every factor, pending setup and recovery code of the user goes (the flags: disableIfNoFactorLeft). */

@@ -40,6 +40,8 @@ export class TotpFactor implements SecondFactor {
       enabledAction: 'TOTP_ENABLED',
       removedAction: 'TOTP_REMOVED',
       count: (manager, userId) => authenticators.count(manager, userId),
+      // An authenticator app: CAEP's `app`.
+      credentialTypes: async (manager, userId) => ((await authenticators.count(manager, userId)) > 0 ? ['app'] : []),
       removeAll: (manager, userId) => authenticators.delete(manager, userId),
     };
   }
