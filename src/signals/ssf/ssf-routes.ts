@@ -120,7 +120,8 @@ export function registerSsfRoutes(
       const stream = await streams.find((request.params as { streamId: string }).streamId);
       if (stream.deliveryMethod !== 'poll') throw new AppError('NOT_FOUND', 'This stream is delivered by push.');
       const poll = parsePollRequest(request.body);
-      return poller.poll(stream, poll, () => request.raw.destroyed);
+      // A long poll stops waiting when its receiver went away.
+      return poller.poll(stream, poll, () => request.socket.destroyed);
     }),
   );
 }
