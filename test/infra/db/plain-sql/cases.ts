@@ -2,6 +2,7 @@ import { AUTHENTICATOR_CASES } from './authenticators';
 import { FACTOR_CASES } from './factors';
 import type { PlainSqlCase } from './harness';
 import { ORGANIZATION_CASES } from './organizations';
+import { SIGNALS_CASES } from './signals';
 import { SIGN_IN_CASES } from './sign-in';
 import { USER_CASES } from './users';
 import { WEBHOOK_CASES } from './webhooks';
@@ -14,6 +15,7 @@ export const PLAIN_SQL_CASES: PlainSqlCase[] = [
   ...ORGANIZATION_CASES,
   ...AUTHENTICATOR_CASES,
   ...WEBHOOK_CASES,
+  ...SIGNALS_CASES,
 ];
 
 /** Places in src/ that send SQL which is no statement of a table, each with why it needs no TypeORM equivalent. */
