@@ -97,15 +97,18 @@ export interface Enrollment {
   /** What the security event of an addition or removal may show of it (a masked phone number), read while it exists. */
   eventDetails?(manager: EntityManager, userId: string): Promise<AuditEntry['details']>;
   /**
-   * The CAEP 1.0 `credential_type` of the user's credentials of this factor
-   * (Shared Signals' credential-change), read while they exist: every one, the
-   * newest (just added) or the one given. None for a factor CAEP has no type for.
+   * The user's credentials of this factor, each with its CAEP 1.0
+   * `credential_type` (Shared Signals' credential-change), read while they
+   * exist. Absent for a factor CAEP has no type for (recovery codes).
    */
-  credentialTypes?(manager: EntityManager, userId: string, which: CredentialChoice): Promise<CaepCredentialType[]>;
+  credentials?(manager: EntityManager, userId: string): Promise<CaepCredential[]>;
 }
 
-/** Which of a user's credentials of a factor: every one, the newest, or one by its id. */
-export type CredentialChoice = 'all' | 'newest' | { id: string };
+/** A credential as Shared Signals names it: its id (the factor's own) and its CAEP type. */
+export interface CaepCredential {
+  id: string;
+  type: CaepCredentialType;
+}
 
 /** The CAEP 1.0 credential types a second factor may be (CAEP 1.0, credential-change). */
 export type CaepCredentialType = 'app' | 'phone-sms' | 'fido2-platform' | 'fido2-roaming';

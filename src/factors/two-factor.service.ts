@@ -59,7 +59,13 @@ export class TwoFactorService {
       // Read while it is there: the event of its removal may show it (a masked phone number).
       const details = {
         ...(await enrollment.eventDetails?.(manager, userId)),
-        credentialTypes: await enrollment.credentialTypes?.(manager, userId, one === undefined ? 'all' : { id: one }),
+        credentialTypes: [
+          ...new Set(
+            (await lifecycle.credentialsOf(manager, userId, enrollment))
+              .filter((credential) => one === undefined || credential.id === one)
+              .map((credential) => credential.type),
+          ),
+        ],
       };
       if (!(await remove(manager))) throw notEnrolled(enrollment);
       await enrollment.afterChange?.(manager, userId, { enforce: true });

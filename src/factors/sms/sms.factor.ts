@@ -48,7 +48,8 @@ export class SmsFactor implements SecondFactor {
       enabledAction: 'SMS_ENABLED',
       removedAction: 'SMS_REMOVED',
       count: (manager, userId) => numbers.count(manager, userId),
-      credentialTypes: async (manager, userId) => ((await numbers.count(manager, userId)) > 0 ? ['phone-sms'] : []),
+      credentials: async (manager, userId) =>
+        (await numbers.count(manager, userId)) > 0 ? [{ id: 'sms', type: 'phone-sms' }] : [],
       removeAll: (manager, userId) => numbers.delete(manager, userId),
       eventDetails: async (manager, userId) => {
         const number = await numbers.find(manager, userId);

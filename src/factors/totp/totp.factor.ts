@@ -41,7 +41,8 @@ export class TotpFactor implements SecondFactor {
       removedAction: 'TOTP_REMOVED',
       count: (manager, userId) => authenticators.count(manager, userId),
       // An authenticator app: CAEP's `app`.
-      credentialTypes: async (manager, userId) => ((await authenticators.count(manager, userId)) > 0 ? ['app'] : []),
+      credentials: async (manager, userId) =>
+        (await authenticators.count(manager, userId)) > 0 ? [{ id: 'totp', type: 'app' }] : [],
       removeAll: (manager, userId) => authenticators.delete(manager, userId),
     };
   }

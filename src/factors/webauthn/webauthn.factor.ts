@@ -66,12 +66,8 @@ export class WebAuthnFactor implements SecondFactor {
       enabledAction: 'WEBAUTHN_CREDENTIAL_ADDED',
       removedAction: 'WEBAUTHN_CREDENTIAL_REMOVED',
       count: (manager, userId) => credentials.count(manager, userId),
-      credentialTypes: async (manager, userId, which) => {
-        const all = await credentials.list(manager, userId);
-        const chosen =
-          which === 'all' ? all : which === 'newest' ? all.slice(-1) : all.filter((one) => one.id === which.id);
-        return [...new Set(chosen.map(caepCredentialType))];
-      },
+      credentials: async (manager, userId) =>
+        (await credentials.list(manager, userId)).map((one) => ({ id: one.id, type: caepCredentialType(one) })),
       removeAll: (manager, userId) => credentials.deleteAll(manager, userId),
       removeOne: (manager, userId, id) => credentials.delete(manager, userId, id),
       afterChange: async (manager, userId, { enforce }) =>

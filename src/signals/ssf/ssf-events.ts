@@ -66,7 +66,7 @@ export function caepEventsOf(
     type,
     userId,
     organizationId: null,
-    claims: { ...common, ...claims },
+    claims: { ...claims, ...common },
   });
   const credentials = (changeType: 'create' | 'delete' | 'revoke') =>
     (entry.details?.credentialTypes ?? [])

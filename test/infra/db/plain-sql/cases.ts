@@ -2,8 +2,8 @@ import { AUTHENTICATOR_CASES } from './authenticators';
 import { FACTOR_CASES } from './factors';
 import type { PlainSqlCase } from './harness';
 import { ORGANIZATION_CASES } from './organizations';
-import { SIGNALS_CASES } from './signals';
 import { SIGN_IN_CASES } from './sign-in';
+import { SIGNALS_CASES } from './signals';
 import { USER_CASES } from './users';
 import { WEBHOOK_CASES } from './webhooks';
 
