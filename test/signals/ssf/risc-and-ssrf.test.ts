@@ -87,6 +87,60 @@ describe('Shared Signals: RISC when a requirement starts to refuse a member', ()
   });
 });
 
+describe("Shared Signals: RISC when a member's own change makes the requirement refuse it", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(ssfApp());
+  });
+  afterAll(() => t.close());
+
+  it("an admin's reset of a member of an organization that requires two-factor: the member, with the organization as tenant", async () => {
+    const admin = await t.token('receiver-idp', ['twofactor:admin']);
+    const org = uniqueId('org');
+    const owner = uniqueId('owner');
+    const member = uniqueId('member');
+    const stream = (
+      await call(t, 'POST', '/ssf/streams', admin, {
+        events_requested: [CREDENTIAL_CHANGE_REQUIRED],
+        delivery: { method: POLL },
+      })
+    ).body.stream_id;
+    await call(t, 'POST', '/ssf/subjects:add', admin, {
+      stream_id: stream,
+      subject: { format: 'iss_sub', iss: AUTH_ISSUER, sub: member },
+    });
+    const enrolled = await enrollTotp(t, owner);
+    await enrollTotp(t, member);
+    await syncOrganization(t, org, { [owner]: 'OWNER', [member]: 'MEMBER' });
+    const required = await t.gql(
+      'mutation($o: ID!) { requireTwoFactor(organizationId: $o) { id } }',
+      { o: org },
+      enrolled.token,
+    );
+    expect(required.errors).toBeUndefined();
+    const reset = await t.gql(
+      'mutation($u: ID!) { resetTwoFactor(userId: $u, reason: "lost phone") { enabled } }',
+      { u: member },
+      admin,
+    );
+    expect(reset.errors).toBeUndefined();
+    const { body } = await call(t, 'POST', `/ssf/poll/${stream}`, admin, { returnImmediately: true });
+    const payloads = await Promise.all(
+      Object.values(body.sets as Record<string, string>).map((set) => verifySet(t, set, 'receiver-idp')),
+    );
+    expect(payloads.map((payload) => [eventOf(payload).type, payload.sub_id])).toEqual([
+      [
+        CREDENTIAL_CHANGE_REQUIRED,
+        {
+          format: 'complex',
+          user: { format: 'iss_sub', iss: AUTH_ISSUER, sub: member },
+          tenant: { format: 'opaque', id: org },
+        },
+      ],
+    ]);
+  });
+});
+
 describe('Shared Signals: push endpoints under the SSRF rules', () => {
   let t: TestApp;
 
