@@ -166,6 +166,21 @@ export const LIMITS = {
   /** GET /audit/ocsf's `limit`: 1 to this, and its default (events in one page of the SIEM feed). */
   ocsfMaxPageSize: 1_000,
   ocsfDefaultPageSize: 100,
+  /** Shared Signals streams (src/signals/ssf): at most this many, as webhook endpoints. */
+  ssfMaxStreams: 20,
+  /** Subjects added to one stream. */
+  ssfMaxSubjectsPerStream: 100_000,
+  /** RFC 8936 `maxEvents`: at most this, and the default. */
+  ssfMaxPollEvents: 1_000,
+  ssfDefaultPollEvents: 100,
+  /** A long poll (returnImmediately false) waits at most this long for an event. */
+  ssfLongPollSeconds: 10,
+  /** A stream's description (UTF-16 units). */
+  ssfDescriptionMaxLength: 255,
+  /** Pushed SETs claimed by one round of the push worker. */
+  ssfPushBatch: 100,
+  /** A request body of stream management or poll: this much at most. */
+  ssfBodyMaxBytes: 64 * 1024,
   /** Ids one `users` query may ask for. */
   maxIdsPerQuery: 100,
   /** Characters of an admin's reason. */

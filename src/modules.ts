@@ -30,6 +30,7 @@ import { loginModule } from './login';
 import type { CiphertextDeclaration, Module } from './module';
 import { organizationsModule } from './organizations';
 import { ocsfModule } from './signals/ocsf';
+import { ssfModule } from './signals/ssf';
 import { trustedDevicesModule } from './trusted-devices';
 import { usersModule } from './users';
 import { type WebhookOverrides, webhooksModule } from './webhooks';
@@ -58,6 +59,7 @@ export const MODULES = [
   adminModule,
   webhooksModule,
   ocsfModule,
+  ssfModule,
 ] as const;
 
 /** The tables of every module, and every migration in the order they run (their timestamps). */

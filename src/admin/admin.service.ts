@@ -35,6 +35,7 @@ export class AdminService {
     const status = await this.deps.database.transaction(async (manager) => {
       const now = this.deps.clock.now();
       await this.deps.users.lock(manager, userId, now);
+      const credentialTypes = await this.deps.lifecycle.credentialTypesHeld(manager, userId);
       await this.deps.lifecycle.removeEverything(manager, userId);
       await this.deps.lifecycle.disableIfNoFactorLeft(manager, userId);
       await this.deps.lifecycle.revokeTrustedDevices(manager, actor, userId, now, 'two-factor reset by an admin');
@@ -43,7 +44,12 @@ export class AdminService {
         failuresInWindow: 0,
         failureWindowStartedAt: null,
       });
-      await this.deps.audit.record(manager, actor, { action: 'TWO_FACTOR_RESET_BY_ADMIN', userId, reason: text }, now);
+      await this.deps.audit.record(
+        manager,
+        actor,
+        { action: 'TWO_FACTOR_RESET_BY_ADMIN', userId, reason: text, details: { credentialTypes } },
+        now,
+      );
       return this.deps.statuses.readIn(manager, userId);
     });
     return status;

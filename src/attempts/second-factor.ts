@@ -106,7 +106,22 @@ export interface Enrollment {
   afterChange?(manager: EntityManager, userId: string, options: { enforce: boolean }): Promise<void>;
   /** What the security event of an addition or removal may show of it (a masked phone number), read while it exists. */
   eventDetails?(manager: EntityManager, userId: string): Promise<AuditEntry['details']>;
+  /**
+   * The user's credentials of this factor, each with its CAEP 1.0
+   * `credential_type` (Shared Signals' credential-change), read while they
+   * exist. Absent for a factor CAEP has no type for (recovery codes).
+   */
+  credentials?(manager: EntityManager, userId: string): Promise<CaepCredential[]>;
 }
+
+/** A credential as Shared Signals names it: its id (the factor's own) and its CAEP type. */
+export interface CaepCredential {
+  id: string;
+  type: CaepCredentialType;
+}
+
+/** The CAEP 1.0 credential types a second factor may be (CAEP 1.0, credential-change). */
+export type CaepCredentialType = 'app' | 'phone-sms' | 'fido2-platform' | 'fido2-roaming';
 
 /** TOTP and SMS codes: exactly 6 ASCII digits (surrounding white space is trimmed before). */
 export const isSixDigits = (code: string) => /^[0-9]{6}$/.test(code);

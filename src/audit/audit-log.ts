@@ -62,6 +62,8 @@ export interface AuditEntry {
     graceEndsAt?: Date;
     daysLeft?: number;
     membersAffected?: number;
+    /** The CAEP credential types the change is about (Shared Signals), read while the credentials existed. */
+    credentialTypes?: readonly string[];
   };
 }
 

@@ -1,7 +1,8 @@
+import { createPrivateKey } from 'node:crypto';
 import { isSupportedCountry } from 'libphonenumber-js/max';
 import { z } from 'zod';
 import { LIMITS } from '../limits';
-import { loadOrCreateDevelopmentKeys } from './development-keys';
+import { loadOrCreateDevelopmentKeys, loadOrCreateSsfSigningKey } from './development-keys';
 
 /** The one typed configuration, read and validated once at start. */
 export interface Config {
@@ -78,6 +79,12 @@ export interface Config {
     retentionDays: number;
     pollIntervalMs: number;
   };
+  /**
+   * The Shared Signals transmitter (src/signals/ssf): its issuer (the base of every
+   * URL it publishes) and its ES256 signing key (PEM). Null in production without
+   * SSF_ISSUER: SSF is off and its paths answer 404.
+   */
+  ssf: { issuer: string; signingKeyPem: string } | null;
   limits: {
     userFailuresPerWindow: number;
     userFailureWindowSeconds: number;
@@ -216,6 +223,8 @@ const environmentSchema = z.object({
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: booleanFlag,
   WEBHOOK_RETENTION_DAYS: integer(LIMITS.webhookRetentionDays, 1, 3650),
   WEBHOOK_POLL_INTERVAL_MS: integer(LIMITS.webhookPollIntervalMs, 10, 60_000),
+  SSF_ISSUER: z.preprocess(blankToUndefined, z.url().optional()),
+  SSF_SIGNING_KEY: optionalString,
   DATA_DIR: z.preprocess(blankToUndefined, z.string().default('./data')),
   LOG_LEVEL: z.preprocess(
     blankToUndefined,
@@ -281,6 +290,7 @@ export function loadConfig(environment: Environment = process.env): Config {
     if (!env.AUTH_AUDIENCE)
       problems.push("AUTH_AUDIENCE: required in production (the audience callers' tokens must name)");
   }
+  const ssf = ssfSettings(env, production, problems);
   if (production && env.WEBHOOK_ALLOW_PRIVATE_NETWORKS === 'true') {
     warnings.push(
       'WEBHOOK_ALLOW_PRIVATE_NETWORKS=true: webhook endpoints may use http and reach internal addresses (SSRF guard off)',
@@ -374,6 +384,7 @@ export function loadConfig(environment: Environment = process.env): Config {
       retentionDays: env.WEBHOOK_RETENTION_DAYS,
       pollIntervalMs: env.WEBHOOK_POLL_INTERVAL_MS,
     },
+    ssf,
     limits: {
       userFailuresPerWindow: LIMITS.userFailuresPerWindow,
       userFailureWindowSeconds: LIMITS.userFailureWindowSeconds,
@@ -384,6 +395,45 @@ export function loadConfig(environment: Environment = process.env): Config {
     warnings,
     usingDevelopmentKeys: needsDevelopmentKeys,
   };
+}
+
+/**
+ * SSF_ISSUER and SSF_SIGNING_KEY. In production SSF is on only with an https
+ * issuer, and then needs its key; in development the issuer defaults to the
+ * service's own loopback address and the key is made once under DATA_DIR.
+ */
+function ssfSettings(
+  env: { SSF_ISSUER?: string; SSF_SIGNING_KEY?: string; PORT: number; DATA_DIR: string },
+  production: boolean,
+  problems: string[],
+): Config['ssf'] {
+  if (production && !env.SSF_ISSUER) return null;
+  const issuer = (env.SSF_ISSUER ?? `http://127.0.0.1:${env.PORT}`).replace(/\/+$/, '');
+  if (production && !issuer.startsWith('https://')) problems.push('SSF_ISSUER: must be an https URL in production');
+  if (production && !env.SSF_SIGNING_KEY) {
+    problems.push('SSF_SIGNING_KEY: required with SSF_ISSUER in production (an EC P-256 private key, PEM)');
+    return null;
+  }
+  if (env.SSF_SIGNING_KEY !== undefined) {
+    const pem = env.SSF_SIGNING_KEY.replace(/\\n/g, '\n');
+    if (!isP256PrivateKey(pem)) {
+      problems.push(
+        'SSF_SIGNING_KEY: must be an EC P-256 private key in PEM (openssl ecparam -name prime256v1 -genkey)',
+      );
+      return null;
+    }
+    return { issuer, signingKeyPem: pem };
+  }
+  return { issuer, signingKeyPem: loadOrCreateSsfSigningKey(env.DATA_DIR) };
+}
+
+function isP256PrivateKey(pem: string): boolean {
+  try {
+    const key = createPrivateKey(pem);
+    return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+  } catch {
+    return false;
+  }
 }
 
 /**

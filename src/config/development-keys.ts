@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -25,4 +25,25 @@ export function loadOrCreateDevelopmentKeys(dataDir: string): DevelopmentKeys {
   writeFileSync(file, JSON.stringify(keys, null, 2), { mode: 0o600, flag: 'wx' });
   chmodSync(file, 0o600);
   return keys;
+}
+
+/**
+ * The Shared Signals transmitter's development signing key (EC P-256, PKCS#8
+ * PEM): made on first start under the data folder, so receivers that fetched
+ * its JWKS keep verifying after a restart. Production gives SSF_SIGNING_KEY.
+ */
+export function loadOrCreateSsfSigningKey(dataDir: string): string {
+  const file = join(dataDir, 'ssf-signing-key.pem');
+  if (existsSync(file)) return readFileSync(file, 'utf8');
+  mkdirSync(dataDir, { recursive: true });
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  try {
+    writeFileSync(file, pem, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    // Another process of the same data folder made it first: use its key.
+    if ((error as { code?: string }).code === 'EEXIST') return readFileSync(file, 'utf8');
+    throw error;
+  }
+  return pem;
 }

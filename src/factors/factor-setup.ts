@@ -135,8 +135,9 @@ export class FactorSetup {
       onSuccess: async (manager, _method, now) => {
         await pendingSetups.delete(manager, userId, enrollment.method);
         if (confirmation.replaces) await lifecycle.removeReplaced(manager, actor, userId, enrollment, now);
+        const before = await lifecycle.credentialsOf(manager, userId, enrollment);
         await confirmation.bind(manager, pending, now, secret);
-        const recoveryCodes = await lifecycle.completeEnrollment(manager, actor, userId, enrollment, now);
+        const recoveryCodes = await lifecycle.completeEnrollment(manager, actor, userId, enrollment, now, before);
         // Read before the commit: once it commits, the answer must not depend on anything else working.
         return { status: await statuses.readIn(manager, userId), recoveryCodes };
       },

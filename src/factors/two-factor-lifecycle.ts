@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { FactorRegistry } from '../attempts/factor-registry';
-import type { Enrollment } from '../attempts/second-factor';
+import type { CaepCredential, Enrollment } from '../attempts/second-factor';
 import type { AuditLog } from '../audit/audit-log';
 import type { Actor } from '../callers/caller';
 import { AppError } from '../errors';
@@ -45,9 +45,16 @@ export class TwoFactorLifecycle {
     userId: string,
     enrollment: Enrollment,
     now: Date,
+    /** The user's credentials of this factor before this one was added (credentialsOf): the event names the new ones. */
+    before: readonly CaepCredential[] = [],
   ): Promise<string[] | null> {
     const { audit, users, issuer, organizations } = this.deps;
-    const details = await enrollment.eventDetails?.(manager, userId);
+    const known = new Set(before.map((credential) => credential.id));
+    const added = (await this.credentialsOf(manager, userId, enrollment)).filter((one) => !known.has(one.id));
+    const details = {
+      ...(await enrollment.eventDetails?.(manager, userId)),
+      credentialTypes: typesOf(added),
+    };
     await audit.record(manager, actor, { action: enrollment.enabledAction, userId, details }, now);
     await enrollment.afterChange?.(manager, userId, { enforce: true });
     if ((await users.find(manager, userId))?.twoFactorEnabled) return null;
@@ -81,7 +88,10 @@ export class TwoFactorLifecycle {
     enrollment: Enrollment,
     now: Date,
   ): Promise<void> {
-    const details = await enrollment.eventDetails?.(manager, userId);
+    const details = {
+      ...(await enrollment.eventDetails?.(manager, userId)),
+      credentialTypes: typesOf(await this.credentialsOf(manager, userId, enrollment)),
+    };
     if (!(await enrollment.removeAll(manager, userId))) return;
     await this.deps.audit.record(manager, actor, { action: enrollment.removedAction, userId, details }, now);
     await this.revokeTrustedDevices(manager, actor, userId, now, `${enrollment.noun} replaced`);
@@ -116,6 +126,19 @@ export class TwoFactorLifecycle {
    */
   revokeTrustedDevices(manager: EntityManager, actor: Actor, userId: string, now: Date, why: string): Promise<number> {
     return this.deps.trustedDevices.revokeAllIn(manager, actor, userId, now, why);
+  }
+
+  /** The CAEP credential types of every credential the user holds, each once (read before removeEverything). */
+  async credentialTypesHeld(manager: EntityManager, userId: string): Promise<string[]> {
+    const held = await Promise.all(
+      this.deps.registry.enrollments().map((enrollment) => this.credentialsOf(manager, userId, enrollment)),
+    );
+    return typesOf(held.flat());
+  }
+
+  /** The user's credentials of one factor with their CAEP types (none for a factor without one). */
+  credentialsOf(manager: EntityManager, userId: string, enrollment: Enrollment): Promise<CaepCredential[]> {
+    return enrollment.credentials?.(manager, userId) ?? Promise.resolve([]);
   }
 
   /** Every factor, pending setup and recovery code of the user goes (the flags: disableIfNoFactorLeft). */
@@ -175,3 +198,6 @@ export class TwoFactorLifecycle {
     }
   }
 }
+
+/** Each CAEP credential type once. */
+const typesOf = (credentials: readonly CaepCredential[]) => [...new Set(credentials.map((one) => one.type))];

@@ -57,7 +57,16 @@ export class TwoFactorService {
       ]);
       if (all === (one === undefined ? mine : 1)) await lifecycle.assertMayTurnOff(manager, userId);
       // Read while it is there: the event of its removal may show it (a masked phone number).
-      const details = await enrollment.eventDetails?.(manager, userId);
+      const details = {
+        ...(await enrollment.eventDetails?.(manager, userId)),
+        credentialTypes: [
+          ...new Set(
+            (await lifecycle.credentialsOf(manager, userId, enrollment))
+              .filter((credential) => one === undefined || credential.id === one)
+              .map((credential) => credential.type),
+          ),
+        ],
+      };
       if (!(await remove(manager))) throw notEnrolled(enrollment);
       await enrollment.afterChange?.(manager, userId, { enforce: true });
       await audit.record(manager, actor, { action: enrollment.removedAction, userId, details }, now);
@@ -82,10 +91,11 @@ export class TwoFactorService {
     await database.run((manager) => lifecycle.assertMayTurnOff(manager, userId, { lock: false }));
     return this.deps.stepUp.require(actor, userId, stepUp, async (manager, _method, now) => {
       await lifecycle.assertMayTurnOff(manager, userId);
+      const credentialTypes = await lifecycle.credentialTypesHeld(manager, userId);
       await lifecycle.removeEverything(manager, userId);
       await lifecycle.disableIfNoFactorLeft(manager, userId);
       await lifecycle.revokeTrustedDevices(manager, actor, userId, now, 'two-factor turned off');
-      await audit.record(manager, actor, { action: 'TWO_FACTOR_DISABLED', userId }, now);
+      await audit.record(manager, actor, { action: 'TWO_FACTOR_DISABLED', userId, details: { credentialTypes } }, now);
       return statuses.readIn(manager, userId);
     });
   }

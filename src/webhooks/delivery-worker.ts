@@ -5,8 +5,9 @@ import { systemClock } from '../infra/clock';
 import { CiphertextRefused, type SecretBox } from '../infra/crypto/cipher';
 import type { Database } from '../infra/db/database';
 import type { Logger } from '../infra/logger';
+import type { OutboundSender } from '../infra/outbound/outbound-sender';
+import { nextAttemptAt } from '../infra/outbound/retry-schedule';
 import { LIMITS } from '../limits';
-import type { WebhookSender } from './webhook-sender';
 import { webhookSecretBinding } from './webhook.entities';
 import type {
   ClaimedDelivery,
@@ -44,7 +45,7 @@ const NOTHING: RoundSummary = { claimed: 0, fannedOut: 0, recorded: 0 };
 export interface DeliveryWorkerDependencies {
   database: Database;
   repository: WebhookRepository;
-  sender: WebhookSender;
+  sender: OutboundSender;
   secrets: SecretBox;
   /** Schedules: when a delivery is due, leases, retries. */
   clock: Clock;
@@ -57,25 +58,6 @@ export interface DeliveryWorkerDependencies {
   /** Told of each attempt's outcome (metrics). */
   onOutcome?: (outcome: DeliveryOutcome) => void;
   random?: () => number;
-}
-
-/**
- * When the attempt after `attempts` failed ones is due, or null when the series
- * gives up: the contract's schedule (about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h,
- * then every 10 h), each delay jittered by ±20 %, for 3 days from the series'
- * first attempt.
- */
-export function nextAttemptAt(
-  attempts: number,
-  seriesStartedAt: Date,
-  now: Date,
-  random: () => number = Math.random,
-): Date | null {
-  const delays = LIMITS.webhookRetryDelaysSeconds;
-  const base = delays[Math.min(Math.max(attempts, 1), delays.length) - 1];
-  const jitter = 1 + LIMITS.webhookRetryJitter * (2 * random() - 1);
-  const next = new Date(now.getTime() + Math.round(base * jitter * 1000));
-  return next.getTime() - seriesStartedAt.getTime() > LIMITS.webhookGiveUpAfterSeconds * 1000 ? null : next;
 }
 
 /**

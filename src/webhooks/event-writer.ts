@@ -25,12 +25,20 @@ export const newWebhookId = () => `msg_${randomBytes(16).toString('base64url')}`
  * event-types.ts) and by OrganizationMembers (a member's access that moved).
  */
 export class WebhookEventWriter implements AuditedChanges, MemberStateChanges {
+  /** Told of every change too, in its transaction, before the webhook event: other signals of the one event model (Shared Signals). */
+  private readonly listeners: (AuditedChanges & MemberStateChanges)[] = [];
+
   constructor(
     private readonly repository: WebhookRepository,
     private readonly clock: Clock,
     /** What each factor's audited actions mean (src/module.ts FactorSignals). */
     private readonly factorActions: FactorActions,
   ) {}
+
+  /** Another signal of the same events, written in the same transaction as each change (src/signals/ssf). */
+  alsoTell(listener: AuditedChanges & MemberStateChanges): void {
+    this.listeners.push(listener);
+  }
 
   async emit(manager: EntityManager, type: WebhookEventType, data: EventData, now: Date): Promise<void> {
     const payload = JSON.stringify({ type, timestamp: now.toISOString(), data });
@@ -39,6 +47,7 @@ export class WebhookEventWriter implements AuditedChanges, MemberStateChanges {
 
   /** AuditLog.record, for every audited change: the ones the contract lists become events. */
   async recorded(manager: EntityManager, actor: Actor, entry: AuditEntry, now: Date): Promise<void> {
+    for (const listener of this.listeners) await listener.recorded(manager, actor, entry, now);
     const event = eventFromAudit(actor, entry, now, this.factorActions);
     if (!event) return;
     if (event.type !== 'organization.policy_changed') return this.emit(manager, event.type, event.data, now);
@@ -72,6 +81,7 @@ export class WebhookEventWriter implements AuditedChanges, MemberStateChanges {
     before: MemberState,
     after: MemberState,
   ): Promise<void> {
+    for (const listener of this.listeners) await listener.changed(manager, userId, organization, before, after);
     const now = this.clock.now();
     const policy = {
       requiresTwoFactor: organization.requiresTwoFactor,

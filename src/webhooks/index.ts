@@ -6,13 +6,13 @@ import type { Clock } from '../infra/clock';
 import type { SecretBox } from '../infra/crypto/cipher';
 import type { Database } from '../infra/db/database';
 import type { Logger } from '../infra/logger';
+import { NetworkPolicy, type ResolveHost } from '../infra/outbound/network-policy';
+import { OutboundSender } from '../infra/outbound/outbound-sender';
 import { ciphertextsOf, type Module } from '../module';
 import { DeliveryWorker } from './delivery-worker';
 import { WebhookEventWriter } from './event-writer';
-import { NetworkPolicy, type ResolveHost } from './network-policy';
 import { OutboxPurger } from './outbox-purger';
 import { WebhookEndpointService } from './webhook-endpoint.service';
-import { WebhookSender } from './webhook-sender';
 import { WEBHOOK_ENTITIES, WebhookEndpointRecord, webhookSecretBinding } from './webhook.entities';
 import { WebhookRepository } from './webhook.repository';
 import { WebhookResolver } from './webhook.resolver';
@@ -62,7 +62,7 @@ export function createWebhooks(deps: {
 }): Webhooks {
   const { config, database, repository, events, secrets, audit, metrics, clock, logger } = deps;
   const policy = new NetworkPolicy(config.webhooks.allowPrivateNetworks, deps.overrides?.resolve);
-  const sender = new WebhookSender(policy, { ca: deps.overrides?.ca, timeoutMs: deps.overrides?.attemptTimeoutMs });
+  const sender = new OutboundSender(policy, { ca: deps.overrides?.ca, timeoutMs: deps.overrides?.attemptTimeoutMs });
   const service = new WebhookEndpointService({ database, repository, policy, secrets, audit, clock });
   const counted = metrics.watchWebhooks(
     () => repository.oldestPending(),

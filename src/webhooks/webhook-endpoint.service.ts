@@ -7,10 +7,10 @@ import { toPage } from '../graphql/connection';
 import type { Clock } from '../infra/clock';
 import type { SecretBox } from '../infra/crypto/cipher';
 import type { Database } from '../infra/db/database';
+import type { NetworkPolicy } from '../infra/outbound/network-policy';
 import { LIMITS } from '../limits';
 import { decodeCursor, encodeCursor, pageSize } from '../pagination';
 import { isWebhookEventType, WEBHOOK_EVENT_TYPES } from './event-types';
-import type { NetworkPolicy } from './network-policy';
 import { type WebhookEndpointRecord, webhookSecretBinding } from './webhook.entities';
 import type { WebhookRepository } from './webhook.repository';
 import {

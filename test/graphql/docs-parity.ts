@@ -1,6 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AttemptResult, WebhookSender } from '../../src/webhooks/webhook-sender';
+import type { AttemptResult, OutboundSender } from '../../src/infra/outbound/outbound-sender';
 import type { TestApp } from '../support/test-app';
 import type { PairedApps } from './paired-apps';
 
@@ -40,7 +40,7 @@ function labelOf(request: IncomingMessage, body: string): string {
  */
 function shareOneReceiver(pair: PairedApps): void {
   const senderOf = (instance: TestApp) =>
-    (instance.app.webhooks.worker as unknown as { deps: { sender: WebhookSender } }).deps.sender;
+    (instance.app.webhooks.worker as unknown as { deps: { sender: OutboundSender } }).deps.sender;
   const outcomes = new Map<string, AttemptResult[]>();
   const keyOf = (url: string, headers: Record<string, string>) => `${url} ${headers['webhook-id']}`;
   const jit = senderOf(pair.jit);

@@ -1,4 +1,4 @@
-import { internalKind, NetworkPolicy, parseIpv6 } from '../../src/webhooks/network-policy';
+import { internalKind, NetworkPolicy, parseIpv6 } from '../../src/infra/outbound/network-policy';
 
 /** The SSRF guard's judgement of addresses and stored URLs (the requests themselves: ssrf.test.ts). */
 describe('webhooks: the network policy', () => {

@@ -5,8 +5,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { internalKind, NetworkPolicy, type ResolveHost } from '../../src/webhooks/network-policy';
-import { WebhookSender } from '../../src/webhooks/webhook-sender';
+import { internalKind, NetworkPolicy, type ResolveHost } from '../../src/infra/outbound/network-policy';
+import { OutboundSender } from '../../src/infra/outbound/outbound-sender';
 import { errorCode, startTestApp, type TestApp, uniqueId } from '../support/test-app';
 import { createEndpoint, deliveriesOf, PRIVATE_WEBHOOKS, settled, WebhookReceiver } from '../support/webhook-receiver';
 
@@ -20,7 +20,7 @@ function stubDns(): { answers: Map<string, string[]>; resolve: ResolveHost } {
     resolve: async (hostname) => {
       const addresses = answers.get(hostname);
       if (!addresses) {
-        const { systemResolve } = await import('../../src/webhooks/network-policy');
+        const { systemResolve } = await import('../../src/infra/outbound/network-policy');
         return systemResolve(hostname);
       }
       if (addresses.length === 0) throw Object.assign(new Error(`${hostname} not found`), { code: 'ENOTFOUND' });
@@ -178,7 +178,7 @@ describe('webhooks: the SSRF guard', () => {
         async () => [{ address: '127.0.0.1', family: 4 }],
         (address) => (address === '127.0.0.1' ? null : internalKind(address)),
       );
-      const sender = new WebhookSender(policy, { ca: cert });
+      const sender = new OutboundSender(policy, { ca: cert });
       try {
         const url = `https://public.example.test:${port}/hook`;
         for (const status of [301, 302, 307, 308]) {
@@ -189,9 +189,12 @@ describe('webhooks: the SSRF guard', () => {
         expect(await sender.send(url, {}, '{}')).toEqual({ status: 200, error: null });
         expect(target.connections()).toBe(0);
         // The real guard refuses this very receiver: its address is loopback.
-        const guarded = new WebhookSender(new NetworkPolicy(false, async () => [{ address: '127.0.0.1', family: 4 }]), {
-          ca: cert,
-        });
+        const guarded = new OutboundSender(
+          new NetworkPolicy(false, async () => [{ address: '127.0.0.1', family: 4 }]),
+          {
+            ca: cert,
+          },
+        );
         expect(await guarded.send(url, {}, '{}')).toEqual({
           status: null,
           error: 'refused: public.example.test resolves to 127.0.0.1, a loopback address',
@@ -243,7 +246,7 @@ describe('webhooks: the SSRF guard', () => {
   it('times out an attempt that gets no answer', async () => {
     const server = createHttpServer(() => undefined);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const sender = new WebhookSender(new NetworkPolicy(true), { timeoutMs: 300 });
+    const sender = new OutboundSender(new NetworkPolicy(true), { timeoutMs: 300 });
     try {
       const result = await sender.send(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, {}, '{}');
       // The sender's own time-out gave up (its message; the receiver never answers): no wall-clock bound.

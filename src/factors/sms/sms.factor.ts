@@ -48,6 +48,8 @@ export class SmsFactor implements SecondFactor {
       enabledAction: 'SMS_ENABLED',
       removedAction: 'SMS_REMOVED',
       count: (manager, userId) => numbers.count(manager, userId),
+      credentials: async (manager, userId) =>
+        (await numbers.count(manager, userId)) > 0 ? [{ id: 'sms', type: 'phone-sms' }] : [],
       removeAll: (manager, userId) => numbers.delete(manager, userId),
       eventDetails: async (manager, userId) => {
         const number = await numbers.find(manager, userId);

@@ -40,6 +40,9 @@ export class TotpFactor implements SecondFactor {
       enabledAction: 'TOTP_ENABLED',
       removedAction: 'TOTP_REMOVED',
       count: (manager, userId) => authenticators.count(manager, userId),
+      // An authenticator app: CAEP's `app`.
+      credentials: async (manager, userId) =>
+        (await authenticators.count(manager, userId)) > 0 ? [{ id: 'totp', type: 'app' }] : [],
       removeAll: (manager, userId) => authenticators.delete(manager, userId),
     };
   }

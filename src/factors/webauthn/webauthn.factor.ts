@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type {
+  CaepCredentialType,
   Accepted,
   Answer,
   AnswerPurpose,
@@ -65,6 +66,8 @@ export class WebAuthnFactor implements SecondFactor {
       enabledAction: 'WEBAUTHN_CREDENTIAL_ADDED',
       removedAction: 'WEBAUTHN_CREDENTIAL_REMOVED',
       count: (manager, userId) => credentials.count(manager, userId),
+      credentials: async (manager, userId) =>
+        (await credentials.list(manager, userId)).map((one) => ({ id: one.id, type: caepCredentialType(one) })),
       removeAll: (manager, userId) => credentials.deleteAll(manager, userId),
       removeOne: (manager, userId, id) => credentials.delete(manager, userId, id),
       afterChange: async (manager, userId, { enforce }) =>
@@ -127,4 +130,13 @@ export class WebAuthnFactor implements SecondFactor {
     await credentials.recordUse(manager, credential.id, result.newCounter, now);
     return { amr: result.userVerified ? ['hwk', 'user'] : ['hwk'] };
   }
+}
+
+/**
+ * CAEP 1.0's name for a security key or passkey: `fido2-platform` when the
+ * authenticator said it is built into the device (transport `internal`),
+ * `fido2-roaming` otherwise (a key, or a phone reached over `hybrid`).
+ */
+function caepCredentialType(credential: { transports: string }): CaepCredentialType {
+  return credential.transports.split(',').includes('internal') ? 'fido2-platform' : 'fido2-roaming';
 }

@@ -1,12 +1,12 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import { hasScope } from '../../callers/caller';
+import type { FastifyInstance } from 'fastify';
 import type { TokenVerifier } from '../../callers/token-verifier';
 import { AppError, badInput } from '../../errors';
 import { LIMITS } from '../../limits';
+import { bearerCaller, refuse } from '../bearer';
 import type { OcsfFeed } from './ocsf-feed';
 
 export const OCSF_PATH = '/audit/ocsf';
-const READ_SCOPE = 'twofactor:read';
+const READ_SCOPE = 'twofactor:read' as const;
 /** A limit as a query string gives it: digits only (no sign, exponent, space or fraction). */
 const LIMIT = /^[1-9][0-9]{0,3}$/;
 
@@ -19,18 +19,8 @@ const LIMIT = /^[1-9][0-9]{0,3}$/;
  */
 export function registerOcsfRoute(fastify: FastifyInstance, tokens: TokenVerifier, feed: OcsfFeed): void {
   fastify.get(OCSF_PATH, async (request, reply) => {
-    const header = request.headers.authorization;
-    let caller;
-    try {
-      caller = await tokens.verifyHeader(header);
-    } catch (error) {
-      if (error instanceof AppError && error.code === 'UNAUTHENTICATED') return refuse(reply, 401, error);
-      throw error;
-    }
-    if (!caller) return refuse(reply, 401, new AppError('UNAUTHENTICATED', 'A bearer token is required.'));
-    if (!hasScope(caller, READ_SCOPE)) {
-      return refuse(reply, 403, new AppError('FORBIDDEN', `This needs the ${READ_SCOPE} scope.`));
-    }
+    const caller = await bearerCaller(tokens, request, reply, READ_SCOPE);
+    if (!caller) return reply;
 
     const query = request.query as Record<string, unknown>;
     let page;
@@ -63,15 +53,4 @@ function limitOf(given: unknown): number {
 function single(value: unknown, name: string): string {
   if (typeof value !== 'string') throw badInput(`Give ${name} once.`, name);
   return value;
-}
-
-function refuse(reply: FastifyReply, status: 401 | 403 | 400, error: AppError) {
-  if (status === 401) reply.header('www-authenticate', 'Bearer realm="twofactor"');
-  if (status === 403) {
-    reply.header('www-authenticate', `Bearer realm="twofactor", error="insufficient_scope", scope="${READ_SCOPE}"`);
-  }
-  return reply
-    .code(status)
-    .type('application/json; charset=utf-8')
-    .send({ errors: [{ message: error.message, extensions: { code: error.code, ...error.extensions } }] });
 }

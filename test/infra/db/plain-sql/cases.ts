@@ -5,6 +5,7 @@ import type { PlainSqlCase } from './harness';
 import { KEY_CASES } from './keys';
 import { ORGANIZATION_CASES } from './organizations';
 import { SIGN_IN_CASES } from './sign-in';
+import { SIGNALS_CASES } from './signals';
 import { USER_CASES } from './users';
 import { WEBHOOK_CASES } from './webhooks';
 
@@ -18,6 +19,7 @@ export const PLAIN_SQL_CASES: PlainSqlCase[] = [
   ...AUTHENTICATOR_CASES,
   ...WEBHOOK_CASES,
   ...KEY_CASES,
+  ...SIGNALS_CASES,
 ];
 
 /** Places in src/ that send SQL which is no statement of a table, each with why it needs no TypeORM equivalent. */

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
-import { LIMITS } from '../limits';
+import { LIMITS } from '../../limits';
 import { BlockedAddressError, type NetworkPolicy } from './network-policy';
 
 /** What one attempt got: the status (null: no answer) and, unless it was a 2xx, why it failed. */
@@ -10,30 +10,35 @@ export interface AttemptResult {
   error: string | null;
 }
 
-export interface WebhookSenderOptions {
+export interface OutboundSenderOptions {
   timeoutMs?: number;
   /** Extra trust anchors for receivers' certificates (a private CA); the system's otherwise. */
   ca?: string | Buffer;
+  /** The User-Agent of every request (webhooks by default). */
+  userAgent?: string;
 }
 
 /** Bodies are read only to keep the connection reusable, never stored: this much at most. */
 const MAX_RESPONSE_BYTES = 16 * 1024;
 
 /**
- * One HTTP POST per attempt, outside any database transaction: the whole attempt
+ * An outbound POST to a receiver's URL (webhooks, pushed Security Event Tokens):
+ * one HTTP POST per attempt, outside any database transaction: the whole attempt
  * (connect, TLS, answer) within the time-out, redirects never followed (a 3xx is
  * a failure), each connection's address checked by the SSRF guard as it is
  * resolved (NetworkPolicy.connectLookup) and again once connected.
  */
-export class WebhookSender {
+export class OutboundSender {
   private readonly timeoutMs: number;
+  private readonly userAgent: string;
   private readonly agents: { http: http.Agent; https: https.Agent };
 
   constructor(
     private readonly policy: NetworkPolicy,
-    options: WebhookSenderOptions = {},
+    options: OutboundSenderOptions = {},
   ) {
     this.timeoutMs = options.timeoutMs ?? LIMITS.webhookTimeoutSeconds * 1000;
+    this.userAgent = options.userAgent ?? 'twofactor-webhooks/1';
     // Per origin: endpoints on one host never wait for each other's sockets (the worker bounds each endpoint).
     const pool = { keepAlive: true, maxSockets: LIMITS.webhookMaxInFlight, timeout: this.timeoutMs };
     this.agents = {
@@ -63,7 +68,7 @@ export class WebhookSender {
         headers: {
           'content-type': 'application/json',
           'content-length': String(Buffer.byteLength(body)),
-          'user-agent': 'twofactor-webhooks/1',
+          'user-agent': this.userAgent,
           ...headers,
         },
       });

@@ -1,7 +1,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP, type LookupFunction } from 'node:net';
-import { badInput } from '../errors';
-import { LIMITS } from '../limits';
+import { badInput } from '../../errors';
+import { LIMITS } from '../../limits';
 
 /** Resolves a host name to every address it has (dns.lookup with all: true, by default). */
 export type ResolveHost = (hostname: string) => Promise<{ address: string; family: number }[]>;
