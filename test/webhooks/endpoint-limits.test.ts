@@ -69,7 +69,11 @@ describe('webhooks: the endpoint limit and rotations, on two instances', () => {
       await holder.query('START TRANSACTION');
       await holder.query('SELECT id FROM webhook_endpoints WHERE id = ? FOR UPDATE', [endpoint.id]);
       rotations = [a, b, a, b].map((t) => t.gql(ROTATE, { id: endpoint.id }, admin));
-      await waitingForLocks(a, 4);
+      let settledEarly = false;
+      const settle = () => (settledEarly = true);
+      for (const rotation of rotations) void rotation.then(settle, settle);
+      // All four waiting for the row; or one came back without waiting (its answer then fails the test below, not a hang).
+      await waitingForLocks(a, 4, () => settledEarly);
     } finally {
       await holder.query('COMMIT');
       await holder.end();
@@ -103,9 +107,9 @@ function verifies(secret: string, request: Parameters<typeof WebhookReceiver.ver
   }
 }
 
-/** Until `count` transactions on t's database wait for a row lock (the database's own state, not the clock). */
-async function waitingForLocks(t: TestApp, count: number): Promise<void> {
-  for (;;) {
+/** Until `count` transactions on t's database wait for a row lock (the database's own state, not the clock), or `done()`. */
+async function waitingForLocks(t: TestApp, count: number, done: () => boolean): Promise<void> {
+  while (!done()) {
     const [row] = await t.sql(
       `SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX x
          JOIN information_schema.PROCESSLIST p ON p.ID = x.trx_mysql_thread_id
