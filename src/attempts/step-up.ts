@@ -47,7 +47,10 @@ export class StepUp {
     const factors = this.registry.all();
     const user = await this.database.run((manager) => this.users.find(manager, userId));
     if (!user?.twoFactorEnabled) throw notEnrolled();
-    if (hasAcceptedKey(user) && !factors.some((factor) => factor.accepts(answer) && factor.phishingResistant === true)) {
+    if (
+      hasAcceptedKey(user) &&
+      !factors.some((factor) => factor.accepts(answer) && factor.phishingResistant === true)
+    ) {
       await this.database.run((manager) => this.refusePhishable(manager, userId, { lock: false }));
     }
     const { result } = await this.checker.check({
@@ -78,9 +81,13 @@ export class StepUp {
     if (!(await this.isEnabled(userId))) throw notEnrolled();
   }
 
-  /** For a user with an accepted key: refused while any organization of the user requires a phishing-resistant factor. */
+  /**
+   * For a user with a key: refused while an organization of the user requires a
+   * phishing-resistant factor and its authenticator policy accepts the user's keys
+   * (a user whose keys it does not accept answers as it can, to add one it does).
+   */
   private async refusePhishable(manager: EntityManager, userId: string, options: { lock: boolean }): Promise<void> {
-    const organizationIds = await this.organizations.requiringPhishingResistant(manager, userId, options);
+    const organizationIds = await this.organizations.requiringAcceptedKey(manager, userId, options);
     if (organizationIds.length === 0) return;
     throw new AppError(
       'PHISHING_RESISTANT_ANSWER_REQUIRED',

@@ -87,7 +87,8 @@ export class WebAuthnStatusResolver {
     if (!status.userId || !status.methods.includes(TwoFactorMethod.WEBAUTHN)) return [];
     const loader = context.batch('webAuthnCredentials', async (userIds) => {
       const records = await this.webAuthn.list(userIds);
-      return userIds.map((userId) => records.filter((record) => record.userId === userId).map(WebAuthnCredential.of));
+      const views = await this.webAuthn.views(records);
+      return userIds.map((userId) => views.filter((_, i) => records[i].userId === userId));
     });
     return loader.load(status.userId);
   }
