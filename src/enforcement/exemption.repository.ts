@@ -191,15 +191,17 @@ export class ExemptionRepository {
     const exemptionJoin = `LEFT JOIN ${E.table} e ON e.${E.organization} = m.${M.organization} AND e.${E.user} = m.${M.user} AND e.${E.endsAt} > ?`;
     const after = afterUserId === undefined ? '' : ` AND m.${M.user} > ?`;
     const afterParameters = afterUserId === undefined ? [] : [afterUserId];
-    if (without === null) {
+    if (without === null || without.length === 1) {
+      // Any factor, or one key set not accepted (the usual case): the range scan alone.
+      const group = without === null ? `m.${M.twoFactor} = 0` : `m.${M.keySet} = ?`;
       return rowsOf(
         (await manager.query(
           `SELECT m.${M.user}, m.${M.role}, m.${M.twoFactor} FROM ${M.table} m${index}
          ${exemptionJoin}
-        WHERE m.${M.organization} = ? AND m.${M.twoFactor} = 0${after}
+        WHERE m.${M.organization} = ? AND ${group}${after}
           AND e.${E.user} IS NULL
         ORDER BY m.${M.user} LIMIT ?`,
-          [sqlTime(now), organizationId, ...afterParameters, limit],
+          [sqlTime(now), organizationId, ...withoutParameters(without), ...afterParameters, limit],
         )) as Record<string, unknown>[],
       );
     }

@@ -46,6 +46,12 @@ const KEY_SET_PAGE_INDEXES: Record<string, string> = {
   'tfa,role': 'idx_memberships_org_tfa_ks_role_user',
 };
 
+const pageRow = (row: Record<string, unknown>): MemberPageRow => ({
+  userId: String(row.user_id),
+  role: String(row.role) as OrganizationRoleValue,
+  twoFactorEnabled: rawBoolean(row.two_factor_enabled),
+});
+
 /** What decides a member's access, read in one query. */
 export interface AccessFacts {
   twoFactorEnabled: boolean;
@@ -263,6 +269,15 @@ export class MembershipRepository {
       parameters.push(query.afterUserId);
     }
     const index = this.database.isMysql ? ` FORCE INDEX (\`${KEY_SET_PAGE_INDEXES[filters.join(',')]}\`)` : '';
+    if (keySetIds.length === 1) {
+      // One key set (the usual case: every key accepted, or none): the range scan alone.
+      const rows: Record<string, unknown>[] = await manager.query(
+        `SELECT user_id, role, two_factor_enabled FROM memberships${index}
+          WHERE ${conditions.join(' AND ')} AND key_set_id = ? ORDER BY user_id LIMIT ?`,
+        [...parameters, keySetIds[0], query.limit],
+      );
+      return rows.map(pageRow);
+    }
     const scans = keySetIds.map(
       (_, i) =>
         `SELECT * FROM (SELECT user_id, role, two_factor_enabled FROM memberships${index}
@@ -272,10 +287,6 @@ export class MembershipRepository {
       `${scans.join('\n UNION ALL ')}\n ORDER BY user_id LIMIT ?`,
       [...keySetIds.flatMap((id) => [...parameters, id, query.limit]), query.limit],
     );
-    return rows.map((row) => ({
-      userId: String(row.user_id),
-      role: String(row.role) as OrganizationRoleValue,
-      twoFactorEnabled: rawBoolean(row.two_factor_enabled),
-    }));
+    return rows.map(pageRow);
   }
 }
