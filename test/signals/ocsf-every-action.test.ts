@@ -4,9 +4,9 @@ import { FACTOR_SIGNALS } from '../../src/modules';
 import { ocsfClasses } from '../../src/signals/ocsf/ocsf-mapping';
 
 const OCSF_CLASS_OF = ocsfClasses(new FactorActions(FACTOR_SIGNALS));
+import { AttestingAuthenticator } from '../support/attesting-authenticator';
 import { eventually } from '../support/eventually';
 import { FakeSns } from '../support/fake-sns';
-import { AttestingAuthenticator } from '../support/attesting-authenticator';
 import { SoftAuthenticator } from '../support/soft-authenticator';
 import { startTestApp, type TestApp, uniqueId } from '../support/test-app';
 import { totpCodeAt, totpCodeForStep, totpStepAt } from '../support/totp';
