@@ -1,6 +1,7 @@
 import { type EntityManager, type FindOptionsWhere, In, MoreThan } from 'typeorm';
 import { OrganizationDeletionRecord } from '../../../../src/directory/organization-deletion.entity';
 import { OrganizationPurge } from '../../../../src/directory/organization-purge';
+import { ExemptionRepository } from '../../../../src/enforcement/exemption.repository';
 import { KeySetRecord } from '../../../../src/organizations/key-set.entity';
 import { MembershipRecord, type OrganizationRoleValue } from '../../../../src/organizations/membership.entity';
 import {
@@ -11,6 +12,7 @@ import {
 } from '../../../../src/organizations/membership.repository';
 import { OrganizationRecord } from '../../../../src/organizations/organization.entity';
 import { OrganizationRepository } from '../../../../src/organizations/organization.repository';
+import { TwoFactorExemptionRecord } from '../../../../src/organizations/two-factor-exemption.entity';
 import { bigintId, filled, type PlainSqlCase, writesAlike } from './harness';
 
 /** Every column set to something other than its default, so a column the plain SQL forgot shows; then `changes`. */
@@ -211,6 +213,89 @@ export const ORGANIZATION_CASES: PlainSqlCase[] = [
         { userId: 'ks-member-e', role: 'MEMBER', twoFactorEnabled: true },
         { userId: 'ks-member-g', role: 'OWNER', twoFactorEnabled: true },
       ]);
+    },
+  },
+  {
+    name: "a requirement's exempt count and affected page are what TypeORM finds, by two-factor and by key sets not accepted",
+    holds: ['ExemptionRepository.countExemptWithout', 'ExemptionRepository.affectedPage'],
+    async run({ database, manager }) {
+      const exemptions = new ExemptionRepository(database);
+      const org = 'affected-org';
+      const now = new Date('2026-12-01T12:00:00.000Z');
+      const kinds: [boolean, number][] = [
+        [true, 3],
+        [false, 0],
+        [true, 5],
+        [false, 3],
+        [true, 0],
+        [false, 5],
+        [true, 9],
+        [false, 0],
+      ];
+      const members = kinds.map(([tfa, keySetId], i) =>
+        membership(
+          org,
+          `affected-${String.fromCharCode(104 - i)}`,
+          i === 0 ? 'OWNER' : 'MEMBER',
+          tfa,
+          keySetId !== 0,
+          keySetId,
+        ),
+      );
+      await putOrganization(manager, organization(org), org, members);
+      await manager.delete(TwoFactorExemptionRecord, { organizationId: org });
+      // In force, run out, and in force: of members with and without what a requirement accepts.
+      await manager.insert(
+        TwoFactorExemptionRecord,
+        (
+          [
+            ['affected-b', '2026-12-10T00:00:00.000Z'],
+            ['affected-c', '2026-11-10T00:00:00.000Z'],
+            ['affected-e', '2026-12-20T00:00:00.000Z'],
+            ['affected-g', '2026-12-20T00:00:00.000Z'],
+          ] as const
+        ).map(([userId, endsAt]) =>
+          filled(TwoFactorExemptionRecord, {
+            organizationId: org,
+            userId,
+            reason: 'On leave ✓',
+            grantedBy: 'owner',
+            grantedAt: new Date('2026-11-01T10:00:00.000Z'),
+            endsAt: new Date(endsAt),
+          }),
+        ),
+      );
+      const rowsOf = async () => ({
+        members: await manager.find(MembershipRecord, { where: { organizationId: org }, order: { userId: 'ASC' } }),
+        inForce: new Set(
+          (await manager.find(TwoFactorExemptionRecord, { where: { organizationId: org, endsAt: MoreThan(now) } })).map(
+            (row) => row.userId,
+          ),
+        ),
+      });
+      const lacks = (without: readonly number[] | null) => (member: MembershipRecord) =>
+        without === null ? !member.twoFactorEnabled : without.includes(member.keySetId);
+      let rows = 0;
+      for (const without of [null, [0], [0, 5], [0, 3, 9], [7]]) {
+        const { members: all, inForce } = await rowsOf();
+        const count = all.filter(lacks(without)).filter((member) => inForce.has(member.userId)).length;
+        expect(await database.run((reader) => exemptions.countExemptWithout(reader, org, now, without))).toBe(count);
+        for (const afterUserId of [undefined, 'affected-c'])
+          for (const limit of [2, 10]) {
+            const want = all
+              .filter(lacks(without))
+              .filter((member) => !inForce.has(member.userId))
+              .filter((member) => afterUserId === undefined || member.userId > afterUserId)
+              .slice(0, limit)
+              .map(({ userId, role, twoFactorEnabled }) => ({ userId, role, twoFactorEnabled }));
+            const page = await database.run((reader) =>
+              exemptions.affectedPage(reader, org, now, without, afterUserId, limit),
+            );
+            expect(page).toEqual(want);
+            rows += page.length;
+          }
+      }
+      expect(rows).toBeGreaterThan(10);
     },
   },
   {
