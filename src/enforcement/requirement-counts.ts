@@ -32,8 +32,11 @@ export class RequirementCounts {
     phishingResistant: boolean,
   ): Promise<RequirementCount> {
     // Phishing-resistant: the key sets as the authenticator policy and the loaded blob judge them now.
-    const without = phishingResistant ? await this.judge.setIds(manager, organization, false) : null;
-    if (phishingResistant) organization = await this.judge.judged(manager, organization);
+    let without: number[] | null = null;
+    if (phishingResistant) {
+      const judged = await this.judge.judgedWithSets(manager, organization);
+      [organization, without] = [judged.record, judged.setIds(false)];
+    }
     const ownersWithout = phishingResistant
       ? organization.ownersWithoutPhishingResistant
       : organization.ownersWithoutTwoFactor;

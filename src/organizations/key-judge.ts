@@ -5,7 +5,7 @@ import type { OrganizationRecord } from './organization.entity';
 
 /** The loaded Metadata Service blob as the judge reads it: swapped whole (authenticators' ModelRegistry). */
 export interface CurrentReport {
-  readonly current: CompromiseReport;
+  readonly current: CompromiseReport & { readonly compromisedAaguids?: readonly string[] };
 }
 
 /** An organization's policy, as stored. */
@@ -21,6 +21,20 @@ export class KeyJudge {
     readonly keySets: KeySets,
     private readonly report: CurrentReport,
   ) {}
+
+  /**
+   * Whether every key meets the organization's policy now: no allow-list, no
+   * device-bound rule, and no model reported compromised in the loaded blob. Then
+   * the judgment is "has a key" (key set not 0), which the stored phishing-resistant
+   * counters and the `phishing_resistant` copy already say: no count row to read.
+   */
+  everyKeyCounts(organization: PolicyColumns): boolean {
+    return (
+      organization.allowedAaguids === '' &&
+      !organization.requireDeviceBound &&
+      (this.report.current.compromisedAaguids?.length ?? 1) === 0
+    );
+  }
 
   accepts(organization: PolicyColumns, kinds: readonly KeyKind[]): boolean {
     return acceptsKinds(policyOf(organization), this.report.current, kinds);
@@ -51,10 +65,33 @@ export class KeyJudge {
 
   /** The ids of the organization's key sets that meet (or do not meet) the policy; no key never does. */
   async setIds(manager: EntityManager, organization: OrganizationRecord, accepted: boolean): Promise<number[]> {
+    return (await this.judgedWithSets(manager, organization)).setIds(accepted);
+  }
+
+  /**
+   * The judged organization (as `judged`) and its key sets that meet the policy or
+   * not (as `setIds`), from one read of its count rows; none when every key counts
+   * (`everyKeyCounts`: the stored counters are the judgment, and the sets not
+   * not accepted are "no key", and those accepted "any key": `anyKey`, for the
+   * readers that then read the `phishing_resistant` copy instead).
+   */
+  async judgedWithSets(
+    manager: EntityManager,
+    organization: OrganizationRecord,
+  ): Promise<{ record: OrganizationRecord; setIds(accepted: boolean): number[]; anyKey: boolean }> {
+    if (this.everyKeyCounts(organization)) {
+      return { record: organization, setIds: (accepted) => (accepted ? [] : [NO_KEYS]), anyKey: true };
+    }
     const judged = await this.judgedSets(manager, organization);
-    const ids = new Set(judged.counts.map((row) => row.keySetId));
-    if (!accepted) ids.add(NO_KEYS);
-    return [...ids].filter((id) => judged.accepted.has(id) === accepted).sort((a, b) => a - b);
+    return {
+      record: this.sum(organization, judged),
+      setIds: (accepted) => {
+        const ids = new Set(judged.counts.map((row) => row.keySetId));
+        if (!accepted) ids.add(NO_KEYS);
+        return [...ids].filter((id) => judged.accepted.has(id) === accepted).sort((a, b) => a - b);
+      },
+      anyKey: false,
+    };
   }
 
   /**
@@ -63,7 +100,13 @@ export class KeyJudge {
    * count rows, so exact and flat at any size.
    */
   async judged(manager: EntityManager, organization: OrganizationRecord): Promise<OrganizationRecord> {
-    const { counts, accepted } = await this.judgedSets(manager, organization);
+    return (await this.judgedWithSets(manager, organization)).record;
+  }
+
+  private sum(
+    organization: OrganizationRecord,
+    { counts, accepted }: { counts: OrganizationKeySetCountRecord[]; accepted: Set<number> },
+  ): OrganizationRecord {
     const totals = {
       ownersWithPhishingResistant: 0,
       ownersWithoutPhishingResistant: 0,

@@ -300,15 +300,16 @@ export class OrganizationPolicyService {
     phishingResistant: boolean,
   ): Promise<void> {
     // Phishing-resistant: a key the authenticator policy accepts, judged with the blob loaded now.
-    const [ownersWithout, counted] = phishingResistant
+    const judged = phishingResistant ? await this.judge.judgedWithSets(manager, organization) : null;
+    const [ownersWithout, counted] = judged
       ? [
           await this.memberships.ownersWithKeySets(
             manager,
             organization.id,
-            await this.judge.setIds(manager, organization, false),
+            judged.setIds(false),
             LIMITS.maxIdsPerQuery,
           ),
-          (await this.judge.judged(manager, organization)).ownersWithoutPhishingResistant,
+          judged.record.ownersWithoutPhishingResistant,
         ]
       : [
           await this.memberships.ownersWithoutTwoFactor(manager, organization.id, LIMITS.maxIdsPerQuery),

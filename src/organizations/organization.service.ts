@@ -225,12 +225,10 @@ export class OrganizationService {
    */
   async compliance(organization: OrganizationView): Promise<OrganizationCompliance> {
     this.requireOwnerOrReader(organization);
-    const [record, rejectedKeySetIds] = await this.database.run((manager) =>
-      Promise.all([
-        this.judge.judged(manager, organization.record),
-        this.judge.setIds(manager, organization.record, false),
-      ]),
+    const { record, setIds } = await this.database.run((manager) =>
+      this.judge.judgedWithSets(manager, organization.record),
     );
+    const rejectedKeySetIds = setIds(false);
     const withTwoFactor = record.ownersWithTwoFactor + record.membersWithTwoFactor;
     const withoutTwoFactor = record.ownersWithoutTwoFactor + record.membersWithoutTwoFactor;
     const withoutPhishingResistant = record.ownersWithoutPhishingResistant + record.membersWithoutPhishingResistant;
@@ -271,21 +269,20 @@ export class OrganizationService {
     const afterUserId = decodeCursor(after, list);
     // Phishing-resistant as the policy and the blob judge each key set now: the sets it accepts (or not).
     const [rows, judged] = await this.database.run(async (manager) => {
-      const keySetIds =
-        phishingResistant === undefined
-          ? undefined
-          : await this.judge.setIds(manager, organization.record, phishingResistant);
-      return Promise.all([
-        this.memberships.page(manager, {
-          organizationId: organization.id,
-          afterUserId,
-          limit: limit + 1,
-          twoFactorEnabled: filter?.twoFactorEnabled ?? undefined,
-          keySetIds,
-          role: filter?.role ?? undefined,
-        }),
-        phishingResistant === undefined ? organization.record : this.judge.judged(manager, organization.record),
-      ]);
+      const sets =
+        phishingResistant === undefined ? undefined : await this.judge.judgedWithSets(manager, organization.record);
+      // Every key counting, the copy of "has a key" is the judgment (its own indexes); else the sets judged.
+      const byKeySets = sets !== undefined && !sets.anyKey;
+      const rows = await this.memberships.page(manager, {
+        organizationId: organization.id,
+        afterUserId,
+        limit: limit + 1,
+        twoFactorEnabled: filter?.twoFactorEnabled ?? undefined,
+        phishingResistant: byKeySets ? undefined : phishingResistant,
+        keySetIds: byKeySets ? sets.setIds(phishingResistant!) : undefined,
+        role: filter?.role ?? undefined,
+      });
+      return [rows, sets?.record ?? organization.record] as const;
     });
     const page = toPage(rows, limit, (row) => ({
       cursor: encodeCursor(list, row.userId),

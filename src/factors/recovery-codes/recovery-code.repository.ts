@@ -12,7 +12,10 @@ export const RECOVERY_CODES_STATUS: StatusPart = {
   select: `(SELECT COUNT(*) FROM ${recoveryCodes.name} rc
               WHERE rc.${recoveryCodes.column('userId')} = u.id AND rc.${recoveryCodes.column('usedAt')} IS NULL) AS recovery_codes_unused`,
   read(row, twoFactorEnabled) {
-    return { has: false, shows: { recoveryCodesRemaining: twoFactorEnabled ? rawNumber(row.recovery_codes_unused) : 0 } };
+    return {
+      has: false,
+      shows: { recoveryCodesRemaining: twoFactorEnabled ? rawNumber(row.recovery_codes_unused) : 0 },
+    };
   },
 };
 
