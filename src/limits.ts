@@ -183,6 +183,8 @@ export const LIMITS = {
   ssfBodyMaxBytes: 64 * 1024,
   /** Ids one `users` query may ask for. */
   maxIdsPerQuery: 100,
+  /** AAGUIDs in one organization's authenticator allow-list (the column holds 100). */
+  maxAllowedAaguids: 100,
   /** Characters of an admin's reason. */
   maxReasonLength: 500,
   /** organizationAccess's sessionAmr: values, and characters of each. */

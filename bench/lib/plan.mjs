@@ -25,7 +25,7 @@
 //   targets   [{ id, kind, atLeast | atMost | below, ... }]: see KINDS in
 //             lib/targets.mjs; `of` is the scenario itself unless given
 import { accessRequests, ORGANIZATION_PHISHING_RESISTANT_QUERY, ORGANIZATION_QUERY } from './scenarios.mjs';
-import { countersFor, exemptCount, ORGANIZATION_SIZES, organizationId } from './seed.mjs';
+import { ALLOW_LIST_LABEL, countersFor, exemptCount, ORGANIZATION_SIZES, organizationId } from './seed.mjs';
 import { validateTargets } from './targets.mjs';
 
 /** The order of the run: bare Apollo between the groups, so drift shows and every ratio has a run on each side. */
@@ -76,6 +76,27 @@ function organizationPhishingResistantCheck(size) {
       return `ownersWithoutPhishingResistant ${org.compliance.ownersWithoutPhishingResistant}, seeded ${counters.ownersWithoutPr}`;
     if (org.members.totalCount !== withoutPr)
       return `members totalCount ${org.members.totalCount}, seeded ${withoutPr} without a WebAuthn credential`;
+    if (org.members.edges.length !== 50) return `${org.members.edges.length} edges, wanted 50`;
+    return null;
+  };
+}
+
+/** The same page with the allow-list in force: only the listed model's keys count. */
+function allowListCheck(size) {
+  const counters = countersFor(size.members);
+  return (json) => {
+    const org = json?.data?.organization;
+    if (!org) return 'no organization in the answer';
+    const listed = counters.ownersWithListed + counters.membersWithListed;
+    const owners = counters.ownersWith + counters.ownersWithout;
+    if (org.compliance.totalMembers !== size.members)
+      return `totalMembers ${org.compliance.totalMembers}, seeded ${size.members}`;
+    if (org.compliance.membersWithPhishingResistant !== listed)
+      return `membersWithPhishingResistant ${org.compliance.membersWithPhishingResistant}, seeded ${listed} with the listed model`;
+    if (org.compliance.ownersWithoutPhishingResistant !== owners - counters.ownersWithListed)
+      return `ownersWithoutPhishingResistant ${org.compliance.ownersWithoutPhishingResistant}, seeded ${owners - counters.ownersWithListed}`;
+    if (org.members.totalCount !== size.members - listed)
+      return `members totalCount ${org.members.totalCount}, seeded ${size.members - listed} without the listed model`;
     if (org.members.edges.length !== 50) return `${org.members.edges.length} edges, wanted 50`;
     return null;
   };
@@ -376,6 +397,28 @@ export const SCENARIOS = [
           ]
         : [],
   })),
+  {
+    // Added by the authenticator-policy branch (issue 25): the same page with an allow-list in force, where the
+    // keys counted are judged per key set against the policy and the blob (docs/adr/0021-key-sets.md).
+    key: 'organization-pr-1m-allow-list-single',
+    phase: 'single',
+    server: 'service',
+    title: 'organization of 1M members with an allow-list in force, phishingResistant: false, 1 connection',
+    name: 'the phishing-resistant organization page, allow-list in force (1M members, 1 connection)',
+    requests: (ctx) => ctx.organization(ALLOW_LIST_LABEL, ORGANIZATION_PHISHING_RESISTANT_QUERY),
+    options: { connections: 1 },
+    check: allowListCheck(size('1m')),
+    targets: [
+      { id: 'compliance-allow-list-1m-p99', kind: 'latency', percentile: 'p99', below: 20 },
+      {
+        id: 'compliance-allow-list-1m-p50-growth',
+        kind: 'p50Growth',
+        base: 'organization-pr-10k-single',
+        baseName: 'the 10k organization',
+        below: 2,
+      },
+    ],
+  },
   {
     // Added by the enforcement branch: exact and index-backed at a million members.
     key: 'enforcement-preview-1m-single',

@@ -21,6 +21,18 @@ const TFA_SQL = '(seq % 5 < 3)';
  */
 export const isPhishingResistant = (seq) => seq % 10 < 3;
 const PR_SQL = '(seq % 10 < 3)';
+/**
+ * Their keys, as key sets (docs/adr/0021-key-sets.md): two thirds (seq % 30 < 20) an
+ * attested, device-bound key of a listed model; the others a synced passkey of no
+ * known model. Every key counts under no policy; under the allow-list of the
+ * `1m-allow` organization, only the listed model's.
+ */
+export const LISTED_AAGUID = 'cb69481e-8ff7-4039-93ec-0a2729a154a8';
+const KEY_SETS = { listed: `${LISTED_AAGUID}:a:d`, unlisted: '00000000-0000-0000-0000-000000000000:u:s' };
+export const hasListedKey = (seq) => isPhishingResistant(seq) && seq % 30 < 20;
+const KEY_SET_SQL = `IF(${PR_SQL}, IF(seq % 30 < 20, @listed_key_set, @unlisted_key_set), 0)`;
+/** The organization of the 1M members (the same users, roles and keys) whose policy lists one model. */
+export const ALLOW_LIST_LABEL = '1m-allow';
 
 /**
  * Members exempt from the requirement (issue 24): every `exemptEvery`th user of
@@ -99,11 +111,14 @@ export function countersFor(members) {
     ownersWithoutPr: 0,
     membersWithPr: 0,
     membersWithoutPr: 0,
+    ownersWithListed: 0,
+    membersWithListed: 0,
   };
   for (let seq = 1; seq <= members; seq += 1) {
     const who = seq <= OWNERS ? 'owners' : 'members';
     counters[`${who}${hasTwoFactor(seq) ? 'With' : 'Without'}`] += 1;
     counters[`${who}${isPhishingResistant(seq) ? 'With' : 'Without'}Pr`] += 1;
+    if (hasListedKey(seq)) counters[`${who}WithListed`] += 1;
   }
   // Phishing-resistant without two-factor (owners_/members_phishing_resistant_without_two_factor): none, by the patterns above.
   return counters;
@@ -129,6 +144,10 @@ export async function seedOrganizations(databaseUrl, { log = () => {} } = {}) {
   };
   try {
     await connection.query('SET SESSION unique_checks = 0, foreign_key_checks = 0');
+    for (const [name, kinds] of Object.entries(KEY_SETS)) {
+      await connection.query('INSERT IGNORE INTO key_sets (digest, kinds) VALUES (SHA2(?, 256), ?)', [kinds, kinds]);
+      await connection.query(`SET @${name}_key_set = (SELECT id FROM key_sets WHERE kinds = ?)`, [kinds]);
+    }
     const now = new Date();
     const dayMs = 86_400_000;
     for (const size of ORGANIZATION_SIZES) {
@@ -179,18 +198,45 @@ export async function seedOrganizations(databaseUrl, { log = () => {} } = {}) {
           const seq = `seq_${from}_to_${to}`;
           const id = `CONCAT(?, LPAD(seq, 7, '0'))`;
           await connection.query(
-            `INSERT INTO users (id, two_factor_enabled, phishing_resistant, enabled_at, failed_attempts_in_row, created_at)
-             SELECT ${id}, ${TFA_SQL}, ${PR_SQL}, IF(${TFA_SQL}, ?, NULL), 0, ? FROM ${seq}`,
+            `INSERT INTO users (id, two_factor_enabled, phishing_resistant, key_set_id, enabled_at, failed_attempts_in_row, created_at)
+             SELECT ${id}, ${TFA_SQL}, ${PR_SQL}, ${KEY_SET_SQL}, IF(${TFA_SQL}, ?, NULL), 0, ? FROM ${seq}`,
             [prefix, now, now],
           );
           await connection.query(
-            `INSERT INTO memberships (organization_id, user_id, role, two_factor_enabled, phishing_resistant, created_at)
-             SELECT ?, ${id}, IF(seq <= ${OWNERS}, 'OWNER', 'MEMBER'), ${TFA_SQL}, ${PR_SQL}, ? FROM ${seq}`,
+            `INSERT INTO memberships (organization_id, user_id, role, two_factor_enabled, phishing_resistant, key_set_id, created_at)
+             SELECT ?, ${id}, IF(seq <= ${OWNERS}, 'OWNER', 'MEMBER'), ${TFA_SQL}, ${PR_SQL}, ${KEY_SET_SQL}, ? FROM ${seq}`,
             [org, prefix, now],
           );
         }
       });
     }
+    await time('the 1M organization again, with an allow-list in force', async () => {
+      const from = organizationId('1m');
+      const to = organizationId(ALLOW_LIST_LABEL);
+      await connection.query(
+        `INSERT INTO organizations (id, name, requires_two_factor, allowed_aaguids,
+           owners_with_two_factor, owners_without_two_factor, members_with_two_factor, members_without_two_factor,
+           owners_with_phishing_resistant, owners_without_phishing_resistant, members_with_phishing_resistant, members_without_phishing_resistant,
+           created_at, updated_at)
+         SELECT ?, 'Bench organization of 1m members, one model listed', 0, ?,
+           owners_with_two_factor, owners_without_two_factor, members_with_two_factor, members_without_two_factor,
+           owners_with_phishing_resistant, owners_without_phishing_resistant, members_with_phishing_resistant, members_without_phishing_resistant,
+           created_at, updated_at FROM organizations WHERE id = ?`,
+        [to, LISTED_AAGUID, from],
+      );
+      await connection.query(
+        `INSERT INTO memberships (organization_id, user_id, role, two_factor_enabled, phishing_resistant, key_set_id, created_at)
+         SELECT ?, user_id, role, two_factor_enabled, phishing_resistant, key_set_id, created_at FROM memberships WHERE organization_id = ?`,
+        [to, from],
+      );
+    });
+    await time('key-set counts of every organization', async () => {
+      await connection.query(
+        `INSERT INTO organization_key_set_counts (organization_id, key_set_id, role, two_factor_enabled, members)
+         SELECT organization_id, key_set_id, role, two_factor_enabled, COUNT(*) FROM memberships
+          GROUP BY organization_id, key_set_id, role, two_factor_enabled`,
+      );
+    });
     await time('exemptions of the 10k and 1M organizations', async () => {
       for (const size of ORGANIZATION_SIZES.filter((candidate) => EXEMPT_EVERY[candidate.label] !== undefined)) {
         const every = EXEMPT_EVERY[size.label];
@@ -223,7 +269,7 @@ export async function seedOrganizations(databaseUrl, { log = () => {} } = {}) {
     });
     await time('ANALYZE TABLE', async () => {
       await connection.query(
-        'ANALYZE TABLE users, memberships, organizations, totp_factors, recovery_codes, two_factor_exemptions',
+        'ANALYZE TABLE users, memberships, organizations, totp_factors, recovery_codes, two_factor_exemptions, organization_key_set_counts',
       );
     });
     const [[{ memberships }]] = await connection.query('SELECT COUNT(*) AS memberships FROM memberships');

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { AuditAction, AuditLog } from '../audit/audit-log';
+import type { SignInStrength } from '../callers/amr';
 import type { Actor } from '../callers/caller';
 import { AppError, badInput } from '../errors';
 import type { Clock } from '../infra/clock';
@@ -25,7 +26,13 @@ export interface AnswerCheck<T> {
   /** What the purpose itself reads under the lock (e.g. whether the login challenge is spent), checked before any factor. */
   guard?: { reads: Statement[]; check(rows: Record<string, unknown>[][]): void };
   /** Everything a success changes, in the same transaction as spending the answer. */
-  onSuccess: (manager: EntityManager, method: TwoFactorMethod, now: Date, amr: readonly string[]) => Promise<T>;
+  onSuccess: (
+    manager: EntityManager,
+    method: TwoFactorMethod,
+    now: Date,
+    amr: readonly string[],
+    acr?: SignInStrength,
+  ) => Promise<T>;
 }
 
 export interface AnswerCheckerDependencies {
@@ -115,7 +122,7 @@ export class AnswerChecker {
             if (user.failedAttemptsInRow > 0) await users.endFailuresInRow(manager, request.userId);
             return {
               method: factor.method,
-              result: await request.onSuccess(manager, factor.method, now, accepted.amr),
+              result: await request.onSuccess(manager, factor.method, now, accepted.amr, accepted.acr),
             };
           }
           failed = true;

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { AuditAction, AuditEntry } from '../audit/audit-log';
+import type { SignInStrength } from '../callers/amr';
 import type { Actor } from '../callers/caller';
 import type { Statement } from '../infra/db/database';
 import type { StatusPart } from '../users/status-part';
@@ -37,6 +38,8 @@ export const ANSWER_REFUSALS = {
 /** A right answer, spent: how it was given, for the login assertion's `amr` (RFC 8176). */
 export interface Accepted {
   readonly amr: readonly string[];
+  /** How strong the answer was, when the factor knows better than its amr (a device-bound key: `phrh`). */
+  readonly acr?: SignInStrength;
 }
 
 /** One factor's check of one answer, inside the answer's transaction, under the user's row lock. */

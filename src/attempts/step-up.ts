@@ -76,9 +76,13 @@ export class StepUp {
     if (!(await this.isEnabled(userId))) throw notEnrolled();
   }
 
-  /** For a user with an accepted key: refused while any organization of the user requires a phishing-resistant factor. */
+  /**
+   * For a user with a key: refused while an organization of the user requires a
+   * phishing-resistant factor and its authenticator policy accepts the user's keys
+   * (a user whose keys it does not accept answers as it can, to add one it does).
+   */
   private async refusePhishable(manager: EntityManager, userId: string, options: { lock: boolean }): Promise<void> {
-    const organizationIds = await this.organizations.requiringPhishingResistant(manager, userId, options);
+    const organizationIds = await this.organizations.requiringAcceptedKey(manager, userId, options);
     if (organizationIds.length === 0) return;
     throw new AppError(
       'PHISHING_RESISTANT_ANSWER_REQUIRED',

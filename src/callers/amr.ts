@@ -19,15 +19,21 @@ export const IDENTITY_PROVIDER_MFA_AMR = 'mfa';
 export const SECOND_FACTOR_AMR: ReadonlySet<string> = new Set(['otp', 'sms', KEY_AMR, 'recovery', 'device']);
 
 /**
- * How strong a sign-in was, named as the assertion's `acr` will name it: `phr`
- * with a key, `mfa` with any other second factor. (`phrh`, a device-bound key,
- * comes with authenticator policies; it is phishing-resistant too.)
+ * How strong a sign-in was, as the assertion's `acr` names it (contract
+ * "Authenticators"): `phrh` with a device-bound key, `phr` with any other key,
+ * `mfa` with any other second factor.
  */
-export type SignInStrength = 'mfa' | 'phr';
+export type SignInStrength = 'mfa' | 'phr' | 'phrh';
 
 const PHISHING_RESISTANT_STRENGTHS: ReadonlySet<string> = new Set(['phr', 'phrh']);
 
-export const strengthOf = (amr: readonly string[]): SignInStrength => (amr.includes(KEY_AMR) ? 'phr' : 'mfa');
+/** The strength of a sign-in: the factor's own word (`acr`) when it gave one, else what its amr says. */
+export const strengthOf = (amr: readonly string[], acr?: SignInStrength): SignInStrength =>
+  acr ?? (amr.includes(KEY_AMR) ? 'phr' : 'mfa');
+
+/** The `acr` of a device start: the strength it was remembered with (anything unknown: `mfa`). */
+export const deviceStartAcr = (rememberedWith: string): SignInStrength =>
+  rememberedWith === 'phrh' || rememberedWith === 'phr' ? rememberedWith : 'mfa';
 
 /**
  * A trusted device keeps the strength of the sign-in that remembered it: its

@@ -100,19 +100,21 @@ export class DirectoryService {
       const existing = await this.deps.memberships.find(manager, organizationId, userId);
       if (existing?.role === role) return organization;
       // The new membership copies the user's state; the counters move from what the old one counted.
-      const { twoFactorEnabled, phishingResistant } = user;
+      const { twoFactorEnabled, phishingResistant, keySetId } = user;
       await this.deps.memberships.save(manager, {
         organizationId,
         userId,
         role,
         twoFactorEnabled,
         phishingResistant,
+        keySetId,
         createdAt: existing?.createdAt ?? now,
       });
       await this.deps.organizations.moveMember(manager, organizationId, existing, {
         role,
         twoFactorEnabled,
         phishingResistant,
+        keySetId,
       });
       await this.deps.audit.record(
         manager,

@@ -5,6 +5,7 @@ import type { Context } from '../graphql/context';
 import type { Clock } from '../infra/clock';
 import type { Database } from '../infra/db/database';
 import { LIMITS } from '../limits';
+import type { KeyJudge } from '../organizations/key-judge';
 import type { MembershipRepository } from '../organizations/membership.repository';
 import type { OrganizationRole } from '../organizations/organization-role';
 import type { OrganizationService } from '../organizations/organization.service';
@@ -35,6 +36,7 @@ export class EnforcementReads {
     private readonly exemptions: ExemptionRepository,
     private readonly counts: RequirementCounts,
     private readonly clock: Clock,
+    private readonly judge: KeyJudge,
   ) {}
 
   /** What requiring (any factor, or phishing-resistant) would do now; changes nothing. */
@@ -51,11 +53,16 @@ export class EnforcementReads {
       );
     }
     const now = this.clock.now();
-    const [count, ownersBlocking] = await this.database.run((manager) =>
+    const [count, ownersBlocking] = await this.database.run(async (manager) =>
       Promise.all([
         this.counts.of(manager, organization.record, now, phishingResistant),
         phishingResistant
-          ? this.memberships.ownersWithoutPhishingResistant(manager, organizationId, LIMITS.maxIdsPerQuery)
+          ? this.memberships.ownersWithKeySets(
+              manager,
+              organizationId,
+              await this.judge.setIds(manager, organization.record, false),
+              LIMITS.maxIdsPerQuery,
+            )
           : this.memberships.ownersWithoutTwoFactor(manager, organizationId, LIMITS.maxIdsPerQuery),
       ]),
     );
@@ -86,12 +93,12 @@ export class EnforcementReads {
     const { organization } = preview;
     const list = `affected:${organization.id}:${preview.phishingResistant ? 'pr' : 'any'}`;
     const afterUserId = decodeCursor(after, list);
-    const rows = await this.database.run((manager) =>
+    const rows = await this.database.run(async (manager) =>
       this.exemptions.affectedPage(
         manager,
         organization.id,
         preview.at,
-        preview.phishingResistant,
+        preview.phishingResistant ? await this.judge.setIds(manager, organization.record, false) : null,
         afterUserId,
         limit + 1,
       ),
@@ -145,7 +152,12 @@ export class EnforcementReads {
   membersExempt(compliance: OrganizationCompliance): Promise<number> {
     const now = this.clock.now();
     return this.database.run((manager) =>
-      this.exemptions.countExemptWithout(manager, compliance.organizationId, now, compliance.phishingResistant),
+      this.exemptions.countExemptWithout(
+        manager,
+        compliance.organizationId,
+        now,
+        compliance.phishingResistant ? compliance.rejectedKeySetIds : null,
+      ),
     );
   }
 

@@ -22,22 +22,33 @@ const M = {
   user: memberships.column('userId'),
   role: memberships.column('role'),
   twoFactor: memberships.column('twoFactorEnabled'),
-  phishingResistant: memberships.column('phishingResistant'),
+  keySet: memberships.column('keySetId'),
 };
 
 const EXEMPTION_PROPERTIES = ['organizationId', 'userId', 'reason', 'grantedBy', 'grantedAt', 'endsAt'] as const;
 const EXEMPTION_COLUMNS = exemptions.columns(...EXEMPTION_PROPERTIES);
 
 /**
- * A requirement, as the membership columns say whether a member has a factor it
- * accepts: the copy of two-factor for any factor; for a phishing-resistant one,
- * the copy of phishing-resistance that hasAcceptedKey reads
- * (src/organizations/accepted-key.ts: change both together).
+ * Who lacks what a requirement accepts: `null` for any factor (the copy of
+ * two-factor is off); for a phishing-resistant one, the key sets the
+ * organization's authenticator policy does not accept now (KeyJudge.setIds, no
+ * key included), as the membership's copy of the key set says.
  */
-const acceptedColumn = (phishingResistant: boolean) => (phishingResistant ? M.phishingResistant : M.twoFactor);
+export type WithoutAccepted = readonly number[] | null;
 
-/** The index whose order is the affected page's: (organization, the accepted column, user). */
-const AFFECTED_INDEX = { any: 'idx_memberships_org_tfa_user', phishingResistant: 'idx_memberships_org_pr_user' };
+const withoutCondition = (without: WithoutAccepted): string =>
+  without === null ? `m.${M.twoFactor} = 0` : `m.${M.keySet} IN (${without.map(() => '?').join(', ')})`;
+const withoutParameters = (without: WithoutAccepted): number[] => (without === null ? [] : [...without]);
+
+/** The index whose order is the affected page's: (organization, two-factor or key set, user). */
+const AFFECTED_INDEX = { any: 'idx_memberships_org_tfa_user', phishingResistant: 'idx_memberships_org_ks_user' };
+
+const rowsOf = (rows: Record<string, unknown>[]): MemberPageRow[] =>
+  rows.map((row) => ({
+    userId: String(row[M.user]),
+    role: String(row[M.role]) as OrganizationRoleValue,
+    twoFactorEnabled: rawBoolean(row[M.twoFactor]),
+  }));
 
 /** Where a page of exemptions (soonest end first) goes on from. */
 export interface ExemptionPosition {
@@ -146,13 +157,14 @@ export class ExemptionRepository {
     manager: EntityManager,
     organizationId: string,
     now: Date,
-    phishingResistant: boolean,
+    without: WithoutAccepted,
   ): Promise<number> {
+    if (without !== null && without.length === 0) return 0;
     const [row] = (await manager.query(
       `SELECT COUNT(*) AS n FROM ${E.table} e${this.byEnd}
          JOIN ${M.table} m ON m.${M.organization} = e.${E.organization} AND m.${M.user} = e.${E.user}
-        WHERE e.${E.organization} = ? AND e.${E.endsAt} > ? AND m.${acceptedColumn(phishingResistant)} = 0`,
-      [organizationId, sqlTime(now)],
+        WHERE e.${E.organization} = ? AND e.${E.endsAt} > ? AND ${withoutCondition(without)}`,
+      [organizationId, sqlTime(now), ...withoutParameters(without)],
     )) as Record<string, unknown>[];
     return rawNumber(row.n);
   }
@@ -167,27 +179,45 @@ export class ExemptionRepository {
     manager: EntityManager,
     organizationId: string,
     now: Date,
-    phishingResistant: boolean,
+    without: WithoutAccepted,
     afterUserId: string | undefined,
     limit: number,
   ): Promise<MemberPageRow[]> {
+    if (without !== null && without.length === 0) return [];
     // FORCE, not USE, as Organization.members pages (MembershipRepository.page): a range from the cursor.
     const index = this.database.isMysql
-      ? ` FORCE INDEX (\`${phishingResistant ? AFFECTED_INDEX.phishingResistant : AFFECTED_INDEX.any}\`)`
+      ? ` FORCE INDEX (\`${without === null ? AFFECTED_INDEX.any : AFFECTED_INDEX.phishingResistant}\`)`
       : '';
-    const rows = (await manager.query(
-      `SELECT m.${M.user}, m.${M.role}, m.${M.twoFactor} FROM ${M.table} m${index}
-         LEFT JOIN ${E.table} e ON e.${E.organization} = m.${M.organization} AND e.${E.user} = m.${M.user} AND e.${E.endsAt} > ?
-        WHERE m.${M.organization} = ? AND m.${acceptedColumn(phishingResistant)} = 0${afterUserId === undefined ? '' : ` AND m.${M.user} > ?`}
+    const exemptionJoin = `LEFT JOIN ${E.table} e ON e.${E.organization} = m.${M.organization} AND e.${E.user} = m.${M.user} AND e.${E.endsAt} > ?`;
+    const after = afterUserId === undefined ? '' : ` AND m.${M.user} > ?`;
+    const afterParameters = afterUserId === undefined ? [] : [afterUserId];
+    if (without === null || without.length === 1) {
+      // Any factor, or one key set not accepted (the usual case): the range scan alone.
+      const group = without === null ? `m.${M.twoFactor} = 0` : `m.${M.keySet} = ?`;
+      return rowsOf(
+        (await manager.query(
+          `SELECT m.${M.user}, m.${M.role}, m.${M.twoFactor} FROM ${M.table} m${index}
+         ${exemptionJoin}
+        WHERE m.${M.organization} = ? AND ${group}${after}
           AND e.${E.user} IS NULL
         ORDER BY m.${M.user} LIMIT ?`,
-      [sqlTime(now), organizationId, ...(afterUserId === undefined ? [] : [afterUserId]), limit],
-    )) as Record<string, unknown>[];
-    return rows.map((row) => ({
-      userId: String(row[M.user]),
-      role: String(row[M.role]) as OrganizationRoleValue,
-      twoFactorEnabled: rawBoolean(row[M.twoFactor]),
-    }));
+          [sqlTime(now), organizationId, ...withoutParameters(without), ...afterParameters, limit],
+        )) as Record<string, unknown>[],
+      );
+    }
+    // One range scan per key set not accepted (an organization has few), merged in user-id order.
+    const scans = without.map(
+      (_, i) => `SELECT * FROM (SELECT m.${M.user}, m.${M.role}, m.${M.twoFactor} FROM ${M.table} m${index}
+         ${exemptionJoin}
+        WHERE m.${M.organization} = ? AND m.${M.keySet} = ?${after}
+          AND e.${E.user} IS NULL
+        ORDER BY m.${M.user} LIMIT ?) AS a${i}`,
+    );
+    const rows = (await manager.query(`${scans.join('\n UNION ALL ')}\n ORDER BY ${M.user} LIMIT ?`, [
+      ...without.flatMap((keySetId) => [sqlTime(now), organizationId, keySetId, ...afterParameters, limit]),
+      limit,
+    ])) as Record<string, unknown>[];
+    return rowsOf(rows);
   }
 
   /**

@@ -6,6 +6,7 @@ import { PeriodicJob } from '../infra/jobs/periodic-job';
 import type { Logger } from '../infra/logger';
 import { LIMITS } from '../limits';
 import type { Module } from '../module';
+import type { KeyJudge } from '../organizations/key-judge';
 import type { MembershipRepository } from '../organizations/membership.repository';
 import type { OrganizationRepository } from '../organizations/organization.repository';
 import type { OrganizationService } from '../organizations/organization.service';
@@ -37,6 +38,7 @@ interface EnforcementNeeds {
   organizationService: OrganizationService;
   exemptionRepository: ExemptionRepository;
   exemptions: Exemptions;
+  keyJudge: KeyJudge;
 }
 
 interface EnforcementGives {
@@ -69,7 +71,7 @@ export const enforcementModule: Module<EnforcementNeeds, EnforcementGives> = {
       new Exemptions(r.database, r.exemptionRepository, r.organizations, r.memberships, r.users, r.audit, r.clock),
   },
   create(r) {
-    const counts = new RequirementCounts(r.exemptionRepository);
+    const counts = new RequirementCounts(r.exemptionRepository, r.keyJudge);
     const reads = new EnforcementReads(
       r.database,
       r.organizationService,
@@ -77,6 +79,7 @@ export const enforcementModule: Module<EnforcementNeeds, EnforcementGives> = {
       r.exemptionRepository,
       counts,
       r.clock,
+      r.keyJudge,
     );
     const reminders = new GraceReminders(r.database, r.organizations, counts, r.audit, r.clock);
     const every = LIMITS.enforcementJobIntervalSeconds * 1000;

@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import type { KeyJudge } from '../organizations/key-judge';
 import type { OrganizationRecord } from '../organizations/organization.entity';
 import type { ExemptionRepository } from './exemption.repository';
 
@@ -19,7 +20,10 @@ export interface RequirementCount {
  * grows only with the exemptions in force.
  */
 export class RequirementCounts {
-  constructor(private readonly exemptions: ExemptionRepository) {}
+  constructor(
+    private readonly exemptions: ExemptionRepository,
+    private readonly judge: KeyJudge,
+  ) {}
 
   async of(
     manager: EntityManager,
@@ -27,13 +31,19 @@ export class RequirementCounts {
     now: Date,
     phishingResistant: boolean,
   ): Promise<RequirementCount> {
+    // Phishing-resistant: the key sets as the authenticator policy and the loaded blob judge them now.
+    let without: number[] | null = null;
+    if (phishingResistant) {
+      const judged = await this.judge.judgedWithSets(manager, organization);
+      [organization, without] = [judged.record, judged.setIds(false)];
+    }
     const ownersWithout = phishingResistant
       ? organization.ownersWithoutPhishingResistant
       : organization.ownersWithoutTwoFactor;
     const membersWithout = phishingResistant
       ? organization.membersWithoutPhishingResistant
       : organization.membersWithoutTwoFactor;
-    const exempt = await this.exemptions.countExemptWithout(manager, organization.id, now, phishingResistant);
+    const exempt = await this.exemptions.countExemptWithout(manager, organization.id, now, without);
     return { ownersWithout, membersWithout, exempt, affected: ownersWithout + membersWithout - exempt };
   }
 

@@ -4,6 +4,7 @@ import type { CaepCredential, Enrollment } from '../attempts/second-factor';
 import type { AuditLog } from '../audit/audit-log';
 import type { Actor } from '../callers/caller';
 import { AppError } from '../errors';
+import type { KeyKind } from '../organizations/key-sets';
 import type { OrganizationMembers } from '../organizations/organization-members';
 import type { TrustedDeviceService } from '../trusted-devices/trusted-device.service';
 import type { UserRepository } from '../users/user.repository';
@@ -152,28 +153,18 @@ export class TwoFactorLifecycle {
   }
 
   /**
-   * The user's phishing resistance (a security key or passkey) changed: the
-   * organizations' copies follow; with `enforce`, losing it is refused while an
-   * organization of the user requires it.
+   * The user's keys (security keys and passkeys) changed: the organizations'
+   * copies follow; with `enforce`, losing the last key an organization that
+   * requires a phishing-resistant factor accepts is refused
+   * (OrganizationMembers.setMemberKeys).
    */
-  async setPhishingResistant(
+  async setKeys(
     manager: EntityManager,
     userId: string,
-    value: boolean,
+    kinds: readonly KeyKind[],
     { enforce }: { enforce: boolean },
   ): Promise<void> {
-    const { organizations } = this.deps;
-    if (!value && enforce) {
-      const requiring = await organizations.requiringPhishingResistant(manager, userId, { lock: true });
-      if (requiring.length > 0) {
-        throw new AppError(
-          'TWO_FACTOR_REQUIRED_BY_ORGANIZATION',
-          'An organization you belong to requires a security key or passkey: keep at least one.',
-          { organizationIds: requiring },
-        );
-      }
-    }
-    await organizations.setMemberPhishingResistant(manager, userId, value);
+    await this.deps.organizations.setMemberKeys(manager, userId, kinds, { enforce });
   }
 
   /**

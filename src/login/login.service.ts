@@ -3,7 +3,7 @@ import type { AttemptLimits } from '../attempts/attempt-limits';
 import type { FactorRegistry } from '../attempts/factor-registry';
 import type { Answer } from '../attempts/second-factor';
 import type { AuditLog } from '../audit/audit-log';
-import { deviceStartAmr, strengthOf } from '../callers/amr';
+import { type SignInStrength, deviceStartAcr, deviceStartAmr, strengthOf } from '../callers/amr';
 import type { Actor } from '../callers/caller';
 import type { LoginMethod, Metrics } from '../http/metrics';
 import type { Clock } from '../infra/clock';
@@ -64,7 +64,10 @@ export class LoginService {
         [statuses.statement(userId)],
       );
       const status = rows ? statuses.statusOf(userId, rows[0]) : await statuses.readOne(userId);
-      if (trusted) return this.spentByDevice(userId, status, deviceStartAmr(trusted.signInStrength));
+      if (trusted) {
+        const { signInStrength } = trusted;
+        return this.spentByDevice(userId, status, deviceStartAmr(signInStrength), deviceStartAcr(signInStrength));
+      }
       return this.open(userId, status);
     }
     return this.open(userId, await this.deps.statuses.readOne(userId));
@@ -88,10 +91,15 @@ export class LoginService {
    * any challenge would, so a login service that keeps opened challenges until
    * then accepts the assertion unchanged.
    */
-  private async spentByDevice(userId: string, status: TwoFactorStatus, amr: string[]): Promise<LoginChallenge> {
+  private async spentByDevice(
+    userId: string,
+    status: TwoFactorStatus,
+    amr: string[],
+    acr: SignInStrength,
+  ): Promise<LoginChallenge> {
     const now = this.deps.clock.now();
     const id = randomId();
-    const assertion = await this.deps.signer.sign(userId, id, amr, now);
+    const assertion = await this.deps.signer.sign(userId, id, amr, now, acr);
     this.deps.metrics.countLogin('device');
     return {
       id,
@@ -140,7 +148,8 @@ export class LoginService {
           if (spent.length > 0) throw challengeNotFound();
         },
       },
-      onSuccess: async (manager, answeredWith, now, amr) => {
+      onSuccess: async (manager, answeredWith, now, amr, acr) => {
+        const strength = strengthOf(amr, acr);
         await spentChallenges.spendIn(manager, challenge.hash, challenge.userId, challenge.expiresAt);
         await audit.record(
           manager,
@@ -151,12 +160,18 @@ export class LoginService {
         const device: IssuedDeviceToken | null =
           deviceName === null
             ? null
-            : await trustedDevices.rememberIn(manager, userActor, challenge.userId, deviceName, strengthOf(amr), now);
-        return { amr, now, device };
+            : await trustedDevices.rememberIn(manager, userActor, challenge.userId, deviceName, strength, now);
+        return { amr, strength, now, device };
       },
     });
     // Signed once committed: the user's row is not held while the key works.
-    const assertion = await this.deps.signer.sign(challenge.userId, challenge.id, result.amr, result.now);
+    const assertion = await this.deps.signer.sign(
+      challenge.userId,
+      challenge.id,
+      result.amr,
+      result.now,
+      result.strength,
+    );
     this.deps.metrics.countLogin(method.toLowerCase() as LoginMethod);
     if (result.device !== null) await trustedDevices.purgeExpired();
     return {

@@ -1,13 +1,18 @@
 import type { AuditLog } from '../audit/audit-log';
+import type { ModelRegistry } from '../authenticators/model-catalog';
 import type { Clock } from '../infra/clock';
 import type { Database } from '../infra/db/database';
 import type { Module } from '../module';
 import type { TwoFactorStatusReader } from '../users/two-factor-status.reader';
 import type { UserRepository } from '../users/user.repository';
+import { KeyJudge } from './key-judge';
+import { KeySetRecord, OrganizationKeySetCountRecord } from './key-set.entity';
+import { KeySets } from './key-sets';
 import { MemberResolver } from './member.resolver';
 import { MembershipRecord } from './membership.entity';
 import { MembershipRepository } from './membership.repository';
 import { Exemptions1796685284298 } from './migrations/1796685284298-Exemptions';
+import { KeySets1796685498081 } from './migrations/1796685498081-KeySets';
 import { type MemberStateChanges, OrganizationMembers } from './organization-members';
 import { OrganizationPolicyService } from './organization-policy.service';
 import { OrganizationRecord } from './organization.entity';
@@ -29,6 +34,9 @@ interface OrganizationsNeeds {
   organizationService: OrganizationService;
   organizationPolicy: OrganizationPolicyService;
   statuses: TwoFactorStatusReader;
+  /** The loaded Metadata Service blob: which models are reported compromised. */
+  authenticatorModels: ModelRegistry;
+  keyJudge: KeyJudge;
 }
 
 interface OrganizationsGives {
@@ -40,24 +48,33 @@ interface OrganizationsGives {
   organizationPolicy: OrganizationPolicyService;
   /** Which organizations a user owns, for the audit log. */
   organizationOwners: OrganizationService;
+  /** Whether a member's keys meet an organization's authenticator policy (docs/adr/0021-key-sets.md). */
+  keyJudge: KeyJudge;
 }
 
 /** Organizations' two-factor policy, access, compliance and members. */
 export const organizationsModule: Module<OrganizationsNeeds, OrganizationsGives> = {
   name: 'organizations',
-  entities: [OrganizationRecord, MembershipRecord, TwoFactorExemptionRecord],
-  migrations: [Exemptions1796685284298],
+  entities: [
+    OrganizationRecord,
+    MembershipRecord,
+    TwoFactorExemptionRecord,
+    KeySetRecord,
+    OrganizationKeySetCountRecord,
+  ],
+  migrations: [Exemptions1796685284298, KeySets1796685498081],
   resolvers: [UserMembershipsResolver, OrganizationResolver, MemberResolver],
   provides: {
     organizations: ({ database }) => new OrganizationRepository(database),
     memberships: ({ database }) => new MembershipRepository(database),
-    organizationMembers: ({ memberships, organizations, users, memberStateChanges }) =>
-      new OrganizationMembers(memberships, organizations, users, memberStateChanges),
-    organizationService: ({ database, organizations, memberships, clock }) =>
-      new OrganizationService(database, organizations, memberships, clock),
+    keyJudge: ({ database, authenticatorModels }) => new KeyJudge(new KeySets(database), authenticatorModels),
+    organizationMembers: ({ memberships, organizations, users, memberStateChanges, keyJudge }) =>
+      new OrganizationMembers(memberships, organizations, users, memberStateChanges, keyJudge),
+    organizationService: ({ database, organizations, memberships, clock, keyJudge }) =>
+      new OrganizationService(database, organizations, memberships, clock, keyJudge),
     organizationOwners: ({ organizationService }) => organizationService,
-    organizationPolicy: ({ database, organizations, memberships, audit, clock }) =>
-      new OrganizationPolicyService(database, organizations, memberships, audit, clock),
+    organizationPolicy: ({ database, organizations, memberships, audit, clock, keyJudge, authenticatorModels }) =>
+      new OrganizationPolicyService(database, organizations, memberships, audit, clock, keyJudge, authenticatorModels),
   },
   create: ({ organizationService, organizationPolicy, statuses }) => ({
     resolvers: [

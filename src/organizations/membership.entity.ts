@@ -23,6 +23,10 @@ export type OrganizationRoleValue = 'OWNER' | 'MEMBER';
   'role',
   'userId',
 ])
+@Index('idx_memberships_org_ks_user', ['organizationId', 'keySetId', 'userId'])
+@Index('idx_memberships_org_ks_role_user', ['organizationId', 'keySetId', 'role', 'userId'])
+@Index('idx_memberships_org_tfa_ks_user', ['organizationId', 'twoFactorEnabled', 'keySetId', 'userId'])
+@Index('idx_memberships_org_tfa_ks_role_user', ['organizationId', 'twoFactorEnabled', 'keySetId', 'role', 'userId'])
 export class MembershipRecord {
   @PrimaryIdColumn({ name: 'organization_id' })
   organizationId: string;
@@ -38,6 +42,14 @@ export class MembershipRecord {
 
   @Column({ name: 'phishing_resistant', type: 'boolean', default: false })
   phishingResistant: boolean;
+
+  /**
+   * The copy of users.key_set_id: which kinds of key the member has. Whether they
+   * meet the organization's authenticator policy is judged when read, against the
+   * policy and the loaded Metadata Service blob (docs/adr/0021-key-sets.md).
+   */
+  @Column({ name: 'key_set_id', type: 'int', default: 0 })
+  keySetId: number;
 
   @TimestampColumn({ name: 'created_at' })
   createdAt: Date;

@@ -10,6 +10,8 @@ export interface MemberPageQuery {
   limit: number;
   twoFactorEnabled?: boolean;
   phishingResistant?: boolean;
+  /** Only members whose key set is one of these (docs/adr/0021-key-sets.md); empty: none. */
+  keySetIds?: readonly number[];
   role?: OrganizationRoleValue;
 }
 
@@ -36,11 +38,35 @@ const PAGE_INDEXES: Record<string, string> = {
   'tfa,pr,role': 'idx_memberships_org_tfa_pr_role_user',
 };
 
+/** The same, for a page by key set: one range scan per key set (key set, then the other filters). */
+const KEY_SET_PAGE_INDEXES: Record<string, string> = {
+  '': 'idx_memberships_org_ks_user',
+  tfa: 'idx_memberships_org_tfa_ks_user',
+  role: 'idx_memberships_org_ks_role_user',
+  'tfa,role': 'idx_memberships_org_tfa_ks_role_user',
+};
+
+const pageRow = (row: Record<string, unknown>): MemberPageRow => ({
+  userId: String(row.user_id),
+  role: String(row.role) as OrganizationRoleValue,
+  twoFactorEnabled: rawBoolean(row.two_factor_enabled),
+});
+
 /** What decides a member's access, read in one query. */
 export interface AccessFacts {
   twoFactorEnabled: boolean;
-  /** The membership's copy of users.phishing_resistant; read through hasAcceptedKey (organization.service.ts). */
+  /**
+   * Whether the member has a key the organization's authenticator policy
+   * accepts: judged by OrganizationService.access from the key set read here
+   * (false as read); read through hasAcceptedKey.
+   */
   phishingResistant: boolean;
+  /** The member's key set and its kinds (key_sets.kinds; null for no key). */
+  keySetId?: number;
+  keySetKinds?: string | null;
+  /** The organization's authenticator policy, as stored. */
+  allowedAaguids?: string;
+  requireDeviceBound?: boolean;
   requiresTwoFactor: boolean;
   requiresPhishingResistant: boolean;
   gracePeriodEndsAt: Date | null;
@@ -51,7 +77,7 @@ export interface AccessFacts {
 }
 
 export class MembershipRepository {
-  constructor(private readonly database: Database) {}
+  constructor(readonly database: Database) {}
 
   find(manager: EntityManager, organizationId: string, userId: string): Promise<MembershipRecord | null> {
     return manager.findOneBy(MembershipRecord, { organizationId, userId });
@@ -68,17 +94,22 @@ export class MembershipRepository {
    */
   async accessFacts(manager: EntityManager, organizationId: string, userId: string): Promise<AccessFacts | null> {
     const [row] = await manager.query(
-      `SELECT m.two_factor_enabled, m.phishing_resistant, o.requires_two_factor, o.requires_phishing_resistant,
-              o.grace_period_ends_at, o.accepts_identity_provider_mfa, e.ends_at
+      `SELECT m.two_factor_enabled, m.key_set_id, k.kinds, o.requires_two_factor, o.requires_phishing_resistant,
+              o.grace_period_ends_at, o.accepts_identity_provider_mfa, o.allowed_aaguids, o.require_device_bound, e.ends_at
          FROM memberships m JOIN organizations o ON o.id = m.organization_id
          LEFT JOIN two_factor_exemptions e ON e.organization_id = m.organization_id AND e.user_id = m.user_id
+         LEFT JOIN key_sets k ON k.id = m.key_set_id
         WHERE m.organization_id = ? AND m.user_id = ?`,
       [organizationId, userId],
     );
     if (!row) return null;
     return {
       twoFactorEnabled: rawBoolean(row.two_factor_enabled),
-      phishingResistant: rawBoolean(row.phishing_resistant),
+      phishingResistant: false,
+      keySetId: Number(row.key_set_id ?? 0),
+      keySetKinds: row.kinds === null || row.kinds === undefined ? null : String(row.kinds),
+      allowedAaguids: String(row.allowed_aaguids ?? ''),
+      requireDeviceBound: rawBoolean(row.require_device_bound),
       requiresTwoFactor: rawBoolean(row.requires_two_factor),
       requiresPhishingResistant: rawBoolean(row.requires_phishing_resistant),
       gracePeriodEndsAt: rawDate(row.grace_period_ends_at),
@@ -116,9 +147,9 @@ export class MembershipRepository {
     await manager.update(MembershipRecord, { userId }, { twoFactorEnabled: enabled });
   }
 
-  /** Keeps the copy of the user's phishing-resistance on each membership in step. */
-  async setPhishingResistantForUser(manager: EntityManager, userId: string, value: boolean): Promise<void> {
-    await manager.update(MembershipRecord, { userId }, { phishingResistant: value });
+  /** Keeps the copies of the user's keys (any key, and its key set) on each membership in step. */
+  async setKeysForUser(manager: EntityManager, userId: string, value: boolean, keySetId: number): Promise<void> {
+    await manager.update(MembershipRecord, { userId }, { phishingResistant: value, keySetId });
   }
 
   /** The ids of the organization's owners without two-factor, in id order (an index range scan). */
@@ -126,15 +157,25 @@ export class MembershipRepository {
     return this.ownersWithout(manager, organizationId, 'twoFactorEnabled', limit);
   }
 
-  /** The ids of the organization's owners without a phishing-resistant factor, in id order (an index range scan). */
-  ownersWithoutPhishingResistant(manager: EntityManager, organizationId: string, limit: number): Promise<string[]> {
-    return this.ownersWithout(manager, organizationId, 'phishingResistant', limit);
+  /**
+   * The ids of the organization's owners whose key set is one of `keySetIds`
+   * (those the policy does not accept: KeyJudge.setIds), in id order: a range
+   * scan per key set.
+   */
+  async ownersWithKeySets(
+    manager: EntityManager,
+    organizationId: string,
+    keySetIds: readonly number[],
+    limit: number,
+  ): Promise<string[]> {
+    const rows = await this.page(manager, { organizationId, role: 'OWNER', keySetIds, limit });
+    return rows.map((row) => row.userId);
   }
 
   private async ownersWithout(
     manager: EntityManager,
     organizationId: string,
-    flag: 'twoFactorEnabled' | 'phishingResistant',
+    flag: 'twoFactorEnabled',
     limit: number,
   ): Promise<string[]> {
     const rows = await manager
@@ -156,6 +197,7 @@ export class MembershipRepository {
    * builder was a tenth of the service's CPU on it.
    */
   async page(manager: EntityManager, query: MemberPageQuery): Promise<MemberPageRow[]> {
+    if (query.keySetIds !== undefined) return this.pageByKeySets(manager, query, query.keySetIds);
     const conditions = ['organization_id = ?'];
     const parameters: unknown[] = [query.organizationId];
     const filters: string[] = [];
@@ -194,5 +236,57 @@ export class MembershipRepository {
       role: String(row.role) as OrganizationRoleValue,
       twoFactorEnabled: rawBoolean(row.two_factor_enabled),
     }));
+  }
+
+  /**
+   * A page of the members whose key set is one of `keySetIds`: for each set, a
+   * range scan of (organization, [two-factor], key set, [role], user) from the
+   * cursor that stops after `limit` rows, the few scans merged in user-id order.
+   * An organization has few distinct key sets, so the page stays flat at any size
+   * (docs/adr/0021-key-sets.md).
+   */
+  private async pageByKeySets(
+    manager: EntityManager,
+    query: MemberPageQuery,
+    keySetIds: readonly number[],
+  ): Promise<MemberPageRow[]> {
+    if (keySetIds.length === 0) return [];
+    const filters: string[] = [];
+    const conditions = ['organization_id = ?'];
+    const parameters: unknown[] = [query.organizationId];
+    if (query.twoFactorEnabled !== undefined) {
+      conditions.push('two_factor_enabled = ?');
+      parameters.push(query.twoFactorEnabled ? 1 : 0);
+      filters.push('tfa');
+    }
+    if (query.role !== undefined) {
+      conditions.push('role = ?');
+      parameters.push(query.role);
+      filters.push('role');
+    }
+    if (query.afterUserId !== undefined) {
+      conditions.push('user_id > ?');
+      parameters.push(query.afterUserId);
+    }
+    const index = this.database.isMysql ? ` FORCE INDEX (\`${KEY_SET_PAGE_INDEXES[filters.join(',')]}\`)` : '';
+    if (keySetIds.length === 1) {
+      // One key set (the usual case: every key accepted, or none): the range scan alone.
+      const rows: Record<string, unknown>[] = await manager.query(
+        `SELECT user_id, role, two_factor_enabled FROM memberships${index}
+          WHERE ${conditions.join(' AND ')} AND key_set_id = ? ORDER BY user_id LIMIT ?`,
+        [...parameters, keySetIds[0], query.limit],
+      );
+      return rows.map(pageRow);
+    }
+    const scans = keySetIds.map(
+      (_, i) =>
+        `SELECT * FROM (SELECT user_id, role, two_factor_enabled FROM memberships${index}
+          WHERE ${conditions.join(' AND ')} AND key_set_id = ? ORDER BY user_id LIMIT ?) AS s${i}`,
+    );
+    const rows: Record<string, unknown>[] = await manager.query(
+      `${scans.join('\n UNION ALL ')}\n ORDER BY user_id LIMIT ?`,
+      [...keySetIds.flatMap((id) => [...parameters, id, query.limit]), query.limit],
+    );
+    return rows.map(pageRow);
   }
 }

@@ -7,12 +7,14 @@ import type { Clock } from '../infra/clock';
 import type { Database } from '../infra/db/database';
 import { LIMITS } from '../limits';
 import { nextReminderDue } from './grace-period';
+import type { KeyJudge } from './key-judge';
 import type { MembershipRepository } from './membership.repository';
 import type { OrganizationRecord } from './organization.entity';
 import type { OrganizationRepository } from './organization.repository';
 import { OrganizationView } from './organization.types';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** A grace period ending at `endsAt` (null: none) given `now`, with when its first reminder is due. */
 const gracePeriod = (endsAt: Date | null, now: Date): Partial<OrganizationRecord> => ({
@@ -43,6 +45,9 @@ export class OrganizationPolicyService {
     private readonly memberships: MembershipRepository,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
+    private readonly judge: KeyJudge,
+    /** The loaded Metadata Service blob: which AAGUIDs an allow-list may name. */
+    private readonly models: { readonly current: { isListed(aaguid: string): boolean; readonly blob: unknown } },
   ) {}
 
   /** Any factor satisfies it; on an organization that required a phishing-resistant one, relaxes it to any factor. */
@@ -208,6 +213,83 @@ export class OrganizationPolicyService {
   }
 
   /**
+   * Which keys meet the phishing-resistant requirement. As requiring: the owners
+   * are judged under the organization's row lock, the lock a member's removal of
+   * a key takes before it judges (OrganizationMembers.setMemberKeys), so no owner
+   * slips out between the check and the change. Setting what is already set
+   * records nothing.
+   */
+  async setAuthenticatorPolicy(
+    caller: Caller,
+    actor: Actor,
+    organizationId: string,
+    allowedAaguids: readonly string[],
+    requireDeviceBound: boolean,
+  ): Promise<OrganizationView> {
+    const allowed = this.parseAllowList(allowedAaguids);
+    await this.database.run((manager) => this.requireOwner(manager, caller, organizationId, false));
+    const record = await this.database.transaction(async (manager) => {
+      const organization = await this.requireOwner(manager, caller, organizationId, true);
+      const changes: Partial<OrganizationRecord> = { allowedAaguids: allowed.join(','), requireDeviceBound };
+      if (
+        organization.allowedAaguids === changes.allowedAaguids &&
+        organization.requireDeviceBound === requireDeviceBound
+      ) {
+        return organization;
+      }
+      const next = Object.assign(
+        Object.create(Object.getPrototypeOf(organization)) as OrganizationRecord,
+        organization,
+        changes,
+      );
+      await this.assertOwnersMeet(manager, next, true);
+      const now = this.clock.now();
+      await this.organizations.update(manager, organizationId, { ...changes, updatedAt: now });
+      await this.audit.record(
+        manager,
+        actor,
+        {
+          action: 'ORGANIZATION_SET_AUTHENTICATOR_POLICY',
+          organizationId,
+          reason: `${allowed.length} models listed${requireDeviceBound ? ', device-bound keys only' : ''}`,
+        },
+        now,
+      );
+      return Object.assign(organization, changes, { updatedAt: now });
+    });
+    return this.viewFor(caller, record);
+  }
+
+  /** UUIDs the loaded blob lists, lower case, sorted, once each (BAD_USER_INPUT otherwise). */
+  private parseAllowList(aaguids: readonly string[]): string[] {
+    if (aaguids.length > LIMITS.maxAllowedAaguids) {
+      throw badInput(`allowedAaguids takes at most ${LIMITS.maxAllowedAaguids} AAGUIDs.`, 'allowedAaguids');
+    }
+    const parsed = [...new Set(aaguids.map((aaguid) => String(aaguid).toLowerCase()))].sort();
+    if (!parsed.every((aaguid) => UUID.test(aaguid))) {
+      throw badInput(
+        'allowedAaguids takes AAGUIDs: UUIDs such as cb69481e-8ff7-4039-93ec-0a2729a154a8.',
+        'allowedAaguids',
+      );
+    }
+    const catalog = this.models.current;
+    if (parsed.length > 0 && catalog.blob === null) {
+      throw badInput(
+        'No FIDO Metadata Service blob is loaded (FIDO_MDS_BLOB_FILE): an allow-list cannot be set.',
+        'allowedAaguids',
+      );
+    }
+    const unknown = parsed.filter((aaguid) => !catalog.isListed(aaguid));
+    if (unknown.length > 0) {
+      throw badInput(
+        `allowedAaguids names models the loaded Metadata Service blob does not list: ${unknown.slice(0, 5).join(', ')}.`,
+        'allowedAaguids',
+      );
+    }
+    return parsed;
+  }
+
+  /**
    * Every owner has what the policy will require (two-factor, or a phishing-resistant
    * key), read only now, under the organization's lock: counters and
    * memberships are as the last change left them. Also when it is already required.
@@ -217,10 +299,17 @@ export class OrganizationPolicyService {
     organization: OrganizationRecord,
     phishingResistant: boolean,
   ): Promise<void> {
-    const [ownersWithout, counted] = phishingResistant
+    // Phishing-resistant: a key the authenticator policy accepts, judged with the blob loaded now.
+    const judged = phishingResistant ? await this.judge.judgedWithSets(manager, organization) : null;
+    const [ownersWithout, counted] = judged
       ? [
-          await this.memberships.ownersWithoutPhishingResistant(manager, organization.id, LIMITS.maxIdsPerQuery),
-          organization.ownersWithoutPhishingResistant,
+          await this.memberships.ownersWithKeySets(
+            manager,
+            organization.id,
+            judged.setIds(false),
+            LIMITS.maxIdsPerQuery,
+          ),
+          judged.record.ownersWithoutPhishingResistant,
         ]
       : [
           await this.memberships.ownersWithoutTwoFactor(manager, organization.id, LIMITS.maxIdsPerQuery),
@@ -230,7 +319,7 @@ export class OrganizationPolicyService {
       throw new AppError(
         'OWNERS_WITHOUT_TWO_FACTOR',
         phishingResistant
-          ? 'Every owner of the organization must have a security key or passkey before phishing-resistant two-factor can be required.'
+          ? 'Every owner of the organization must have a security key or passkey (one its authenticator policy accepts) before phishing-resistant two-factor can be required or the policy changed.'
           : 'Every owner of the organization must have two-factor before it can be required.',
         { userIds: ownersWithout },
       );

@@ -49,6 +49,24 @@ export class OrganizationRecord {
   @Column({ name: 'accepts_identity_provider_mfa', type: 'boolean', default: false })
   acceptsIdentityProviderMfa: boolean;
 
+  /**
+   * The authenticator policy's allow-list: AAGUIDs (lower case), comma separated;
+   * empty for any model. Judged with key sets (docs/adr/0021-key-sets.md).
+   */
+  @Column({
+    name: 'allowed_aaguids',
+    type: 'varchar',
+    length: 3700,
+    charset: 'ascii',
+    collation: 'ascii_bin',
+    default: '',
+  })
+  allowedAaguids: string;
+
+  /** Only device-bound keys (not synced passkeys) meet a phishing-resistant requirement. */
+  @Column({ name: 'require_device_bound', type: 'boolean', default: false })
+  requireDeviceBound: boolean;
+
   @Column({ name: 'owners_with_two_factor', type: 'int', default: 0 })
   ownersWithTwoFactor: number;
 

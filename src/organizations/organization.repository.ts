@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { Database } from '../infra/db/database';
 import { rawBoolean, rawDate, rawNumber } from '../infra/db/raw-values';
+import { OrganizationKeySetCountRecord } from './key-set.entity';
 import type { OrganizationRoleValue } from './membership.entity';
 import { OrganizationRecord } from './organization.entity';
 
@@ -9,6 +10,8 @@ export interface MemberKind {
   role: OrganizationRoleValue;
   twoFactorEnabled: boolean;
   phishingResistant: boolean;
+  /** The member's key set (key-sets.ts), counted per organization in organization_key_set_counts. */
+  keySetId: number;
 }
 
 const COUNTER_COLUMNS = {
@@ -57,6 +60,8 @@ const ORGANIZATION_COLUMNS = [
   'grace_period_started_at',
   'grace_reminder_due_at',
   'accepts_identity_provider_mfa',
+  'allowed_aaguids',
+  'require_device_bound',
   'audit_events_from',
   'created_at',
   'updated_at',
@@ -78,6 +83,8 @@ function organizationOf(row: Record<string, unknown>): OrganizationRecord {
     gracePeriodStartedAt: rawDate(row.grace_period_started_at),
     graceReminderDueAt: rawDate(row.grace_reminder_due_at),
     acceptsIdentityProviderMfa: rawBoolean(row.accepts_identity_provider_mfa),
+    allowedAaguids: String(row.allowed_aaguids ?? ''),
+    requireDeviceBound: rawBoolean(row.require_device_bound),
     auditEventsFrom: row.audit_events_from === null ? null : String(row.audit_events_from),
     createdAt: rawDate(row.created_at)!,
     updatedAt: rawDate(row.updated_at)!,
@@ -127,6 +134,8 @@ export class OrganizationRepository {
       requiresPhishingResistant: false,
       allowsTrustedDevices: true,
       acceptsIdentityProviderMfa: false,
+      allowedAaguids: '',
+      requireDeviceBound: false,
       ...ZERO_COUNTERS,
       createdAt: now,
       updatedAt: now,
@@ -145,6 +154,7 @@ export class OrganizationRepository {
     const deltas = new Map<Counter, number>();
     for (const counter of from ? countersOf(from) : []) deltas.set(counter, (deltas.get(counter) ?? 0) - 1);
     for (const counter of to ? countersOf(to) : []) deltas.set(counter, (deltas.get(counter) ?? 0) + 1);
+    await this.moveKeySetCount(manager, id, from, to);
     const changes = [...deltas].filter(([, delta]) => delta !== 0);
     if (changes.length === 0) return;
     const set = Object.fromEntries(
@@ -153,7 +163,37 @@ export class OrganizationRepository {
     await manager.createQueryBuilder().update(OrganizationRecord).set(set).where('id = :id', { id }).execute();
   }
 
+  /** The member's key-set count moves with it (docs/adr/0021-key-sets.md); under the same row lock. */
+  private async moveKeySetCount(
+    manager: EntityManager,
+    id: string,
+    from: MemberKind | null,
+    to: MemberKind | null,
+  ): Promise<void> {
+    const cell = (kind: MemberKind) => `${kind.keySetId}:${kind.role}:${kind.twoFactorEnabled}`;
+    if (from && to && cell(from) === cell(to)) return;
+    if (from) await this.addToKeySetCount(manager, id, from, -1);
+    if (to) await this.addToKeySetCount(manager, id, to, 1);
+  }
+
+  private async addToKeySetCount(manager: EntityManager, id: string, kind: MemberKind, delta: number): Promise<void> {
+    const key = {
+      organizationId: id,
+      keySetId: kind.keySetId ?? 0,
+      role: kind.role,
+      twoFactorEnabled: kind.twoFactorEnabled,
+    };
+    const result = await manager
+      .createQueryBuilder()
+      .update(OrganizationKeySetCountRecord)
+      .set({ members: () => `members + (${delta})` })
+      .where(key)
+      .execute();
+    if (!result.affected) await manager.insert(OrganizationKeySetCountRecord, { ...key, members: delta });
+  }
+
   async delete(manager: EntityManager, id: string): Promise<boolean> {
+    await manager.delete(OrganizationKeySetCountRecord, { organizationId: id });
     const result = await manager.delete(OrganizationRecord, { id });
     return (result.affected ?? 0) > 0;
   }

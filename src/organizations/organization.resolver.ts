@@ -1,4 +1,4 @@
-import { Arg, Authorized, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Caller } from '../callers/caller';
 import { SignedIn } from '../graphql/auth';
 import type { Context } from '../graphql/context';
@@ -7,6 +7,7 @@ import { LIMITS } from '../limits';
 import type { OrganizationPolicyService } from './organization-policy.service';
 import type { OrganizationService } from './organization.service';
 import {
+  AuthenticatorPolicy,
   MemberConnection,
   MemberFilter,
   OrganizationAccess,
@@ -117,8 +118,40 @@ export class OrganizationResolver {
     description:
       'Owners of the organization, and callers with the twofactor:read scope; for anyone else null with a FORBIDDEN error.',
   })
-  compliance(@Root() organization: OrganizationView): OrganizationCompliance {
+  compliance(@Root() organization: OrganizationView): Promise<OrganizationCompliance> {
     return this.organizations.compliance(organization);
+  }
+
+  @FieldResolver(() => AuthenticatorPolicy, {
+    description:
+      'Which keys meet the phishing-resistant requirement (whenever it applies). Anyone who sees the organization.',
+  })
+  authenticatorPolicy(@Root() organization: OrganizationView): AuthenticatorPolicy {
+    return AuthenticatorPolicy.of(organization.record);
+  }
+
+  @FieldResolver(() => Int, {
+    nullable: true,
+    description:
+      'As compliance: owners and twofactor:read. Owners without a credential the authenticator policy accepts (and the loaded Metadata Service blob does not report compromised).',
+  })
+  ownersWithoutAcceptedAuthenticator(@Root() organization: OrganizationView): Promise<number> {
+    return this.organizations.ownersWithoutAcceptedAuthenticator(organization);
+  }
+
+  @Authorized()
+  @Mutation(() => OrganizationView, {
+    description:
+      "Owners. Sets which keys meet the organization's phishing-resistant requirement (it takes effect whenever that requirement applies). Refused with OWNERS_WITHOUT_TWO_FACTOR when an owner has no credential the new policy accepts, atomically as requireTwoFactor. Unknown AAGUIDs (not in the loaded blob) are BAD_USER_INPUT. Audited; event organization.policy_changed.",
+  })
+  setAuthenticatorPolicy(
+    @IdArg('organizationId') organizationId: string,
+    @Arg('allowedAaguids', () => [ID]) allowedAaguids: string[],
+    @Arg('requireDeviceBound', () => Boolean) requireDeviceBound: boolean,
+    @SignedIn() caller: Caller,
+    @Ctx() { actor }: Context,
+  ): Promise<OrganizationView> {
+    return this.policy.setAuthenticatorPolicy(caller, actor, organizationId, allowedAaguids, requireDeviceBound);
   }
 
   @FieldResolver(() => MemberConnection, {

@@ -9,6 +9,8 @@ import { LIMITS } from '../limits';
 import { decodeCursor, encodeCursor, pageSize } from '../pagination';
 import { UserView } from '../users/user.types';
 import { hasAcceptedKey } from './accepted-key';
+import type { KeyJudge } from './key-judge';
+import { type KeyKind, NO_KEYS } from './key-sets';
 import type { AccessFacts, MembershipRepository } from './membership.repository';
 import { OrganizationRole } from './organization-role';
 import type { OrganizationRepository } from './organization.repository';
@@ -122,6 +124,7 @@ export class OrganizationService {
     private readonly organizations: OrganizationRepository,
     private readonly memberships: MembershipRepository,
     private readonly clock: Clock,
+    private readonly judge: KeyJudge,
   ) {}
 
   /** The organization for a member or a twofactor:read caller; null for anyone else or when it does not exist. */
@@ -176,9 +179,56 @@ export class OrganizationService {
     });
   }
 
-  compliance(organization: OrganizationView): OrganizationCompliance {
+  /**
+   * Whether a registration of the user's should ask for attestation (`direct`):
+   * the user owns an organization, or belongs to one with an allow-list
+   * (contract "Authenticators").
+   */
+  async wantsAttestation(userId: string): Promise<boolean> {
+    return this.database.run(async (manager) => {
+      const memberships = await this.memberships.findByUser(manager, userId);
+      if (memberships.some((membership) => membership.role === 'OWNER')) return true;
+      const organizations = await this.organizations.findMany(
+        manager,
+        memberships.map((m) => m.organizationId),
+      );
+      return organizations.some((organization) => organization.allowedAaguids !== '');
+    });
+  }
+
+  /**
+   * For each user, whether a credential of a kind meets the authenticator policy
+   * of every organization of the user that requires a phishing-resistant factor
+   * (none: any key the loaded blob does not report compromised).
+   */
+  async keyAcceptance(userIds: readonly string[]): Promise<Map<string, (kind: KeyKind) => boolean>> {
+    return this.database.run(async (manager) => {
+      const answers = new Map<string, (kind: KeyKind) => boolean>();
+      for (const userId of new Set(userIds)) {
+        const memberships = await this.memberships.findByUser(manager, userId);
+        const requiring = (
+          await this.organizations.findMany(
+            manager,
+            memberships.map((m) => m.organizationId),
+          )
+        ).filter((organization) => organization.requiresTwoFactor && organization.requiresPhishingResistant);
+        const policies = requiring.length > 0 ? requiring : [{ allowedAaguids: '', requireDeviceBound: false }];
+        answers.set(userId, (kind) => policies.every((policy) => this.judge.accepts(policy, [kind])));
+      }
+      return answers;
+    });
+  }
+
+  /**
+   * The counters, with the phishing-resistant ones as the authenticator policy and
+   * the loaded blob judge the organization's key sets now (KeyJudge.judged).
+   */
+  async compliance(organization: OrganizationView): Promise<OrganizationCompliance> {
     this.requireOwnerOrReader(organization);
-    const record = organization.record;
+    const { record, setIds } = await this.database.run((manager) =>
+      this.judge.judgedWithSets(manager, organization.record),
+    );
+    const rejectedKeySetIds = setIds(false);
     const withTwoFactor = record.ownersWithTwoFactor + record.membersWithTwoFactor;
     const withoutTwoFactor = record.ownersWithoutTwoFactor + record.membersWithoutTwoFactor;
     const withoutPhishingResistant = record.ownersWithoutPhishingResistant + record.membersWithoutPhishingResistant;
@@ -193,7 +243,15 @@ export class OrganizationService {
       compliant: !record.requiresTwoFactor || short === 0,
       organizationId: record.id,
       phishingResistant: record.requiresTwoFactor && record.requiresPhishingResistant,
+      rejectedKeySetIds,
     };
+  }
+
+  /** Organization.ownersWithoutAcceptedAuthenticator: owners whose keys the policy does not accept, counted. */
+  async ownersWithoutAcceptedAuthenticator(organization: OrganizationView): Promise<number> {
+    this.requireOwnerOrReader(organization);
+    const record = await this.database.run((manager) => this.judge.judged(manager, organization.record));
+    return record.ownersWithoutPhishingResistant;
   }
 
   /** A page of members ordered by user id: an index range scan; the total comes from the maintained counts. */
@@ -209,16 +267,23 @@ export class OrganizationService {
     // Cursors of lists without the phishing-resistant filter keep the form they had before it existed.
     const list = `members:${organization.id}:${filter?.twoFactorEnabled ?? '*'}:${filter?.role ?? '*'}${phishingResistant === undefined ? '' : `:pr=${phishingResistant}`}`;
     const afterUserId = decodeCursor(after, list);
-    const rows = await this.database.run((manager) =>
-      this.memberships.page(manager, {
+    // Phishing-resistant as the policy and the blob judge each key set now: the sets it accepts (or not).
+    const [rows, judged] = await this.database.run(async (manager) => {
+      const sets =
+        phishingResistant === undefined ? undefined : await this.judge.judgedWithSets(manager, organization.record);
+      // Every key counting, the copy of "has a key" is the judgment (its own indexes); else the sets judged.
+      const byKeySets = sets !== undefined && !sets.anyKey;
+      const rows = await this.memberships.page(manager, {
         organizationId: organization.id,
         afterUserId,
         limit: limit + 1,
         twoFactorEnabled: filter?.twoFactorEnabled ?? undefined,
-        phishingResistant,
+        phishingResistant: byKeySets ? undefined : phishingResistant,
+        keySetIds: byKeySets ? sets.setIds(phishingResistant!) : undefined,
         role: filter?.role ?? undefined,
-      }),
-    );
+      });
+      return [rows, sets?.record ?? organization.record] as const;
+    });
     const page = toPage(rows, limit, (row) => ({
       cursor: encodeCursor(list, row.userId),
       node: {
@@ -228,7 +293,7 @@ export class OrganizationService {
         organizationId: organization.id,
       },
     }));
-    return { ...page, totalCount: this.countMatching(organization, filter) };
+    return { ...page, totalCount: this.countMatching(judged, filter) };
   }
 
   /**
@@ -247,7 +312,18 @@ export class OrganizationService {
     const signIn = parseSessionAmr(sessionAmr);
     const facts = await this.database.run((manager) => this.memberships.accessFacts(manager, organizationId, userId));
     if (!facts) return answer(false, OrganizationAccessReason.NOT_A_MEMBER);
-    return decideAccess(facts, this.clock.now(), signIn);
+    return decideAccess(this.judged(facts), this.clock.now(), signIn);
+  }
+
+  /** The facts with phishingResistant as the organization's policy and the loaded blob judge the member's keys. */
+  judged(facts: AccessFacts): AccessFacts {
+    const keySetId = facts.keySetId ?? NO_KEYS;
+    const kinds = this.judge.keySets.remember(keySetId, facts.keySetKinds ?? null);
+    const policy = {
+      allowedAaguids: facts.allowedAaguids ?? '',
+      requireDeviceBound: facts.requireDeviceBound ?? false,
+    };
+    return { ...facts, phishingResistant: keySetId !== NO_KEYS && this.judge.accepts(policy, kinds) };
   }
 
   /**
@@ -255,8 +331,7 @@ export class OrganizationService {
    * the four combinations of two-factor and phishing-resistance, each exact
    * (OrganizationRepository.moveMember counts every member in its cells).
    */
-  private countMatching(organization: OrganizationView, filter: MemberFilter | null | undefined): number {
-    const record = organization.record;
+  private countMatching(record: OrganizationView['record'], filter: MemberFilter | null | undefined): number {
     const cells = (
       role: OrganizationRole,
       withTwoFactor: number,

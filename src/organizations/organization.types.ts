@@ -125,6 +125,8 @@ export class OrganizationCompliance {
   /** Whose counts these are, and against which requirement (membersExempt is read with them: src/enforcement/). */
   organizationId: string;
   phishingResistant: boolean;
+  /** The organization's key sets its authenticator policy does not accept now (no key included). */
+  rejectedKeySetIds: number[];
 }
 
 @InputType()
@@ -186,4 +188,23 @@ export class Membership {
 
   /** Whose membership it is (Membership.exemptUntil reads it). */
   userId: string;
+}
+
+@ObjectType({ description: "Which keys meet an organization's phishing-resistant requirement." })
+export class AuthenticatorPolicy {
+  @Field(() => [ID], {
+    description:
+      'Empty: any model. Otherwise only credentials attested as one of these AAGUIDs meet a phishing-resistant requirement.',
+  })
+  allowedAaguids: string[];
+
+  @Field({ description: 'Only device-bound keys (not synced passkeys) meet a phishing-resistant requirement.' })
+  requireDeviceBound: boolean;
+
+  static of(record: { allowedAaguids: string; requireDeviceBound: boolean }): AuthenticatorPolicy {
+    return Object.assign(new AuthenticatorPolicy(), {
+      allowedAaguids: record.allowedAaguids ? record.allowedAaguids.split(',') : [],
+      requireDeviceBound: record.requireDeviceBound,
+    });
+  }
 }

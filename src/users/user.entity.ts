@@ -18,6 +18,13 @@ export class UserRecord {
   @Column({ name: 'phishing_resistant', type: 'boolean', default: false })
   phishingResistant: boolean;
 
+  /**
+   * The kinds of key the user has (organizations/key-sets.ts): 0 for none. Changed
+   * with phishingResistant, and copied on each membership.
+   */
+  @Column({ name: 'key_set_id', type: 'int', default: 0 })
+  keySetId: number;
+
   @TimestampColumn({ name: 'enabled_at', nullable: true })
   enabledAt: Date | null;
 

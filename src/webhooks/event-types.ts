@@ -33,7 +33,13 @@ export const isWebhookEventType = (value: string): value is WebhookEventType =>
 
 /** What `organization.policy_changed` says changed. */
 export type PolicyChange =
-  'requires' | 'phishing_resistant' | 'grace_period' | 'trusted_devices' | 'identity_provider_mfa' | 'stopped';
+  | 'requires'
+  | 'phishing_resistant'
+  | 'grace_period'
+  | 'trusted_devices'
+  | 'identity_provider_mfa'
+  | 'authenticator_policy'
+  | 'stopped';
 
 /**
  * An event's `data`: ids, the method, a masked phone number, the actor and its
@@ -137,6 +143,8 @@ export function eventFromAudit(
     case 'ORGANIZATION_ACCEPTED_IDENTITY_PROVIDER_MFA':
     case 'ORGANIZATION_STOPPED_ACCEPTING_IDENTITY_PROVIDER_MFA':
       return policy('identity_provider_mfa');
+    case 'ORGANIZATION_SET_AUTHENTICATOR_POLICY':
+      return policy('authenticator_policy');
     case 'TWO_FACTOR_EXEMPTION_GRANTED':
       // The owner's reason is free text: it stays in the audit log.
       return organization('organization.exemption_granted', { userId, exemptUntil: iso(details.exemptUntil) });

@@ -186,10 +186,15 @@ describe('previewTwoFactorRequirement', () => {
     beforeAll(async () => {
       const now = t.clock.now();
       const user = `CONCAT('${org}-u', LPAD(seq, 6, '0'))`;
+      // A key is a key set (docs/adr/0021-key-sets.md): one of no known model, as a key registered without attestation.
+      const anyKey = '00000000-0000-0000-0000-000000000000:u:s';
+      await t.sql('INSERT IGNORE INTO key_sets (digest, kinds) VALUES (SHA2(?, 256), ?)', [anyKey, anyKey]);
+      const [{ id: keySet }] = await t.sql('SELECT id FROM key_sets WHERE kinds = ?', [anyKey]);
       await t.sql(
-        `INSERT INTO memberships (organization_id, user_id, role, two_factor_enabled, phishing_resistant, created_at)
-         SELECT ?, ${user}, IF(seq <= ${OWNERS}, 'OWNER', 'MEMBER'), seq % 5 < 3, seq % 10 < 3, ? FROM seq_1_to_${MEMBERS}`,
-        [org, now],
+        `INSERT INTO memberships (organization_id, user_id, role, two_factor_enabled, phishing_resistant, key_set_id, created_at)
+         SELECT ?, ${user}, IF(seq <= ${OWNERS}, 'OWNER', 'MEMBER'), seq % 5 < 3, seq % 10 < 3, IF(seq % 10 < 3, ?, 0), ?
+           FROM seq_1_to_${MEMBERS}`,
+        [org, keySet, now],
       );
       // Owners all have two-factor (requiring it is possible); members without it are the 40 %.
       await t.sql(`UPDATE memberships SET two_factor_enabled = 1 WHERE organization_id = ? AND role = 'OWNER'`, [org]);
@@ -213,6 +218,12 @@ describe('previewTwoFactorRequirement', () => {
            ${count('MEMBER', 'phishing_resistant', 1)}, ${count('MEMBER', 'phishing_resistant', 0)}, ?, ?
          FROM memberships WHERE organization_id = ?`,
         [org, now, now, org],
+      );
+      await t.sql(
+        `INSERT INTO organization_key_set_counts (organization_id, key_set_id, role, two_factor_enabled, members)
+         SELECT organization_id, key_set_id, role, two_factor_enabled, COUNT(*) FROM memberships WHERE organization_id = ?
+          GROUP BY organization_id, key_set_id, role, two_factor_enabled`,
+        [org],
       );
       await t.sql('ANALYZE TABLE memberships, two_factor_exemptions, organizations');
     }, 60_000);

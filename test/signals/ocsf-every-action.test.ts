@@ -4,6 +4,7 @@ import { FACTOR_SIGNALS } from '../../src/modules';
 import { ocsfClasses } from '../../src/signals/ocsf/ocsf-mapping';
 
 const OCSF_CLASS_OF = ocsfClasses(new FactorActions(FACTOR_SIGNALS));
+import { AttestingAuthenticator } from '../support/attesting-authenticator';
 import { eventually } from '../support/eventually';
 import { FakeSns } from '../support/fake-sns';
 import { SoftAuthenticator } from '../support/soft-authenticator';
@@ -242,6 +243,32 @@ describe('OCSF records of every audited action, caused through the API', () => {
     await policy(
       'mutation($o: ID!, $a: Boolean!) { setAcceptsIdentityProviderMfa(organizationId: $o, accepts: $a) { id } }',
       { a: false },
+    );
+    // An authenticator policy (device-bound keys only), set by the owner of another organization whose key is device-bound.
+    const keeper = uniqueId('keeper');
+    const keeperBearer = await token(keeper);
+    const boundKey = new AttestingAuthenticator(null, { attestation: 'none', deviceBound: true });
+    const keeperStart = await ok('mutation { startWebAuthnRegistration { options } }', {}, keeperBearer);
+    await ok(
+      'mutation($r: JSON!) { confirmWebAuthnRegistration(response: $r) { status { enabled } } }',
+      { r: await boundKey.register(keeperStart.startWebAuthnRegistration.options, { origin: ORIGIN }) },
+      keeperBearer,
+    );
+    const keeperOrg = uniqueId('keeper-org');
+    await ok(
+      'mutation($id: ID!) { upsertOrganization(id: $id, name: "Keepers") { id } }',
+      { id: keeperOrg },
+      directory,
+    );
+    await ok(
+      'mutation($o: ID!, $u: ID!) { setMembership(organizationId: $o, userId: $u, role: OWNER) { role } }',
+      { o: keeperOrg, u: keeper },
+      directory,
+    );
+    await ok(
+      'mutation($o: ID!) { setAuthenticatorPolicy(organizationId: $o, allowedAaguids: [], requireDeviceBound: true) { id } }',
+      { o: keeperOrg },
+      keeperBearer,
     );
     // A 1-day grace period (its 1-day reminder is due at once); erin exempted, the exemption ended, granted again.
     await policy('mutation($o: ID!) { requireTwoFactor(organizationId: $o, gracePeriodDays: 1) { id } }');

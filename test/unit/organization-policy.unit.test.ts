@@ -1,4 +1,7 @@
 import 'reflect-metadata';
+import { ModelRegistry } from '../../src/authenticators/model-catalog';
+import { KeyJudge } from '../../src/organizations/key-judge';
+import { KeySets } from '../../src/organizations/key-sets';
 import { OrganizationPolicyService } from '../../src/organizations/organization-policy.service';
 import { embeddedKit, type EmbeddedKit } from '../support/embedded-kit';
 
@@ -15,7 +18,7 @@ describe('the organization policy (embedded SQLite)', () => {
       for (const member of members) {
         await kit.users.lock(manager, member.userId, now);
         await kit.users.update(manager, member.userId, { twoFactorEnabled: member.twoFactor });
-        const state = { role: member.role, twoFactorEnabled: member.twoFactor, phishingResistant: false };
+        const state = { role: member.role, twoFactorEnabled: member.twoFactor, phishingResistant: false, keySetId: 0 };
         await kit.memberships.save(manager, { organizationId: id, userId: member.userId, ...state, createdAt: now });
         await kit.organizations.moveMember(manager, id, null, state);
       }
@@ -24,7 +27,15 @@ describe('the organization policy (embedded SQLite)', () => {
 
   beforeAll(async () => {
     kit = await embeddedKit();
-    policy = new OrganizationPolicyService(kit.database, kit.organizations, kit.memberships, kit.audit, kit.clock);
+    policy = new OrganizationPolicyService(
+      kit.database,
+      kit.organizations,
+      kit.memberships,
+      kit.audit,
+      kit.clock,
+      new KeyJudge(new KeySets(kit.database), new ModelRegistry()),
+      new ModelRegistry(),
+    );
   });
   afterAll(() => kit.close());
 

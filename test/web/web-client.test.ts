@@ -730,6 +730,10 @@ describe('the reference web client in Chromium', () => {
       await page.getByLabel('New name for Test key').fill('Blue key');
       await page.getByRole('button', { name: 'Save' }).click();
       await page.getByText('Renamed to Blue key.').waitFor();
+      // Each key says its model (none from Chromium's authenticator, which does not attest) and whether it counts.
+      await page
+        .getByText(/Unknown model · (Device-bound key|Synced passkey) · Accepted by your organizations/)
+        .waitFor();
       await screen(page, '08-account-all-methods');
 
       await signOut(page);
@@ -893,6 +897,43 @@ describe('the reference web client in Chromium', () => {
       await expect(page.getByRole('button', { name: 'Require two-factor' }).count()).resolves.toBe(0);
       await expect(page.getByRole('heading', { name: 'Compliance' }).count()).resolves.toBe(0);
       await screen(page, '12-organization-member');
+    });
+  });
+
+  describe('which security keys count (issue 25)', () => {
+    it('an owner sees the policy and whose keys it does not accept, and cannot ask for device-bound keys without one', async () => {
+      const organizationId = uniqueUser('org');
+      const name = `Keys ${organizationId.slice(-8)}`;
+      const [owner, member] = [uniqueUser('owner'), uniqueUser('member')];
+      const directory = await serviceToken('directory-sync', ['twofactor:directory']);
+      await serviceGql(
+        'mutation($id: ID!, $name: String!) { upsertOrganization(id: $id, name: $name) { id } }',
+        { id: organizationId, name },
+        directory,
+      );
+      for (const [userId, role] of [
+        [owner, 'OWNER'],
+        [member, 'MEMBER'],
+      ]) {
+        await serviceGql(
+          'mutation($o: ID!, $u: ID!, $r: OrganizationRole!) { setMembership(organizationId: $o, userId: $u, role: $r) { role } }',
+          { o: organizationId, u: userId, r: role },
+          directory,
+        );
+      }
+      const { page } = await userWithApp(owner);
+      await page.getByRole('link', { name: `${name}: Authentication` }).click();
+      const keys = page.getByRole('region', { name: 'Which security keys count' });
+      await waitForText(keys, 'Any model of security key or passkey counts.');
+      // No blob loaded here: no models to choose from, and it says why.
+      await waitForText(keys, 'No models: the service has no FIDO Metadata Service blob loaded.');
+      await waitForText(keys, '2 members have no key this policy accepts, 1 of them owners.');
+      const notAccepted = page.getByRole('list', { name: 'Members whose keys are not accepted' });
+      await waitForText(notAccepted, `${owner} (owner)`);
+      await waitForText(notAccepted, member);
+      await keys.getByLabel('Only device-bound keys (not synced passkeys)').check();
+      await keys.getByRole('button', { name: 'Save which keys count' }).click();
+      await waitForText(keys, `${owner} does not have a security key or passkey yet`);
     });
   });
 

@@ -27,6 +27,11 @@ export const StatusFields = graphql(`
       lastUsedAt
       synced
       transports
+      aaguid
+      authenticatorName
+      attested
+      deviceBound
+      acceptedByOrganizations
     }
     trustedDevices {
       id
@@ -217,6 +222,10 @@ export const OrganizationPolicyQuery = graphql(`
       gracePeriodEndsAt
       allowsTrustedDevices
       acceptsIdentityProviderMfa
+      authenticatorPolicy {
+        allowedAaguids
+        requireDeviceBound
+      }
     }
   }
 `);
@@ -378,5 +387,58 @@ export const RevokeTrustedDevice = graphql(`
 export const RevokeAllTrustedDevices = graphql(`
   mutation RevokeAllTrustedDevices {
     revokeAllTrustedDevices
+  }
+`);
+
+export const AuthenticatorModelsQuery = graphql(`
+  query AuthenticatorModels($search: String) {
+    authenticatorModels(search: $search, first: 50) {
+      totalCount
+      edges {
+        node {
+          aaguid
+          name
+          certifications
+          compromised
+        }
+      }
+    }
+  }
+`);
+
+export const KeysNotAcceptedQuery = graphql(`
+  query KeysNotAccepted($id: ID!) {
+    organization(id: $id) {
+      id
+      ownersWithoutAcceptedAuthenticator
+      members(first: 50, filter: { phishingResistant: false }) {
+        totalCount
+        edges {
+          node {
+            user {
+              id
+            }
+            role
+          }
+        }
+      }
+    }
+  }
+`);
+
+export const SetAuthenticatorPolicy = graphql(`
+  mutation SetAuthenticatorPolicy($organizationId: ID!, $allowedAaguids: [ID!]!, $requireDeviceBound: Boolean!) {
+    setAuthenticatorPolicy(
+      organizationId: $organizationId
+      allowedAaguids: $allowedAaguids
+      requireDeviceBound: $requireDeviceBound
+    ) {
+      id
+      authenticatorPolicy {
+        allowedAaguids
+        requireDeviceBound
+      }
+      ownersWithoutAcceptedAuthenticator
+    }
   }
 `);

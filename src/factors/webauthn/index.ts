@@ -1,5 +1,6 @@
 import type { StepUp } from '../../attempts/step-up';
 import type { AuditLog } from '../../audit/audit-log';
+import type { AttestationVerifier, ModelRegistry } from '../../authenticators';
 import type { Config } from '../../config/config';
 import { AppError } from '../../errors';
 import type { Clock } from '../../infra/clock';
@@ -12,6 +13,7 @@ import type { FactorSetup } from '../factor-setup';
 import type { TwoFactorLifecycle } from '../two-factor-lifecycle';
 import type { TwoFactorService } from '../two-factor.service';
 import { WebAuthnCredentials1796185116208 } from './migrations/1796185116208-WebAuthnCredentials';
+import { CredentialAttestation1796685498080 } from './migrations/1796685498080-CredentialAttestation';
 import { WEBAUTHN_SIGNALS } from './signals';
 import { WebAuthnChallengeStore } from './webauthn-challenge-store';
 import { WebAuthnCredentialRecord } from './webauthn-credential.entity';
@@ -19,7 +21,7 @@ import { WebAuthnCredentialRepository } from './webauthn-credential.repository';
 import { WebAuthnRelyingParty } from './webauthn-relying-party';
 import { WebAuthnFactor } from './webauthn.factor';
 import { WebAuthnLoginResolver, WebAuthnResolver, WebAuthnStatusResolver } from './webauthn.resolver';
-import { WebAuthnService } from './webauthn.service';
+import { type KeyPolicies, WebAuthnService } from './webauthn.service';
 
 interface WebAuthnNeeds {
   config: Pick<Config, 'webAuthn'>;
@@ -32,7 +34,10 @@ interface WebAuthnNeeds {
   setup: FactorSetup;
   stepUp: StepUp;
   twoFactor: TwoFactorService;
-  lifecycle: Pick<TwoFactorLifecycle, 'setPhishingResistant'>;
+  lifecycle: Pick<TwoFactorLifecycle, 'setKeys'>;
+  attestation: AttestationVerifier;
+  authenticatorModels: ModelRegistry;
+  organizationService: KeyPolicies;
 }
 
 /** Security keys and passkeys (WebAuthn): phishing resistant. */
@@ -40,9 +45,10 @@ export const webAuthnModule: FactorModule<WebAuthnNeeds> = {
   name: 'webauthn',
   signals: WEBAUTHN_SIGNALS,
   entities: [WebAuthnCredentialRecord],
-  migrations: [WebAuthnCredentials1796185116208],
+  migrations: [WebAuthnCredentials1796185116208, CredentialAttestation1796685498080],
   resolvers: [WebAuthnResolver, WebAuthnStatusResolver, WebAuthnLoginResolver],
-  create({ config, database, store, storeKeys, clock, logger, audit, setup, stepUp, twoFactor, lifecycle }) {
+  create(needs) {
+    const { config, database, store, storeKeys, clock, logger, audit, setup, stepUp, twoFactor, lifecycle } = needs;
     const configured = config.webAuthn ? new WebAuthnRelyingParty(config.webAuthn) : null;
     const relyingParty = () => {
       if (!configured)
@@ -58,10 +64,13 @@ export const webAuthnModule: FactorModule<WebAuthnNeeds> = {
       audit,
       logger,
       keyHash: storeKeys,
-      phishingResistanceChanged: (manager, userId, has, enforce) =>
-        lifecycle.setPhishingResistant(manager, userId, has, { enforce }),
+      keysChanged: (manager, userId, kinds, enforce) => lifecycle.setKeys(manager, userId, kinds, { enforce }),
     });
     const service = new WebAuthnService({
+      attestation: needs.attestation,
+      models: needs.authenticatorModels,
+      // Read when used: the organizations module is made after this one.
+      policies: () => needs.organizationService,
       database,
       credentials,
       challenges,

@@ -189,6 +189,8 @@ export class WebAuthnRelyingParty {
     userName: string;
     userDisplayName?: string;
     excludeCredentials: readonly CredentialDescriptor[];
+    /** `direct` where an authenticator policy may judge the model; `none` by default. */
+    attestation?: 'direct' | 'none';
   }): Promise<PublicKeyCredentialCreationOptionsJSON> {
     if (input.userHandle.length === 0 || input.userHandle.length > WEBAUTHN_USER_HANDLE_MAX_BYTES) {
       throw new RangeError(`a WebAuthn user handle is 1 to ${WEBAUTHN_USER_HANDLE_MAX_BYTES} bytes`);
@@ -201,7 +203,7 @@ export class WebAuthnRelyingParty {
       userDisplayName: input.userDisplayName ?? input.userName,
       challenge: new Uint8Array(randomBytes(WEBAUTHN_CHALLENGE_BYTES)),
       timeout: WEBAUTHN_CEREMONY_TIMEOUT_MS,
-      attestationType: 'none',
+      attestationType: input.attestation ?? 'none',
       excludeCredentials: descriptors(input.excludeCredentials),
       // A fresh object each time: the library writes requireResidentKey into it.
       authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },

@@ -12,6 +12,7 @@ import type { AuditLog } from '../../audit/audit-log';
 import { badInput } from '../../errors';
 import type { StoreKeyHash } from '../../infra/crypto/store-key-hash';
 import type { Logger } from '../../infra/logger';
+import type { KeyKind } from '../../organizations/key-sets';
 import { TwoFactorMethod } from '../../users/two-factor-method';
 import type { WebAuthnChallengeStore } from './webauthn-challenge-store';
 import type { WebAuthnCredentialRepository } from './webauthn-credential.repository';
@@ -28,13 +29,8 @@ export interface WebAuthnFactorDependencies {
   logger: Logger;
   /** Names the user's WebAuthn user handle (webAuthnUserHandle). */
   keyHash: StoreKeyHash;
-  /** The user's phishing-resistance changed with its credentials (organizations' copies, their rule). */
-  phishingResistanceChanged: (
-    manager: EntityManager,
-    userId: string,
-    hasCredentials: boolean,
-    enforce: boolean,
-  ) => Promise<void>;
+  /** The user's keys changed (the kinds of every credential now: organizations' copies, their rule). */
+  keysChanged: (manager: EntityManager, userId: string, kinds: KeyKind[], enforce: boolean) => Promise<void>;
 }
 
 /**
@@ -71,7 +67,16 @@ export class WebAuthnFactor implements SecondFactor {
       removeAll: (manager, userId) => credentials.deleteAll(manager, userId),
       removeOne: (manager, userId, id) => credentials.delete(manager, userId, id),
       afterChange: async (manager, userId, { enforce }) =>
-        deps.phishingResistanceChanged(manager, userId, (await credentials.count(manager, userId)) > 0, enforce),
+        deps.keysChanged(
+          manager,
+          userId,
+          (await credentials.list(manager, userId)).map(({ aaguid, attested, deviceBound }) => ({
+            aaguid,
+            attested,
+            deviceBound,
+          })),
+          enforce,
+        ),
     };
   }
 
@@ -128,7 +133,8 @@ export class WebAuthnFactor implements SecondFactor {
     // Single use: of two right answers racing, the one that spends the challenge wins.
     if (!(await challenges.spend(purpose))) return null;
     await credentials.recordUse(manager, credential.id, result.newCounter, now);
-    return { amr: result.userVerified ? ['hwk', 'user'] : ['hwk'] };
+    // How strong: a device-bound key (its flag as registered) is `phrh`, any other key `phr`.
+    return { amr: result.userVerified ? ['hwk', 'user'] : ['hwk'], acr: credential.deviceBound ? 'phrh' : 'phr' };
   }
 }
 

@@ -84,18 +84,27 @@ export class WebAuthnStatusResolver {
   @FieldResolver(() => [WebAuthnCredential], { description: 'Confirmed security keys and passkeys, oldest first.' })
   async webAuthnCredentials(@Root() status: TwoFactorStatus, @Ctx() context: Context): Promise<WebAuthnCredential[]> {
     assertSelfOrReader(status, 'webAuthnCredentials');
+    return this.credentialsOf(status, context);
+  }
+
+  @FieldResolver(() => Boolean, {
+    description:
+      'True while the user has a security key or passkey that every organization of the user requiring a phishing-resistant factor accepts (in none: any key whose model the Metadata Service does not report compromised).',
+  })
+  async phishingResistant(@Root() status: TwoFactorStatus, @Ctx() context: Context): Promise<boolean> {
+    assertSelfOrReader(status, 'phishingResistant');
+    return (await this.credentialsOf(status, context)).some((credential) => credential.acceptedByOrganizations);
+  }
+
+  /** The user's credentials as callers see them, the users of one request read together. */
+  private async credentialsOf(status: TwoFactorStatus, context: Context): Promise<WebAuthnCredential[]> {
     if (!status.userId || !status.methods.includes(TwoFactorMethod.WEBAUTHN)) return [];
     const loader = context.batch('webAuthnCredentials', async (userIds) => {
       const records = await this.webAuthn.list(userIds);
-      return userIds.map((userId) => records.filter((record) => record.userId === userId).map(WebAuthnCredential.of));
+      const views = await this.webAuthn.views(records);
+      return userIds.map((userId) => views.filter((_, i) => records[i].userId === userId));
     });
     return loader.load(status.userId);
-  }
-
-  @FieldResolver(() => Boolean, { description: 'True while the user has at least one WebAuthn credential.' })
-  phishingResistant(@Root() status: TwoFactorStatus): boolean {
-    assertSelfOrReader(status, 'phishingResistant');
-    return status.methods.includes(TwoFactorMethod.WEBAUTHN);
   }
 }
 

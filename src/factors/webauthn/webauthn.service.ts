@@ -1,12 +1,14 @@
 import type { Answer } from '../../attempts/second-factor';
 import type { StepUp } from '../../attempts/step-up';
 import type { AuditLog } from '../../audit/audit-log';
+import { type AttestationVerifier, type ModelCatalog, withoutAttestation } from '../../authenticators';
 import type { Actor, Caller } from '../../callers/caller';
 import { AppError, badInput } from '../../errors';
 import type { Clock } from '../../infra/clock';
 import type { StoreKeyHash } from '../../infra/crypto/store-key-hash';
 import type { Database } from '../../infra/db/database';
 import { LIMITS } from '../../limits';
+import type { KeyKind } from '../../organizations/key-sets';
 import { parsePlainText } from '../../plain-text';
 import { TwoFactorMethod } from '../../users/two-factor-method';
 import type { TwoFactorStatus } from '../../users/user.types';
@@ -22,7 +24,18 @@ import type { RegistrationVerification, WebAuthnRelyingParty } from './webauthn-
 import { type WebAuthnFactor, webAuthnUserHandle } from './webauthn.factor';
 import { WebAuthnChallenge, WebAuthnCredential, WebAuthnRegistration } from './webauthn.types';
 
+/** What registration and the credential list ask of the authenticator policies (OrganizationService). */
+export interface KeyPolicies {
+  wantsAttestation(userId: string): Promise<boolean>;
+  keyAcceptance(userIds: readonly string[]): Promise<Map<string, (kind: KeyKind) => boolean>>;
+}
+
 export interface WebAuthnServiceDependencies {
+  /** A registration's attestation, verified against the loaded Metadata Service blob. */
+  attestation: Pick<AttestationVerifier, 'verify'>;
+  /** The loaded blob's models, by AAGUID (names). */
+  models: { readonly current: Pick<ModelCatalog, 'model'> };
+  policies: () => KeyPolicies;
   database: Database;
   credentials: WebAuthnCredentialRepository;
   challenges: WebAuthnChallengeStore;
@@ -49,6 +62,8 @@ export class WebAuthnService {
     const existing = await this.credentialsOf(userId);
     if (existing.length >= LIMITS.webAuthnCredentialsPerUser) throw tooMany();
     const options = await relyingParty.registrationOptions({
+      // Attestation only where a policy may judge it (contract "Authenticators"); a statement is verified whatever was asked.
+      attestation: (await this.deps.policies().wantsAttestation(userId)) ? 'direct' : 'none',
       userHandle: this.userHandle(userId),
       userName: userId,
       excludeCredentials: existing.map((credential) => ({
@@ -80,6 +95,7 @@ export class WebAuthnService {
     const given = name === null || name === undefined ? null : parsePlainText(name, 'name', 64);
     const { credentials } = this.deps;
     let registered: Registered | undefined;
+    let attestation: { aaguid: string; attested: boolean; deviceBound: boolean } | undefined;
     return this.deps.setup.confirm(
       caller,
       actor,
@@ -88,10 +104,22 @@ export class WebAuthnService {
         factor: this.deps.factor,
         accepts: (answer) => answer.webAuthn !== undefined,
         verify: async ({ manager, answer }, challenge) => {
-          const result = await relyingParty.verifyRegistration(answer.webAuthn, challenge);
+          let result = await relyingParty.verifyRegistration(answer.webAuthn, challenge);
+          let statementFailed = false;
+          if (!result.ok && result.reason === 'invalid') {
+            // A statement that does not verify: the key registers as unattested (contract "Authenticators").
+            const stripped = stripStatement(answer.webAuthn);
+            if (stripped) {
+              const again = await relyingParty.verifyRegistration(stripped, challenge);
+              if (again.ok) [result, statementFailed] = [again, true];
+            }
+          }
           // A credential id that any user has already is no new credential.
           if (!result.ok || (await credentials.exists(manager, result.credentialId))) return false;
           registered = result;
+          attestation = statementFailed
+            ? { aaguid: result.aaguid ?? ZERO_AAGUID, attested: false, deviceBound: !result.backupEligible }
+            : await this.deps.attestation.verify(answer.webAuthn);
           return true;
         },
         bind: async (manager, pending, now) => {
@@ -105,6 +133,9 @@ export class WebAuthnService {
             transports: registered!.transports.join(','),
             backupEligible: registered!.backupEligible,
             backedUp: registered!.backedUp,
+            aaguid: attestation!.aaguid,
+            attested: attestation!.attested,
+            deviceBound: attestation!.deviceBound,
             name: given ?? `Security key ${count + 1}`,
             createdAt: now,
             lastUsedAt: null,
@@ -152,7 +183,20 @@ export class WebAuthnService {
       return credentials.find(manager, userId, id);
     });
     if (!renamed) throw notFound();
-    return WebAuthnCredential.of(renamed);
+    return (await this.views([renamed]))[0];
+  }
+
+  /** The credentials as callers see them: each with its model's name and whether the user's organizations accept it. */
+  async views(records: readonly WebAuthnCredentialRecord[]): Promise<WebAuthnCredential[]> {
+    if (records.length === 0) return [];
+    const acceptance = await this.deps.policies().keyAcceptance(records.map((record) => record.userId));
+    const catalog = this.deps.models.current;
+    return records.map((record) =>
+      WebAuthnCredential.of(record, {
+        authenticatorName: catalog.model(record.aaguid)?.name ?? null,
+        accepted: acceptance.get(record.userId)?.(record) ?? false,
+      }),
+    );
   }
 
   /** Behind a step-up; the last credential follows the same rules as the last factor, and the phishing-resistant policy. */
@@ -177,6 +221,16 @@ export class WebAuthnService {
   }
 }
 
+/** The response with its attestation statement dropped (`none`); null when it cannot be read. */
+function stripStatement(response: unknown): unknown {
+  try {
+    return withoutAttestation(response as Parameters<typeof withoutAttestation>[0]);
+  } catch {
+    return null;
+  }
+}
+
+const ZERO_AAGUID = '00000000-0000-0000-0000-000000000000';
 const splitTransports = (transports: string) => (transports ? transports.split(',') : []);
 const descriptors = (credentials: WebAuthnCredentialRecord[]) =>
   credentials.map((credential) => ({ id: credential.id, transports: splitTransports(credential.transports) }));

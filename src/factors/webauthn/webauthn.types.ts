@@ -27,7 +27,36 @@ export class WebAuthnCredential {
   })
   transports: string[];
 
-  static of(record: WebAuthnCredentialRecord): WebAuthnCredential {
+  @Field(() => ID, {
+    description: "The authenticator model's AAGUID (a UUID; all zeros when the authenticator gave none).",
+  })
+  aaguid: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "The model's name from the Metadata Service, when it lists the AAGUID.",
+  })
+  authenticatorName: string | null;
+
+  @Field({
+    description:
+      'True when registration carried an attestation that verified against a root the Metadata Service gives for that AAGUID; false for attestation "none", self attestation, or a chain that did not verify.',
+  })
+  attested: boolean;
+
+  @Field({ description: 'True when the key cannot be synced to other devices (backup eligible flag unset).' })
+  deviceBound: boolean;
+
+  @Field({
+    description:
+      'True when it meets the authenticator policy of every organization of the user that requires a phishing-resistant factor (with none: when the Metadata Service does not report its model compromised).',
+  })
+  acceptedByOrganizations: boolean;
+
+  static of(
+    record: WebAuthnCredentialRecord,
+    judged: { authenticatorName?: string | null; accepted?: boolean } = {},
+  ): WebAuthnCredential {
     return Object.assign(new WebAuthnCredential(), {
       id: record.id,
       name: record.name,
@@ -35,6 +64,11 @@ export class WebAuthnCredential {
       lastUsedAt: record.lastUsedAt,
       synced: record.backupEligible,
       transports: record.transports ? record.transports.split(',') : [],
+      aaguid: record.aaguid,
+      attested: record.attested,
+      deviceBound: record.deviceBound,
+      authenticatorName: judged.authenticatorName ?? null,
+      acceptedByOrganizations: judged.accepted ?? false,
     });
   }
 }

@@ -246,6 +246,11 @@ const ROWS: Record<ServiceAuditAction, Row> = {
     'Identity provider MFA accepted',
     'The organization stopped accepting multi-factor done at the identity provider.',
   ),
+  ORGANIZATION_SET_AUTHENTICATOR_POLICY: policyChange(
+    3,
+    'Authenticator policy',
+    'The organization set which security keys meet its phishing-resistant requirement.',
+  ),
   TWO_FACTOR_EXEMPTION_GRANTED: {
     class: 'entityManagement',
     activity: 1,

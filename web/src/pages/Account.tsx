@@ -272,27 +272,29 @@ function SecurityKeys({ context, status }: SectionProps) {
       summary={<p>A security key or passkey cannot be phished: it only answers this site.</p>}
       items={{
         label: 'Your security keys',
-        list: status.webAuthnCredentials.map(({ id, name, synced, createdAt, lastUsedAt }) => ({
-          id,
-          name,
-          meta: `${synced ? 'Synced passkey' : 'Security key'} · added ${formatDate(createdAt)} · last used ${formatDate(lastUsedAt)}`,
-          rename: {
-            maxLength: 64,
-            save: async (newName) => {
-              const renamed = await mutate(op.RenameWebAuthnCredential, { id, name: newName });
-              return `Renamed to ${renamed.renameWebAuthnCredential.name}.`;
+        list: status.webAuthnCredentials.map(
+          ({ id, name, synced, createdAt, lastUsedAt, authenticatorName, attested, acceptedByOrganizations }) => ({
+            id,
+            name,
+            meta: `${authenticatorName ?? 'Unknown model'}${attested ? ' (attested)' : ''} · ${synced ? 'Synced passkey' : 'Device-bound key'} · ${acceptedByOrganizations ? 'Accepted by your organizations' : 'Not accepted by your organizations'} · added ${formatDate(createdAt)} · last used ${formatDate(lastUsedAt)}`,
+            rename: {
+              maxLength: 64,
+              save: async (newName) => {
+                const renamed = await mutate(op.RenameWebAuthnCredential, { id, name: newName });
+                return `Renamed to ${renamed.renameWebAuthnCredential.name}.`;
+              },
             },
-          },
-          actions: [
-            {
-              label: 'Remove',
-              name: `Remove ${name}`,
-              kind: 'danger',
-              done: `${name} was removed.`,
-              run: (stepUp) => mutate(op.RemoveWebAuthnCredential, { id, ...stepUp }),
-            },
-          ],
-        })),
+            actions: [
+              {
+                label: 'Remove',
+                name: `Remove ${name}`,
+                kind: 'danger',
+                done: `${name} was removed.`,
+                run: (stepUp) => mutate(op.RemoveWebAuthnCredential, { id, ...stepUp }),
+              },
+            ],
+          }),
+        ),
       }}
       setup={{
         label: 'Add a security key',

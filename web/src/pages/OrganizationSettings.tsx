@@ -4,9 +4,11 @@ import { problemOf, type Problem } from '../api';
 import { ProblemMessage } from '../components/ProblemMessage';
 import { formatDate, formatDay, usePageHeading } from '../hooks';
 import {
+  AuthenticatorModelsQuery,
   EndTwoFactorExemption,
   ExemptFromTwoFactor,
   ExemptionsQuery,
+  KeysNotAcceptedQuery,
   MeQuery,
   OrganizationComplianceQuery,
   OrganizationPolicyQuery,
@@ -14,6 +16,7 @@ import {
   RequirePhishingResistantTwoFactor,
   RequireTwoFactor,
   SetAcceptsIdentityProviderMfa,
+  SetAuthenticatorPolicy,
   SetTrustedDevicesAllowed,
   StopRequiringTwoFactor,
 } from '../operations';
@@ -97,6 +100,12 @@ export function OrganizationSettings({ organizationId }: { organizationId: strin
             )}
           </section>
           {owner && <Exemptions organization={organization} version={version} onChanged={changed} />}
+          <section className="card" aria-labelledby="keys-policy-heading">
+            <h2 id="keys-policy-heading">Which security keys count</h2>
+            <KeyPolicyStatus organization={organization} />
+            {owner && <KeyPolicyForm organization={organization} onChanged={changed} />}
+            {owner && <KeysNotAccepted organizationId={organization.id} version={version} />}
+          </section>
           <section className="card" aria-labelledby="identity-provider-heading">
             <h2 id="identity-provider-heading">Identity provider</h2>
             <p id="identity-provider-status">
@@ -133,6 +142,7 @@ interface Policy {
   gracePeriodEndsAt?: string | null;
   allowsTrustedDevices: boolean;
   acceptsIdentityProviderMfa: boolean;
+  authenticatorPolicy?: { allowedAaguids: string[]; requireDeviceBound: boolean };
 }
 
 /** Reads a query again, from the service, whenever `version` moves on (after a change made on this page). */
@@ -677,5 +687,113 @@ function Compliance({
         )}
       </section>
     </>
+  );
+}
+
+function KeyPolicyStatus({ organization }: { organization: Policy }) {
+  const policy = organization.authenticatorPolicy;
+  const listed = policy?.allowedAaguids.length ?? 0;
+  return (
+    <p id="keys-policy-status">
+      {listed === 0
+        ? 'Any model of security key or passkey counts'
+        : `Only attested keys of ${listed} listed models count`}
+      {policy?.requireDeviceBound ? ', and only device-bound keys (not synced passkeys).' : '.'} Models the FIDO
+      Metadata Service reports compromised never count.
+    </p>
+  );
+}
+
+/** The owner chooses models from authenticatorModels, and whether keys must be device-bound. */
+function KeyPolicyForm({ organization, onChanged }: { organization: Policy; onChanged: (message: string) => void }) {
+  const [search, setSearch] = useState('');
+  const [{ data, error }] = useQuery({ query: AuthenticatorModelsQuery, variables: { search: search || null } });
+  const [chosen, setChosen] = useState<string[]>(organization.authenticatorPolicy?.allowedAaguids ?? []);
+  const [deviceBound, setDeviceBound] = useState(organization.authenticatorPolicy?.requireDeviceBound ?? false);
+  const [problem, setProblem] = useState<Problem | undefined>();
+  const [{ fetching }, setPolicy] = useMutation(SetAuthenticatorPolicy);
+  const models = data?.authenticatorModels.edges.map((edge) => edge.node) ?? [];
+
+  const toggle = (aaguid: string) =>
+    setChosen((current) => (current.includes(aaguid) ? current.filter((a) => a !== aaguid) : [...current, aaguid]));
+
+  const save = async (event: FormEvent) => {
+    event.preventDefault();
+    setProblem(undefined);
+    const result = await setPolicy({
+      organizationId: organization.id,
+      allowedAaguids: chosen,
+      requireDeviceBound: deviceBound,
+    });
+    if (result.error) return setProblem(problemOf(result.error));
+    onChanged(
+      chosen.length === 0
+        ? `Any model of key counts for ${organization.name} now${deviceBound ? ', if device-bound' : ''}.`
+        : `Only the ${chosen.length} chosen models count for ${organization.name} now${deviceBound ? ', if device-bound' : ''}.`,
+    );
+  };
+
+  return (
+    <form onSubmit={(event) => void save(event)} aria-label="Which security keys count">
+      <ProblemMessage problem={problem ?? (error ? problemOf(error) : undefined)} />
+      <label>
+        Find a model
+        <input type="search" value={search} onChange={(event) => setSearch(event.target.value)} maxLength={100} />
+      </label>
+      <fieldset>
+        <legend>Allowed models (none chosen: any model)</legend>
+        {models.length === 0 && (
+          <p className="help">No models: the service has no FIDO Metadata Service blob loaded.</p>
+        )}
+        {models.map((model) => (
+          <label key={model.aaguid}>
+            <input
+              type="checkbox"
+              checked={chosen.includes(model.aaguid)}
+              disabled={model.compromised && !chosen.includes(model.aaguid)}
+              onChange={() => toggle(model.aaguid)}
+            />
+            {model.name}
+            {model.compromised ? ' (reported compromised)' : ''}
+          </label>
+        ))}
+      </fieldset>
+      <label>
+        <input type="checkbox" checked={deviceBound} onChange={(event) => setDeviceBound(event.target.checked)} />
+        Only device-bound keys (not synced passkeys)
+      </label>
+      <div className="buttons">
+        <button type="submit" disabled={fetching}>
+          Save which keys count
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** Members (and owners) whose keys the policy does not accept: the phishingResistant: false filter. */
+function KeysNotAccepted({ organizationId, version }: { organizationId: string; version: number }) {
+  const [{ data, error }, reexecute] = useQuery({ query: KeysNotAcceptedQuery, variables: { id: organizationId } });
+  useRefreshed(version, reexecute);
+  if (error) return <ProblemMessage problem={problemOf(error)} />;
+  const organization = data?.organization;
+  if (!organization?.members) return null;
+  return (
+    <div id="keys-not-accepted">
+      <p>
+        {organization.members.totalCount} members have no key this policy accepts
+        {organization.ownersWithoutAcceptedAuthenticator
+          ? `, ${organization.ownersWithoutAcceptedAuthenticator} of them owners.`
+          : '.'}
+      </p>
+      <ul aria-label="Members whose keys are not accepted">
+        {organization.members.edges.map(({ node }) => (
+          <li key={node.user.id}>
+            {node.user.id}
+            {node.role === 'OWNER' ? ' (owner)' : ''}
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }

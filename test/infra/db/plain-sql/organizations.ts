@@ -1,6 +1,8 @@
 import { type EntityManager, type FindOptionsWhere, In, MoreThan } from 'typeorm';
 import { OrganizationDeletionRecord } from '../../../../src/directory/organization-deletion.entity';
 import { OrganizationPurge } from '../../../../src/directory/organization-purge';
+import { ExemptionRepository } from '../../../../src/enforcement/exemption.repository';
+import { KeySetRecord } from '../../../../src/organizations/key-set.entity';
 import { MembershipRecord, type OrganizationRoleValue } from '../../../../src/organizations/membership.entity';
 import {
   type AccessFacts,
@@ -25,10 +27,12 @@ export const organization = (id: string, changes: Partial<OrganizationRecord> = 
       allowsTrustedDevices: false,
       twoFactorRequiredSince: new Date('2026-11-01T10:00:00.123Z'),
       gracePeriodEndsAt: new Date('2026-12-01T10:00:00.456Z'),
-      gracePeriodStartedAt: new Date('2026-11-01T10:00:00.124Z'),
+      gracePeriodStartedAt: new Date('2026-11-01T10:00:00.456Z'),
       graceReminderDueAt: new Date('2026-11-24T10:00:00.456Z'),
       acceptsIdentityProviderMfa: true,
       auditEventsFrom: '42',
+      allowedAaguids: 'cb69481e-8ff7-4039-93ec-0a2729a154a8,ee882879-721c-4913-9775-3dfcce97072a',
+      requireDeviceBound: true,
       ownersWithTwoFactor: 1,
       ownersWithoutTwoFactor: 2,
       membersWithTwoFactor: 3,
@@ -51,6 +55,7 @@ const membership = (
   role: OrganizationRoleValue,
   twoFactorEnabled: boolean,
   phishingResistant: boolean,
+  keySetId = phishingResistant ? 1 : 0,
 ) =>
   Object.assign(new MembershipRecord(), {
     organizationId,
@@ -58,6 +63,7 @@ const membership = (
     role,
     twoFactorEnabled,
     phishingResistant,
+    keySetId,
     createdAt: new Date('2026-11-04T10:00:00.000Z'),
   });
 
@@ -79,6 +85,7 @@ async function pageByTypeorm(manager: EntityManager, query: MemberPageQuery): Pr
   const where: FindOptionsWhere<MembershipRecord> = { organizationId: query.organizationId };
   if (query.twoFactorEnabled !== undefined) where.twoFactorEnabled = query.twoFactorEnabled;
   if (query.phishingResistant !== undefined) where.phishingResistant = query.phishingResistant;
+  if (query.keySetIds !== undefined) where.keySetId = In([...query.keySetIds]);
   if (query.role !== undefined) where.role = query.role;
   if (query.afterUserId !== undefined) where.userId = MoreThan(query.afterUserId);
   const rows = await manager.find(MembershipRecord, { where, order: { userId: 'ASC' }, take: query.limit });
@@ -155,14 +162,158 @@ export const ORGANIZATION_CASES: PlainSqlCase[] = [
     },
   },
   {
+    name: 'a page of members by key sets is the page TypeORM finds (one range scan per key set on MySQL, merged)',
+    holds: ['MembershipRepository.pageByKeySets'],
+    async run({ database, manager }) {
+      const memberships = new MembershipRepository(database);
+      const kinds: [OrganizationRoleValue, boolean, number][] = [
+        ['OWNER', true, 3],
+        ['MEMBER', false, 0],
+        ['MEMBER', true, 5],
+        ['OWNER', false, 3],
+        ['MEMBER', true, 3],
+        ['OWNER', true, 5],
+        ['MEMBER', true, 9],
+      ];
+      await putOrganization(
+        manager,
+        organization('ks-page-org'),
+        'ks-page-org',
+        kinds.map(([role, tfa, keySetId], i) =>
+          membership('ks-page-org', `ks-member-${String.fromCharCode(103 - i)}`, role, tfa, keySetId !== 0, keySetId),
+        ),
+      );
+      let rows = 0;
+      let queries = 0;
+      for (const keySetIds of [[], [3], [0, 5], [3, 5, 9], [7]])
+        for (const twoFactorEnabled of [undefined, true, false])
+          for (const role of [undefined, 'OWNER', 'MEMBER'] as const)
+            for (const afterUserId of [undefined, 'ks-member-c']) {
+              const query: MemberPageQuery = {
+                organizationId: 'ks-page-org',
+                limit: 2,
+                keySetIds,
+                twoFactorEnabled,
+                role,
+                afterUserId,
+              };
+              const page = await database.run((reader) => memberships.page(reader, query));
+              expect(page).toEqual(await pageByTypeorm(manager, query));
+              rows += page.length;
+              queries += 1;
+            }
+      expect(rows).toBeGreaterThan(queries / 3);
+      expect(
+        await database.run((reader) =>
+          memberships.page(reader, { organizationId: 'ks-page-org', limit: 10, keySetIds: [3, 5] }),
+        ),
+      ).toEqual([
+        { userId: 'ks-member-b', role: 'OWNER', twoFactorEnabled: true },
+        { userId: 'ks-member-c', role: 'MEMBER', twoFactorEnabled: true },
+        { userId: 'ks-member-d', role: 'OWNER', twoFactorEnabled: false },
+        { userId: 'ks-member-e', role: 'MEMBER', twoFactorEnabled: true },
+        { userId: 'ks-member-g', role: 'OWNER', twoFactorEnabled: true },
+      ]);
+    },
+  },
+  {
+    name: "a requirement's exempt count and affected page are what TypeORM finds, by two-factor and by key sets not accepted",
+    holds: ['ExemptionRepository.countExemptWithout', 'ExemptionRepository.affectedPage'],
+    async run({ database, manager }) {
+      const exemptions = new ExemptionRepository(database);
+      const org = 'affected-org';
+      const now = new Date('2026-12-01T12:00:00.000Z');
+      const kinds: [boolean, number][] = [
+        [true, 3],
+        [false, 0],
+        [true, 5],
+        [false, 3],
+        [true, 0],
+        [false, 5],
+        [true, 9],
+        [false, 0],
+      ];
+      const members = kinds.map(([tfa, keySetId], i) =>
+        membership(
+          org,
+          `affected-${String.fromCharCode(104 - i)}`,
+          i === 0 ? 'OWNER' : 'MEMBER',
+          tfa,
+          keySetId !== 0,
+          keySetId,
+        ),
+      );
+      await putOrganization(manager, organization(org), org, members);
+      await manager.delete(TwoFactorExemptionRecord, { organizationId: org });
+      // In force, run out, and in force: of members with and without what a requirement accepts.
+      await manager.insert(
+        TwoFactorExemptionRecord,
+        (
+          [
+            ['affected-b', '2026-12-10T00:00:00.000Z'],
+            ['affected-c', '2026-11-10T00:00:00.000Z'],
+            ['affected-e', '2026-12-20T00:00:00.000Z'],
+            ['affected-g', '2026-12-20T00:00:00.000Z'],
+          ] as const
+        ).map(([userId, endsAt]) =>
+          filled(TwoFactorExemptionRecord, {
+            organizationId: org,
+            userId,
+            reason: 'On leave ✓',
+            grantedBy: 'owner',
+            grantedAt: new Date('2026-11-01T10:00:00.000Z'),
+            endsAt: new Date(endsAt),
+          }),
+        ),
+      );
+      const rowsOf = async () => ({
+        members: await manager.find(MembershipRecord, { where: { organizationId: org }, order: { userId: 'ASC' } }),
+        inForce: new Set(
+          (await manager.find(TwoFactorExemptionRecord, { where: { organizationId: org, endsAt: MoreThan(now) } })).map(
+            (row) => row.userId,
+          ),
+        ),
+      });
+      const lacks = (without: readonly number[] | null) => (member: MembershipRecord) =>
+        without === null ? !member.twoFactorEnabled : without.includes(member.keySetId);
+      let rows = 0;
+      for (const without of [null, [0], [0, 5], [0, 3, 9], [7]]) {
+        const { members: all, inForce } = await rowsOf();
+        const count = all.filter(lacks(without)).filter((member) => inForce.has(member.userId)).length;
+        expect(await database.run((reader) => exemptions.countExemptWithout(reader, org, now, without))).toBe(count);
+        for (const afterUserId of [undefined, 'affected-c'])
+          for (const limit of [2, 10]) {
+            const want = all
+              .filter(lacks(without))
+              .filter((member) => !inForce.has(member.userId))
+              .filter((member) => afterUserId === undefined || member.userId > afterUserId)
+              .slice(0, limit)
+              .map(({ userId, role, twoFactorEnabled }) => ({ userId, role, twoFactorEnabled }));
+            const page = await database.run((reader) =>
+              exemptions.affectedPage(reader, org, now, without, afterUserId, limit),
+            );
+            expect(page).toEqual(want);
+            rows += page.length;
+          }
+      }
+      expect(rows).toBeGreaterThan(10);
+    },
+  },
+  {
     name: "a member's access facts are what TypeORM reads of the membership, its organization and the member's exemption",
     holds: ['MembershipRepository.accessFacts'],
     async run({ database, manager }) {
       const memberships = new MembershipRepository(database);
       const users = ['access-member', 'access-owner', 'access-ended', 'access-stranger'];
       await manager.delete(TwoFactorExemptionRecord, { userId: In(users) });
+      await manager.delete(KeySetRecord, { digest: 'access-digest' });
+      await manager.insert(KeySetRecord, {
+        id: 4242,
+        digest: 'access-digest',
+        kinds: 'cb69481e-8ff7-4039-93ec-0a2729a154a8:a:d',
+      });
       await putOrganization(manager, organization('access-org'), 'access-org', [
-        membership('access-org', 'access-member', 'MEMBER', true, true),
+        membership('access-org', 'access-member', 'MEMBER', true, true, 4242),
         membership('access-org', 'access-owner', 'OWNER', false, false),
         membership('access-org', 'access-ended', 'MEMBER', false, false),
       ]);
@@ -181,9 +332,15 @@ export const ORGANIZATION_CASES: PlainSqlCase[] = [
         const org = await manager.findOneByOrFail(OrganizationRecord, { id: 'access-org' });
         const exempt = await manager.findOneBy(TwoFactorExemptionRecord, { organizationId: 'access-org', userId });
         if (!member) return null;
+        const keySet = await manager.findOneBy(KeySetRecord, { id: member.keySetId });
         return {
           twoFactorEnabled: member.twoFactorEnabled,
-          phishingResistant: member.phishingResistant,
+          // Judged by OrganizationService.access from the key set, the policy and the blob: false as read.
+          phishingResistant: false,
+          keySetId: member.keySetId,
+          keySetKinds: keySet?.kinds ?? null,
+          allowedAaguids: org.allowedAaguids,
+          requireDeviceBound: org.requireDeviceBound,
           requiresTwoFactor: org.requiresTwoFactor,
           requiresPhishingResistant: org.requiresPhishingResistant,
           gracePeriodEndsAt: org.gracePeriodEndsAt,

@@ -191,6 +191,7 @@ export const SIGN_IN_CASES: PlainSqlCase[] = [
             role: 'OWNER',
             twoFactorEnabled: true,
             phishingResistant: true,
+            keySetId: 1,
             createdAt: new Date('2026-11-04T10:00:00.000Z'),
           }),
         ),
