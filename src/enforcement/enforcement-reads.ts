@@ -7,17 +7,15 @@ import type { Database } from '../infra/db/database';
 import { LIMITS } from '../limits';
 import type { KeyJudge } from '../organizations/key-judge';
 import type { MembershipRepository } from '../organizations/membership.repository';
-import type { OrganizationRole } from '../organizations/organization-role';
 import type { OrganizationService } from '../organizations/organization.service';
-import type {
+import {
   Member,
-  MemberConnection,
-  Membership,
-  OrganizationCompliance,
-  OrganizationView,
+  type MemberConnection,
+  type Membership,
+  type OrganizationCompliance,
+  type OrganizationView,
 } from '../organizations/organization.types';
 import { decodeCursor, encodeCursor, pageSize } from '../pagination';
-import { UserView } from '../users/user.types';
 import type { TwoFactorExemptionConnection, TwoFactorRequirementPreview } from './enforcement.types';
 import type { ExemptionPosition, ExemptionRepository } from './exemption.repository';
 import type { RequirementCounts } from './requirement-counts';
@@ -105,12 +103,7 @@ export class EnforcementReads {
     );
     const page = toPage(rows, limit, (row) => ({
       cursor: encodeCursor(list, row.userId),
-      node: {
-        user: organization.viewer === 'reader' ? UserView.full(row.userId) : UserView.summary(row.userId),
-        role: row.role as OrganizationRole,
-        twoFactorEnabled: row.twoFactorEnabled,
-        organizationId: organization.id,
-      } satisfies Member,
+      node: Member.of(organization, row),
     }));
     return { ...page, totalCount: preview.membersAffected };
   }

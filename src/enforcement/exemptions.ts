@@ -1,17 +1,19 @@
 import type { EntityManager } from 'typeorm';
 import type { AuditEntry, AuditLog } from '../audit/audit-log';
 import type { Actor, Caller } from '../callers/caller';
-import { AppError, badInput } from '../errors';
+import { badInput } from '../errors';
 import type { Clock } from '../infra/clock';
 import type { Database } from '../infra/db/database';
 import { LIMITS } from '../limits';
 import type { MembershipRepository } from '../organizations/membership.repository';
-import type { OrganizationRecord } from '../organizations/organization.entity';
 import type { OrganizationRepository } from '../organizations/organization.repository';
+import { requireOwner } from '../organizations/owner-check';
 import { TwoFactorExemptionRecord } from '../organizations/two-factor-exemption.entity';
 import { parsePlainText } from '../plain-text';
 import type { UserRepository } from '../users/user.repository';
 import type { ExemptionRepository } from './exemption.repository';
+
+const OWNERS_ONLY = "Only the organization's owners exempt its members.";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -197,24 +199,12 @@ export class Exemptions {
     }
   }
 
-  /**
-   * The organization, when the caller owns it; FORBIDDEN alike when it does not
-   * exist and for anyone else (as OrganizationPolicyService.requireOwner).
-   */
-  private async requireOwner(
-    manager: EntityManager,
-    caller: Caller,
-    organizationId: string,
-    lock: boolean,
-  ): Promise<OrganizationRecord> {
-    const organization = lock
-      ? await this.organizations.lock(manager, organizationId)
-      : await this.organizations.find(manager, organizationId);
-    const membership = await this.memberships.find(manager, organizationId, caller.subject);
-    if (!organization || membership?.role !== 'OWNER') {
-      throw new AppError('FORBIDDEN', "Only the organization's owners exempt its members.");
-    }
-    return organization;
+  private requireOwner(manager: EntityManager, caller: Caller, organizationId: string, lock: boolean) {
+    const { organizations, memberships } = this;
+    return requireOwner({ organizations, memberships }, manager, caller, organizationId, {
+      lock,
+      refusal: OWNERS_ONLY,
+    });
   }
 }
 

@@ -12,6 +12,9 @@ import type { MembershipRepository } from './membership.repository';
 import type { OrganizationRecord } from './organization.entity';
 import type { OrganizationRepository } from './organization.repository';
 import { OrganizationView } from './organization.types';
+import { requireOwner } from './owner-check';
+
+const OWNERS_ONLY = "Only the organization's owners change its two-factor policy.";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -352,29 +355,15 @@ export class OrganizationPolicyService {
     return Object.assign(organization, changes);
   }
 
-  /**
-   * The organization, when the caller owns it; FORBIDDEN alike when it does not
-   * exist and for anyone but its owners, so nobody learns which ids exist.
-   * Checked first without locks (so strangers never hold the row), then again
-   * under the organization's lock.
-   */
-  private async requireOwner(
-    manager: EntityManager,
-    caller: Caller,
-    organizationId: string,
-    lock: boolean,
-  ): Promise<OrganizationRecord> {
-    const organization = lock
-      ? await this.organizations.lock(manager, organizationId)
-      : await this.organizations.find(manager, organizationId);
-    const membership = await this.memberships.find(manager, organizationId, caller.subject);
-    if (!organization || membership?.role !== 'OWNER') {
-      throw new AppError('FORBIDDEN', "Only the organization's owners change its two-factor policy.");
-    }
-    return organization;
-  }
-
   private viewFor(caller: Caller, record: OrganizationRecord): OrganizationView {
     return OrganizationView.of(record, hasScope(caller, 'twofactor:read') ? 'reader' : 'owner', this.clock.now());
+  }
+
+  private requireOwner(manager: EntityManager, caller: Caller, organizationId: string, lock: boolean) {
+    const { organizations, memberships } = this;
+    return requireOwner({ organizations, memberships }, manager, caller, organizationId, {
+      lock,
+      refusal: OWNERS_ONLY,
+    });
   }
 }

@@ -64,7 +64,7 @@ export class OrganizationResolver {
   @Authorized()
   @Mutation(() => OrganizationView, {
     description:
-      'Owners. As requireTwoFactor, but only a WebAuthn credential satisfies the policy; refused with OWNERS_WITHOUT_TWO_FACTOR while any owner has none. requireTwoFactor relaxes it back to any factor; stopRequiringTwoFactor ends both.',
+      'Owners. As requireTwoFactor, but only a security key the authenticator policy accepts satisfies it; refused with OWNERS_WITHOUT_TWO_FACTOR while any owner has none. requireTwoFactor relaxes it back to any factor; stopRequiringTwoFactor ends both.',
   })
   requirePhishingResistantTwoFactor(
     @IdArg('organizationId') organizationId: string,

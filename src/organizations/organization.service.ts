@@ -7,7 +7,6 @@ import type { Clock } from '../infra/clock';
 import type { Database } from '../infra/db/database';
 import { LIMITS } from '../limits';
 import { decodeCursor, encodeCursor, pageSize } from '../pagination';
-import { UserView } from '../users/user.types';
 import { hasAcceptedKey } from './accepted-key';
 import type { KeyJudge } from './key-judge';
 import { type KeyKind, NO_KEYS } from './key-sets';
@@ -16,6 +15,7 @@ import { OrganizationRole } from './organization-role';
 import type { OrganizationRepository } from './organization.repository';
 import {
   type MemberConnection,
+  Member,
   type MemberFilter,
   Membership,
   type OrganizationAccess,
@@ -286,12 +286,7 @@ export class OrganizationService {
     });
     const page = toPage(rows, limit, (row) => ({
       cursor: encodeCursor(list, row.userId),
-      node: {
-        user: organization.viewer === 'reader' ? UserView.full(row.userId) : UserView.summary(row.userId),
-        role: row.role as OrganizationRole,
-        twoFactorEnabled: row.twoFactorEnabled,
-        organizationId: organization.id,
-      },
+      node: Member.of(organization, row),
     }));
     return { ...page, totalCount: this.countMatching(judged, filter) };
   }

@@ -57,7 +57,10 @@ export class OrganizationView {
   @Field()
   requiresTwoFactor: boolean;
 
-  @Field({ description: 'True when two-factor is required and only a WebAuthn credential satisfies it.' })
+  @Field({
+    description:
+      'True when two-factor is required and only a security key the authenticator policy accepts satisfies it.',
+  })
   requiresPhishingResistantTwoFactor: boolean;
 
   @Field(() => Date, { nullable: true })
@@ -110,7 +113,7 @@ export class OrganizationCompliance {
   @Field(() => Int)
   ownersWithoutTwoFactor: number;
 
-  @Field(() => Int, { description: 'Members with at least one WebAuthn credential.' })
+  @Field(() => Int, { description: 'Members with at least one security key the authenticator policy accepts.' })
   membersWithPhishingResistant: number;
 
   @Field(() => Int)
@@ -118,7 +121,7 @@ export class OrganizationCompliance {
 
   @Field({
     description:
-      'True when the organization does not require two-factor, or every member meets what it requires (a WebAuthn credential, when it requires phishing-resistant two-factor).',
+      'True when the organization does not require two-factor, or every member meets what it requires (an accepted security key, when it requires phishing-resistant two-factor).',
   })
   compliant: boolean;
 
@@ -154,6 +157,16 @@ export class Member {
 
   /** The organization the member is one of (Member.exemptUntil reads it). */
   organizationId: string;
+
+  /** A row of a members page, as the organization's viewer may see the user (twofactor:read: all of it). */
+  static of(organization: OrganizationView, row: { userId: string; role: string; twoFactorEnabled: boolean }): Member {
+    return {
+      user: organization.viewer === 'reader' ? UserView.full(row.userId) : UserView.summary(row.userId),
+      role: row.role as OrganizationRole,
+      twoFactorEnabled: row.twoFactorEnabled,
+      organizationId: organization.id,
+    };
+  }
 }
 
 @ObjectType()

@@ -1,6 +1,10 @@
 import { type EntityManager, In, LessThanOrEqual, MoreThan } from 'typeorm';
 import type { AuditLog } from '../../../../src/audit/audit-log';
-import { ExemptionRepository, type ExemptionPosition } from '../../../../src/enforcement/exemption.repository';
+import {
+  ExemptionRepository,
+  type ExemptionPosition,
+  type WithoutAccepted,
+} from '../../../../src/enforcement/exemption.repository';
 import { GracePeriodReminderRecord } from '../../../../src/enforcement/grace-reminder.entity';
 import { GraceReminders } from '../../../../src/enforcement/grace-reminders';
 import type { RequirementCounts } from '../../../../src/enforcement/requirement-counts';
@@ -46,6 +50,8 @@ const member = (
     role,
     twoFactorEnabled,
     phishingResistant,
+    // A member with a key has key set 1 here, one without none (0): what a requirement accepts is a list of sets.
+    keySetId: phishingResistant ? 1 : 0,
     createdAt: new Date('2026-11-04T10:00:00.000Z'),
   });
 
@@ -90,6 +96,11 @@ const exemptionRows = (manager: EntityManager) =>
     order: { organizationId: 'ASC', userId: 'ASC' },
   });
 
+/** Who lacks an accepted factor: under an any-factor requirement (null), or in a key set the policy does not accept. */
+const WITHOUT: WithoutAccepted[] = [null, [0]];
+const withoutWhere = (without: WithoutAccepted) =>
+  without === null ? { twoFactorEnabled: false } : { keySetId: In([...without]) };
+
 /** The exemptions in force at `now`, soonest end first, as TypeORM finds them. */
 const inForceByTypeorm = (manager: EntityManager, organizationId: string, now: Date) =>
   manager.find(TwoFactorExemptionRecord, {
@@ -102,7 +113,7 @@ async function affectedByTypeorm(
   manager: EntityManager,
   organizationId: string,
   now: Date,
-  phishingResistant: boolean,
+  without: WithoutAccepted,
   afterUserId: string | undefined,
   limit: number,
 ): Promise<MemberPageRow[]> {
@@ -110,7 +121,7 @@ async function affectedByTypeorm(
   const members = await manager.find(MembershipRecord, {
     where: {
       organizationId,
-      ...(phishingResistant ? { phishingResistant: false } : { twoFactorEnabled: false }),
+      ...withoutWhere(without),
       ...(afterUserId === undefined ? {} : { userId: MoreThan(afterUserId) }),
     },
     order: { userId: 'ASC' },
@@ -243,17 +254,17 @@ export const ENFORCEMENT_CASES: PlainSqlCase[] = [
       await putExemptions(manager);
       const counted: number[] = [];
       for (const organizationId of ORGS)
-        for (const phishingResistant of [false, true]) {
+        for (const without of WITHOUT) {
           const inForce = await inForceByTypeorm(manager, organizationId, NOW);
-          const without = await manager.countBy(MembershipRecord, {
+          const typeorm = await manager.countBy(MembershipRecord, {
             organizationId,
             userId: In(inForce.map((row) => row.userId)),
-            ...(phishingResistant ? { phishingResistant: false } : { twoFactorEnabled: false }),
+            ...withoutWhere(without),
           });
           const plain = await database.run((reader) =>
-            exemptions.countExemptWithout(reader, organizationId, NOW, phishingResistant),
+            exemptions.countExemptWithout(reader, organizationId, NOW, without),
           );
-          expect(plain).toBe(without);
+          expect(plain).toBe(typeorm);
           counted.push(plain);
         }
       expect(counted).toEqual([1, 3, 1, 1]);
@@ -267,15 +278,13 @@ export const ENFORCEMENT_CASES: PlainSqlCase[] = [
       await putExemptions(manager);
       const seen = new Set<string>();
       for (const organizationId of ORGS)
-        for (const phishingResistant of [false, true])
+        for (const without of WITHOUT)
           for (const after of [undefined, 'ex-a', 'ex-c', 'ex-e', 'ex-h'])
             for (const limit of [1, 2, 10]) {
               const plain = await database.run((reader) =>
-                exemptions.affectedPage(reader, organizationId, NOW, phishingResistant, after, limit),
+                exemptions.affectedPage(reader, organizationId, NOW, without, after, limit),
               );
-              expect(plain).toEqual(
-                await affectedByTypeorm(manager, organizationId, NOW, phishingResistant, after, limit),
-              );
+              expect(plain).toEqual(await affectedByTypeorm(manager, organizationId, NOW, without, after, limit));
               for (const row of plain) seen.add(`${organizationId}/${row.userId}`);
             }
       expect([...seen].sort()).toEqual([
