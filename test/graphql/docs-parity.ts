@@ -1,6 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
-import type { PairedApps } from './paired-apps';
+import type { PairedApps, RawRequest } from './paired-apps';
 
 /** Headers of one hop, or that the answer's new framing sets again. */
 const NOT_FORWARDED = new Set([
@@ -28,6 +28,15 @@ function labelOf(request: IncomingMessage, body: string): string {
     document = body;
   }
   return `docs/api.md: ${request.method} ${request.url} ${document.replace(/\s+/g, ' ').slice(0, 100)}`;
+}
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/** The request's method, as the page sent it (the SSF chapter's management API uses DELETE). */
+function methodOf(request: IncomingMessage): NonNullable<RawRequest['method']> {
+  const method = METHODS.find((one) => one === request.method);
+  if (!method) throw new Error(`the page sent ${request.method}, which the proxy does not forward`);
+  return method;
 }
 
 export interface PairProxy {
@@ -71,10 +80,11 @@ export async function listenForPair(serviceLog: string): Promise<PairProxy> {
         if (!duringAttempt) pair.clock.set(new Date());
         const answered = await pair.send(
           {
-            method: request.method === 'GET' ? 'GET' : 'POST',
+            method: methodOf(request),
             path: request.url,
             headers: forwarded(request.headers),
-            body: request.method === 'GET' ? undefined : body,
+            // A GET has none; a DELETE sent without one (curl -X DELETE) stays without one.
+            body: request.method === 'GET' || (request.method === 'DELETE' && body === '') ? undefined : body,
           },
           label,
         );

@@ -38,7 +38,8 @@ export interface PairedApps extends TestApp {
 }
 
 export interface RawRequest {
-  method?: 'GET' | 'POST';
+  /** POST by default; the docs page's SSF chapter also sends DELETE (and could PUT, PATCH). */
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Path and query string, e.g. /graphql or /graphql?query=... */
   path?: string;
   headers?: Record<string, string>;
