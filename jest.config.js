@@ -24,6 +24,7 @@ const FAST_TIER = [
   'test/factors/sms/sms-send-limits.test.ts',
   'test/factors/totp/totp-algorithm.test.ts',
   'test/factors/webauthn/webauthn-relying-party.test.ts',
+  'test/graphql/answer-comparison.test.ts',
   'test/graphql/answer-fields.test.ts',
   'test/graphql/cost-limit.test.ts',
   'test/graphql/schema-contract.test.ts',

@@ -50,6 +50,8 @@ export interface AppOverrides {
 export interface App {
   /** Runs every background job now (the purges), instead of waiting for their turn. */
   runBackgroundJobs(): Promise<void>;
+  /** Runs the background job of that name now, alone (an error when there is none: a module that is off). */
+  runBackgroundJob(name: string): Promise<void>;
   fastify: FastifyInstance;
   /** /metrics alone, when METRICS_PORT is set; it listens when `fastify` does. */
   metricsServer?: FastifyInstance;
@@ -154,6 +156,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     webhooks: registry.webhooks,
     async runBackgroundJobs() {
       await Promise.all(background.map((work) => work.runOnce?.()));
+    },
+    async runBackgroundJob(name) {
+      const work = background.find((one) => one.name === name);
+      if (!work?.runOnce) throw new Error(`no background job ${name} to run`);
+      await work.runOnce();
     },
     async close() {
       // Requests finish (they may still write events) while attempts in flight get a moment.

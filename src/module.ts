@@ -49,6 +49,8 @@ export interface Built {
 export type Route = (fastify: FastifyInstance) => void;
 
 export interface Background {
+  /** Its name, for tests that run this one alone (`App.runBackgroundJob`). */
+  name?: string;
   start(): void;
   /** Runs its work now (tests; `App.runBackgroundJobs`). */
   runOnce?(): Promise<void>;

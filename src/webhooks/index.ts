@@ -7,7 +7,7 @@ import type { SecretBox } from '../infra/crypto/cipher';
 import type { Database } from '../infra/db/database';
 import type { Logger } from '../infra/logger';
 import { NetworkPolicy, type ResolveHost } from '../infra/outbound/network-policy';
-import { OutboundSender } from '../infra/outbound/outbound-sender';
+import { type OutboundIntercept, OutboundSender } from '../infra/outbound/outbound-sender';
 import { ciphertextsOf, type Module } from '../module';
 import { DeliveryWorker } from './delivery-worker';
 import { WebhookEventWriter } from './event-writer';
@@ -29,6 +29,8 @@ export interface WebhookOverrides {
   attemptTimeoutMs?: number;
   /** Instead of WEBHOOK_POLL_INTERVAL_MS. */
   pollIntervalMs?: number;
+  /** Each outbound attempt (a webhook delivery, a pushed SET) made in the sender's place. */
+  intercept?: OutboundIntercept;
 }
 
 export interface Webhooks {
@@ -62,7 +64,11 @@ export function createWebhooks(deps: {
 }): Webhooks {
   const { config, database, repository, events, secrets, audit, metrics, clock, logger } = deps;
   const policy = new NetworkPolicy(config.webhooks.allowPrivateNetworks, deps.overrides?.resolve);
-  const sender = new OutboundSender(policy, { ca: deps.overrides?.ca, timeoutMs: deps.overrides?.attemptTimeoutMs });
+  const sender = new OutboundSender(policy, {
+    ca: deps.overrides?.ca,
+    timeoutMs: deps.overrides?.attemptTimeoutMs,
+    intercept: deps.overrides?.intercept,
+  });
   const service = new WebhookEndpointService({ database, repository, policy, secrets, audit, clock });
   const counted = metrics.watchWebhooks(
     () => repository.oldestPending(),

@@ -5,6 +5,7 @@ import {
   merged,
   mergedText,
   textDifference,
+  timesShown,
   valuesOf,
   type Moments,
 } from './api-page';
@@ -87,6 +88,42 @@ describe('the answers of docs/api.md', () => {
       path: 'at',
       why: expect.stringContaining('(in 5.0 minutes)'),
     });
+  });
+
+  it('takes <as before> for exactly the time the last answer with that field showed, however long ago', () => {
+    const earlier = new Map<string, number>();
+    // The grant, shown as <now> when it ran, 30 s before the listing.
+    const grant = { session: NOW - 60_000, start: NOW - 31_000, end: NOW - 30_000, earlier };
+    const granted = NOW - 30_500;
+    const grantAnswer = {
+      data: {
+        grant: { grantedAt: new Date(granted).toISOString(), endsAt: new Date(granted + 7 * 86_400_000).toISOString() },
+      },
+    };
+    const grantPage = { data: { grant: { grantedAt: '<now>', endsAt: '<in 7 days>' } } };
+    expect(differenceOf(grantPage, grantAnswer, grant)).toBeUndefined();
+    timesShown(grantPage, grantAnswer, grant);
+    const listing = { ...moments, earlier };
+    const listed = (grantedAt: string) => ({ edges: [{ node: { grantedAt } }] });
+    const page = { edges: [{ node: { grantedAt: '<as before>' } }] };
+    expect(differenceOf(page, listed(new Date(granted).toISOString()), listing)).toBeUndefined();
+    // <now> would not take it: it was 30 s before this example ran.
+    expect(
+      differenceOf({ edges: [{ node: { grantedAt: '<now>' } }] }, listed(new Date(granted).toISOString()), listing),
+    ).toBeDefined();
+    // Another time, even one of this example, is not the one shown before.
+    expect(differenceOf(page, listed(new Date(granted + 1).toISOString()), listing)).toMatchObject({
+      path: 'edges[0].node.grantedAt',
+      why: expect.stringContaining('the grantedAt an earlier answer showed'),
+    });
+    expect(differenceOf(page, listed(at(-500)), listing)).toBeDefined();
+    // A field no earlier answer showed: nothing to be as before.
+    expect(differenceOf({ createdAt: '<as before>' }, { createdAt: at(-500) }, listing)).toMatchObject({
+      why: expect.stringContaining('none did'),
+    });
+    // A time that did not fit its placeholder is not remembered.
+    timesShown({ grantedAt: '<now>' }, { grantedAt: at(-3_600_000) }, listing);
+    expect(earlier.get('grantedAt')).toBe(granted);
   });
 
   it('takes a last "… N more …" in a list for exactly N more items', () => {

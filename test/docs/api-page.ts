@@ -148,6 +148,12 @@ export interface Moments {
   /** The command's start and end. */
   start: number;
   end: number;
+  /**
+   * For <as before>: each time an earlier example's answer showed under a time
+   * placeholder, by the field's name (the latest); the runner adds each
+   * example's once it has been compared (timesShown).
+   */
+  earlier?: Map<string, number>;
 }
 
 const SLACK_MS = 2_000;
@@ -183,9 +189,25 @@ function describeTime(value: string | number, moments: Moments): string {
   return seconds >= 0 ? `in ${span(seconds)}` : `${span(-seconds)} ago`;
 }
 
-/** Why `actual` does not fit the placeholder `name`, or undefined when it does. */
-function placeholderMismatch(name: string, actual: string | number, moments: Moments): string | undefined {
+const AS_BEFORE = 'as before';
+
+/** Why `actual` does not fit the placeholder `name` (the whole value of `field`), or undefined when it does. */
+function placeholderMismatch(
+  name: string,
+  actual: string | number,
+  moments: Moments,
+  field?: string,
+): string | undefined {
   if (actual === '') return `<${name}> stands for a value, not an empty one`;
+  if (name === AS_BEFORE) {
+    // The same moment an earlier answer showed (a grant's time, listed later): exactly it, however long ago.
+    const before = field === undefined ? undefined : moments.earlier?.get(field);
+    if (before === undefined)
+      return `<${name}> stands for a time an earlier answer showed as ${field ?? 'this value'}, and none did`;
+    if (timeOf(actual) !== before)
+      return `<${name}> is ${new Date(before).toISOString()}, the ${field} an earlier answer showed, and ${JSON.stringify(actual)} is not`;
+    return undefined;
+  }
   const allowed = window(name, moments);
   if (!allowed) return undefined;
   const ms = timeOf(actual);
@@ -196,10 +218,10 @@ function placeholderMismatch(name: string, actual: string | number, moments: Mom
 }
 
 /** Why the string `actual` does not fit the pattern `expected` (…, <name>), or undefined when it does. */
-function patternMismatch(expected: string, actual: Value, moments: Moments): string | undefined {
+function patternMismatch(expected: string, actual: Value, moments: Moments, field?: string): string | undefined {
   const whole = /^<([^<>\n]+)>$/.exec(expected);
   if (whole && (typeof actual === 'string' || typeof actual === 'number'))
-    return placeholderMismatch(whole[1], actual, moments);
+    return placeholderMismatch(whole[1], actual, moments, field);
   if (typeof actual !== 'string') return `expected a string like ${JSON.stringify(expected)}`;
   const names: string[] = [];
   let source = '';
@@ -233,10 +255,16 @@ export interface Difference {
 }
 
 /** The first place where `actual` does not fit `expected` (placeholders allowed in expected). */
-export function differenceOf(expected: Value, actual: Value, moments: Moments, path = ''): Difference | undefined {
+export function differenceOf(
+  expected: Value,
+  actual: Value,
+  moments: Moments,
+  path = '',
+  field?: string,
+): Difference | undefined {
   const differ = (why: string): Difference => ({ path: path || '(the whole answer)', expected, actual, why });
   if (typeof expected === 'string' && isPattern(expected)) {
-    const why = patternMismatch(expected, actual, moments);
+    const why = patternMismatch(expected, actual, moments, field);
     return why ? differ(why) : undefined;
   }
   if (Array.isArray(expected)) {
@@ -272,6 +300,7 @@ export function differenceOf(expected: Value, actual: Value, moments: Moments, p
         (actual as Record<string, Value>)[key],
         moments,
         path ? `${path}.${key}` : key,
+        key,
       );
       if (found) return found;
     }
@@ -284,8 +313,8 @@ export function differenceOf(expected: Value, actual: Value, moments: Moments, p
  * `actual` written as the page would show it: the page's placeholders kept
  * where they still fit, a shortened list still shortened, new times as <time>.
  */
-export function merged(expected: Value, actual: Value, moments: Moments): Value {
-  if (typeof expected === 'string' && isPattern(expected) && !patternMismatch(expected, actual, moments))
+export function merged(expected: Value, actual: Value, moments: Moments, field?: string): Value {
+  if (typeof expected === 'string' && isPattern(expected) && !patternMismatch(expected, actual, moments, field))
     return expected;
   if (Array.isArray(actual)) {
     const list = Array.isArray(expected) ? expected : [];
@@ -301,13 +330,37 @@ export function merged(expected: Value, actual: Value, moments: Moments): Value 
     return Object.fromEntries(
       Object.entries(actual).map(([key, value]) => [
         key,
-        merged((shown as Record<string, Value>)[key], value, moments),
+        merged((shown as Record<string, Value>)[key], value, moments, key),
       ]),
     );
   }
   if (typeof actual === 'string' && actual.includes('T') && !Number.isNaN(timeOf(actual)))
     return timePlaceholder(actual, moments);
   return actual;
+}
+
+/**
+ * Adds to `moments.earlier` each time `actual` shows where `expected` has a
+ * time placeholder as the field's whole value (and it fits), by the field's
+ * name: what a later <as before> of that field stands for.
+ */
+export function timesShown(expected: Value, actual: Value, moments: Moments, field?: string): void {
+  if (typeof expected === 'string') {
+    const whole = /^<([^<>\n]+)>$/.exec(expected);
+    if (!whole || field === undefined || !moments.earlier) return;
+    if (whole[1] !== AS_BEFORE && !window(whole[1], moments)) return;
+    if (
+      (typeof actual !== 'string' && typeof actual !== 'number') ||
+      placeholderMismatch(whole[1], actual, moments, field)
+    )
+      return;
+    moments.earlier.set(field, timeOf(actual));
+  } else if (Array.isArray(expected) && Array.isArray(actual)) {
+    expected.forEach((item, index) => timesShown(item, actual[index], moments, field));
+  } else if (expected !== null && typeof expected === 'object' && actual !== null && typeof actual === 'object') {
+    for (const [key, item] of Object.entries(expected))
+      timesShown(item, (actual as Record<string, Value>)[key], moments, key);
+  }
 }
 
 /** The placeholder that best says when `actual` is: <now>, <in 5 minutes>, or else <time>. */

@@ -11,6 +11,7 @@ import {
   merged,
   mergedText,
   textDifference,
+  timesShown,
   valuesOf,
   type Difference,
   type Example,
@@ -171,6 +172,8 @@ function check(example: Example, printed: string, moments: Moments): Omit<Outcom
         rewrite: rewrite(),
       };
   }
+  // What a later example's <as before> stands for: the times this one showed.
+  shown.forEach((value, index) => timesShown(value, got[index], moments));
   return {};
 }
 
@@ -187,10 +190,11 @@ export function pageExamples(): { page: string; examples: Example[] } {
  */
 export async function runExamples(session: Session, examples: Example[], sessionStart: number): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
+  const earlier = new Map<string, number>();
   for (const example of examples) {
     const start = Date.now();
     const result = await session.run(example.command.text);
-    const moments = { session: sessionStart, start, end: Date.now() };
+    const moments = { session: sessionStart, start, end: Date.now(), earlier };
     if (result.status !== 0 || result.stderr.trim()) {
       outcomes.push({
         example,

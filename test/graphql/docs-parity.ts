@@ -1,8 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AttemptResult, OutboundSender } from '../../src/infra/outbound/outbound-sender';
-import type { TestApp } from '../support/test-app';
-import type { PairedApps } from './paired-apps';
+import type { PairedApps, RawRequest } from './paired-apps';
 
 /** Headers of one hop, or that the answer's new framing sets again. */
 const NOT_FORWARDED = new Set([
@@ -32,48 +30,40 @@ function labelOf(request: IncomingMessage, body: string): string {
   return `docs/api.md: ${request.method} ${request.url} ${document.replace(/\s+/g, ' ').slice(0, 100)}`;
 }
 
-/**
- * The page has one webhook receiver, which prints each delivery it gets: the
- * jit instance's attempts reach it, and the graphql-js instance's attempt of
- * the same delivery (in lockstep, just after) gets the outcome the jit one's
- * got, so both keep the same delivery rows and the page sees each delivery once.
- */
-function shareOneReceiver(pair: PairedApps): void {
-  const senderOf = (instance: TestApp) =>
-    (instance.app.webhooks.worker as unknown as { deps: { sender: OutboundSender } }).deps.sender;
-  const outcomes = new Map<string, AttemptResult[]>();
-  const keyOf = (url: string, headers: Record<string, string>) => `${url} ${headers['webhook-id']}`;
-  const jit = senderOf(pair.jit);
-  const send = jit.send.bind(jit);
-  jit.send = async (url, headers, body, signal) => {
-    const result = await send(url, headers, body, signal);
-    outcomes.set(keyOf(url, headers), [...(outcomes.get(keyOf(url, headers)) ?? []), result]);
-    return result;
-  };
-  senderOf(pair.graphqlJs).send = (url, headers) =>
-    Promise.resolve(
-      outcomes.get(keyOf(url, headers))?.shift() ?? { status: null, error: 'the jit instance made no such attempt' },
-    );
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/** The request's method, as the page sent it (the SSF chapter's management API uses DELETE). */
+function methodOf(request: IncomingMessage): NonNullable<RawRequest['method']> {
+  const method = METHODS.find((one) => one === request.method);
+  if (!method) throw new Error(`the page sent ${request.method}, which the proxy does not forward`);
+  return method;
 }
 
 export interface PairProxy {
   port: number;
+  /** http://127.0.0.1:<port>: the service's own address (the SSF issuer the page names). */
+  url: string;
+  /** From now on, the pair answers. */
+  serve(pair: PairedApps): void;
   /** Requests the pair could not answer (the proxy answered 502). */
   problems: string[];
   close(): Promise<void>;
 }
 
 /**
- * Serves `pair` on a port of its own, as if it were one service, for docs/api.md's
- * shell (test/docs/api-runner.ts): each request goes to both instances in
- * lockstep (pair.send compares their answers) and is answered with the jit
- * instance's. Before it, the shared clock is set to the real time (the page's
- * tokens and TOTP codes follow it); after it, both instances deliver what is
- * due, alike (pair.both; shareOneReceiver), and the jit
- * instance's log goes on in `serviceLog`, where the page finds its SMS codes.
+ * A port of its own for a pair, listening before the pair starts (so that the
+ * pair knows its address: SSF_ISSUER), serving it as if it were one service for
+ * docs/api.md's shell (test/docs/api-runner.ts) once `serve` gives it: each
+ * request goes to both instances in lockstep (pair.send compares their answers)
+ * and is answered with the jit instance's. Before it, the shared clock is set to
+ * the real time (the page's tokens and TOTP codes follow it); after it, both
+ * instances deliver what is due, alike (pair.both; the pair is started with
+ * oneReceiver, so the page's receivers get each webhook and SET once): webhook
+ * deliveries, then a round of SSF pushes. The jit instance's log goes on in
+ * `serviceLog`, where the page finds its SMS codes.
  */
-export async function servePair(pair: PairedApps, serviceLog: string): Promise<PairProxy> {
-  shareOneReceiver(pair);
+export async function listenForPair(serviceLog: string): Promise<PairProxy> {
+  let pair: PairedApps | undefined;
   const problems: string[] = [];
   let logged = 0;
   const server = createServer((request, response) => {
@@ -83,17 +73,25 @@ export async function servePair(pair: PairedApps, serviceLog: string): Promise<P
       const body = Buffer.concat(chunks).toString('utf8');
       const label = labelOf(request, body);
       const answer = async () => {
-        pair.clock.set(new Date());
+        if (!pair) throw new Error('the pair has not started yet');
+        // A receiver's request while the jit instance's attempt waits for its answer (a SET's
+        // receiver fetching the JWKS) is part of that attempt: no clock move, no delivery round.
+        const duringAttempt = pair.awaitingReceiver;
+        if (!duringAttempt) pair.clock.set(new Date());
         const answered = await pair.send(
           {
-            method: request.method === 'GET' ? 'GET' : 'POST',
+            method: methodOf(request),
             path: request.url,
             headers: forwarded(request.headers),
-            body: request.method === 'GET' ? undefined : body,
+            // A GET has none; a DELETE sent without one (curl -X DELETE) stays without one.
+            body: request.method === 'GET' || (request.method === 'DELETE' && body === '') ? undefined : body,
           },
           label,
         );
-        await pair.both((instance) => instance.app.webhooks.worker.settle());
+        if (!duringAttempt) {
+          await pair.both((instance) => instance.app.webhooks.worker.settle());
+          await pair.both((instance) => instance.app.runBackgroundJob('ssf-push'));
+        }
         appendFileSync(serviceLog, pair.jit.logs.slice(logged).join(''));
         logged = pair.jit.logs.length;
         response.writeHead(answered.status, forwarded(answered.headers)).end(answered.body);
@@ -105,8 +103,13 @@ export async function servePair(pair: PairedApps, serviceLog: string): Promise<P
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
   return {
-    port: (server.address() as { port: number }).port,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    serve: (given) => {
+      pair = given;
+    },
     problems,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -12,7 +12,7 @@ import { freePort, pageExamples, pageWorkFolder, reportOf, runExamples, Session,
 import { cellOrder, makeFixture } from '../security/authorization-fixture';
 import { CALLER_KINDS, MATRIX } from '../security/authorization-matrix';
 import { AUTH_SECRET } from '../support/test-app';
-import { type PairProxy, servePair } from './docs-parity';
+import { listenForPair, type PairProxy } from './docs-parity';
 import { type PairedApps, startPairedApps } from './paired-apps';
 
 /**
@@ -22,7 +22,8 @@ import { type PairedApps, startPairedApps } from './paired-apps';
  * document compiled at its first request) and one running graphql-js, gets the
  * same status, headers and body bytes from both (paired-apps.ts: same clock,
  * same seeded random draws; only the Date header and a RATE_LIMITED answer's
- * seconds to wait, which follow the real time, are set aside).
+ * seconds to wait, which follow the real time, and the random nonce of an
+ * ES256 signature that verifies, are set aside).
  */
 
 /** No difference so far; else the count and the first few, not thousands of lines. */
@@ -173,11 +174,17 @@ describe('graphql-jit and graphql-js answer alike', () => {
     let sessionStart = 0;
 
     // The page as test/docs/api-examples.test.ts runs it, in one shell, top to
-    // bottom; its service is the pair, behind one port (docs-parity.ts).
+    // bottom; its service is the pair, behind one port (docs-parity.ts), which
+    // is also the pair's own address (SSF_ISSUER, by default the service's).
     beforeAll(async () => {
       sessionStart = Date.now();
-      pair = await startPairedApps({ env: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' }, manualBackgroundWork: true });
-      proxy = await servePair(pair, join(work, 'service.log'));
+      proxy = await listenForPair(join(work, 'service.log'));
+      pair = await startPairedApps({
+        env: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', SSF_ISSUER: proxy.url },
+        manualBackgroundWork: true,
+        oneReceiver: true,
+      });
+      proxy.serve(pair);
       const ports = { port: proxy.port, receiverPort: await freePort() };
       // The page's tokens (npm run token) signed for the pair.
       session = new Session(work, shellEnv(work, ports, { AUTH_JWT_SECRET: AUTH_SECRET }));

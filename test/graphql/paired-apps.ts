@@ -1,4 +1,6 @@
+import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 import { ManualClock } from '../../src/infra/clock';
+import type { AttemptResult, OutboundAttempt, OutboundIntercept } from '../../src/infra/outbound/outbound-sender';
 import { startTestApp, type GqlResult, type TestApp, type TestAppOptions } from '../support/test-app';
 import { seedServiceRandomness, type SeededRandomness } from './seeded-randomness';
 
@@ -8,8 +10,9 @@ import { seedServiceRandomness, type SeededRandomness } from './seeded-randomnes
  * ManualClock. Every request goes to both in lockstep: the service's random
  * draws are reseeded before each instance answers, so the two make the same ids,
  * secrets, codes and challenges, and their answers can be compared byte for byte
- * (status, headers but `date`, body); the one value normalised is a RATE_LIMITED
- * answer's seconds to wait (see alignRetrySeconds).
+ * (status, headers but `date`, body); the values normalised are a RATE_LIMITED
+ * answer's seconds to wait (see alignRetrySeconds) and an ES256 signature's
+ * random nonce, once both signatures verify (see alignSignatures).
  *
  * It is a TestApp itself (its answers are the jit instance's, checked against
  * the graphql-js one's), so any helper or runner written for a TestApp drives
@@ -26,6 +29,8 @@ export interface PairedApps extends TestApp {
    * (start them with manualBackgroundWork), e.g. a webhook's delivery.
    */
   both(work: (app: TestApp) => Promise<unknown>): Promise<void>;
+  /** oneReceiver: the jit instance's outbound attempt waits for the receiver's answer (send answers out of line). */
+  readonly awaitingReceiver: boolean;
   /** Every difference seen so far, one line each (empty: byte-identical). */
   differences: string[];
   /** Requests compared so far. */
@@ -33,7 +38,8 @@ export interface PairedApps extends TestApp {
 }
 
 export interface RawRequest {
-  method?: 'GET' | 'POST';
+  /** POST by default; the docs page's SSF chapter also sends DELETE (and could PUT, PATCH). */
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Path and query string, e.g. /graphql or /graphql?query=... */
   path?: string;
   headers?: Record<string, string>;
@@ -46,18 +52,80 @@ export interface RawAnswer {
   body: string;
 }
 
+export interface PairedAppsOptions extends TestAppOptions {
+  /**
+   * One receiver for the pair's outbound attempts (webhook deliveries, pushed
+   * SETs; run them with `both`): the jit instance's reach it, and the graphql-js
+   * instance's attempt of the same message (in lockstep, just after) gets the
+   * outcome the jit one's got, so both keep the same rows and the receiver gets
+   * each message once. While the jit instance's attempt waits for its answer,
+   * requests the receiver makes to the pair (a SET's receiver fetching the
+   * JWKS) are answered at once, out of line: the line is the attempt's.
+   */
+  oneReceiver?: boolean;
+}
+
+/** Which message an attempt carries: a webhook's id, a SET's jti, else the body. */
+function messageOf({ url, headers, body }: OutboundAttempt): string {
+  if (headers['webhook-id']) return `${url} ${headers['webhook-id']}`;
+  try {
+    const { jti } = JSON.parse(Buffer.from(body.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+      jti?: unknown;
+    };
+    if (typeof jti === 'string') return `${url} ${jti}`;
+  } catch {
+    // not a JWT
+  }
+  return `${url} ${body}`;
+}
+
 /** Headers that differ by when the answer was sent, not by what it says. */
 const VOLATILE_HEADERS = new Set(['date']);
 
-export async function startPairedApps(options: TestAppOptions = {}): Promise<PairedApps> {
+export async function startPairedApps({ oneReceiver, ...options }: PairedAppsOptions = {}): Promise<PairedApps> {
   const clock = options.clock ?? new ManualClock(new Date());
+  // oneReceiver: what each attempt of the jit instance got, by message, in order.
+  const outcomes = new Map<string, AttemptResult[]>();
+  const attempted = new Map<string, number>();
+  let attemptsInFlight = 0;
+  /** After an attempt, both instances draw from the same stream, whatever ran while it waited. */
+  const reseedAfter = (message: string, counts: Map<string, number>) => {
+    const index = (counts.get(message) ?? 0) + 1;
+    counts.set(message, index);
+    randomness.reseed(`attempt ${index} of ${message}`);
+  };
+  const jitSends: OutboundIntercept = async (attempt, send) => {
+    attemptsInFlight += 1;
+    let result: AttemptResult;
+    try {
+      result = await send();
+    } finally {
+      attemptsInFlight -= 1;
+    }
+    const message = messageOf(attempt);
+    outcomes.set(message, [...(outcomes.get(message) ?? []), result]);
+    reseedAfter(message, attempted);
+    return result;
+  };
+  const replayed = new Map<string, number>();
+  const graphqlJsGetsJitOutcome: OutboundIntercept = (attempt) => {
+    const message = messageOf(attempt);
+    const result = outcomes.get(message)?.shift() ?? { status: null, error: 'the jit instance made no such attempt' };
+    reseedAfter(message, replayed);
+    return Promise.resolve(result);
+  };
+  const withIntercept = (intercept: OutboundIntercept) =>
+    oneReceiver ? { webhooks: { ...options.webhooks, intercept } } : {};
+
   const graphqlJs = await startTestApp({
     ...options,
+    ...withIntercept(graphqlJsGetsJitOutcome),
     clock,
     env: { ...options.env, GRAPHQL_EXECUTOR: 'graphql-js' },
   });
   const jit = await startTestApp({
     ...options,
+    ...withIntercept(jitSends),
     clock,
     env: { ...options.env, GRAPHQL_EXECUTOR: 'jit' },
     // Every document compiled at its first request, so each case runs compiled.
@@ -66,6 +134,8 @@ export async function startPairedApps(options: TestAppOptions = {}): Promise<Pai
       options.configure?.(config);
     },
   });
+  const signingKeyOf = (app: TestApp) => app.config.ssf && createPublicKey(app.config.ssf.signingKeyPem);
+  const signingKeys = { jit: signingKeyOf(jit), graphqlJs: signingKeyOf(graphqlJs) };
   // Seeded only once both have started: each keeps its own database and store prefix.
   const randomness: SeededRandomness = seedServiceRandomness();
   const differences: string[] = [];
@@ -97,13 +167,14 @@ export async function startPairedApps(options: TestAppOptions = {}): Promise<Pai
       const withId = { ...request, headers: { 'x-request-id': seed, ...request.headers } };
       const fromJit = await fetchRaw(jit, withId, seed);
       const fromGraphqlJs = await fetchRaw(graphqlJs, withId, seed);
-      const difference = describeDifference(fromJit, fromGraphqlJs);
+      const difference = describeDifference(fromJit, fromGraphqlJs, signingKeys);
       if (difference) {
         differences.push(`${label || summarize(request)}: ${difference}`);
       }
       return fromJit;
     };
-    return inLine(run);
+    // A receiver's request while the jit instance's attempt waits for it (oneReceiver): the line is held for it.
+    return attemptsInFlight > 0 ? run() : inLine(run);
   };
 
   /** One pair at a time: what runs here has the seeded stream to itself. */
@@ -157,6 +228,9 @@ export async function startPairedApps(options: TestAppOptions = {}): Promise<Pai
     get compared() {
       return compared;
     },
+    get awaitingReceiver() {
+      return attemptsInFlight > 0;
+    },
     token: (subject, scopes, tokenOptions) => jit.token(subject, scopes, tokenOptions),
     // Reads the jit instance's database; a statement that writes runs on both.
     async sql(statement, params) {
@@ -171,7 +245,7 @@ export async function startPairedApps(options: TestAppOptions = {}): Promise<Pai
 }
 
 /**
- * The one value normalised: a RATE_LIMITED answer's seconds to wait (in its
+ * A value normalised: a RATE_LIMITED answer's seconds to wait (in its
  * message and `retryAfterSeconds`) come from the store's own expiry, in real
  * time, which moves on between the two answers. They may differ by a second or
  * two; the jit answer's value is then put in the other before comparing.
@@ -188,9 +262,50 @@ function alignRetrySeconds(jit: string, graphqlJs: string): string {
   return graphqlJs.replace(RETRY_SECONDS, (_match, label: string) => `${label}${ours[index++]}`);
 }
 
+/**
+ * The other value set aside: an ES256 signature (a Security Event Token's, in
+ * an SSF poll's answer) is made with a fresh random nonce, so two instances
+ * signing the same header and payload with the same key sign differently.
+ * Where both answers hold the same tokens, in the same places, but for their
+ * signatures, and each signature verifies with its instance's SSF key (the
+ * same key: the JWKS both publish is compared too), the jit answer's
+ * signatures are put in the other before comparing.
+ */
+const ES256_JWS = /\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{86}\b/g;
+
+export interface SigningKeys {
+  jit?: KeyObject | null;
+  graphqlJs?: KeyObject | null;
+}
+
+function signedBy(jws: string, key: KeyObject): boolean {
+  const at = jws.lastIndexOf('.');
+  return verify(
+    'sha256',
+    Buffer.from(jws.slice(0, at)),
+    { key, dsaEncoding: 'ieee-p1363' },
+    Buffer.from(jws.slice(at + 1), 'base64url'),
+  );
+}
+
+function alignSignatures(jit: string, graphqlJs: string, keys: SigningKeys): string {
+  if (!keys.jit || !keys.graphqlJs) return graphqlJs;
+  const ours = [...jit.matchAll(ES256_JWS)].map((match) => match[0]);
+  const theirs = [...graphqlJs.matchAll(ES256_JWS)].map((match) => match[0]);
+  if (ours.length === 0 || ours.length !== theirs.length) return graphqlJs;
+  const signed = (jws: string) => jws.slice(0, jws.lastIndexOf('.'));
+  const alike = ours.every(
+    (jws, index) =>
+      signed(jws) === signed(theirs[index]) && signedBy(jws, keys.jit!) && signedBy(theirs[index], keys.graphqlJs!),
+  );
+  if (!alike) return graphqlJs;
+  let index = 0;
+  return graphqlJs.replace(ES256_JWS, () => ours[index++]);
+}
+
 /** Where two answers first differ, or undefined when they are the same bytes. */
-export function describeDifference(a: RawAnswer, given: RawAnswer): string | undefined {
-  const b = { ...given, body: alignRetrySeconds(a.body, given.body) };
+export function describeDifference(a: RawAnswer, given: RawAnswer, keys: SigningKeys = {}): string | undefined {
+  const b = { ...given, body: alignSignatures(a.body, alignRetrySeconds(a.body, given.body), keys) };
   if (a.status !== b.status) return `status ${a.status} (jit) vs ${b.status} (graphql-js)`;
   const headers = [...new Set([...Object.keys(a.headers), ...Object.keys(b.headers)])].filter(
     (name) => a.headers[name] !== b.headers[name],

@@ -13,7 +13,7 @@ export class PeriodicJob {
   private stopped = false;
 
   constructor(
-    private readonly name: string,
+    readonly name: string,
     private readonly intervalMs: number,
     private readonly task: () => Promise<unknown>,
     private readonly logger: Logger,

@@ -16,7 +16,26 @@ export interface OutboundSenderOptions {
   ca?: string | Buffer;
   /** The User-Agent of every request (webhooks by default). */
   userAgent?: string;
+  /** Tests: makes each attempt in the sender's place (see OutboundIntercept). */
+  intercept?: OutboundIntercept;
 }
+
+/** One attempt, as the sender was asked to make it. */
+export interface OutboundAttempt {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * Tests: makes an attempt in the sender's place; `send` makes the real one.
+ * Two instances in lockstep share one receiver with it: one sends, the other
+ * gets the outcome the first one got (test/graphql/paired-apps.ts).
+ */
+export type OutboundIntercept = (
+  attempt: OutboundAttempt,
+  send: () => Promise<AttemptResult>,
+) => Promise<AttemptResult>;
 
 /** Bodies are read only to keep the connection reusable, never stored: this much at most. */
 const MAX_RESPONSE_BYTES = 16 * 1024;
@@ -32,6 +51,7 @@ export class OutboundSender {
   private readonly timeoutMs: number;
   private readonly userAgent: string;
   private readonly agents: { http: http.Agent; https: https.Agent };
+  private readonly intercept: OutboundIntercept | undefined;
 
   constructor(
     private readonly policy: NetworkPolicy,
@@ -39,6 +59,7 @@ export class OutboundSender {
   ) {
     this.timeoutMs = options.timeoutMs ?? LIMITS.webhookTimeoutSeconds * 1000;
     this.userAgent = options.userAgent ?? 'twofactor-webhooks/1';
+    this.intercept = options.intercept;
     // Per origin: endpoints on one host never wait for each other's sockets (the worker bounds each endpoint).
     const pool = { keepAlive: true, maxSockets: LIMITS.webhookMaxInFlight, timeout: this.timeoutMs };
     this.agents = {
@@ -48,6 +69,16 @@ export class OutboundSender {
   }
 
   send(url: string, headers: Record<string, string>, body: string, signal?: AbortSignal): Promise<AttemptResult> {
+    if (this.intercept) return this.intercept({ url, headers, body }, () => this.attempt(url, headers, body, signal));
+    return this.attempt(url, headers, body, signal);
+  }
+
+  private attempt(
+    url: string,
+    headers: Record<string, string>,
+    body: string,
+    signal?: AbortSignal,
+  ): Promise<AttemptResult> {
     const refusal = this.policy.refusal(url);
     if (refusal) return Promise.resolve({ status: null, error: refusal });
     const target = new URL(url);

@@ -6,7 +6,7 @@ import type { Clock } from '../../infra/clock';
 import type { Database } from '../../infra/db/database';
 import type { Logger } from '../../infra/logger';
 import { NetworkPolicy, type ResolveHost } from '../../infra/outbound/network-policy';
-import { OutboundSender } from '../../infra/outbound/outbound-sender';
+import { type OutboundIntercept, OutboundSender } from '../../infra/outbound/outbound-sender';
 import type { Module } from '../../module';
 import type { MembershipRepository } from '../../organizations/membership.repository';
 import type { MemberStateChanges } from '../../organizations/organization-members';
@@ -30,7 +30,13 @@ interface SsfNeeds {
   /** The outbox writer: tells the transmitter of every change in its transaction. */
   securityEvents: { alsoTell(listener: AuditedChanges & MemberStateChanges): void };
   /** Tests' stub DNS, trust anchors and attempt time-out, as for webhooks. */
-  webhookOverrides: { resolve?: ResolveHost; ca?: string | Buffer; attemptTimeoutMs?: number; pollIntervalMs?: number };
+  webhookOverrides: {
+    resolve?: ResolveHost;
+    ca?: string | Buffer;
+    attemptTimeoutMs?: number;
+    pollIntervalMs?: number;
+    intercept?: OutboundIntercept;
+  };
 }
 
 /**
@@ -63,6 +69,7 @@ export const ssfModule: Module<SsfNeeds> = {
       ca: webhookOverrides.ca,
       timeoutMs: webhookOverrides.attemptTimeoutMs,
       userAgent: 'twofactor-ssf/1',
+      intercept: webhookOverrides.intercept,
     });
     const sets = new SetBuilder(signer, settings.issuer, subjectIssuer);
     const streams = new SsfStreams({ database, repository, policy, clock, issuer: settings.issuer, subjectIssuer });
@@ -81,6 +88,7 @@ export const ssfModule: Module<SsfNeeds> = {
       routes: [(fastify) => registerSsfRoutes(fastify, { tokens, issuer: settings.issuer, signer, streams, poller })],
       background: [
         {
+          name: 'ssf-push',
           start: () => pusher.start(),
           runOnce: async () => void (await pusher.round()),
           stop: async () => {
