@@ -81,18 +81,20 @@ export class KeySets {
 
   /**
    * The id of the set of these kinds, written when new. Inside the caller's
-   * transaction, before it locks any organization: INSERT IGNORE waits only for
-   * another writer of the same new set, and the locking read sees it committed.
+   * transaction, before it locks any organization. A set that exists is read
+   * without a lock (its row never changes). A new one: INSERT IGNORE waits only
+   * for another writer of the same set, and a shared locking read after it sees
+   * the row committed. Never an exclusive locking read: before the INSERT two of
+   * them on the same missing digest both hold the gap and their INSERTs
+   * deadlock; after it, the writers that were ignored hold shared locks on the
+   * row, and two upgrading them deadlock.
    */
   async intern(manager: EntityManager, kinds: readonly KeyKind[]): Promise<number> {
     const text = keySetText(kinds);
     if (!text) return NO_KEYS;
     const digest = createHash('sha256').update(text).digest('hex');
-    const find = () =>
-      this.database
-        .lockForUpdate(manager.createQueryBuilder(KeySetRecord, 'keySet').where('keySet.digest = :digest', { digest }))
-        .getOne();
-    let found = await find();
+    const query = () => manager.createQueryBuilder(KeySetRecord, 'keySet').where('keySet.digest = :digest', { digest });
+    let found = await query().getOne();
     if (!found) {
       await manager
         .createQueryBuilder()
@@ -101,7 +103,7 @@ export class KeySets {
         .values({ digest, kinds: text })
         .orIgnore()
         .execute();
-      found = await find();
+      found = await this.database.lockForShare(query()).getOne();
     }
     if (!found) throw new Error('a key set was not written');
     this.known.set(found.id, parseKeySetText(found.kinds));

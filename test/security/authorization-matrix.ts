@@ -640,6 +640,22 @@ export const MATRIX: MatrixRow[] = [
     expected: cells({}, 'FORBIDDEN'),
   },
   {
+    name: '`setAuthenticatorPolicy(organizationId: the org)`',
+    operation: 'setAuthenticatorPolicy',
+    document:
+      'mutation($o: ID!) { setAuthenticatorPolicy(organizationId: $o, allowedAaguids: [], requireDeviceBound: false) { id authenticatorPolicy { requireDeviceBound } } }',
+    variables: (fixture) => ({ o: fixture.organizationId }),
+    expected: cells({ owner: 'allowed' }, 'FORBIDDEN'),
+  },
+  {
+    name: '`setAuthenticatorPolicy(organizationId: an unknown id)`',
+    operation: 'setAuthenticatorPolicy',
+    document:
+      'mutation($o: ID!) { setAuthenticatorPolicy(organizationId: $o, allowedAaguids: [], requireDeviceBound: false) { id } }',
+    variables: (fixture) => ({ o: fixture.unknownOrganizationId }),
+    expected: cells({}, 'FORBIDDEN'),
+  },
+  {
     name: '`stopRequiringTwoFactor(organizationId: the org)`',
     operation: 'stopRequiringTwoFactor',
     document: 'mutation($o: ID!) { stopRequiringTwoFactor(organizationId: $o) { id requiresTwoFactor } }',

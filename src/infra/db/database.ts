@@ -184,6 +184,11 @@ export class Database {
     return this.isMysql ? query.setLock('pessimistic_write') : query;
   }
 
+  /** A read of the latest committed rows under shared locks (LOCK IN SHARE MODE): readers never wait for one another. */
+  lockForShare<T extends ObjectLiteral>(query: SelectQueryBuilder<T>): SelectQueryBuilder<T> {
+    return this.isMysql ? query.setLock('pessimistic_read') : query;
+  }
+
   async ping(): Promise<void> {
     await this.dataSource.query('SELECT 1');
   }
