@@ -285,6 +285,8 @@ describe('the plan', () => {
       'compliance-1m-p50-growth': 2,
       'compliance-pr-1m-p99': 20,
       'compliance-pr-1m-p50-growth': 2,
+      'compliance-allow-list-1m-p99': 20,
+      'compliance-allow-list-1m-p50-growth': 2,
       'verify-totp-during-rotation-p99': 1.5,
       'rotation-rate': 2000,
       'service-rss': 250,
