@@ -368,6 +368,11 @@ async function main() {
     : null;
   if (webhooks) log(`webhooks: every event type to a live receiver at ${webhooks.endpoint.url}`);
 
+  const notes = [];
+  const checks = {};
+  /** Why a pass did not run, by its key: shown in its row, and as its targets' reason. */
+  const skipped = {};
+
   // Tracing on (issue 27): the OTLP receiver for the run; the traced service is started for each of its passes.
   let tracingSkipReason = tracingSkip(SERVICE_ROOT);
   let tracing = null;
@@ -386,11 +391,6 @@ async function main() {
     await tracing.startReceiver();
     log(`tracing on: OTLP receiver at ${tracing.receiver.url}`);
   }
-
-  const notes = [];
-  const checks = {};
-  /** Why a pass did not run, by its key: shown in its row, and as its targets' reason. */
-  const skipped = {};
 
   // The login scenario: present in the schema? its users seeded?
   let loginSkip = null;
@@ -903,7 +903,7 @@ function stallsBetween(before, after) {
  * Tracing on against off (issue 27): each traced pass beside the same pass on the
  * ordinary service in the same run (req/s ratio, latencies, the service's CPU per
  * request), the spans the receiver got; and what shows the ordinary service ran
- * without tracing: no OTEL_* in its environment, no log line naming a trace.
+ * without tracing: no OTEL_* in its environment, no span from it at the receiver.
  */
 function tracingOnAndOff(measurements, { offOtelVariables, receiverStats }) {
   const traced = SCENARIOS.filter((candidate) => candidate.tracingOf);
