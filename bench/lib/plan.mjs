@@ -9,7 +9,7 @@
 //   phase     reads | logins | organizations | paced | single (see SCHEDULE), or
 //             baseline (run where SCHEDULE names its key)
 //   server    the process measured: service | apollo | mercurius | floor | traced
-//             (traced: the service with tracing on, lib/tracing.mjs, up only for its passes)
+//             (traced: the service with tracing on, lib/tracing.mjs, running only during its passes)
 //   requests  (ctx) => autocannon requests (may be async); ctx is built by run.mjs
 //   options   measurement options: { connections: 1 } for a time-per-query pass
 //   role      'reference' for floors and baselines: never judged, never "measured"

@@ -1,10 +1,13 @@
 // Tracing switched on (issue 27): a second service process, the same build with
 // the same settings, database and Redis, plus OTEL_EXPORTER_OTLP_ENDPOINT at the
-// bench's OTLP receiver (baselines/otlp-receiver.mjs) on loopback. It runs only
-// for its own passes (started before each, stopped after, so its spans are
-// flushed and counted per pass, and no other pass shares the machine with it);
-// the ordinary rows are the same passes with tracing off: the service started
-// without any OTEL_* variable, which loads no OpenTelemetry module at all.
+// bench's OTLP receiver (baselines/otlp-receiver.mjs) on loopback. It is started
+// once, before the re-encryption pass's values under an older key are seeded (an
+// instance started after them refuses to start without that key, and one given
+// it would re-encrypt them in the background), and is paused (SIGSTOP: no CPU, no
+// polling) except during its own passes, so no other pass shares the machine
+// with a running one. The ordinary rows are the same passes with tracing off:
+// the service started without any OTEL_* variable, which loads no OpenTelemetry
+// module at all.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, sampleMemory, startNode, waitForHttp } from './processes.mjs';
@@ -38,30 +41,23 @@ async function operationsServed(url) {
   return total;
 }
 
+/** The SDK's batch span processor exports at least every 5 s (OTEL_BSP_SCHEDULE_DELAY's default): waited after a pass. */
+const EXPORT_DELAY_MS = 6_000;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
- * The receiver (one process for the run) and the traced service's lifecycle:
- * `up()` starts a traced process and waits until it is ready; `down()` stops it
- * (SIGTERM: the service flushes its spans before it exits) and returns what its
- * pass cost and sent: spans received, roots, by kind, exports, bytes, the
- * operations it answered, its peak RSS, and the OTEL_* variables it ran with.
+ * The receiver and the traced service (one process each for the run): `start()`
+ * starts both and pauses the service; `resume()` before each traced pass;
+ * `pause()` after it returns what the pass cost and sent (spans received once
+ * its batches were exported: roots, by kind, exports, bytes; the operations it
+ * answered; its peak RSS so far and the OTEL_* variables it runs with) and
+ * pauses it again; `stop()` at the end (SIGTERM: it flushes and exits).
  */
 export class TracingRun {
   constructor({ root, serviceRoot, serviceEnv, nodeArgs, baseEnv, workDir }) {
     Object.assign(this, { root, serviceRoot, serviceEnv, nodeArgs, baseEnv, workDir });
     this.receiver = null;
     this.service = null;
-    this.started = 0;
-  }
-
-  async startReceiver() {
-    this.receiver = startNode('OTLP receiver', join(this.root, 'bench/baselines/otlp-receiver.mjs'), {
-      cwd: this.root,
-      port: await freePort(),
-      logFile: join(this.workDir, 'otlp-receiver.log'),
-      env: this.baseEnv,
-    });
-    await waitForHttp(this.receiver, '/stats');
-    return this.receiver;
   }
 
   /** The receiver's counts so far. */
@@ -69,46 +65,53 @@ export class TracingRun {
     return (await fetch(`${this.receiver.url}/stats`, { signal: AbortSignal.timeout(5_000) })).json();
   }
 
-  /** The environment of the traced process: the service's, and the OTLP endpoint (nothing else of OTEL_*). */
-  env() {
-    return { ...this.serviceEnv, OTEL_EXPORTER_OTLP_ENDPOINT: this.receiver.url };
-  }
-
-  async up() {
-    if (this.service) return this.service;
-    this.started += 1;
-    this.logFile = join(this.workDir, `service-traced-${this.started}.log`);
-    this.before = await this.stats();
+  async start() {
+    this.receiver = startNode('OTLP receiver', join(this.root, 'bench/baselines/otlp-receiver.mjs'), {
+      cwd: this.root,
+      port: await freePort(),
+      logFile: join(this.workDir, 'otlp-receiver.log'),
+      env: this.baseEnv,
+    });
+    await waitForHttp(this.receiver, '/stats');
     const startedAt = performance.now();
     this.service = startNode('service with tracing on', join(this.serviceRoot, 'dist/src/main.js'), {
       cwd: this.serviceRoot,
       nodeArgs: this.nodeArgs,
       port: await freePort(),
-      logFile: this.logFile,
-      env: this.env(),
+      logFile: join(this.workDir, 'service-traced.log'),
+      // The service's environment and the OTLP endpoint: nothing else of OTEL_*.
+      env: { ...this.serviceEnv, OTEL_EXPORTER_OTLP_ENDPOINT: this.receiver.url },
     });
     await waitForHttp(this.service, '/readyz');
     this.startMs = Math.round(performance.now() - startedAt);
     this.otelVariables = otelVariablesOf(this.service.pid);
     this.stopSampling = sampleMemory([this.service]);
+    // Its start's own spans (the outbox worker's first reads) exported, then paused until its first pass.
+    await sleep(EXPORT_DELAY_MS);
+    this.service.child.kill('SIGSTOP');
     return this.service;
   }
 
-  async down() {
-    const service = this.service;
-    if (!service) return null;
-    this.service = null;
-    this.stopSampling();
-    const operations = await operationsServed(service.url).catch(() => null);
-    await service.stop(20_000);
+  async resume() {
+    this.service.child.kill('SIGCONT');
+    this.before = await this.stats();
+    this.operationsBefore = await operationsServed(this.service.url);
+    return this.service;
+  }
+
+  async pause() {
+    const operations = await operationsServed(this.service.url).catch(() => null);
+    await sleep(EXPORT_DELAY_MS);
     const after = await this.stats();
+    this.service.memory();
+    this.service.child.kill('SIGSTOP');
     const delta = (name) => after[name] - this.before[name];
     const spans = delta('spans');
+    const answered = operations === null ? null : operations - this.operationsBefore;
     return {
       endpoint: 'OTEL_EXPORTER_OTLP_ENDPOINT at the bench receiver (127.0.0.1), http/protobuf, the SDK defaults',
       startMs: this.startMs,
-      exitedCleanly: service.exit?.code === 0,
-      operationsServed: operations,
+      operationsServed: answered,
       spans,
       rootSpans: delta('rootSpans'),
       spansByKind: Object.fromEntries(
@@ -117,12 +120,19 @@ export class TracingRun {
           .filter(([, count]) => count > 0),
       ),
       serverSpans: after.byKind.server - this.before.byKind.server,
-      spansPerOperation: operations ? Number((spans / operations).toFixed(2)) : null,
+      spansPerOperation: answered ? Number((spans / answered).toFixed(2)) : null,
       exports: delta('exports'),
       bytes: delta('bytes'),
       rejected: delta('rejected'),
-      peakRssMb: Number((service.peakRssKb / 1024).toFixed(1)),
+      peakRssMb: Number((this.service.peakRssKb / 1024).toFixed(1)),
       otelVariables: this.otelVariables,
     };
+  }
+
+  async stop() {
+    if (!this.service || this.service.exited) return;
+    this.stopSampling();
+    this.service.child.kill('SIGCONT');
+    await this.service.stop(20_000);
   }
 }
