@@ -667,6 +667,8 @@ async function main() {
   const serviceLog = await summarizeLog(join(workDir, 'service.log'));
   const tracingSummary = tracingOnAndOff(measurements, {
     offOtelVariables: serviceOtelVariables,
+    offPid: service.pid,
+    tracedPid: tracing?.service.pid,
     receiverStats: tracing ? await tracing.stats() : null,
   });
   if (tracingSummary) notes.push(...tracingSummary.notes);
@@ -908,9 +910,9 @@ function stallsBetween(before, after) {
  * Tracing on against off (issue 27): each traced pass beside the same pass on the
  * ordinary service in the same run (req/s ratio, latencies, the service's CPU per
  * request), the spans the receiver got; and what shows the ordinary service ran
- * without tracing: no OTEL_* in its environment, no span from it at the receiver.
+ * without tracing: no OTEL_* in its environment, no span from its pid at the receiver.
  */
-function tracingOnAndOff(measurements, { offOtelVariables, receiverStats }) {
+function tracingOnAndOff(measurements, { offOtelVariables, offPid, tracedPid, receiverStats }) {
   const traced = SCENARIOS.filter((candidate) => candidate.tracingOf);
   const passes = [];
   for (const scenario of traced) {
@@ -951,8 +953,12 @@ function tracingOnAndOff(measurements, { offOtelVariables, receiverStats }) {
     passes.push(figures);
   }
   if (passes.length === 0) return null;
-  const spansInPasses = passes.reduce((sum, pass) => sum + (pass.spans ?? 0), 0);
-  const spansElsewhere = receiverStats ? receiverStats.spans - spansInPasses : null;
+  // Which processes the receiver heard from, by the process.pid of their spans' resource.
+  const byPid = receiverStats?.byPid ?? {};
+  const fromOff = receiverStats ? (byPid[String(offPid)] ?? 0) : null;
+  const fromOthers = Object.entries(byPid)
+    .filter(([pid]) => pid !== String(tracedPid))
+    .reduce((sum, [, count]) => sum + count, 0);
   const offText =
     offOtelVariables === null
       ? 'its environment could not be read'
@@ -967,13 +973,18 @@ function tracingOnAndOff(measurements, { offOtelVariables, receiverStats }) {
           `${pass.spans ?? '?'} spans (${pass.serverSpans ?? '?'} server spans for ${pass.operationsServed ?? '?'} operations answered), traced service peak RSS ${pass.peakRssMb ?? '?'} MB`,
       )
       .join('; ')}.`,
-    `tracing off (the ordinary rows): ${offText}; spans the receiver got outside the traced passes: ${spansElsewhere ?? '?'} (should be 0).`,
+    `tracing off (the ordinary rows): ${offText}; spans the receiver got from it: ${fromOff ?? '?'}, from any process but the traced one: ${receiverStats ? fromOthers : '?'} (both should be 0).`,
   ];
   return {
     receiver: 'bench/baselines/otlp-receiver.mjs on 127.0.0.1 (counts, answers 200)',
     tracedEnvironment:
       "the service's, plus OTEL_EXPORTER_OTLP_ENDPOINT (http/protobuf, sampler and batching at the SDK defaults)",
-    off: { otelVariables: offOtelVariables, spansReceivedOutsideTracedPasses: spansElsewhere },
+    off: {
+      otelVariables: offOtelVariables,
+      spansReceivedFromIt: fromOff,
+      spansReceivedFromOtherThanTraced: receiverStats ? fromOthers : null,
+    },
+    spansReceivedByPid: receiverStats ? { traced: tracedPid, off: offPid, counts: byPid } : null,
     passes,
     notes,
   };

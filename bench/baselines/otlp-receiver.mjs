@@ -8,7 +8,8 @@
 // parent (roots), and spans by kind, read by walking the protobuf wire format down
 // to each Span (opentelemetry-proto's field numbers: request.resourceSpans = 1,
 // ResourceSpans.scopeSpans = 2, ScopeSpans.spans = 2, Span.parentSpanId = 4,
-// Span.kind = 6) without decoding anything else. (The tests' receiver,
+// Span.kind = 6) without decoding anything else; and by the exporting process's
+// pid (Resource.attributes' process.pid), so a run can say which processes sent spans. (The tests' receiver,
 // test/signals/support/otlp-receiver.ts, decodes everything, to check what spans hold.)
 import { createServer } from 'node:http';
 import { gunzipSync } from 'node:zlib';
@@ -21,6 +22,8 @@ const stats = {
   rootSpans: 0,
   byKind: Object.fromEntries(KINDS.map((kind) => [kind, 0])),
   rejected: 0,
+  /** Spans by the exporting process's pid (the resource's process.pid): which process sent them. */
+  byPid: {},
   contentTypes: {},
   firstAt: null,
   lastAt: null,
@@ -64,15 +67,40 @@ function walk(buffer, start, end, each) {
   }
 }
 
-function countSpan(root, kind) {
+function countSpan(root, kind, pid) {
   stats.spans += 1;
+  const key = pid === undefined ? 'unknown' : String(pid);
+  stats.byPid[key] = (stats.byPid[key] ?? 0) + 1;
   if (root) stats.rootSpans += 1;
   stats.byKind[KINDS[kind] ?? 'unspecified'] += 1;
+}
+
+/** The process.pid attribute of a Resource (attributes = 1: KeyValue key = 1, value = 2: AnyValue intValue = 3). */
+function pidOf(body, start, end) {
+  let pid;
+  walk(body, start, end, (field, attributeStart, attributeEnd) => {
+    if (field !== 1) return;
+    let key;
+    let value;
+    walk(body, attributeStart, attributeEnd, (member, memberStart, memberEnd) => {
+      if (member === 1) key = body.toString('utf8', memberStart, memberEnd);
+      else if (member === 2) value = [memberStart, memberEnd];
+    });
+    if (key !== 'process.pid' || !value) return;
+    walk(body, value[0], value[1], (member, _s, _e, number) => {
+      if (member === 3) pid = number;
+    });
+  });
+  return pid;
 }
 
 function countProtobuf(body) {
   walk(body, 0, body.length, (field, start, end) => {
     if (field !== 1) return; // resourceSpans
+    let pid;
+    walk(body, start, end, (resourceField, resourceStart, resourceEnd) => {
+      if (resourceField === 1) pid = pidOf(body, resourceStart, resourceEnd);
+    });
     walk(body, start, end, (scopeField, scopeStart, scopeEnd) => {
       if (scopeField !== 2) return; // scopeSpans
       walk(body, scopeStart, scopeEnd, (spanField, spanStart, spanEnd) => {
@@ -83,7 +111,7 @@ function countProtobuf(body) {
           if (member === 4 && memberEnd > memberStart) root = false;
           else if (member === 6) kind = value;
         });
-        countSpan(root, kind);
+        countSpan(root, kind, pid);
       });
     });
   });
@@ -91,8 +119,11 @@ function countProtobuf(body) {
 
 function countJson(body) {
   for (const resourceSpans of JSON.parse(body.toString('utf8')).resourceSpans ?? []) {
+    const pid = resourceSpans.resource?.attributes?.find((attribute) => attribute.key === 'process.pid')?.value
+      ?.intValue;
     for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
-      for (const span of scopeSpans.spans ?? []) countSpan(!span.parentSpanId, Number(span.kind ?? 0));
+      for (const span of scopeSpans.spans ?? [])
+        countSpan(!span.parentSpanId, Number(span.kind ?? 0), pid === undefined ? undefined : Number(pid));
     }
   }
 }

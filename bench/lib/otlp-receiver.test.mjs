@@ -23,6 +23,7 @@ for (let i = 0; i < 10; i += 1) {
     span.end();
   });
 }
+process.stdout.write(String(process.pid));
 sdk.shutdown().then(() => process.exit(0), (error) => { console.error(error); process.exit(1); });
 `;
 
@@ -61,13 +62,15 @@ describe('the OTLP receiver', () => {
       },
     });
     assert.equal(result.status, 0, result.stderr);
+    return result.stdout.trim();
   };
 
-  test('counts the spans, roots and kinds of an http/protobuf export', async () => {
+  test('counts the spans, roots, kinds and exporting process of an http/protobuf export', async () => {
     const before = await stats();
-    exportWith('http/protobuf');
+    const pid = exportWith('http/protobuf');
     const after = await stats();
     assert.equal(after.spans - before.spans, 30);
+    assert.equal(after.byPid[pid], 30);
     assert.equal(after.rootSpans - before.rootSpans, 10);
     assert.equal(after.byKind.server - before.byKind.server, 10);
     assert.equal(after.byKind.internal - before.byKind.internal, 10);
@@ -78,9 +81,10 @@ describe('the OTLP receiver', () => {
 
   test('counts an http/json export alike', async () => {
     const before = await stats();
-    exportWith('http/json');
+    const pid = exportWith('http/json');
     const after = await stats();
     assert.equal(after.spans - before.spans, 30);
+    assert.equal(after.byPid[pid], 30);
     assert.equal(after.rootSpans - before.rootSpans, 10);
     assert.equal(after.byKind.server - before.byKind.server, 10);
     assert.ok(after.contentTypes['application/json'] >= 1);
