@@ -29,6 +29,7 @@ import {
 } from './lib/login.mjs';
 import {
   allTargets,
+  GROUPS,
   SCENARIOS,
   SCHEDULE,
   scenario as scenarioOf,
@@ -49,6 +50,7 @@ import {
 } from './lib/processes.mjs';
 import { updateReadme, writeResults } from './lib/report.mjs';
 import { KeyRotationRun, rotationSkip, seedRotationValues } from './lib/rotation.mjs';
+import { otelVariablesOf, TRACED, TracingRun, tracingSkip } from './lib/tracing.mjs';
 import {
   accessFloorRequests,
   checkOnce,
@@ -102,11 +104,13 @@ const settings = {
   // The webhook outbox with a live receiver on loopback (BENCH_WEBHOOKS=0: no endpoint, as before webhooks).
   webhooks: process.env.BENCH_WEBHOOKS !== '0',
   // BENCH_ONLY=key,key: only these scenarios (a short pass while working on one; bench/README.md is left alone).
+  // A group's key (GROUPS in lib/plan.mjs, e.g. `tracing`) stands for its scenarios.
   only: process.env.BENCH_ONLY
     ? new Set(
         process.env.BENCH_ONLY.split(',')
           .map((key) => key.trim())
-          .filter(Boolean),
+          .filter(Boolean)
+          .flatMap((key) => GROUPS[key] ?? [key]),
       )
     : null,
 };
@@ -287,15 +291,16 @@ async function main() {
     TRUST_PROXY: '1',
     ...(settings.webhooks ? WEBHOOK_SERVICE_ENV : {}),
   };
+  // e.g. BENCH_SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the service under the load.
+  // As `npm start` and the Dockerfile run it.
+  const serviceNodeArgs = [
+    '--max-semi-space-size=16',
+    '--max-old-space-size=192',
+    ...(process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  ];
   const service = startNode('service', join(SERVICE_ROOT, 'dist/src/main.js'), {
     cwd: SERVICE_ROOT,
-    // e.g. BENCH_SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the service under the load.
-    // As `npm start` and the Dockerfile run it.
-    nodeArgs: [
-      '--max-semi-space-size=16',
-      '--max-old-space-size=192',
-      ...(process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean),
-    ],
+    nodeArgs: serviceNodeArgs,
     port: servicePort,
     logFile: join(workDir, 'service.log'),
     env: serviceEnv,
@@ -314,6 +319,8 @@ async function main() {
   });
   const startedAt = performance.now();
   await waitForHttp(service, '/readyz');
+  // Tracing off, as the running process has it (the kernel's copy of its environment): no OTEL_* at all.
+  const serviceOtelVariables = otelVariablesOf(service.pid);
   const serviceStartMs = Math.round(performance.now() - startedAt);
   await waitForGraphql(apollo);
   await waitForGraphql(mercurius);
@@ -365,6 +372,28 @@ async function main() {
   const checks = {};
   /** Why a pass did not run, by its key: shown in its row, and as its targets' reason. */
   const skipped = {};
+
+  // Tracing on (issue 27): the OTLP receiver for the run; the traced service is started for each of its passes.
+  let tracingSkipReason = tracingSkip(SERVICE_ROOT);
+  let tracing = null;
+  const tracedSelected = SCENARIOS.some((candidate) => candidate.server === TRACED && selected(candidate.key));
+  if (tracingSkipReason) notes.push(`tracing on skipped: no dist/src/telemetry/tracing.js in ${SERVICE_ROOT}.`);
+  else if (!tracedSelected) tracingSkipReason = 'not selected (BENCH_ONLY)';
+  else {
+    tracing = new TracingRun({
+      root: ROOT,
+      serviceRoot: SERVICE_ROOT,
+      serviceEnv,
+      nodeArgs: serviceNodeArgs,
+      baseEnv,
+      workDir,
+    });
+    // Before the re-encryption pass's values under an older key are seeded: an instance started after them refuses to.
+    await tracing.start();
+    log(
+      `tracing on: OTLP receiver at ${tracing.receiver.url}; the service with tracing on ready in ${tracing.startMs} ms, paused until its passes`,
+    );
+  }
 
   // The login scenario: present in the schema? its users seeded?
   let loginSkip = null;
@@ -443,6 +472,7 @@ async function main() {
     floorLoad,
     rotationSkip: rotationSkipReason,
     keyRotation,
+    tracingSkip: tracingSkipReason,
     me,
     typename: typenameRequests,
     floorAccess: accessFloorRequests,
@@ -504,12 +534,13 @@ async function main() {
     // Paced passes on the service also record its event-loop delay and GC pauses (from its /metrics).
     const watchStalls = options.rate && server === service;
     const before = watchStalls ? await runtimeFigures(service.url) : null;
-    common.cpu = () => cpuTimes({ [serverName]: server.pid, ...sharedProcesses });
+    const receiver = serverName === TRACED ? { 'OTLP receiver': tracing.receiver.pid } : {};
+    common.cpu = () => cpuTimes({ [serverName]: server.pid, ...sharedProcesses, ...receiver });
     const background = options.during ? await options.during(ctx) : null;
     const measurement = options.rate ? await measurePaced(common) : await measure(common);
     if (background) measurement.during = await background.stop();
     if (watchStalls) measurement.runtime = stallsBetween(before, await runtimeFigures(service.url));
-    for (const running of [service, apollo, mercurius, floor]) {
+    for (const running of [service, apollo, mercurius, floor, servers[TRACED]].filter(Boolean)) {
       if (running.exited)
         throw new Error(
           `${running.name} exited during "${title}" (${JSON.stringify(running.exit)}); its log ends:\n${running.tail(30)}`,
@@ -531,6 +562,22 @@ async function main() {
   /** One scenario's pass: at full speed, or paced at half another's peak (pacedAtHalfOf). */
   const runScenario = async (scenario) => {
     if (skipped[scenario.key]) return;
+    // The traced service runs for its own passes only: resumed here, paused after (its spans exported).
+    if (scenario.server === TRACED) {
+      servers[TRACED] = await tracing.resume();
+      try {
+        await runScenarioOn(scenario);
+      } finally {
+        delete servers[TRACED];
+        const figures = await tracing.pause();
+        const entry = entryOf({ measurements }, scenario.key);
+        if (entry) entry.measurement.tracing = figures;
+      }
+      return;
+    }
+    await runScenarioOn(scenario);
+  };
+  const runScenarioOn = async (scenario) => {
     const single = scenario.options?.connections === 1;
     const options = {
       url: servers[scenario.server].url,
@@ -595,6 +642,7 @@ async function main() {
   }
 
   stopSampling();
+  await tracing?.stop();
   // Deliveries of the last scenario's events are due within a poll interval.
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   const webhookSummary = webhooks ? await webhooks.summary() : null;
@@ -617,6 +665,13 @@ async function main() {
     mercuriusMb: mercurius.peakRssKb / 1024,
   };
   const serviceLog = await summarizeLog(join(workDir, 'service.log'));
+  const tracingSummary = tracingOnAndOff(measurements, {
+    offOtelVariables: serviceOtelVariables,
+    offPid: service.pid,
+    tracedPid: tracing?.service.pid,
+    receiverStats: tracing ? await tracing.stats() : null,
+  });
+  if (tracingSummary) notes.push(...tracingSummary.notes);
   if (serviceLog.errorLines > 0)
     notes.push(`the service logged ${serviceLog.errorLines} error lines; first: ${serviceLog.firstError}`);
   if (login)
@@ -636,7 +691,7 @@ async function main() {
     figures: { serviceRssMb: Number(memory.serviceMb.toFixed(1)), benchSeconds: bench.seconds },
   };
   const targets = allTargets().map((target) => judge(target, run));
-  const rows = tableRowsOf(run, targets, { memoryMb: memory.serviceMb, bench });
+  const rows = tableRowsOf(run, targets, { memoryMb: memory.serviceMb, bench, tracing: tracingSummary });
 
   const results = {
     date: now.toISOString(),
@@ -661,8 +716,9 @@ async function main() {
       AUTH_AUDIENCE,
       TRUST_PROXY: '1',
       WEBHOOK_ALLOW_PRIVATE_NETWORKS: settings.webhooks ? 'true (a live receiver on loopback)' : 'unset (no endpoint)',
-      LOG_LEVEL: 'info (default: one line per request)',
+      LOG_LEVEL: 'info (default: a line per refused request; answered ones at debug)',
       AWS_EC2_METADATA_DISABLED: 'true',
+      'OTEL_*': "none: tracing off (the tracing passes' own process adds OTEL_EXPORTER_OTLP_ENDPOINT)",
     },
     serviceStartMs,
     serviceBuild: serviceBuild(),
@@ -695,6 +751,7 @@ async function main() {
     })),
     memory,
     webhooks: webhookSummary,
+    tracing: tracingSummary ? { ...tracingSummary, notes: undefined } : null,
     serviceLog,
     measurements,
     notes,
@@ -714,10 +771,10 @@ async function main() {
  * then its half-peak pass and its floor paced alike; a skipped one with its
  * reason; then the run's own figures. Bare Apollo's runs have their own table.
  */
-function tableRowsOf(run, targets, { memoryMb, bench }) {
+function tableRowsOf(run, targets, { memoryMb, bench, tracing }) {
   const rows = [];
   const targetIds = (key) => targets.filter((target) => target.row === key).map((target) => target.id);
-  const add = (key, title, role) => {
+  const add = (key, title, role, comparison) => {
     const entry = entryOf(run, key);
     if (!entry && !run.skipped[key]) return;
     const ratio = entry ? ratioToApollo(run, key) : null;
@@ -729,11 +786,17 @@ function tableRowsOf(run, targets, { memoryMb, bench }) {
       skipped: entry ? null : run.skipped[key],
       ratioToApollo: ratio === null ? null : Number(ratio.toFixed(3)),
       targets: targetIds(key),
+      ...(comparison ? { comparison } : {}),
     });
   };
   for (const scenario of SCENARIOS) {
-    if (scenario.key === 'apollo') continue;
+    if (scenario.key === 'apollo' || scenario.tracingOf) continue;
     add(scenario.key, scenario.title, scenario.role ?? 'scenario');
+    // The same pass with tracing on, right under it (the row says its ratio to this one).
+    for (const traced of SCENARIOS.filter((candidate) => candidate.tracingOf === scenario.key)) {
+      const figures = tracing?.passes.find((candidate) => candidate.key === traced.key);
+      add(traced.key, traced.title, 'scenario', figures?.text);
+    }
     if (scenario.halfPeak) {
       add(halfPeakKey(scenario.key), `${scenario.name} at half its peak rate, paced`, 'scenario');
       const floorName = scenarioOf(scenario.halfPeak.floor).name;
@@ -840,5 +903,89 @@ function stallsBetween(before, after) {
       max: ms(after.eventLoopDelayMs.max),
     },
     gc,
+  };
+}
+
+/**
+ * Tracing on against off (issue 27): each traced pass beside the same pass on the
+ * ordinary service in the same run (req/s ratio, latencies, the service's CPU per
+ * request), the spans the receiver got; and what shows the ordinary service ran
+ * without tracing: no OTEL_* in its environment, no span from its pid at the receiver.
+ */
+function tracingOnAndOff(measurements, { offOtelVariables, offPid, tracedPid, receiverStats }) {
+  const traced = SCENARIOS.filter((candidate) => candidate.tracingOf);
+  const passes = [];
+  for (const scenario of traced) {
+    const on = measurements.find((entry) => entry.key === scenario.key)?.measurement;
+    const off = measurements.find((entry) => entry.key === scenario.tracingOf)?.measurement;
+    if (!on) continue;
+    const ratio = (a, b) => (a === null || a === undefined || !b ? null : Number((a / b).toFixed(3)));
+    const cpu = (m, process) => m?.cpuUsPerRequest?.[process] ?? null;
+    const figures = {
+      key: scenario.key,
+      of: scenario.tracingOf,
+      on: {
+        requestsPerSecond: on.requestsPerSecond,
+        latencyMs: on.latencyMs,
+        errors: on.errors,
+        serviceCpuUsPerRequest: cpu(on, TRACED),
+      },
+      off: off
+        ? {
+            requestsPerSecond: off.requestsPerSecond,
+            latencyMs: off.latencyMs,
+            errors: off.errors,
+            serviceCpuUsPerRequest: cpu(off, 'service'),
+          }
+        : null,
+      requestsPerSecondRatio: ratio(on.requestsPerSecond, off?.requestsPerSecond),
+      p50Ratio: ratio(on.latencyMs.p50, off?.latencyMs.p50),
+      p99Ratio: ratio(on.latencyMs.p99, off?.latencyMs.p99),
+      serviceCpuRatio: ratio(cpu(on, TRACED), cpu(off, 'service')),
+      ...on.tracing,
+    };
+    const spans = on.tracing
+      ? `; ${on.tracing.spans.toLocaleString('en-US')} spans received (${on.tracing.spansPerOperation ?? '?'} an operation)`
+      : '';
+    figures.text = off
+      ? `${figures.requestsPerSecondRatio.toFixed(2)} × tracing off (${on.requestsPerSecond} / ${off.requestsPerSecond} req/s; service CPU ${figures.serviceCpuRatio === null ? '?' : figures.serviceCpuRatio.toFixed(2)} ×)${spans}`
+      : `tracing off not measured${spans}`;
+    passes.push(figures);
+  }
+  if (passes.length === 0) return null;
+  // Which processes the receiver heard from, by the process.pid of their spans' resource.
+  const byPid = receiverStats?.byPid ?? {};
+  const fromOff = receiverStats ? (byPid[String(offPid)] ?? 0) : null;
+  const fromOthers = Object.entries(byPid)
+    .filter(([pid]) => pid !== String(tracedPid))
+    .reduce((sum, [, count]) => sum + count, 0);
+  const offText =
+    offOtelVariables === null
+      ? 'its environment could not be read'
+      : offOtelVariables.length === 0
+        ? 'its environment (/proc/<pid>/environ) has no OTEL_* variable, so it loads no OpenTelemetry module'
+        : `its environment has ${offOtelVariables.join(', ')}`;
+  const notes = [
+    `tracing on: ${passes
+      .map(
+        (pass) =>
+          `${pass.key}: ${pass.requestsPerSecondRatio ?? '?'} × the req/s with it off, p99 ${pass.on.latencyMs.p99} vs ${pass.off?.latencyMs.p99 ?? '?'} ms, ` +
+          `${pass.spans ?? '?'} spans (${pass.serverSpans ?? '?'} server spans for ${pass.operationsServed ?? '?'} operations answered), traced service peak RSS ${pass.peakRssMb ?? '?'} MB`,
+      )
+      .join('; ')}.`,
+    `tracing off (the ordinary rows): ${offText}; spans the receiver got from it: ${fromOff ?? '?'}, from any process but the traced one: ${receiverStats ? fromOthers : '?'} (both should be 0).`,
+  ];
+  return {
+    receiver: 'bench/baselines/otlp-receiver.mjs on 127.0.0.1 (counts, answers 200)',
+    tracedEnvironment:
+      "the service's, plus OTEL_EXPORTER_OTLP_ENDPOINT (http/protobuf, sampler and batching at the SDK defaults)",
+    off: {
+      otelVariables: offOtelVariables,
+      spansReceivedFromIt: fromOff,
+      spansReceivedFromOtherThanTraced: receiverStats ? fromOthers : null,
+    },
+    spansReceivedByPid: receiverStats ? { traced: tracedPid, off: offPid, counts: byPid } : null,
+    passes,
+    notes,
   };
 }

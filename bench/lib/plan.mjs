@@ -8,7 +8,8 @@
 //   title     its row in the tables; name: how targets and other rows call it
 //   phase     reads | logins | organizations | paced | single (see SCHEDULE), or
 //             baseline (run where SCHEDULE names its key)
-//   server    the process measured: service | apollo | mercurius | floor
+//   server    the process measured: service | apollo | mercurius | floor | traced
+//             (traced: the service with tracing on, lib/tracing.mjs, running only during its passes)
 //   requests  (ctx) => autocannon requests (may be async); ctx is built by run.mjs
 //   options   measurement options: { connections: 1 } for a time-per-query pass
 //   role      'reference' for floors and baselines: never judged, never "measured"
@@ -22,6 +23,9 @@
 //   during    (ctx) => { stop: async () => figures }: work started before its
 //             measured pass and stopped after (e.g. a re-encryption running
 //             under a verification load); the figures land in measurement.during
+//   tracingOf a scenario key: the same pass on the traced service; its row shows
+//             the ratio to that pass (tracing off) in the same run, and the spans
+//             the OTLP receiver got (measured: no target)
 //   targets   [{ id, kind, atLeast | atMost | below, ... }]: see KINDS in
 //             lib/targets.mjs; `of` is the scenario itself unless given
 import { accessRequests, ORGANIZATION_PHISHING_RESISTANT_QUERY, ORGANIZATION_QUERY } from './scenarios.mjs';
@@ -46,6 +50,7 @@ export const SCHEDULE = [
 
 const withReason = (json) => (json?.data?.organizationAccess?.reason ? null : 'no reason in the answer');
 const loginSkip = (ctx) => ctx.loginSkip ?? null;
+const tracingSkip = (ctx) => ctx.tracingSkip ?? null;
 
 /** The organization page's answer, against the seeded counters. */
 function organizationCheck(size) {
@@ -150,6 +155,17 @@ export const SCENARIOS = [
 
   // Reads.
   {
+    // Issue 27: the same pass with tracing on, just before the ordinary one (which is the pass with it off).
+    key: 'access-traced',
+    phase: 'reads',
+    server: 'traced',
+    title: 'organizationAccess (twofactor:read), peak, tracing on',
+    name: 'organizationAccess, tracing on',
+    tracingOf: 'access',
+    requests: (ctx) => accessRequests(ctx.readToken),
+    skip: tracingSkip,
+  },
+  {
     key: 'access',
     phase: 'reads',
     server: 'service',
@@ -211,6 +227,17 @@ export const SCENARIOS = [
       { id: 'start-vs-apollo', kind: 'ratioToApollo', atLeast: 0.5 },
       { id: 'start-half-peak-p99', kind: 'halfPeakP99', atMost: 1.5 },
     ],
+  },
+  {
+    // Issue 27: the same pass with tracing on, just before the ordinary one; it spends the same start pass's challenges.
+    key: 'login-verify-traced',
+    phase: 'logins',
+    server: 'traced',
+    title: 'login step 2: verifyLoginChallenge (TOTP), peak, tracing on',
+    name: 'verifyLoginChallenge (TOTP), tracing on',
+    tracingOf: 'login-verify',
+    requests: (ctx) => ctx.login.verifyRequests(),
+    skip: (ctx) => ctx.loginSkip ?? ctx.tracingSkip ?? null,
   },
   {
     key: 'login-verify',
@@ -454,6 +481,14 @@ export const RUN_TARGETS = [
   },
 ];
 
+/**
+ * BENCH_ONLY's group keys: `tracing` is the passes with tracing on and those they
+ * are compared with (and the start pass whose challenges the verifications spend).
+ */
+export const GROUPS = {
+  tracing: ['access-traced', 'access', 'login-start', 'login-verify-traced', 'login-verify'],
+};
+
 /** Whether a scenario's requests need the seeded organizations (a BENCH_ONLY run without them skips that seeding). */
 export const usesOrganizations = (s) => ['reads', 'organizations', 'single'].includes(s.phase);
 
@@ -515,9 +550,18 @@ export function validatePlan(scenarios = SCENARIOS, schedule = SCHEDULE) {
     keys.add(s.key);
   }
   for (const s of scenarios) {
-    for (const ref of [s.halfPeak?.floor, s.pacedAtHalfOf, ...(s.targets ?? []).flatMap((t) => [t.to, t.base])]) {
+    for (const ref of [
+      s.halfPeak?.floor,
+      s.pacedAtHalfOf,
+      s.tracingOf,
+      ...(s.targets ?? []).flatMap((t) => [t.to, t.base]),
+    ]) {
       if (ref !== undefined && !keys.has(ref)) throw new Error(`scenario ${s.key} refers to ${ref}, which is not one`);
     }
+  }
+  for (const [group, members] of Object.entries(GROUPS)) {
+    if (keys.has(group)) throw new Error(`the group ${group} is also a scenario key`);
+    for (const key of members) if (!keys.has(key)) throw new Error(`the group ${group} names ${key}, which is not one`);
   }
   for (const item of schedule) {
     if (item.run && !keys.has(item.run)) throw new Error(`the schedule runs ${item.run}, which is not a scenario`);

@@ -68,7 +68,7 @@ export function tableRows(results) {
     let result = targets.map(verdictText).join('; ');
     if (targets.length === 0) {
       // Never "met": only a target is met or missed.
-      target = row.role === 'reference' ? 'reference' : '';
+      target = row.role === 'reference' ? 'reference' : (row.comparison ?? '');
       result = row.role === 'scenario' && !row.skipped ? 'measured' : '';
     }
     const measured = Boolean(m);
@@ -174,7 +174,7 @@ export function markdown(results) {
     `Peak memory (VmHWM): service ${fmt(results.memory.serviceMb, 1)} MB; bare Apollo ${fmt(results.memory.apolloMb, 1)} MB; bare Mercurius ${fmt(
       results.memory.mercuriusMb,
       1,
-    )} MB.`,
+    )} MB${tracedRss(results)}.`,
   );
   if (results.notes.length > 0) {
     lines.push('');
@@ -182,6 +182,13 @@ export function markdown(results) {
   }
   lines.push('');
   return lines.join('\n');
+}
+
+/** The traced service's peak RSS in each of its passes: measured, never the service's target. */
+function tracedRss(results) {
+  const passes = (results.tracing?.passes ?? []).filter((pass) => pass.peakRssMb !== undefined);
+  if (passes.length === 0) return '';
+  return `; the service with tracing on (its own process, not judged) ${passes.map((pass) => `${fmt(pass.peakRssMb, 1)} MB (${pass.key})`).join(', ')}`;
 }
 
 /**
@@ -192,19 +199,21 @@ export function markdown(results) {
 function cpuTable(results) {
   const passes = (results.measurements ?? []).filter((entry) => entry.measurement.cpuUsPerRequest);
   if (passes.length === 0) return [];
+  // The tracing passes' OTLP receiver has a column when one ran.
+  const otlp = passes.some((entry) => entry.measurement.cpuUsPerRequest['OTLP receiver'] !== undefined);
   const lines = [
     '',
     'CPU per answered request, µs of user + system time over each measured pass (the server measured, and what shares the two cores with it):',
     '',
-    '| # | pass | server | MariaDB | Redis | load generator | webhook receiver | total |',
-    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| # | pass | server | MariaDB | Redis | load generator | webhook receiver |${otlp ? ' OTLP receiver |' : ''} total |`,
+    `| ---: | --- | ---: | ---: | ---: | ---: | ---: |${otlp ? ' ---: |' : ''} ---: |`,
   ];
   for (const { order, title, url, measurement } of passes) {
     const cpu = measurement.cpuUsPerRequest;
     const cell = (name) => (cpu[name] === undefined ? '—' : fmt(cpu[name]));
     const total = Object.values(cpu).reduce((sum, value) => sum + value, 0);
     lines.push(
-      `| ${order} | ${title} | ${cell(url)} | ${cell('mariadb')} | ${cell('redis')} | ${cell('load generator')} | ${cell('webhook receiver')} | ${fmt(total)} |`,
+      `| ${order} | ${title} | ${cell(url)} | ${cell('mariadb')} | ${cell('redis')} | ${cell('load generator')} | ${cell('webhook receiver')} |${otlp ? ` ${cell('OTLP receiver')} |` : ''} ${fmt(total)} |`,
     );
   }
   return lines;

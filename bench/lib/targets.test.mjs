@@ -2,7 +2,7 @@
 // (test/bench/verdicts.test.ts runs it under jest, which cannot load ES modules).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { allTargets, SCENARIOS, validatePlan } from './plan.mjs';
+import { allTargets, GROUPS, SCENARIOS, validatePlan } from './plan.mjs';
 import { tableRows, targetsTable } from './report.mjs';
 import { judge, MET, MISSED, NOT_MEASURED, ratioToApollo, tally, validateTargets } from './targets.mjs';
 
@@ -228,15 +228,27 @@ describe('the report', () => {
     rows: [
       { key: 'judged', title: 'judged', role: 'scenario', measurement: peak(100), targets: ['judged-ratio'] },
       { key: 'measured', title: 'measured', role: 'scenario', measurement: peak(900), targets: [] },
+      {
+        key: 'traced',
+        title: 'traced',
+        role: 'scenario',
+        measurement: peak(450),
+        targets: [],
+        comparison: '0.50 × tracing off (450 / 900 req/s)',
+      },
       { key: 'floor', title: 'floor', role: 'reference', measurement: peak(2000), targets: [] },
       { key: 'skipped', title: 'skipped', role: 'scenario', skipped: 'skipped: not implemented', targets: [] },
     ],
   };
-  const [judgedRow, measuredRow, floorRow, skippedRow] = tableRows(results);
+  const [judgedRow, measuredRow, tracedRow, floorRow, skippedRow] = tableRows(results);
 
   test('a row without a target says "measured", never "met"', () => {
     assert.match(measuredRow, /\| measured \|$/);
     assert.doesNotMatch(measuredRow, /met/);
+  });
+
+  test('a measured row shows what it is compared with, and is still only "measured"', () => {
+    assert.match(tracedRow, /\| 0\.50 × tracing off \(450 \/ 900 req\/s\) \| measured \|$/);
   });
 
   test('a missed target shows its figure beside its threshold, and MISSED', () => {
@@ -310,9 +322,35 @@ describe('the plan', () => {
     });
   });
 
+  test('each pass with tracing on is measured (no target) just before the same pass with it off', () => {
+    const traced = SCENARIOS.filter((scenario) => scenario.tracingOf);
+    assert.deepEqual(
+      traced.map((scenario) => [scenario.key, scenario.tracingOf]),
+      [
+        ['access-traced', 'access'],
+        ['login-verify-traced', 'login-verify'],
+      ],
+    );
+    for (const scenario of traced) {
+      const off = SCENARIOS.find((candidate) => candidate.key === scenario.tracingOf);
+      assert.equal(scenario.server, 'traced');
+      assert.equal(off.server, 'service');
+      assert.equal(scenario.phase, off.phase);
+      assert.equal(SCENARIOS.indexOf(off), SCENARIOS.indexOf(scenario) + 1);
+      assert.equal(scenario.targets, undefined);
+      assert.equal(scenario.role, undefined);
+      assert.equal(scenario.title, `${off.title}, tracing on`);
+      assert.ok(GROUPS.tracing.includes(scenario.key) && GROUPS.tracing.includes(off.key));
+    }
+    // The verifications spend the challenges of the start pass.
+    assert.ok(GROUPS.tracing.includes('login-start'));
+  });
+
   test('its keys and references hold together', () => {
     assert.equal(validatePlan(), true);
-    assert.throws(() => validatePlan([...SCENARIOS, { ...SCENARIOS[2] }]), /two scenarios with the key access/);
+    const access = SCENARIOS.find((scenario) => scenario.key === 'access');
+    assert.throws(() => validatePlan([...SCENARIOS, { ...access }]), /two scenarios with the key access$/);
+    assert.throws(() => validatePlan([...SCENARIOS, { key: 'x', tracingOf: 'nowhere' }]), /refers to nowhere/);
     assert.throws(
       () =>
         validatePlan([...SCENARIOS, { key: 'x', targets: [{ id: 'x', kind: 'ratioTo', to: 'nowhere', atLeast: 1 }] }]),

@@ -14,4 +14,13 @@ describe('the bench', () => {
     if (result.status !== 0) throw new Error(`node --test failed:\n${result.stdout}\n${result.stderr}`);
     expect(result.stdout).toMatch(/ℹ fail 0/);
   });
+
+  test("counts what the project's OpenTelemetry SDK exports, as bench/lib/otlp-receiver.test.mjs says", () => {
+    const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', 'bench/lib/otlp-receiver.test.mjs'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    if (result.status !== 0) throw new Error(`node --test failed:\n${result.stdout}\n${result.stderr}`);
+    expect(result.stdout).toMatch(/ℹ fail 0/);
+  });
 });
